@@ -1,0 +1,204 @@
+package io.foley4j;
+
+import io.foley4j.backend.Backend;
+import io.foley4j.backend.Backends;
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.pipeline.EngineCore;
+import io.foley4j.video.VideoSourceFactory;
+import io.foley4j.video.VideoSources;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Generates synchronized Foley audio for videos. Build one engine per model and share it: it is
+ * thread-safe, and any number of threads may {@link #submit} at once.
+ *
+ * <pre>{@code
+ * try (ModelBundle bundle = ReferenceModel.bundle();
+ *      FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()).build()) {
+ *   FoleyResult r = engine.generate(FoleyRequest.of(Path.of("clip.mp4"), "footsteps on gravel"));
+ *   r.writeWav(Path.of("clip.wav"));
+ * }
+ * }</pre>
+ *
+ * <p>{@link Builder#build()} loads and warms up every stage: the engine is ready when it returns.
+ * {@link #close()} stops accepting work, lets submitted jobs finish (up to the close timeout, then
+ * fails them with {@link FoleyException.Code#CLOSED}), stops every thread and frees the native
+ * sessions. It does not close the bundle.
+ */
+public final class FoleyEngine implements AutoCloseable {
+  private static final AtomicInteger ENGINES = new AtomicInteger();
+
+  private final EngineCore core;
+  private final ModelBundle bundle;
+  private final Backend backend;
+
+  private FoleyEngine(EngineCore core, ModelBundle bundle, Backend backend) {
+    this.core = core;
+    this.bundle = bundle;
+    this.backend = backend;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Submits a request; returns at once. The listener (may be null) gets chunks as segments finish.
+   * Never throws for a bad video or a closed engine: the job fails with the reason instead.
+   */
+  public FoleyJob submit(FoleyRequest request, FoleyListener listener) {
+    return core.submit(Objects.requireNonNull(request, "request"), listener);
+  }
+
+  /** Submits a request without a listener. */
+  public FoleyJob submit(FoleyRequest request) {
+    return submit(request, null);
+  }
+
+  /** Runs a request and waits for it. @throws FoleyException if it fails */
+  public FoleyResult generate(FoleyRequest request) {
+    return submit(request).await();
+  }
+
+  /** The manifest of the loaded bundle (rates, sizes, sampler defaults). */
+  public BundleManifest manifest() {
+    return bundle.manifest();
+  }
+
+  /** The bundle this engine runs. */
+  public ModelBundle bundle() {
+    return bundle;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  /** Nanoseconds all stages spent inside the backend's runtime so far (for overhead accounting). */
+  public long backendRuntimeNanos() {
+    return core.runtimeNanos();
+  }
+
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  /** Options of an engine. Each may be set once; {@link #build()} checks that a bundle was given. */
+  public static final class Builder {
+    private ModelBundle bundle;
+    private Backend backend;
+    private String name;
+    private VideoSourceFactory videoSources;
+    private int maxConcurrentRequests;
+    private int visualBatch;
+    private int syncBatch;
+    private Duration closeTimeout;
+
+    private Builder() {}
+
+    /** The model to run (required). The engine does not close it. */
+    public Builder bundle(ModelBundle bundle) {
+      if (this.bundle != null) {
+        throw new IllegalStateException("bundle was already set to " + this.bundle);
+      }
+      this.bundle = Objects.requireNonNull(bundle, "bundle");
+      return this;
+    }
+
+    /** Where the stages run; default {@link Backends#cpu()}. */
+    public Builder backend(Backend backend) {
+      if (this.backend != null) {
+        throw new IllegalStateException("backend was already set to " + this.backend);
+      }
+      this.backend = Objects.requireNonNull(backend, "backend");
+      return this;
+    }
+
+    /** Name used in thread names ({@code foley-<name>-request-0}); default "engine-N". */
+    public Builder name(String name) {
+      if (this.name != null) {
+        throw new IllegalStateException("name was already set to " + this.name);
+      }
+      Objects.requireNonNull(name, "name");
+      if (!name.matches("[A-Za-z0-9._-]{1,40}")) {
+        throw new IllegalArgumentException("name must be 1-40 characters of A-Z a-z 0-9 . _ -, was \"" + name + "\"");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** How videos are opened; default {@link VideoSources#jcodec()} (H.264 in MP4/MOV, pure Java). */
+    public Builder videoSources(VideoSourceFactory factory) {
+      if (this.videoSources != null) {
+        throw new IllegalStateException("videoSources was already set");
+      }
+      this.videoSources = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /** Jobs that run at once (each decodes on its own thread); default 2. More wait in order. */
+    public Builder maxConcurrentRequests(int n) {
+      if (maxConcurrentRequests != 0) {
+        throw new IllegalStateException("maxConcurrentRequests was already set to " + maxConcurrentRequests);
+      }
+      if (n < 1 || n > 1024) {
+        throw new IllegalArgumentException("maxConcurrentRequests must be between 1 and 1024, was " + n);
+      }
+      this.maxConcurrentRequests = n;
+      return this;
+    }
+
+    /** Frames per visual-encoder call (default 8) and windows per sync-encoder call (default 2). */
+    public Builder encoderBatch(int visualFrames, int syncWindows) {
+      if (visualBatch != 0) {
+        throw new IllegalStateException("encoderBatch was already set to " + visualBatch + ", " + syncBatch);
+      }
+      if (visualFrames < 1 || visualFrames > 256 || syncWindows < 1 || syncWindows > 64) {
+        throw new IllegalArgumentException("encoderBatch must be 1..256 visual frames and 1..64 sync windows, was "
+            + visualFrames + ", " + syncWindows);
+      }
+      this.visualBatch = visualFrames;
+      this.syncBatch = syncWindows;
+      return this;
+    }
+
+    /** How long {@link FoleyEngine#close()} lets submitted jobs finish; default 30 s. */
+    public Builder closeTimeout(Duration timeout) {
+      if (closeTimeout != null) {
+        throw new IllegalStateException("closeTimeout was already set to " + closeTimeout);
+      }
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("closeTimeout must not be negative, was " + timeout);
+      }
+      this.closeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Loads and warms up every stage. Does not change this builder; it may build again.
+     *
+     * @throws IllegalStateException if no bundle was set
+     * @throws FoleyException if a stage cannot be loaded or does not match the manifest
+     */
+    public FoleyEngine build() {
+      if (bundle == null) {
+        throw new IllegalStateException("a bundle is required: builder().bundle(ModelBundle.open(path)) or ReferenceModel.bundle()");
+      }
+      Backend b = backend != null ? backend : Backends.cpu();
+      EngineCore.Config cfg = new EngineCore.Config(
+          name != null ? name : "engine-" + ENGINES.incrementAndGet(),
+          bundle, b,
+          videoSources != null ? videoSources : VideoSources.jcodec(),
+          maxConcurrentRequests != 0 ? maxConcurrentRequests : 2,
+          visualBatch != 0 ? visualBatch : 8,
+          syncBatch != 0 ? syncBatch : 2,
+          closeTimeout != null ? closeTimeout : Duration.ofSeconds(30));
+      return new FoleyEngine(new EngineCore(cfg), bundle, b);
+    }
+  }
+}

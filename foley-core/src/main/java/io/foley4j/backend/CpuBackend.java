@@ -1,0 +1,105 @@
+package io.foley4j.backend;
+
+import io.foley4j.bundle.StageSpec;
+import java.nio.file.Path;
+
+/**
+ * The CPU backend on ONNX Runtime (the {@code onnxruntime} artifact). Immutable and thread-safe;
+ * build one with {@link Backends#cpu()} or {@link #builder()}.
+ *
+ * <p>Each stage gets its own session with {@link Builder#intraOpThreads(int)} threads. An engine
+ * runs one backend call at a time per backend, so the stages never oversubscribe the cores.
+ */
+public final class CpuBackend implements Backend {
+
+  /** How much ONNX Runtime may rewrite the graph. */
+  public enum Optimization { NONE, BASIC, EXTENDED, ALL }
+
+  private final int intraOpThreads;
+  private final Optimization optimization;
+  private final boolean memoryArena;
+
+  private CpuBackend(Builder b) {
+    this.intraOpThreads = b.intraOpThreads;
+    this.optimization = b.optimization;
+    this.memoryArena = b.memoryArena;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  /** Intra-op threads per session; 0 means ONNX Runtime's default (one per physical core). */
+  public int intraOpThreads() {
+    return intraOpThreads;
+  }
+
+  public Optimization optimization() {
+    return optimization;
+  }
+
+  @Override
+  public StageSession open(StageSpec spec, Path modelFile) {
+    return OrtStageSession.open(spec, modelFile, intraOpThreads, optimization, memoryArena, null);
+  }
+
+  @Override
+  public String toString() {
+    return "CpuBackend[intraOpThreads=" + (intraOpThreads == 0 ? "default" : intraOpThreads) + ", optimization="
+        + optimization + "]";
+  }
+
+  /** Options of the CPU backend; each may be set once. */
+  public static final class Builder {
+    private int intraOpThreads = -1;
+    private Optimization optimization;
+    private Boolean arena;
+    private boolean memoryArena = true;
+
+    private Builder() {}
+
+    /** Threads each session uses inside one operator; 0 = ONNX Runtime's default. */
+    public Builder intraOpThreads(int threads) {
+      if (intraOpThreads != -1) {
+        throw new IllegalStateException("intraOpThreads was already set to " + intraOpThreads);
+      }
+      if (threads < 0) {
+        throw new IllegalArgumentException("intraOpThreads must not be negative, was " + threads);
+      }
+      this.intraOpThreads = threads;
+      return this;
+    }
+
+    /** Graph optimization level (default ALL). */
+    public Builder optimization(Optimization level) {
+      if (optimization != null) {
+        throw new IllegalStateException("optimization was already set to " + optimization);
+      }
+      this.optimization = java.util.Objects.requireNonNull(level, "level");
+      return this;
+    }
+
+    /** Whether ONNX Runtime's CPU memory arena is used (default true; false lowers idle memory). */
+    public Builder memoryArena(boolean enabled) {
+      if (arena != null) {
+        throw new IllegalStateException("memoryArena was already set to " + arena);
+      }
+      this.arena = enabled;
+      this.memoryArena = enabled;
+      return this;
+    }
+
+    public CpuBackend build() {
+      Builder copy = new Builder();
+      copy.intraOpThreads = intraOpThreads < 0 ? 0 : intraOpThreads;
+      copy.optimization = optimization == null ? Optimization.ALL : optimization;
+      copy.memoryArena = memoryArena;
+      return new CpuBackend(copy);
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.foley4j.backend;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.foley4j.FoleyException;
+import io.foley4j.InvalidBundleException;
+import io.foley4j.bundle.StageSpec;
+import io.foley4j.bundle.TensorSpec;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A stage session on ONNX Runtime. Internal: GPU backends reuse it with their own execution
+ * providers through the {@code configure} hook; applications use {@link Backend}.
+ */
+public final class OrtStageSession implements StageSession {
+  private final StageSpec spec;
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicLong runNanos = new AtomicLong();
+
+  private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
+    this.spec = spec;
+    this.env = env;
+    this.session = session;
+  }
+
+  /**
+   * Loads a model file as a stage session and checks its inputs and outputs against the manifest.
+   *
+   * @param configure adds execution providers or other options; may be null
+   */
+  public static OrtStageSession open(StageSpec spec, Path modelFile, int intraOpThreads,
+      CpuBackend.Optimization optimization, boolean memoryArena, Consumer<OrtSession.SessionOptions> configure) {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession session = null;
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.setIntraOpNumThreads(intraOpThreads);
+      so.setInterOpNumThreads(1);
+      so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      so.setOptimizationLevel(switch (optimization) {
+        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+      });
+      so.setCPUArenaAllocator(memoryArena);
+      so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      if (configure != null) {
+        configure.accept(so);
+      }
+      session = env.createSession(modelFile.toString(), so);
+      check(spec, "input", spec.inputs(), session.getInputInfo());
+      check(spec, "output", spec.outputs(), session.getOutputInfo());
+      return new OrtStageSession(spec, env, session);
+    } catch (OrtException e) {
+      closeQuietly(session);
+      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
+          + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(session);
+      throw e;
+    }
+  }
+
+  private static void check(StageSpec spec, String kind, List<TensorSpec> declared, Map<String, NodeInfo> actual) {
+    Map<String, TensorSpec> byName = new LinkedHashMap<>();
+    declared.forEach(t -> byName.put(t.name(), t));
+    if (!byName.keySet().equals(actual.keySet())) {
+      throw new InvalidBundleException("stage " + spec.stage().key() + ": the ONNX model's " + kind + "s "
+          + actual.keySet() + " differ from the manifest's " + byName.keySet());
+    }
+    for (NodeInfo n : actual.values()) {
+      TensorSpec t = byName.get(n.getName());
+      if (!(n.getInfo() instanceof TensorInfo ti)) {
+        throw new InvalidBundleException("stage " + spec.stage().key() + ": " + kind + " " + n.getName() + " is not a tensor");
+      }
+      String dtype = switch (ti.type) {
+        case FLOAT -> "float32";
+        case INT64 -> "int64";
+        default -> ti.type.toString();
+      };
+      long[] shape = ti.getShape();
+      boolean ok = dtype.equals(t.dtype()) && shape.length == t.rank();
+      for (int i = 0; ok && i < shape.length; i++) {
+        // -1 in the model is a symbolic dimension; it must be symbolic in the manifest too, or any value fits it.
+        ok = shape[i] == t.dim(i) || shape[i] < 0;
+      }
+      if (!ok) {
+        throw new InvalidBundleException("shape mismatch in stage " + spec.stage().key() + ": the ONNX model's " + kind
+            + " " + n.getName() + " is " + dtype + java.util.Arrays.toString(shape).replace("-1", "batch")
+            + " but the manifest declares " + t);
+      }
+    }
+  }
+
+  @Override
+  public StageSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    if (closed.get()) {
+      throw new FoleyException(FoleyException.Code.CLOSED, "stage " + spec.stage().key() + " session is closed");
+    }
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    try {
+      for (TensorSpec t : spec.inputs()) {
+        Tensor x = inputs.get(t.name());
+        if (x == null) {
+          throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
+        }
+        feed.put(t.name(), x.isFloat()
+            ? OnnxTensor.createTensor(env, FloatBuffer.wrap(x.floats()), x.shape())
+            : OnnxTensor.createTensor(env, LongBuffer.wrap(x.longs()), x.shape()));
+      }
+      long t0 = System.nanoTime();
+      try (OrtSession.Result r = session.run(feed)) {
+        runNanos.addAndGet(System.nanoTime() - t0);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, OnnxValue> e : r) {
+          OnnxTensor ot = (OnnxTensor) e.getValue();
+          FloatBuffer fb = ot.getFloatBuffer();
+          float[] data = new float[fb.remaining()];
+          fb.get(data);
+          out.put(e.getKey(), Tensor.of(data, ot.getInfo().getShape()));
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE,
+          "ONNX Runtime failed running stage " + spec.stage().key() + ": " + e.getMessage(), e);
+    } finally {
+      for (OnnxTensor t : feed.values()) {
+        t.close();
+      }
+    }
+  }
+
+  @Override
+  public long runNanos() {
+    return runNanos.get();
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      closeQuietly(session);
+    }
+  }
+
+  private static void closeQuietly(OrtSession s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (OrtException | RuntimeException e) {
+        System.getLogger("io.foley4j.backend").log(System.Logger.Level.WARNING, "closing an ONNX Runtime session failed: " + e);
+      }
+    }
+  }
+
+  static List<String> names(List<TensorSpec> specs) {
+    List<String> l = new ArrayList<>();
+    specs.forEach(t -> l.add(t.name()));
+    return l;
+  }
+}

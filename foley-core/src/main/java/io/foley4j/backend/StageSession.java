@@ -1,0 +1,27 @@
+package io.foley4j.backend;
+
+import io.foley4j.bundle.StageSpec;
+import java.util.Map;
+
+/**
+ * One loaded stage. {@link #run} is thread-safe; {@link #close()} is idempotent and must not race
+ * with a running call (the engine closes sessions only after its workers stopped).
+ */
+public interface StageSession extends AutoCloseable {
+
+  StageSpec spec();
+
+  /**
+   * Runs the stage once. Inputs are named as in the manifest and carry the batch as their first
+   * dimension; every output is returned, float32, on the heap.
+   *
+   * @throws io.foley4j.FoleyException with code BACKEND_FAILURE if the runtime fails
+   */
+  Map<String, Tensor> run(Map<String, Tensor> inputs);
+
+  /** Nanoseconds spent inside the runtime's run call so far (for overhead accounting). */
+  long runNanos();
+
+  @Override
+  void close();
+}

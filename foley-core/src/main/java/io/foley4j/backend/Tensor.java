@@ -1,0 +1,88 @@
+package io.foley4j.backend;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A dense row-major tensor on the Java heap, float32 or int64, as exchanged with a {@link Backend}.
+ * The arrays are shared, not copied: whoever builds a tensor hands its array over and must not
+ * change it afterwards.
+ */
+public final class Tensor {
+  private final float[] floats;
+  private final long[] longs;
+  private final long[] shape;
+
+  private Tensor(float[] floats, long[] longs, long[] shape) {
+    this.floats = floats;
+    this.longs = longs;
+    this.shape = shape.clone();
+    long n = 1;
+    for (long d : shape) {
+      if (d < 0) {
+        throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
+      }
+      n *= d;
+    }
+    int len = floats != null ? floats.length : longs.length;
+    if (n != len) {
+      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n + " elements but the data has " + len);
+    }
+  }
+
+  /** A float32 tensor over {@code data} (not copied). */
+  public static Tensor of(float[] data, long... shape) {
+    return new Tensor(Objects.requireNonNull(data, "data"), null, shape);
+  }
+
+  /** An int64 tensor over {@code data} (not copied). */
+  public static Tensor ofLongs(long[] data, long... shape) {
+    return new Tensor(null, Objects.requireNonNull(data, "data"), shape);
+  }
+
+  public boolean isFloat() {
+    return floats != null;
+  }
+
+  /** The float data (shared, not a copy). */
+  public float[] floats() {
+    if (floats == null) {
+      throw new IllegalStateException("tensor is int64, not float32");
+    }
+    return floats;
+  }
+
+  /** The int64 data (shared, not a copy). */
+  public long[] longs() {
+    if (longs == null) {
+      throw new IllegalStateException("tensor is float32, not int64");
+    }
+    return longs;
+  }
+
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  public long dim(int i) {
+    return shape[i];
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  public int size() {
+    return floats != null ? floats.length : longs.length;
+  }
+
+  /** The {@code dtype} name used in manifests: "float32" or "int64". */
+  public String dtype() {
+    return floats != null ? "float32" : "int64";
+  }
+
+  @Override
+  public String toString() {
+    return "Tensor[" + dtype() + Arrays.toString(shape) + "]";
+  }
+}

@@ -1,0 +1,482 @@
+package io.foley4j.bundle;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import io.foley4j.InvalidBundleException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The parsed and validated {@code foley-bundle.json} (format v1, see docs/bundle-format.md): the
+ * stages with their declared tensors, and the model's rates. Immutable.
+ *
+ * <p>Besides the declared numbers it offers the derived per-segment sizes (visual frames, sync
+ * frames and windows, latent length, samples) that every stage shape is checked against.
+ */
+public final class BundleManifest {
+
+  /** The manifest format version this foley4j reads. */
+  public static final int FORMAT_VERSION = 1;
+
+  /** Frames of the visual stream. {@code resize} is "squash" or "center_crop". */
+  public record VisualSpec(double fps, int size, String resize, float[] mean, float[] std) {}
+
+  /** Frames of the sync stream, grouped in windows of {@code window} frames every {@code stride}. */
+  public record SyncSpec(double fps, int size, String resize, int window, int stride, int tokensPerWindow,
+      float[] mean, float[] std) {}
+
+  /** Defaults of the flow-matching sampler. */
+  public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt) {}
+
+  private final String name;
+  private final Map<Stage, StageSpec> stages;
+  private final Map<String, String[]> files; // key -> {file, sha256}
+  private final VisualSpec visual;
+  private final SyncSpec sync;
+  private final int maxTokens;
+  private final double latentRate;
+  private final int latentChannels;
+  private final int sampleRate;
+  private final int audioChannels;
+  private final double segmentSeconds;
+  private final double overlapSeconds;
+  private final SamplerSpec sampler;
+
+  private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
+      VisualSpec visual, SyncSpec sync, int maxTokens, double latentRate, int latentChannels,
+      int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds,
+      SamplerSpec sampler) {
+    this.name = name;
+    this.stages = stages;
+    this.files = files;
+    this.visual = visual;
+    this.sync = sync;
+    this.maxTokens = maxTokens;
+    this.latentRate = latentRate;
+    this.latentChannels = latentChannels;
+    this.sampleRate = sampleRate;
+    this.audioChannels = audioChannels;
+    this.segmentSeconds = segmentSeconds;
+    this.overlapSeconds = overlapSeconds;
+    this.sampler = sampler;
+  }
+
+  /**
+   * Parses and validates a manifest.
+   *
+   * @throws InvalidBundleException naming the field that is missing or wrong
+   */
+  public static BundleManifest parse(String json) {
+    JsonObject root;
+    try {
+      JsonElement e = JsonParser.parseString(json);
+      if (!e.isJsonObject()) {
+        throw new InvalidBundleException("foley-bundle.json must hold a JSON object");
+      }
+      root = e.getAsJsonObject();
+    } catch (JsonParseException e) {
+      throw new InvalidBundleException("foley-bundle.json is not valid JSON: " + e.getMessage(), e);
+    }
+    String format = str(root, "format");
+    if (!"foley-bundle".equals(format)) {
+      throw new InvalidBundleException("foley-bundle.json: \"format\" must be \"foley-bundle\", found \"" + format + "\"");
+    }
+    int version = integer(root, "formatVersion");
+    if (version > FORMAT_VERSION) {
+      throw new InvalidBundleException("bundle format version " + version + " is newer than this foley4j supports ("
+          + FORMAT_VERSION + "); upgrade foley4j or re-export the bundle as version " + FORMAT_VERSION);
+    }
+    if (version < 1) {
+      throw new InvalidBundleException("foley-bundle.json: invalid formatVersion " + version);
+    }
+    String name = root.has("name") ? str(root, "name") : "unnamed";
+
+    JsonObject st = obj(root, "stages");
+    Map<Stage, StageSpec> stages = new EnumMap<>(Stage.class);
+    for (Stage s : Stage.values()) {
+      if (!st.has(s.key())) {
+        throw new InvalidBundleException("bundle is missing stage \"" + s.key() + "\" in foley-bundle.json (a bundle needs all of "
+            + java.util.Arrays.stream(Stage.values()).map(Stage::key).toList() + ")");
+      }
+      JsonObject so = obj(st, s.key());
+      String where = "stages." + s.key();
+      stages.put(s, new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
+          tensors(so, "inputs", where), tensors(so, "outputs", where)));
+    }
+    Map<String, String[]> files = new java.util.LinkedHashMap<>();
+    JsonObject fo = obj(root, "files");
+    for (String key : new String[] {"tokenizer", "unconditional"}) {
+      if (!fo.has(key)) {
+        throw new InvalidBundleException("foley-bundle.json: files." + key + " is missing");
+      }
+      JsonObject f = obj(fo, key);
+      String where = "files." + key;
+      files.put(key, new String[] {safeName(str(f, "file", where), where), sha(str(f, "sha256", where), where)});
+    }
+
+    JsonObject v = obj(root, "visual");
+    VisualSpec visual = new VisualSpec(num(v, "fps", "visual"), integer(v, "size", "visual"),
+        resize(str(v, "resize", "visual"), "visual"), floats3(v, "mean", "visual"), floats3(v, "std", "visual"));
+    JsonObject sy = obj(root, "sync");
+    SyncSpec sync = new SyncSpec(num(sy, "fps", "sync"), integer(sy, "size", "sync"), resize(str(sy, "resize", "sync"), "sync"),
+        integer(sy, "window", "sync"), integer(sy, "stride", "sync"), integer(sy, "tokensPerWindow", "sync"),
+        floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"));
+    int maxTokens = integer(obj(root, "text"), "maxTokens", "text");
+    JsonObject lat = obj(root, "latent");
+    JsonObject au = obj(root, "audio");
+    JsonObject seg = obj(root, "segment");
+    JsonObject sa = obj(root, "sampler");
+    SamplerSpec sampler = new SamplerSpec(integer(sa, "steps", "sampler"), (float) num(sa, "cfgScale", "sampler"),
+        (float) num(sa, "shift", "sampler"), str(sa, "negativePrompt", "sampler"));
+    BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens,
+        num(lat, "rate", "latent"), integer(lat, "channels", "latent"),
+        integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),
+        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler);
+    m.validate();
+    return m;
+  }
+
+  private void validate() {
+    positive("visual.fps", visual.fps);
+    positive("visual.size", visual.size);
+    positive("sync.fps", sync.fps);
+    positive("sync.size", sync.size);
+    positive("sync.window", sync.window);
+    positive("sync.stride", sync.stride);
+    positive("sync.tokensPerWindow", sync.tokensPerWindow);
+    positive("text.maxTokens", maxTokens);
+    positive("latent.rate", latentRate);
+    positive("latent.channels", latentChannels);
+    positive("audio.sampleRate", sampleRate);
+    positive("segment.seconds", segmentSeconds);
+    positive("sampler.steps", sampler.steps);
+    if (audioChannels != 1) {
+      throw new InvalidBundleException("audio.channels is " + audioChannels + "; foley4j format v1 supports mono (1) only");
+    }
+    if (overlapSeconds < 0 || overlapSeconds >= segmentSeconds) {
+      throw new InvalidBundleException("segment.overlapSeconds must be in [0, segment.seconds), found " + overlapSeconds);
+    }
+    for (float s : visual.std) {
+      positive("visual.std", s);
+    }
+    for (float s : sync.std) {
+      positive("sync.std", s);
+    }
+    integral("segment.seconds × visual.fps", segmentSeconds * visual.fps);
+    integral("segment.seconds × sync.fps", segmentSeconds * sync.fps);
+    integral("segment.seconds × latent.rate", segmentSeconds * latentRate);
+    integral("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / latentRate);
+    double hop = segmentSeconds - overlapSeconds;
+    integral("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
+    integral("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
+    integral("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
+    if (syncFramesPerSegment() < sync.window || (syncFramesPerSegment() - sync.window) % sync.stride != 0) {
+      throw new InvalidBundleException("sync windows do not tile the segment: " + syncFramesPerSegment()
+          + " frames, window " + sync.window + ", stride " + sync.stride);
+    }
+    long b = -1;
+    int vn = visualFramesPerSegment();
+    int sn = syncTokensPerSegment();
+    int ln = latentLength();
+    expect(Stage.VISUAL_ENCODER, true, "pixels", "float32", b, 3, visual.size, visual.size);
+    expect(Stage.VISUAL_ENCODER, false, "features", "float32", b, -2);
+    long vd = stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
+    expect(Stage.SYNC_ENCODER, true, "frames", "float32", b, sync.window, 3, sync.size, sync.size);
+    expect(Stage.SYNC_ENCODER, false, "tokens", "float32", b, sync.tokensPerWindow, -2);
+    long sd = stages.get(Stage.SYNC_ENCODER).outputs().get(0).dim(2);
+    expect(Stage.TEXT_ENCODER, true, "input_ids", "int64", b, maxTokens);
+    expect(Stage.TEXT_ENCODER, true, "attention_mask", "int64", b, maxTokens);
+    expect(Stage.TEXT_ENCODER, false, "text_embeds", "float32", b, maxTokens, -2);
+    long td = stages.get(Stage.TEXT_ENCODER).outputs().get(0).dim(2);
+    expect(Stage.DENOISER, true, "latents", "float32", b, latentChannels, ln);
+    expect(Stage.DENOISER, true, "timestep", "float32", b);
+    expect(Stage.DENOISER, true, "visual", "float32", b, vn, vd);
+    expect(Stage.DENOISER, true, "sync", "float32", b, sn, sd);
+    expect(Stage.DENOISER, true, "text", "float32", b, maxTokens, td);
+    expect(Stage.DENOISER, false, "velocity", "float32", b, latentChannels, ln);
+    expect(Stage.VAE_DECODER, true, "latents", "float32", b, latentChannels, ln);
+    expect(Stage.VAE_DECODER, false, "audio", "float32", b, samplesPerSegment());
+  }
+
+  /** Checks that a stage declares exactly one tensor of this name, type and shape (-1: batch, -2: any positive). */
+  private void expect(Stage stage, boolean input, String tensor, String dtype, long... shape) {
+    StageSpec s = stages.get(stage);
+    List<TensorSpec> list = input ? s.inputs() : s.outputs();
+    String kind = input ? "input" : "output";
+    TensorSpec t = list.stream().filter(x -> x.name().equals(tensor)).findFirst().orElseThrow(() ->
+        new InvalidBundleException("stage " + stage.key() + " must declare " + kind + " \"" + tensor + "\"; it declares "
+            + list));
+    boolean ok = t.dtype().equals(dtype) && t.rank() == shape.length;
+    for (int i = 0; ok && i < shape.length; i++) {
+      long want = shape[i];
+      long got = t.dim(i);
+      ok = want == -2 ? got > 0 : want == got;
+    }
+    if (!ok) {
+      StringBuilder w = new StringBuilder(dtype).append('[');
+      for (int i = 0; i < shape.length; i++) {
+        w.append(i > 0 ? "," : "").append(shape[i] == -1 ? "batch" : shape[i] == -2 ? "D" : Long.toString(shape[i]));
+      }
+      throw new InvalidBundleException("shape mismatch: stage " + stage.key() + " " + kind + " " + t
+          + " does not match what the manifest's rates imply: " + tensor + ":" + w + "] (segment "
+          + segmentSeconds + " s, visual " + visual.fps + " fps, sync " + sync.fps + " fps, latent " + latentRate
+          + "/s, " + sampleRate + " Hz)");
+    }
+  }
+
+  // ---- accessors -------------------------------------------------------------------------------
+
+  public String name() {
+    return name;
+  }
+
+  public StageSpec stage(Stage s) {
+    return stages.get(s);
+  }
+
+  /** File name of the tokenizer ({@code files.tokenizer.file}). */
+  public String tokenizerFile() {
+    return files.get("tokenizer")[0];
+  }
+
+  /** File name of the unconditional embeddings ({@code files.unconditional.file}). */
+  public String unconditionalFile() {
+    return files.get("unconditional")[0];
+  }
+
+  /** All files the manifest lists, as file name to expected SHA-256 (hex). */
+  public Map<String, String> fileDigests() {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (StageSpec s : stages.values()) {
+      m.put(s.file(), s.sha256());
+    }
+    for (String[] f : files.values()) {
+      m.put(f[0], f[1]);
+    }
+    return m;
+  }
+
+  public VisualSpec visual() {
+    return visual;
+  }
+
+  public SyncSpec sync() {
+    return sync;
+  }
+
+  public int maxTokens() {
+    return maxTokens;
+  }
+
+  public double latentRate() {
+    return latentRate;
+  }
+
+  public int latentChannels() {
+    return latentChannels;
+  }
+
+  public int sampleRate() {
+    return sampleRate;
+  }
+
+  public double segmentSeconds() {
+    return segmentSeconds;
+  }
+
+  public double overlapSeconds() {
+    return overlapSeconds;
+  }
+
+  public SamplerSpec sampler() {
+    return sampler;
+  }
+
+  /** Width of the visual features (D of visual_encoder's output). */
+  public int visualDim() {
+    return (int) stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
+  }
+
+  /** Width of the sync tokens. */
+  public int syncDim() {
+    return (int) stages.get(Stage.SYNC_ENCODER).outputs().get(0).dim(2);
+  }
+
+  /** Width of the text embeddings. */
+  public int textDim() {
+    return (int) stages.get(Stage.TEXT_ENCODER).outputs().get(0).dim(2);
+  }
+
+  public int visualFramesPerSegment() {
+    return (int) Math.round(segmentSeconds * visual.fps);
+  }
+
+  public int syncFramesPerSegment() {
+    return (int) Math.round(segmentSeconds * sync.fps);
+  }
+
+  public int syncWindowsPerSegment() {
+    return (syncFramesPerSegment() - sync.window) / sync.stride + 1;
+  }
+
+  public int syncTokensPerSegment() {
+    return syncWindowsPerSegment() * sync.tokensPerWindow;
+  }
+
+  public int latentLength() {
+    return (int) Math.round(segmentSeconds * latentRate);
+  }
+
+  /** Audio samples per latent (the VAE decoder's hop). */
+  public int hop() {
+    return (int) Math.round(sampleRate / latentRate);
+  }
+
+  public int samplesPerSegment() {
+    return latentLength() * hop();
+  }
+
+  /** Samples of overlap between consecutive segments. */
+  public int overlapSamples() {
+    return (int) Math.round(overlapSeconds * sampleRate);
+  }
+
+  /** Samples between the starts of consecutive segments. */
+  public int hopSamples() {
+    return samplesPerSegment() - overlapSamples();
+  }
+
+  // ---- JSON helpers ----------------------------------------------------------------------------
+
+  private static JsonObject obj(JsonObject o, String key) {
+    JsonElement e = o.get(key);
+    if (e == null || !e.isJsonObject()) {
+      throw new InvalidBundleException("foley-bundle.json: \"" + key + "\" must be an object");
+    }
+    return e.getAsJsonObject();
+  }
+
+  private static JsonElement field(JsonObject o, String key, String where) {
+    JsonElement e = o.get(key);
+    if (e == null || e.isJsonNull()) {
+      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " is missing");
+    }
+    return e;
+  }
+
+  private static String str(JsonObject o, String key) {
+    return str(o, key, null);
+  }
+
+  private static String str(JsonObject o, String key, String where) {
+    JsonElement e = field(o, key, where);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " must be a string");
+    }
+    return e.getAsString();
+  }
+
+  private static double num(JsonObject o, String key, String where) {
+    JsonElement e = field(o, key, where);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be a number");
+    }
+    return e.getAsDouble();
+  }
+
+  private static int integer(JsonObject o, String key) {
+    return integer(o, key, null);
+  }
+
+  private static int integer(JsonObject o, String key, String where) {
+    JsonElement e = field(o, key, where);
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber() || e.getAsDouble() != Math.rint(e.getAsDouble())) {
+      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " must be an integer");
+    }
+    return e.getAsInt();
+  }
+
+  private static float[] floats3(JsonObject o, String key, String where) {
+    JsonElement e = field(o, key, where);
+    if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be an array of 3 numbers (R, G, B)");
+    }
+    float[] f = new float[3];
+    for (int i = 0; i < 3; i++) {
+      f[i] = e.getAsJsonArray().get(i).getAsFloat();
+    }
+    return f;
+  }
+
+  private static String resize(String s, String where) {
+    if (!s.equals("squash") && !s.equals("center_crop")) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".resize must be \"squash\" or \"center_crop\", found \"" + s + "\"");
+    }
+    return s;
+  }
+
+  private static String sha(String s, String where) {
+    if (!s.matches("[0-9a-fA-F]{64}")) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".sha256 must be 64 hex digits");
+    }
+    return s.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** File names must be plain names inside the bundle: no separators, no "..". */
+  private static String safeName(String f, String where) {
+    if (f.isEmpty() || f.contains("/") || f.contains("\\") || f.equals("..") || f.equals(".") || f.contains("\0")) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".file \"" + f + "\" must be a plain file name inside the bundle");
+    }
+    return f;
+  }
+
+  private static List<TensorSpec> tensors(JsonObject o, String key, String where) {
+    JsonElement e = field(o, key, where);
+    if (!e.isJsonArray()) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be an array");
+    }
+    List<TensorSpec> out = new ArrayList<>();
+    for (JsonElement t : e.getAsJsonArray()) {
+      if (!t.isJsonObject()) {
+        throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " entries must be objects");
+      }
+      JsonObject to = t.getAsJsonObject();
+      String w = where + "." + key;
+      String dtype = str(to, "dtype", w);
+      if (!dtype.equals("float32") && !dtype.equals("int64")) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + " dtype \"" + dtype + "\" is not supported (float32, int64)");
+      }
+      JsonArray sh = field(to, "shape", w).getAsJsonArray();
+      long[] shape = new long[sh.size()];
+      for (int i = 0; i < shape.length; i++) {
+        JsonElement d = sh.get(i);
+        shape[i] = d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() ? -1 : d.getAsLong();
+      }
+      out.add(new TensorSpec(str(to, "name", w), dtype, shape));
+    }
+    return out;
+  }
+
+  private static void positive(String what, double v) {
+    if (!(v > 0) || Double.isInfinite(v)) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " must be positive, found " + v);
+    }
+  }
+
+  private static void integral(String what, double v) {
+    if (Math.abs(v - Math.rint(v)) > 1e-6) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a whole number, found " + v
+          + " (fixed-length segments need whole frames, latents and samples)");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "BundleManifest[" + name + ", segment " + segmentSeconds + " s, " + sampleRate + " Hz]";
+  }
+}

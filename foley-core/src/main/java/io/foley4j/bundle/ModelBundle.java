@@ -1,0 +1,227 @@
+package io.foley4j.bundle;
+
+import io.foley4j.FoleyException;
+import io.foley4j.InvalidBundleException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A verified model bundle: a directory holding {@code foley-bundle.json} and the files it lists.
+ *
+ * <p>{@link #open(Path)} accepts a directory, a {@code .tar.gz}/{@code .tgz} or a {@code .zip}.
+ * Archives are extracted into a private temporary directory, safely: entries that would escape it,
+ * links, special files, and archives over the size limit are refused. Every listed file's SHA-256 is
+ * checked before the bundle is returned, and the manifest's shapes are checked against its rates.
+ *
+ * <p>A bundle is immutable and thread-safe. {@link #close()} deletes the temporary directory of an
+ * extracted archive (idempotent); it does nothing for a directory bundle. Close it after the
+ * engines that use it.
+ */
+public final class ModelBundle implements AutoCloseable {
+
+  /** Default cap on the bytes an archive may extract to (64 GiB). */
+  public static final long DEFAULT_MAX_EXTRACTED_BYTES = 64L << 30;
+
+  /** The manifest's file name. */
+  public static final String MANIFEST = "foley-bundle.json";
+
+  private final Path directory;
+  private final BundleManifest manifest;
+  private final String digest;
+  private final Path tempRoot; // null for a directory bundle
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private ModelBundle(Path directory, BundleManifest manifest, String digest, Path tempRoot) {
+    this.directory = directory;
+    this.manifest = manifest;
+    this.digest = digest;
+    this.tempRoot = tempRoot;
+  }
+
+  /** Opens and verifies a bundle directory or archive, extracting at most {@link #DEFAULT_MAX_EXTRACTED_BYTES}. */
+  public static ModelBundle open(Path path) {
+    return open(path, DEFAULT_MAX_EXTRACTED_BYTES);
+  }
+
+  /**
+   * Opens and verifies a bundle directory or archive.
+   *
+   * @param maxExtractedBytes the most bytes an archive may extract to (counted while extracting)
+   * @throws InvalidBundleException if the bundle is malformed, tampered with or unsafe
+   * @throws FoleyException with {@link FoleyException.Code#IO} if it cannot be read
+   */
+  public static ModelBundle open(Path path, long maxExtractedBytes) {
+    Objects.requireNonNull(path, "path");
+    if (maxExtractedBytes <= 0) {
+      throw new IllegalArgumentException("maxExtractedBytes must be positive, was " + maxExtractedBytes);
+    }
+    if (!Files.exists(path)) {
+      throw new FoleyException(FoleyException.Code.IO, "model bundle " + path + " does not exist");
+    }
+    if (Files.isDirectory(path)) {
+      return load(path, null);
+    }
+    String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+    BundleArchives.Kind kind;
+    if (name.endsWith(".tar.gz") || name.endsWith(".tgz")) {
+      kind = BundleArchives.Kind.TAR_GZ;
+    } else if (name.endsWith(".zip")) {
+      kind = BundleArchives.Kind.ZIP;
+    } else {
+      throw new InvalidBundleException("model bundle " + path
+          + " is neither a directory nor a .tar.gz/.tgz/.zip archive");
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("foley4j-bundle-");
+    } catch (IOException e) {
+      throw new FoleyException(FoleyException.Code.IO,
+          "cannot create a temporary directory to extract " + path + ": " + e, e);
+    }
+    try {
+      BundleArchives.extract(path, kind, dir, maxExtractedBytes);
+      Path root = dir;
+      if (!Files.exists(dir.resolve(MANIFEST))) {
+        // Allow one top-level folder, as `tar czf b.tgz bundle/` produces.
+        try (var s = Files.list(dir)) {
+          var entries = s.toList();
+          if (entries.size() == 1 && Files.isDirectory(entries.get(0), LinkOption.NOFOLLOW_LINKS)) {
+            root = entries.get(0);
+          }
+        }
+      }
+      return load(root, dir);
+    } catch (IOException e) {
+      BundleArchives.deleteRecursively(dir);
+      throw new FoleyException(FoleyException.Code.IO, "cannot read bundle archive " + path + ": " + e, e);
+    } catch (RuntimeException | Error e) {
+      BundleArchives.deleteRecursively(dir);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens and verifies a bundle directory that the returned bundle then owns: closing the bundle
+   * deletes the directory. For generated bundles such as the reference model's.
+   */
+  public static ModelBundle openOwned(Path dir) {
+    Objects.requireNonNull(dir, "dir");
+    return load(dir, dir);
+  }
+
+  /** Deletes a directory tree, logging instead of throwing. */
+  public static void deleteQuietly(Path dir) {
+    BundleArchives.deleteRecursively(dir);
+  }
+
+  private static ModelBundle load(Path dir, Path tempRoot) {
+    Path mf = dir.resolve(MANIFEST);
+    if (!Files.isRegularFile(mf, LinkOption.NOFOLLOW_LINKS)) {
+      throw new InvalidBundleException("no " + MANIFEST + " in " + dir + ": not a foley4j model bundle");
+    }
+    byte[] manifestBytes;
+    try {
+      manifestBytes = Files.readAllBytes(mf);
+    } catch (IOException e) {
+      throw new FoleyException(FoleyException.Code.IO, "cannot read " + mf + ": " + e, e);
+    }
+    BundleManifest manifest = BundleManifest.parse(new String(manifestBytes, StandardCharsets.UTF_8));
+    for (Map.Entry<String, String> f : manifest.fileDigests().entrySet()) {
+      Path p = dir.resolve(f.getKey());
+      if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+        throw new InvalidBundleException("bundle " + dir + " lists " + f.getKey() + " but the file is missing"
+            + (Files.isSymbolicLink(p) ? " (it is a symbolic link, which bundles may not contain)" : ""));
+      }
+      String actual = sha256(p);
+      if (!actual.equals(f.getValue())) {
+        throw new InvalidBundleException("sha256 mismatch for " + f.getKey() + " in bundle " + dir + ": manifest says "
+            + f.getValue() + ", file has " + actual + ". The file was modified or corrupted; re-copy or re-export the bundle");
+      }
+    }
+    // The manifest lists every file's digest, so hashing it identifies the whole bundle.
+    String digest = HexFormat.of().formatHex(sha256(manifestBytes));
+    return new ModelBundle(dir, manifest, digest, tempRoot);
+  }
+
+  /** The directory that holds the bundle's files (a temporary one for an archive). */
+  public Path directory() {
+    ensureOpen();
+    return directory;
+  }
+
+  public BundleManifest manifest() {
+    return manifest;
+  }
+
+  /** SHA-256 (hex) identifying this bundle's exact contents; part of every cache key. */
+  public String digest() {
+    return digest;
+  }
+
+  /** The path of a stage's ONNX file. */
+  public Path stageFile(Stage stage) {
+    return directory().resolve(manifest.stage(stage).file());
+  }
+
+  /** The path of the tokenizer file. */
+  public Path tokenizerFile() {
+    return directory().resolve(manifest.tokenizerFile());
+  }
+
+  /** The path of the unconditional embeddings (safetensors). */
+  public Path unconditionalFile() {
+    return directory().resolve(manifest.unconditionalFile());
+  }
+
+  private void ensureOpen() {
+    if (closed.get() && tempRoot != null) {
+      throw new FoleyException(FoleyException.Code.CLOSED, "this model bundle was closed and its extracted files deleted");
+    }
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true) && tempRoot != null) {
+      BundleArchives.deleteRecursively(tempRoot);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ModelBundle[" + manifest.name() + " at " + directory + ", digest " + digest.substring(0, 12) + "]";
+  }
+
+  static String sha256(Path p) {
+    try (InputStream in = Files.newInputStream(p)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        md.update(buf, 0, n);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (IOException e) {
+      throw new FoleyException(FoleyException.Code.IO, "cannot read " + p + ": " + e, e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static byte[] sha256(byte[] data) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(data);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

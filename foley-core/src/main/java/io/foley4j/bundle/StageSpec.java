@@ -1,0 +1,53 @@
+package io.foley4j.bundle;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/** One stage of the manifest: its ONNX file, that file's SHA-256, and its inputs and outputs. */
+public final class StageSpec {
+  private final Stage stage;
+  private final String file;
+  private final String sha256;
+  private final List<TensorSpec> inputs;
+  private final List<TensorSpec> outputs;
+
+  public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    this.stage = Objects.requireNonNull(stage);
+    this.file = Objects.requireNonNull(file);
+    this.sha256 = Objects.requireNonNull(sha256);
+    this.inputs = List.copyOf(inputs);
+    this.outputs = List.copyOf(outputs);
+  }
+
+  public Stage stage() {
+    return stage;
+  }
+
+  /** File name relative to the bundle directory. */
+  public String file() {
+    return file;
+  }
+
+  public String sha256() {
+    return sha256;
+  }
+
+  public List<TensorSpec> inputs() {
+    return inputs;
+  }
+
+  public List<TensorSpec> outputs() {
+    return outputs;
+  }
+
+  /** The input with this name, if declared. */
+  public Optional<TensorSpec> input(String name) {
+    return inputs.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+
+  /** The output with this name, if declared. */
+  public Optional<TensorSpec> output(String name) {
+    return outputs.stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+}

@@ -1,0 +1,77 @@
+package io.foley4j.bundle;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Name, element type and shape of one stage input or output as declared in the manifest. A
+ * symbolic dimension (the batch axis, written {@code "batch"}) is stored as {@code -1}.
+ */
+public final class TensorSpec {
+  private final String name;
+  private final String dtype;
+  private final long[] shape;
+
+  public TensorSpec(String name, String dtype, long[] shape) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.dtype = Objects.requireNonNull(dtype, "dtype");
+    this.shape = shape.clone();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** {@code "float32"} or {@code "int64"}. */
+  public String dtype() {
+    return dtype;
+  }
+
+  /** The shape; {@code -1} marks a symbolic (batch) dimension. A copy. */
+  public long[] shape() {
+    return shape.clone();
+  }
+
+  /** Dimension {@code i}. */
+  public long dim(int i) {
+    return shape[i];
+  }
+
+  public int rank() {
+    return shape.length;
+  }
+
+  /** Number of elements of one batch item (the product of all dimensions but the first). */
+  public long itemElements() {
+    long n = 1;
+    for (int i = 1; i < shape.length; i++) {
+      n *= shape[i];
+    }
+    return n;
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder b = new StringBuilder(name).append(':').append(dtype).append('[');
+    for (int i = 0; i < shape.length; i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      b.append(shape[i] < 0 ? "batch" : Long.toString(shape[i]));
+    }
+    return b.append(']').toString();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TensorSpec t
+        && t.name.equals(name)
+        && t.dtype.equals(dtype)
+        && Arrays.equals(t.shape, shape);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, dtype, Arrays.hashCode(shape));
+  }
+}

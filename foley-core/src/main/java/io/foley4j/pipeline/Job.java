@@ -1,0 +1,124 @@
+package io.foley4j.pipeline;
+
+import io.foley4j.AudioChunk;
+import io.foley4j.FoleyException;
+import io.foley4j.FoleyJob;
+import io.foley4j.FoleyListener;
+import io.foley4j.FoleyRequest;
+import io.foley4j.FoleyResult;
+import io.foley4j.Progress;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A job's state and its listener, guarded so that the future completes once, no event follows
+ * completion, and listener calls never overlap. A throwing listener is logged and ignored.
+ */
+final class Job implements FoleyJob {
+  private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
+
+  private final long id;
+  private final FoleyRequest request;
+  private final FoleyListener listener;
+  private final CompletableFuture<FoleyResult> future = new CompletableFuture<>();
+  private final CompletableFuture<FoleyResult> view = future.copy();
+  final long submittedNanos = System.nanoTime();
+  final PhaseClock clock = new PhaseClock();
+  private boolean done;
+  private volatile boolean cancelled;
+  private boolean listenerWarned;
+
+  Job(long id, FoleyRequest request, FoleyListener listener) {
+    this.id = id;
+    this.request = request;
+    this.listener = listener == null ? FoleyListener.NONE : listener;
+  }
+
+  @Override
+  public long id() {
+    return id;
+  }
+
+  @Override
+  public FoleyRequest request() {
+    return request;
+  }
+
+  @Override
+  public CompletableFuture<FoleyResult> result() {
+    return view;
+  }
+
+  @Override
+  public boolean cancel() {
+    boolean did = fail(new FoleyException(FoleyException.Code.CANCELLED, "job " + id + " was cancelled"));
+    if (did) {
+      cancelled = true;
+    }
+    return did;
+  }
+
+  @Override
+  public boolean isCancelled() {
+    return cancelled;
+  }
+
+  /** True once the job completed, failed or was cancelled: its work should stop. */
+  synchronized boolean isDone() {
+    return done;
+  }
+
+  synchronized void chunk(AudioChunk c) {
+    if (!done) {
+      guard(() -> listener.onChunk(c), "onChunk");
+    }
+  }
+
+  synchronized void progress(Progress p) {
+    if (!done) {
+      guard(() -> listener.onProgress(p), "onProgress");
+    }
+  }
+
+  boolean complete(FoleyResult r) {
+    synchronized (this) {
+      if (done) {
+        return false;
+      }
+      done = true;
+      guard(() -> listener.onComplete(r), "onComplete");
+    }
+    future.complete(r);
+    return true;
+  }
+
+  boolean fail(FoleyException e) {
+    synchronized (this) {
+      if (done) {
+        return false;
+      }
+      done = true;
+      guard(() -> listener.onFailure(e), "onFailure");
+    }
+    future.completeExceptionally(e);
+    return true;
+  }
+
+  private void guard(Runnable r, String what) {
+    try {
+      r.run();
+    } catch (RuntimeException | Error e) {
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+      if (!listenerWarned) {
+        listenerWarned = true;
+        LOG.log(System.Logger.Level.WARNING, "listener " + what + " of job " + id + " threw; ignoring it (logged once per job)", e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FoleyJob[" + id + ", " + request + "]";
+  }
+}

@@ -1,0 +1,258 @@
+package io.foley4j.video;
+
+import io.foley4j.FoleyException;
+import java.util.Arrays;
+
+/**
+ * One decoded picture with its presentation timestamp, held as 8-bit YUV 4:2:0 planes (copies that
+ * belong to this object). Immutable: accessors return copies.
+ *
+ * <p>{@link #toTensor} converts only this frame, straight from YUV to normalised RGB at the size a
+ * model needs, so frames that are never sampled are never converted.
+ */
+public final class DecodedFrame {
+  private final long ptsTicks;
+  private final long timescale;
+  private final int width;
+  private final int height;
+  private final byte[] y;
+  private final byte[] u;
+  private final byte[] v;
+  private final boolean bt709;
+  private final boolean fullRange;
+
+  /**
+   * Planes are taken over (not copied): the caller must not keep them. Chroma planes are
+   * {@code ceil(width/2) x ceil(height/2)}; sample values are plain unsigned bytes.
+   */
+  DecodedFrame(long ptsTicks, long timescale, int width, int height, byte[] y, byte[] u, byte[] v,
+      boolean bt709, boolean fullRange) {
+    int cw = (width + 1) / 2;
+    int ch = (height + 1) / 2;
+    if (y.length != width * height || u.length != cw * ch || v.length != cw * ch) {
+      throw new IllegalArgumentException("plane sizes do not match " + width + "x" + height);
+    }
+    this.ptsTicks = ptsTicks;
+    this.timescale = timescale;
+    this.width = width;
+    this.height = height;
+    this.y = y;
+    this.u = u;
+    this.v = v;
+    this.bt709 = bt709;
+    this.fullRange = fullRange;
+  }
+
+  /** Presentation time in seconds. */
+  public double ptsSeconds() {
+    return ptsTicks / (double) timescale;
+  }
+
+  /** Presentation time in ticks of {@link #timescale()}. */
+  public long ptsTicks() {
+    return ptsTicks;
+  }
+
+  /** Ticks per second of {@link #ptsTicks()} (the video track's media time scale). */
+  public long timescale() {
+    return timescale;
+  }
+
+  /** Width in pixels. */
+  public int width() {
+    return width;
+  }
+
+  /** Height in pixels. */
+  public int height() {
+    return height;
+  }
+
+  /** A copy of the luma plane, {@code width*height} unsigned bytes, row-major. */
+  public byte[] yPlane() {
+    return y.clone();
+  }
+
+  /** A copy of the Cb plane, {@code ceil(width/2)*ceil(height/2)} unsigned bytes. */
+  public byte[] uPlane() {
+    return u.clone();
+  }
+
+  /** A copy of the Cr plane, {@code ceil(width/2)*ceil(height/2)} unsigned bytes. */
+  public byte[] vPlane() {
+    return v.clone();
+  }
+
+  /** Whether the stream signals BT.709 colour (else BT.601 is used). */
+  public boolean isBt709() {
+    return bt709;
+  }
+
+  /** Whether the stream signals full-range (0-255) samples (else limited range 16-235). */
+  public boolean isFullRange() {
+    return fullRange;
+  }
+
+  /** Mean luma value (0-255), handy for tests and diagnostics. */
+  public double meanLuma() {
+    long s = 0;
+    for (byte b : y) {
+      s += b & 0xff;
+    }
+    return s / (double) y.length;
+  }
+
+  /**
+   * Writes this frame as a CHW float RGB tensor of {@code size x size} into {@code dst} starting at
+   * {@code offset} (R plane, then G, then B), each value {@code (v/255 - mean[c]) / std[c]}. The
+   * conversion goes straight from YUV (BT.601 or BT.709 as signalled, limited or full range) with
+   * bilinear sampling.
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} for a non-positive size, arrays of the wrong
+   *     length, a zero std, or a destination too small
+   */
+  public void toTensor(int size, ResizeMode mode, float[] mean, float[] std, float[] dst,
+      int offset) {
+    if (size <= 0 || size > 16384) {
+      throw invalid("size must be in 1..16384, got " + size);
+    }
+    if (mode == null) {
+      throw invalid("resize mode must not be null");
+    }
+    if (mean == null || std == null || mean.length != 3 || std.length != 3) {
+      throw invalid("mean and std must each have 3 values (R, G, B)");
+    }
+    for (float s : std) {
+      if (s == 0f || !Float.isFinite(s)) {
+        throw invalid("std values must be finite and non-zero, got " + Arrays.toString(std));
+      }
+    }
+    long need = 3L * size * size;
+    if (dst == null || offset < 0 || offset + need > dst.length) {
+      throw invalid("dst needs " + need + " floats from offset " + offset + " but has "
+          + (dst == null ? "none" : dst.length));
+    }
+
+    // Source region in luma pixel coordinates.
+    double x0 = 0;
+    double y0 = 0;
+    double sw = width;
+    double sh = height;
+    if (mode == ResizeMode.CENTER_CROP) {
+      double side = Math.min(width, height);
+      x0 = (width - side) / 2.0;
+      y0 = (height - side) / 2.0;
+      sw = side;
+      sh = side;
+    }
+    int cw = (width + 1) / 2;
+    int chh = (height + 1) / 2;
+    // Per-column and per-row bilinear taps for luma and chroma (chroma sited left, vertically
+    // centred: H.264 chroma_sample_loc_type 0).
+    int[] lx0 = new int[size];
+    int[] lx1 = new int[size];
+    float[] lfx = new float[size];
+    int[] cx0 = new int[size];
+    int[] cx1 = new int[size];
+    float[] cfx = new float[size];
+    for (int i = 0; i < size; i++) {
+      double sx = x0 + (i + 0.5) * sw / size - 0.5;
+      tap(sx, width, lx0, lx1, lfx, i);
+      tap(sx / 2.0, cw, cx0, cx1, cfx, i);
+    }
+    int[] ly0 = new int[size];
+    int[] ly1 = new int[size];
+    float[] lfy = new float[size];
+    int[] cy0 = new int[size];
+    int[] cy1 = new int[size];
+    float[] cfy = new float[size];
+    for (int j = 0; j < size; j++) {
+      double sy = y0 + (j + 0.5) * sh / size - 0.5;
+      tap(sy, height, ly0, ly1, lfy, j);
+      tap((sy + 0.5) / 2.0 - 0.5, chh, cy0, cy1, cfy, j);
+    }
+
+    // Colour matrix from Kr/Kb; limited range expands Y by 255/219 and chroma by 255/224.
+    double kr = bt709 ? 0.2126 : 0.299;
+    double kb = bt709 ? 0.0722 : 0.114;
+    double kg = 1 - kr - kb;
+    float yOff = fullRange ? 0f : 16f;
+    float ys = (float) (fullRange ? 1.0 : 255.0 / 219.0);
+    double cScale = fullRange ? 1.0 : 255.0 / 224.0;
+    float crR = (float) (2 * (1 - kr) * cScale);
+    float cbG = (float) (-2 * kb * (1 - kb) / kg * cScale);
+    float crG = (float) (-2 * kr * (1 - kr) / kg * cScale);
+    float cbB = (float) (2 * (1 - kb) * cScale);
+    float[] a = new float[3];
+    float[] b = new float[3];
+    for (int c = 0; c < 3; c++) {
+      a[c] = 1f / (255f * std[c]);
+      b[c] = -mean[c] / std[c];
+    }
+    int plane = size * size;
+    for (int j = 0; j < size; j++) {
+      int yr0 = ly0[j] * width;
+      int yr1 = ly1[j] * width;
+      float fy = lfy[j];
+      int cr0 = cy0[j] * cw;
+      int cr1 = cy1[j] * cw;
+      float gy = cfy[j];
+      int row = offset + j * size;
+      for (int i = 0; i < size; i++) {
+        float fx = lfx[i];
+        float top = lerp(y[yr0 + lx0[i]] & 0xff, y[yr0 + lx1[i]] & 0xff, fx);
+        float bot = lerp(y[yr1 + lx0[i]] & 0xff, y[yr1 + lx1[i]] & 0xff, fx);
+        float yy = (lerp(top, bot, fy) - yOff) * ys;
+        float gx = cfx[i];
+        int a0 = cx0[i];
+        int a1 = cx1[i];
+        float cb = lerp(lerp(u[cr0 + a0] & 0xff, u[cr0 + a1] & 0xff, gx),
+            lerp(u[cr1 + a0] & 0xff, u[cr1 + a1] & 0xff, gx), gy) - 128f;
+        float cr = lerp(lerp(v[cr0 + a0] & 0xff, v[cr0 + a1] & 0xff, gx),
+            lerp(v[cr1 + a0] & 0xff, v[cr1 + a1] & 0xff, gx), gy) - 128f;
+        float r = clamp(yy + crR * cr);
+        float g = clamp(yy + cbG * cb + crG * cr);
+        float bl = clamp(yy + cbB * cb);
+        int o = row + i;
+        dst[o] = r * a[0] + b[0];
+        dst[o + plane] = g * a[1] + b[1];
+        dst[o + 2 * plane] = bl * a[2] + b[2];
+      }
+    }
+  }
+
+  private static void tap(double s, int n, int[] i0, int[] i1, float[] f, int k) {
+    if (s <= 0) {
+      i0[k] = 0;
+      i1[k] = 0;
+      f[k] = 0;
+    } else if (s >= n - 1) {
+      i0[k] = n - 1;
+      i1[k] = n - 1;
+      f[k] = 0;
+    } else {
+      int fl = (int) Math.floor(s);
+      i0[k] = fl;
+      i1[k] = fl + 1;
+      f[k] = (float) (s - fl);
+    }
+  }
+
+  private static float lerp(float p, float q, float t) {
+    return p + (q - p) * t;
+  }
+
+  private static float clamp(float x) {
+    return x < 0 ? 0 : (x > 255 ? 255 : x);
+  }
+
+  private static FoleyException invalid(String msg) {
+    return new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "toTensor: " + msg);
+  }
+
+  @Override
+  public String toString() {
+    return "DecodedFrame[pts=" + ptsTicks + "/" + timescale + " (" + ptsSeconds() + " s), "
+        + width + "x" + height + "]";
+  }
+}

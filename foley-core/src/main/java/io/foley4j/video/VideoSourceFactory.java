@@ -1,0 +1,17 @@
+package io.foley4j.video;
+
+import java.nio.file.Path;
+
+/** Opens {@link VideoSource}s; the plug-in point for other decoders (e.g. FFmpeg). */
+@FunctionalInterface
+public interface VideoSourceFactory {
+
+  /**
+   * Opens and validates a video file.
+   *
+   * @throws io.foley4j.UnsupportedVideoException if the file is not a usable video (code {@code
+   *     UNSUPPORTED_VIDEO} or {@code CORRUPT_VIDEO}, the message says why)
+   * @throws io.foley4j.FoleyException with code {@code IO} if the file cannot be read
+   */
+  VideoSource open(Path file);
+}

@@ -1,0 +1,78 @@
+package io.foley4j;
+
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.reference.ReferenceModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Shared fixtures: the default reference bundle (written once per JVM) and external tools. */
+public final class TestSupport {
+  private static Path referenceDir;
+
+  private TestSupport() {}
+
+  /** A directory holding the default reference bundle, written once per test JVM. */
+  public static synchronized Path referenceBundleDir() {
+    if (referenceDir == null) {
+      try {
+        Path d = Files.createTempDirectory("foley4j-test-reference-");
+        ReferenceModel.writeBundle(d, ReferenceModel.defaults());
+        d.toFile().deleteOnExit();
+        referenceDir = d;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return referenceDir;
+  }
+
+  public static ModelBundle referenceBundle() {
+    return ModelBundle.open(referenceBundleDir());
+  }
+
+  /** Whether ffmpeg and ffprobe can run; with FOLEY_REQUIRE_FFMPEG=1 their absence fails the test. */
+  public static boolean ffmpegAvailable() {
+    boolean ok = runs("ffmpeg", "-version") && runs("ffprobe", "-version");
+    if (!ok && "1".equals(System.getenv("FOLEY_REQUIRE_FFMPEG"))) {
+      throw new AssertionError("ffmpeg/ffprobe are required (FOLEY_REQUIRE_FFMPEG=1) but do not run");
+    }
+    return ok;
+  }
+
+  private static boolean runs(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Runs a command, returns stdout; fails the test on a non-zero exit. */
+  public static String run(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      byte[] err = p.getErrorStream().readAllBytes();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("timed out: " + String.join(" ", cmd));
+      }
+      if (p.exitValue() != 0) {
+        throw new AssertionError("failed (" + p.exitValue() + "): " + String.join(" ", cmd) + "\n" + new String(err));
+      }
+      return new String(out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}

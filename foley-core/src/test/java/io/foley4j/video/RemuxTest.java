@@ -1,0 +1,143 @@
+package io.foley4j.video;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.FoleyException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RemuxTest {
+  @TempDir Path tmp;
+
+  private static float[] tone(int n) {
+    float[] s = new float[n];
+    for (int i = 0; i < n; i++) {
+      s[i] = (float) (0.6 * Math.sin(2 * Math.PI * 440 * i / 48000.0));
+    }
+    s[0] = 1.5f; // clipped to 32767
+    s[1] = -1f;
+    return s;
+  }
+
+  private void checkRemux(Path src) throws IOException {
+    VideoInfo srcInfo;
+    List<Long> srcPts = new ArrayList<>();
+    try (VideoSource s = VideoSources.jcodec().open(src)) {
+      srcInfo = s.info();
+      DecodedFrame f;
+      while ((f = s.next()) != null) {
+        srcPts.add(f.ptsTicks());
+      }
+    }
+    int samples = (int) Math.round(srcInfo.durationSeconds() * 48000);
+    float[] audio = tone(samples);
+    Path out = tmp.resolve("out.mov");
+    Remux.withAudio(src, audio, 48000, out);
+
+    byte[] head = Arrays.copyOf(Files.readAllBytes(out), 12);
+    assertEquals("ftypqt  ", new String(head, 4, 8, StandardCharsets.ISO_8859_1));
+    try (Stream<Path> files = Files.list(tmp)) {
+      assertFalse(files.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")),
+          "no temp file left");
+    }
+
+    assertEquals("h264", Ffmpeg.streamValue(out, "v:0", "codec_name"));
+    assertEquals(String.valueOf(srcInfo.frameCount()),
+        Ffmpeg.streamValue(out, "v:0", "nb_read_frames"));
+    assertEquals(srcInfo.durationSeconds(),
+        Double.parseDouble(Ffmpeg.streamValue(out, "v:0", "duration")), 1e-3);
+    assertEquals("pcm_s16le", Ffmpeg.streamValue(out, "a:0", "codec_name"));
+    assertEquals("48000", Ffmpeg.streamValue(out, "a:0", "sample_rate"));
+    assertEquals("1", Ffmpeg.streamValue(out, "a:0", "channels"));
+    assertEquals(String.valueOf(samples), Ffmpeg.streamValue(out, "a:0", "duration_ts"));
+
+    Ffmpeg.Result dec = Ffmpeg.exec(List.of("ffmpeg", "-v", "error", "-i", out.toString(), "-f",
+        "null", "-"));
+    assertEquals(0, dec.rc, dec.stderr);
+    assertEquals("", dec.stderr.trim(), "ffmpeg reports errors decoding the remux");
+
+    // Audio round trip through ffmpeg.
+    byte[] pcm = Ffmpeg.run("ffmpeg", "-v", "error", "-i", out.toString(), "-map", "0:a", "-f",
+        "s16le", "-acodec", "pcm_s16le", "-").stdout;
+    assertEquals(2 * samples, pcm.length);
+    ByteBuffer bb = ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN);
+    short[] got = new short[samples];
+    short[] want = new short[samples];
+    for (int i = 0; i < samples; i++) {
+      got[i] = bb.getShort();
+      want[i] = Remux.toPcm16(audio[i]);
+    }
+    assertEquals(32767, got[0]);
+    assertEquals(-32767, got[1]);
+    assertArrayEquals(want, got);
+
+    // Video frames keep their timestamps (our decoder and ffmpeg's).
+    List<Long> outPts = new ArrayList<>();
+    try (VideoSource s = VideoSources.jcodec().open(out)) {
+      assertEquals(srcInfo, s.info());
+      DecodedFrame f;
+      while ((f = s.next()) != null) {
+        outPts.add(f.ptsTicks());
+      }
+    }
+    assertEquals(srcPts, outPts);
+    List<Double> ffSrc = Ffmpeg.frameTimes(src);
+    List<Double> ffOut = Ffmpeg.frameTimes(out);
+    assertEquals(ffSrc.size(), ffOut.size());
+    for (int i = 0; i < ffSrc.size(); i++) {
+      assertEquals(ffSrc.get(i), ffOut.get(i), 1e-4);
+    }
+  }
+
+  @Test
+  void remuxesAJcodecEncodedVideo() throws IOException {
+    Ffmpeg.require();
+    Path src = tmp.resolve("syn.mp4");
+    SyntheticVideo.builder().size(160, 120).fps(30000, 1001).durationSeconds(2)
+        .flash(1, 0.1, 0xffffff).movingSquare(0, 2, 0x00ff00).build().write(src);
+    checkRemux(src);
+  }
+
+  @Test
+  void remuxesAnX264HighProfileVideoWithBFrames() throws IOException {
+    checkRemux(Ffmpeg.bframeClip());
+  }
+
+  @Test
+  void rejectsBadArguments() throws IOException {
+    Path src = tmp.resolve("syn.mp4");
+    SyntheticVideo.builder().size(32, 32).durationSeconds(0.2).build().write(src);
+    Path out = tmp.resolve("o.mov");
+    for (Runnable r : List.<Runnable>of(
+        () -> Remux.withAudio(src, new float[0], 48000, out),
+        () -> Remux.withAudio(src, null, 48000, out),
+        () -> Remux.withAudio(src, new float[10], 0, out),
+        () -> Remux.withAudio(src, new float[] {Float.NaN}, 48000, out),
+        () -> Remux.withAudio(src, new float[10], 48000, src))) {
+      FoleyException e = assertThrows(FoleyException.class, r::run);
+      assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
+    }
+    assertFalse(Files.exists(out));
+    Path notVideo = tmp.resolve("x.mp4");
+    Files.writeString(notVideo, "nope nope nope");
+    FoleyException e = assertThrows(FoleyException.class,
+        () -> Remux.withAudio(notVideo, new float[10], 48000, out));
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, e.code());
+    assertFalse(Files.exists(out));
+    assertTrue(Files.exists(src));
+  }
+}

@@ -1,0 +1,92 @@
+package io.foley4j.examples;
+
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageSpec;
+import io.foley4j.reference.ReferenceModel;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code foley bundle verify|info|reference}. */
+@Command(name = "bundle", mixinStandardHelpOptions = true, description = "Inspect, verify or create model bundles.",
+    subcommands = {BundleCommand.Verify.class, BundleCommand.Info.class, BundleCommand.Reference.class})
+final class BundleCommand implements Runnable {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "verify", mixinStandardHelpOptions = true,
+      description = "Check a bundle: manifest, every file's sha256, and shapes against the rates.")
+  static final class Verify implements Callable<Integer> {
+    @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
+    Path path;
+
+    @Override
+    public Integer call() {
+      try (ModelBundle b = ModelBundle.open(path)) {
+        System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().fileDigests().size()
+            + " files verified, digest " + b.digest());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a bundle's stages and rates.")
+  static final class Info implements Callable<Integer> {
+    @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
+    Path path;
+
+    @Override
+    public Integer call() {
+      try (ModelBundle b = ModelBundle.open(path)) {
+        BundleManifest m = b.manifest();
+        System.out.println("name:      " + m.name());
+        System.out.println("digest:    " + b.digest());
+        System.out.printf("segment:   %.2f s with %.2f s overlap%n", m.segmentSeconds(), m.overlapSeconds());
+        System.out.printf("visual:    %.0f fps, %dx%d, %s%n", m.visual().fps(), m.visual().size(), m.visual().size(),
+            m.visual().resize());
+        System.out.printf("sync:      %.0f fps, %dx%d, windows of %d every %d%n", m.sync().fps(), m.sync().size(),
+            m.sync().size(), m.sync().window(), m.sync().stride());
+        System.out.printf("text:      %d tokens%n", m.maxTokens());
+        System.out.printf("latent:    %.0f/s x %d channels, %d per segment%n", m.latentRate(), m.latentChannels(),
+            m.latentLength());
+        System.out.printf("audio:     %d Hz mono, %d samples per segment%n", m.sampleRate(), m.samplesPerSegment());
+        System.out.printf("sampler:   %d steps, cfg %.2f, shift %.2f, negative \"%s\"%n", m.sampler().steps(),
+            m.sampler().cfgScale(), m.sampler().shift(), m.sampler().negativePrompt());
+        for (Stage s : Stage.values()) {
+          StageSpec st = m.stage(s);
+          System.out.printf("stage %-15s %s  in %s  out %s%n", s.key(), st.file(), st.inputs(), st.outputs());
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "reference", mixinStandardHelpOptions = true,
+      description = "Write the built-in reference model as a bundle directory.")
+  static final class Reference implements Callable<Integer> {
+    @Option(names = "--out", required = true, description = "Directory to write.")
+    Path out;
+
+    @Option(names = "--width", defaultValue = "64", description = "Hidden width of the cost layers.")
+    int width;
+
+    @Option(names = "--depth", defaultValue = "1", description = "Hidden layers per stage.")
+    int depth;
+
+    @Override
+    public Integer call() {
+      ReferenceModel.writeBundle(out, ReferenceModel.options().width(width).depth(depth).build());
+      System.out.println("wrote reference bundle to " + out);
+      return 0;
+    }
+  }
+}
