@@ -37,7 +37,9 @@ public final class WavWriter implements AutoCloseable {
     this.sampleRate = sampleRate;
     Path dir = target.toAbsolutePath().getParent();
     Files.createDirectories(dir);
-    this.temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
+    // createFile (unlike createTempFile) honours the umask, so the result is as readable as any file
+    this.temp = Files.createFile(dir.resolve("." + target.getFileName() + "."
+        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".part"));
     this.channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
     this.out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel), 1 << 16);
     out.write(new byte[HEADER]); // patched on close

@@ -14,7 +14,6 @@ import io.foley4j.bundle.TensorSpec;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,9 +135,14 @@ public final class OrtStageSession implements StageSession {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, OnnxValue> e : r) {
           OnnxTensor ot = (OnnxTensor) e.getValue();
-          FloatBuffer fb = ot.getFloatBuffer();
-          float[] data = new float[fb.remaining()];
-          fb.get(data);
+          FloatBuffer fb = ot.getFloatBuffer(); // a fresh heap copy: take its array when it is exactly the data
+          float[] data;
+          if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {
+            data = fb.array();
+          } else {
+            data = new float[fb.remaining()];
+            fb.get(data);
+          }
           out.put(e.getKey(), Tensor.of(data, ot.getInfo().getShape()));
         }
         return out;
@@ -173,11 +177,5 @@ public final class OrtStageSession implements StageSession {
         System.getLogger("io.foley4j.backend").log(System.Logger.Level.WARNING, "closing an ONNX Runtime session failed: " + e);
       }
     }
-  }
-
-  static List<String> names(List<TensorSpec> specs) {
-    List<String> l = new ArrayList<>();
-    specs.forEach(t -> l.add(t.name()));
-    return l;
   }
 }

@@ -73,7 +73,8 @@ public final class EngineCore implements AutoCloseable {
       throw e;
     }
     this.requests = pool(config.maxConcurrentRequests(), "request");
-    this.decode = pool(config.maxConcurrentRequests(), "decode");
+    // two tasks per running job: the frame producer and the encoder feeding it to the backend
+    this.decode = pool(2 * config.maxConcurrentRequests(), "decode");
   }
 
   private static float[] vector(Safetensors.Contents c, String name, int dim) {

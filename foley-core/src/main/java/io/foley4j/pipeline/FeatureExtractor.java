@@ -14,21 +14,31 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * Decodes one video once, front to back, samples frames by timestamp on the visual and sync grids,
- * runs the two encoders in small batches, and hands each segment's features to the job in order.
+ * Turns one video into per-segment encoder features, as two pipelined tasks: a producer decodes
+ * the video once, front to back, samples frames by timestamp on the visual and sync grids and packs
+ * encoder batches; an encoder task runs the two encoders on those batches and hands each segment's
+ * features to the job, in order. Decoding the next frames thus overlaps the backend calls.
  *
- * <p>Memory stays flat in the video's length: it holds one batch of visual frames, the sync frames
- * that unfinished windows still need (about one window plus the segment overlap), and the features
- * of segments not yet handed over. Runs on the engine's decode pool; the source is closed at the end.
+ * <p>Memory stays flat in the video's length: a few packed batches in flight, the sync frames that
+ * unbuilt windows still need (about one window plus the segment overlap), and the features of
+ * segments not yet handed over.
  */
-final class FeatureExtractor implements Runnable {
-  /** Put on the queue after the last segment, or wrapping the failure. */
+final class FeatureExtractor {
+  /** A failure, put on the job's queue in place of features. */
   record Failure(RuntimeException error) {}
+
+  private record VisualBatch(float[] data, int[] index, int n) {}
+
+  private record WindowBatch(int[][] windows, float[] data) {}
+
+  private static final Object END = new Object();
 
   private final BundleManifest m;
   private final SegmentPlan plan;
@@ -39,13 +49,7 @@ final class FeatureExtractor implements Runnable {
   private final BooleanSupplier stopped;
   private final int visualBatch;
   private final int syncBatch;
-
-  // per segment state
-  private final float[][] visual;
-  private final float[][] sync;
-  private final int[] visualDone;
-  private final int[] windowsDone;
-  private int nextToSend;
+  private final BlockingQueue<Object> work = new ArrayBlockingQueue<>(3);
 
   FeatureExtractor(BundleManifest m, SegmentPlan plan, VideoSource source, BackendRunner runner, PhaseClock clock,
       BlockingQueue<Object> out, BooleanSupplier stopped, int visualBatch, int syncBatch) {
@@ -58,25 +62,34 @@ final class FeatureExtractor implements Runnable {
     this.stopped = stopped;
     this.visualBatch = visualBatch;
     this.syncBatch = syncBatch;
-    this.visual = new float[plan.count][];
-    this.sync = new float[plan.count][];
-    this.visualDone = new int[plan.count];
-    this.windowsDone = new int[plan.count];
   }
 
-  @Override
-  public void run() {
-    try (source) {
-      extract();
+  /** Starts both tasks on {@code pool}; the source is closed when the producer ends. */
+  void start(Executor pool) {
+    try {
+      pool.execute(this::produce);
     } catch (RuntimeException e) {
-      offer(new Failure(e));
+      source.close();
+      throw e;
+    }
+    pool.execute(this::encode);
+  }
+
+  // ---- producer: decode, sample, pack -----------------------------------------------------------
+
+  private void produce() {
+    try (source) {
+      decodeAll();
+      put(work, END);
+    } catch (RuntimeException e) {
+      put(work, new Failure(e));
     } catch (Error e) {
-      offer(new Failure(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e)));
+      put(work, new Failure(new FoleyException(FoleyException.Code.INTERNAL, "decoding failed: " + e, e)));
       throw e;
     }
   }
 
-  private void extract() {
+  private void decodeAll() {
     FrameSampler sampler = FrameSampler.over(source);
     BundleManifest.VisualSpec vs = m.visual();
     BundleManifest.SyncSpec ss = m.sync();
@@ -87,12 +100,13 @@ final class FeatureExtractor implements Runnable {
     int visualTotal = plan.visualTotal();
     int syncTotal = plan.syncTotal();
 
-    float[] vBuf = new float[visualBatch * vElems];
-    int[] vIdx = new int[visualBatch];
+    float[] vBuf = null;
+    int[] vIdx = null;
     int vCount = 0;
     TreeMap<Integer, float[]> syncFrames = new TreeMap<>();
     ArrayDeque<float[]> spare = new ArrayDeque<>();
-    List<int[]> pendingWindows = new ArrayList<>(); // {segment, window}
+    List<int[]> pending = new ArrayList<>(); // {segment, window}
+    int[] nextWindow = new int[plan.count]; // per segment, first window not yet packed
 
     int i = 0;
     int j = 0;
@@ -104,12 +118,18 @@ final class FeatureExtractor implements Runnable {
       double ts = j < syncTotal ? j / ss.fps() : Double.POSITIVE_INFINITY;
       long t0 = System.nanoTime();
       if (tv <= ts) {
+        if (vBuf == null) {
+          int n = Math.min(visualBatch, visualTotal - i);
+          vBuf = new float[n * vElems];
+          vIdx = new int[n];
+        }
         DecodedFrame f = sampler.frameAt(tv);
         f.toTensor(vs.size(), vMode, vs.mean(), vs.std(), vBuf, vCount * vElems);
         clock.add(Phase.DECODE, System.nanoTime() - t0);
         vIdx[vCount++] = i++;
-        if (vCount == visualBatch || i == visualTotal) {
-          encodeVisual(vBuf, vIdx, vCount, vElems);
+        if (vCount == vIdx.length) {
+          put(work, new VisualBatch(vBuf, vIdx, vCount));
+          vBuf = null;
           vCount = 0;
         }
       } else {
@@ -118,76 +138,44 @@ final class FeatureExtractor implements Runnable {
         f.toTensor(ss.size(), sMode, ss.mean(), ss.std(), frame, 0);
         clock.add(Phase.DECODE, System.nanoTime() - t0);
         syncFrames.put(j, frame);
-        // every segment that has a window ending at frame j
-        for (int k = 0; k < plan.count; k++) {
+        for (int k = 0; k < plan.count; k++) { // every segment with a window ending at frame j
           int rel = j - plan.syncStart(k) - (plan.window - 1);
           if (rel >= 0 && rel % plan.stride == 0 && rel / plan.stride < plan.windows) {
-            pendingWindows.add(new int[] {k, rel / plan.stride});
+            pending.add(new int[] {k, rel / plan.stride});
           }
         }
         j++;
-        if (pendingWindows.size() >= syncBatch || (j == syncTotal && !pendingWindows.isEmpty())) {
-          encodeWindows(pendingWindows, syncFrames, sElems);
-          pendingWindows.clear();
-          // frames before the earliest window that is not built yet are no longer needed
-          int low = lowestNeededSyncFrame(j);
+        if (pending.size() >= syncBatch || (j == syncTotal && !pending.isEmpty())) {
+          put(work, packWindows(pending, syncFrames, sElems));
+          for (int[] w : pending) {
+            nextWindow[w[0]] = w[1] + 1;
+          }
+          pending.clear();
+          int low = j; // frames before the earliest window not yet packed are no longer needed
+          for (int k = 0; k < plan.count; k++) {
+            if (nextWindow[k] < plan.windows) {
+              low = Math.min(low, plan.syncStart(k) + nextWindow[k] * plan.stride);
+            }
+          }
           while (!syncFrames.isEmpty() && syncFrames.firstKey() < low) {
-            spare.push(syncFrames.pollFirstEntry().getValue());
-            if (spare.size() > 4) {
-              spare.pop();
+            float[] old = syncFrames.pollFirstEntry().getValue();
+            if (spare.size() < 4) {
+              spare.push(old);
             }
           }
         }
       }
-      sendReady();
-    }
-    sendReady();
-    if (nextToSend != plan.count) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "feature extraction ended with " + nextToSend + " of "
-          + plan.count + " segments complete");
     }
   }
 
-  /** The first sync frame any window not yet encoded will use, given frames before j were read. */
-  private int lowestNeededSyncFrame(int j) {
-    int low = j;
-    for (int k = 0; k < plan.count; k++) {
-      if (windowsDone[k] < plan.windows) {
-        // windows are built in order within a segment; its next one starts here
-        int start = plan.syncStart(k) + windowsDone[k] * plan.stride;
-        low = Math.min(low, start);
-      }
-    }
-    return low;
-  }
-
-  private void encodeVisual(float[] buf, int[] idx, int n, int elems) {
-    float[] data = n * elems == buf.length ? buf : java.util.Arrays.copyOf(buf, n * elems);
-    int size = m.visual().size();
-    Tensor in = Tensor.of(data, n, 3, size, size);
-    float[] feats = runner.run(Stage.VISUAL_ENCODER, Map.of("pixels", in), clock, Phase.VISUAL).get("features").floats();
-    int d = m.visualDim();
-    for (int b = 0; b < n; b++) {
-      int g = idx[b];
-      for (int k = 0; k < plan.count; k++) {
-        int rel = g - plan.visualStart(k);
-        if (rel >= 0 && rel < plan.visualPerSegment) {
-          if (visual[k] == null) {
-            visual[k] = new float[plan.visualPerSegment * d];
-          }
-          System.arraycopy(feats, b * d, visual[k], rel * d, d);
-          visualDone[k]++;
-        }
-      }
-    }
-  }
-
-  private void encodeWindows(List<int[]> windows, TreeMap<Integer, float[]> frames, int elems) {
+  private WindowBatch packWindows(List<int[]> windows, TreeMap<Integer, float[]> frames, int elems) {
     int n = windows.size();
     int w = plan.window;
     float[] data = new float[n * w * elems];
+    int[][] ids = new int[n][];
     for (int b = 0; b < n; b++) {
       int[] sw = windows.get(b);
+      ids[b] = sw;
       int first = plan.syncStart(sw[0]) + sw[1] * plan.stride;
       for (int f = 0; f < w; f++) {
         float[] frame = frames.get(first + f);
@@ -197,37 +185,89 @@ final class FeatureExtractor implements Runnable {
         System.arraycopy(frame, 0, data, (b * w + f) * elems, elems);
       }
     }
-    int size = m.sync().size();
-    Tensor in = Tensor.of(data, n, w, 3, size, size);
-    float[] tokens = runner.run(Stage.SYNC_ENCODER, Map.of("frames", in), clock, Phase.SYNC).get("tokens").floats();
-    int per = m.sync().tokensPerWindow() * m.syncDim();
-    for (int b = 0; b < n; b++) {
-      int[] sw = windows.get(b);
-      int k = sw[0];
-      if (sync[k] == null) {
-        sync[k] = new float[plan.windows * per];
-      }
-      System.arraycopy(tokens, b * per, sync[k], sw[1] * per, per);
-      windowsDone[k]++;
-    }
+    return new WindowBatch(ids, data);
   }
 
-  private void sendReady() {
-    while (nextToSend < plan.count && visualDone[nextToSend] == plan.visualPerSegment
-        && windowsDone[nextToSend] == plan.windows) {
-      int k = nextToSend++;
-      if (!offer(new SegmentFeatures(k, visual[k], sync[k]))) {
-        return;
-      }
-      visual[k] = null;
-      sync[k] = null;
-    }
-  }
+  // ---- encoder: run the encoders, assemble segments --------------------------------------------
 
-  /** Blocks while the job's queue is full; gives up when the job stopped. */
-  private boolean offer(Object o) {
+  private void encode() {
+    float[][] visual = new float[plan.count][];
+    float[][] sync = new float[plan.count][];
+    int[] visualDone = new int[plan.count];
+    int[] windowsDone = new int[plan.count];
+    int next = 0;
+    int dv = m.visualDim();
+    int perWindow = m.sync().tokensPerWindow() * m.syncDim();
     try {
-      while (!out.offer(o, 50, TimeUnit.MILLISECONDS)) {
+      while (next < plan.count) {
+        Object o = take(work);
+        if (o == null) {
+          return; // stopped
+        }
+        if (o instanceof Failure f) {
+          put(out, f);
+          return;
+        }
+        if (o == END) {
+          throw new FoleyException(FoleyException.Code.INTERNAL, "decoding ended with " + next + " of "
+              + plan.count + " segments complete");
+        }
+        if (o instanceof VisualBatch vb) {
+          int size = m.visual().size();
+          float[] feats = runner.run(Stage.VISUAL_ENCODER, Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)),
+              clock, Phase.VISUAL).get("features").floats();
+          for (int b = 0; b < vb.n(); b++) {
+            int g = vb.index()[b];
+            for (int k = 0; k < plan.count; k++) {
+              int rel = g - plan.visualStart(k);
+              if (rel >= 0 && rel < plan.visualPerSegment) {
+                if (visual[k] == null) {
+                  visual[k] = new float[plan.visualPerSegment * dv];
+                }
+                System.arraycopy(feats, b * dv, visual[k], rel * dv, dv);
+                visualDone[k]++;
+              }
+            }
+          }
+        } else if (o instanceof WindowBatch wb) {
+          int n = wb.windows().length;
+          int size = m.sync().size();
+          float[] tokens = runner.run(Stage.SYNC_ENCODER,
+              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), clock, Phase.SYNC)
+              .get("tokens").floats();
+          for (int b = 0; b < n; b++) {
+            int k = wb.windows()[b][0];
+            if (sync[k] == null) {
+              sync[k] = new float[plan.windows * perWindow];
+            }
+            System.arraycopy(tokens, b * perWindow, sync[k], wb.windows()[b][1] * perWindow, perWindow);
+            windowsDone[k]++;
+          }
+        }
+        while (next < plan.count && visualDone[next] == plan.visualPerSegment && windowsDone[next] == plan.windows) {
+          if (!put(out, new SegmentFeatures(next, visual[next], sync[next]))) {
+            return;
+          }
+          visual[next] = null;
+          sync[next] = null;
+          next++;
+        }
+      }
+    } catch (RuntimeException e) {
+      put(out, new Failure(e));
+    } catch (Error e) {
+      put(out, new Failure(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e)));
+      throw e;
+    } finally {
+      work.clear(); // unblocks a producer waiting on a full queue; it then sees the job stopped or finishes
+    }
+  }
+
+  // ---- queues that give up when the job stopped ------------------------------------------------
+
+  private boolean put(BlockingQueue<Object> q, Object o) {
+    try {
+      while (!q.offer(o, 50, TimeUnit.MILLISECONDS)) {
         if (stopped.getAsBoolean()) {
           return false;
         }
@@ -236,6 +276,23 @@ final class FeatureExtractor implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
+    }
+  }
+
+  private Object take(BlockingQueue<Object> q) {
+    try {
+      while (true) {
+        Object o = q.poll(50, TimeUnit.MILLISECONDS);
+        if (o != null) {
+          return o;
+        }
+        if (stopped.getAsBoolean()) {
+          return null;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
     }
   }
 

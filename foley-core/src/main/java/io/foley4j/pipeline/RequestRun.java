@@ -84,7 +84,7 @@ final class RequestRun implements Runnable {
     BlockingQueue<Object> features = new ArrayBlockingQueue<>(2);
     FeatureExtractor fx = new FeatureExtractor(m, plan, source, engine.runner(), job.clock, features, job::isDone,
         engine.visualBatch(), engine.syncBatch());
-    engine.decodePool().execute(fx);
+    fx.start(engine.decodePool());
 
     // Text: conditional prompt and negative prompt as one batch.
     Tensor text = encodeText(m, req.prompt(), neg, guided);

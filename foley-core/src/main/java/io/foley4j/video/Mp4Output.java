@@ -32,7 +32,9 @@ final class Mp4Output implements AutoCloseable {
       if (dir != null) {
         Files.createDirectories(dir);
       }
-      tmp = Files.createTempFile(dir, "." + this.target.getFileName(), ".tmp");
+      // createFile (unlike createTempFile) honours the umask, so the result is as readable as any file
+      tmp = Files.createFile((dir == null ? Path.of("") : dir).resolve("." + this.target.getFileName() + "."
+          + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp"));
       c = FileChannel.open(tmp, StandardOpenOption.WRITE);
     } catch (IOException e) {
       closeQuietly(c, tmp);
