@@ -5,6 +5,8 @@ import io.foley4j.backend.Backends;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.pipeline.EngineCore;
+import io.foley4j.schedule.BatchPolicy;
+import io.foley4j.schedule.Ticker;
 import io.foley4j.video.VideoSourceFactory;
 import io.foley4j.video.VideoSources;
 import java.time.Duration;
@@ -77,6 +79,11 @@ public final class FoleyEngine implements AutoCloseable {
     return backend;
   }
 
+  /** A snapshot of queues, batches, utilization and the autoscaling load score. */
+  public EngineStats stats() {
+    return core.stats();
+  }
+
   /** Nanoseconds all stages spent inside the backend's runtime so far (for overhead accounting). */
   public long backendRuntimeNanos() {
     return core.runtimeNanos();
@@ -97,8 +104,136 @@ public final class FoleyEngine implements AutoCloseable {
     private int visualBatch;
     private int syncBatch;
     private Duration closeTimeout;
+    private int maxBatchSize;
+    private Duration maxQueueDelay;
+    private int[] preferredBatchSizes;
+    private int maxQueuedRequests;
+    private long memoryBudgetBytes;
+    private double ratePerSecond;
+    private int rateBurst;
+    private int breakerThreshold;
+    private Duration breakerOpen;
+    private Ticker ticker;
+    private FoleyEventListener eventListener;
 
     private Builder() {}
+
+    /**
+     * Most work items per backend call (denoiser: segments per step, each a CFG pair); default 8.
+     * 1 disables batching.
+     */
+    public Builder maxBatchSize(int n) {
+      if (maxBatchSize != 0) {
+        throw new IllegalStateException("maxBatchSize was already set to " + maxBatchSize);
+      }
+      if (n < 1 || n > 1024) {
+        throw new IllegalArgumentException("maxBatchSize must be between 1 and 1024, was " + n);
+      }
+      this.maxBatchSize = n;
+      return this;
+    }
+
+    /**
+     * How long a batch smaller than maxBatchSize may wait for more items while some running job has
+     * yet to submit its next one; default 2 ms.
+     */
+    public Builder maxQueueDelay(Duration delay) {
+      if (maxQueueDelay != null) {
+        throw new IllegalStateException("maxQueueDelay was already set to " + maxQueueDelay);
+      }
+      Objects.requireNonNull(delay, "delay");
+      if (delay.isNegative() || delay.compareTo(Duration.ofSeconds(10)) > 0) {
+        throw new IllegalArgumentException("maxQueueDelay must be between 0 and 10 s, was " + delay);
+      }
+      this.maxQueueDelay = delay;
+      return this;
+    }
+
+    /** Batch sizes that run as soon as they are reached (Triton's preferred_batch_size). */
+    public Builder preferredBatchSizes(int... sizes) {
+      if (preferredBatchSizes != null) {
+        throw new IllegalStateException("preferredBatchSizes was already set");
+      }
+      this.preferredBatchSizes = Objects.requireNonNull(sizes, "sizes").clone();
+      return this;
+    }
+
+    /** Jobs that may wait to start; beyond it submit fails at once with REJECTED. Default 1024. */
+    public Builder maxQueuedRequests(int n) {
+      if (maxQueuedRequests != 0) {
+        throw new IllegalStateException("maxQueuedRequests was already set to " + maxQueuedRequests);
+      }
+      if (n < 1) {
+        throw new IllegalArgumentException("maxQueuedRequests must be at least 1, was " + n);
+      }
+      this.maxQueuedRequests = n;
+      return this;
+    }
+
+    /**
+     * Bytes of frames, activations and audio that running jobs may hold together (estimated from
+     * the bundle's shapes and each video's length); a job waits for room, and one that can never
+     * fit fails with REJECTED. Default: half the JVM's maximum heap.
+     */
+    public Builder memoryBudgetBytes(long bytes) {
+      if (memoryBudgetBytes != 0) {
+        throw new IllegalStateException("memoryBudgetBytes was already set to " + memoryBudgetBytes);
+      }
+      if (bytes < 1) {
+        throw new IllegalArgumentException("memoryBudgetBytes must be positive, was " + bytes);
+      }
+      this.memoryBudgetBytes = bytes;
+      return this;
+    }
+
+    /** A token bucket per {@link FoleyRequest#clientId()} (requests without one share a bucket). */
+    public Builder rateLimit(double requestsPerSecond, int burst) {
+      if (ratePerSecond != 0) {
+        throw new IllegalStateException("rateLimit was already set to " + ratePerSecond + "/s");
+      }
+      if (!(requestsPerSecond > 0) || Double.isInfinite(requestsPerSecond) || burst < 1) {
+        throw new IllegalArgumentException("rateLimit needs a positive rate and a burst of at least 1, was "
+            + requestsPerSecond + ", " + burst);
+      }
+      this.ratePerSecond = requestsPerSecond;
+      this.rateBurst = burst;
+      return this;
+    }
+
+    /**
+     * Opens the circuit breaker after {@code consecutiveFailures} failed backend calls and keeps it
+     * open for {@code openFor} before a probe; default 5 failures, 10 s.
+     */
+    public Builder circuitBreaker(int consecutiveFailures, Duration openFor) {
+      if (breakerThreshold != 0) {
+        throw new IllegalStateException("circuitBreaker was already set");
+      }
+      Objects.requireNonNull(openFor, "openFor");
+      if (consecutiveFailures < 1 || openFor.isNegative()) {
+        throw new IllegalArgumentException("circuitBreaker needs at least 1 failure and a non-negative duration");
+      }
+      this.breakerThreshold = consecutiveFailures;
+      this.breakerOpen = openFor;
+      return this;
+    }
+
+    /** The clock for deadlines, queue delays, the breaker and rate limits (tests move it by hand). */
+    public Builder ticker(Ticker ticker) {
+      if (this.ticker != null) {
+        throw new IllegalStateException("ticker was already set");
+      }
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** Receives start/end events of every job's queue wait and backend calls. */
+    public Builder eventListener(FoleyEventListener listener) {
+      if (this.eventListener != null) {
+        throw new IllegalStateException("eventListener was already set");
+      }
+      this.eventListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
 
     /** The model to run (required). The engine does not close it. */
     public Builder bundle(ModelBundle bundle) {
@@ -197,7 +332,16 @@ public final class FoleyEngine implements AutoCloseable {
           maxConcurrentRequests != 0 ? maxConcurrentRequests : 2,
           visualBatch != 0 ? visualBatch : 8,
           syncBatch != 0 ? syncBatch : 2,
-          closeTimeout != null ? closeTimeout : Duration.ofSeconds(30));
+          closeTimeout != null ? closeTimeout : Duration.ofSeconds(30),
+          new BatchPolicy(maxBatchSize != 0 ? maxBatchSize : 8,
+              (maxQueueDelay != null ? maxQueueDelay : Duration.ofMillis(2)).toNanos(), preferredBatchSizes),
+          maxQueuedRequests != 0 ? maxQueuedRequests : 1024,
+          memoryBudgetBytes != 0 ? memoryBudgetBytes : Runtime.getRuntime().maxMemory() / 2,
+          ratePerSecond, rateBurst,
+          breakerThreshold != 0 ? breakerThreshold : 5,
+          breakerOpen != null ? breakerOpen : Duration.ofSeconds(10),
+          ticker != null ? ticker : Ticker.system(),
+          eventListener != null ? eventListener : new FoleyEventListener() {});
       return new FoleyEngine(new EngineCore(cfg), bundle, b);
     }
   }

@@ -17,6 +17,9 @@ public final class FoleyRequest {
   private final int steps;
   private final double cfgScale;
   private final long seed;
+  private final Priority priority;
+  private final java.time.Duration deadline;
+  private final String clientId;
 
   private FoleyRequest(Builder b) {
     this.video = b.video;
@@ -25,6 +28,9 @@ public final class FoleyRequest {
     this.steps = b.steps;
     this.cfgScale = b.cfgScale;
     this.seed = b.seed;
+    this.priority = b.priority == null ? Priority.NORMAL : b.priority;
+    this.deadline = b.deadline;
+    this.clientId = b.clientId;
   }
 
   /** A request with the bundle's default settings and seed 0. */
@@ -64,6 +70,21 @@ public final class FoleyRequest {
     return seed;
   }
 
+  /** Scheduling priority (default NORMAL). */
+  public Priority priority() {
+    return priority;
+  }
+
+  /** How long after submission the request may take before it fails with DEADLINE_EXCEEDED, if set. */
+  public java.util.Optional<java.time.Duration> deadline() {
+    return java.util.Optional.ofNullable(deadline);
+  }
+
+  /** Who sent the request, for per-client rate limits; null if not set. */
+  public String clientId() {
+    return clientId;
+  }
+
   @Override
   public String toString() {
     return "FoleyRequest[" + video + ", \"" + prompt + "\", seed " + seed + "]";
@@ -78,6 +99,9 @@ public final class FoleyRequest {
     private double cfgScale = Double.NaN;
     private long seed;
     private boolean seedSet;
+    private Priority priority;
+    private java.time.Duration deadline;
+    private String clientId;
 
     private Builder(Path video) {
       this.video = Objects.requireNonNull(video, "video");
@@ -132,6 +156,44 @@ public final class FoleyRequest {
       }
       this.seed = seed;
       this.seedSet = true;
+      return this;
+    }
+
+    /** Scheduling priority: HIGH runs before NORMAL before LOW (default NORMAL). */
+    public Builder priority(Priority priority) {
+      if (this.priority != null) {
+        throw new IllegalStateException("priority was already set to " + this.priority);
+      }
+      this.priority = Objects.requireNonNull(priority, "priority");
+      return this;
+    }
+
+    /**
+     * A time budget from submission: past it the job fails with DEADLINE_EXCEEDED at the next step
+     * boundary and frees its slots.
+     */
+    public Builder deadline(java.time.Duration deadline) {
+      if (this.deadline != null) {
+        throw new IllegalStateException("deadline was already set to " + this.deadline);
+      }
+      Objects.requireNonNull(deadline, "deadline");
+      if (deadline.isNegative() || deadline.isZero()) {
+        throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+      }
+      this.deadline = deadline;
+      return this;
+    }
+
+    /** The client this request is for; the engine's per-client rate limit applies to it. */
+    public Builder clientId(String clientId) {
+      if (this.clientId != null) {
+        throw new IllegalStateException("clientId was already set to \"" + this.clientId + "\"");
+      }
+      Objects.requireNonNull(clientId, "clientId");
+      if (clientId.isEmpty() || clientId.length() > 256) {
+        throw new IllegalArgumentException("clientId must be 1-256 characters");
+      }
+      this.clientId = clientId;
       return this;
     }
 

@@ -1,9 +1,14 @@
 package io.foley4j.pipeline;
 
+import io.foley4j.EngineStats;
+import io.foley4j.FoleyEventListener;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
 import io.foley4j.FoleyListener;
 import io.foley4j.FoleyRequest;
+import io.foley4j.InvalidBundleException;
+import io.foley4j.Priority;
+import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Backend;
 import io.foley4j.backend.StageSession;
 import io.foley4j.backend.Tensor;
@@ -12,6 +17,11 @@ import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.bundle.Stage;
 import io.foley4j.bundle.TensorSpec;
+import io.foley4j.schedule.BatchPolicy;
+import io.foley4j.schedule.CircuitBreaker;
+import io.foley4j.schedule.DeviceScheduler;
+import io.foley4j.schedule.Ticker;
+import io.foley4j.schedule.TokenBucket;
 import io.foley4j.text.Tokenizer;
 import io.foley4j.video.VideoSourceFactory;
 import java.time.Duration;
@@ -19,8 +29,12 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -29,19 +43,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The engine behind {@link io.foley4j.FoleyEngine}: loaded stages, tokenizer, unconditional
- * embeddings, and the request and decode pools. Internal; not part of the API.
+ * The engine behind {@link io.foley4j.FoleyEngine}: loaded stages behind one batching
+ * {@link DeviceScheduler}, the tokenizer and unconditional embeddings, the job pools, and admission
+ * (bounded queue, rate limits, memory budget, circuit breaker). Internal; not part of the API.
  */
 public final class EngineCore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
 
   /** Everything the builder decided. */
   public record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
-      int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout) {}
+      int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout, BatchPolicy batchPolicy,
+      int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
+      Duration breakerOpen, Ticker ticker, FoleyEventListener events) {}
 
   private final Config config;
   private final BundleManifest manifest;
-  private final BackendRunner runner;
+  private final DeviceScheduler scheduler;
   private final Tokenizer tokenizer;
   private final float[] uncondVisual;
   private final float[] uncondSync;
@@ -49,8 +66,14 @@ public final class EngineCore implements AutoCloseable {
   private final ThreadPoolExecutor decode;
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean closing = new AtomicBoolean();
-  private final java.util.Set<Job> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<Job> live = ConcurrentHashMap.newKeySet();
+  private final Map<Priority, AtomicInteger> queued = new EnumMap<>(Priority.class);
+  private final AtomicInteger running = new AtomicInteger();
+  private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
+  private final Object memoryLock = new Object();
+  private long memoryInUse;
   private volatile boolean abortOnClose;
+  private final LoadMonitor load = new LoadMonitor();
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
   public EngineCore(Config config) {
@@ -61,38 +84,41 @@ public final class EngineCore implements AutoCloseable {
     Safetensors.Contents uncond = Safetensors.read(bundle.unconditionalFile());
     this.uncondVisual = vector(uncond, "visual", manifest.visualDim());
     this.uncondSync = vector(uncond, "sync", manifest.syncDim());
+    for (Priority p : Priority.values()) {
+      queued.put(p, new AtomicInteger());
+    }
     Map<Stage, StageSession> sessions = new EnumMap<>(Stage.class);
     try {
       for (Stage s : Stage.values()) {
         sessions.put(s, config.backend().open(manifest.stage(s), bundle.stageFile(s)));
       }
-      this.runner = new BackendRunner(sessions);
-      warmUp();
+      warmUp(sessions);
     } catch (RuntimeException | Error e) {
       sessions.values().forEach(StageSession::close);
       throw e;
     }
-    this.requests = pool(config.maxConcurrentRequests(), "request");
-    // two tasks per running job: the frame producer and the encoder feeding it to the backend
-    this.decode = pool(2 * config.maxConcurrentRequests(), "decode");
+    CircuitBreaker breaker = new CircuitBreaker(config.breakerThreshold(), config.breakerOpen().toNanos(),
+        config.ticker());
+    this.scheduler = new DeviceScheduler("foley-" + config.name() + "-device-0", sessions, config.batchPolicy(),
+        config.ticker(), breaker);
+    this.requests = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
+        TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), threads("request"));
+    // two tasks per running job: the frame producer and the encoder feeding the scheduler
+    this.decode = new ThreadPoolExecutor(2 * config.maxConcurrentRequests(), 2 * config.maxConcurrentRequests(), 0,
+        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("decode"));
   }
 
   private static float[] vector(Safetensors.Contents c, String name, int dim) {
-    Safetensors.Tensor t;
-    try {
-      t = c.tensor(name);
-    } catch (RuntimeException e) {
-      throw new io.foley4j.InvalidBundleException("unconditional embeddings lack tensor \"" + name + "\"", e);
-    }
-    if (t == null || t.size() != dim) {
-      throw new io.foley4j.InvalidBundleException("unconditional embedding \"" + name + "\" must hold " + dim
+    Safetensors.Tensor t = c.tensors().get(name);
+    if (t == null || t.size() != dim || t.dtype() != Safetensors.DType.F32) {
+      throw new InvalidBundleException("unconditional embedding \"" + name + "\" must hold " + dim
           + " float32 values, found " + (t == null ? "none" : t.toString()));
     }
     return t.floats();
   }
 
   /** One call per stage with zeros, so the first request does not pay for lazy initialisation. */
-  private void warmUp() {
+  private void warmUp(Map<Stage, StageSession> sessions) {
     for (Stage s : Stage.values()) {
       int batch = s == Stage.DENOISER ? 2 : 1;
       Map<String, Tensor> in = new HashMap<>();
@@ -102,43 +128,170 @@ public final class EngineCore implements AutoCloseable {
         int n = Math.toIntExact(t.itemElements() * batch);
         in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[n], shape) : Tensor.of(new float[n], shape));
       }
-      runner.run(s, in, null, null);
+      sessions.get(s).run(in);
     }
   }
 
-  private ThreadPoolExecutor pool(int threads, String role) {
+  private ThreadFactory threads(String role) {
     AtomicInteger n = new AtomicInteger();
-    ThreadFactory f = r -> {
+    return r -> {
       Thread t = new Thread(r, "foley-" + config.name() + "-" + role + "-" + n.getAndIncrement());
       t.setDaemon(true);
       return t;
     };
-    return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), f);
   }
 
+  // ---- submission and admission ----------------------------------------------------------------
+
   public FoleyJob submit(FoleyRequest request, FoleyListener listener) {
-    java.util.Objects.requireNonNull(request, "request");
-    Job job = new Job(ids.incrementAndGet(), request, listener);
-    if (closing.get()) {
-      job.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " is closed; build a new one"));
+    Objects.requireNonNull(request, "request");
+    Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker());
+    FoleyException refused = refuse(request);
+    if (refused != null) {
+      job.fail(refused);
       return job;
     }
     live.add(job);
     job.result().whenComplete((r, e) -> live.remove(job));
+    queued.get(request.priority()).incrementAndGet();
+    events().queueStart(job.id());
     try {
       requests.execute(new RequestRun(this, job));
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      job.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " is closed; build a new one"));
+      queued.get(request.priority()).decrementAndGet();
+      job.fail(closedError());
     }
     return job;
   }
+
+  /** Why a request is turned away at once, or null. Nothing is started for a refused request. */
+  private FoleyException refuse(FoleyRequest request) {
+    if (closing.get()) {
+      return closedError();
+    }
+    if (scheduler.breaker().isRejecting()) {
+      return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name()
+          + " is rejecting work: its circuit breaker opened after repeated backend failures; retry in "
+          + Math.max(1, scheduler.breaker().nanosUntilProbe() / 1_000_000) + " ms");
+    }
+    int waiting = queuedJobs();
+    if (waiting >= config.maxQueuedRequests()) {
+      return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name() + " queue is full: "
+          + waiting + " requests waiting (maxQueuedRequests " + config.maxQueuedRequests()
+          + "); retry later or send to another node");
+    }
+    if (config.ratePerSecond() > 0) {
+      String client = request.clientId() == null ? "" : request.clientId();
+      TokenBucket b = buckets.computeIfAbsent(client, c -> new TokenBucket(config.ratePerSecond(), config.rateBurst(),
+          config.ticker()));
+      if (!b.tryTake()) {
+        return new FoleyException(FoleyException.Code.REJECTED, "rate limit for client \"" + client + "\" exceeded ("
+            + config.ratePerSecond() + " requests/s, burst " + config.rateBurst() + "); retry in "
+            + Math.max(1, b.nanosUntilToken() / 1_000_000) + " ms");
+      }
+    }
+    return null;
+  }
+
+  private FoleyException closedError() {
+    return new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " is closed; build a new one");
+  }
+
+  void started(RequestRun run) {
+    queued.get(run.job().request().priority()).decrementAndGet();
+    running.incrementAndGet();
+  }
+
+  void finished(RequestRun run) {
+    running.decrementAndGet();
+  }
+
+  /** Bytes a job holds while it runs, from the bundle's shapes and the video's length. */
+  long memoryNeed(SegmentPlan plan) {
+    BundleManifest m = manifest;
+    long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
+    long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
+    long syncKept = (long) (m.sync().window() + plan.syncPerSegment - plan.syncHop + syncBatch() * m.sync().window());
+    long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
+    long features = 2L * (plan.visualPerSegment * m.visualDim() + (long) m.syncTokensPerSegment() * m.syncDim()) * 4 * 3;
+    long latents = 2L * 3 * m.latentChannels() * m.latentLength() * 4;
+    long audio = plan.totalSamples * 4 + 2L * plan.samplesPerSegment * 4;
+    return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
+  }
+
+  /** Waits until the job's bytes fit the budget; refuses at once a job that never can. */
+  void admit(Job job, long need) {
+    long budget = config.memoryBudgetBytes();
+    if (need > budget) {
+      throw new FoleyException(FoleyException.Code.REJECTED, String.format(java.util.Locale.ROOT,
+          "request %d needs about %.1f MiB of frames, activations and audio in flight, more than the engine's "
+              + "memory budget of %.1f MiB: it can never be admitted; raise memoryBudgetBytes or send a shorter video",
+          job.id(), need / 1048576.0, budget / 1048576.0));
+    }
+    synchronized (memoryLock) {
+      while (memoryInUse + need > budget) {
+        if (job.isDone() || job.stopReason() != null) {
+          throw job.isDone() ? new RequestRun.StopJob() : job.stopReason();
+        }
+        try {
+          memoryLock.wait(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while waiting for memory", e);
+        }
+      }
+      memoryInUse += need;
+    }
+  }
+
+  void release(long need) {
+    synchronized (memoryLock) {
+      memoryInUse -= need;
+      memoryLock.notifyAll();
+    }
+  }
+
+  // ---- backend calls for jobs -------------------------------------------------------------------
+
+  /** Runs one work item of a job through the scheduler, timing it into the job and the event listener. */
+  Map<String, Tensor> call(Job job, Stage stage, Phase phase, Map<String, Tensor> inputs, int rows, int segment,
+      int step) {
+    FoleyEventListener ev = events();
+    guard(() -> ev.callStart(job.id(), phase, segment, step));
+    long t0 = System.nanoTime();
+    boolean failed = true;
+    try {
+      Map<String, Tensor> out = scheduler.run(stage, inputs, rows, job);
+      failed = false;
+      return out;
+    } finally {
+      long dt = System.nanoTime() - t0;
+      job.clock.add(phase, dt);
+      boolean f = failed;
+      guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
+    }
+  }
+
+  private static void guard(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "event listener threw; ignoring it", e);
+    }
+  }
+
+  FoleyEventListener events() {
+    return config.events();
+  }
+
+  // ---- accessors ------------------------------------------------------------------------------
 
   BundleManifest manifest() {
     return manifest;
   }
 
-  BackendRunner runner() {
-    return runner;
+  DeviceScheduler scheduler() {
+    return scheduler;
   }
 
   Tokenizer tokenizer() {
@@ -179,12 +332,41 @@ public final class EngineCore implements AutoCloseable {
 
   /** Nanoseconds spent inside the runtime by all stages so far. */
   public long runtimeNanos() {
-    return runner.runtimeNanos();
+    return scheduler.runtimeNanos();
   }
 
-  /** Jobs submitted and not yet completed. */
-  public int liveJobs() {
-    return live.size();
+  private int queuedJobs() {
+    int n = 0;
+    for (AtomicInteger a : queued.values()) {
+      n += a.get();
+    }
+    return n;
+  }
+
+  /** A snapshot of the engine's load. */
+  public EngineStats stats() {
+    Map<Priority, Integer> q = new EnumMap<>(Priority.class);
+    queued.forEach((p, a) -> q.put(p, Math.max(0, a.get())));
+    Map<Stage, long[]> hist = new EnumMap<>(Stage.class);
+    Map<Stage, Long> busy = new EnumMap<>(Stage.class);
+    long busyAll = 0;
+    for (Stage s : Stage.values()) {
+      hist.put(s, scheduler.histogram(s));
+      busy.put(s, scheduler.busyNanos(s));
+      busyAll += scheduler.busyNanos(s);
+    }
+    long mem;
+    synchronized (memoryLock) {
+      mem = memoryInUse;
+    }
+    int waiting = queuedJobs();
+    double[] scored = load.update(System.nanoTime(), busyAll, mem / (double) config.memoryBudgetBytes(),
+        waiting / (double) config.maxQueuedRequests());
+    double score = scored[1];
+    EngineStats.ScaleAdvice advice = score > 0.8 ? EngineStats.ScaleAdvice.SCALE_UP
+        : score < 0.3 ? EngineStats.ScaleAdvice.SCALE_DOWN : EngineStats.ScaleAdvice.HOLD;
+    return new EngineStats(q, running.get(), scheduler.parties(Stage.DENOISER), scheduler.queued(), hist, busy,
+        scored[0], mem, config.memoryBudgetBytes(), score, advice, scheduler.breaker().state().name());
   }
 
   /**
@@ -220,7 +402,26 @@ public final class EngineCore implements AutoCloseable {
       for (Job j : List.copyOf(live)) {
         j.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " closed"));
       }
-      runner.close();
+      scheduler.close();
+    }
+  }
+
+  /** Seed 002's load score: weighted utilization, memory and queue fill, exponentially smoothed. */
+  static final class LoadMonitor {
+    private long lastNanos = -1;
+    private long lastBusy;
+    private double smoothed;
+
+    synchronized double[] update(long now, long busy, double memory, double queue) {
+      double util = 0;
+      if (lastNanos >= 0 && now > lastNanos) {
+        util = Math.min(1, Math.max(0, (busy - lastBusy) / (double) (now - lastNanos)));
+      }
+      lastNanos = now;
+      lastBusy = busy;
+      double score = 0.4 * util + 0.3 * Math.min(1, memory) + 0.3 * Math.min(1, queue);
+      smoothed = 0.7 * score + 0.3 * smoothed;
+      return new double[] {util, Math.max(0, Math.min(1, smoothed))};
     }
   }
 }

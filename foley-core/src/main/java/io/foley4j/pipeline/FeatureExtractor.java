@@ -43,7 +43,8 @@ final class FeatureExtractor {
   private final BundleManifest m;
   private final SegmentPlan plan;
   private final VideoSource source;
-  private final BackendRunner runner;
+  private final EngineCore engine;
+  private final Job job;
   private final PhaseClock clock;
   private final BlockingQueue<Object> out;
   private final BooleanSupplier stopped;
@@ -51,15 +52,16 @@ final class FeatureExtractor {
   private final int syncBatch;
   private final BlockingQueue<Object> work = new ArrayBlockingQueue<>(3);
 
-  FeatureExtractor(BundleManifest m, SegmentPlan plan, VideoSource source, BackendRunner runner, PhaseClock clock,
-      BlockingQueue<Object> out, BooleanSupplier stopped, int visualBatch, int syncBatch) {
-    this.m = m;
+  FeatureExtractor(EngineCore engine, Job job, SegmentPlan plan, VideoSource source, BlockingQueue<Object> out,
+      int visualBatch, int syncBatch) {
+    this.m = engine.manifest();
+    this.engine = engine;
+    this.job = job;
     this.plan = plan;
     this.source = source;
-    this.runner = runner;
-    this.clock = clock;
+    this.clock = job.clock;
     this.out = out;
-    this.stopped = stopped;
+    this.stopped = job::isDone;
     this.visualBatch = visualBatch;
     this.syncBatch = syncBatch;
   }
@@ -198,6 +200,8 @@ final class FeatureExtractor {
     int next = 0;
     int dv = m.visualDim();
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
+    engine.scheduler().enter(Stage.VISUAL_ENCODER);
+    engine.scheduler().enter(Stage.SYNC_ENCODER);
     try {
       while (next < plan.count) {
         Object o = take(work);
@@ -214,8 +218,8 @@ final class FeatureExtractor {
         }
         if (o instanceof VisualBatch vb) {
           int size = m.visual().size();
-          float[] feats = runner.run(Stage.VISUAL_ENCODER, Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)),
-              clock, Phase.VISUAL).get("features").floats();
+          float[] feats = engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
+              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), -1, -1).get("features").floats();
           for (int b = 0; b < vb.n(); b++) {
             int g = vb.index()[b];
             for (int k = 0; k < plan.count; k++) {
@@ -232,8 +236,8 @@ final class FeatureExtractor {
         } else if (o instanceof WindowBatch wb) {
           int n = wb.windows().length;
           int size = m.sync().size();
-          float[] tokens = runner.run(Stage.SYNC_ENCODER,
-              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), clock, Phase.SYNC)
+          float[] tokens = engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
+              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, -1, -1)
               .get("tokens").floats();
           for (int b = 0; b < n; b++) {
             int k = wb.windows()[b][0];
@@ -259,6 +263,8 @@ final class FeatureExtractor {
       put(out, new Failure(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e)));
       throw e;
     } finally {
+      engine.scheduler().exit(Stage.VISUAL_ENCODER);
+      engine.scheduler().exit(Stage.SYNC_ENCODER);
       work.clear(); // unblocks a producer waiting on a full queue; it then sees the job stopped or finishes
     }
   }

@@ -7,13 +7,15 @@ import io.foley4j.FoleyListener;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.Progress;
+import io.foley4j.schedule.DeviceScheduler;
+import io.foley4j.schedule.Ticker;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * A job's state and its listener, guarded so that the future completes once, no event follows
  * completion, and listener calls never overlap. A throwing listener is logged and ignored.
  */
-final class Job implements FoleyJob {
+final class Job implements FoleyJob, DeviceScheduler.Owner {
   private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
 
   private final long id;
@@ -21,16 +23,23 @@ final class Job implements FoleyJob {
   private final FoleyListener listener;
   private final CompletableFuture<FoleyResult> future = new CompletableFuture<>();
   private final CompletableFuture<FoleyResult> view = future.copy();
+  private final Ticker ticker;
+  private final long deadlineNanos; // Long.MAX_VALUE: none
   final long submittedNanos = System.nanoTime();
+  final long submittedTicks;
   final PhaseClock clock = new PhaseClock();
   private boolean done;
+  private volatile boolean finished;
   private volatile boolean cancelled;
   private boolean listenerWarned;
 
-  Job(long id, FoleyRequest request, FoleyListener listener) {
+  Job(long id, FoleyRequest request, FoleyListener listener, Ticker ticker) {
     this.id = id;
     this.request = request;
     this.listener = listener == null ? FoleyListener.NONE : listener;
+    this.ticker = ticker;
+    this.submittedTicks = ticker.nanos();
+    this.deadlineNanos = request.deadline().map(d -> submittedTicks + d.toNanos()).orElse(Long.MAX_VALUE);
   }
 
   @Override
@@ -62,9 +71,37 @@ final class Job implements FoleyJob {
     return cancelled;
   }
 
+  // ---- DeviceScheduler.Owner -------------------------------------------------------------------
+
+  @Override
+  public int priority() {
+    return request.priority().ordinal();
+  }
+
+  @Override
+  public long sequence() {
+    return id;
+  }
+
+  @Override
+  public FoleyException stopReason() {
+    if (finished) {
+      return new RequestRun.StopJob();
+    }
+    if (deadlineNanos != Long.MAX_VALUE && ticker.nanos() - deadlineNanos > 0) {
+      return deadlineExceeded();
+    }
+    return null;
+  }
+
+  FoleyException deadlineExceeded() {
+    return new FoleyException(FoleyException.Code.DEADLINE_EXCEEDED, "job " + id + " passed its deadline of "
+        + request.deadline().orElseThrow() + " after submission; its work was stopped");
+  }
+
   /** True once the job completed, failed or was cancelled: its work should stop. */
-  synchronized boolean isDone() {
-    return done;
+  boolean isDone() {
+    return finished;
   }
 
   synchronized void chunk(AudioChunk c) {
@@ -85,6 +122,7 @@ final class Job implements FoleyJob {
         return false;
       }
       done = true;
+      finished = true;
       guard(() -> listener.onComplete(r), "onComplete");
     }
     future.complete(r);
@@ -97,6 +135,7 @@ final class Job implements FoleyJob {
         return false;
       }
       done = true;
+      finished = true;
       guard(() -> listener.onFailure(e), "onFailure");
     }
     future.completeExceptionally(e);
@@ -112,7 +151,8 @@ final class Job implements FoleyJob {
       }
       if (!listenerWarned) {
         listenerWarned = true;
-        LOG.log(System.Logger.Level.WARNING, "listener " + what + " of job " + id + " threw; ignoring it (logged once per job)", e);
+        LOG.log(System.Logger.Level.WARNING, "listener " + what + " of job " + id
+            + " threw; ignoring it (logged once per job)", e);
       }
     }
   }

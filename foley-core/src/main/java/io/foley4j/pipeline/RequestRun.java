@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * conditional and unconditional halves as one batch of two), decodes the latent to audio, stitches
  * it, and emits the chunk that became final.
  */
-final class RequestRun implements Runnable {
+final class RequestRun implements Runnable, Comparable<RequestRun> {
   private final EngineCore engine;
   private final Job job;
 
@@ -34,12 +34,27 @@ final class RequestRun implements Runnable {
     this.job = job;
   }
 
+  /** Queue order of jobs waiting to start: priority, then submission. */
+  @Override
+  public int compareTo(RequestRun o) {
+    int c = Integer.compare(job.priority(), o.job.priority());
+    return c != 0 ? c : Long.compare(job.sequence(), o.job.sequence());
+  }
+
+  Job job() {
+    return job;
+  }
+
   @Override
   public void run() {
+    engine.started(this);
     long started = System.nanoTime();
     job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
+    engine.events().queueEnd(job.id(), started - job.submittedNanos);
     try {
       execute();
+    } catch (StopJob e) {
+      // already completed (cancelled or failed elsewhere)
     } catch (FoleyException e) {
       job.fail(e);
     } catch (RuntimeException e) {
@@ -49,13 +64,17 @@ final class RequestRun implements Runnable {
       if (e instanceof VirtualMachineError) {
         throw e;
       }
+    } finally {
+      engine.finished(this);
     }
   }
 
+  /** Runs the job to completion (or throws). */
   private void execute() {
     if (job.isDone()) {
       return;
     }
+    checkLive();
     BundleManifest m = engine.manifest();
     FoleyRequest req = job.request();
     int steps = req.steps().orElse(m.sampler().steps());
@@ -80,10 +99,26 @@ final class RequestRun implements Runnable {
       source.close();
       throw e;
     }
+    long need = engine.memoryNeed(plan);
+    try {
+      engine.admit(job, need);
+    } catch (RuntimeException e) {
+      source.close();
+      throw e;
+    }
+    try {
+      generate(plan, source, steps, cfg, neg, guided);
+    } finally {
+      engine.release(need);
+    }
+  }
 
+  private void generate(SegmentPlan plan, VideoSource source, int steps, float cfg, String neg, boolean guided) {
+    BundleManifest m = engine.manifest();
+    FoleyRequest req = job.request();
     BlockingQueue<Object> features = new ArrayBlockingQueue<>(2);
-    FeatureExtractor fx = new FeatureExtractor(m, plan, source, engine.runner(), job.clock, features, job::isDone,
-        engine.visualBatch(), engine.syncBatch());
+    FeatureExtractor fx = new FeatureExtractor(engine, job, plan, source, features, engine.visualBatch(),
+        engine.syncBatch());
     fx.start(engine.decodePool());
 
     // Text: conditional prompt and negative prompt as one batch.
@@ -108,38 +143,21 @@ final class RequestRun implements Runnable {
       Tensor syncT = Tensor.of(sync, batch, m.syncTokensPerSegment(), m.syncDim());
 
       float[] x = noise(req.seed(), k, latentSize);
-      for (int s = 0; s < steps; s++) {
-        checkLive();
-        float[] lat = new float[batch * latentSize];
-        for (int b = 0; b < batch; b++) {
-          System.arraycopy(x, 0, lat, b * latentSize, latentSize);
-        }
-        float[] ts = new float[batch];
-        java.util.Arrays.fill(ts, times[s]);
-        Map<String, Tensor> in = new java.util.HashMap<>();
-        in.put("latents", Tensor.of(lat, batch, c, l));
-        in.put("timestep", Tensor.of(ts, batch));
-        in.put("visual", visualT);
-        in.put("sync", syncT);
-        in.put("text", text);
-        float[] v = engine.runner().run(Stage.DENOISER, in, job.clock, Phase.DENOISE).get("velocity").floats();
-        float dt = times[s + 1] - times[s];
-        if (guided) {
-          for (int i = 0; i < latentSize; i++) {
-            float vu = v[latentSize + i];
-            x[i] += dt * (vu + cfg * (v[i] - vu));
-          }
-        } else {
-          for (int i = 0; i < latentSize; i++) {
-            x[i] += dt * v[i];
-          }
-        }
-        job.progress(new Progress(k, plan.count, (long) k * steps + s + 1, stepsTotal));
+      engine.scheduler().enter(Stage.DENOISER);
+      try {
+        denoise(x, k, steps, times, cfg, batch, visualT, syncT, text, plan.count);
+      } finally {
+        engine.scheduler().exit(Stage.DENOISER);
       }
       checkLive();
-      float[] audio = engine.runner().run(Stage.VAE_DECODER, Map.of("latents", Tensor.of(x, 1, c, l)), job.clock,
-          Phase.VAE).get("audio").floats();
-      checkFinite(audio, k);
+      engine.scheduler().enter(Stage.VAE_DECODER);
+      float[] audio;
+      try {
+        audio = engine.call(job, Stage.VAE_DECODER, Phase.VAE, Map.of("latents", Tensor.of(x, 1, c, l)), 1, k, -1)
+            .get("audio").floats();
+      } finally {
+        engine.scheduler().exit(Stage.VAE_DECODER);
+      }
       AudioChunk chunk = stitcher.add(k, audio);
       chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
       job.chunk(chunk);
@@ -148,6 +166,44 @@ final class RequestRun implements Runnable {
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     StageTimings timings = job.clock.snapshot();
     job.complete(new FoleyResult(req, result, m.sampleRate(), timings));
+  }
+
+  private void denoise(float[] x, int k, int steps, float[] times, float cfg, int batch, Tensor visualT, Tensor syncT,
+      Tensor text, int segments) {
+    BundleManifest m = engine.manifest();
+    int c = m.latentChannels();
+    int l = m.latentLength();
+    int latentSize = c * l;
+    long stepsTotal = (long) steps * segments;
+    boolean guided = batch == 2;
+    for (int s = 0; s < steps; s++) {
+      checkLive();
+      float[] lat = new float[batch * latentSize];
+      for (int b = 0; b < batch; b++) {
+        System.arraycopy(x, 0, lat, b * latentSize, latentSize);
+      }
+      float[] ts = new float[batch];
+      java.util.Arrays.fill(ts, times[s]);
+      Map<String, Tensor> in = new java.util.HashMap<>();
+      in.put("latents", Tensor.of(lat, batch, c, l));
+      in.put("timestep", Tensor.of(ts, batch));
+      in.put("visual", visualT);
+      in.put("sync", syncT);
+      in.put("text", text);
+      float[] v = engine.call(job, Stage.DENOISER, Phase.DENOISE, in, batch, k, s).get("velocity").floats();
+      float dt = times[s + 1] - times[s];
+      if (guided) {
+        for (int i = 0; i < latentSize; i++) {
+          float vu = v[latentSize + i];
+          x[i] += dt * (vu + cfg * (v[i] - vu));
+        }
+      } else {
+        for (int i = 0; i < latentSize; i++) {
+          x[i] += dt * v[i];
+        }
+      }
+      job.progress(new Progress(k, segments, (long) k * steps + s + 1, stepsTotal));
+    }
   }
 
   private Tensor encodeText(BundleManifest m, String prompt, String neg, boolean guided) {
@@ -165,7 +221,13 @@ final class RequestRun implements Runnable {
     }
     Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, batch, n), "attention_mask",
         Tensor.ofLongs(mask, batch, n));
-    Tensor out = engine.runner().run(Stage.TEXT_ENCODER, in, job.clock, Phase.TEXT).get("text_embeds");
+    engine.scheduler().enter(Stage.TEXT_ENCODER);
+    Tensor out;
+    try {
+      out = engine.call(job, Stage.TEXT_ENCODER, Phase.TEXT, in, batch, -1, -1).get("text_embeds");
+    } finally {
+      engine.scheduler().exit(Stage.TEXT_ENCODER);
+    }
     return Tensor.of(out.floats(), batch, n, m.textDim());
   }
 
@@ -195,6 +257,10 @@ final class RequestRun implements Runnable {
     if (job.isDone()) {
       throw new StopJob();
     }
+    FoleyException stop = job.stopReason();
+    if (stop != null) {
+      throw stop;
+    }
     if (engine.isClosing() && engine.abortOnClose()) {
       throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + job.id() + " finished");
     }
@@ -222,15 +288,6 @@ final class RequestRun implements Runnable {
       x[i] = (float) r.nextGaussian();
     }
     return x;
-  }
-
-  private void checkFinite(float[] audio, int k) {
-    for (float v : audio) {
-      if (!Float.isFinite(v)) {
-        throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the model produced non-finite audio (NaN/Inf) in segment "
-            + k + " of job " + job.id() + "; the bundle or its inputs are broken");
-      }
-    }
   }
 
   /** Unwinds a job that already completed (cancelled); never reaches the user. */

@@ -1,0 +1,26 @@
+package io.foley4j;
+
+/**
+ * Fine-grained timing events of every job of an engine, for tracing and metrics
+ * ({@code FoleyEngine.builder().eventListener(...)}). Every {@code *Start} is followed by exactly
+ * one matching {@code *End} on the same thread, also when the call fails. Methods are no-ops by
+ * default, so new events never break implementations. Calls come from engine threads and must be
+ * fast and non-blocking; exceptions are logged and ignored.
+ */
+public abstract class FoleyEventListener {
+
+  /** The job was queued (at submission). */
+  public void queueStart(long jobId) {}
+
+  /** The job left the queue and started. */
+  public void queueEnd(long jobId, long waitedNanos) {}
+
+  /**
+   * A backend call for this job begins: {@code phase} is TEXT, VISUAL, SYNC, DENOISE or VAE;
+   * {@code segment} and {@code step} are -1 where they do not apply.
+   */
+  public void callStart(long jobId, StageTimings.Phase phase, int segment, int step) {}
+
+  /** The matching end; {@code failed} when the call threw. */
+  public void callEnd(long jobId, StageTimings.Phase phase, int segment, int step, long nanos, boolean failed) {}
+}

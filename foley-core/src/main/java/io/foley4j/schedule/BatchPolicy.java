@@ -1,0 +1,61 @@
+package io.foley4j.schedule;
+
+import java.util.Arrays;
+
+/**
+ * When to run a batch, with the meaning of Triton's dynamic batcher: at most {@code maxBatchSize}
+ * work items per backend call; a batch below that size waits at most {@code maxQueueDelayNanos} for
+ * more items unless every party that could add one already has, or a preferred size is reached.
+ */
+public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSizes) {
+
+  public BatchPolicy {
+    if (maxBatchSize < 1) {
+      throw new IllegalArgumentException("maxBatchSize must be at least 1, was " + maxBatchSize);
+    }
+    if (maxQueueDelayNanos < 0) {
+      throw new IllegalArgumentException("maxQueueDelay must not be negative");
+    }
+    preferredSizes = preferredSizes == null ? new int[0] : preferredSizes.clone();
+    Arrays.sort(preferredSizes);
+    for (int s : preferredSizes) {
+      if (s < 1 || s > maxBatchSize) {
+        throw new IllegalArgumentException("preferred batch size " + s + " must be between 1 and maxBatchSize "
+            + maxBatchSize);
+      }
+    }
+  }
+
+  /** Run one item at a time, never wait: what "unbatched" means in benchmarks. */
+  public static BatchPolicy unbatched() {
+    return new BatchPolicy(1, 0, null);
+  }
+
+  /**
+   * How many queued items to run now, or 0 to keep waiting.
+   *
+   * @param queued items waiting for this stage
+   * @param parties how many callers could currently add an item (each waits for its own)
+   * @param headAgeNanos how long the oldest waiting item has waited
+   */
+  public int decide(int queued, int parties, long headAgeNanos) {
+    if (queued <= 0) {
+      return 0;
+    }
+    if (queued >= maxBatchSize) {
+      return maxBatchSize;
+    }
+    if (queued >= Math.max(1, parties)) {
+      return queued; // nobody else can join: waiting would only add latency
+    }
+    for (int s : preferredSizes) {
+      if (s == queued) {
+        return queued; // a preferred size is ready
+      }
+    }
+    if (headAgeNanos >= maxQueueDelayNanos) {
+      return queued; // waited long enough: run what is there
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,85 @@
+package io.foley4j.schedule;
+
+/**
+ * Stops sending work to a failing backend. CLOSED counts consecutive failed backend calls; at
+ * {@code threshold} it opens. OPEN rejects everything for {@code openNanos}; then the next call is
+ * let through as a probe (HALF_OPEN): success closes the breaker, failure opens it again. Thread-safe.
+ */
+public final class CircuitBreaker {
+  /** Breaker states. */
+  public enum State { CLOSED, OPEN, HALF_OPEN }
+
+  private final int threshold;
+  private final long openNanos;
+  private final Ticker ticker;
+  private State state = State.CLOSED;
+  private int failures;
+  private long openedAt;
+  private boolean probing;
+
+  public CircuitBreaker(int threshold, long openNanos, Ticker ticker) {
+    if (threshold < 1) {
+      throw new IllegalArgumentException("breaker threshold must be at least 1, was " + threshold);
+    }
+    this.threshold = threshold;
+    this.openNanos = openNanos;
+    this.ticker = ticker;
+  }
+
+  /** Whether a call may go to the backend now (a true in HALF_OPEN makes that call the probe). */
+  public synchronized boolean tryAcquire() {
+    switch (state) {
+      case CLOSED:
+        return true;
+      case OPEN:
+        if (ticker.nanos() - openedAt >= openNanos) {
+          state = State.HALF_OPEN;
+          probing = true;
+          return true;
+        }
+        return false;
+      default: // HALF_OPEN: one probe at a time
+        if (probing) {
+          return false;
+        }
+        probing = true;
+        return true;
+    }
+  }
+
+  /** Whether new work would be rejected right now (OPEN and not yet due for a probe). */
+  public synchronized boolean isRejecting() {
+    return state == State.OPEN && ticker.nanos() - openedAt < openNanos;
+  }
+
+  public synchronized void onSuccess() {
+    failures = 0;
+    probing = false;
+    state = State.CLOSED;
+  }
+
+  public synchronized void onFailure() {
+    probing = false;
+    if (state == State.HALF_OPEN || ++failures >= threshold) {
+      state = State.OPEN;
+      openedAt = ticker.nanos();
+      failures = 0;
+    }
+  }
+
+  public synchronized State state() {
+    if (state == State.OPEN && ticker.nanos() - openedAt >= openNanos) {
+      return State.HALF_OPEN; // due for a probe
+    }
+    return state;
+  }
+
+  /** Nanoseconds until an OPEN breaker lets a probe through (0 otherwise). */
+  public synchronized long nanosUntilProbe() {
+    return state == State.OPEN ? Math.max(0, openNanos - (ticker.nanos() - openedAt)) : 0;
+  }
+
+  public int threshold() {
+    return threshold;
+  }
+}

@@ -1,0 +1,465 @@
+package io.foley4j.schedule;
+
+import io.foley4j.FoleyException;
+import io.foley4j.backend.StageSession;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.TensorSpec;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The one worker that runs backend calls for a device, forming batches across all jobs.
+ *
+ * <p>Callers submit work items (one denoiser step of one segment, a batch of frames for an
+ * encoder, ...) and wait for their future. The worker repeatedly picks the stage whose most urgent
+ * item (priority, then arrival) comes first, takes up to {@code maxBatchSize} items of that stage
+ * in the same order, concatenates them along the batch axis, runs the session once and hands each
+ * item its rows. This is iteration-level (continuous) batching: a denoiser batch is one Euler step
+ * for segments of any jobs at any step, and a job arriving mid-flight joins the next step.
+ *
+ * <p>A batch waits (at most the policy's delay) only while some registered party of that stage has
+ * not submitted yet ({@link #enter}/{@link #exit}). A failed call is retried item by item so that
+ * only the items that fail alone are failed; non-finite outputs fail their item; repeated failures
+ * open the {@link CircuitBreaker}. Items of jobs that finished, were cancelled or passed their
+ * deadline are dropped at the next batch formation.
+ */
+public final class DeviceScheduler implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("io.foley4j.schedule");
+
+  /** What the scheduler needs to know about the job behind an item. */
+  public interface Owner {
+    /** 0 = most urgent. */
+    int priority();
+
+    /** Submission order of the job, for FIFO within a priority. */
+    long sequence();
+
+    /** Null while the job should go on; otherwise the reason its items are dropped. */
+    FoleyException stopReason();
+  }
+
+  private static final class Item {
+    final Stage stage;
+    final Map<String, Tensor> inputs;
+    final int rows;
+    final Owner owner;
+    final long seq;
+    final long enqueued;
+    final CompletableFuture<Map<String, Tensor>> future = new CompletableFuture<>();
+
+    Item(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, long seq, long enqueued) {
+      this.stage = stage;
+      this.inputs = inputs;
+      this.rows = rows;
+      this.owner = owner;
+      this.seq = seq;
+      this.enqueued = enqueued;
+    }
+  }
+
+  private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.owner.priority())
+      .thenComparingLong(i -> i.owner.sequence()).thenComparingLong(i -> i.seq);
+
+  private final Map<Stage, StageSession> sessions;
+  private final BatchPolicy policy;
+  private final Ticker ticker;
+  private final CircuitBreaker breaker;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final EnumMap<Stage, PriorityQueue<Item>> queues = new EnumMap<>(Stage.class);
+  private final EnumMap<Stage, Integer> parties = new EnumMap<>(Stage.class);
+  private final AtomicLong seq = new AtomicLong();
+  private final Thread worker;
+  private boolean closed;
+
+  // statistics
+  private final long startedAt;
+  private final AtomicLongArray busyNanos = new AtomicLongArray(Stage.values().length);
+  private final AtomicLongArray calls = new AtomicLongArray(Stage.values().length);
+  private final AtomicLongArray[] histogram = new AtomicLongArray[Stage.values().length];
+  private final AtomicLong backendFailures = new AtomicLong();
+
+  public DeviceScheduler(String threadName, Map<Stage, StageSession> sessions, BatchPolicy policy, Ticker ticker,
+      CircuitBreaker breaker) {
+    this.sessions = new EnumMap<>(sessions);
+    this.policy = policy;
+    this.ticker = ticker;
+    this.breaker = breaker;
+    for (Stage s : Stage.values()) {
+      queues.put(s, new PriorityQueue<>(ORDER));
+      parties.put(s, 0);
+      histogram[s.ordinal()] = new AtomicLongArray(policy.maxBatchSize() + 1);
+    }
+    this.startedAt = ticker.nanos();
+    this.worker = new Thread(this::loop, threadName);
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  /** Registers a caller that will submit items of this stage (one at a time) until {@link #exit}. */
+  public void enter(Stage stage) {
+    lock.lock();
+    try {
+      parties.merge(stage, 1, Integer::sum);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public void exit(Stage stage) {
+    lock.lock();
+    try {
+      parties.merge(stage, -1, Integer::sum);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Queues one work item; {@code rows} is its size along the batch axis of every input. */
+  public CompletableFuture<Map<String, Tensor>> submit(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner) {
+    Item item = new Item(stage, inputs, rows, owner, seq.incrementAndGet(), ticker.nanos());
+    lock.lock();
+    try {
+      if (closed) {
+        item.future.completeExceptionally(new FoleyException(FoleyException.Code.CLOSED, "the engine is closed"));
+        return item.future;
+      }
+      queues.get(stage).add(item);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    return item.future;
+  }
+
+  /** Submits and waits. @throws FoleyException the item's failure */
+  public Map<String, Tensor> run(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner) {
+    try {
+      return submit(stage, inputs, rows, owner).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof FoleyException f) {
+        throw f;
+      }
+      throw new FoleyException(FoleyException.Code.INTERNAL, "backend call failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private void loop() {
+    while (true) {
+      List<Item> batch = nextBatch();
+      if (batch == null) {
+        return;
+      }
+      execute(batch);
+    }
+  }
+
+  /** Waits until a batch should run and takes it; null once closed and drained. */
+  private List<Item> nextBatch() {
+    lock.lock();
+    try {
+      while (true) {
+        dropStopped();
+        Stage stage = null;
+        Item head = null;
+        for (Map.Entry<Stage, PriorityQueue<Item>> e : queues.entrySet()) {
+          Item h = e.getValue().peek();
+          if (h != null && (head == null || ORDER.compare(h, head) < 0)) {
+            head = h;
+            stage = e.getKey();
+          }
+        }
+        if (head == null) {
+          if (closed) {
+            return null;
+          }
+          changed.awaitUninterruptibly();
+          continue;
+        }
+        PriorityQueue<Item> q = queues.get(stage);
+        long age = ticker.nanos() - oldest(q);
+        int n = closed ? Math.min(q.size(), policy.maxBatchSize())
+            : policy.decide(q.size(), parties.get(stage), age);
+        if (n == 0) {
+          long wait = Math.max(1, policy.maxQueueDelayNanos() - age);
+          try {
+            changed.awaitNanos(wait);
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return null;
+          }
+          continue;
+        }
+        List<Item> batch = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          batch.add(q.poll());
+        }
+        return batch;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static long oldest(PriorityQueue<Item> q) {
+    long t = Long.MAX_VALUE;
+    for (Item i : q) {
+      t = Math.min(t, i.enqueued);
+    }
+    return t;
+  }
+
+  /** Fails and removes the items whose jobs stopped; called with the lock held. */
+  private void dropStopped() {
+    for (PriorityQueue<Item> q : queues.values()) {
+      if (q.isEmpty()) {
+        continue;
+      }
+      q.removeIf(i -> {
+        FoleyException why = i.owner.stopReason();
+        if (why != null) {
+          i.future.completeExceptionally(why);
+          return true;
+        }
+        return false;
+      });
+    }
+  }
+
+  private void execute(List<Item> batch) {
+    Stage stage = batch.get(0).stage;
+    if (!breaker.tryAcquire()) {
+      FoleyException e = breakerOpen();
+      batch.forEach(i -> i.future.completeExceptionally(e));
+      return;
+    }
+    long t0 = System.nanoTime();
+    try {
+      Map<String, Tensor> out = call(stage, batch);
+      record(stage, batch.size(), System.nanoTime() - t0);
+      breaker.onSuccess();
+      deliver(stage, batch, out);
+    } catch (FoleyException e) {
+      record(stage, batch.size(), System.nanoTime() - t0);
+      backendFailures.incrementAndGet();
+      if (batch.size() == 1) {
+        breaker.onFailure();
+        batch.get(0).future.completeExceptionally(e);
+        return;
+      }
+      // Isolate the poisoned input: run each item alone once.
+      LOG.log(System.Logger.Level.WARNING, "batch of " + batch.size() + " on stage " + stage.key()
+          + " failed; retrying its items one by one: " + e.getMessage());
+      for (Item i : batch) {
+        if (!breaker.tryAcquire()) {
+          i.future.completeExceptionally(breakerOpen());
+          continue;
+        }
+        long t1 = System.nanoTime();
+        try {
+          Map<String, Tensor> one = call(stage, List.of(i));
+          record(stage, 1, System.nanoTime() - t1);
+          breaker.onSuccess();
+          deliver(stage, List.of(i), one);
+        } catch (FoleyException single) {
+          record(stage, 1, System.nanoTime() - t1);
+          backendFailures.incrementAndGet();
+          breaker.onFailure();
+          i.future.completeExceptionally(single);
+        } catch (RuntimeException bug) {
+          i.future.completeExceptionally(internal(bug));
+        }
+      }
+    } catch (RuntimeException bug) {
+      FoleyException e = internal(bug);
+      batch.forEach(i -> i.future.completeExceptionally(e));
+    }
+  }
+
+  private FoleyException breakerOpen() {
+    return new FoleyException(FoleyException.Code.REJECTED, "circuit breaker is open after " + breaker.threshold()
+        + " consecutive backend failures; rejecting work for another "
+        + Math.max(1, breaker.nanosUntilProbe() / 1_000_000) + " ms until a probe call succeeds");
+  }
+
+  private static FoleyException internal(RuntimeException e) {
+    return new FoleyException(FoleyException.Code.INTERNAL, "scheduler failed to run a batch: " + e, e);
+  }
+
+  private void record(Stage stage, int size, long nanos) {
+    busyNanos.addAndGet(stage.ordinal(), nanos);
+    calls.incrementAndGet(stage.ordinal());
+    histogram[stage.ordinal()].incrementAndGet(Math.min(size, policy.maxBatchSize()));
+  }
+
+  /** Concatenates the items' inputs along the batch axis and runs the stage once. */
+  private Map<String, Tensor> call(Stage stage, List<Item> batch) {
+    StageSession session = sessions.get(stage);
+    if (batch.size() == 1) {
+      return session.run(batch.get(0).inputs);
+    }
+    int rows = 0;
+    for (Item i : batch) {
+      rows += i.rows;
+    }
+    Map<String, Tensor> in = new HashMap<>();
+    for (TensorSpec spec : session.spec().inputs()) {
+      String name = spec.name();
+      Tensor first = batch.get(0).inputs.get(name);
+      long[] shape = first.shape();
+      shape[0] = rows;
+      if (first.isFloat()) {
+        float[] data = new float[Math.multiplyExact(rows, first.size() / batch.get(0).rows)];
+        int off = 0;
+        for (Item i : batch) {
+          float[] src = i.inputs.get(name).floats();
+          System.arraycopy(src, 0, data, off, src.length);
+          off += src.length;
+        }
+        in.put(name, Tensor.of(data, shape));
+      } else {
+        long[] data = new long[Math.multiplyExact(rows, first.size() / batch.get(0).rows)];
+        int off = 0;
+        for (Item i : batch) {
+          long[] src = i.inputs.get(name).longs();
+          System.arraycopy(src, 0, data, off, src.length);
+          off += src.length;
+        }
+        in.put(name, Tensor.ofLongs(data, shape));
+      }
+    }
+    return session.run(in);
+  }
+
+  /** Splits outputs by rows, checks each item's values are finite, completes the futures. */
+  private void deliver(Stage stage, List<Item> batch, Map<String, Tensor> out) {
+    int row = 0;
+    for (Item i : batch) {
+      Map<String, Tensor> mine = new HashMap<>();
+      FoleyException bad = null;
+      for (Map.Entry<String, Tensor> e : out.entrySet()) {
+        Tensor t = e.getValue();
+        int per = t.size() / (int) t.dim(0);
+        long[] shape = t.shape();
+        shape[0] = i.rows;
+        float[] data = batch.size() == 1 ? t.floats() : java.util.Arrays.copyOfRange(t.floats(), row * per,
+            (row + i.rows) * per);
+        for (float v : data) {
+          if (!Float.isFinite(v)) {
+            bad = new FoleyException(FoleyException.Code.BACKEND_FAILURE, "stage " + stage.key()
+                + " produced non-finite values (NaN/Inf) in output " + e.getKey()
+                + " for this request; its inputs or the model are broken");
+            break;
+          }
+        }
+        mine.put(e.getKey(), Tensor.of(data, shape));
+      }
+      row += i.rows;
+      if (bad != null) {
+        i.future.completeExceptionally(bad);
+      } else {
+        i.future.complete(mine);
+      }
+    }
+  }
+
+  // ---- stats ----------------------------------------------------------------------------------
+
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  public BatchPolicy policy() {
+    return policy;
+  }
+
+  /** Items waiting per stage. */
+  public Map<Stage, Integer> queued() {
+    lock.lock();
+    try {
+      Map<Stage, Integer> m = new EnumMap<>(Stage.class);
+      queues.forEach((s, q) -> m.put(s, q.size()));
+      return m;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Registered parties per stage (for the denoiser: segments in flight). */
+  public int parties(Stage stage) {
+    lock.lock();
+    try {
+      return parties.get(stage);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  public long busyNanos(Stage s) {
+    return busyNanos.get(s.ordinal());
+  }
+
+  public long calls(Stage s) {
+    return calls.get(s.ordinal());
+  }
+
+  /** Count of calls per batch size (index = items in the batch). */
+  public long[] histogram(Stage s) {
+    AtomicLongArray h = histogram[s.ordinal()];
+    long[] out = new long[h.length()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = h.get(i);
+    }
+    return out;
+  }
+
+  public long backendFailures() {
+    return backendFailures.get();
+  }
+
+  public long startedAt() {
+    return startedAt;
+  }
+
+  /** Total nanoseconds inside the runtime (all stages). */
+  public long runtimeNanos() {
+    long n = 0;
+    for (StageSession s : sessions.values()) {
+      n += s.runNanos();
+    }
+    return n;
+  }
+
+  /** Stops after running what is queued; closes nothing else. Idempotent. */
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closed = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    try {
+      worker.join(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (StageSession s : sessions.values()) {
+      s.close();
+    }
+  }
+}

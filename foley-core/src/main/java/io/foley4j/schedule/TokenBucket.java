@@ -1,0 +1,40 @@
+package io.foley4j.schedule;
+
+/** A token bucket: {@code ratePerSecond} tokens refill continuously up to {@code burst}. Thread-safe. */
+public final class TokenBucket {
+  private final double ratePerNano;
+  private final double burst;
+  private final Ticker ticker;
+  private double tokens;
+  private long last;
+
+  public TokenBucket(double ratePerSecond, int burst, Ticker ticker) {
+    this.ratePerNano = ratePerSecond / 1e9;
+    this.burst = burst;
+    this.ticker = ticker;
+    this.tokens = burst;
+    this.last = ticker.nanos();
+  }
+
+  /** Takes one token if there is one. */
+  public synchronized boolean tryTake() {
+    refill();
+    if (tokens >= 1) {
+      tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+
+  /** Nanoseconds until a token will be available. */
+  public synchronized long nanosUntilToken() {
+    refill();
+    return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / ratePerNano);
+  }
+
+  private void refill() {
+    long now = ticker.nanos();
+    tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
+    last = now;
+  }
+}
