@@ -63,7 +63,7 @@ final class RedisTensorCache implements CloseableTensorCache {
     this.settings = settings;
     this.redisUri = settings.uri() != null ? RedisURI.create(settings.uri()) : RedisURI.create(settings.host(), settings.port());
     this.redisUri.setTimeout(settings.commandTimeout());
-    this.name = RedisCacheBuilder.redact(redisUri.toString());
+    this.name = redisUri.getSocket() != null ? redisUri.getSocket() : redisUri.getHost() + ":" + redisUri.getPort();
     this.timeoutNanos = settings.commandTimeout().toNanos();
     this.setArgs = SetArgs.Builder.px(settings.ttl().toMillis());
     int instance = INSTANCES.incrementAndGet();

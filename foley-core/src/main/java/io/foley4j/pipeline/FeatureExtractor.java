@@ -34,9 +34,15 @@ final class FeatureExtractor {
   /** A failure, put on the job's queue in place of features. */
   record Failure(RuntimeException error) {}
 
-  private record VisualBatch(float[] data, int[] index, int n) {}
+  /**
+   * Visual frames to encode ({@code index[0..n)}, pixels in {@code data}), then frames that show the
+   * same picture as an earlier frame and reuse its features ({@code dupIndex[i]} copies
+   * {@code dupSource[i]}): padding past the end, or a video slower than the sampling rate.
+   */
+  private record VisualBatch(float[] data, int[] index, int n, int[] dupIndex, int[] dupSource) {}
 
-  private record WindowBatch(int[][] windows, float[] data) {}
+  /** Windows to encode, then windows that reuse the tokens of an identical earlier window. */
+  private record WindowBatch(int[][] windows, boolean[] uniform, float[] data, int[][] dups) {}
 
   private static final Object END = new Object();
 
@@ -105,6 +111,14 @@ final class FeatureExtractor {
     float[] vBuf = null;
     int[] vIdx = null;
     int vCount = 0;
+    DecodedFrame lastVisualFrame = null;
+    int lastVisualIndex = -1;
+    List<Integer> dupIdx = new ArrayList<>();
+    List<Integer> dupSrc = new ArrayList<>();
+    DecodedFrame lastSyncFrame = null;
+    int syncFrameId = -1;
+    Map<Integer, Integer> frameIdOf = new java.util.HashMap<>(); // sync index -> id of the picture shown
+    Map<Integer, int[]> uniformWindow = new java.util.HashMap<>(); // picture id -> window of only that picture
     TreeMap<Integer, float[]> syncFrames = new TreeMap<>();
     ArrayDeque<float[]> spare = new ArrayDeque<>();
     List<int[]> pending = new ArrayList<>(); // {segment, window}
@@ -126,20 +140,40 @@ final class FeatureExtractor {
           vIdx = new int[n];
         }
         DecodedFrame f = sampler.frameAt(tv);
-        f.toTensor(vs.size(), vMode, vs.mean(), vs.std(), vBuf, vCount * vElems);
+        if (f == lastVisualFrame) {
+          dupIdx.add(i);
+          dupSrc.add(lastVisualIndex);
+        } else {
+          f.toTensor(vs.size(), vMode, vs.mean(), vs.std(), vBuf, vCount * vElems);
+          lastVisualFrame = f;
+          lastVisualIndex = i;
+          vIdx[vCount++] = i;
+        }
         clock.add(Phase.DECODE, System.nanoTime() - t0);
-        vIdx[vCount++] = i++;
-        if (vCount == vIdx.length) {
-          put(work, new VisualBatch(vBuf, vIdx, vCount));
+        i++;
+        if (vCount == vIdx.length || i == visualTotal) {
+          float[] data = vCount * vElems == vBuf.length ? vBuf : java.util.Arrays.copyOf(vBuf, vCount * vElems);
+          put(work, new VisualBatch(data, java.util.Arrays.copyOf(vIdx, vCount), vCount, toArray(dupIdx),
+              toArray(dupSrc)));
+          dupIdx.clear();
+          dupSrc.clear();
           vBuf = null;
           vCount = 0;
         }
       } else {
         DecodedFrame f = sampler.frameAt(ts);
-        float[] frame = spare.isEmpty() ? new float[sElems] : spare.pop();
-        f.toTensor(ss.size(), sMode, ss.mean(), ss.std(), frame, 0);
+        float[] frame;
+        if (f == lastSyncFrame) {
+          frame = syncFrames.get(j - 1); // the same picture: share its pixels
+        } else {
+          frame = spare.isEmpty() ? new float[sElems] : spare.pop();
+          f.toTensor(ss.size(), sMode, ss.mean(), ss.std(), frame, 0);
+          lastSyncFrame = f;
+          syncFrameId++;
+        }
         clock.add(Phase.DECODE, System.nanoTime() - t0);
         syncFrames.put(j, frame);
+        frameIdOf.put(j, syncFrameId);
         for (int k = 0; k < plan.count; k++) { // every segment with a window ending at frame j
           int rel = j - plan.syncStart(k) - (plan.window - 1);
           if (rel >= 0 && rel % plan.stride == 0 && rel / plan.stride < plan.windows) {
@@ -148,7 +182,7 @@ final class FeatureExtractor {
         }
         j++;
         if (pending.size() >= syncBatch || (j == syncTotal && !pending.isEmpty())) {
-          put(work, packWindows(pending, syncFrames, sElems));
+          put(work, packWindows(pending, syncFrames, frameIdOf, uniformWindow, sElems));
           for (int[] w : pending) {
             nextWindow[w[0]] = w[1] + 1;
           }
@@ -160,9 +194,10 @@ final class FeatureExtractor {
             }
           }
           while (!syncFrames.isEmpty() && syncFrames.firstKey() < low) {
-            float[] old = syncFrames.pollFirstEntry().getValue();
-            if (spare.size() < 4) {
-              spare.push(old);
+            Map.Entry<Integer, float[]> old = syncFrames.pollFirstEntry();
+            frameIdOf.remove(old.getKey());
+            if (spare.size() < 4 && !syncFrames.containsValue(old.getValue())) {
+              spare.push(old.getValue()); // reuse the array unless a later index shares it
             }
           }
         }
@@ -170,14 +205,33 @@ final class FeatureExtractor {
     }
   }
 
-  private WindowBatch packWindows(List<int[]> windows, TreeMap<Integer, float[]> frames, int elems) {
-    int n = windows.size();
+  private WindowBatch packWindows(List<int[]> windows, TreeMap<Integer, float[]> frames, Map<Integer, Integer> ids,
+      Map<Integer, int[]> uniform, int elems) {
     int w = plan.window;
-    float[] data = new float[n * w * elems];
-    int[][] ids = new int[n][];
-    for (int b = 0; b < n; b++) {
-      int[] sw = windows.get(b);
-      ids[b] = sw;
+    List<int[]> encode = new ArrayList<>();
+    List<Boolean> uniformFlags = new ArrayList<>();
+    List<int[]> dups = new ArrayList<>();
+    for (int[] sw : windows) {
+      int first = plan.syncStart(sw[0]) + sw[1] * plan.stride;
+      int id = ids.get(first);
+      boolean same = true;
+      for (int f = 1; f < w && same; f++) {
+        same = ids.get(first + f) == id;
+      }
+      int[] earlier = same ? uniform.get(id) : null;
+      if (earlier != null) {
+        dups.add(new int[] {sw[0], sw[1], earlier[0], earlier[1]}); // a still picture: same tokens as before
+      } else {
+        if (same) {
+          uniform.put(id, sw);
+        }
+        encode.add(sw);
+        uniformFlags.add(same);
+      }
+    }
+    float[] data = new float[encode.size() * w * elems];
+    for (int b = 0; b < encode.size(); b++) {
+      int[] sw = encode.get(b);
       int first = plan.syncStart(sw[0]) + sw[1] * plan.stride;
       for (int f = 0; f < w; f++) {
         float[] frame = frames.get(first + f);
@@ -187,7 +241,19 @@ final class FeatureExtractor {
         System.arraycopy(frame, 0, data, (b * w + f) * elems, elems);
       }
     }
-    return new WindowBatch(ids, data);
+    boolean[] flags = new boolean[uniformFlags.size()];
+    for (int b = 0; b < flags.length; b++) {
+      flags[b] = uniformFlags.get(b);
+    }
+    return new WindowBatch(encode.toArray(new int[0][]), flags, data, dups.toArray(new int[0][]));
+  }
+
+  private static int[] toArray(List<Integer> l) {
+    int[] a = new int[l.size()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = l.get(i);
+    }
+    return a;
   }
 
   // ---- encoder: run the encoders, assemble segments --------------------------------------------
@@ -200,6 +266,8 @@ final class FeatureExtractor {
     int next = 0;
     int dv = m.visualDim();
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
+    Map<Integer, float[]> recentVisual = new java.util.HashMap<>();
+    Map<String, float[]> uniformTokens = new java.util.HashMap<>();
     engine.scheduler().enter(Stage.VISUAL_ENCODER);
     engine.scheduler().enter(Stage.SYNC_ENCODER);
     try {
@@ -218,25 +286,24 @@ final class FeatureExtractor {
         }
         if (o instanceof VisualBatch vb) {
           int size = m.visual().size();
-          float[] feats = engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
+          float[] feats = vb.n() == 0 ? new float[0] : engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
               Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), -1, -1).get("features").floats();
           for (int b = 0; b < vb.n(); b++) {
-            int g = vb.index()[b];
-            for (int k = 0; k < plan.count; k++) {
-              int rel = g - plan.visualStart(k);
-              if (rel >= 0 && rel < plan.visualPerSegment) {
-                if (visual[k] == null) {
-                  visual[k] = new float[plan.visualPerSegment * dv];
-                }
-                System.arraycopy(feats, b * dv, visual[k], rel * dv, dv);
-                visualDone[k]++;
-              }
-            }
+            float[] f = java.util.Arrays.copyOfRange(feats, b * dv, (b + 1) * dv);
+            recentVisual.put(vb.index()[b], f);
+            placeVisual(vb.index()[b], f, visual, visualDone, dv);
+          }
+          for (int d = 0; d < vb.dupIndex().length; d++) {
+            placeVisual(vb.dupIndex()[d], recentVisual.get(vb.dupSource()[d]), visual, visualDone, dv);
+          }
+          if (vb.n() > 0) { // later duplicates can only refer to the newest picture
+            int newest = vb.index()[vb.n() - 1];
+            recentVisual.keySet().removeIf(x -> x < newest);
           }
         } else if (o instanceof WindowBatch wb) {
           int n = wb.windows().length;
           int size = m.sync().size();
-          float[] tokens = engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
+          float[] tokens = n == 0 ? new float[0] : engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
               Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, -1, -1)
               .get("tokens").floats();
           for (int b = 0; b < n; b++) {
@@ -244,7 +311,19 @@ final class FeatureExtractor {
             if (sync[k] == null) {
               sync[k] = new float[plan.windows * perWindow];
             }
-            System.arraycopy(tokens, b * perWindow, sync[k], wb.windows()[b][1] * perWindow, perWindow);
+            float[] t = java.util.Arrays.copyOfRange(tokens, b * perWindow, (b + 1) * perWindow);
+            if (wb.uniform()[b]) { // a window of one still picture: later ones like it reuse these tokens
+              uniformTokens.put(wb.windows()[b][0] + "/" + wb.windows()[b][1], t);
+            }
+            System.arraycopy(t, 0, sync[k], wb.windows()[b][1] * perWindow, perWindow);
+            windowsDone[k]++;
+          }
+          for (int[] d : wb.dups()) {
+            int k = d[0];
+            if (sync[k] == null) {
+              sync[k] = new float[plan.windows * perWindow];
+            }
+            System.arraycopy(uniformTokens.get(d[2] + "/" + d[3]), 0, sync[k], d[1] * perWindow, perWindow);
             windowsDone[k]++;
           }
         }
@@ -266,6 +345,19 @@ final class FeatureExtractor {
       engine.scheduler().exit(Stage.VISUAL_ENCODER);
       engine.scheduler().exit(Stage.SYNC_ENCODER);
       work.clear(); // unblocks a producer waiting on a full queue; it then sees the job stopped or finishes
+    }
+  }
+
+  private void placeVisual(int g, float[] f, float[][] visual, int[] visualDone, int dv) {
+    for (int k = 0; k < plan.count; k++) {
+      int rel = g - plan.visualStart(k);
+      if (rel >= 0 && rel < plan.visualPerSegment) {
+        if (visual[k] == null) {
+          visual[k] = new float[plan.visualPerSegment * dv];
+        }
+        System.arraycopy(f, 0, visual[k], rel * dv, dv);
+        visualDone[k]++;
+      }
     }
   }
 

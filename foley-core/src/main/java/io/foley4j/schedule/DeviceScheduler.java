@@ -163,7 +163,13 @@ public final class DeviceScheduler implements AutoCloseable {
       if (batch == null) {
         return;
       }
-      execute(batch);
+      try {
+        execute(batch);
+      } catch (Throwable t) { // never let the device thread die: every waiting job would hang
+        FoleyException e = new FoleyException(FoleyException.Code.INTERNAL, "backend call failed: " + t, t);
+        batch.forEach(i -> i.future.completeExceptionally(e));
+        LOG.log(System.Logger.Level.ERROR, "device worker caught " + t + "; failed its batch and goes on", t);
+      }
     }
   }
 
@@ -204,7 +210,13 @@ public final class DeviceScheduler implements AutoCloseable {
           continue;
         }
         List<Item> batch = new ArrayList<>(n);
+        long bytes = 0;
         for (int i = 0; i < n; i++) {
+          long b = inputBytes(q.peek());
+          if (!batch.isEmpty() && bytes + b > MAX_BATCH_INPUT_BYTES) {
+            break; // keep one call's inputs (and the runtime's copy of them) bounded
+          }
+          bytes += b;
           batch.add(q.poll());
         }
         return batch;
@@ -212,6 +224,17 @@ public final class DeviceScheduler implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Most bytes of inputs one batched call may gather (a single item may exceed it). */
+  static final long MAX_BATCH_INPUT_BYTES = 128L << 20;
+
+  private static long inputBytes(Item i) {
+    long n = 0;
+    for (Tensor t : i.inputs.values()) {
+      n += t.size() * (t.isFloat() ? 4L : 8L);
+    }
+    return n;
   }
 
   private static long oldest(PriorityQueue<Item> q) {

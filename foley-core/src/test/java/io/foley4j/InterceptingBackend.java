@@ -1,0 +1,90 @@
+package io.foley4j;
+
+import io.foley4j.backend.Backend;
+import io.foley4j.backend.Backends;
+import io.foley4j.backend.StageSession;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageSpec;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiPredicate;
+
+/** The CPU backend with test hooks: hold the device, inject failures and NaNs per call. */
+public final class InterceptingBackend implements Backend {
+  private final Backend delegate = Backends.cpu();
+  /** While armed, the next backend call blocks until {@link #release()}. */
+  private final AtomicBoolean holdNext = new AtomicBoolean();
+  private volatile CountDownLatch gate = new CountDownLatch(0);
+  private final CountDownLatch held = new CountDownLatch(1);
+  volatile BiPredicate<Stage, Map<String, Tensor>> fail = (s, in) -> false;
+  volatile BiPredicate<Stage, Map<String, Tensor>> nan = (s, in) -> false;
+
+  /** The next call (on the device thread) will wait until {@link #release()}. */
+  public void holdNextCall() {
+    gate = new CountDownLatch(1);
+    holdNext.set(true);
+  }
+
+  /** Waits until a held call has arrived. */
+  public void awaitHeld() throws InterruptedException {
+    if (!held.await(60, TimeUnit.SECONDS)) {
+      throw new AssertionError("no call arrived at the gate");
+    }
+  }
+
+  public void release() {
+    gate.countDown();
+  }
+
+  @Override
+  public String name() {
+    return "intercepting-cpu";
+  }
+
+  @Override
+  public StageSession open(StageSpec spec, Path modelFile) {
+    StageSession s = delegate.open(spec, modelFile);
+    return new StageSession() {
+      @Override
+      public StageSpec spec() {
+        return s.spec();
+      }
+
+      @Override
+      public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        if (holdNext.compareAndSet(true, false)) {
+          held.countDown();
+          try {
+            gate.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+        if (fail.test(spec.stage(), inputs)) {
+          throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected failure in " + spec.stage().key());
+        }
+        Map<String, Tensor> out = s.run(inputs);
+        if (nan.test(spec.stage(), inputs)) {
+          for (Tensor t : out.values()) {
+            t.floats()[0] = Float.NaN;
+          }
+        }
+        return out;
+      }
+
+      @Override
+      public long runNanos() {
+        return s.runNanos();
+      }
+
+      @Override
+      public void close() {
+        s.close();
+      }
+    };
+  }
+}
