@@ -4,6 +4,7 @@ import io.foley4j.backend.Backend;
 import io.foley4j.backend.Backends;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
+import io.foley4j.cache.TensorCache;
 import io.foley4j.pipeline.EngineCore;
 import io.foley4j.schedule.BatchPolicy;
 import io.foley4j.schedule.Ticker;
@@ -115,8 +116,48 @@ public final class FoleyEngine implements AutoCloseable {
     private Duration breakerOpen;
     private Ticker ticker;
     private FoleyEventListener eventListener;
+    private TensorCache resultCache;
+    private TensorCache featureCache;
+    private Boolean singleFlight;
 
     private Builder() {}
+
+    /**
+     * Where whole results are kept: a request identical to an earlier one (same video bytes,
+     * prompt, parameters and bundle) is answered from it without touching the backend.
+     */
+    public Builder resultCache(TensorCache cache) {
+      if (resultCache != null) {
+        throw new IllegalStateException("resultCache was already set to " + resultCache);
+      }
+      this.resultCache = Objects.requireNonNull(cache, "cache");
+      return this;
+    }
+
+    /**
+     * Where encoder outputs are kept per (video, segment): a request that changes only the prompt or
+     * sampler settings skips decoding and visual/sync encoding.
+     */
+    public Builder featureCache(TensorCache cache) {
+      if (featureCache != null) {
+        throw new IllegalStateException("featureCache was already set to " + featureCache);
+      }
+      this.featureCache = Objects.requireNonNull(cache, "cache");
+      return this;
+    }
+
+    /**
+     * Whether identical requests in flight at the same time are computed once (each still gets
+     * every chunk and the result). Default: on when a cache is set, otherwise off (keying a request
+     * reads its video once more).
+     */
+    public Builder singleFlight(boolean enabled) {
+      if (singleFlight != null) {
+        throw new IllegalStateException("singleFlight was already set to " + singleFlight);
+      }
+      this.singleFlight = enabled;
+      return this;
+    }
 
     /**
      * Most work items per backend call (denoiser: segments per step, each a CFG pair); default 8.
@@ -341,7 +382,9 @@ public final class FoleyEngine implements AutoCloseable {
           breakerThreshold != 0 ? breakerThreshold : 5,
           breakerOpen != null ? breakerOpen : Duration.ofSeconds(10),
           ticker != null ? ticker : Ticker.system(),
-          eventListener != null ? eventListener : new FoleyEventListener() {});
+          eventListener != null ? eventListener : new FoleyEventListener() {},
+          resultCache, featureCache,
+          singleFlight != null ? singleFlight : resultCache != null || featureCache != null);
       return new FoleyEngine(new EngineCore(cfg), bundle, b);
     }
   }

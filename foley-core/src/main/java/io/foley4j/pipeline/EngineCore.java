@@ -17,6 +17,7 @@ import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.bundle.Stage;
 import io.foley4j.bundle.TensorSpec;
+import io.foley4j.cache.TensorCache;
 import io.foley4j.schedule.BatchPolicy;
 import io.foley4j.schedule.CircuitBreaker;
 import io.foley4j.schedule.DeviceScheduler;
@@ -54,7 +55,8 @@ public final class EngineCore implements AutoCloseable {
   public record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
       int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout, BatchPolicy batchPolicy,
       int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
-      Duration breakerOpen, Ticker ticker, FoleyEventListener events) {}
+      Duration breakerOpen, Ticker ticker, FoleyEventListener events, TensorCache resultCache,
+      TensorCache featureCache, boolean singleFlight) {}
 
   private final Config config;
   private final BundleManifest manifest;
@@ -74,6 +76,7 @@ public final class EngineCore implements AutoCloseable {
   private long memoryInUse;
   private volatile boolean abortOnClose;
   private final LoadMonitor load = new LoadMonitor();
+  private final Map<String, Flight> flights = new ConcurrentHashMap<>();
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
   public EngineCore(Config config) {
@@ -220,7 +223,7 @@ public final class EngineCore implements AutoCloseable {
   }
 
   /** Waits until the job's bytes fit the budget; refuses at once a job that never can. */
-  void admit(Job job, long need) {
+  void admit(Flight flight, Job job, long need) {
     long budget = config.memoryBudgetBytes();
     if (need > budget) {
       throw new FoleyException(FoleyException.Code.REJECTED, String.format(java.util.Locale.ROOT,
@@ -230,8 +233,8 @@ public final class EngineCore implements AutoCloseable {
     }
     synchronized (memoryLock) {
       while (memoryInUse + need > budget) {
-        if (job.isDone() || job.stopReason() != null) {
-          throw job.isDone() ? new RequestRun.StopJob() : job.stopReason();
+        if (!flight.expireAndCheck()) {
+          throw new RequestRun.StopJob();
         }
         try {
           memoryLock.wait(50);
@@ -254,7 +257,7 @@ public final class EngineCore implements AutoCloseable {
   // ---- backend calls for jobs -------------------------------------------------------------------
 
   /** Runs one work item of a job through the scheduler, timing it into the job and the event listener. */
-  Map<String, Tensor> call(Job job, Stage stage, Phase phase, Map<String, Tensor> inputs, int rows, int segment,
+  Map<String, Tensor> call(Flight job, Stage stage, Phase phase, Map<String, Tensor> inputs, int rows, int segment,
       int step) {
     FoleyEventListener ev = events();
     guard(() -> ev.callStart(job.id(), phase, segment, step));
@@ -266,7 +269,7 @@ public final class EngineCore implements AutoCloseable {
       return out;
     } finally {
       long dt = System.nanoTime() - t0;
-      job.clock.add(phase, dt);
+      job.clock().add(phase, dt);
       boolean f = failed;
       guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
     }
@@ -282,6 +285,58 @@ public final class EngineCore implements AutoCloseable {
 
   FoleyEventListener events() {
     return config.events();
+  }
+
+  // ---- caches and single-flight -----------------------------------------------------------------
+
+  /** Whether jobs need a content key (to look up caches or share identical computations). */
+  boolean keyed() {
+    return config.resultCache() != null || config.featureCache() != null || config.singleFlight();
+  }
+
+  boolean singleFlight() {
+    return config.singleFlight();
+  }
+
+  TensorCache resultCache() {
+    return config.resultCache();
+  }
+
+  TensorCache featureCache() {
+    return config.featureCache();
+  }
+
+  String bundleDigest() {
+    return config.bundle().digest();
+  }
+
+  /** Identifies how frames are decoded: another decoder may give other pixels, hence other features. */
+  String videoSourceName() {
+    return config.videoSources().getClass().getName();
+  }
+
+  /**
+   * Joins the computation already running for {@code key} (returns null: the job is served by it)
+   * or registers a new one led by {@code job}.
+   */
+  Flight joinOrLead(String key, Job job) {
+    Flight mine = new Flight(key, job);
+    while (true) {
+      Flight other = flights.putIfAbsent(key, mine);
+      if (other == null) {
+        return mine;
+      }
+      if (other.join(job)) {
+        return null;
+      }
+      flights.remove(key, other); // it finished meanwhile; take its place
+    }
+  }
+
+  void endFlight(Flight f) {
+    if (f.key != null) {
+      flights.remove(f.key, f);
+    }
   }
 
   // ---- accessors ------------------------------------------------------------------------------

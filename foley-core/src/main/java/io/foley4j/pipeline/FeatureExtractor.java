@@ -50,7 +50,7 @@ final class FeatureExtractor {
   private final SegmentPlan plan;
   private final VideoSource source;
   private final EngineCore engine;
-  private final Job job;
+  private final Flight job;
   private final PhaseClock clock;
   private final BlockingQueue<Object> out;
   private final BooleanSupplier stopped;
@@ -58,14 +58,14 @@ final class FeatureExtractor {
   private final int syncBatch;
   private final BlockingQueue<Object> work = new ArrayBlockingQueue<>(3);
 
-  FeatureExtractor(EngineCore engine, Job job, SegmentPlan plan, VideoSource source, BlockingQueue<Object> out,
+  FeatureExtractor(EngineCore engine, Flight job, SegmentPlan plan, VideoSource source, BlockingQueue<Object> out,
       int visualBatch, int syncBatch) {
     this.m = engine.manifest();
     this.engine = engine;
     this.job = job;
     this.plan = plan;
     this.source = source;
-    this.clock = job.clock;
+    this.clock = job.clock();
     this.out = out;
     this.stopped = job::isDone;
     this.visualBatch = visualBatch;

@@ -13,11 +13,11 @@ final class PhaseClock {
     nanos.addAndGet(phase.ordinal(), n);
   }
 
-  StageTimings snapshot() {
+  StageTimings snapshot(boolean resultCacheHit) {
     Map<StageTimings.Phase, Long> m = new EnumMap<>(StageTimings.Phase.class);
     for (StageTimings.Phase p : StageTimings.Phase.values()) {
       m.put(p, nanos.get(p.ordinal()));
     }
-    return StageTimings.ofNanos(m, false);
+    return StageTimings.ofNanos(m, resultCacheHit);
   }
 }

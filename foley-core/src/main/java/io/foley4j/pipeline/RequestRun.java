@@ -3,13 +3,15 @@ package io.foley4j.pipeline;
 import io.foley4j.AudioChunk;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyRequest;
-import io.foley4j.FoleyResult;
 import io.foley4j.Progress;
 import io.foley4j.StageTimings;
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.Safetensors;
 import io.foley4j.bundle.Stage;
+import io.foley4j.cache.CacheEntry;
+import io.foley4j.cache.TensorCache;
 import io.foley4j.text.Encoding;
 import io.foley4j.video.VideoInfo;
 import io.foley4j.video.VideoSource;
@@ -20,14 +22,16 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one job: opens the video, starts its feature extraction on the decode pool, encodes the
- * prompts, then per segment runs the flow-matching sampler with classifier-free guidance (the
- * conditional and unconditional halves as one batch of two), decodes the latent to audio, stitches
- * it, and emits the chunk that became final.
+ * Runs one job: finds its result in the result cache, or joins an identical computation already in
+ * flight, or computes it: opens the video (or finds every segment's features in the feature cache),
+ * starts feature extraction on the decode pool, encodes the prompts, then per segment runs the
+ * flow-matching sampler with classifier-free guidance (conditional and unconditional halves as one
+ * batch of two), decodes the latent to audio, stitches it and emits the chunk that became final.
  */
 final class RequestRun implements Runnable, Comparable<RequestRun> {
   private final EngineCore engine;
   private final Job job;
+  private Flight flight;
 
   RequestRun(EngineCore engine, Job job) {
     this.engine = engine;
@@ -54,13 +58,14 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     try {
       execute();
     } catch (StopJob e) {
-      // already completed (cancelled or failed elsewhere)
+      // every job of the flight is already done (cancelled or failed elsewhere)
+      end();
     } catch (FoleyException e) {
-      job.fail(e);
+      failAll(e);
     } catch (RuntimeException e) {
-      job.fail(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed unexpectedly: " + e, e));
+      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed unexpectedly: " + e, e));
     } catch (Error e) {
-      job.fail(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed: " + e, e));
+      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed: " + e, e));
       if (e instanceof VirtualMachineError) {
         throw e;
       }
@@ -69,59 +74,196 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     }
   }
 
+  private void failAll(FoleyException e) {
+    end();
+    if (flight != null) {
+      flight.fail(e);
+    } else {
+      job.fail(e);
+    }
+  }
+
+  /** Takes the flight out of the single-flight table, so later identical requests start afresh. */
+  private void end() {
+    if (flight != null) {
+      engine.endFlight(flight);
+    }
+  }
+
   /** Runs the job to completion (or throws). */
   private void execute() {
     if (job.isDone()) {
       return;
     }
-    checkLive();
+    FoleyException expired = job.stopReason();
+    if (expired != null) {
+      throw expired;
+    }
     BundleManifest m = engine.manifest();
     FoleyRequest req = job.request();
     int steps = req.steps().orElse(m.sampler().steps());
     float cfg = (float) req.cfgScale().orElse(m.sampler().cfgScale());
     String neg = req.negativePrompt() != null ? req.negativePrompt() : m.sampler().negativePrompt();
-    boolean guided = cfg != 1f;
 
-    long t0 = System.nanoTime();
-    VideoSource source = engine.videoSources().open(req.video());
-    VideoInfo info;
+    String videoDigest = null;
+    if (engine.keyed()) {
+      long t0 = System.nanoTime();
+      videoDigest = CacheKeys.videoDigest(req.video());
+      job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+      String key = CacheKeys.result(engine.bundleDigest(), engine.videoSourceName(), videoDigest, req.prompt(), neg,
+          steps, cfg, req.seed());
+      flight = engine.singleFlight() ? engine.joinOrLead(key, job) : new Flight(key, job);
+      if (flight == null) {
+        return; // an identical computation in flight serves this job
+      }
+      if (serveCachedResult(key)) {
+        return;
+      }
+    } else {
+      flight = new Flight(null, job);
+    }
+    compute(videoDigest, steps, cfg, neg);
+  }
+
+  private boolean serveCachedResult(String key) {
+    TensorCache cache = engine.resultCache();
+    if (cache == null) {
+      return false;
+    }
+    CacheEntry e = cache.get(key);
+    BundleManifest m = engine.manifest();
+    if (e == null || e.tensor("audio") == null
+        || !String.valueOf(m.sampleRate()).equals(e.metadata().get("sampleRate"))) {
+      return false;
+    }
+    float[] audio = e.tensor("audio").floats();
+    if (audio.length == 0) {
+      return false;
+    }
+    SegmentPlan plan = new SegmentPlan(m, audio.length);
+    for (int k = 0; k < plan.count; k++) {
+      long start = plan.sampleStart(k);
+      long end = k == plan.count - 1 ? plan.totalSamples : start + plan.hopSamples;
+      flight.chunk(new AudioChunk(k, start, java.util.Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
+          k == plan.count - 1));
+    }
+    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
+    end();
+    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
+    return true;
+  }
+
+  private void compute(String videoDigest, int steps, float cfg, String neg) {
+    BundleManifest m = engine.manifest();
+    FoleyRequest req = job.request();
+    SegmentFeatures[] cached = cachedFeatures(videoDigest);
+    VideoSource source = null;
     SegmentPlan plan;
     try {
-      info = source.info();
-      job.clock.add(Phase.DECODE, System.nanoTime() - t0);
-      long total = SegmentPlan.samplesFor(info.durationTicks(), info.durationTimescale(), m.sampleRate());
-      if (total <= 0) {
-        throw new io.foley4j.UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
-            "video " + req.video() + " has zero duration; nothing to generate");
+      if (cached != null) {
+        plan = new SegmentPlan(m, cachedSamples);
+      } else {
+        long t0 = System.nanoTime();
+        source = engine.videoSources().open(req.video());
+        VideoInfo info = source.info();
+        job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+        long total = SegmentPlan.samplesFor(info.durationTicks(), info.durationTimescale(), m.sampleRate());
+        if (total <= 0) {
+          throw new io.foley4j.UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
+              "video " + req.video() + " has zero duration; nothing to generate");
+        }
+        plan = new SegmentPlan(m, total);
+        durationTicks = info.durationTicks();
+        durationTimescale = info.durationTimescale();
       }
-      plan = new SegmentPlan(m, total);
-    } catch (RuntimeException e) {
-      source.close();
-      throw e;
-    }
-    long need = engine.memoryNeed(plan);
-    try {
-      engine.admit(job, need);
-    } catch (RuntimeException e) {
-      source.close();
-      throw e;
-    }
-    try {
-      generate(plan, source, steps, cfg, neg, guided);
+      long need = engine.memoryNeed(plan);
+      engine.admit(flight, job, need);
+      try {
+        BlockingQueue<Object> features;
+        if (cached != null) {
+          features = new ArrayBlockingQueue<>(plan.count);
+          features.addAll(java.util.Arrays.asList(cached));
+        } else {
+          features = new ArrayBlockingQueue<>(2);
+          new FeatureExtractor(engine, flight, plan, source, features, engine.visualBatch(), engine.syncBatch())
+              .start(engine.decodePool());
+          source = null; // the extractor closes it
+        }
+        generate(plan, features, cached == null ? videoDigest : null, steps, cfg, neg);
+      } finally {
+        engine.release(need);
+      }
     } finally {
-      engine.release(need);
+      if (source != null) {
+        source.close();
+      }
     }
   }
 
-  private void generate(SegmentPlan plan, VideoSource source, int steps, float cfg, String neg, boolean guided) {
+  private long cachedSamples;
+  private long durationTicks;
+  private long durationTimescale;
+
+  /** Every segment's features from the feature cache, or null (then the video is decoded). */
+  private SegmentFeatures[] cachedFeatures(String videoDigest) {
+    TensorCache cache = engine.featureCache();
+    if (cache == null || videoDigest == null) {
+      return null;
+    }
+    BundleManifest m = engine.manifest();
+    CacheEntry first = cache.get(featureKey(videoDigest, 0));
+    if (first == null) {
+      return null;
+    }
+    try {
+      long ticks = Long.parseLong(first.metadata().get("durationTicks"));
+      long scale = Long.parseLong(first.metadata().get("durationTimescale"));
+      long total = SegmentPlan.samplesFor(ticks, scale, m.sampleRate());
+      SegmentPlan plan = new SegmentPlan(m, total);
+      SegmentFeatures[] out = new SegmentFeatures[plan.count];
+      for (int k = 0; k < plan.count; k++) {
+        CacheEntry e = k == 0 ? first : cache.get(featureKey(videoDigest, k));
+        if (e == null || e.tensor("visual") == null || e.tensor("sync") == null) {
+          return null;
+        }
+        float[] v = e.tensor("visual").floats();
+        float[] s = e.tensor("sync").floats();
+        if (v.length != plan.visualPerSegment * m.visualDim() || s.length != m.syncTokensPerSegment() * m.syncDim()) {
+          return null;
+        }
+        out[k] = new SegmentFeatures(k, v, s);
+      }
+      cachedSamples = total;
+      durationTicks = ticks;
+      durationTimescale = scale;
+      return out;
+    } catch (RuntimeException bad) { // a malformed entry is a miss
+      return null;
+    }
+  }
+
+  private String featureKey(String videoDigest, int k) {
+    return CacheKeys.features(engine.bundleDigest(), engine.videoSourceName(), videoDigest, k);
+  }
+
+  private void storeFeatures(String videoDigest, SegmentFeatures sf, SegmentPlan plan) {
+    TensorCache cache = engine.featureCache();
+    if (cache == null || videoDigest == null) {
+      return;
+    }
+    BundleManifest m = engine.manifest();
+    cache.put(featureKey(videoDigest, sf.index()), CacheEntry.of(Map.of(
+        "visual", Safetensors.Tensor.f32(sf.visual(), plan.visualPerSegment, m.visualDim()),
+        "sync", Safetensors.Tensor.f32(sf.sync(), m.syncTokensPerSegment(), m.syncDim())), Map.of(
+        "durationTicks", Long.toString(durationTicks), "durationTimescale", Long.toString(durationTimescale),
+        "segment", Integer.toString(sf.index()), "bundle", engine.bundleDigest())));
+  }
+
+  private void generate(SegmentPlan plan, BlockingQueue<Object> features, String storeFeaturesFor, int steps,
+      float cfg, String neg) {
     BundleManifest m = engine.manifest();
     FoleyRequest req = job.request();
-    BlockingQueue<Object> features = new ArrayBlockingQueue<>(2);
-    FeatureExtractor fx = new FeatureExtractor(engine, job, plan, source, features, engine.visualBatch(),
-        engine.syncBatch());
-    fx.start(engine.decodePool());
-
-    // Text: conditional prompt and negative prompt as one batch.
+    boolean guided = cfg != 1f;
     Tensor text = encodeText(m, req.prompt(), neg, guided);
 
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
@@ -137,6 +279,9 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
 
     for (int k = 0; k < plan.count; k++) {
       SegmentFeatures sf = takeFeatures(features, k);
+      if (storeFeaturesFor != null) {
+        storeFeatures(storeFeaturesFor, sf, plan);
+      }
       float[] visual = stack(sf.visual(), uncondVisual, batch);
       float[] sync = stack(sf.sync(), uncondSync, batch);
       Tensor visualT = Tensor.of(visual, batch, plan.visualPerSegment, m.visualDim());
@@ -153,19 +298,25 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
       engine.scheduler().enter(Stage.VAE_DECODER);
       float[] audio;
       try {
-        audio = engine.call(job, Stage.VAE_DECODER, Phase.VAE, Map.of("latents", Tensor.of(x, 1, c, l)), 1, k, -1)
+        audio = engine.call(flight, Stage.VAE_DECODER, Phase.VAE, Map.of("latents", Tensor.of(x, 1, c, l)), 1, k, -1)
             .get("audio").floats();
       } finally {
         engine.scheduler().exit(Stage.VAE_DECODER);
       }
       AudioChunk chunk = stitcher.add(k, audio);
       chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
-      job.chunk(chunk);
-      job.progress(new Progress(k + 1, plan.count, (long) (k + 1) * steps, stepsTotal));
+      flight.chunk(chunk);
+      flight.progress(new Progress(k + 1, plan.count, (long) (k + 1) * steps, stepsTotal));
+    }
+    TensorCache rc = engine.resultCache();
+    if (rc != null && flight.key != null) {
+      rc.put(flight.key, CacheEntry.of(Map.of("audio", Safetensors.Tensor.f32(result, result.length)),
+          Map.of("sampleRate", Integer.toString(m.sampleRate()), "bundle", engine.bundleDigest())));
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
-    StageTimings timings = job.clock.snapshot();
-    job.complete(new FoleyResult(req, result, m.sampleRate(), timings));
+    StageTimings timings = job.clock.snapshot(false);
+    end();
+    flight.complete(result, m.sampleRate(), timings);
   }
 
   private void denoise(float[] x, int k, int steps, float[] times, float cfg, int batch, Tensor visualT, Tensor syncT,
@@ -190,7 +341,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
       in.put("visual", visualT);
       in.put("sync", syncT);
       in.put("text", text);
-      float[] v = engine.call(job, Stage.DENOISER, Phase.DENOISE, in, batch, k, s).get("velocity").floats();
+      float[] v = engine.call(flight, Stage.DENOISER, Phase.DENOISE, in, batch, k, s).get("velocity").floats();
       float dt = times[s + 1] - times[s];
       if (guided) {
         for (int i = 0; i < latentSize; i++) {
@@ -202,7 +353,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
           x[i] += dt * v[i];
         }
       }
-      job.progress(new Progress(k, segments, (long) k * steps + s + 1, stepsTotal));
+      flight.progress(new Progress(k, segments, (long) k * steps + s + 1, stepsTotal));
     }
   }
 
@@ -224,7 +375,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     engine.scheduler().enter(Stage.TEXT_ENCODER);
     Tensor out;
     try {
-      out = engine.call(job, Stage.TEXT_ENCODER, Phase.TEXT, in, batch, -1, -1).get("text_embeds");
+      out = engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, batch, -1, -1).get("text_embeds");
     } finally {
       engine.scheduler().exit(Stage.TEXT_ENCODER);
     }
@@ -252,14 +403,10 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     }
   }
 
-  /** Stops the job's work if it was cancelled or failed elsewhere. */
+  /** Stops the work when no job wants it any more (cancelled, failed or past its deadline). */
   private void checkLive() {
-    if (job.isDone()) {
+    if (!flight.expireAndCheck()) {
       throw new StopJob();
-    }
-    FoleyException stop = job.stopReason();
-    if (stop != null) {
-      throw stop;
     }
     if (engine.isClosing() && engine.abortOnClose()) {
       throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + job.id() + " finished");
