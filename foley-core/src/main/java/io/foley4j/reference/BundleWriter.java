@@ -124,6 +124,8 @@ final class BundleWriter {
       JsonObject ref = new JsonObject();
       ref.addProperty("width", o.width());
       ref.addProperty("depth", o.depth());
+      ref.addProperty("denoiserWidth", o.denoiserWidth());
+      ref.addProperty("denoiserDepth", o.denoiserDepth());
       ref.addProperty("embedDim", o.embedDim());
       ref.addProperty("latentChannels", o.latentChannels());
       ref.addProperty("visualSize", o.visualSize());

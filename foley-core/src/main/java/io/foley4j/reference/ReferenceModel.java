@@ -84,6 +84,8 @@ public final class ReferenceModel {
     private final double segmentSeconds;
     private final double overlapSeconds;
     private final long seed;
+    private final int denoiserWidth;
+    private final int denoiserDepth;
 
     private Options(Builder b) {
       this.width = b.width;
@@ -95,6 +97,18 @@ public final class ReferenceModel {
       this.segmentSeconds = b.segmentSeconds;
       this.overlapSeconds = b.overlapSeconds;
       this.seed = b.seed;
+      this.denoiserWidth = b.denoiserWidth == 0 ? b.width : b.denoiserWidth;
+      this.denoiserDepth = b.denoiserDepth == 0 ? b.depth : b.denoiserDepth;
+    }
+
+    /** Hidden width of the denoiser's cost layers (default: {@link #width()}). */
+    public int denoiserWidth() {
+      return denoiserWidth;
+    }
+
+    /** Hidden cost layers of the denoiser (default: {@link #depth()}). */
+    public int denoiserDepth() {
+      return denoiserDepth;
     }
 
     /** Hidden width of the cost layers. */
@@ -153,7 +167,8 @@ public final class ReferenceModel {
           .syncSize(syncSize)
           .segmentSeconds(segmentSeconds)
           .overlapSeconds(overlapSeconds)
-          .seed(seed);
+          .seed(seed)
+          .denoiserSize(denoiserWidth, denoiserDepth);
     }
 
     // Derived sizes (package-private).
@@ -192,19 +207,23 @@ public final class ReferenceModel {
           && syncSize == other.syncSize
           && Double.compare(segmentSeconds, other.segmentSeconds) == 0
           && Double.compare(overlapSeconds, other.overlapSeconds) == 0
-          && seed == other.seed;
+          && seed == other.seed
+          && denoiserWidth == other.denoiserWidth
+          && denoiserDepth == other.denoiserDepth;
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(width, depth, embedDim, latentChannels, visualSize, syncSize, segmentSeconds, overlapSeconds, seed);
+      return Objects.hash(width, depth, embedDim, latentChannels, visualSize, syncSize, segmentSeconds, overlapSeconds, seed,
+          denoiserWidth, denoiserDepth);
     }
 
     @Override
     public String toString() {
       return "Options{width=" + width + ", depth=" + depth + ", embedDim=" + embedDim
           + ", latentChannels=" + latentChannels + ", visualSize=" + visualSize + ", syncSize=" + syncSize
-          + ", segmentSeconds=" + segmentSeconds + ", overlapSeconds=" + overlapSeconds + ", seed=" + seed + "}";
+          + ", segmentSeconds=" + segmentSeconds + ", overlapSeconds=" + overlapSeconds + ", seed=" + seed
+          + ", denoiserWidth=" + denoiserWidth + ", denoiserDepth=" + denoiserDepth + "}";
     }
 
     /**
@@ -222,8 +241,21 @@ public final class ReferenceModel {
       private double segmentSeconds = 8.0;
       private double overlapSeconds = 1.0;
       private long seed;
+      private int denoiserWidth;
+      private int denoiserDepth;
 
       private Builder() {}
+
+      /**
+       * Width and depth of the denoiser's cost layers alone (default: {@link #width} and
+       * {@link #depth}). A real MM-DiT costs far more than its encoders; benchmarks use this to
+       * give the reference model that profile.
+       */
+      public Builder denoiserSize(int width, int depth) {
+        this.denoiserWidth = range("denoiser width", width, 1, 8192);
+        this.denoiserDepth = range("denoiser depth", depth, 1, 32);
+        return this;
+      }
 
       /** Hidden width of the cost layers, 1..8192 (default 64). */
       public Builder width(int width) {

@@ -150,7 +150,7 @@ final class Stages {
     int nv = o.visualFrames();
     int ns = o.syncTokens();
     int frames = o.syncFrames();
-    int w = o.width();
+    int w = o.denoiserWidth();
     Random rnd = rng(o.seed(), 4);
     OnnxGraph g = new OnnxGraph("denoiser");
     String x = g.input("latents", FLOAT, BATCH, c, l);
@@ -219,7 +219,7 @@ final class Stages {
     String v = g.op("Div", in(g.op("Sub", in(target, x)), denom));
     String h = g.op("Transpose", in(x), Attr.ints("perm", 0, 2, 1)); // [B,L,C]
     h = dense(g, rnd, h, c, w, true, true);
-    for (int layer = 1; layer < o.depth(); layer++) {
+    for (int layer = 1; layer < o.denoiserDepth(); layer++) {
       h = dense(g, rnd, h, w, w, true, true);
     }
     h = g.op("Tanh", in(dense(g, rnd, h, w, c, true, false)));
