@@ -190,34 +190,81 @@ public final class DecodedFrame {
       b[c] = -mean[c] / std[c];
     }
     int plane = size * size;
+    float a0 = a[0];
+    float a1 = a[1];
+    float a2 = a[2];
+    float b0 = b[0];
+    float b1 = b[1];
+    float b2 = b[2];
+    // Separable bilinear: each needed source row is resampled horizontally once (rows are needed in
+    // increasing order, so two cached rows per plane suffice), then each output row blends two of
+    // them vertically. Same taps and weights as sampling every pixel from four neighbours.
+    RowCache ry = new RowCache(y, width, lx0, lx1, lfx, size);
+    RowCache ru = new RowCache(u, cw, cx0, cx1, cfx, size);
+    RowCache rv = new RowCache(v, cw, cx0, cx1, cfx, size);
     for (int j = 0; j < size; j++) {
-      int yr0 = ly0[j] * width;
-      int yr1 = ly1[j] * width;
+      float[] ya = ry.row(ly0[j]);
+      float[] yb = ry.row(ly1[j]);
+      float[] ua = ru.row(cy0[j]);
+      float[] ub = ru.row(cy1[j]);
+      float[] va = rv.row(cy0[j]);
+      float[] vb = rv.row(cy1[j]);
       float fy = lfy[j];
-      int cr0 = cy0[j] * cw;
-      int cr1 = cy1[j] * cw;
       float gy = cfy[j];
       int row = offset + j * size;
       for (int i = 0; i < size; i++) {
-        float fx = lfx[i];
-        float top = lerp(y[yr0 + lx0[i]] & 0xff, y[yr0 + lx1[i]] & 0xff, fx);
-        float bot = lerp(y[yr1 + lx0[i]] & 0xff, y[yr1 + lx1[i]] & 0xff, fx);
-        float yy = (lerp(top, bot, fy) - yOff) * ys;
-        float gx = cfx[i];
-        int a0 = cx0[i];
-        int a1 = cx1[i];
-        float cb = lerp(lerp(u[cr0 + a0] & 0xff, u[cr0 + a1] & 0xff, gx),
-            lerp(u[cr1 + a0] & 0xff, u[cr1 + a1] & 0xff, gx), gy) - 128f;
-        float cr = lerp(lerp(v[cr0 + a0] & 0xff, v[cr0 + a1] & 0xff, gx),
-            lerp(v[cr1 + a0] & 0xff, v[cr1 + a1] & 0xff, gx), gy) - 128f;
+        float yy = (ya[i] + (yb[i] - ya[i]) * fy - yOff) * ys;
+        float cb = ua[i] + (ub[i] - ua[i]) * gy - 128f;
+        float cr = va[i] + (vb[i] - va[i]) * gy - 128f;
         float r = clamp(yy + crR * cr);
         float g = clamp(yy + cbG * cb + crG * cr);
         float bl = clamp(yy + cbB * cb);
         int o = row + i;
-        dst[o] = r * a[0] + b[0];
-        dst[o + plane] = g * a[1] + b[1];
-        dst[o + 2 * plane] = bl * a[2] + b[2];
+        dst[o] = r * a0 + b0;
+        dst[o + plane] = g * a1 + b1;
+        dst[o + 2 * plane] = bl * a2 + b2;
       }
+    }
+  }
+
+  /** The two most recent horizontally resampled rows of one plane. */
+  private static final class RowCache {
+    private final byte[] plane;
+    private final int stride;
+    private final int[] x0;
+    private final int[] x1;
+    private final float[] fx;
+    private final float[][] rows;
+    private final int[] index = {-1, -1};
+    private int next;
+
+    RowCache(byte[] plane, int stride, int[] x0, int[] x1, float[] fx, int size) {
+      this.plane = plane;
+      this.stride = stride;
+      this.x0 = x0;
+      this.x1 = x1;
+      this.fx = fx;
+      this.rows = new float[][] {new float[size], new float[size]};
+    }
+
+    float[] row(int r) {
+      if (index[0] == r) {
+        return rows[0];
+      }
+      if (index[1] == r) {
+        return rows[1];
+      }
+      int slot = next;
+      next ^= 1;
+      float[] out = rows[slot];
+      int base = r * stride;
+      for (int i = 0; i < out.length; i++) {
+        float p = plane[base + x0[i]] & 0xff;
+        float q = plane[base + x1[i]] & 0xff;
+        out[i] = p + (q - p) * fx[i];
+      }
+      index[slot] = r;
+      return out;
     }
   }
 
@@ -238,9 +285,6 @@ public final class DecodedFrame {
     }
   }
 
-  private static float lerp(float p, float q, float t) {
-    return p + (q - p) * t;
-  }
 
   private static float clamp(float x) {
     return x < 0 ? 0 : (x > 255 ? 255 : x);

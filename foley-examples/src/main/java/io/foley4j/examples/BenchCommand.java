@@ -38,11 +38,18 @@ final class BenchCommand implements Runnable {
     @Option(names = "--seconds", defaultValue = "10", description = "Video length (default ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--width", defaultValue = "512", description = "Reference model width (default ${DEFAULT-VALUE}).")
+    @Option(names = "--width", defaultValue = "64", description = "Reference encoders' width (default ${DEFAULT-VALUE}).")
     int width;
 
-    @Option(names = "--depth", defaultValue = "2", description = "Reference model depth (default ${DEFAULT-VALUE}).")
+    @Option(names = "--depth", defaultValue = "1", description = "Reference encoders' depth (default ${DEFAULT-VALUE}).")
     int depth;
+
+    @Option(names = "--denoiser-width", defaultValue = "1024",
+        description = "Reference denoiser width: like a real MM-DiT it dominates the cost (default ${DEFAULT-VALUE}).")
+    int denoiserWidth;
+
+    @Option(names = "--denoiser-depth", defaultValue = "3", description = "Reference denoiser depth (default ${DEFAULT-VALUE}).")
+    int denoiserDepth;
 
     @Option(names = "--runs", defaultValue = "3", description = "Measured runs after one warm-up (default ${DEFAULT-VALUE}).")
     int runs;
@@ -58,9 +65,10 @@ final class BenchCommand implements Runnable {
         SyntheticVideo.builder().size(320, 240).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
             .flash(4, 0.1, 0xFFFFFF).movingSquare(5, 7, 0xFF0000).build().write(video);
         Path bundleDir = dir.resolve("bundle");
-        ReferenceModel.writeBundle(bundleDir, ReferenceModel.options().width(width).depth(depth).build());
-        System.out.printf("overhead: reference model width %d depth %d, %.1f s video, %d cores%n", width, depth, seconds,
-            Runtime.getRuntime().availableProcessors());
+        ReferenceModel.writeBundle(bundleDir, ReferenceModel.options().width(width).depth(depth)
+            .denoiserSize(denoiserWidth, denoiserDepth).build());
+        System.out.printf("overhead: reference model encoders %dx%d, denoiser %dx%d, %.1f s 320x240 video, %d cores%n",
+            width, depth, denoiserWidth, denoiserDepth, seconds, Runtime.getRuntime().availableProcessors());
         try (ModelBundle bundle = ModelBundle.open(bundleDir);
             FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").maxConcurrentRequests(1).build()) {
           FoleyRequest req = FoleyRequest.of(video, "footsteps on gravel");
