@@ -106,6 +106,7 @@ public final class FoleyEngine implements AutoCloseable {
     private int syncBatch;
     private Duration closeTimeout;
     private int maxBatchSize;
+    private int decodeThreads;
     private Duration maxQueueDelay;
     private int[] preferredBatchSizes;
     private int maxQueuedRequests;
@@ -195,7 +196,12 @@ public final class FoleyEngine implements AutoCloseable {
       if (preferredBatchSizes != null) {
         throw new IllegalStateException("preferredBatchSizes was already set");
       }
-      this.preferredBatchSizes = Objects.requireNonNull(sizes, "sizes").clone();
+      for (int size : Objects.requireNonNull(sizes, "sizes")) {
+        if (size < 1) {
+          throw new IllegalArgumentException("preferred batch sizes must be positive, got " + size);
+        }
+      }
+      this.preferredBatchSizes = sizes.clone();
       return this;
     }
 
@@ -328,6 +334,21 @@ public final class FoleyEngine implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Threads that decode and resize video frames, shared by all jobs; default: the number of
+     * processors. More jobs than this decode in turn.
+     */
+    public Builder decodeThreads(int n) {
+      if (decodeThreads != 0) {
+        throw new IllegalStateException("decodeThreads was already set to " + decodeThreads);
+      }
+      if (n < 1 || n > 256) {
+        throw new IllegalArgumentException("decodeThreads must be between 1 and 256, was " + n);
+      }
+      this.decodeThreads = n;
+      return this;
+    }
+
     /** Frames per visual-encoder call (default 8) and windows per sync-encoder call (default 2). */
     public Builder encoderBatch(int visualFrames, int syncWindows) {
       if (visualBatch != 0) {
@@ -376,6 +397,7 @@ public final class FoleyEngine implements AutoCloseable {
           closeTimeout != null ? closeTimeout : Duration.ofSeconds(30),
           new BatchPolicy(maxBatchSize != 0 ? maxBatchSize : 8,
               (maxQueueDelay != null ? maxQueueDelay : Duration.ofMillis(2)).toNanos(), preferredBatchSizes),
+          decodeThreads != 0 ? decodeThreads : Runtime.getRuntime().availableProcessors(),
           maxQueuedRequests != 0 ? maxQueuedRequests : 1024,
           memoryBudgetBytes != 0 ? memoryBudgetBytes : Runtime.getRuntime().maxMemory() / 2,
           ratePerSecond, rateBurst,

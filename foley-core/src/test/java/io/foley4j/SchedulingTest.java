@@ -299,7 +299,7 @@ class SchedulingTest {
     }
     Recorder rec = new Recorder();
     try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(16).maxBatchSize(16)
-        .eventListener(rec).build()) {
+        .decodeThreads(16).eventListener(rec).build()) {
       ExecutorService clients = Executors.newFixedThreadPool(16);
       List<Future<float[]>> results = new ArrayList<>();
       List<List<AudioChunk>> chunkLists = Collections.synchronizedList(new ArrayList<>());

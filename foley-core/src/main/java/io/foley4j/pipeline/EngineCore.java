@@ -54,7 +54,7 @@ public final class EngineCore implements AutoCloseable {
   /** Everything the builder decided. */
   public record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
       int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout, BatchPolicy batchPolicy,
-      int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
+      int decodeThreads, int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
       Duration breakerOpen, Ticker ticker, FoleyEventListener events, TensorCache resultCache,
       TensorCache featureCache, boolean singleFlight) {}
 
@@ -66,6 +66,7 @@ public final class EngineCore implements AutoCloseable {
   private final float[] uncondSync;
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor decode;
+  private final ThreadPoolExecutor feeders;
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean closing = new AtomicBoolean();
   private final Set<Job> live = ConcurrentHashMap.newKeySet();
@@ -106,9 +107,13 @@ public final class EngineCore implements AutoCloseable {
         config.ticker(), breaker);
     this.requests = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), threads("request"));
-    // two tasks per running job: the frame producer and the encoder feeding the scheduler
-    this.decode = new ThreadPoolExecutor(2 * config.maxConcurrentRequests(), 2 * config.maxConcurrentRequests(), 0,
+    // Decoding is CPU work: a few threads, so it never crowds out the backend; jobs beyond wait their
+    // turn. Each running job also has a feeder task that hands its frames to the scheduler (it mostly
+    // waits), on a pool as large as the number of jobs that may run, so it can never starve.
+    this.decode = new ThreadPoolExecutor(config.decodeThreads(), config.decodeThreads(), 0,
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("decode"));
+    this.feeders = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
+        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("feeder"));
   }
 
   private static float[] vector(Safetensors.Contents c, String name, int dim) {
@@ -157,7 +162,7 @@ public final class EngineCore implements AutoCloseable {
     live.add(job);
     job.result().whenComplete((r, e) -> live.remove(job));
     queued.get(request.priority()).incrementAndGet();
-    events().queueStart(job.id());
+    guard(() -> events().queueStart(job.id()));
     try {
       requests.execute(new RequestRun(this, job));
     } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -275,7 +280,7 @@ public final class EngineCore implements AutoCloseable {
     }
   }
 
-  private static void guard(Runnable r) {
+  static void guard(Runnable r) {
     try {
       r.run();
     } catch (RuntimeException e) {
@@ -312,7 +317,7 @@ public final class EngineCore implements AutoCloseable {
 
   /** Identifies how frames are decoded: another decoder may give other pixels, hence other features. */
   String videoSourceName() {
-    return config.videoSources().getClass().getName();
+    return config.videoSources().id();
   }
 
   /**
@@ -359,6 +364,10 @@ public final class EngineCore implements AutoCloseable {
 
   ExecutorService decodePool() {
     return decode;
+  }
+
+  ExecutorService feederPool() {
+    return feeders;
   }
 
   int visualBatch() {
@@ -444,15 +453,18 @@ public final class EngineCore implements AutoCloseable {
         requests.shutdownNow();
         requests.awaitTermination(1, TimeUnit.MINUTES);
       }
-      decode.shutdown();
-      if (!decode.awaitTermination(1, TimeUnit.MINUTES)) {
-        decode.shutdownNow();
-        LOG.log(System.Logger.Level.WARNING, "decode threads of engine " + config.name() + " did not stop in time");
+      for (ThreadPoolExecutor pool : List.of(decode, feeders)) {
+        pool.shutdown();
+        if (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
+          pool.shutdownNow();
+          LOG.log(System.Logger.Level.WARNING, "threads of engine " + config.name() + " did not stop in time");
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       requests.shutdownNow();
       decode.shutdownNow();
+      feeders.shutdownNow();
     } finally {
       for (Job j : List.copyOf(live)) {
         j.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " closed"));

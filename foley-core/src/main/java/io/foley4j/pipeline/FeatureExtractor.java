@@ -72,15 +72,15 @@ final class FeatureExtractor {
     this.syncBatch = syncBatch;
   }
 
-  /** Starts both tasks on {@code pool}; the source is closed when the producer ends. */
-  void start(Executor pool) {
+  /** Starts the producer on the decode pool and the encoder feeder on its own pool; the producer closes the source. */
+  void start(Executor decodePool, Executor feederPool) {
     try {
-      pool.execute(this::produce);
+      decodePool.execute(this::produce);
     } catch (RuntimeException e) {
       source.close();
       throw e;
     }
-    pool.execute(this::encode);
+    feederPool.execute(this::encode);
   }
 
   // ---- producer: decode, sample, pack -----------------------------------------------------------

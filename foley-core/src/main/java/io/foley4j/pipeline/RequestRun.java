@@ -54,7 +54,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     engine.started(this);
     long started = System.nanoTime();
     job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
-    engine.events().queueEnd(job.id(), started - job.submittedNanos);
+    EngineCore.guard(() -> engine.events().queueEnd(job.id(), started - job.submittedNanos));
     try {
       execute();
     } catch (StopJob e) {
@@ -186,7 +186,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
         } else {
           features = new ArrayBlockingQueue<>(2);
           new FeatureExtractor(engine, flight, plan, source, features, engine.visualBatch(), engine.syncBatch())
-              .start(engine.decodePool());
+              .start(engine.decodePool(), engine.feederPool());
           source = null; // the extractor closes it
         }
         generate(plan, features, cached == null ? videoDigest : null, steps, cfg, neg);

@@ -14,4 +14,13 @@ public interface VideoSourceFactory {
    * @throws io.foley4j.FoleyException with code {@code IO} if the file cannot be read
    */
   VideoSource open(Path file);
+
+  /**
+   * A stable name of this decoder and its version, part of every cache key: another decoder may
+   * produce other pixels, hence other features. Override it in your own factories; the default is
+   * the class name (which for a lambda changes between runs, so such entries are not shared).
+   */
+  default String id() {
+    return getClass().getName();
+  }
 }

@@ -9,6 +9,23 @@ public final class VideoSources {
    * (Baseline, Main, High; CAVLC or CABAC). Decodes on the calling thread and starts no threads.
    */
   public static VideoSourceFactory jcodec() {
-    return JcodecVideoSource::open;
+    return JCODEC;
   }
+
+  private static final VideoSourceFactory JCODEC = new VideoSourceFactory() {
+    @Override
+    public VideoSource open(java.nio.file.Path file) {
+      return JcodecVideoSource.open(file);
+    }
+
+    @Override
+    public String id() {
+      return "jcodec-0.2.5/foley4j-1";
+    }
+
+    @Override
+    public String toString() {
+      return "VideoSources.jcodec()";
+    }
+  };
 }

@@ -42,7 +42,7 @@ final class ServeBench implements Callable<Integer> {
   @Option(names = "--requests", defaultValue = "32", description = "Requests per level (at least the concurrency).")
   int requests;
 
-  @Option(names = "--steps", defaultValue = "20", description = "Denoiser steps per request.")
+  @Option(names = "--steps", defaultValue = "50", description = "Denoiser steps per request (the real model: 50).")
   int steps;
 
   @Option(names = "--seconds", defaultValue = "8", description = "Length of each request's video.")
