@@ -172,15 +172,18 @@ class SchedulingTest {
     InterceptingBackend backend = new InterceptingBackend();
     Recorder rec = new Recorder();
     try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).maxConcurrentRequests(1)
-        .eventListener(rec).build()) {
+        .maxQueuedRequests(1).eventListener(rec).build()) {
       backend.holdNextCall();
       FoleyJob running = engine.submit(quick("a", Priority.NORMAL));
       backend.awaitHeld();
       FoleyJob victim = engine.submit(quick("b", Priority.NORMAL));
       assertTrue(victim.cancel());
       assertEquals(FoleyException.Code.CANCELLED, assertThrows(FoleyException.class, victim::await).code());
+      assertEquals(0, engine.stats().queuedJobs(), "a cancelled job leaves the queue at once");
+      FoleyJob next = engine.submit(quick("b2", Priority.NORMAL)); // its place is free again
       backend.release();
       running.await();
+      next.await();
       engine.generate(quick("c", Priority.NORMAL));
       assertFalse(rec.open.keySet().stream().anyMatch(k -> k.startsWith(victim.id() + "/")), "no backend call");
     }

@@ -163,8 +163,15 @@ public final class EngineCore implements AutoCloseable {
     job.result().whenComplete((r, e) -> live.remove(job));
     queued.get(request.priority()).incrementAndGet();
     guard(() -> events().queueStart(job.id()));
+    RequestRun run = new RequestRun(this, job);
+    // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
+    job.result().whenComplete((r, e) -> {
+      if (requests.remove(run)) {
+        queued.get(request.priority()).decrementAndGet();
+      }
+    });
     try {
-      requests.execute(new RequestRun(this, job));
+      requests.execute(run);
     } catch (java.util.concurrent.RejectedExecutionException e) {
       queued.get(request.priority()).decrementAndGet();
       job.fail(closedError());
@@ -223,7 +230,8 @@ public final class EngineCore implements AutoCloseable {
     long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
     long features = 2L * (plan.visualPerSegment * m.visualDim() + (long) m.syncTokensPerSegment() * m.syncDim()) * 4 * 3;
     long latents = 2L * 3 * m.latentChannels() * m.latentLength() * 4;
-    long audio = plan.totalSamples * 4 + 2L * plan.samplesPerSegment * 4;
+    // the result, the chunks (kept for single-flight joiners) and two segments being stitched
+    long audio = 2 * plan.totalSamples * 4 + 2L * plan.samplesPerSegment * 4;
     return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
   }
 
@@ -269,7 +277,7 @@ public final class EngineCore implements AutoCloseable {
     long t0 = System.nanoTime();
     boolean failed = true;
     try {
-      Map<String, Tensor> out = scheduler.run(stage, inputs, rows, job);
+      Map<String, Tensor> out = scheduler.run(stage, inputs, rows, job, segment);
       failed = false;
       return out;
     } finally {

@@ -287,7 +287,8 @@ final class FeatureExtractor {
         if (o instanceof VisualBatch vb) {
           int size = m.visual().size();
           float[] feats = vb.n() == 0 ? new float[0] : engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
-              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), -1, -1).get("features").floats();
+              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(),
+              Math.min(plan.count - 1, vb.index()[0] / Math.max(1, plan.visualHop)), -1).get("features").floats();
           for (int b = 0; b < vb.n(); b++) {
             float[] f = java.util.Arrays.copyOfRange(feats, b * dv, (b + 1) * dv);
             recentVisual.put(vb.index()[b], f);
@@ -304,7 +305,7 @@ final class FeatureExtractor {
           int n = wb.windows().length;
           int size = m.sync().size();
           float[] tokens = n == 0 ? new float[0] : engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
-              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, -1, -1)
+              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, wb.windows()[0][0], -1)
               .get("tokens").floats();
           for (int b = 0; b < n; b++) {
             int k = wb.windows()[b][0];

@@ -55,22 +55,28 @@ public final class DeviceScheduler implements AutoCloseable {
     final Map<String, Tensor> inputs;
     final int rows;
     final Owner owner;
+    final int segment;
     final long seq;
     final long enqueued;
     final CompletableFuture<Map<String, Tensor>> future = new CompletableFuture<>();
 
-    Item(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, long seq, long enqueued) {
+    Item(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, int segment, long seq, long enqueued) {
       this.stage = stage;
       this.inputs = inputs;
       this.rows = rows;
       this.owner = owner;
+      this.segment = segment;
       this.seq = seq;
       this.enqueued = enqueued;
     }
   }
 
+  /**
+   * Priority, then job (first come first served), then the job's earlier segment first (so its first
+   * chunk is not held up by encoding later segments), then arrival.
+   */
   private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.owner.priority())
-      .thenComparingLong(i -> i.owner.sequence()).thenComparingLong(i -> i.seq);
+      .thenComparingLong(i -> i.owner.sequence()).thenComparingInt(i -> i.segment).thenComparingLong(i -> i.seq);
 
   private final Map<Stage, StageSession> sessions;
   private final BatchPolicy policy;
@@ -128,9 +134,13 @@ public final class DeviceScheduler implements AutoCloseable {
     }
   }
 
-  /** Queues one work item; {@code rows} is its size along the batch axis of every input. */
-  public CompletableFuture<Map<String, Tensor>> submit(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner) {
-    Item item = new Item(stage, inputs, rows, owner, seq.incrementAndGet(), ticker.nanos());
+  /**
+   * Queues one work item; {@code rows} is its size along the batch axis of every input and
+   * {@code segment} the first segment of its job it serves (-1 for whole-job work such as text).
+   */
+  public CompletableFuture<Map<String, Tensor>> submit(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner,
+      int segment) {
+    Item item = new Item(stage, inputs, rows, owner, segment, seq.incrementAndGet(), ticker.nanos());
     lock.lock();
     try {
       if (closed) {
@@ -146,9 +156,9 @@ public final class DeviceScheduler implements AutoCloseable {
   }
 
   /** Submits and waits. @throws FoleyException the item's failure */
-  public Map<String, Tensor> run(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner) {
+  public Map<String, Tensor> run(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, int segment) {
     try {
-      return submit(stage, inputs, rows, owner).join();
+      return submit(stage, inputs, rows, owner, segment).join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof FoleyException f) {
         throw f;
@@ -173,57 +183,66 @@ public final class DeviceScheduler implements AutoCloseable {
     }
   }
 
-  /** Waits until a batch should run and takes it; null once closed and drained. */
+  /**
+   * Waits until a batch should run and takes it; null once closed and drained. Stages are tried in
+   * the order of their most urgent item; the first whose batch is ready runs, so a stage that waits
+   * for stragglers never leaves the device idle while another stage has work.
+   */
   private List<Item> nextBatch() {
     lock.lock();
     try {
       while (true) {
         dropStopped();
-        Stage stage = null;
-        Item head = null;
+        List<Stage> byUrgency = new ArrayList<>();
         for (Map.Entry<Stage, PriorityQueue<Item>> e : queues.entrySet()) {
-          Item h = e.getValue().peek();
-          if (h != null && (head == null || ORDER.compare(h, head) < 0)) {
-            head = h;
-            stage = e.getKey();
+          if (!e.getValue().isEmpty()) {
+            byUrgency.add(e.getKey());
           }
         }
-        if (head == null) {
+        if (byUrgency.isEmpty()) {
           if (closed) {
             return null;
           }
           changed.awaitUninterruptibly();
           continue;
         }
-        PriorityQueue<Item> q = queues.get(stage);
-        long age = ticker.nanos() - oldest(q);
-        int n = closed ? Math.min(q.size(), policy.maxBatchSize())
-            : policy.decide(q.size(), parties.get(stage), age);
-        if (n == 0) {
-          long wait = Math.max(1, policy.maxQueueDelayNanos() - age);
-          try {
-            changed.awaitNanos(wait);
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
-            return null;
+        byUrgency.sort((a, b) -> ORDER.compare(queues.get(a).peek(), queues.get(b).peek()));
+        long now = ticker.nanos();
+        long wait = Long.MAX_VALUE;
+        for (Stage stage : byUrgency) {
+          PriorityQueue<Item> q = queues.get(stage);
+          long age = now - oldest(q);
+          int n = closed ? Math.min(q.size(), policy.maxBatchSize())
+              : policy.decide(q.size(), parties.get(stage), age);
+          if (n > 0) {
+            return take(q, n);
           }
-          continue;
+          wait = Math.min(wait, Math.max(1, policy.maxQueueDelayNanos() - age));
         }
-        List<Item> batch = new ArrayList<>(n);
-        long bytes = 0;
-        for (int i = 0; i < n; i++) {
-          long b = inputBytes(q.peek());
-          if (!batch.isEmpty() && bytes + b > MAX_BATCH_INPUT_BYTES) {
-            break; // keep one call's inputs (and the runtime's copy of them) bounded
-          }
-          bytes += b;
-          batch.add(q.poll());
+        try {
+          changed.awaitNanos(wait);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return null;
         }
-        return batch;
       }
     } finally {
       lock.unlock();
     }
+  }
+
+  private static List<Item> take(PriorityQueue<Item> q, int n) {
+    List<Item> batch = new ArrayList<>(n);
+    long bytes = 0;
+    for (int i = 0; i < n; i++) {
+      long b = inputBytes(q.peek());
+      if (!batch.isEmpty() && bytes + b > MAX_BATCH_INPUT_BYTES) {
+        break; // keep one call's inputs (and the runtime's copy of them) bounded
+      }
+      bytes += b;
+      batch.add(q.poll());
+    }
+    return batch;
   }
 
   /** Most bytes of inputs one batched call may gather (a single item may exceed it). */
