@@ -97,18 +97,18 @@ public final class ReferenceModel {
       this.segmentSeconds = b.segmentSeconds;
       this.overlapSeconds = b.overlapSeconds;
       this.seed = b.seed;
-      this.denoiserWidth = b.denoiserWidth == 0 ? b.width : b.denoiserWidth;
-      this.denoiserDepth = b.denoiserDepth == 0 ? b.depth : b.denoiserDepth;
+      this.denoiserWidth = b.denoiserWidth; // 0: same as width
+      this.denoiserDepth = b.denoiserDepth; // 0: same as depth
     }
 
     /** Hidden width of the denoiser's cost layers (default: {@link #width()}). */
     public int denoiserWidth() {
-      return denoiserWidth;
+      return denoiserWidth == 0 ? width : denoiserWidth;
     }
 
     /** Hidden cost layers of the denoiser (default: {@link #depth()}). */
     public int denoiserDepth() {
-      return denoiserDepth;
+      return denoiserDepth == 0 ? depth : denoiserDepth;
     }
 
     /** Hidden width of the cost layers. */
@@ -168,7 +168,7 @@ public final class ReferenceModel {
           .segmentSeconds(segmentSeconds)
           .overlapSeconds(overlapSeconds)
           .seed(seed)
-          .denoiserSize(denoiserWidth, denoiserDepth);
+          .denoiserSizeOrDefault(denoiserWidth, denoiserDepth);
     }
 
     // Derived sizes (package-private).
@@ -223,7 +223,7 @@ public final class ReferenceModel {
       return "Options{width=" + width + ", depth=" + depth + ", embedDim=" + embedDim
           + ", latentChannels=" + latentChannels + ", visualSize=" + visualSize + ", syncSize=" + syncSize
           + ", segmentSeconds=" + segmentSeconds + ", overlapSeconds=" + overlapSeconds + ", seed=" + seed
-          + ", denoiserWidth=" + denoiserWidth + ", denoiserDepth=" + denoiserDepth + "}";
+          + ", denoiserWidth=" + denoiserWidth() + ", denoiserDepth=" + denoiserDepth() + "}";
     }
 
     /**
@@ -254,6 +254,12 @@ public final class ReferenceModel {
       public Builder denoiserSize(int width, int depth) {
         this.denoiserWidth = range("denoiser width", width, 1, 8192);
         this.denoiserDepth = range("denoiser depth", depth, 1, 32);
+        return this;
+      }
+
+      private Builder denoiserSizeOrDefault(int width, int depth) {
+        this.denoiserWidth = width;
+        this.denoiserDepth = depth;
         return this;
       }
 
