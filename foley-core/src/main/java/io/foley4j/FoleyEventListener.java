@@ -2,10 +2,12 @@ package io.foley4j;
 
 /**
  * Fine-grained timing events of every job of an engine, for tracing and metrics
- * ({@code FoleyEngine.builder().eventListener(...)}). Every {@code *Start} is followed by exactly
- * one matching {@code *End} on the same thread, also when the call fails. Methods are no-ops by
- * default, so new events never break implementations. Calls come from engine threads and must be
- * fast and non-blocking; exceptions are logged and ignored.
+ * ({@code FoleyEngine.builder().eventListener(...)}). Every {@code callStart} is followed by
+ * exactly one matching {@code callEnd} on the same thread, also when the call fails. Every
+ * {@code queueStart} (on the submitting thread) is followed by exactly one {@code queueEnd}: when
+ * the job starts, or when it leaves the queue without starting (cancelled, or the engine closed).
+ * Methods are no-ops by default, so new events never break implementations. Calls must be fast and
+ * non-blocking; exceptions are logged and ignored.
  */
 public abstract class FoleyEventListener {
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RedisTensorCacheTest {
   private static final Duration TIMEOUT = Duration.ofMillis(200);
   /** Slack on top of the command timeout for scheduling and GC. */
-  private static final long SLACK_MS = 250;
+  private static final long SLACK_MS = 1500; // bounded, not fast: a loaded CI machine may pause for GC
 
   @TempDir Path dir;
   private RedisServer server;
@@ -152,7 +152,7 @@ class RedisTensorCacheTest {
     long t0 = System.nanoTime();
     try (CloseableTensorCache cache = builder().build()) {
       long buildMs = (System.nanoTime() - t0) / 1_000_000;
-      assertTrue(buildMs < 1_000, "build took " + buildMs + " ms");
+      assertTrue(buildMs < 3_000, "build took " + buildMs + " ms");
       long t1 = System.nanoTime();
       assertNull(cache.get(key(1)));
       cache.put(key(1), entry(10, 1));

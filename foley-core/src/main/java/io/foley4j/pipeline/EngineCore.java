@@ -168,6 +168,7 @@ public final class EngineCore implements AutoCloseable {
     job.result().whenComplete((r, e) -> {
       if (requests.remove(run)) {
         queued.get(request.priority()).decrementAndGet();
+        guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
       }
     });
     try {
@@ -197,6 +198,9 @@ public final class EngineCore implements AutoCloseable {
     }
     if (config.ratePerSecond() > 0) {
       String client = request.clientId() == null ? "" : request.clientId();
+      if (buckets.size() > 10_000) {
+        buckets.values().removeIf(TokenBucket::isFull); // forget idle clients: a full bucket is a new one
+      }
       TokenBucket b = buckets.computeIfAbsent(client, c -> new TokenBucket(config.ratePerSecond(), config.rateBurst(),
           config.ticker()));
       if (!b.tryTake()) {
@@ -458,7 +462,12 @@ public final class EngineCore implements AutoCloseable {
           j.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name()
               + " closed before job " + j.id() + " finished (close timeout " + config.closeTimeout() + ")"));
         }
-        requests.shutdownNow();
+        for (Runnable never : requests.shutdownNow()) { // queued jobs that will not start
+          if (never instanceof RequestRun rr) {
+            queued.get(rr.job().request().priority()).decrementAndGet();
+            guard(() -> events().queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
+          }
+        }
         requests.awaitTermination(1, TimeUnit.MINUTES);
       }
       for (ThreadPoolExecutor pool : List.of(decode, feeders)) {

@@ -26,6 +26,12 @@ public final class TokenBucket {
     return false;
   }
 
+  /** Whether the bucket has refilled completely (an idle client; it can be forgotten). */
+  public synchronized boolean isFull() {
+    refill();
+    return tokens >= burst;
+  }
+
   /** Nanoseconds until a token will be available. */
   public synchronized long nanosUntilToken() {
     refill();

@@ -44,7 +44,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--depth", defaultValue = "1", description = "Reference encoders' depth (default ${DEFAULT-VALUE}).")
     int depth;
 
-    @Option(names = "--denoiser-width", defaultValue = "1024",
+    @Option(names = "--denoiser-width", defaultValue = "2048",
         description = "Reference denoiser width: like a real MM-DiT it dominates the cost (default ${DEFAULT-VALUE}).")
     int denoiserWidth;
 

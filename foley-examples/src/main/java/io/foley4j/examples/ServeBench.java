@@ -39,7 +39,7 @@ final class ServeBench implements Callable<Integer> {
   @Option(names = "--concurrency", split = ",", defaultValue = "1,4,16", description = "Concurrency levels.")
   int[] levels;
 
-  @Option(names = "--requests", defaultValue = "32", description = "Requests per level (at least the concurrency).")
+  @Option(names = "--requests", defaultValue = "16", description = "Requests per level (at least the concurrency).")
   int requests;
 
   @Option(names = "--steps", defaultValue = "50", description = "Denoiser steps per request (the real model: 50).")
@@ -48,7 +48,8 @@ final class ServeBench implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "8", description = "Length of each request's video.")
   double seconds;
 
-  @Option(names = "--denoiser-width", defaultValue = "1024")
+  @Option(names = "--denoiser-width", defaultValue = "2048",
+      description = "Reference denoiser width: like a real MM-DiT it dominates the cost (default ${DEFAULT-VALUE}).")
   int denoiserWidth;
 
   @Option(names = "--denoiser-depth", defaultValue = "3")
