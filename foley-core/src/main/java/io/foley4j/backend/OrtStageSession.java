@@ -32,6 +32,8 @@ public final class OrtStageSession implements StageSession {
   private final OrtSession session;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicLong runNanos = new AtomicLong();
+  private final Object terminateLock = new Object();
+  private OrtSession.RunOptions running; // guarded by terminateLock
 
   private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
     this.spec = spec;
@@ -130,22 +132,18 @@ public final class OrtStageSession implements StageSession {
             : OnnxTensor.createTensor(env, LongBuffer.wrap(x.longs()), x.shape()));
       }
       long t0 = System.nanoTime();
-      try (OrtSession.Result r = session.run(feed)) {
-        runNanos.addAndGet(System.nanoTime() - t0);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, OnnxValue> e : r) {
-          OnnxTensor ot = (OnnxTensor) e.getValue();
-          FloatBuffer fb = ot.getFloatBuffer(); // a fresh heap copy: take its array when it is exactly the data
-          float[] data;
-          if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {
-            data = fb.array();
-          } else {
-            data = new float[fb.remaining()];
-            fb.get(data);
-          }
-          out.put(e.getKey(), Tensor.of(data, ot.getInfo().getShape()));
+      try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+        synchronized (terminateLock) {
+          running = options;
         }
-        return out;
+        try (OrtSession.Result r = session.run(feed, options)) {
+          runNanos.addAndGet(System.nanoTime() - t0);
+          return copyOut(r);
+        } finally {
+          synchronized (terminateLock) { // never terminate options that are being closed
+            running = null;
+          }
+        }
       }
     } catch (OrtException e) {
       throw new FoleyException(FoleyException.Code.BACKEND_FAILURE,
@@ -155,6 +153,40 @@ public final class OrtStageSession implements StageSession {
         t.close();
       }
     }
+  }
+
+  private static Map<String, Tensor> copyOut(OrtSession.Result r) throws OrtException {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, OnnxValue> e : r) {
+      OnnxTensor ot = (OnnxTensor) e.getValue();
+      FloatBuffer fb = ot.getFloatBuffer(); // a fresh heap copy: take its array when it is exactly the data
+      float[] data;
+      if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {
+        data = fb.array();
+      } else {
+        data = new float[fb.remaining()];
+        fb.get(data);
+      }
+      out.put(e.getKey(), Tensor.of(data, ot.getInfo().getShape()));
+    }
+    return out;
+  }
+
+  @Override
+  public void terminateRunning() {
+    synchronized (terminateLock) {
+      if (running != null) {
+        try {
+          running.setTerminate(true);
+        } catch (OrtException e) {
+          warnNotTerminated(e);
+        }
+      }
+    }
+  }
+
+  private static void warnNotTerminated(Exception e) {
+    System.getLogger("io.foley4j.backend").log(System.Logger.Level.WARNING, "could not terminate a running call: " + e);
   }
 
   @Override

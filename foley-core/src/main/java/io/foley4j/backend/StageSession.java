@@ -19,6 +19,12 @@ public interface StageSession extends AutoCloseable {
    */
   Map<String, Tensor> run(Map<String, Tensor> inputs);
 
+  /**
+   * Asks the call now running on this session, if any, to stop early (it then fails); used when
+   * every job waiting for it was cancelled. Safe from any thread; a no-op where unsupported.
+   */
+  default void terminateRunning() {}
+
   /** Nanoseconds spent inside the runtime's run call so far (for overhead accounting). */
   long runNanos();
 

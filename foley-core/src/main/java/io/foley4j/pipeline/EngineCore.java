@@ -160,7 +160,12 @@ public final class EngineCore implements AutoCloseable {
       return job;
     }
     live.add(job);
-    job.result().whenComplete((r, e) -> live.remove(job));
+    job.result().whenComplete((r, e) -> {
+      live.remove(job);
+      if (e != null) {
+        scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
+      }
+    });
     queued.get(request.priority()).incrementAndGet();
     guard(() -> events().queueStart(job.id()));
     RequestRun run = new RequestRun(this, job);

@@ -58,6 +58,11 @@ public final class CircuitBreaker {
     state = State.CLOSED;
   }
 
+  /** A call ended without telling anything about the backend (it was stopped): frees the probe slot. */
+  public synchronized void onAbandoned() {
+    probing = false;
+  }
+
   public synchronized void onFailure() {
     probing = false;
     if (state == State.HALF_OPEN || ++failures >= threshold) {

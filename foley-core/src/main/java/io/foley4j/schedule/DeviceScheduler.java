@@ -89,6 +89,7 @@ public final class DeviceScheduler implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Thread worker;
   private boolean closed;
+  private volatile List<Item> runningBatch;
 
   // statistics
   private final long startedAt;
@@ -281,6 +282,32 @@ public final class DeviceScheduler implements AutoCloseable {
     }
   }
 
+  /**
+   * Called when some job stopped (cancelled, failed, expired): if nobody wants the call now
+   * running any more, it is terminated; queued items of stopped jobs are dropped.
+   */
+  public void ownerStopped() {
+    List<Item> batch = runningBatch;
+    if (batch != null && allStopped(batch)) {
+      sessions.get(batch.get(0).stage).terminateRunning();
+    }
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static boolean allStopped(List<Item> batch) {
+    for (Item i : batch) {
+      if (i.owner.stopReason() == null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void execute(List<Item> batch) {
     Stage stage = batch.get(0).stage;
     if (!breaker.tryAcquire()) {
@@ -289,6 +316,7 @@ public final class DeviceScheduler implements AutoCloseable {
       return;
     }
     long t0 = System.nanoTime();
+    runningBatch = batch;
     try {
       Map<String, Tensor> out = call(stage, batch);
       record(stage, batch.size(), System.nanoTime() - t0);
@@ -296,6 +324,11 @@ public final class DeviceScheduler implements AutoCloseable {
       deliver(stage, batch, out);
     } catch (FoleyException e) {
       record(stage, batch.size(), System.nanoTime() - t0);
+      if (allStopped(batch)) { // terminated (or failed) after every job behind it stopped: not the backend's fault
+        breaker.onAbandoned();
+        batch.forEach(i -> i.future.completeExceptionally(i.owner.stopReason()));
+        return;
+      }
       backendFailures.incrementAndGet();
       if (batch.size() == 1) {
         breaker.onFailure();
@@ -328,6 +361,8 @@ public final class DeviceScheduler implements AutoCloseable {
     } catch (RuntimeException bug) {
       FoleyException e = internal(bug);
       batch.forEach(i -> i.future.completeExceptionally(e));
+    } finally {
+      runningBatch = null;
     }
   }
 

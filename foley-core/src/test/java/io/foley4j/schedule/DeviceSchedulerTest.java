@@ -1,0 +1,161 @@
+package io.foley4j.schedule;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.FoleyException;
+import io.foley4j.backend.StageSession;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageSpec;
+import io.foley4j.bundle.TensorSpec;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The device worker with stub sessions: batching by rows, and stopping a call nobody wants. */
+class DeviceSchedulerTest {
+
+  /** Doubles its input; optionally blocks until terminated. */
+  static final class StubSession implements StageSession {
+    final StageSpec spec;
+    final CountDownLatch entered = new CountDownLatch(1);
+    final CountDownLatch terminate = new CountDownLatch(1);
+    volatile boolean block;
+    volatile int calls;
+    volatile long lastRows;
+
+    StubSession(Stage stage) {
+      this.spec = new StageSpec(stage, "x.onnx", "0".repeat(64),
+          List.of(new TensorSpec("x", "float32", new long[] {-1, 2})),
+          List.of(new TensorSpec("y", "float32", new long[] {-1, 2})));
+    }
+
+    @Override
+    public StageSpec spec() {
+      return spec;
+    }
+
+    @Override
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+      calls++;
+      Tensor x = inputs.get("x");
+      lastRows = x.dim(0);
+      entered.countDown();
+      if (block) {
+        try {
+          if (!terminate.await(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("never terminated");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "terminated");
+      }
+      float[] y = x.floats().clone();
+      for (int i = 0; i < y.length; i++) {
+        y[i] *= 2;
+      }
+      return Map.of("y", Tensor.of(y, x.shape()));
+    }
+
+    @Override
+    public void terminateRunning() {
+      terminate.countDown();
+    }
+
+    @Override
+    public long runNanos() {
+      return 0;
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  static final class Owner implements DeviceScheduler.Owner {
+    final long seq;
+    volatile FoleyException stop;
+
+    Owner(long seq) {
+      this.seq = seq;
+    }
+
+    @Override
+    public int priority() {
+      return 1;
+    }
+
+    @Override
+    public long sequence() {
+      return seq;
+    }
+
+    @Override
+    public FoleyException stopReason() {
+      return stop;
+    }
+  }
+
+  private static DeviceScheduler scheduler(StubSession s, int maxBatch) {
+    Map<Stage, StageSession> sessions = new EnumMap<>(Stage.class);
+    for (Stage st : Stage.values()) {
+      sessions.put(st, st == s.spec.stage() ? s : new StubSession(st));
+    }
+    return new DeviceScheduler("test-device", sessions, new BatchPolicy(maxBatch, 0, null), Ticker.system(),
+        new CircuitBreaker(1, 1_000_000_000L, Ticker.system()));
+  }
+
+  @Test
+  void itemsOfSeveralRowsAreConcatenatedAndSplitBack() {
+    StubSession s = new StubSession(Stage.DENOISER);
+    s.block = false;
+    try (DeviceScheduler d = scheduler(s, 8)) {
+      d.enter(Stage.DENOISER);
+      d.enter(Stage.DENOISER);
+      CompletableFuture<Map<String, Tensor>> a = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {1, 2, 3, 4}, 2, 2)), 2, new Owner(1), 0);
+      CompletableFuture<Map<String, Tensor>> b = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {5, 6}, 1, 2)), 1, new Owner(2), 0);
+      assertEquals(List.of(2f, 4f, 6f, 8f), boxed(a.join().get("y").floats()));
+      assertEquals(List.of(10f, 12f), boxed(b.join().get("y").floats()));
+      assertEquals(2, a.join().get("y").dim(0));
+      assertEquals(1, s.calls, "one call for both");
+      assertEquals(3, s.lastRows);
+    }
+  }
+
+  @Test
+  void aCallNobodyWantsIsTerminatedWithoutBlamingTheBackend() throws Exception {
+    StubSession s = new StubSession(Stage.VAE_DECODER);
+    s.block = true;
+    try (DeviceScheduler d = scheduler(s, 8)) {
+      Owner o = new Owner(1);
+      CompletableFuture<Map<String, Tensor>> f = d.submit(Stage.VAE_DECODER,
+          Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, o, 0);
+      assertTrue(s.entered.await(10, TimeUnit.SECONDS));
+      d.ownerStopped(); // the owner still wants it: nothing happens
+      assertEquals(1, s.terminate.getCount());
+      FoleyException cancelled = new FoleyException(FoleyException.Code.CANCELLED, "cancelled");
+      o.stop = cancelled;
+      d.ownerStopped();
+      CompletionException e = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class, f::join);
+      assertSame(cancelled, e.getCause());
+      assertEquals(CircuitBreaker.State.CLOSED, d.breaker().state(), "a stopped call is no backend failure");
+    }
+  }
+
+  private static List<Float> boxed(float[] a) {
+    List<Float> l = new java.util.ArrayList<>();
+    for (float v : a) {
+      l.add(v);
+    }
+    return l;
+  }
+}
