@@ -117,6 +117,62 @@ class EngineBehaviourTest {
   }
 
   @Test
+  void listenersThatCancelTheirOwnJobsNeverHangTheEngine() throws Exception {
+    Path twoSegments = dir.resolve("two-segments.mp4");
+    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(12).flash(2, 0.1, 0xFFFFFF).build()
+        .write(twoSegments);
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(4).decodeThreads(4)
+        .singleFlight(true).build()) {
+      List<FoleyJob> jobs = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        FoleyJob[] self = new FoleyJob[1];
+        CountDownLatch submitted = new CountDownLatch(1);
+        self[0] = engine.submit(FoleyRequest.builder(twoSegments).prompt("x").steps(3).seed(i % 3)
+            .deadline(Duration.ofMinutes(5)).build(), new FoleyListener() {
+              @Override
+              public void onChunk(AudioChunk c) {
+                try {
+                  submitted.await();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                self[0].cancel(); // from inside a callback, while other jobs share the device
+              }
+            });
+        submitted.countDown();
+        jobs.add(self[0]);
+      }
+      for (FoleyJob j : jobs) {
+        assertEquals(FoleyException.Code.CANCELLED,
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> j.result().get(2, TimeUnit.MINUTES))
+                .getCause() instanceof FoleyException f ? f.code() : null);
+      }
+      assertEquals(96000, engine.generate(FoleyRequest.builder(good).prompt("after").steps(2).build()).sampleCount());
+    }
+  }
+
+  @Test
+  void completingTheCallersFutureDoesNotAffectTheJob() {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
+      List<FoleyResult> delivered = new CopyOnWriteArrayList<>();
+      FoleyJob job = engine.submit(FoleyRequest.builder(good).prompt("x").steps(2).build(), new FoleyListener() {
+        @Override
+        public void onComplete(FoleyResult r) {
+          delivered.add(r);
+        }
+      });
+      job.result().cancel(true); // the caller's copy only
+      FoleyJob other = engine.submit(FoleyRequest.builder(good).prompt("y").steps(2).build());
+      other.await();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (delivered.isEmpty() && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertEquals(1, delivered.size(), "the job still ran and completed");
+    }
+  }
+
+  @Test
   void aThrowingListenerDoesNotBreakTheJob() {
     try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
       List<AudioChunk> seen = new CopyOnWriteArrayList<>();

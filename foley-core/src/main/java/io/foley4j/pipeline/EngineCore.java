@@ -160,9 +160,9 @@ public final class EngineCore implements AutoCloseable {
       return job;
     }
     live.add(job);
-    job.result().whenComplete((r, e) -> {
+    job.whenDone(() -> {
       live.remove(job);
-      if (e != null) {
+      if (job.failedOrCancelled()) {
         scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
       }
     });
@@ -170,7 +170,7 @@ public final class EngineCore implements AutoCloseable {
     guard(() -> events().queueStart(job.id()));
     RequestRun run = new RequestRun(this, job);
     // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
-    job.result().whenComplete((r, e) -> {
+    job.whenDone(() -> {
       if (requests.remove(run)) {
         queued.get(request.priority()).decrementAndGet();
         guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
@@ -253,19 +253,27 @@ public final class EngineCore implements AutoCloseable {
               + "memory budget of %.1f MiB: it can never be admitted; raise memoryBudgetBytes or send a shorter video",
           job.id(), need / 1048576.0, budget / 1048576.0));
     }
-    synchronized (memoryLock) {
-      while (memoryInUse + need > budget) {
-        if (!flight.expireAndCheck()) {
-          throw new RequestRun.StopJob();
-        }
-        try {
-          memoryLock.wait(50);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while waiting for memory", e);
+    while (true) {
+      synchronized (memoryLock) {
+        if (memoryInUse + need <= budget) {
+          memoryInUse += need;
+          return;
         }
       }
-      memoryInUse += need;
+      // outside the monitor: failing an expired job runs its listener
+      if (!flight.expireAndCheck()) {
+        throw new RequestRun.StopJob();
+      }
+      synchronized (memoryLock) {
+        if (memoryInUse + need > budget) {
+          try {
+            memoryLock.wait(50);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while waiting for memory", e);
+          }
+        }
+      }
     }
   }
 
@@ -473,7 +481,9 @@ public final class EngineCore implements AutoCloseable {
             guard(() -> events().queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
           }
         }
-        requests.awaitTermination(1, TimeUnit.MINUTES);
+        if (!requests.awaitTermination(1, TimeUnit.MINUTES)) {
+          LOG.log(System.Logger.Level.WARNING, "request threads of engine " + config.name() + " did not stop in time");
+        }
       }
       for (ThreadPoolExecutor pool : List.of(decode, feeders)) {
         pool.shutdown();

@@ -80,6 +80,8 @@ final class FeatureExtractor {
       source.close();
       throw e;
     }
+    // If the feeder cannot start (the engine is closing), the exception fails the job; the producer
+    // then sees it stopped, ends, and closes the source itself.
     feederPool.execute(this::encode);
   }
 

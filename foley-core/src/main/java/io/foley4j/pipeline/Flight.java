@@ -8,23 +8,31 @@ import io.foley4j.StageTimings;
 import io.foley4j.schedule.DeviceScheduler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One computation of audio and the jobs waiting for it. Usually one job; with single-flight, every
  * identical request that arrives while it runs joins it, receives the chunks emitted so far at once
  * and the rest as they come, and completes with the same samples. The computation stops only when
  * every job it serves is done, so cancelling one job never cancels the others.
+ *
+ * <p>Locking: the monitor only orders chunk delivery against joins. {@link #priority()} and
+ * {@link #stopReason()} take no lock (the scheduler calls them under its own lock), and jobs are
+ * failed or completed outside the monitor, so no lock is held while user callbacks run that
+ * could reach back into the engine.
  */
 final class Flight implements DeviceScheduler.Owner {
   final String key; // null: not shared
   final Job leader;
-  private final List<Job> jobs = new ArrayList<>();
-  private final List<AudioChunk> emitted = new ArrayList<>();
-  private boolean closed;
+  private final List<Job> jobs = new CopyOnWriteArrayList<>();
+  private final List<AudioChunk> emitted = new ArrayList<>(); // guarded by this
+  private volatile int priority;
+  private boolean closed; // guarded by this
 
   Flight(String key, Job leader) {
     this.key = key;
     this.leader = leader;
+    this.priority = leader.priority();
     jobs.add(leader);
   }
 
@@ -34,6 +42,7 @@ final class Flight implements DeviceScheduler.Owner {
       return false;
     }
     jobs.add(job);
+    priority = Math.min(priority, job.priority());
     for (AudioChunk c : emitted) {
       job.chunk(c);
     }
@@ -59,12 +68,12 @@ final class Flight implements DeviceScheduler.Owner {
   }
 
   /** True when no job wants the result any more: the work should stop. */
-  synchronized boolean isDone() {
+  boolean isDone() {
     return allDone();
   }
 
   /** Fails the jobs that passed their deadline; true if some job still wants the result. */
-  synchronized boolean expireAndCheck() {
+  boolean expireAndCheck() {
     for (Job j : jobs) {
       if (!j.isDone()) {
         FoleyException e = j.stopReason();
@@ -76,17 +85,11 @@ final class Flight implements DeviceScheduler.Owner {
     return !allDone();
   }
 
-  // ---- DeviceScheduler.Owner -------------------------------------------------------------------
+  // ---- DeviceScheduler.Owner (lock-free) ------------------------------------------------------
 
   @Override
-  public synchronized int priority() {
-    int p = Integer.MAX_VALUE;
-    for (Job j : jobs) {
-      if (!j.isDone()) {
-        p = Math.min(p, j.priority());
-      }
-    }
-    return p == Integer.MAX_VALUE ? leader.priority() : p;
+  public int priority() {
+    return priority;
   }
 
   @Override
@@ -95,7 +98,7 @@ final class Flight implements DeviceScheduler.Owner {
   }
 
   @Override
-  public synchronized FoleyException stopReason() {
+  public FoleyException stopReason() {
     FoleyException reason = null;
     for (Job j : jobs) {
       if (!j.isDone()) {
@@ -118,30 +121,26 @@ final class Flight implements DeviceScheduler.Owner {
     }
   }
 
-  synchronized void progress(Progress p) {
+  void progress(Progress p) {
     for (Job j : jobs) {
       j.progress(p);
     }
   }
 
   void complete(float[] samples, int sampleRate, StageTimings timings) {
-    List<Job> all;
     synchronized (this) {
       closed = true;
-      all = List.copyOf(jobs);
     }
-    for (Job j : all) {
+    for (Job j : jobs) {
       j.complete(new FoleyResult(j.request(), samples, sampleRate, timings));
     }
   }
 
   void fail(FoleyException e) {
-    List<Job> all;
     synchronized (this) {
       closed = true;
-      all = List.copyOf(jobs);
     }
-    for (Job j : all) {
+    for (Job j : jobs) {
       j.fail(e);
     }
   }

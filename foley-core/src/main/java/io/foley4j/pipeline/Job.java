@@ -59,11 +59,16 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
 
   @Override
   public boolean cancel() {
-    boolean did = fail(new FoleyException(FoleyException.Code.CANCELLED, "job " + id + " was cancelled"));
-    if (did) {
-      cancelled = true;
-    }
-    return did;
+    return finish(null, new FoleyException(FoleyException.Code.CANCELLED, "job " + id + " was cancelled"), true);
+  }
+
+  /** Runs {@code r} once the job is done, whatever completes the caller's view of the future. */
+  void whenDone(Runnable r) {
+    future.whenComplete((x, e) -> r.run());
+  }
+
+  boolean failedOrCancelled() {
+    return future.isCompletedExceptionally();
   }
 
   @Override
@@ -117,28 +122,33 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   }
 
   boolean complete(FoleyResult r) {
-    synchronized (this) {
-      if (done) {
-        return false;
-      }
-      done = true;
-      finished = true;
-      guard(() -> listener.onComplete(r), "onComplete");
-    }
-    future.complete(r);
-    return true;
+    return finish(r, null, false);
   }
 
   boolean fail(FoleyException e) {
+    return finish(null, e, false);
+  }
+
+  private boolean finish(FoleyResult r, FoleyException e, boolean cancel) {
     synchronized (this) {
       if (done) {
         return false;
       }
       done = true;
       finished = true;
-      guard(() -> listener.onFailure(e), "onFailure");
+      cancelled = cancel;
+      if (r != null) {
+        guard(() -> listener.onComplete(r), "onComplete");
+      } else {
+        guard(() -> listener.onFailure(e), "onFailure");
+      }
     }
-    future.completeExceptionally(e);
+    // completion callbacks (the caller's and the engine's) run without this job's lock
+    if (r != null) {
+      future.complete(r);
+    } else {
+      future.completeExceptionally(e);
+    }
     return true;
   }
 

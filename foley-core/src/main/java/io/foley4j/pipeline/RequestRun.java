@@ -185,9 +185,10 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
           features.addAll(java.util.Arrays.asList(cached));
         } else {
           features = new ArrayBlockingQueue<>(2);
-          new FeatureExtractor(engine, flight, plan, source, features, engine.visualBatch(), engine.syncBatch())
+          VideoSource owned = source;
+          source = null; // from here the extractor owns it and closes it on every path
+          new FeatureExtractor(engine, flight, plan, owned, features, engine.visualBatch(), engine.syncBatch())
               .start(engine.decodePool(), engine.feederPool());
-          source = null; // the extractor closes it
         }
         generate(plan, features, cached == null ? videoDigest : null, steps, cfg, neg);
       } finally {

@@ -89,7 +89,8 @@ public final class DeviceScheduler implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Thread worker;
   private boolean closed;
-  private volatile List<Item> runningBatch;
+  private final Object runLock = new Object();
+  private List<Item> runningBatch; // guarded by runLock
 
   // statistics
   private final long startedAt;
@@ -287,9 +288,12 @@ public final class DeviceScheduler implements AutoCloseable {
    * running any more, it is terminated; queued items of stopped jobs are dropped.
    */
   public void ownerStopped() {
-    List<Item> batch = runningBatch;
-    if (batch != null && allStopped(batch)) {
-      sessions.get(batch.get(0).stage).terminateRunning();
+    // Under runLock the running batch cannot change, so the terminate reaches this batch's call.
+    synchronized (runLock) {
+      List<Item> batch = runningBatch;
+      if (batch != null && allStopped(batch)) {
+        sessions.get(batch.get(0).stage).terminateRunning();
+      }
     }
     lock.lock();
     try {
@@ -315,54 +319,86 @@ public final class DeviceScheduler implements AutoCloseable {
       batch.forEach(i -> i.future.completeExceptionally(e));
       return;
     }
-    long t0 = System.nanoTime();
-    runningBatch = batch;
+    boolean judged = false; // whether the breaker got a verdict for the slot acquired above
     try {
-      Map<String, Tensor> out = call(stage, batch);
-      record(stage, batch.size(), System.nanoTime() - t0);
+      Map<String, Tensor> out = timedCall(stage, batch);
       breaker.onSuccess();
+      judged = true;
       deliver(stage, batch, out);
     } catch (FoleyException e) {
-      record(stage, batch.size(), System.nanoTime() - t0);
+      backendFailures.incrementAndGet();
       if (allStopped(batch)) { // terminated (or failed) after every job behind it stopped: not the backend's fault
-        breaker.onAbandoned();
         batch.forEach(i -> i.future.completeExceptionally(i.owner.stopReason()));
         return;
       }
-      backendFailures.incrementAndGet();
       if (batch.size() == 1) {
         breaker.onFailure();
+        judged = true;
         batch.get(0).future.completeExceptionally(e);
         return;
       }
-      // Isolate the poisoned input: run each item alone once.
+      // Isolate the poisoned input: run each item alone once. The batch's verdict is left to them.
+      breaker.onAbandoned();
+      judged = true;
       LOG.log(System.Logger.Level.WARNING, "batch of " + batch.size() + " on stage " + stage.key()
           + " failed; retrying its items one by one: " + e.getMessage());
       for (Item i : batch) {
-        if (!breaker.tryAcquire()) {
-          i.future.completeExceptionally(breakerOpen());
-          continue;
-        }
-        long t1 = System.nanoTime();
-        try {
-          Map<String, Tensor> one = call(stage, List.of(i));
-          record(stage, 1, System.nanoTime() - t1);
-          breaker.onSuccess();
-          deliver(stage, List.of(i), one);
-        } catch (FoleyException single) {
-          record(stage, 1, System.nanoTime() - t1);
-          backendFailures.incrementAndGet();
-          breaker.onFailure();
-          i.future.completeExceptionally(single);
-        } catch (RuntimeException bug) {
-          i.future.completeExceptionally(internal(bug));
-        }
+        retryAlone(stage, i);
       }
     } catch (RuntimeException bug) {
       FoleyException e = internal(bug);
       batch.forEach(i -> i.future.completeExceptionally(e));
     } finally {
-      runningBatch = null;
+      if (!judged) {
+        breaker.onAbandoned(); // never keep a probe slot without a verdict
+      }
+    }
+  }
+
+  private void retryAlone(Stage stage, Item i) {
+    if (i.owner.stopReason() != null) {
+      i.future.completeExceptionally(i.owner.stopReason());
+      return;
+    }
+    if (!breaker.tryAcquire()) {
+      i.future.completeExceptionally(breakerOpen());
+      return;
+    }
+    boolean judged = false;
+    try {
+      Map<String, Tensor> one = timedCall(stage, List.of(i));
+      breaker.onSuccess();
+      judged = true;
+      deliver(stage, List.of(i), one);
+    } catch (FoleyException single) {
+      backendFailures.incrementAndGet();
+      if (i.owner.stopReason() == null) {
+        breaker.onFailure();
+        judged = true;
+      }
+      i.future.completeExceptionally(single);
+    } catch (RuntimeException bug) {
+      i.future.completeExceptionally(internal(bug));
+    } finally {
+      if (!judged) {
+        breaker.onAbandoned();
+      }
+    }
+  }
+
+  /** One backend call, with the batch published for {@link #ownerStopped} and its time recorded. */
+  private Map<String, Tensor> timedCall(Stage stage, List<Item> batch) {
+    synchronized (runLock) {
+      runningBatch = batch;
+    }
+    long t0 = System.nanoTime();
+    try {
+      return call(stage, batch);
+    } finally {
+      record(stage, batch.size(), System.nanoTime() - t0);
+      synchronized (runLock) {
+        runningBatch = null;
+      }
     }
   }
 
@@ -520,7 +556,11 @@ public final class DeviceScheduler implements AutoCloseable {
     return n;
   }
 
-  /** Stops after running what is queued; closes nothing else. Idempotent. */
+  /**
+   * Stops after running what is queued, then closes the sessions. If the worker is stuck in a
+   * call, the call is terminated; sessions are never closed under a running call (they leak
+   * instead, with a warning). Idempotent.
+   */
   @Override
   public void close() {
     lock.lock();
@@ -532,8 +572,21 @@ public final class DeviceScheduler implements AutoCloseable {
     }
     try {
       worker.join(60_000);
+      if (worker.isAlive()) {
+        synchronized (runLock) {
+          List<Item> batch = runningBatch;
+          if (batch != null) {
+            sessions.get(batch.get(0).stage).terminateRunning();
+          }
+        }
+        worker.join(10_000);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (worker.isAlive()) {
+      LOG.log(System.Logger.Level.WARNING, "device worker still busy after close; leaving its sessions open");
+      return;
     }
     for (StageSession s : sessions.values()) {
       s.close();

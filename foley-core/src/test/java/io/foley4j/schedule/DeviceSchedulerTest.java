@@ -2,6 +2,7 @@ package io.foley4j.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.FoleyException;
@@ -28,6 +29,8 @@ class DeviceSchedulerTest {
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch terminate = new CountDownLatch(1);
     volatile boolean block;
+    volatile boolean failBatches; // fail calls of more than one row, as a poisoned batch would
+    volatile boolean failAll;
     volatile int calls;
     volatile long lastRows;
 
@@ -48,6 +51,9 @@ class DeviceSchedulerTest {
       Tensor x = inputs.get("x");
       lastRows = x.dim(0);
       entered.countDown();
+      if (failAll || failBatches && x.dim(0) > 1) {
+        throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected");
+      }
       if (block) {
         try {
           if (!terminate.await(30, TimeUnit.SECONDS)) {
@@ -108,7 +114,8 @@ class DeviceSchedulerTest {
     for (Stage st : Stage.values()) {
       sessions.put(st, st == s.spec.stage() ? s : new StubSession(st));
     }
-    return new DeviceScheduler("test-device", sessions, new BatchPolicy(maxBatch, 0, null), Ticker.system(),
+    // a long queue delay: a batch runs when full or when every registered party has submitted
+    return new DeviceScheduler("test-device", sessions, new BatchPolicy(maxBatch, 60_000_000_000L, null), Ticker.system(),
         new CircuitBreaker(1, 1_000_000_000L, Ticker.system()));
   }
 
@@ -145,9 +152,40 @@ class DeviceSchedulerTest {
       FoleyException cancelled = new FoleyException(FoleyException.Code.CANCELLED, "cancelled");
       o.stop = cancelled;
       d.ownerStopped();
-      CompletionException e = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class, f::join);
+      CompletionException e = assertThrows(CompletionException.class, f::join);
       assertSame(cancelled, e.getCause());
       assertEquals(CircuitBreaker.State.CLOSED, d.breaker().state(), "a stopped call is no backend failure");
+    }
+  }
+
+  @Test
+  void aFailedBatchProbeDoesNotJamTheBreaker() {
+    StubSession s = new StubSession(Stage.DENOISER);
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    Map<Stage, StageSession> sessions = new EnumMap<>(Stage.class);
+    for (Stage st : Stage.values()) {
+      sessions.put(st, st == Stage.DENOISER ? s : new StubSession(st));
+    }
+    try (DeviceScheduler d = new DeviceScheduler("test-device", sessions, new BatchPolicy(8, Long.MAX_VALUE / 4, null), now::get,
+        new CircuitBreaker(1, 1000, now::get))) {
+      s.failAll = true;
+      Owner o = new Owner(1);
+      assertThrows(CompletionException.class, () -> d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, o, 0).join());
+      assertEquals(CircuitBreaker.State.OPEN, d.breaker().state());
+      s.failAll = false;
+      s.failBatches = true; // the probe will be a batch of two that fails; each item alone succeeds
+      now.addAndGet(2000);
+      d.enter(Stage.DENOISER);
+      d.enter(Stage.DENOISER);
+      CompletableFuture<Map<String, Tensor>> a = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, new Owner(2), 0);
+      CompletableFuture<Map<String, Tensor>> b = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {3, 4}, 1, 2)), 1, new Owner(3), 0);
+      assertEquals(List.of(2f, 4f), boxed(a.join().get("y").floats()));
+      assertEquals(List.of(6f, 8f), boxed(b.join().get("y").floats()));
+      assertEquals(CircuitBreaker.State.CLOSED, d.breaker().state());
+      assertEquals(1, d.histogram(Stage.DENOISER)[2], "the probe was the failed batch of two");
     }
   }
 

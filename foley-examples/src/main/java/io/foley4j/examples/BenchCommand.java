@@ -109,9 +109,7 @@ final class BenchCommand implements Runnable {
               pass == 0 ? "warm-up" : "measured", frames, s, frames / s);
         }
       } finally {
-        try (var w = Files.walk(dir)) {
-          w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
       }
       return 0;
     }

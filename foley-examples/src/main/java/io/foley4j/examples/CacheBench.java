@@ -61,9 +61,7 @@ final class CacheBench implements Callable<Integer> {
             + "feature cache %s%n", seconds, size, promptOnly / full, cache.stats());
       }
     } finally {
-      try (var walk = Files.walk(dir)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
     }
     return 0;
   }

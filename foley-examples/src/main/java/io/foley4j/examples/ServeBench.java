@@ -89,9 +89,7 @@ final class ServeBench implements Callable<Integer> {
         longVideo(bundle, dir);
       }
     } finally {
-      try (var w = Files.walk(dir)) {
-        w.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
     }
     return 0;
   }
