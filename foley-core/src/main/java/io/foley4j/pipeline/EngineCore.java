@@ -505,21 +505,29 @@ public final class EngineCore implements AutoCloseable {
     }
   }
 
-  /** Seed 002's load score: weighted utilization, memory and queue fill, exponentially smoothed. */
+  /**
+   * Seed 002's load score: weighted utilization, memory and queue fill, exponentially smoothed.
+   * It advances at most once per {@link #WINDOW_NANOS}: snapshots taken more often (several
+   * pollers) see the current window's values and do not shorten it.
+   */
   static final class LoadMonitor {
+    static final long WINDOW_NANOS = 1_000_000_000L;
     private long lastNanos = -1;
     private long lastBusy;
+    private double util;
     private double smoothed;
 
     synchronized double[] update(long now, long busy, double memory, double queue) {
-      double util = 0;
-      if (lastNanos >= 0 && now > lastNanos) {
+      if (lastNanos < 0) {
+        lastNanos = now;
+        lastBusy = busy;
+      } else if (now - lastNanos >= WINDOW_NANOS) {
         util = Math.min(1, Math.max(0, (busy - lastBusy) / (double) (now - lastNanos)));
+        lastNanos = now;
+        lastBusy = busy;
+        double score = 0.4 * util + 0.3 * Math.min(1, memory) + 0.3 * Math.min(1, queue);
+        smoothed = 0.7 * score + 0.3 * smoothed;
       }
-      lastNanos = now;
-      lastBusy = busy;
-      double score = 0.4 * util + 0.3 * Math.min(1, memory) + 0.3 * Math.min(1, queue);
-      smoothed = 0.7 * score + 0.3 * smoothed;
       return new double[] {util, Math.max(0, Math.min(1, smoothed))};
     }
   }
