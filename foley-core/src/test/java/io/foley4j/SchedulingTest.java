@@ -145,6 +145,47 @@ class SchedulingTest {
   }
 
   @Test
+  void theQueueBoundHoldsUnderConcurrentSubmission() throws Exception {
+    InterceptingBackend backend = new InterceptingBackend();
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).maxConcurrentRequests(1)
+        .maxQueuedRequests(4).build()) {
+      backend.holdNextCall();
+      FoleyJob running = engine.submit(quick("a", Priority.NORMAL));
+      backend.awaitHeld();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<FoleyJob> jobs = new CopyOnWriteArrayList<>();
+      List<Thread> threads = new ArrayList<>();
+      for (int i = 0; i < 16; i++) {
+        Thread t = new Thread(() -> {
+          try {
+            go.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          jobs.add(engine.submit(quick("q", Priority.NORMAL)));
+        });
+        t.start();
+        threads.add(t);
+      }
+      go.countDown();
+      for (Thread t : threads) {
+        t.join();
+      }
+      long rejected = jobs.stream().filter(j -> j.result().isCompletedExceptionally()).count();
+      assertEquals(12, rejected, "exactly maxQueuedRequests accepted while the device is held");
+      assertEquals(4, engine.stats().queuedJobs());
+      backend.release();
+      running.await();
+      for (FoleyJob j : jobs) {
+        if (!j.result().isCompletedExceptionally()) {
+          j.await();
+        }
+      }
+      assertEquals(0, engine.stats().queuedJobs());
+    }
+  }
+
+  @Test
   void deadlinesFailQueuedAndRunningJobs() throws Exception {
     AtomicLong now = new AtomicLong();
     InterceptingBackend backend = new InterceptingBackend();

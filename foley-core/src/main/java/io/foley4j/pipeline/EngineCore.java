@@ -72,6 +72,7 @@ public final class EngineCore implements AutoCloseable {
   private final Set<Job> live = ConcurrentHashMap.newKeySet();
   private final Map<Priority, AtomicInteger> queued = new EnumMap<>(Priority.class);
   private final AtomicInteger running = new AtomicInteger();
+  private final AtomicInteger waitingTotal = new AtomicInteger(); // jobs queued, all priorities
   private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
   private final Object memoryLock = new Object();
   private long memoryInUse;
@@ -166,26 +167,29 @@ public final class EngineCore implements AutoCloseable {
         scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
       }
     });
-    queued.get(request.priority()).incrementAndGet();
+    queued.get(request.priority()).incrementAndGet(); // the total was reserved by refuse()
     guard(() -> events().queueStart(job.id()));
     RequestRun run = new RequestRun(this, job);
     // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
     job.whenDone(() -> {
       if (requests.remove(run)) {
-        queued.get(request.priority()).decrementAndGet();
+        unqueue(request.priority());
         guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
       }
     });
     try {
       requests.execute(run);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      queued.get(request.priority()).decrementAndGet();
+      unqueue(request.priority());
       job.fail(closedError());
     }
     return job;
   }
 
-  /** Why a request is turned away at once, or null. Nothing is started for a refused request. */
+  /**
+   * Why a request is turned away at once, or null after reserving its place in the queue. Nothing
+   * is started for a refused request.
+   */
   private FoleyException refuse(FoleyRequest request) {
     if (closing.get()) {
       return closedError();
@@ -194,12 +198,6 @@ public final class EngineCore implements AutoCloseable {
       return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name()
           + " is rejecting work: its circuit breaker opened after repeated backend failures; retry in "
           + Math.max(1, scheduler.breaker().nanosUntilProbe() / 1_000_000) + " ms");
-    }
-    int waiting = queuedJobs();
-    if (waiting >= config.maxQueuedRequests()) {
-      return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name() + " queue is full: "
-          + waiting + " requests waiting (maxQueuedRequests " + config.maxQueuedRequests()
-          + "); retry later or send to another node");
     }
     if (config.ratePerSecond() > 0) {
       String client = request.clientId() == null ? "" : request.clientId();
@@ -214,7 +212,15 @@ public final class EngineCore implements AutoCloseable {
             + Math.max(1, b.nanosUntilToken() / 1_000_000) + " ms");
       }
     }
-    return null;
+    // reserve a place last, so that no other refusal has to give it back
+    for (int waiting; (waiting = waitingTotal.get()) < config.maxQueuedRequests(); ) {
+      if (waitingTotal.compareAndSet(waiting, waiting + 1)) {
+        return null;
+      }
+    }
+    return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name() + " queue is full: "
+        + waitingTotal.get() + " requests waiting (maxQueuedRequests " + config.maxQueuedRequests()
+        + "); retry later or send to another node");
   }
 
   private FoleyException closedError() {
@@ -222,8 +228,13 @@ public final class EngineCore implements AutoCloseable {
   }
 
   void started(RequestRun run) {
-    queued.get(run.job().request().priority()).decrementAndGet();
+    unqueue(run.job().request().priority());
     running.incrementAndGet();
+  }
+
+  private void unqueue(Priority p) {
+    queued.get(p).decrementAndGet();
+    waitingTotal.decrementAndGet();
   }
 
   void finished(RequestRun run) {
@@ -425,11 +436,7 @@ public final class EngineCore implements AutoCloseable {
   }
 
   private int queuedJobs() {
-    int n = 0;
-    for (AtomicInteger a : queued.values()) {
-      n += a.get();
-    }
-    return n;
+    return waitingTotal.get();
   }
 
   /** A snapshot of the engine's load. */
@@ -477,7 +484,7 @@ public final class EngineCore implements AutoCloseable {
         }
         for (Runnable never : requests.shutdownNow()) { // queued jobs that will not start
           if (never instanceof RequestRun rr) {
-            queued.get(rr.job().request().priority()).decrementAndGet();
+            unqueue(rr.job().request().priority());
             guard(() -> events().queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
           }
         }
