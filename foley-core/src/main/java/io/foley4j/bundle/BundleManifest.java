@@ -155,6 +155,19 @@ public final class BundleManifest {
     positive("audio.sampleRate", sampleRate);
     positive("segment.seconds", segmentSeconds);
     positive("sampler.steps", sampler.steps);
+    // sanity bounds: a typo or a hostile manifest must not make the engine allocate gigabytes
+    atMost("visual.size", visual.size, 4096);
+    atMost("sync.size", sync.size, 4096);
+    atMost("visual.fps", visual.fps, 240);
+    atMost("sync.fps", sync.fps, 240);
+    atMost("sync.window", sync.window, 1024);
+    atMost("sync.tokensPerWindow", sync.tokensPerWindow, 4096);
+    atMost("text.maxTokens", maxTokens, 8192);
+    atMost("latent.rate", latentRate, 48000);
+    atMost("latent.channels", latentChannels, 8192);
+    atMost("audio.sampleRate", sampleRate, 384000);
+    atMost("segment.seconds", segmentSeconds, 600);
+    atMost("sampler.steps", sampler.steps, 1000);
     if (audioChannels != 1) {
       throw new InvalidBundleException("audio.channels is " + audioChannels + "; foley4j format v1 supports mono (1) only");
     }
@@ -465,6 +478,13 @@ public final class BundleManifest {
   private static void positive(String what, double v) {
     if (!(v > 0) || Double.isInfinite(v)) {
       throw new InvalidBundleException("foley-bundle.json: " + what + " must be positive, found " + v);
+    }
+  }
+
+  private static void atMost(String what, double v, double max) {
+    if (v > max) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " is " + v + ", more than foley4j accepts (" + max
+          + "); check the manifest");
     }
   }
 

@@ -74,6 +74,14 @@ class BundleManifestTest {
   }
 
   @Test
+  void refusesAbsurdSizes() {
+    JsonObject o = TestManifests.hvf();
+    o.getAsJsonObject("text").addProperty("maxTokens", 1_000_000_000);
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(o));
+    assertTrue(e.getMessage().contains("text.maxTokens") && e.getMessage().contains("more than"), e.getMessage());
+  }
+
+  @Test
   void refusesGarbage() {
     assertThrows(InvalidBundleException.class, () -> BundleManifest.parse("{not json"));
     assertThrows(InvalidBundleException.class, () -> BundleManifest.parse("[]"));
