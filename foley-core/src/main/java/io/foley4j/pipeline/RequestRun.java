@@ -167,7 +167,18 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
         source = engine.videoSources().open(req.video());
         VideoInfo info = source.info();
         job.clock.add(Phase.DECODE, System.nanoTime() - t0);
-        long total = SegmentPlan.samplesFor(info.durationTicks(), info.durationTimescale(), m.sampleRate());
+        long total;
+        try {
+          total = SegmentPlan.samplesFor(info.durationTicks(), info.durationTimescale(), m.sampleRate());
+        } catch (ArithmeticException e) {
+          total = Long.MAX_VALUE;
+        }
+        if (total > Integer.MAX_VALUE - 16) {
+          throw new io.foley4j.UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(
+              java.util.Locale.ROOT, "video %s lasts %.1f hours; one request can produce at most %.1f hours of audio "
+                  + "at %d Hz: split the video", req.video(), info.durationSeconds() / 3600,
+              (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600, m.sampleRate()));
+        }
         if (total <= 0) {
           throw new io.foley4j.UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
               "video " + req.video() + " has zero duration; nothing to generate");
