@@ -27,6 +27,15 @@ public interface FoleyJob {
 
   boolean isCancelled();
 
+  /**
+   * The job's chunks as a reactive stream: each subscriber receives every chunk from the first
+   * (already emitted ones are replayed), in order and as it requests them, then
+   * {@code onComplete}, or {@code onError} with the job's {@link FoleyException}. Subscribe at
+   * any time, even after the job finished. Signals come from engine threads or the requesting
+   * thread, never concurrently for one subscriber.
+   */
+  java.util.concurrent.Flow.Publisher<AudioChunk> chunks();
+
   /** Blocks until done; returns the result or throws its {@link FoleyException}. */
   default FoleyResult await() {
     try {

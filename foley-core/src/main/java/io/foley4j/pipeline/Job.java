@@ -32,6 +32,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   private volatile boolean finished;
   private volatile boolean cancelled;
   private boolean listenerWarned;
+  private final ChunkPublisher publisher = new ChunkPublisher();
 
   Job(long id, FoleyRequest request, FoleyListener listener, Ticker ticker) {
     this.id = id;
@@ -112,7 +113,13 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   synchronized void chunk(AudioChunk c) {
     if (!done) {
       guard(() -> listener.onChunk(c), "onChunk");
+      publisher.emit(c);
     }
+  }
+
+  @Override
+  public java.util.concurrent.Flow.Publisher<AudioChunk> chunks() {
+    return publisher;
   }
 
   synchronized void progress(Progress p) {
@@ -145,8 +152,10 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     }
     // completion callbacks (the caller's and the engine's) run without this job's lock
     if (r != null) {
+      publisher.complete();
       future.complete(r);
     } else {
+      publisher.fail(e);
       future.completeExceptionally(e);
     }
     return true;
