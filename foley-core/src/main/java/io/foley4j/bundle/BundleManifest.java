@@ -364,6 +364,17 @@ public final class BundleManifest {
     return samplesPerSegment() - overlapSamples();
   }
 
+  /**
+   * Fixed-length segments needed for {@code totalSamples} of audio: one if it fits a segment,
+   * otherwise as many as it takes for the last one to reach the end (none wasted).
+   */
+  public int segmentCount(long totalSamples) {
+    if (totalSamples <= samplesPerSegment()) {
+      return 1;
+    }
+    return (int) -Math.floorDiv(-(totalSamples - overlapSamples()), (long) hopSamples());
+  }
+
   // ---- JSON helpers ----------------------------------------------------------------------------
 
   private static JsonObject obj(JsonObject o, String key) {

@@ -161,20 +161,18 @@ public final class EngineCore implements AutoCloseable {
       return job;
     }
     live.add(job);
-    job.whenDone(() -> {
-      live.remove(job);
-      if (job.failedOrCancelled()) {
-        scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
-      }
-    });
     queued.get(request.priority()).incrementAndGet(); // the total was reserved by refuse()
     guard(() -> events().queueStart(job.id()));
     RequestRun run = new RequestRun(this, job);
-    // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
     job.whenDone(() -> {
+      live.remove(job);
+      // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
       if (requests.remove(run)) {
         unqueue(request.priority());
         guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
+      }
+      if (job.failedOrCancelled()) {
+        scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
       }
     });
     try {

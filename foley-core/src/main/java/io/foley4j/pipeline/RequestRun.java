@@ -32,6 +32,9 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   private final EngineCore engine;
   private final Job job;
   private Flight flight;
+  // the container's duration, stored with computed features so a later hit needs no video
+  private long durationTicks;
+  private long durationTimescale;
 
   RequestRun(EngineCore engine, Job job) {
     this.engine = engine;
@@ -143,7 +146,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     SegmentPlan plan = new SegmentPlan(m, audio.length);
     for (int k = 0; k < plan.count; k++) {
       long start = plan.sampleStart(k);
-      long end = k == plan.count - 1 ? plan.totalSamples : start + plan.hopSamples;
+      long end = plan.chunkEnd(k);
       flight.chunk(new AudioChunk(k, start, java.util.Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
           k == plan.count - 1));
     }
@@ -156,12 +159,12 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   private void compute(String videoDigest, int steps, float cfg, String neg) {
     BundleManifest m = engine.manifest();
     FoleyRequest req = job.request();
-    SegmentFeatures[] cached = cachedFeatures(videoDigest);
+    Cached cached = cachedFeatures(videoDigest);
     VideoSource source = null;
     SegmentPlan plan;
     try {
       if (cached != null) {
-        plan = new SegmentPlan(m, cachedSamples);
+        plan = new SegmentPlan(m, cached.totalSamples());
       } else {
         long t0 = System.nanoTime();
         source = engine.videoSources().open(req.video());
@@ -193,7 +196,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
         BlockingQueue<Object> features;
         if (cached != null) {
           features = new ArrayBlockingQueue<>(plan.count);
-          features.addAll(java.util.Arrays.asList(cached));
+          features.addAll(java.util.Arrays.asList(cached.segments()));
         } else {
           features = new ArrayBlockingQueue<>(2);
           VideoSource owned = source;
@@ -212,12 +215,11 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     }
   }
 
-  private long cachedSamples;
-  private long durationTicks;
-  private long durationTimescale;
+  /** Every segment's features found in the feature cache, and the audio length they imply. */
+  private record Cached(long totalSamples, SegmentFeatures[] segments) {}
 
   /** Every segment's features from the feature cache, or null (then the video is decoded). */
-  private SegmentFeatures[] cachedFeatures(String videoDigest) {
+  private Cached cachedFeatures(String videoDigest) {
     TensorCache cache = engine.featureCache();
     if (cache == null || videoDigest == null) {
       return null;
@@ -245,10 +247,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
         }
         out[k] = new SegmentFeatures(k, v, s);
       }
-      cachedSamples = total;
-      durationTicks = ticks;
-      durationTimescale = scale;
-      return out;
+      return new Cached(total, out);
     } catch (RuntimeException bad) { // a malformed entry is a miss
       return null;
     }

@@ -29,8 +29,7 @@ final class SegmentPlan {
     this.samplesPerSegment = m.samplesPerSegment();
     this.overlapSamples = m.overlapSamples();
     this.hopSamples = m.hopSamples();
-    this.count = totalSamples <= samplesPerSegment ? 1
-        : (int) Math.max(1, ceilDiv(totalSamples - overlapSamples, hopSamples));
+    this.count = m.segmentCount(totalSamples);
     double hopSeconds = m.segmentSeconds() - m.overlapSeconds();
     this.visualPerSegment = m.visualFramesPerSegment();
     this.visualHop = (int) Math.round(hopSeconds * m.visual().fps());
@@ -62,6 +61,14 @@ final class SegmentPlan {
     return (long) k * hopSamples;
   }
 
+  /**
+   * End of chunk k: where segment k+1's crossfade begins, or the exact end for the last segment.
+   * Chunk k covers [sampleStart(k), chunkEnd(k)).
+   */
+  long chunkEnd(int k) {
+    return k == count - 1 ? totalSamples : sampleStart(k) + hopSamples;
+  }
+
   /** Visual frames of the whole plan (global grid). */
   int visualTotal() {
     return visualStart(count - 1) + visualPerSegment;
@@ -69,9 +76,5 @@ final class SegmentPlan {
 
   int syncTotal() {
     return syncStart(count - 1) + syncPerSegment;
-  }
-
-  private static long ceilDiv(long a, long b) {
-    return -Math.floorDiv(-a, b);
   }
 }

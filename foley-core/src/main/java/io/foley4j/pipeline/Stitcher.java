@@ -35,7 +35,7 @@ final class Stitcher {
     }
     boolean last = k == plan.count - 1;
     long start = plan.sampleStart(k);
-    long end = last ? plan.totalSamples : start + plan.hopSamples;
+    long end = plan.chunkEnd(k);
     int n = (int) (end - start);
     float[] out = new float[n];
     System.arraycopy(audio, 0, out, 0, n);

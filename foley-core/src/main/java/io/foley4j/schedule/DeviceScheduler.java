@@ -434,25 +434,15 @@ public final class DeviceScheduler implements AutoCloseable {
       Tensor first = batch.get(0).inputs.get(name);
       long[] shape = first.shape();
       shape[0] = rows;
-      if (first.isFloat()) {
-        float[] data = new float[Math.multiplyExact(rows, first.size() / batch.get(0).rows)];
-        int off = 0;
-        for (Item i : batch) {
-          float[] src = i.inputs.get(name).floats();
-          System.arraycopy(src, 0, data, off, src.length);
-          off += src.length;
-        }
-        in.put(name, Tensor.of(data, shape));
-      } else {
-        long[] data = new long[Math.multiplyExact(rows, first.size() / batch.get(0).rows)];
-        int off = 0;
-        for (Item i : batch) {
-          long[] src = i.inputs.get(name).longs();
-          System.arraycopy(src, 0, data, off, src.length);
-          off += src.length;
-        }
-        in.put(name, Tensor.ofLongs(data, shape));
+      int n = Math.multiplyExact(rows, first.size() / batch.get(0).rows);
+      Object data = first.isFloat() ? new float[n] : new long[n];
+      int off = 0;
+      for (Item i : batch) {
+        Tensor t = i.inputs.get(name);
+        System.arraycopy(t.isFloat() ? t.floats() : t.longs(), 0, data, off, t.size());
+        off += t.size();
       }
+      in.put(name, first.isFloat() ? Tensor.of((float[]) data, shape) : Tensor.ofLongs((long[]) data, shape));
     }
     return session.run(in);
   }

@@ -78,7 +78,8 @@ final class ServeBench implements Callable<Integer> {
           + "max queue delay %d ms%n", denoiserWidth, denoiserDepth, seconds, steps,
           Runtime.getRuntime().availableProcessors(), maxBatch, maxQueueDelayMs);
       try (ModelBundle bundle = ModelBundle.open(bundleDir)) {
-        int segments = segments(bundle.manifest(), seconds);
+        BundleManifest m = bundle.manifest();
+        int segments = m.segmentCount(Math.round(seconds * m.sampleRate()));
         System.out.printf("%-10s %5s %9s %9s %9s %9s %9s %9s %9s %8s%n", "mode", "conc", "req/s", "p50 s", "p95 s",
             "p99 s", "ttfc s", "ideal/s", "effic.", "batch");
         for (boolean batched : new boolean[] {false, true}) {
@@ -92,12 +93,6 @@ final class ServeBench implements Callable<Integer> {
       io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
     }
     return 0;
-  }
-
-  private static int segments(BundleManifest m, double seconds) {
-    double s = m.segmentSeconds();
-    double o = m.overlapSeconds();
-    return seconds <= s ? 1 : (int) Math.ceil((seconds - o) / (s - o));
   }
 
   private void run(ModelBundle bundle, Path video, int c, boolean batched, int segments) throws Exception {
