@@ -14,10 +14,10 @@ public final class AudioChunk {
   private final int sampleRate;
   private final boolean last;
 
-  /** For foley4j and tests; the array is not copied and must not be changed afterwards. */
-  public AudioChunk(int index, long sampleOffset, float[] samples, int sampleRate, boolean last) {
+  /** The array is not copied and must not be changed afterwards. */
+  AudioChunk(int index, long sampleOffset, float[] samples, int sampleRate, boolean last) {
     if (index < 0 || sampleOffset < 0 || sampleRate <= 0) {
-      throw new IllegalArgumentException("invalid chunk: index " + index + ", offset " + sampleOffset + ", rate " + sampleRate);
+      throw new IllegalStateException("invalid chunk: index " + index + ", offset " + sampleOffset + ", rate " + sampleRate);
     }
     this.index = index;
     this.sampleOffset = sampleOffset;

@@ -18,15 +18,21 @@ import java.util.Map;
  * @param loadScore exponentially smoothed weighted load in [0, 1]: 0.4 utilization + 0.3 memory
  *     + 0.3 queue fill, smoothed with α = 0.7
  * @param advice what an autoscaler should do: above 0.8 scale up, below 0.3 scale down
- * @param breaker the circuit breaker's state: CLOSED, OPEN or HALF_OPEN
+ * @param breaker the circuit breaker's state
  */
 public record EngineStats(Map<Priority, Integer> queuedByPriority, int runningJobs, int inFlightSegments,
     Map<Stage, Integer> queuedItems, Map<Stage, long[]> batchHistogram, Map<Stage, Long> busyNanos,
     double utilization, long memoryInUseBytes, long memoryBudgetBytes, double loadScore, ScaleAdvice advice,
-    String breaker) {
+    BreakerState breaker) {
 
   /** Autoscaling advice derived from the load score. */
   public enum ScaleAdvice { SCALE_UP, HOLD, SCALE_DOWN }
+
+  /**
+   * The circuit breaker's state: CLOSED passes work; OPEN rejects new jobs after repeated backend
+   * failures; HALF_OPEN lets one probe call through, which closes it again on success.
+   */
+  public enum BreakerState { CLOSED, OPEN, HALF_OPEN }
 
   public EngineStats {
     queuedByPriority = Map.copyOf(queuedByPriority);

@@ -5,9 +5,6 @@ import io.foley4j.backend.Backends;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.cache.TensorCache;
-import io.foley4j.pipeline.EngineCore;
-import io.foley4j.schedule.BatchPolicy;
-import io.foley4j.schedule.Ticker;
 import io.foley4j.video.VideoSourceFactory;
 import io.foley4j.video.VideoSources;
 import java.time.Duration;
@@ -37,11 +34,13 @@ public final class FoleyEngine implements AutoCloseable {
   private final EngineCore core;
   private final ModelBundle bundle;
   private final Backend backend;
+  private final Diagnostics diagnostics;
 
   private FoleyEngine(EngineCore core, ModelBundle bundle, Backend backend) {
     this.core = core;
     this.bundle = bundle;
     this.backend = backend;
+    this.diagnostics = new Diagnostics(core);
   }
 
   public static Builder builder() {
@@ -85,9 +84,31 @@ public final class FoleyEngine implements AutoCloseable {
     return core.stats();
   }
 
-  /** Nanoseconds all stages spent inside the backend's runtime so far (for overhead accounting). */
-  public long backendRuntimeNanos() {
-    return core.runtimeNanos();
+  /**
+   * Rare operations for benchmarks and operators (backend time accounting), kept off the main
+   * interface.
+   */
+  public Diagnostics diagnostics() {
+    return diagnostics;
+  }
+
+  /** Measurements of an engine that most applications never need. */
+  public static final class Diagnostics {
+    private final EngineCore core;
+
+    private Diagnostics(EngineCore core) {
+      this.core = core;
+    }
+
+    /** Nanoseconds all stages spent inside the backend's runtime so far (for overhead accounting). */
+    public long backendRuntimeNanos() {
+      return core.runtimeNanos();
+    }
+
+    /** Backend calls made so far, all stages. */
+    public long backendCalls() {
+      return core.backendCalls();
+    }
   }
 
   @Override
@@ -120,8 +141,26 @@ public final class FoleyEngine implements AutoCloseable {
     private TensorCache resultCache;
     private TensorCache featureCache;
     private Boolean singleFlight;
+    private Duration maxVideoDuration;
 
     private Builder() {}
+
+    /**
+     * Longest video a job may have; a longer one fails with UNSUPPORTED_VIDEO before anything is
+     * decoded (the duration is the container's, checked against its last frame when opened).
+     * Default: no limit beyond what one result array can hold (about 12 hours at 48 kHz).
+     */
+    public Builder maxVideoDuration(Duration max) {
+      if (maxVideoDuration != null) {
+        throw new IllegalStateException("maxVideoDuration was already set to " + maxVideoDuration);
+      }
+      Objects.requireNonNull(max, "max");
+      if (max.isNegative() || max.isZero()) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxVideoDuration must be positive, was " + max);
+      }
+      this.maxVideoDuration = max;
+      return this;
+    }
 
     /**
      * Where whole results are kept: a request identical to an earlier one (same video bytes,
@@ -169,7 +208,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("maxBatchSize was already set to " + maxBatchSize);
       }
       if (n < 1 || n > 1024) {
-        throw new IllegalArgumentException("maxBatchSize must be between 1 and 1024, was " + n);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxBatchSize must be between 1 and 1024, was " + n);
       }
       this.maxBatchSize = n;
       return this;
@@ -185,7 +224,7 @@ public final class FoleyEngine implements AutoCloseable {
       }
       Objects.requireNonNull(delay, "delay");
       if (delay.isNegative() || delay.compareTo(Duration.ofSeconds(10)) > 0) {
-        throw new IllegalArgumentException("maxQueueDelay must be between 0 and 10 s, was " + delay);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxQueueDelay must be between 0 and 10 s, was " + delay);
       }
       this.maxQueueDelay = delay;
       return this;
@@ -198,7 +237,7 @@ public final class FoleyEngine implements AutoCloseable {
       }
       for (int size : Objects.requireNonNull(sizes, "sizes")) {
         if (size < 1) {
-          throw new IllegalArgumentException("preferred batch sizes must be positive, got " + size);
+          throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "preferred batch sizes must be positive, got " + size);
         }
       }
       this.preferredBatchSizes = sizes.clone();
@@ -211,7 +250,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("maxQueuedRequests was already set to " + maxQueuedRequests);
       }
       if (n < 1) {
-        throw new IllegalArgumentException("maxQueuedRequests must be at least 1, was " + n);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxQueuedRequests must be at least 1, was " + n);
       }
       this.maxQueuedRequests = n;
       return this;
@@ -227,7 +266,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("memoryBudgetBytes was already set to " + memoryBudgetBytes);
       }
       if (bytes < 1) {
-        throw new IllegalArgumentException("memoryBudgetBytes must be positive, was " + bytes);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "memoryBudgetBytes must be positive, was " + bytes);
       }
       this.memoryBudgetBytes = bytes;
       return this;
@@ -239,7 +278,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("rateLimit was already set to " + ratePerSecond + "/s");
       }
       if (!(requestsPerSecond > 0) || Double.isInfinite(requestsPerSecond) || burst < 1) {
-        throw new IllegalArgumentException("rateLimit needs a positive rate and a burst of at least 1, was "
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "rateLimit needs a positive rate and a burst of at least 1, was "
             + requestsPerSecond + ", " + burst);
       }
       this.ratePerSecond = requestsPerSecond;
@@ -257,7 +296,7 @@ public final class FoleyEngine implements AutoCloseable {
       }
       Objects.requireNonNull(openFor, "openFor");
       if (consecutiveFailures < 1 || openFor.isNegative()) {
-        throw new IllegalArgumentException("circuitBreaker needs at least 1 failure and a non-negative duration");
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "circuitBreaker needs at least 1 failure and a non-negative duration");
       }
       this.breakerThreshold = consecutiveFailures;
       this.breakerOpen = openFor;
@@ -307,7 +346,7 @@ public final class FoleyEngine implements AutoCloseable {
       }
       Objects.requireNonNull(name, "name");
       if (!name.matches("[A-Za-z0-9._-]{1,40}")) {
-        throw new IllegalArgumentException("name must be 1-40 characters of A-Z a-z 0-9 . _ -, was \"" + name + "\"");
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "name must be 1-40 characters of A-Z a-z 0-9 . _ -, was \"" + name + "\"");
       }
       this.name = name;
       return this;
@@ -328,7 +367,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("maxConcurrentRequests was already set to " + maxConcurrentRequests);
       }
       if (n < 1 || n > 1024) {
-        throw new IllegalArgumentException("maxConcurrentRequests must be between 1 and 1024, was " + n);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxConcurrentRequests must be between 1 and 1024, was " + n);
       }
       this.maxConcurrentRequests = n;
       return this;
@@ -343,7 +382,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("decodeThreads was already set to " + decodeThreads);
       }
       if (n < 1 || n > 256) {
-        throw new IllegalArgumentException("decodeThreads must be between 1 and 256, was " + n);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "decodeThreads must be between 1 and 256, was " + n);
       }
       this.decodeThreads = n;
       return this;
@@ -355,7 +394,7 @@ public final class FoleyEngine implements AutoCloseable {
         throw new IllegalStateException("encoderBatch was already set to " + visualBatch + ", " + syncBatch);
       }
       if (visualFrames < 1 || visualFrames > 256 || syncWindows < 1 || syncWindows > 64) {
-        throw new IllegalArgumentException("encoderBatch must be 1..256 visual frames and 1..64 sync windows, was "
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "encoderBatch must be 1..256 visual frames and 1..64 sync windows, was "
             + visualFrames + ", " + syncWindows);
       }
       this.visualBatch = visualFrames;
@@ -370,7 +409,7 @@ public final class FoleyEngine implements AutoCloseable {
       }
       Objects.requireNonNull(timeout, "timeout");
       if (timeout.isNegative()) {
-        throw new IllegalArgumentException("closeTimeout must not be negative, was " + timeout);
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "closeTimeout must not be negative, was " + timeout);
       }
       this.closeTimeout = timeout;
       return this;
@@ -406,7 +445,8 @@ public final class FoleyEngine implements AutoCloseable {
           ticker != null ? ticker : Ticker.system(),
           eventListener != null ? eventListener : new FoleyEventListener() {},
           resultCache, featureCache,
-          singleFlight != null ? singleFlight : resultCache != null || featureCache != null);
+          singleFlight != null ? singleFlight : resultCache != null || featureCache != null,
+          maxVideoDuration != null ? maxVideoDuration : Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L));
       return new FoleyEngine(new EngineCore(cfg), bundle, b);
     }
   }

@@ -24,7 +24,7 @@ public final class StageTimings {
   }
 
   /** Timings from nanoseconds per phase; phases not given are zero. */
-  public static StageTimings ofNanos(Map<Phase, Long> nanos, boolean resultCacheHit) {
+  static StageTimings ofNanos(Map<Phase, Long> nanos, boolean resultCacheHit) {
     EnumMap<Phase, Long> m = new EnumMap<>(Phase.class);
     for (Phase p : Phase.values()) {
       m.put(p, Math.max(0, nanos.getOrDefault(p, 0L)));

@@ -225,8 +225,12 @@ class EngineBehaviourTest {
   void builderValidates() {
     FoleyEngine.Builder b = FoleyEngine.builder();
     assertThrows(IllegalStateException.class, b::build);
-    assertThrows(IllegalArgumentException.class, () -> FoleyEngine.builder().maxConcurrentRequests(0));
-    assertThrows(IllegalArgumentException.class, () -> FoleyEngine.builder().name("has space"));
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT,
+        assertThrows(FoleyException.class, () -> FoleyEngine.builder().maxConcurrentRequests(0)).code());
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT,
+        assertThrows(FoleyException.class, () -> FoleyEngine.builder().name("has space")).code());
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT,
+        assertThrows(FoleyException.class, () -> FoleyEngine.builder().maxVideoDuration(Duration.ZERO)).code());
     FoleyEngine.Builder twice = FoleyEngine.builder().maxConcurrentRequests(2);
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> twice.maxConcurrentRequests(3));
     assertTrue(e.getMessage().contains("already set to 2"));

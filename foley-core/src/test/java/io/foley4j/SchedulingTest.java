@@ -280,12 +280,12 @@ class SchedulingTest {
         .circuitBreaker(2, Duration.ofSeconds(10)).build()) {
       backend.fail = (stage, in) -> true;
       // a job makes several backend calls (text, encoders): run jobs until two calls have failed
-      for (int i = 0; i < 3 && !engine.stats().breaker().equals("OPEN"); i++) {
+      for (int i = 0; i < 3 && engine.stats().breaker() != EngineStats.BreakerState.OPEN; i++) {
         FoleyException e = assertThrows(FoleyException.class, () -> engine.generate(quick("x", Priority.NORMAL)));
         assertTrue(e.code() == FoleyException.Code.BACKEND_FAILURE || e.code() == FoleyException.Code.REJECTED,
             e.toString());
       }
-      assertEquals("OPEN", engine.stats().breaker());
+      assertEquals(EngineStats.BreakerState.OPEN, engine.stats().breaker());
       FoleyJob rejected = engine.submit(quick("x", Priority.NORMAL));
       assertTrue(rejected.result().isDone(), "rejected without queueing");
       FoleyException e = assertThrows(FoleyException.class, rejected::await);
@@ -293,9 +293,9 @@ class SchedulingTest {
       assertTrue(e.getMessage().contains("circuit breaker"), e.getMessage());
       backend.fail = (stage, in) -> false;
       now.addAndGet(Duration.ofSeconds(11).toNanos());
-      assertEquals("HALF_OPEN", engine.stats().breaker());
+      assertEquals(EngineStats.BreakerState.HALF_OPEN, engine.stats().breaker());
       assertEquals(96000, engine.generate(quick("x", Priority.NORMAL)).sampleCount());
-      assertEquals("CLOSED", engine.stats().breaker());
+      assertEquals(EngineStats.BreakerState.CLOSED, engine.stats().breaker());
     }
   }
 

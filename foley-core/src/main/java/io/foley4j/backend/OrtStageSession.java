@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * A stage session on ONNX Runtime. Internal: GPU backends reuse it with their own execution
  * providers through the {@code configure} hook; applications use {@link Backend}.
  */
-public final class OrtStageSession implements StageSession {
+final class OrtStageSession implements StageSession {
   private final StageSpec spec;
   private final OrtEnvironment env;
   private final OrtSession session;
@@ -46,7 +46,7 @@ public final class OrtStageSession implements StageSession {
    *
    * @param configure adds execution providers or other options; may be null
    */
-  public static OrtStageSession open(StageSpec spec, Path modelFile, int intraOpThreads,
+  static OrtStageSession open(StageSpec spec, Path modelFile, int intraOpThreads,
       CpuBackend.Optimization optimization, boolean memoryArena, Consumer<OrtSession.SessionOptions> configure) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession session = null;

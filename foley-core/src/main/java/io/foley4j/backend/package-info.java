@@ -1,7 +1,7 @@
 /**
  * The backend SPI ({@link io.foley4j.backend.Backend}, {@link io.foley4j.backend.StageSession},
  * {@link io.foley4j.backend.Tensor}) and the CPU backend on ONNX Runtime. GPU backends live in
- * foley-gpu-cuda. {@link io.foley4j.backend.OrtStageSession} is public only so that those backends
- * can reuse it; applications use {@link io.foley4j.backend.Backends}.
+ * foley-gpu-cuda. Applications pick a backend through {@link io.foley4j.backend.Backends} or a
+ * backend's builder; the ONNX Runtime session behind them is not part of the API.
  */
 package io.foley4j.backend;

@@ -75,11 +75,11 @@ final class BenchCommand implements Runnable {
           engine.generate(req); // warm-up
           double sumRatio = 0;
           for (int r = 0; r < runs; r++) {
-            long ort0 = engine.backendRuntimeNanos();
+            long ort0 = engine.diagnostics().backendRuntimeNanos();
             long t0 = System.nanoTime();
             FoleyResult res = engine.generate(req);
             long wall = System.nanoTime() - t0;
-            long ort = engine.backendRuntimeNanos() - ort0;
+            long ort = engine.diagnostics().backendRuntimeNanos() - ort0;
             double ratio = wall / (double) ort;
             sumRatio += ratio;
             System.out.printf("run %d: wall %.3f s, ORT run %.3f s, wall/ORT %.4f | decode %.0f ms, text %.0f ms, "

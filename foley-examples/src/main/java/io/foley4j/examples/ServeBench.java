@@ -6,7 +6,7 @@ import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyListener;
 import io.foley4j.FoleyRequest;
 import io.foley4j.backend.CpuBackend;
-import io.foley4j.backend.OrtStageSession;
+import io.foley4j.backend.StageSession;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
@@ -152,8 +152,8 @@ final class ServeBench implements Callable<Integer> {
    */
   private double idealThroughput(ModelBundle bundle, int k, int segments) {
     BundleManifest m = bundle.manifest();
-    try (OrtStageSession s = OrtStageSession.open(m.stage(Stage.DENOISER), bundle.stageFile(Stage.DENOISER), 0,
-        CpuBackend.Optimization.ALL, true, null)) {
+    CpuBackend raw = CpuBackend.builder().optimization(CpuBackend.Optimization.ALL).memoryArena(true).build();
+    try (StageSession s = raw.open(m.stage(Stage.DENOISER), bundle.stageFile(Stage.DENOISER))) {
       Map<String, Tensor> in = new HashMap<>();
       SplittableRandom rnd = new SplittableRandom(1);
       for (TensorSpec t : m.stage(Stage.DENOISER).inputs()) {

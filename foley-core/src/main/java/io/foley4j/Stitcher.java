@@ -1,6 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.AudioChunk;
 
 /**
  * Joins segment audio into one signal: an equal-power crossfade over each overlap, then trimming

@@ -1,13 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.EngineStats;
-import io.foley4j.FoleyEventListener;
-import io.foley4j.FoleyException;
-import io.foley4j.FoleyJob;
-import io.foley4j.FoleyListener;
-import io.foley4j.FoleyRequest;
-import io.foley4j.InvalidBundleException;
-import io.foley4j.Priority;
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Backend;
 import io.foley4j.backend.StageSession;
@@ -18,11 +10,6 @@ import io.foley4j.bundle.Safetensors;
 import io.foley4j.bundle.Stage;
 import io.foley4j.bundle.TensorSpec;
 import io.foley4j.cache.TensorCache;
-import io.foley4j.schedule.BatchPolicy;
-import io.foley4j.schedule.CircuitBreaker;
-import io.foley4j.schedule.DeviceScheduler;
-import io.foley4j.schedule.Ticker;
-import io.foley4j.schedule.TokenBucket;
 import io.foley4j.text.Tokenizer;
 import io.foley4j.video.VideoSourceFactory;
 import java.time.Duration;
@@ -48,15 +35,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link DeviceScheduler}, the tokenizer and unconditional embeddings, the job pools, and admission
  * (bounded queue, rate limits, memory budget, circuit breaker). Internal; not part of the API.
  */
-public final class EngineCore implements AutoCloseable {
+final class EngineCore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
 
   /** Everything the builder decided. */
-  public record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
+  record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
       int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout, BatchPolicy batchPolicy,
       int decodeThreads, int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
       Duration breakerOpen, Ticker ticker, FoleyEventListener events, TensorCache resultCache,
-      TensorCache featureCache, boolean singleFlight) {}
+      TensorCache featureCache, boolean singleFlight, Duration maxVideoDuration) {}
 
   private final Config config;
   private final BundleManifest manifest;
@@ -74,7 +61,7 @@ public final class EngineCore implements AutoCloseable {
   private final AtomicInteger running = new AtomicInteger();
   private final AtomicInteger waitingTotal = new AtomicInteger(); // jobs queued, all priorities
   private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
-  private final Object memoryLock = new Object();
+  private final Object memoryLock = new Monitor("memory budget");
   private long memoryInUse;
   private volatile boolean abortOnClose;
   private final LoadMonitor load = new LoadMonitor();
@@ -314,12 +301,9 @@ public final class EngineCore implements AutoCloseable {
     }
   }
 
+  /** Calls the event listener (user code): contained, and never under a foley4j lock. */
   static void guard(Runnable r) {
-    try {
-      r.run();
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "event listener threw; ignoring it", e);
-    }
+    UserCode.run("event listener", r);
   }
 
   FoleyEventListener events() {
@@ -428,6 +412,18 @@ public final class EngineCore implements AutoCloseable {
     return abortOnClose;
   }
 
+  Duration maxVideoDuration() {
+    return config.maxVideoDuration();
+  }
+
+  long backendCalls() {
+    long n = 0;
+    for (Stage s : Stage.values()) {
+      n += scheduler.calls(s);
+    }
+    return n;
+  }
+
   /** Nanoseconds spent inside the runtime by all stages so far. */
   public long runtimeNanos() {
     return scheduler.runtimeNanos();
@@ -460,7 +456,7 @@ public final class EngineCore implements AutoCloseable {
     EngineStats.ScaleAdvice advice = score > 0.8 ? EngineStats.ScaleAdvice.SCALE_UP
         : score < 0.3 ? EngineStats.ScaleAdvice.SCALE_DOWN : EngineStats.ScaleAdvice.HOLD;
     return new EngineStats(q, running.get(), scheduler.parties(Stage.DENOISER), scheduler.queued(), hist, busy,
-        scored[0], mem, config.memoryBudgetBytes(), score, advice, scheduler.breaker().state().name());
+        scored[0], mem, config.memoryBudgetBytes(), score, advice, scheduler.breaker().state());
   }
 
   /**

@@ -1,18 +1,17 @@
-package io.foley4j.schedule;
+package io.foley4j;
+
+import io.foley4j.EngineStats.BreakerState;
 
 /**
  * Stops sending work to a failing backend. CLOSED counts consecutive failed backend calls; at
  * {@code threshold} it opens. OPEN rejects everything for {@code openNanos}; then the next call is
  * let through as a probe (HALF_OPEN): success closes the breaker, failure opens it again. Thread-safe.
  */
-public final class CircuitBreaker {
-  /** Breaker states. */
-  public enum State { CLOSED, OPEN, HALF_OPEN }
-
+final class CircuitBreaker {
   private final int threshold;
   private final long openNanos;
   private final Ticker ticker;
-  private State state = State.CLOSED;
+  private BreakerState state = BreakerState.CLOSED;
   private int failures;
   private long openedAt;
   private boolean probing;
@@ -33,7 +32,7 @@ public final class CircuitBreaker {
         return true;
       case OPEN:
         if (ticker.nanos() - openedAt >= openNanos) {
-          state = State.HALF_OPEN;
+          state = BreakerState.HALF_OPEN;
           probing = true;
           return true;
         }
@@ -49,13 +48,13 @@ public final class CircuitBreaker {
 
   /** Whether new work would be rejected right now (OPEN and not yet due for a probe). */
   public synchronized boolean isRejecting() {
-    return state == State.OPEN && ticker.nanos() - openedAt < openNanos;
+    return state == BreakerState.OPEN && ticker.nanos() - openedAt < openNanos;
   }
 
   public synchronized void onSuccess() {
     failures = 0;
     probing = false;
-    state = State.CLOSED;
+    state = BreakerState.CLOSED;
   }
 
   /** A call ended without telling anything about the backend (it was stopped): frees the probe slot. */
@@ -65,23 +64,23 @@ public final class CircuitBreaker {
 
   public synchronized void onFailure() {
     probing = false;
-    if (state == State.HALF_OPEN || ++failures >= threshold) {
-      state = State.OPEN;
+    if (state == BreakerState.HALF_OPEN || ++failures >= threshold) {
+      state = BreakerState.OPEN;
       openedAt = ticker.nanos();
       failures = 0;
     }
   }
 
-  public synchronized State state() {
-    if (state == State.OPEN && ticker.nanos() - openedAt >= openNanos) {
-      return State.HALF_OPEN; // due for a probe
+  synchronized BreakerState state() {
+    if (state == BreakerState.OPEN && ticker.nanos() - openedAt >= openNanos) {
+      return BreakerState.HALF_OPEN; // due for a probe
     }
     return state;
   }
 
   /** Nanoseconds until an OPEN breaker lets a probe through (0 otherwise). */
   public synchronized long nanosUntilProbe() {
-    return state == State.OPEN ? Math.max(0, openNanos - (ticker.nanos() - openedAt)) : 0;
+    return state == BreakerState.OPEN ? Math.max(0, openNanos - (ticker.nanos() - openedAt)) : 0;
   }
 
   public int threshold() {

@@ -1,6 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.FoleyException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

@@ -1,4 +1,4 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -88,8 +88,8 @@ class SegmentPlanTest {
 
   @Test
   void noiseIsAPureFunctionOfSeedAndSegment() {
-    assertArrayEquals(RequestRun.noise(7, 1, 100), RequestRun.noise(7, 1, 100));
-    assertTrue(RequestRun.noise(7, 1, 100)[0] != RequestRun.noise(8, 1, 100)[0]);
-    assertTrue(RequestRun.noise(7, 1, 100)[0] != RequestRun.noise(7, 2, 100)[0]);
+    assertArrayEquals(Sampler.noise(7, 1, 100), Sampler.noise(7, 1, 100));
+    assertTrue(Sampler.noise(7, 1, 100)[0] != Sampler.noise(8, 1, 100)[0]);
+    assertTrue(Sampler.noise(7, 1, 100)[0] != Sampler.noise(7, 2, 100)[0]);
   }
 }

@@ -1,4 +1,4 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
 import io.foley4j.bundle.BundleManifest;
 

@@ -1,4 +1,4 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
 /**
  * A source of monotonic nanoseconds. The engine reads all its deadlines, delays, breaker timeouts

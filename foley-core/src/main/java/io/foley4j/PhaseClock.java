@@ -1,6 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.StageTimings;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLongArray;

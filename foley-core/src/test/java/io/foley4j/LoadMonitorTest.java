@@ -1,4 +1,4 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
 /**
  * Time points of the flow-matching Euler sampler: t runs from 0 (noise) to 1 (data). With shift s

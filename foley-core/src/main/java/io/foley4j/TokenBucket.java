@@ -1,7 +1,7 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
 /** A token bucket: {@code ratePerSecond} tokens refill continuously up to {@code burst}. Thread-safe. */
-public final class TokenBucket {
+final class TokenBucket {
   private final double ratePerNano;
   private final double burst;
   private final Ticker ticker;

@@ -1,11 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.AudioChunk;
-import io.foley4j.FoleyException;
-import io.foley4j.FoleyResult;
-import io.foley4j.Progress;
-import io.foley4j.StageTimings;
-import io.foley4j.schedule.DeviceScheduler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,10 +10,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * and the rest as they come, and completes with the same samples. The computation stops only when
  * every job it serves is done, so cancelling one job never cancels the others.
  *
- * <p>Locking: the monitor only orders chunk delivery against joins. {@link #priority()} and
- * {@link #stopReason()} take no lock (the scheduler calls them under its own lock), and jobs are
- * failed or completed outside the monitor, so no lock is held while user callbacks run that
- * could reach back into the engine.
+ * <p>Locking: the monitor only orders chunks against joins: under it a chunk is queued on every
+ * job's event queue (a joiner's replay too), and the queues are drained after it is released, so
+ * no lock is held while user callbacks run. {@link #priority()} and {@link #stopReason()} take no
+ * lock (the scheduler calls them under its own), and jobs are completed or failed outside it.
  */
 final class Flight implements DeviceScheduler.Owner {
   final String key; // null: not shared
@@ -37,15 +31,18 @@ final class Flight implements DeviceScheduler.Owner {
   }
 
   /** Adds a job; false if the flight already finished (then the caller computes on its own). */
-  synchronized boolean join(Job job) {
-    if (closed || allDone()) {
-      return false;
+  boolean join(Job job) {
+    synchronized (this) {
+      if (closed || allDone()) {
+        return false;
+      }
+      jobs.add(job);
+      priority = Math.min(priority, job.priority());
+      for (AudioChunk c : emitted) {
+        job.enqueueChunk(c);
+      }
     }
-    jobs.add(job);
-    priority = Math.min(priority, job.priority());
-    for (AudioChunk c : emitted) {
-      job.chunk(c);
-    }
+    job.deliver();
     return true;
   }
 
@@ -114,10 +111,15 @@ final class Flight implements DeviceScheduler.Owner {
 
   // ---- events to every job ----------------------------------------------------------------------
 
-  synchronized void chunk(AudioChunk c) {
-    emitted.add(c);
+  void chunk(AudioChunk c) {
+    synchronized (this) {
+      emitted.add(c);
+      for (Job j : jobs) {
+        j.enqueueChunk(c);
+      }
+    }
     for (Job j : jobs) {
-      j.chunk(c);
+      j.deliver();
     }
   }
 

@@ -1,6 +1,5 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
-import io.foley4j.FoleyException;
 import io.foley4j.backend.StageSession;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.Stage;
@@ -35,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * open the {@link CircuitBreaker}. Items of jobs that finished, were cancelled or passed their
  * deadline are dropped at the next batch formation.
  */
-public final class DeviceScheduler implements AutoCloseable {
+final class DeviceScheduler implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.schedule");
 
   /** What the scheduler needs to know about the job behind an item. */
@@ -82,14 +81,14 @@ public final class DeviceScheduler implements AutoCloseable {
   private final BatchPolicy policy;
   private final Ticker ticker;
   private final CircuitBreaker breaker;
-  private final ReentrantLock lock = new ReentrantLock();
+  private final ReentrantLock lock = new UserCode.TrackedLock();
   private final Condition changed = lock.newCondition();
   private final EnumMap<Stage, PriorityQueue<Item>> queues = new EnumMap<>(Stage.class);
   private final EnumMap<Stage, Integer> parties = new EnumMap<>(Stage.class);
   private final AtomicLong seq = new AtomicLong();
   private final Thread worker;
   private boolean closed;
-  private final Object runLock = new Object();
+  private final Object runLock = new Monitor("running batch");
   private List<Item> runningBatch; // guarded by runLock
 
   // statistics

@@ -1,6 +1,5 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.FoleyException;
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
@@ -14,10 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -31,20 +27,26 @@ import java.util.function.BooleanSupplier;
  * segments not yet handed over.
  */
 final class FeatureExtractor {
-  /** A failure, put on the job's queue in place of features. */
-  record Failure(RuntimeException error) {}
+  /** What the producer hands to the encoder task: a batch for one of the two encoders. */
+  private sealed interface EncoderWork permits VisualBatch, WindowBatch {}
 
   /**
    * Visual frames to encode ({@code index[0..n)}, pixels in {@code data}), then frames that show the
    * same picture as an earlier frame and reuse its features ({@code dupIndex[i]} copies
    * {@code dupSource[i]}): padding past the end, or a video slower than the sampling rate.
    */
-  private record VisualBatch(float[] data, int[] index, int n, int[] dupIndex, int[] dupSource) {}
+  private record VisualBatch(float[] data, int[] index, int n, int[] dupIndex, int[] dupSource)
+      implements EncoderWork {}
 
-  /** Windows to encode, then windows that reuse the tokens of an identical earlier window. */
-  private record WindowBatch(int[][] windows, boolean[] uniform, float[] data, int[][] dups) {}
+  /** Sync window {@code window} of segment {@code segment}. */
+  private record WindowRef(int segment, int window) {}
 
-  private static final Object END = new Object();
+  /** A window of one still picture that reuses the tokens of an identical earlier window. */
+  private record WindowCopy(WindowRef target, WindowRef source) {}
+
+  /** Windows to encode ({@code uniform[i]}: window i shows one picture), then windows that copy. */
+  private record WindowBatch(WindowRef[] windows, boolean[] uniform, float[] data, WindowCopy[] copies)
+      implements EncoderWork {}
 
   private final BundleManifest m;
   private final SegmentPlan plan;
@@ -52,13 +54,13 @@ final class FeatureExtractor {
   private final EngineCore engine;
   private final Flight job;
   private final PhaseClock clock;
-  private final BlockingQueue<Object> out;
+  private final Channel<SegmentFeatures> out;
   private final BooleanSupplier stopped;
   private final int visualBatch;
   private final int syncBatch;
-  private final BlockingQueue<Object> work = new ArrayBlockingQueue<>(3);
+  private final Channel<EncoderWork> work;
 
-  FeatureExtractor(EngineCore engine, Flight job, SegmentPlan plan, VideoSource source, BlockingQueue<Object> out,
+  FeatureExtractor(EngineCore engine, Flight job, SegmentPlan plan, VideoSource source, Channel<SegmentFeatures> out,
       int visualBatch, int syncBatch) {
     this.m = engine.manifest();
     this.engine = engine;
@@ -68,6 +70,7 @@ final class FeatureExtractor {
     this.clock = job.clock();
     this.out = out;
     this.stopped = job::isDone;
+    this.work = new Channel<>(3, stopped);
     this.visualBatch = visualBatch;
     this.syncBatch = syncBatch;
   }
@@ -90,11 +93,11 @@ final class FeatureExtractor {
   private void produce() {
     try (source) {
       decodeAll();
-      put(work, END);
+      work.end();
     } catch (RuntimeException e) {
-      put(work, new Failure(e));
+      work.fail(e);
     } catch (Error e) {
-      put(work, new Failure(new FoleyException(FoleyException.Code.INTERNAL, "decoding failed: " + e, e)));
+      work.fail(new FoleyException(FoleyException.Code.INTERNAL, "decoding failed: " + e, e));
       throw e;
     }
   }
@@ -120,10 +123,10 @@ final class FeatureExtractor {
     DecodedFrame lastSyncFrame = null;
     int syncFrameId = -1;
     Map<Integer, Integer> frameIdOf = new java.util.HashMap<>(); // sync index -> id of the picture shown
-    Map<Integer, int[]> uniformWindow = new java.util.HashMap<>(); // picture id -> window of only that picture
+    Map<Integer, WindowRef> uniformWindow = new java.util.HashMap<>(); // picture id -> window of only that picture
     TreeMap<Integer, float[]> syncFrames = new TreeMap<>();
     ArrayDeque<float[]> spare = new ArrayDeque<>();
-    List<int[]> pending = new ArrayList<>(); // {segment, window}
+    List<WindowRef> pending = new ArrayList<>();
     int[] nextWindow = new int[plan.count]; // per segment, first window not yet packed
 
     int i = 0;
@@ -155,7 +158,7 @@ final class FeatureExtractor {
         i++;
         if (vCount == vIdx.length || i == visualTotal) {
           float[] data = vCount * vElems == vBuf.length ? vBuf : java.util.Arrays.copyOf(vBuf, vCount * vElems);
-          put(work, new VisualBatch(data, java.util.Arrays.copyOf(vIdx, vCount), vCount, toArray(dupIdx),
+          work.put(new VisualBatch(data, java.util.Arrays.copyOf(vIdx, vCount), vCount, toArray(dupIdx),
               toArray(dupSrc)));
           dupIdx.clear();
           dupSrc.clear();
@@ -179,14 +182,14 @@ final class FeatureExtractor {
         for (int k = 0; k < plan.count; k++) { // every segment with a window ending at frame j
           int rel = j - plan.syncStart(k) - (plan.window - 1);
           if (rel >= 0 && rel % plan.stride == 0 && rel / plan.stride < plan.windows) {
-            pending.add(new int[] {k, rel / plan.stride});
+            pending.add(new WindowRef(k, rel / plan.stride));
           }
         }
         j++;
         if (pending.size() >= syncBatch || (j == syncTotal && !pending.isEmpty())) {
-          put(work, packWindows(pending, syncFrames, frameIdOf, uniformWindow, sElems));
-          for (int[] w : pending) {
-            nextWindow[w[0]] = w[1] + 1;
+          work.put(packWindows(pending, syncFrames, frameIdOf, uniformWindow, sElems));
+          for (WindowRef w : pending) {
+            nextWindow[w.segment()] = w.window() + 1;
           }
           pending.clear();
           int low = j; // frames before the earliest window not yet packed are no longer needed
@@ -207,22 +210,22 @@ final class FeatureExtractor {
     }
   }
 
-  private WindowBatch packWindows(List<int[]> windows, TreeMap<Integer, float[]> frames, Map<Integer, Integer> ids,
-      Map<Integer, int[]> uniform, int elems) {
+  private WindowBatch packWindows(List<WindowRef> windows, TreeMap<Integer, float[]> frames,
+      Map<Integer, Integer> ids, Map<Integer, WindowRef> uniform, int elems) {
     int w = plan.window;
-    List<int[]> encode = new ArrayList<>();
+    List<WindowRef> encode = new ArrayList<>();
     List<Boolean> uniformFlags = new ArrayList<>();
-    List<int[]> dups = new ArrayList<>();
-    for (int[] sw : windows) {
-      int first = plan.syncStart(sw[0]) + sw[1] * plan.stride;
+    List<WindowCopy> copies = new ArrayList<>();
+    for (WindowRef sw : windows) {
+      int first = plan.syncStart(sw.segment()) + sw.window() * plan.stride;
       int id = ids.get(first);
       boolean same = true;
       for (int f = 1; f < w && same; f++) {
         same = ids.get(first + f) == id;
       }
-      int[] earlier = same ? uniform.get(id) : null;
+      WindowRef earlier = same ? uniform.get(id) : null;
       if (earlier != null) {
-        dups.add(new int[] {sw[0], sw[1], earlier[0], earlier[1]}); // a still picture: same tokens as before
+        copies.add(new WindowCopy(sw, earlier)); // a still picture: same tokens as before
       } else {
         if (same) {
           uniform.put(id, sw);
@@ -233,8 +236,8 @@ final class FeatureExtractor {
     }
     float[] data = new float[encode.size() * w * elems];
     for (int b = 0; b < encode.size(); b++) {
-      int[] sw = encode.get(b);
-      int first = plan.syncStart(sw[0]) + sw[1] * plan.stride;
+      WindowRef sw = encode.get(b);
+      int first = plan.syncStart(sw.segment()) + sw.window() * plan.stride;
       for (int f = 0; f < w; f++) {
         float[] frame = frames.get(first + f);
         if (frame == null) {
@@ -247,7 +250,7 @@ final class FeatureExtractor {
     for (int b = 0; b < flags.length; b++) {
       flags[b] = uniformFlags.get(b);
     }
-    return new WindowBatch(encode.toArray(new int[0][]), flags, data, dups.toArray(new int[0][]));
+    return new WindowBatch(encode.toArray(new WindowRef[0]), flags, data, copies.toArray(new WindowCopy[0]));
   }
 
   private static int[] toArray(List<Integer> l) {
@@ -269,20 +272,16 @@ final class FeatureExtractor {
     int dv = m.visualDim();
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
     Map<Integer, float[]> recentVisual = new java.util.HashMap<>();
-    Map<String, float[]> uniformTokens = new java.util.HashMap<>();
+    Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
     engine.scheduler().enter(Stage.VISUAL_ENCODER);
     engine.scheduler().enter(Stage.SYNC_ENCODER);
     try {
       while (next < plan.count) {
-        Object o = take(work);
+        EncoderWork o = work.take(); // rethrows the producer's failure
         if (o == null) {
-          return; // stopped
-        }
-        if (o instanceof Failure f) {
-          put(out, f);
-          return;
-        }
-        if (o == END) {
+          if (stopped.getAsBoolean()) {
+            return;
+          }
           throw new FoleyException(FoleyException.Code.INTERNAL, "decoding ended with " + next + " of "
               + plan.count + " segments complete");
         }
@@ -307,31 +306,32 @@ final class FeatureExtractor {
           int n = wb.windows().length;
           int size = m.sync().size();
           float[] tokens = n == 0 ? new float[0] : engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
-              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, wb.windows()[0][0], -1)
+              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, wb.windows()[0].segment(), -1)
               .get("tokens").floats();
           for (int b = 0; b < n; b++) {
-            int k = wb.windows()[b][0];
+            WindowRef ref = wb.windows()[b];
+            int k = ref.segment();
             if (sync[k] == null) {
               sync[k] = new float[plan.windows * perWindow];
             }
             float[] t = java.util.Arrays.copyOfRange(tokens, b * perWindow, (b + 1) * perWindow);
             if (wb.uniform()[b]) { // a window of one still picture: later ones like it reuse these tokens
-              uniformTokens.put(wb.windows()[b][0] + "/" + wb.windows()[b][1], t);
+              uniformTokens.put(ref, t);
             }
-            System.arraycopy(t, 0, sync[k], wb.windows()[b][1] * perWindow, perWindow);
+            System.arraycopy(t, 0, sync[k], ref.window() * perWindow, perWindow);
             windowsDone[k]++;
           }
-          for (int[] d : wb.dups()) {
-            int k = d[0];
+          for (WindowCopy d : wb.copies()) {
+            int k = d.target().segment();
             if (sync[k] == null) {
               sync[k] = new float[plan.windows * perWindow];
             }
-            System.arraycopy(uniformTokens.get(d[2] + "/" + d[3]), 0, sync[k], d[1] * perWindow, perWindow);
+            System.arraycopy(uniformTokens.get(d.source()), 0, sync[k], d.target().window() * perWindow, perWindow);
             windowsDone[k]++;
           }
         }
         while (next < plan.count && visualDone[next] == plan.visualPerSegment && windowsDone[next] == plan.windows) {
-          if (!put(out, new SegmentFeatures(next, visual[next], sync[next]))) {
+          if (!out.put(new SegmentFeatures(next, visual[next], sync[next]))) {
             return;
           }
           visual[next] = null;
@@ -340,9 +340,9 @@ final class FeatureExtractor {
         }
       }
     } catch (RuntimeException e) {
-      put(out, new Failure(e));
+      out.fail(e);
     } catch (Error e) {
-      put(out, new Failure(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e)));
+      out.fail(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e));
       throw e;
     } finally {
       engine.scheduler().exit(Stage.VISUAL_ENCODER);
@@ -361,39 +361,6 @@ final class FeatureExtractor {
         System.arraycopy(f, 0, visual[k], rel * dv, dv);
         visualDone[k]++;
       }
-    }
-  }
-
-  // ---- queues that give up when the job stopped ------------------------------------------------
-
-  private boolean put(BlockingQueue<Object> q, Object o) {
-    try {
-      while (!q.offer(o, 50, TimeUnit.MILLISECONDS)) {
-        if (stopped.getAsBoolean()) {
-          return false;
-        }
-      }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  private Object take(BlockingQueue<Object> q) {
-    try {
-      while (true) {
-        Object o = q.poll(50, TimeUnit.MILLISECONDS);
-        if (o != null) {
-          return o;
-        }
-        if (stopped.getAsBoolean()) {
-          return null;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
     }
   }
 

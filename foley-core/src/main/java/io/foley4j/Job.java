@@ -1,22 +1,20 @@
-package io.foley4j.pipeline;
+package io.foley4j;
 
-import io.foley4j.AudioChunk;
-import io.foley4j.FoleyException;
-import io.foley4j.FoleyJob;
-import io.foley4j.FoleyListener;
-import io.foley4j.FoleyRequest;
-import io.foley4j.FoleyResult;
-import io.foley4j.Progress;
-import io.foley4j.schedule.DeviceScheduler;
-import io.foley4j.schedule.Ticker;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A job's state and its listener, guarded so that the future completes once, no event follows
- * completion, and listener calls never overlap. A throwing listener is logged and ignored.
+ * A job's state and its listener. State changes under a small monitor that never runs user code;
+ * the effects (listener calls, subscriber signals, completing the future) go into the job's
+ * {@link SerialEvents} queue and are delivered after the monitor is released, one at a time and in
+ * order, by whichever thread queued them. A throwing listener is logged and ignored.
+ *
+ * <p>Order: chunks and progress in time order, then the end. On success the future completes after
+ * every earlier callback returned and just before {@code onComplete} (so {@code result()} is done
+ * inside it). A failure or cancel fails the future at once, in the thread that caused it, and
+ * {@code onFailure} follows the callbacks already queued.
  */
 final class Job implements FoleyJob, DeviceScheduler.Owner {
-  private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
+  private static final System.Logger LOG = System.getLogger("io.foley4j");
 
   private final long id;
   private final FoleyRequest request;
@@ -28,11 +26,13 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   final long submittedNanos = System.nanoTime();
   final long submittedTicks;
   final PhaseClock clock = new PhaseClock();
-  private boolean done;
+  private final SerialEvents events = new SerialEvents();
+  private final Object lock = new Monitor("job");
+  private boolean done; // guarded by lock
   private volatile boolean finished;
   private volatile boolean cancelled;
-  private boolean listenerWarned;
-  private final ChunkPublisher publisher = new ChunkPublisher();
+  private volatile boolean listenerWarned;
+  private final ChunkPublisher publisher;
 
   Job(long id, FoleyRequest request, FoleyListener listener, Ticker ticker) {
     this.id = id;
@@ -40,7 +40,20 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     this.listener = listener == null ? FoleyListener.NONE : listener;
     this.ticker = ticker;
     this.submittedTicks = ticker.nanos();
-    this.deadlineNanos = request.deadline().map(d -> submittedTicks + d.toNanos()).orElse(Long.MAX_VALUE);
+    this.deadlineNanos = request.deadline().map(d -> saturatedAdd(submittedTicks, d)).orElse(Long.MAX_VALUE);
+    this.publisher = new ChunkPublisher("job " + id);
+  }
+
+  /** {@code ticks + d} in nanoseconds; a deadline too far to represent means none. */
+  private static long saturatedAdd(long ticks, java.time.Duration d) {
+    long nanos;
+    try {
+      nanos = d.toNanos();
+    } catch (ArithmeticException tooLong) {
+      return Long.MAX_VALUE;
+    }
+    long sum = ticks + nanos;
+    return ((ticks ^ sum) & (nanos ^ sum)) < 0 || sum == Long.MAX_VALUE ? Long.MAX_VALUE : sum;
   }
 
   @Override
@@ -110,22 +123,45 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     return finished;
   }
 
-  synchronized void chunk(AudioChunk c) {
-    if (!done) {
-      guard(() -> listener.onChunk(c), "onChunk");
-      publisher.emit(c);
+  /** Queues a chunk for the listener and subscribers; call {@link #deliver()} after any lock. */
+  void enqueueChunk(AudioChunk c) {
+    synchronized (lock) {
+      if (!done) {
+        events.add(() -> {
+          guard(() -> listener.onChunk(c), "onChunk");
+          publisher.emit(c);
+        });
+      }
     }
+  }
+
+  /** Queues progress; call {@link #deliver()} after any lock. */
+  void enqueueProgress(Progress p) {
+    synchronized (lock) {
+      if (!done) {
+        events.add(() -> guard(() -> listener.onProgress(p), "onProgress"));
+      }
+    }
+  }
+
+  /** Runs the queued events, unless another thread is already running them. Never under a lock. */
+  void deliver() {
+    events.drain();
+  }
+
+  void chunk(AudioChunk c) {
+    enqueueChunk(c);
+    deliver();
+  }
+
+  void progress(Progress p) {
+    enqueueProgress(p);
+    deliver();
   }
 
   @Override
   public java.util.concurrent.Flow.Publisher<AudioChunk> chunks() {
     return publisher;
-  }
-
-  synchronized void progress(Progress p) {
-    if (!done) {
-      guard(() -> listener.onProgress(p), "onProgress");
-    }
   }
 
   boolean complete(FoleyResult r) {
@@ -137,7 +173,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   }
 
   private boolean finish(FoleyResult r, FoleyException e, boolean cancel) {
-    synchronized (this) {
+    synchronized (lock) {
       if (done) {
         return false;
       }
@@ -145,23 +181,27 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
       finished = true;
       cancelled = cancel;
       if (r != null) {
-        guard(() -> listener.onComplete(r), "onComplete");
+        events.add(() -> {
+          future.complete(r);
+          guard(() -> listener.onComplete(r), "onComplete");
+          publisher.complete();
+        });
       } else {
-        guard(() -> listener.onFailure(e), "onFailure");
+        events.add(() -> {
+          guard(() -> listener.onFailure(e), "onFailure");
+          publisher.fail(e);
+        });
       }
     }
-    // completion callbacks (the caller's and the engine's) run without this job's lock
-    if (r != null) {
-      publisher.complete();
-      future.complete(r);
-    } else {
-      publisher.fail(e);
-      future.completeExceptionally(e);
+    if (e != null) {
+      future.completeExceptionally(e); // at once: a cancelled job's future never waits for callbacks
     }
+    deliver();
     return true;
   }
 
   private void guard(Runnable r, String what) {
+    assert UserCode.assertNoFoleyLockHeld("listener " + what + " of job " + id);
     try {
       r.run();
     } catch (RuntimeException | Error e) {

@@ -1,4 +1,4 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -154,7 +154,7 @@ class DeviceSchedulerTest {
       d.ownerStopped();
       CompletionException e = assertThrows(CompletionException.class, f::join);
       assertSame(cancelled, e.getCause());
-      assertEquals(CircuitBreaker.State.CLOSED, d.breaker().state(), "a stopped call is no backend failure");
+      assertEquals(EngineStats.BreakerState.CLOSED, d.breaker().state(), "a stopped call is no backend failure");
     }
   }
 
@@ -172,7 +172,7 @@ class DeviceSchedulerTest {
       Owner o = new Owner(1);
       assertThrows(CompletionException.class, () -> d.submit(Stage.DENOISER,
           Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, o, 0).join());
-      assertEquals(CircuitBreaker.State.OPEN, d.breaker().state());
+      assertEquals(EngineStats.BreakerState.OPEN, d.breaker().state());
       s.failAll = false;
       s.failBatches = true; // the probe will be a batch of two that fails; each item alone succeeds
       now.addAndGet(2000);
@@ -184,7 +184,7 @@ class DeviceSchedulerTest {
           Map.of("x", Tensor.of(new float[] {3, 4}, 1, 2)), 1, new Owner(3), 0);
       assertEquals(List.of(2f, 4f), boxed(a.join().get("y").floats()));
       assertEquals(List.of(6f, 8f), boxed(b.join().get("y").floats()));
-      assertEquals(CircuitBreaker.State.CLOSED, d.breaker().state());
+      assertEquals(EngineStats.BreakerState.CLOSED, d.breaker().state());
       assertEquals(1, d.histogram(Stage.DENOISER)[2], "the probe was the failed batch of two");
     }
   }

@@ -1,4 +1,4 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,7 +38,7 @@ class SchedulingPrimitivesTest {
   void breakerOpensAfterThresholdThenProbes() {
     AtomicLong now = new AtomicLong();
     CircuitBreaker b = new CircuitBreaker(3, 10 * MS, now::get);
-    assertEquals(CircuitBreaker.State.CLOSED, b.state());
+    assertEquals(EngineStats.BreakerState.CLOSED, b.state());
     b.onFailure();
     b.onFailure();
     b.onSuccess(); // resets the count
@@ -46,19 +46,19 @@ class SchedulingPrimitivesTest {
     b.onFailure();
     assertTrue(b.tryAcquire());
     b.onFailure();
-    assertEquals(CircuitBreaker.State.OPEN, b.state());
+    assertEquals(EngineStats.BreakerState.OPEN, b.state());
     assertFalse(b.tryAcquire());
     assertTrue(b.isRejecting());
     now.addAndGet(10 * MS);
-    assertEquals(CircuitBreaker.State.HALF_OPEN, b.state());
+    assertEquals(EngineStats.BreakerState.HALF_OPEN, b.state());
     assertTrue(b.tryAcquire(), "one probe");
     assertFalse(b.tryAcquire(), "only one probe at a time");
     b.onFailure();
-    assertEquals(CircuitBreaker.State.OPEN, b.state(), "a failed probe opens it again");
+    assertEquals(EngineStats.BreakerState.OPEN, b.state(), "a failed probe opens it again");
     now.addAndGet(10 * MS);
     assertTrue(b.tryAcquire());
     b.onSuccess();
-    assertEquals(CircuitBreaker.State.CLOSED, b.state());
+    assertEquals(EngineStats.BreakerState.CLOSED, b.state());
     assertTrue(b.tryAcquire());
   }
 

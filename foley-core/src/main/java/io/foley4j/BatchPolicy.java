@@ -1,4 +1,4 @@
-package io.foley4j.schedule;
+package io.foley4j;
 
 import java.util.Arrays;
 
@@ -7,7 +7,7 @@ import java.util.Arrays;
  * work items per backend call; a batch below that size waits at most {@code maxQueueDelayNanos} for
  * more items unless every party that could add one already has, or a preferred size is reached.
  */
-public record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSizes) {
+record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSizes) {
 
   public BatchPolicy {
     if (maxBatchSize < 1) {

@@ -1,0 +1,143 @@
+package io.foley4j;
+
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.Safetensors;
+import io.foley4j.cache.CacheEntry;
+import io.foley4j.cache.TensorCache;
+import java.util.Map;
+
+/**
+ * The feature cache as a link of the pipeline: in front of the video it answers a job whose every
+ * segment's features are stored ({@link #lookup}), so a prompt-only change skips decoding and the
+ * video encoders; behind the video it stores each segment's features as they pass
+ * ({@link #storingThrough}). Entries are keyed per (bundle, decoder, video bytes, segment) and carry
+ * the container's duration, so a hit needs no video at all. The store is user code: a store that
+ * throws is a miss or a dropped write, never a failed job.
+ */
+final class FeatureCacheLink {
+  private final EngineCore engine;
+  private final TensorCache cache;
+
+  private FeatureCacheLink(EngineCore engine, TensorCache cache) {
+    this.engine = engine;
+    this.cache = cache;
+  }
+
+  /** The link, or null when the engine has no feature cache or the job no content key. */
+  static FeatureCacheLink of(EngineCore engine, String videoDigest) {
+    TensorCache cache = engine.featureCache();
+    return cache == null || videoDigest == null ? null : new FeatureCacheLink(engine, cache);
+  }
+
+  /** Every segment's features of the video from the cache, or null (then the video is decoded). */
+  FeatureStream lookup(FoleyRequest request, String videoDigest) {
+    BundleManifest m = engine.manifest();
+    CacheEntry first = get(key(videoDigest, 0));
+    if (first == null) {
+      return null;
+    }
+    long ticks;
+    long scale;
+    SegmentPlan plan;
+    SegmentFeatures[] out;
+    try {
+      ticks = Long.parseLong(first.metadata().get("durationTicks"));
+      scale = Long.parseLong(first.metadata().get("durationTimescale"));
+      plan = new SegmentPlan(m, SegmentPlan.samplesFor(ticks, scale, m.sampleRate()));
+      out = new SegmentFeatures[plan.count];
+      for (int k = 0; k < plan.count; k++) {
+        CacheEntry e = k == 0 ? first : get(key(videoDigest, k));
+        if (e == null || e.tensor("visual") == null || e.tensor("sync") == null) {
+          return null;
+        }
+        float[] v = e.tensor("visual").floats();
+        float[] s = e.tensor("sync").floats();
+        if (v.length != plan.visualPerSegment * m.visualDim() || s.length != m.syncTokensPerSegment() * m.syncDim()) {
+          return null;
+        }
+        out[k] = new SegmentFeatures(k, v, s);
+      }
+    } catch (RuntimeException malformed) { // a malformed entry is a miss
+      return null;
+    }
+    VideoFeatures.plan(engine, request, ticks, scale); // the engine's limits hold for cached videos too
+    return new Cached(plan, ticks, scale, out);
+  }
+
+  /** {@code source}, storing each segment's features in the cache as the sampler takes them. */
+  FeatureStream storingThrough(FeatureStream source, String videoDigest) {
+    return new FeatureStream() {
+      @Override
+      public SegmentPlan plan() {
+        return source.plan();
+      }
+
+      @Override
+      public long durationTicks() {
+        return source.durationTicks();
+      }
+
+      @Override
+      public long durationTimescale() {
+        return source.durationTimescale();
+      }
+
+      @Override
+      public void start() {
+        source.start();
+      }
+
+      @Override
+      public SegmentFeatures take(int k, Runnable whileWaiting) {
+        SegmentFeatures sf = source.take(k, whileWaiting);
+        store(videoDigest, sf, source);
+        return sf;
+      }
+
+      @Override
+      public void close() {
+        source.close();
+      }
+    };
+  }
+
+  private void store(String videoDigest, SegmentFeatures sf, FeatureStream source) {
+    BundleManifest m = engine.manifest();
+    SegmentPlan plan = source.plan();
+    CacheEntry entry = CacheEntry.of(Map.of(
+        "visual", Safetensors.Tensor.f32(sf.visual(), plan.visualPerSegment, m.visualDim()),
+        "sync", Safetensors.Tensor.f32(sf.sync(), m.syncTokensPerSegment(), m.syncDim())), Map.of(
+        "durationTicks", Long.toString(source.durationTicks()),
+        "durationTimescale", Long.toString(source.durationTimescale()),
+        "segment", Integer.toString(sf.index()), "bundle", engine.bundleDigest()));
+    UserCode.run("feature cache put", () -> cache.put(key(videoDigest, sf.index()), entry));
+  }
+
+  private CacheEntry get(String key) {
+    try {
+      return UserCode.call("feature cache get", () -> cache.get(key));
+    } catch (RuntimeException broken) {
+      System.getLogger("io.foley4j").log(System.Logger.Level.WARNING,
+          "feature cache get threw; treating it as a miss", broken);
+      return null;
+    }
+  }
+
+  private String key(String videoDigest, int k) {
+    return CacheKeys.features(engine.bundleDigest(), engine.videoSourceName(), videoDigest, k);
+  }
+
+  /** Features found in the cache: all in memory, nothing to start or release. */
+  private record Cached(SegmentPlan plan, long durationTicks, long durationTimescale, SegmentFeatures[] segments)
+      implements FeatureStream {
+    @Override
+    public SegmentFeatures take(int k, Runnable whileWaiting) {
+      SegmentFeatures sf = segments[k];
+      segments[k] = null;
+      return sf;
+    }
+
+    @Override
+    public void close() {}
+  }
+}

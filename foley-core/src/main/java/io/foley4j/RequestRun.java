@@ -1,0 +1,204 @@
+package io.foley4j;
+
+import io.foley4j.StageTimings.Phase;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.BundleManifest;
+import java.util.Arrays;
+
+/**
+ * Runs one job through the pipeline, each link in turn:
+ *
+ * <pre>
+ *   content key ─► single-flight ─► result cache ─┬─ hit: replay the stored audio as chunks
+ *                                                 └─ miss: features ─► sampler ─► VAE ─► stitch ─► chunks
+ *   features = feature cache hit, or video ─► frames ─► visual/sync encoders (stored through the feature cache)
+ * </pre>
+ *
+ * Single-flight lets identical concurrent requests share one computation ({@link Flight}); the
+ * caches are {@link ResultCacheLink} and {@link FeatureCacheLink}; features come as a
+ * {@link FeatureStream}; the {@link Sampler} runs flow matching with guidance per segment; the
+ * {@link Stitcher} crossfades segments into chunks that are final.
+ */
+final class RequestRun implements Runnable, Comparable<RequestRun> {
+  private final EngineCore engine;
+  private final Job job;
+  private Flight flight;
+
+  RequestRun(EngineCore engine, Job job) {
+    this.engine = engine;
+    this.job = job;
+  }
+
+  /** Queue order of jobs waiting to start: priority, then submission. */
+  @Override
+  public int compareTo(RequestRun o) {
+    int c = Integer.compare(job.priority(), o.job.priority());
+    return c != 0 ? c : Long.compare(job.sequence(), o.job.sequence());
+  }
+
+  Job job() {
+    return job;
+  }
+
+  @Override
+  public void run() {
+    engine.started(this);
+    long started = System.nanoTime();
+    job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
+    EngineCore.guard(() -> engine.events().queueEnd(job.id(), started - job.submittedNanos));
+    try {
+      execute();
+    } catch (StopJob e) {
+      // every job of the flight is already done (cancelled or failed elsewhere)
+      end();
+    } catch (FoleyException e) {
+      failAll(e);
+    } catch (RuntimeException e) {
+      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed unexpectedly: " + e, e));
+    } catch (Error e) {
+      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed: " + e, e));
+      if (e instanceof VirtualMachineError) {
+        throw e;
+      }
+    } finally {
+      engine.finished(this);
+    }
+  }
+
+  private void failAll(FoleyException e) {
+    end();
+    if (flight != null) {
+      flight.fail(e);
+    } else {
+      job.fail(e);
+    }
+  }
+
+  /** Takes the flight out of the single-flight table, so later identical requests start afresh. */
+  private void end() {
+    if (flight != null) {
+      engine.endFlight(flight);
+    }
+  }
+
+  /** Runs the job to completion (or throws). */
+  private void execute() {
+    if (job.isDone()) {
+      return;
+    }
+    FoleyException expired = job.stopReason();
+    if (expired != null) {
+      throw expired;
+    }
+    FoleyRequest req = job.request();
+    Sampler.Settings settings = Sampler.Settings.of(engine.manifest(), req);
+
+    // content key: what single-flight and both caches are keyed by
+    String videoDigest = null;
+    String key = null;
+    if (engine.keyed()) {
+      long t0 = System.nanoTime();
+      videoDigest = CacheKeys.videoDigest(req.video());
+      job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+      key = CacheKeys.result(engine.bundleDigest(), engine.videoSourceName(), videoDigest, req.prompt(),
+          settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
+    }
+
+    // single-flight: join an identical computation in flight, or lead one
+    flight = key != null && engine.singleFlight() ? engine.joinOrLead(key, job) : new Flight(key, job);
+    if (flight == null) {
+      return; // an identical computation in flight serves this job
+    }
+
+    // result cache
+    ResultCacheLink results = ResultCacheLink.of(engine, key);
+    float[] stored = results != null ? results.lookup(key) : null;
+    if (stored != null) {
+      replay(stored);
+      return;
+    }
+
+    // features (feature cache, or the video) → sampler → VAE → stitch → chunks
+    float[] audio;
+    try (FeatureStream features = features(req, videoDigest)) {
+      long need = engine.memoryNeed(features.plan());
+      engine.admit(flight, job, need);
+      try {
+        features.start();
+        audio = generate(features, settings);
+      } finally {
+        engine.release(need);
+      }
+    }
+    if (results != null) {
+      results.store(key, audio);
+    }
+    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
+    StageTimings timings = job.clock.snapshot(false);
+    end();
+    flight.complete(audio, engine.manifest().sampleRate(), timings);
+  }
+
+  /** The job's features: every segment from the feature cache, or the video's, stored through it. */
+  private FeatureStream features(FoleyRequest req, String videoDigest) {
+    FeatureCacheLink cache = FeatureCacheLink.of(engine, videoDigest);
+    FeatureStream cached = cache != null ? cache.lookup(req, videoDigest) : null;
+    if (cached != null) {
+      return cached;
+    }
+    FeatureStream video = VideoFeatures.open(engine, flight, req);
+    return cache != null ? cache.storingThrough(video, videoDigest) : video;
+  }
+
+  /** A result-cache hit: the stored audio, as the chunks a computation would have emitted. */
+  private void replay(float[] audio) {
+    BundleManifest m = engine.manifest();
+    SegmentPlan plan = new SegmentPlan(m, audio.length);
+    for (int k = 0; k < plan.count; k++) {
+      long start = plan.sampleStart(k);
+      long end = plan.chunkEnd(k);
+      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
+          k == plan.count - 1));
+    }
+    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
+    end();
+    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
+  }
+
+  /** Per segment: sample a latent, decode it to audio, stitch it, emit the chunk that became final. */
+  private float[] generate(FeatureStream features, Sampler.Settings settings) {
+    SegmentPlan plan = features.plan();
+    Sampler sampler = new Sampler(engine, flight, settings, this::checkLive);
+    Tensor text = sampler.encodeText(job.request().prompt());
+    float[] result = new float[Math.toIntExact(plan.totalSamples)];
+    Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
+    for (int k = 0; k < plan.count; k++) {
+      SegmentFeatures sf = features.take(k, this::checkLive);
+      float[] latent = sampler.sample(k, sampler.condition(text, sf, plan), plan.count);
+      checkLive();
+      AudioChunk chunk = stitcher.add(k, sampler.decode(k, latent));
+      chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
+      flight.chunk(chunk);
+      flight.progress(new Progress(k + 1, plan.count, (long) (k + 1) * settings.steps(),
+          (long) settings.steps() * plan.count));
+    }
+    return result;
+  }
+
+  /** Stops the work when no job wants it any more (cancelled, failed or past its deadline). */
+  private void checkLive() {
+    if (!flight.expireAndCheck()) {
+      throw new StopJob();
+    }
+    if (engine.isClosing() && engine.abortOnClose()) {
+      throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + job.id() + " finished");
+    }
+  }
+
+  /** Unwinds a job that already completed (cancelled); never reaches the user. */
+  static final class StopJob extends FoleyException {
+    StopJob() {
+      super(Code.CANCELLED, "job stopped");
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package io.foley4j;
+
+import io.foley4j.StageTimings.Phase;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.Stage;
+import io.foley4j.text.Encoding;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The flow-matching sampler of one job: Euler steps over the time points of {@link FlowSchedule},
+ * with classifier-free guidance on the velocity. When guided, the conditional and unconditional
+ * halves run as one denoiser batch of two rows (row 0 conditional, row 1 the negative prompt with
+ * the bundle's learned empty visual and sync features). Every backend call goes through the
+ * engine's scheduler, batched with other jobs.
+ */
+final class Sampler {
+  /** What a request asks of the sampler, with the bundle's defaults filled in. */
+  record Settings(int steps, float cfg, String negativePrompt, long seed, float[] times) {
+    static Settings of(BundleManifest m, FoleyRequest req) {
+      int steps = req.steps().orElse(m.sampler().steps());
+      float cfg = (float) req.cfgScale().orElse(m.sampler().cfgScale());
+      String neg = req.negativePrompt() != null ? req.negativePrompt() : m.sampler().negativePrompt();
+      return new Settings(steps, cfg, neg, req.seed(), FlowSchedule.times(steps, m.sampler().shift()));
+    }
+
+    boolean guided() {
+      return cfg != 1f;
+    }
+
+    /** Denoiser rows per call: 2 with guidance (conditional, unconditional), else 1. */
+    int rows() {
+      return guided() ? 2 : 1;
+    }
+  }
+
+  /** The denoiser's conditioning for one segment, batched as the sampler's rows. */
+  record Conditioning(Tensor text, Tensor visual, Tensor sync) {}
+
+  private final EngineCore engine;
+  private final Flight flight;
+  private final Settings settings;
+  private final BundleManifest m;
+  private final Runnable checkLive;
+
+  Sampler(EngineCore engine, Flight flight, Settings settings, Runnable checkLive) {
+    this.engine = engine;
+    this.flight = flight;
+    this.settings = settings;
+    this.m = engine.manifest();
+    this.checkLive = checkLive;
+  }
+
+  /** Encodes the prompt (and, when guided, the negative prompt) once per job. */
+  Tensor encodeText(String prompt) {
+    int n = m.maxTokens();
+    int rows = settings.rows();
+    long[] ids = new long[rows * n];
+    long[] mask = new long[rows * n];
+    String[] texts = settings.guided() ? new String[] {prompt, settings.negativePrompt()} : new String[] {prompt};
+    for (int r = 0; r < rows; r++) {
+      Encoding e = engine.tokenizer().encode(texts[r], n);
+      System.arraycopy(e.ids(), 0, ids, r * n, n);
+      System.arraycopy(e.attentionMask(), 0, mask, r * n, n);
+    }
+    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, rows, n), "attention_mask",
+        Tensor.ofLongs(mask, rows, n));
+    Tensor out = stage(Stage.TEXT_ENCODER, () ->
+        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds"));
+    return Tensor.of(out.floats(), rows, n, m.textDim());
+  }
+
+  /** The segment's encoder features, with the unconditional rows added when guided. */
+  Conditioning condition(Tensor text, SegmentFeatures sf, SegmentPlan plan) {
+    int rows = settings.rows();
+    float[] visual = rows(sf.visual(), engine.unconditionalVisual(), rows);
+    float[] sync = rows(sf.sync(), engine.unconditionalSync(), rows);
+    return new Conditioning(text, Tensor.of(visual, rows, plan.visualPerSegment, m.visualDim()),
+        Tensor.of(sync, rows, m.syncTokensPerSegment(), m.syncDim()));
+  }
+
+  /**
+   * Integrates segment {@code k} from its noise to a clean latent [C × L]; reports progress after
+   * each step as part of the job's {@code steps × segments}.
+   */
+  float[] sample(int k, Conditioning c, int segments) {
+    int channels = m.latentChannels();
+    int length = m.latentLength();
+    int size = channels * length;
+    int rows = settings.rows();
+    int steps = settings.steps();
+    float[] times = settings.times();
+    long stepsTotal = (long) steps * segments;
+    float[] x = noise(settings.seed(), k, size);
+    return stage(Stage.DENOISER, () -> {
+      for (int s = 0; s < steps; s++) {
+        checkLive.run();
+        float[] lat = new float[rows * size];
+        for (int r = 0; r < rows; r++) {
+          System.arraycopy(x, 0, lat, r * size, size);
+        }
+        float[] ts = new float[rows];
+        Arrays.fill(ts, times[s]);
+        Map<String, Tensor> in = new HashMap<>();
+        in.put("latents", Tensor.of(lat, rows, channels, length));
+        in.put("timestep", Tensor.of(ts, rows));
+        in.put("visual", c.visual());
+        in.put("sync", c.sync());
+        in.put("text", c.text());
+        float[] v = engine.call(flight, Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get("velocity").floats();
+        eulerStep(x, v, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
+        flight.progress(new Progress(k, segments, (long) k * steps + s + 1, stepsTotal));
+      }
+      return x;
+    });
+  }
+
+  /** Decodes a clean latent to audio samples of one segment. */
+  float[] decode(int k, float[] latent) {
+    Map<String, Tensor> in = Map.of("latents", Tensor.of(latent, 1, m.latentChannels(), m.latentLength()));
+    return stage(Stage.VAE_DECODER, () ->
+        engine.call(flight, Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get("audio").floats());
+  }
+
+  /**
+   * {@code x += dt × v}; with guidance ({@code cfg} not NaN) {@code v} holds the conditional then
+   * the unconditional velocity and the step uses {@code vu + cfg × (vc − vu)}.
+   */
+  static void eulerStep(float[] x, float[] v, float dt, float cfg) {
+    int n = x.length;
+    if (Float.isNaN(cfg)) {
+      for (int i = 0; i < n; i++) {
+        x[i] += dt * v[i];
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        float vu = v[n + i];
+        x[i] += dt * (vu + cfg * (v[i] - vu));
+      }
+    }
+  }
+
+  /** Runs {@code body} as a registered party of {@code stage}, so batches wait for this job's item. */
+  private <T> T stage(Stage stage, java.util.function.Supplier<T> body) {
+    engine.scheduler().enter(stage);
+    try {
+      return body.get();
+    } finally {
+      engine.scheduler().exit(stage);
+    }
+  }
+
+  /** Conditional features followed, when guided, by the unconditional vector repeated per row. */
+  private static float[] rows(float[] cond, float[] uncondRow, int rows) {
+    if (rows == 1) {
+      return cond;
+    }
+    float[] out = new float[cond.length * 2];
+    System.arraycopy(cond, 0, out, 0, cond.length);
+    int d = uncondRow.length;
+    for (int off = cond.length; off < out.length; off += d) {
+      System.arraycopy(uncondRow, 0, out, off, d);
+    }
+    return out;
+  }
+
+  /** Gaussian noise for segment k, a pure function of (seed, k). */
+  static float[] noise(long seed, int k, int n) {
+    SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + k * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) r.nextGaussian();
+    }
+    return x;
+  }
+}

@@ -1,0 +1,96 @@
+package io.foley4j;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MonitorInfo;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * Every call from foley4j into code it does not own (job listeners, Flow subscribers, the event
+ * listener, cache stores) goes through here. Such a call is contained (a throw is logged, never
+ * propagated into the pipeline) and is never made while a foley4j lock is held: with assertions
+ * enabled (as in the test build) each call checks that rule and fails loudly if it is broken.
+ */
+final class UserCode {
+  private static final System.Logger LOG = System.getLogger("io.foley4j");
+
+  /** Classes whose instances foley4j synchronizes on. */
+  private static final Set<String> LOCK_CLASSES = Set.of(Job.class.getName(), Flight.class.getName(),
+      CircuitBreaker.class.getName(), TokenBucket.class.getName(), EngineCore.LoadMonitor.class.getName(),
+      Monitor.class.getName());
+
+  private static final boolean CHECKED = UserCode.class.desiredAssertionStatus();
+
+  /** Depth of {@link TrackedLock}s held by this thread (tracked only when assertions are on). */
+  private static final ThreadLocal<int[]> TRACKED = ThreadLocal.withInitial(() -> new int[1]);
+
+  private UserCode() {}
+
+  /** Runs {@code r}, user code, and logs (with {@code what}) anything it throws except VM errors. */
+  static void run(String what, Runnable r) {
+    assert assertNoFoleyLockHeld(what);
+    try {
+      r.run();
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      if (e instanceof AssertionError ae && isLockAssertion(ae)) {
+        throw ae;
+      }
+      LOG.log(System.Logger.Level.WARNING, what + " threw; ignoring it", e);
+    }
+  }
+
+  /** Calls user code that returns a value; the caller handles what it throws. */
+  static <T> T call(String what, Supplier<T> s) {
+    assert assertNoFoleyLockHeld(what);
+    return s.get();
+  }
+
+  /**
+   * Checks the rule: no monitor of a foley4j lock class and no {@link TrackedLock} is held by
+   * this thread. Always returns true, so it can sit in an {@code assert}; throws when broken.
+   */
+  static boolean assertNoFoleyLockHeld(String what) {
+    if (TRACKED.get()[0] > 0) {
+      throw new AssertionError(LOCK_RULE + what + " called while this thread holds the device scheduler's lock");
+    }
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    ThreadInfo[] info = mx.getThreadInfo(new long[] {Thread.currentThread().getId()}, true, false);
+    if (info.length == 1 && info[0] != null) {
+      for (MonitorInfo m : info[0].getLockedMonitors()) {
+        if (LOCK_CLASSES.contains(m.getClassName())) {
+          throw new AssertionError(LOCK_RULE + what + " called while this thread holds the monitor of a "
+              + m.getClassName() + " (taken in " + m.getLockedStackFrame() + ")");
+        }
+      }
+    }
+    return true;
+  }
+
+  private static final String LOCK_RULE = "foley4j rule broken (user code under a foley4j lock): ";
+
+  private static boolean isLockAssertion(AssertionError e) {
+    return e.getMessage() != null && e.getMessage().startsWith(LOCK_RULE);
+  }
+
+  /** A lock whose holders the check above can see. */
+  static final class TrackedLock extends ReentrantLock {
+    @Override
+    public void lock() {
+      super.lock();
+      if (CHECKED) {
+        TRACKED.get()[0]++;
+      }
+    }
+
+    @Override
+    public void unlock() {
+      if (CHECKED) {
+        TRACKED.get()[0]--;
+      }
+      super.unlock();
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package io.foley4j;
+
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.video.VideoInfo;
+import io.foley4j.video.VideoSource;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Features computed from the video: the source is opened (and the plan made from its duration)
+ * when the stream is created; {@link #start()} hands the source to a {@link FeatureExtractor},
+ * which decodes and encodes on the engine's pools and closes the source on every path.
+ */
+final class VideoFeatures implements FeatureStream {
+  private final EngineCore engine;
+  private final Flight flight;
+  private final SegmentPlan plan;
+  private final long durationTicks;
+  private final long durationTimescale;
+  private final Channel<SegmentFeatures> out;
+  private VideoSource source; // owned here until start() hands it over
+
+  private VideoFeatures(EngineCore engine, Flight flight, VideoSource source, SegmentPlan plan, VideoInfo info) {
+    this.engine = engine;
+    this.flight = flight;
+    this.source = source;
+    this.plan = plan;
+    this.durationTicks = info.durationTicks();
+    this.durationTimescale = info.durationTimescale();
+    this.out = new Channel<>(2, flight::isDone);
+  }
+
+  /** Opens the job's video and plans its segments; the time it takes counts as decoding. */
+  static VideoFeatures open(EngineCore engine, Flight flight, FoleyRequest request) {
+    long t0 = System.nanoTime();
+    VideoSource source = engine.videoSources().open(request.video());
+    try {
+      VideoInfo info = source.info();
+      flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
+      SegmentPlan plan = plan(engine, request, info.durationTicks(), info.durationTimescale());
+      return new VideoFeatures(engine, flight, source, plan, info);
+    } catch (RuntimeException | Error e) {
+      source.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The plan for a video of {@code ticks / timescale} seconds, after the engine's limits: zero
+   * length, longer than {@code maxVideoDuration}, or more audio than one array can hold.
+   */
+  static SegmentPlan plan(EngineCore engine, FoleyRequest request, long ticks, long timescale) {
+    BundleManifest m = engine.manifest();
+    double seconds = timescale > 0 ? ticks / (double) timescale : Double.NaN;
+    if (ticks <= 0 || timescale <= 0) {
+      throw new UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
+          "video " + request.video() + " has zero duration; nothing to generate");
+    }
+    Duration max = engine.maxVideoDuration();
+    if (seconds > max.toNanos() / 1e9) {
+      throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
+          "video %s lasts %.1f s, longer than this engine's maxVideoDuration of %.1f s: trim the video or raise "
+              + "the limit", request.video(), seconds, max.toNanos() / 1e9));
+    }
+    long total;
+    try {
+      total = SegmentPlan.samplesFor(ticks, timescale, m.sampleRate());
+    } catch (ArithmeticException e) {
+      total = Long.MAX_VALUE;
+    }
+    if (total > Integer.MAX_VALUE - 16) {
+      throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
+          "video %s lasts %.1f hours; one request can produce at most %.1f hours of audio at %d Hz: split the video",
+          request.video(), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600,
+          m.sampleRate()));
+    }
+    return new SegmentPlan(m, total);
+  }
+
+  @Override
+  public SegmentPlan plan() {
+    return plan;
+  }
+
+  @Override
+  public long durationTicks() {
+    return durationTicks;
+  }
+
+  @Override
+  public long durationTimescale() {
+    return durationTimescale;
+  }
+
+  @Override
+  public void start() {
+    VideoSource owned = source;
+    source = null; // from here the extractor owns it and closes it on every path
+    new FeatureExtractor(engine, flight, plan, owned, out, engine.visualBatch(), engine.syncBatch())
+        .start(engine.decodePool(), engine.feederPool());
+  }
+
+  @Override
+  public SegmentFeatures take(int k, Runnable whileWaiting) {
+    SegmentFeatures sf = out.take(whileWaiting);
+    if (sf == null) {
+      if (flight.isDone()) {
+        throw new RequestRun.StopJob();
+      }
+      throw new FoleyException(FoleyException.Code.INTERNAL, "feature extraction ended before segment " + k);
+    }
+    if (sf.index() != k) {
+      throw new FoleyException(FoleyException.Code.INTERNAL, "segment " + sf.index() + " arrived, expected " + k);
+    }
+    return sf;
+  }
+
+  @Override
+  public void close() {
+    VideoSource s = source;
+    source = null;
+    if (s != null) {
+      s.close();
+    }
+  }
+}
