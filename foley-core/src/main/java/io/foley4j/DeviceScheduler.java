@@ -536,6 +536,29 @@ final class DeviceScheduler implements AutoCloseable {
     return startedAt;
   }
 
+  /** Whether {@code t} is this scheduler's device worker. */
+  boolean isWorker(Thread t) {
+    return t == worker;
+  }
+
+  /** Joins {@code t} for up to {@code millis}, through interrupts; true if one came. */
+  private static boolean joinUninterruptibly(Thread t, long millis) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + millis * 1_000_000L;
+    while (t.isAlive()) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      try {
+        t.join(Math.max(1, left / 1_000_000L));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    return interrupted;
+  }
+
   /** Total nanoseconds inside the runtime (all stages). */
   public long runtimeNanos() {
     long n = 0;
@@ -559,19 +582,21 @@ final class DeviceScheduler implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    try {
-      worker.join(60_000);
-      if (worker.isAlive()) {
-        synchronized (runLock) {
-          List<Item> batch = runningBatch;
-          if (batch != null) {
-            sessions.get(batch.get(0).stage).terminateRunning();
-          }
+    if (Thread.currentThread() == worker) {
+      throw new IllegalStateException("the device worker cannot close its own scheduler");
+    }
+    boolean interrupted = joinUninterruptibly(worker, 60_000);
+    if (worker.isAlive()) {
+      synchronized (runLock) {
+        List<Item> batch = runningBatch;
+        if (batch != null) {
+          sessions.get(batch.get(0).stage).terminateRunning();
         }
-        worker.join(10_000);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      interrupted |= joinUninterruptibly(worker, 10_000);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt(); // restored once the waits are over
     }
     if (worker.isAlive()) {
       LOG.log(System.Logger.Level.WARNING, "device worker still busy after close; leaving its sessions open");

@@ -66,6 +66,7 @@ final class EngineCore implements AutoCloseable {
   private volatile boolean abortOnClose;
   private final LoadMonitor load = new LoadMonitor();
   private final Map<String, Flight> flights = new ConcurrentHashMap<>();
+  private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
   public EngineCore(Config config) {
@@ -133,8 +134,14 @@ final class EngineCore implements AutoCloseable {
     return r -> {
       Thread t = new Thread(r, "foley-" + config.name() + "-" + role + "-" + n.getAndIncrement());
       t.setDaemon(true);
+      ownThreads.add(t);
       return t;
     };
+  }
+
+  /** Whether {@code t} is one of this engine's threads (pools or device worker). */
+  private boolean isOwnThread(Thread t) {
+    return ownThreads.contains(t) || scheduler.isWorker(t);
   }
 
   // ---- submission and admission ----------------------------------------------------------------
@@ -462,47 +469,90 @@ final class EngineCore implements AutoCloseable {
   /**
    * Stops accepting jobs, lets running and queued jobs finish within the close timeout, then fails
    * what is left with CLOSED, stops all threads and releases the sessions. Idempotent.
+   *
+   * <p>An interrupt neither cuts the close short nor skips freeing native memory: the waits go on
+   * uninterrupted and the flag is restored afterwards. Called from one of the engine's own threads
+   * (a listener that closes the engine), the close cannot wait for that thread: it fails the jobs
+   * and hands the rest to a closer thread, which ends once every engine thread has stopped and the
+   * sessions are freed.
    */
   @Override
   public void close() {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
-    requests.shutdown();
+    if (isOwnThread(Thread.currentThread())) {
+      abortOnClose = true;
+      failLive("engine " + config.name() + " was closed from one of its own callbacks");
+      Thread closer = new Thread(this::shutdown, "foley-" + config.name() + "-closer");
+      closer.setDaemon(true);
+      closer.start();
+      return;
+    }
+    boolean interrupted = Thread.interrupted();
     try {
-      if (!requests.awaitTermination(config.closeTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      shutdown();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void shutdown() {
+    boolean interrupted = false;
+    try {
+      requests.shutdown();
+      interrupted |= !awaitUninterruptibly(requests, config.closeTimeout().toNanos());
+      if (!requests.isTerminated()) {
         abortOnClose = true;
-        for (Job j : List.copyOf(live)) {
-          j.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name()
-              + " closed before job " + j.id() + " finished (close timeout " + config.closeTimeout() + ")"));
-        }
+        failLive("engine " + config.name() + " closed before the job finished (close timeout "
+            + config.closeTimeout() + ")");
         for (Runnable never : requests.shutdownNow()) { // queued jobs that will not start
           if (never instanceof RequestRun rr) {
             unqueue(rr.job().request().priority());
             guard(() -> events().queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
           }
         }
-        if (!requests.awaitTermination(1, TimeUnit.MINUTES)) {
+        awaitUninterruptibly(requests, TimeUnit.MINUTES.toNanos(1));
+        if (!requests.isTerminated()) {
           LOG.log(System.Logger.Level.WARNING, "request threads of engine " + config.name() + " did not stop in time");
         }
       }
       for (ThreadPoolExecutor pool : List.of(decode, feeders)) {
         pool.shutdown();
-        if (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
+        awaitUninterruptibly(pool, TimeUnit.MINUTES.toNanos(1));
+        if (!pool.isTerminated()) {
           pool.shutdownNow();
           LOG.log(System.Logger.Level.WARNING, "threads of engine " + config.name() + " did not stop in time");
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      requests.shutdownNow();
-      decode.shutdownNow();
-      feeders.shutdownNow();
     } finally {
-      for (Job j : List.copyOf(live)) {
-        j.fail(new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " closed"));
+      failLive("engine " + config.name() + " closed");
+      scheduler.close(); // frees the sessions; waits uninterrupted for the device thread
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
-      scheduler.close();
+    }
+  }
+
+  private void failLive(String why) {
+    for (Job j : List.copyOf(live)) {
+      j.fail(new FoleyException(FoleyException.Code.CLOSED, why + " (job " + j.id() + ")"));
+    }
+  }
+
+  /** Waits up to {@code nanos} for the pool to end, through interrupts; false if one came. */
+  private static boolean awaitUninterruptibly(ThreadPoolExecutor pool, long nanos) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + nanos;
+    while (true) {
+      try {
+        pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return !interrupted;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
     }
   }
 

@@ -1,0 +1,384 @@
+package io.foley4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.backend.Backend;
+import io.foley4j.backend.Backends;
+import io.foley4j.backend.StageSession;
+import io.foley4j.backend.Tensor;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.bundle.StageSpec;
+import io.foley4j.video.SyntheticVideo;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * User code called by the engine (listeners, subscribers) can do anything a user may do — cancel
+ * other jobs, wait for results, close the engine — without deadlocking it, because no foley4j lock
+ * is held while it runs (the test build asserts that rule at every call). Also: close() frees the
+ * native sessions whatever thread calls it.
+ */
+class CallbackSafetyTest {
+  static ModelBundle bundle;
+
+  @TempDir
+  static Path dir;
+  static Path video;
+
+  @BeforeAll
+  static void setUp() {
+    bundle = TestSupport.referenceBundle();
+    video = dir.resolve("v.mp4");
+    // 20 s: three segments, so a job is still running when another one's first chunk arrives
+    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(20).flash(1, 0.12, 0xFFFFFF).build().write(video);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    bundle.close();
+  }
+
+  private static FoleyRequest request(String prompt) {
+    return FoleyRequest.builder(video).prompt(prompt).steps(3).build();
+  }
+
+  /**
+   * Job A's onChunk cancels job B while another thread cancels B, whose onFailure cancels A. With
+   * callbacks under the job monitors this deadlocked: the cancelling thread held B and wanted A,
+   * A's thread held A and wanted B.
+   */
+  @Test
+  void crossCancellingListenersDoNotDeadlock() throws Exception {
+    FoleyEngine engine = FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(2)
+        .closeTimeout(Duration.ofSeconds(1)).build();
+    CountDownLatch aInChunk = new CountDownLatch(1);
+    CountDownLatch bFailed = new CountDownLatch(1);
+    CompletableFuture<FoleyJob> jobA = new CompletableFuture<>();
+    CompletableFuture<FoleyJob> jobB = new CompletableFuture<>();
+    FoleyJob b = engine.submit(request("b"), new FoleyListener() {
+      @Override
+      public void onFailure(FoleyException error) {
+        bFailed.countDown();
+        jobA.join().cancel();
+      }
+    });
+    jobB.complete(b);
+    FoleyJob a = engine.submit(request("a"), new FoleyListener() {
+      @Override
+      public void onChunk(AudioChunk chunk) {
+        aInChunk.countDown();
+        try {
+          bFailed.await(5, TimeUnit.SECONDS); // B's onFailure is running (and wants A) now
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        jobB.join().cancel();
+      }
+    });
+    jobA.complete(a);
+    assertTrue(aInChunk.await(60, TimeUnit.SECONDS), "A emitted a chunk");
+    CompletableFuture<Boolean> cancelB = CompletableFuture.supplyAsync(b::cancel);
+    assertTrue(cancelB.get(20, TimeUnit.SECONDS), "cancelling B returns (no deadlock)");
+    assertEquals(FoleyException.Code.CANCELLED, cause(a.result()).code());
+    assertEquals(FoleyException.Code.CANCELLED, cause(b.result()).code());
+    CompletableFuture<Void> close = CompletableFuture.runAsync(engine::close);
+    close.get(20, TimeUnit.SECONDS);
+  }
+
+  /** The order: a job's future is complete when its onComplete runs, after every onChunk. */
+  @Test
+  void futureIsCompleteInsideOnCompleteAndAfterEveryChunk() throws Exception {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
+      CompletableFuture<FoleyJob> self = new CompletableFuture<>();
+      AtomicReference<Object> seen = new AtomicReference<>();
+      List<AudioChunk> chunks = new CopyOnWriteArrayList<>();
+      FoleyJob job = engine.submit(request("x"), new FoleyListener() {
+        @Override
+        public void onChunk(AudioChunk chunk) {
+          chunks.add(chunk);
+        }
+
+        @Override
+        public void onComplete(FoleyResult result) {
+          try {
+            FoleyJob j = self.get(30, TimeUnit.SECONDS);
+            seen.set(j.result().get(5, TimeUnit.SECONDS)); // timed out while onComplete ran first
+          } catch (Exception e) {
+            seen.set(e);
+          }
+        }
+      });
+      self.complete(job);
+      FoleyResult r = job.await();
+      // the listener saw every chunk before the caller could see the result
+      assertEquals(3, chunks.size());
+      assertTrue(chunks.get(2).isLast());
+      waitFor(() -> seen.get() != null);
+      assertSame(r, seen.get(), "result() is complete inside onComplete: " + seen.get());
+    }
+  }
+
+  /**
+   * A subscriber that throws in onNext is cancelled and told so; the job, its listener, other
+   * subscribers and the identical jobs that share its computation all complete normally.
+   */
+  @Test
+  void throwingSubscriberIsCancelledAndNothingElseFails() throws Exception {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).singleFlight(true).maxConcurrentRequests(2)
+        .build()) {
+      FoleyJob leader = engine.submit(request("glass"));
+      FoleyJob sibling = engine.submit(request("glass"));
+      CompletableFuture<Throwable> thrownOut = new CompletableFuture<>();
+      AtomicInteger nextCalls = new AtomicInteger();
+      RuntimeException boom = new IllegalStateException("subscriber bug");
+      leader.chunks().subscribe(new Flow.Subscriber<>() {
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+          s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(AudioChunk item) {
+          nextCalls.incrementAndGet();
+          throw boom;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          thrownOut.complete(t);
+        }
+
+        @Override
+        public void onComplete() {
+          thrownOut.complete(null);
+        }
+      });
+      Collector good = new Collector();
+      leader.chunks().subscribe(good);
+      FoleyResult a = leader.await();
+      FoleyResult b = sibling.await();
+      assertEquals(a.sampleCount(), b.sampleCount());
+      Throwable t = thrownOut.get(30, TimeUnit.SECONDS);
+      FoleyException fe = assertInstanceOf(FoleyException.class, t, "the thrower gets onError");
+      assertSame(boom, fe.getCause());
+      assertEquals(1, nextCalls.get(), "no onNext after the subscriber threw");
+      assertEquals(3, good.done.get(30, TimeUnit.SECONDS).size(), "another subscriber got every chunk");
+    }
+  }
+
+  /** A listener may close the engine; the close does not wait on its own thread and frees everything. */
+  @Test
+  void closeFromACallbackReturnsAndStopsEverything() throws Exception {
+    CountingBackend backend = new CountingBackend();
+    FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).name("cb-close")
+        .closeTimeout(Duration.ofSeconds(120)).build();
+    CompletableFuture<Long> closeTook = new CompletableFuture<>();
+    FoleyJob job = engine.submit(request("x"), new FoleyListener() {
+      @Override
+      public void onChunk(AudioChunk chunk) {
+        long t0 = System.nanoTime();
+        engine.close();
+        closeTook.complete(System.nanoTime() - t0);
+      }
+    });
+    long nanos = closeTook.get(60, TimeUnit.SECONDS);
+    // not the 120 s close timeout (a close that waits on its own thread), nor anything near it
+    assertTrue(nanos < TimeUnit.SECONDS.toNanos(60), "close from a callback returned after " + nanos / 1e9 + " s");
+    assertEquals(FoleyException.Code.CLOSED, cause(job.result()).code());
+    joinEngineThreads("foley-cb-close-");
+    assertEquals(backend.opened.get(), backend.closed.get(), "every session freed");
+    assertTrue(backend.opened.get() > 0);
+  }
+
+  /**
+   * close() on an interrupted thread still frees the native sessions, and keeps the interrupt. A
+   * backend call is in flight when close() starts (held until the engine terminates it), so the
+   * device thread is busy while close waits for it; an interrupt used to cut that wait short and
+   * leave every session open.
+   */
+  @Test
+  void closeOnAnInterruptedThreadFreesTheSessions() throws Exception {
+    CountingBackend backend = new CountingBackend();
+    FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).name("irq-close")
+        .closeTimeout(Duration.ofMillis(100)).build();
+    backend.holdNextCall();
+    FoleyJob job = engine.submit(request("x"));
+    assertTrue(backend.held.await(60, TimeUnit.SECONDS), "a call reached the backend");
+    Thread.currentThread().interrupt();
+    try {
+      engine.close();
+      assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+    } finally {
+      Thread.interrupted();
+    }
+    assertTrue(job.result().isDone());
+    joinEngineThreads("foley-irq-close-");
+    assertEquals(backend.opened.get(), backend.closed.get(), "every session freed");
+  }
+
+  @Test
+  void lockCheckSeesFoleyMonitors() {
+    assertTrue(UserCode.assertNoFoleyLockHeld("nothing held"));
+    Object m = new Monitor("test");
+    synchronized (m) {
+      AssertionError e = assertThrows(AssertionError.class, () -> UserCode.assertNoFoleyLockHeld("a listener"));
+      assertTrue(e.getMessage().contains("a listener"), e.getMessage());
+    }
+    UserCode.TrackedLock lock = new UserCode.TrackedLock();
+    lock.lock();
+    try {
+      assertThrows(AssertionError.class, () -> UserCode.assertNoFoleyLockHeld("a subscriber"));
+    } finally {
+      lock.unlock();
+    }
+    assertTrue(UserCode.assertNoFoleyLockHeld("released"));
+    assertTrue(CallbackSafetyTest.class.desiredAssertionStatus(), "the test build runs with assertions on");
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private static FoleyException cause(CompletableFuture<FoleyResult> f) throws Exception {
+    try {
+      f.get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return assertInstanceOf(FoleyException.class, e.getCause());
+    }
+    throw new AssertionError("expected a failure, got a result");
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "condition not reached in 30 s");
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+  }
+
+  /** Joins every live thread whose name starts with {@code prefix}; fails if one outlives 30 s. */
+  static void joinEngineThreads(String prefix) throws InterruptedException {
+    List<Thread> left = new ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith(prefix)) {
+        t.join(30_000);
+        if (t.isAlive()) {
+          left.add(t);
+        }
+      }
+    }
+    assertTrue(left.isEmpty(), "threads outlived close(): " + left);
+  }
+
+  /** Collects chunks; completes {@code done} on onComplete. */
+  static final class Collector implements Flow.Subscriber<AudioChunk> {
+    final List<AudioChunk> chunks = new CopyOnWriteArrayList<>();
+    final CompletableFuture<List<AudioChunk>> done = new CompletableFuture<>();
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(AudioChunk item) {
+      chunks.add(item);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      done.complete(chunks);
+    }
+  }
+
+  /**
+   * The CPU backend, counting sessions opened and closed. After {@link #holdNextCall()} the next
+   * call waits until the engine terminates it ({@code terminateRunning}), then runs.
+   */
+  static final class CountingBackend implements Backend {
+    private final Backend delegate = Backends.cpu();
+    final AtomicInteger opened = new AtomicInteger();
+    final AtomicInteger closed = new AtomicInteger();
+    private final AtomicBoolean holdNext = new AtomicBoolean();
+    final CountDownLatch held = new CountDownLatch(1);
+    private final CountDownLatch terminated = new CountDownLatch(1);
+
+    void holdNextCall() {
+      holdNext.set(true);
+    }
+
+    @Override
+    public String name() {
+      return "counting-cpu";
+    }
+
+    @Override
+    public StageSession open(StageSpec spec, Path modelFile) {
+      StageSession s = delegate.open(spec, modelFile);
+      opened.incrementAndGet();
+      AtomicBoolean once = new AtomicBoolean();
+      return new StageSession() {
+        @Override
+        public StageSpec spec() {
+          return s.spec();
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+          if (holdNext.compareAndSet(true, false)) {
+            held.countDown();
+            try {
+              terminated.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return s.run(inputs);
+        }
+
+        @Override
+        public void terminateRunning() {
+          terminated.countDown();
+          s.terminateRunning();
+        }
+
+        @Override
+        public long runNanos() {
+          return s.runNanos();
+        }
+
+        @Override
+        public void close() {
+          if (once.compareAndSet(false, true)) {
+            closed.incrementAndGet();
+          }
+          s.close();
+        }
+      };
+    }
+  }
+}
