@@ -15,7 +15,6 @@ import io.foley4j.bundle.StageSpec;
 import io.foley4j.video.SyntheticVideo;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -133,7 +132,7 @@ class CallbackSafetyTest {
       // the listener saw every chunk before the caller could see the result
       assertEquals(3, chunks.size());
       assertTrue(chunks.get(2).isLast());
-      waitFor(() -> seen.get() != null);
+      TestSupport.awaitCondition("onComplete ran", () -> seen.get() != null);
       assertSame(r, seen.get(), "result() is complete inside onComplete: " + seen.get());
     }
   }
@@ -205,7 +204,7 @@ class CallbackSafetyTest {
     // not the 120 s close timeout (a close that waits on its own thread), nor anything near it
     assertTrue(nanos < TimeUnit.SECONDS.toNanos(60), "close from a callback returned after " + nanos / 1e9 + " s");
     assertEquals(FoleyException.Code.CLOSED, cause(job.result()).code());
-    joinEngineThreads("foley-cb-close-");
+    TestSupport.joinThreads("foley-cb-close-");
     assertEquals(backend.opened.get(), backend.closed.get(), "every session freed");
     assertTrue(backend.opened.get() > 0);
   }
@@ -232,7 +231,7 @@ class CallbackSafetyTest {
       Thread.interrupted();
     }
     assertTrue(job.result().isDone());
-    joinEngineThreads("foley-irq-close-");
+    TestSupport.joinThreads("foley-irq-close-");
     assertEquals(backend.opened.get(), backend.closed.get(), "every session freed");
   }
 
@@ -264,29 +263,6 @@ class CallbackSafetyTest {
       return assertInstanceOf(FoleyException.class, e.getCause());
     }
     throw new AssertionError("expected a failure, got a result");
-  }
-
-  private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "condition not reached in 30 s");
-      Thread.onSpinWait();
-      Thread.yield();
-    }
-  }
-
-  /** Joins every live thread whose name starts with {@code prefix}; fails if one outlives 30 s. */
-  static void joinEngineThreads(String prefix) throws InterruptedException {
-    List<Thread> left = new ArrayList<>();
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith(prefix)) {
-        t.join(30_000);
-        if (t.isAlive()) {
-          left.add(t);
-        }
-      }
-    }
-    assertTrue(left.isEmpty(), "threads outlived close(): " + left);
   }
 
   /** Collects chunks; completes {@code done} on onComplete. */

@@ -242,7 +242,8 @@ class SchedulingTest {
       FoleyJob ok1 = engine.submit(quick("glass", Priority.NORMAL));
       FoleyJob bad = engine.submit(quick("zzqx", Priority.NORMAL));
       FoleyJob ok2 = engine.submit(quick("thunder", Priority.NORMAL));
-      Thread.sleep(300); // let the three reach the text encoder behind the held call
+      // the three wait at the text encoder behind the held call
+      TestSupport.awaitCondition("three text items queued", () -> engine.stats().queuedItems().get(Stage.TEXT_ENCODER) == 3);
       backend.release();
       blocker.await();
       ok1.await();
@@ -369,20 +370,29 @@ class SchedulingTest {
         assertTrue(maxDiff <= 1e-5, "request " + i + " differs from its serial result by " + maxDiff);
       }
       clients.shutdown();
+      assertEquals(100, chunkLists.size());
       for (List<AudioChunk> chunks : chunkLists) {
+        assertFalse(chunks.isEmpty(), "every request got chunks");
         long next = 0;
         for (int k = 0; k < chunks.size(); k++) {
           assertEquals(k, chunks.get(k).index());
           assertEquals(next, chunks.get(k).sampleOffset());
+          assertEquals(k == chunks.size() - 1, chunks.get(k).isLast());
           next += chunks.get(k).length();
         }
+        long total = next;
+        assertTrue(serial.stream().anyMatch(a -> a.length == total), "the chunks add up to a whole result: " + total);
       }
       EngineStats s = engine.stats();
       assertTrue(s.meanBatchSize(Stage.DENOISER) > 1.5, "denoiser steps were batched across requests: mean "
           + s.meanBatchSize(Stage.DENOISER));
       assertEquals(rec.starts.get(), rec.ends.get());
-      assertNotNull(s.advice());
-      assertTrue(s.loadScore() >= 0 && s.loadScore() <= 1);
+      // all work is done: nothing queued, running or admitted
+      assertEquals(0, s.queuedJobs());
+      assertEquals(0, s.runningJobs());
+      assertEquals(0, s.memoryInUseBytes());
+      assertEquals(s.loadScore() > 0.8 ? EngineStats.ScaleAdvice.SCALE_UP : s.loadScore() < 0.3
+          ? EngineStats.ScaleAdvice.SCALE_DOWN : EngineStats.ScaleAdvice.HOLD, s.advice(), "advice follows the score");
       System.out.printf("stress: denoiser mean batch %.2f, histogram %s%n", s.meanBatchSize(Stage.DENOISER),
           java.util.Arrays.toString(s.batchHistogram().get(Stage.DENOISER)));
     }

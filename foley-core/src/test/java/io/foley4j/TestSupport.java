@@ -75,4 +75,34 @@ public final class TestSupport {
       throw new AssertionError(e);
     }
   }
+
+  /**
+   * Waits until {@code condition} holds (checked every 2 ms), failing after 60 s. For waiting on
+   * observable state; correctness never depends on how long it takes.
+   */
+  public static void awaitCondition(String what, java.util.function.BooleanSupplier condition) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("not reached in 60 s: " + what);
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+    }
+  }
+
+  /** Joins every live thread whose name starts with {@code prefix}; fails if one outlives 30 s. */
+  public static void joinThreads(String prefix) throws InterruptedException {
+    java.util.List<Thread> left = new java.util.ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith(prefix)) {
+        t.join(30_000);
+        if (t.isAlive()) {
+          left.add(t);
+        }
+      }
+    }
+    if (!left.isEmpty()) {
+      throw new AssertionError("threads outlived close(): " + left);
+    }
+  }
 }
