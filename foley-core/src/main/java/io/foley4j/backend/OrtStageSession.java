@@ -71,12 +71,35 @@ public final class OrtStageSession implements StageSession {
       return new OrtStageSession(spec, env, session);
     } catch (OrtException e) {
       closeQuietly(session);
-      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
-          + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
+      throw loadFailure(spec, modelFile, e);
     } catch (RuntimeException e) {
       closeQuietly(session);
       throw e;
     }
+  }
+
+  /**
+   * The error for a session that ONNX Runtime could not create. A file that is not a valid model
+   * (unparseable protobuf, inconsistent graph, no graph, an operator or type ONNX Runtime does not
+   * implement, a model ONNX Runtime refuses to load) is a broken bundle; anything else, such as an
+   * execution provider that fails to start, is a backend failure.
+   */
+  static FoleyException loadFailure(StageSpec spec, Path modelFile, OrtException e) {
+    String file = modelFile.getFileName() == null ? modelFile.toString() : modelFile.getFileName().toString();
+    boolean badModel = switch (e.getCode()) {
+      case ORT_INVALID_PROTOBUF, ORT_INVALID_GRAPH, ORT_NO_MODEL, ORT_NOT_IMPLEMENTED, ORT_NO_SUCHFILE -> true;
+      // ORT reports a model it refuses (unsupported IR version or opset, bad initializer) as a plain
+      // failure of the load step; its message then starts with "Load model from".
+      case ORT_FAIL, ORT_INVALID_ARGUMENT -> String.valueOf(e.getMessage()).contains("Load model from");
+      default -> false;
+    };
+    if (badModel) {
+      return new InvalidBundleException("stage " + spec.stage().key() + ": " + file + " (" + modelFile
+          + ") is not a loadable ONNX model: " + e.getMessage() + ". The file is damaged or was not exported"
+          + " correctly; re-export the stage or re-download the bundle", e);
+    }
+    return new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
+        + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
   }
 
   private static void check(StageSpec spec, String kind, List<TensorSpec> declared, Map<String, NodeInfo> actual) {
