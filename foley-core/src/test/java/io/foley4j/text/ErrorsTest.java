@@ -68,6 +68,30 @@ class ErrorsTest {
   }
 
   @Test
+  void duplicateKeysAreRefusedWithTheirPath() {
+    // Gson would keep the last "ow" silently; Hugging Face's serde keeps one of them too.
+    String json = Fixtures.roberta().toString().replaceFirst("\"vocab\":\\{", "\"vocab\":{\"ow\":5,");
+    FoleyException e = parseFails(json);
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().startsWith("tokenizer.json: ") && e.getMessage().contains("duplicate key \"ow\"")
+        && e.getMessage().contains("$.model.vocab"), e.getMessage());
+    FoleyException top = parseFails("{\"model\": {}, \"model\": {}}");
+    assertTrue(top.getMessage().contains("duplicate key \"model\""), top.getMessage());
+  }
+
+  @Test
+  void malformedJsonMessagesAreCleanAndSayWhere() {
+    FoleyException e = parseFails("{\"model\": {\"type\": 'BPE'}}");
+    assertTrue(e.getMessage().contains("line 1 column") && !e.getMessage().contains("LENIENT")
+        && !e.getMessage().contains("https://"), e.getMessage());
+    FoleyException deep = parseFails("[".repeat(100_000));
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, deep.code());
+    FoleyException big = parseFails("{\"model\": 1e99999}");
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, big.code());
+    assertTrue(big.getMessage().contains("out of range"), big.getMessage());
+  }
+
+  @Test
   void structuralErrorsAreInvalidBundle() {
     FoleyException merge =
         loadFails(root -> root.getAsJsonObject("model").getAsJsonArray("merges").add("x y"));
