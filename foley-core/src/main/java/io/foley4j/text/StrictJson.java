@@ -9,6 +9,7 @@ import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import io.foley4j.FoleyException;
+import io.foley4j.InvalidBundleException;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.StringReader;
@@ -39,7 +40,8 @@ public final class StrictJson {
    * @param source what to call the document in messages ("foley-bundle.json")
    * @param code the code of the exception for malformed JSON
    * @throws FoleyException with {@code code} if the text is not one strict JSON document or repeats
-   *     a key, naming the line, column and JSON path
+   *     a key, naming the line, column and JSON path (an {@link InvalidBundleException} for
+   *     {@link FoleyException.Code#INVALID_BUNDLE})
    */
   public static JsonElement parse(String json, String source, FoleyException.Code code) {
     Objects.requireNonNull(json, "json");
@@ -122,7 +124,9 @@ public final class StrictJson {
   }
 
   private static FoleyException malformed(String source, FoleyException.Code code, String what, Throwable cause) {
-    return new FoleyException(code, source + ": malformed JSON: " + what, cause);
+    String message = source + ": malformed JSON: " + what;
+    return code == FoleyException.Code.INVALID_BUNDLE ? new InvalidBundleException(message, cause)
+        : new FoleyException(code, message, cause);
   }
 
   /** Gson's message without its advice to parse leniently and its troubleshooting link. */
