@@ -230,9 +230,10 @@ public final class BundleManifest {
     integral("segment.seconds × latent.rate", segmentSeconds * latentRate);
     integral("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / latentRate);
     double hop = segmentSeconds - overlapSeconds;
-    integral("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
-    integral("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
-    integral("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
+    // Consecutive segments must advance: a hop that rounds to nothing would make no progress.
+    positiveWhole("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
+    positiveWhole("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
+    positiveWhole("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
     if (syncFramesPerSegment() < sync.window || (syncFramesPerSegment() - sync.window) % sync.stride != 0) {
       throw new InvalidBundleException("sync windows do not tile the segment: " + syncFramesPerSegment()
           + " frames, window " + sync.window + ", stride " + sync.stride);
@@ -634,6 +635,13 @@ public final class BundleManifest {
     if (Math.abs(v - Math.rint(v)) > 1e-6) {
       throw new InvalidBundleException("foley-bundle.json: " + what + " must be a whole number, found " + v
           + " (fixed-length segments need whole frames, latents and samples)");
+    }
+  }
+
+  private static void positiveWhole(String what, double v) {
+    if (Math.abs(v - Math.rint(v)) > 1e-6 || Math.rint(v) < 1) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a positive whole number, found " + v
+          + " (each segment starts whole frames, latents and samples after the previous one)");
     }
   }
 

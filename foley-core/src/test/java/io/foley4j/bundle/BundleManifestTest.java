@@ -173,6 +173,9 @@ class BundleManifestTest {
             "visual.mean must be an array of 3 numbers"),
         row("mean too large for float32", valid.replaceFirst("\"mean\":\\[0.5", "\"mean\":[1e39"),
             "visual.mean must be an array of 3 finite numbers"),
+        row("overlap leaves no hop (rounds to 0 latents)", json(o -> o.getAsJsonObject("segment")
+            .addProperty("overlapSeconds", 7.99999999)), "(segment.seconds − overlapSeconds) × visual.fps must be a"
+            + " positive whole number"),
         row("fps as a string", json(o -> o.getAsJsonObject("visual").addProperty("fps", "8")), "visual.fps must be a number"),
         row("seconds true", json(o -> o.getAsJsonObject("segment").addProperty("seconds", true)),
             "segment.seconds must be a number"),
