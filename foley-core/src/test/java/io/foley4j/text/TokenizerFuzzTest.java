@@ -40,6 +40,9 @@ class TokenizerFuzzTest {
         if (ex.code() == FoleyException.Code.INVALID_ARGUMENT && ex.getMessage().contains("at least")) {
           return; // this post-processor adds more than 64 special tokens
         }
+        if (ex.code() == FoleyException.Code.INVALID_BUNDLE && ex.getMessage().contains("catastrophic backtracking")) {
+          return; // the file's own regex is exponential: refused, boundedly (ErrorsTest)
+        }
         throw ex;
       }
       assertWellFormed(t, e, 64);
