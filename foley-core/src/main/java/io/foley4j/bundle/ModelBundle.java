@@ -308,6 +308,8 @@ public final class ModelBundle implements AutoCloseable {
   public BundleVerification verifyDeep() {
     List<String> checks = new ArrayList<>();
     CpuBackend.Optimization none = CpuBackend.Optimization.NONE;
+    // One session at a time, each closed before the next is created. The OrtEnvironment is ONNX
+    // Runtime's process-wide singleton, shared with any engine in this JVM: it is not ours to close.
     for (Stage s : Stage.values()) {
       StageSpec spec = manifest.stage(s);
       try (OrtStageSession session = OrtStageSession.open(spec, stageFile(s), 1, none, false, null)) {

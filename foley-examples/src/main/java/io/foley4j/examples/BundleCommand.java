@@ -55,18 +55,27 @@ final class BundleCommand implements Runnable {
         if (shallow) {
           System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().fileDigests().size()
               + " files match their sha256, digest " + b.digest() + " (shallow: nothing was loaded)");
+          printIgnored(b);
           return 0;
         }
         BundleVerification v = b.verifyDeep();
         System.out.println("OK " + path + ": " + v.bundleName() + ", " + b.manifest().fileDigests().size()
             + " files match their sha256 and load (deep), digest " + v.digest());
         v.checks().forEach(c -> System.out.println("  " + c));
+        printIgnored(b);
         return 0;
       } catch (FoleyException e) {
         // One line, no stack trace: the message says which file is wrong and what to do.
         spec.commandLine().getErr().println("error [" + e.code() + "]: " + oneLine(e.getMessage()));
         spec.commandLine().getErr().flush();
         return 2;
+      }
+    }
+
+    private static void printIgnored(ModelBundle b) {
+      if (!b.manifest().ignoredKeys().isEmpty()) {
+        System.out.println("  note: ignored unknown manifest keys: " + b.manifest().ignoredKeys()
+            + " (from a newer format revision, or typos)");
       }
     }
 

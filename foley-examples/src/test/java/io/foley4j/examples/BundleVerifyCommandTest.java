@@ -50,6 +50,18 @@ class BundleVerifyCommandTest {
   }
 
   @Test
+  void verifyListsTheKeysItIgnored() throws Exception {
+    Path b = TamperedBundles.copy(TestSupport.referenceBundleDir(), dir.resolve("extra"));
+    Path mf = b.resolve("foley-bundle.json");
+    java.nio.file.Files.writeString(mf, java.nio.file.Files.readString(mf).replaceFirst("\\{", "{\"colour\": \"blue\","));
+    for (String mode : new String[] {"--deep", "--shallow"}) {
+      Output o = capture(() -> FoleyCli.run("bundle", "verify", mode, b.toString()));
+      assertEquals(0, o.rc, o.toString());
+      assertTrue(o.out.contains("ignored unknown manifest keys: [colour]"), o.toString());
+    }
+  }
+
+  @Test
   void shallowAndDeepTogetherIsAUsageError() {
     Output o = capture(() -> FoleyCli.run("bundle", "verify", "--shallow", "--deep",
         TestSupport.referenceBundleDir().toString()));
