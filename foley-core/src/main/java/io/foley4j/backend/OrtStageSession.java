@@ -66,30 +66,57 @@ final class OrtStageSession implements StageSession {
         configure.accept(so);
       }
       session = env.createSession(modelFile.toString(), so);
-      check(spec, "input", spec.inputs(), session.getInputInfo());
-      check(spec, "output", spec.outputs(), session.getOutputInfo());
+      check(spec, modelFile, "input", spec.inputs(), session.getInputInfo());
+      check(spec, modelFile, "output", spec.outputs(), session.getOutputInfo());
       return new OrtStageSession(spec, env, session);
     } catch (OrtException e) {
       closeQuietly(session);
-      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
-          + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
+      throw loadFailure(spec, modelFile, e);
     } catch (RuntimeException e) {
       closeQuietly(session);
       throw e;
     }
   }
 
-  private static void check(StageSpec spec, String kind, List<TensorSpec> declared, Map<String, NodeInfo> actual) {
+  /**
+   * The error for a session that ONNX Runtime could not create. A file that is not a valid model
+   * (unparseable protobuf, inconsistent graph, no graph, an operator or type ONNX Runtime does not
+   * implement, a model ONNX Runtime refuses to load) is a broken bundle; anything else, such as an
+   * execution provider that fails to start, is a backend failure.
+   */
+  static FoleyException loadFailure(StageSpec spec, Path modelFile, OrtException e) {
+    String file = fileName(modelFile);
+    boolean badModel = switch (e.getCode()) {
+      case ORT_INVALID_PROTOBUF, ORT_INVALID_GRAPH, ORT_NO_MODEL, ORT_NOT_IMPLEMENTED, ORT_NO_SUCHFILE -> true;
+      // ORT reports a model it refuses (unsupported IR version or opset, bad initializer) as a plain
+      // failure of the load step; its message then starts with "Load model from".
+      case ORT_FAIL, ORT_INVALID_ARGUMENT -> String.valueOf(e.getMessage()).contains("Load model from");
+      default -> false;
+    };
+    if (badModel) {
+      return new InvalidBundleException("stage " + spec.stage().key() + ": " + file + " (" + modelFile
+          + ") is not a loadable ONNX model: " + e.getMessage() + ". The file is damaged or was not exported"
+          + " correctly; re-export the stage or re-download the bundle", e);
+    }
+    return new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
+        + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
+  }
+
+  private static void check(StageSpec spec, Path modelFile, String kind, List<TensorSpec> declared,
+      Map<String, NodeInfo> actual) {
+    String where = "stage " + spec.stage().key() + " (" + fileName(modelFile) + ")";
+    String advice = "; the file does not hold this stage's model or the manifest declares it wrongly: re-export the"
+        + " bundle or re-download it";
     Map<String, TensorSpec> byName = new LinkedHashMap<>();
     declared.forEach(t -> byName.put(t.name(), t));
     if (!byName.keySet().equals(actual.keySet())) {
-      throw new InvalidBundleException("stage " + spec.stage().key() + ": the ONNX model's " + kind + "s "
-          + actual.keySet() + " differ from the manifest's " + byName.keySet());
+      throw new InvalidBundleException(where + ": the ONNX model's " + kind + "s " + actual.keySet()
+          + " differ from the manifest's " + byName.keySet() + advice);
     }
     for (NodeInfo n : actual.values()) {
       TensorSpec t = byName.get(n.getName());
       if (!(n.getInfo() instanceof TensorInfo ti)) {
-        throw new InvalidBundleException("stage " + spec.stage().key() + ": " + kind + " " + n.getName() + " is not a tensor");
+        throw new InvalidBundleException(where + ": " + kind + " " + n.getName() + " is not a tensor" + advice);
       }
       String dtype = switch (ti.type) {
         case FLOAT -> "float32";
@@ -103,11 +130,15 @@ final class OrtStageSession implements StageSession {
         ok = shape[i] == t.dim(i) || shape[i] < 0;
       }
       if (!ok) {
-        throw new InvalidBundleException("shape mismatch in stage " + spec.stage().key() + ": the ONNX model's " + kind
+        throw new InvalidBundleException("shape mismatch in " + where + ": the ONNX model's " + kind
             + " " + n.getName() + " is " + dtype + java.util.Arrays.toString(shape).replace("-1", "batch")
-            + " but the manifest declares " + t);
+            + " but the manifest declares " + t + advice);
       }
     }
+  }
+
+  private static String fileName(Path p) {
+    return p.getFileName() == null ? p.toString() : p.getFileName().toString();
   }
 
   @Override

@@ -3,9 +3,10 @@ package io.foley4j.bundle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
+import io.foley4j.text.StrictJson;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -46,11 +47,12 @@ public final class BundleManifest {
   private final double segmentSeconds;
   private final double overlapSeconds;
   private final SamplerSpec sampler;
+  private final List<String> ignoredKeys;
 
   private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
       VisualSpec visual, SyncSpec sync, int maxTokens, double latentRate, int latentChannels,
       int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds,
-      SamplerSpec sampler) {
+      SamplerSpec sampler, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
     this.files = files;
@@ -64,24 +66,25 @@ public final class BundleManifest {
     this.segmentSeconds = segmentSeconds;
     this.overlapSeconds = overlapSeconds;
     this.sampler = sampler;
+    this.ignoredKeys = List.copyOf(ignoredKeys);
   }
 
   /**
-   * Parses and validates a manifest.
+   * Parses and validates a manifest, strictly (docs/bundle-format.md, "Strictness"): strict JSON
+   * without repeated keys, integers where integers are expected, every number in range. Unknown
+   * keys outside {@code stages} are ignored with a warning and listed by {@link #ignoredKeys()}.
    *
    * @throws InvalidBundleException naming the field that is missing or wrong
    */
   public static BundleManifest parse(String json) {
-    JsonObject root;
-    try {
-      JsonElement e = JsonParser.parseString(json);
-      if (!e.isJsonObject()) {
-        throw new InvalidBundleException("foley-bundle.json must hold a JSON object");
-      }
-      root = e.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw new InvalidBundleException("foley-bundle.json is not valid JSON: " + e.getMessage(), e);
+    JsonElement e = StrictJson.parse(json, ModelBundle.MANIFEST, FoleyException.Code.INVALID_BUNDLE);
+    if (!e.isJsonObject()) {
+      throw new InvalidBundleException("foley-bundle.json must hold a JSON object, found " + kind(e));
     }
+    JsonObject root = e.getAsJsonObject();
+    List<String> ignored = new ArrayList<>();
+    known(root, null, ignored, "format", "formatVersion", "name", "description", "reference", "stages", "files",
+        "visual", "sync", "text", "latent", "audio", "segment", "sampler");
     String format = str(root, "format");
     if (!"foley-bundle".equals(format)) {
       throw new InvalidBundleException("foley-bundle.json: \"format\" must be \"foley-bundle\", found \"" + format + "\"");
@@ -97,48 +100,90 @@ public final class BundleManifest {
     String name = root.has("name") ? str(root, "name") : "unnamed";
 
     JsonObject st = obj(root, "stages");
+    for (String key : st.keySet()) {
+      if (java.util.Arrays.stream(Stage.values()).noneMatch(s -> s.key().equals(key))) {
+        throw new InvalidBundleException("foley-bundle.json: unknown stage \"" + key + "\" in \"stages\" (format v1 has "
+            + java.util.Arrays.stream(Stage.values()).map(Stage::key).toList() + "); a bundle with other stages needs"
+            + " a newer foley4j or a re-export");
+      }
+    }
     Map<Stage, StageSpec> stages = new EnumMap<>(Stage.class);
     for (Stage s : Stage.values()) {
       if (!st.has(s.key())) {
         throw new InvalidBundleException("bundle is missing stage \"" + s.key() + "\" in foley-bundle.json (a bundle needs all of "
             + java.util.Arrays.stream(Stage.values()).map(Stage::key).toList() + ")");
       }
-      JsonObject so = obj(st, s.key());
+      JsonObject so = obj(st, s.key(), "stages");
       String where = "stages." + s.key();
+      known(so, where, ignored, "file", "sha256", "inputs", "outputs");
       stages.put(s, new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
-          tensors(so, "inputs", where), tensors(so, "outputs", where)));
+          tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored)));
     }
     Map<String, String[]> files = new java.util.LinkedHashMap<>();
     JsonObject fo = obj(root, "files");
+    known(fo, "files", ignored, "tokenizer", "unconditional");
     for (String key : new String[] {"tokenizer", "unconditional"}) {
       if (!fo.has(key)) {
         throw new InvalidBundleException("foley-bundle.json: files." + key + " is missing");
       }
-      JsonObject f = obj(fo, key);
+      JsonObject f = obj(fo, key, "files");
       String where = "files." + key;
+      known(f, where, ignored, "file", "sha256");
       files.put(key, new String[] {safeName(str(f, "file", where), where), sha(str(f, "sha256", where), where)});
     }
 
     JsonObject v = obj(root, "visual");
+    known(v, "visual", ignored, "fps", "size", "resize", "mean", "std");
     VisualSpec visual = new VisualSpec(num(v, "fps", "visual"), integer(v, "size", "visual"),
         resize(str(v, "resize", "visual"), "visual"), floats3(v, "mean", "visual"), floats3(v, "std", "visual"));
     JsonObject sy = obj(root, "sync");
+    known(sy, "sync", ignored, "fps", "size", "resize", "window", "stride", "tokensPerWindow", "mean", "std");
     SyncSpec sync = new SyncSpec(num(sy, "fps", "sync"), integer(sy, "size", "sync"), resize(str(sy, "resize", "sync"), "sync"),
         integer(sy, "window", "sync"), integer(sy, "stride", "sync"), integer(sy, "tokensPerWindow", "sync"),
         floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"));
-    int maxTokens = integer(obj(root, "text"), "maxTokens", "text");
+    JsonObject tx = obj(root, "text");
+    known(tx, "text", ignored, "maxTokens");
+    int maxTokens = integer(tx, "maxTokens", "text");
     JsonObject lat = obj(root, "latent");
+    known(lat, "latent", ignored, "rate", "channels");
     JsonObject au = obj(root, "audio");
+    known(au, "audio", ignored, "sampleRate", "channels");
     JsonObject seg = obj(root, "segment");
+    known(seg, "segment", ignored, "seconds", "overlapSeconds");
     JsonObject sa = obj(root, "sampler");
-    SamplerSpec sampler = new SamplerSpec(integer(sa, "steps", "sampler"), (float) num(sa, "cfgScale", "sampler"),
-        (float) num(sa, "shift", "sampler"), str(sa, "negativePrompt", "sampler"));
+    known(sa, "sampler", ignored, "steps", "cfgScale", "shift", "negativePrompt");
+    int steps = integer(sa, "steps", "sampler");
+    double cfg = num(sa, "cfgScale", "sampler");
+    double shift = num(sa, "shift", "sampler");
+    if (!(cfg >= 0 && cfg <= 100)) {
+      throw new InvalidBundleException("foley-bundle.json: sampler.cfgScale must be in [0, 100] (1 = no guidance), found "
+          + cfg);
+    }
+    if (!(shift > 0 && shift <= 100)) {
+      throw new InvalidBundleException("foley-bundle.json: sampler.shift must be in (0, 100] (1 = the plain linear"
+          + " schedule), found " + shift);
+    }
+    SamplerSpec sampler = new SamplerSpec(steps, (float) cfg, (float) shift, str(sa, "negativePrompt", "sampler"));
     BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens,
         num(lat, "rate", "latent"), integer(lat, "channels", "latent"),
         integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),
-        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler);
+        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler, ignored);
     m.validate();
+    if (!ignored.isEmpty()) {
+      System.getLogger("io.foley4j.bundle").log(System.Logger.Level.WARNING, "foley-bundle.json of " + name
+          + ": ignoring keys this foley4j does not know: " + ignored + " (a newer format revision or a typo)");
+    }
     return m;
+  }
+
+  /** Records the keys of {@code o} that are not {@code names} (provenance and future additions). */
+  private static void known(JsonObject o, String where, List<String> ignored, String... names) {
+    List<String> k = List.of(names);
+    for (String key : o.keySet()) {
+      if (!k.contains(key)) {
+        ignored.add(where == null ? key : where + "." + key);
+      }
+    }
   }
 
   private void validate() {
@@ -185,9 +230,10 @@ public final class BundleManifest {
     integral("segment.seconds × latent.rate", segmentSeconds * latentRate);
     integral("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / latentRate);
     double hop = segmentSeconds - overlapSeconds;
-    integral("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
-    integral("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
-    integral("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
+    // Consecutive segments must advance: a hop that rounds to nothing would make no progress.
+    positiveWhole("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
+    positiveWhole("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
+    positiveWhole("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
     if (syncFramesPerSegment() < sync.window || (syncFramesPerSegment() - sync.window) % sync.stride != 0) {
       throw new InvalidBundleException("sync windows do not tile the segment: " + syncFramesPerSegment()
           + " frames, window " + sync.window + ", stride " + sync.stride);
@@ -310,6 +356,15 @@ public final class BundleManifest {
     return sampler;
   }
 
+  /**
+   * Keys of the manifest this foley4j does not know and ignored, as paths ("colour",
+   * "sampler.eta"); {@code description} and {@code reference} are known provenance blocks and not
+   * listed. Empty for a manifest written for exactly this format revision.
+   */
+  public List<String> ignoredKeys() {
+    return ignoredKeys;
+  }
+
   /** Width of the visual features (D of visual_encoder's output). */
   public int visualDim() {
     return (int) stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
@@ -377,10 +432,35 @@ public final class BundleManifest {
 
   // ---- JSON helpers ----------------------------------------------------------------------------
 
+  private static String path(String where, String key) {
+    return where == null ? key : where + "." + key;
+  }
+
+  private static String kind(JsonElement e) {
+    if (e == null || e.isJsonNull()) {
+      return "null";
+    }
+    if (e.isJsonObject()) {
+      return "an object";
+    }
+    if (e.isJsonArray()) {
+      return "an array";
+    }
+    JsonPrimitive p = e.getAsJsonPrimitive();
+    String v = p.toString();
+    v = v.length() > 40 ? v.substring(0, 37) + "..." : v;
+    return p.isString() ? "the string " + v : v;
+  }
+
   private static JsonObject obj(JsonObject o, String key) {
+    return obj(o, key, null);
+  }
+
+  private static JsonObject obj(JsonObject o, String key, String where) {
     JsonElement e = o.get(key);
     if (e == null || !e.isJsonObject()) {
-      throw new InvalidBundleException("foley-bundle.json: \"" + key + "\" must be an object");
+      throw new InvalidBundleException("foley-bundle.json: \"" + path(where, key) + "\" must be an object, found "
+          + (e == null ? "nothing" : kind(e)));
     }
     return e.getAsJsonObject();
   }
@@ -388,7 +468,7 @@ public final class BundleManifest {
   private static JsonElement field(JsonObject o, String key, String where) {
     JsonElement e = o.get(key);
     if (e == null || e.isJsonNull()) {
-      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " is missing");
+      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " is missing");
     }
     return e;
   }
@@ -400,39 +480,74 @@ public final class BundleManifest {
   private static String str(JsonObject o, String key, String where) {
     JsonElement e = field(o, key, where);
     if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " must be a string");
+      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be a string, found " + kind(e));
     }
     return e.getAsString();
   }
 
+  /** A finite JSON number. */
   private static double num(JsonObject o, String key, String where) {
     JsonElement e = field(o, key, where);
     if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be a number");
+      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be a number, found " + kind(e));
     }
-    return e.getAsDouble();
+    double d = e.getAsDouble();
+    if (!Double.isFinite(d)) {
+      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be finite, found " + kind(e));
+    }
+    return d;
   }
 
   private static int integer(JsonObject o, String key) {
     return integer(o, key, null);
   }
 
+  /** A JSON number with an integral value that fits an int (512 and 512.0, not 512.5 or 2^32). */
   private static int integer(JsonObject o, String key, String where) {
     JsonElement e = field(o, key, where);
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber() || e.getAsDouble() != Math.rint(e.getAsDouble())) {
-      throw new InvalidBundleException("foley-bundle.json: " + (where == null ? "" : where + ".") + key + " must be an integer");
+    long v = integralValue(e, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    if (v == Long.MIN_VALUE) {
+      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be an integer, found " + kind(e));
     }
-    return e.getAsInt();
+    return (int) v;
+  }
+
+  /** The integral value of a JSON number in [min, max], or Long.MIN_VALUE if it is anything else. */
+  private static long integralValue(JsonElement e, long min, long max) {
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      return Long.MIN_VALUE;
+    }
+    java.math.BigDecimal d;
+    try {
+      d = e.getAsBigDecimal();
+    } catch (NumberFormatException ex) {
+      return Long.MIN_VALUE;
+    }
+    // compareTo instead of conversions: a huge exponent must not be expanded
+    if (d.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || d.compareTo(java.math.BigDecimal.valueOf(max)) > 0
+        || d.signum() != 0 && d.stripTrailingZeros().scale() > 0) {
+      return Long.MIN_VALUE;
+    }
+    return d.longValueExact();
   }
 
   private static float[] floats3(JsonObject o, String key, String where) {
     JsonElement e = field(o, key, where);
+    String what = "foley-bundle.json: " + path(where, key) + " must be an array of 3 numbers (R, G, B)";
     if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be an array of 3 numbers (R, G, B)");
+      throw new InvalidBundleException(what + ", found " + kind(e));
     }
     float[] f = new float[3];
     for (int i = 0; i < 3; i++) {
-      f[i] = e.getAsJsonArray().get(i).getAsFloat();
+      JsonElement x = e.getAsJsonArray().get(i);
+      if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) {
+        throw new InvalidBundleException(what + ", found " + kind(x) + " at index " + i);
+      }
+      f[i] = x.getAsFloat();
+      if (!Float.isFinite(f[i])) {
+        throw new InvalidBundleException("foley-bundle.json: " + path(where, key)
+            + " must be an array of 3 finite numbers (float32), found " + kind(x) + " at index " + i);
+      }
     }
     return f;
   }
@@ -459,29 +574,46 @@ public final class BundleManifest {
     return f;
   }
 
-  private static List<TensorSpec> tensors(JsonObject o, String key, String where) {
+  private static List<TensorSpec> tensors(JsonObject o, String key, String where, List<String> ignored) {
     JsonElement e = field(o, key, where);
+    String list = where + "." + key;
     if (!e.isJsonArray()) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " must be an array");
+      throw new InvalidBundleException("foley-bundle.json: " + list + " must be an array, found " + kind(e));
     }
     List<TensorSpec> out = new ArrayList<>();
-    for (JsonElement t : e.getAsJsonArray()) {
+    JsonArray a = e.getAsJsonArray();
+    for (int n = 0; n < a.size(); n++) {
+      JsonElement t = a.get(n);
+      String w = list + "[" + n + "]";
       if (!t.isJsonObject()) {
-        throw new InvalidBundleException("foley-bundle.json: " + where + "." + key + " entries must be objects");
+        throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object, found " + kind(t));
       }
       JsonObject to = t.getAsJsonObject();
-      String w = where + "." + key;
+      known(to, w, ignored, "name", "dtype", "shape");
+      String name = str(to, "name", w);
       String dtype = str(to, "dtype", w);
       if (!dtype.equals("float32") && !dtype.equals("int64")) {
         throw new InvalidBundleException("foley-bundle.json: " + w + " dtype \"" + dtype + "\" is not supported (float32, int64)");
       }
-      JsonArray sh = field(to, "shape", w).getAsJsonArray();
+      JsonElement she = field(to, "shape", w);
+      if (!she.isJsonArray()) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + ".shape must be an array, found " + kind(she));
+      }
+      JsonArray sh = she.getAsJsonArray();
       long[] shape = new long[sh.size()];
       for (int i = 0; i < shape.length; i++) {
         JsonElement d = sh.get(i);
-        shape[i] = d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() ? -1 : d.getAsLong();
+        boolean symbolic = d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() && !d.getAsString().isEmpty();
+        shape[i] = symbolic ? -1 : integralValue(d, 1, Integer.MAX_VALUE);
+        if (shape[i] == Long.MIN_VALUE) {
+          throw new InvalidBundleException("foley-bundle.json: " + w + ".shape[" + i + "] must be a positive integer or a"
+              + " name (such as \"batch\") for a symbolic dimension, found " + kind(d));
+        }
       }
-      out.add(new TensorSpec(str(to, "name", w), dtype, shape));
+      if (out.stream().anyMatch(x -> x.name().equals(name))) {
+        throw new InvalidBundleException("foley-bundle.json: " + list + " declares \"" + name + "\" twice");
+      }
+      out.add(new TensorSpec(name, dtype, shape));
     }
     return out;
   }
@@ -503,6 +635,13 @@ public final class BundleManifest {
     if (Math.abs(v - Math.rint(v)) > 1e-6) {
       throw new InvalidBundleException("foley-bundle.json: " + what + " must be a whole number, found " + v
           + " (fixed-length segments need whole frames, latents and samples)");
+    }
+  }
+
+  private static void positiveWhole(String what, double v) {
+    if (Math.abs(v - Math.rint(v)) > 1e-6 || Math.rint(v) < 1) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a positive whole number, found " + v
+          + " (each segment starts whole frames, latents and samples after the previous one)");
     }
   }
 

@@ -2,6 +2,10 @@ package io.foley4j.bundle;
 
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
+import io.foley4j.backend.CpuBackend;
+import io.foley4j.backend.OrtStageSession;
+import io.foley4j.text.Encoding;
+import io.foley4j.text.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +14,10 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Archives are extracted into a private temporary directory, safely: entries that would escape it,
  * links, special files, and archives over the size limit are refused. Every listed file's SHA-256 is
  * checked before the bundle is returned, and the manifest's shapes are checked against its rates.
+ *
+ * <p>Opening checks the manifest and the hashes only (cheap next to loading the models);
+ * {@link #verifyDeep()} also loads every stage, the tokenizer and the unconditional embeddings.
+ * Read the tokenizer and the embeddings through {@link #tokenizer()} and {@link #unconditional()}:
+ * a malformed file is then an {@link InvalidBundleException} that names it.
  *
  * <p>A bundle is immutable and thread-safe. {@link #close()} deletes the temporary directory of an
  * extracted archive (idempotent); it does nothing for a directory bundle. Close it after the
@@ -41,6 +53,33 @@ public final class ModelBundle implements AutoCloseable {
   private final String digest;
   private final Path tempRoot; // null for a directory bundle
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final Object readLock = new Object();
+  private Tokenizer tokenizer; // guarded by readLock, read once
+  private Unconditional unconditional; // guarded by readLock, read once
+
+  /**
+   * The learned "empty" features of {@code unconditional.safetensors}: {@code visual} of
+   * {@link BundleManifest#visualDim()} and {@code sync} of {@link BundleManifest#syncDim()} floats.
+   */
+  public static final class Unconditional {
+    private final float[] visual;
+    private final float[] sync;
+
+    private Unconditional(float[] visual, float[] sync) {
+      this.visual = visual;
+      this.sync = sync;
+    }
+
+    /** A copy of the empty visual feature (one frame's worth). */
+    public float[] visual() {
+      return visual.clone();
+    }
+
+    /** A copy of the empty sync token. */
+    public float[] sync() {
+      return sync.clone();
+    }
+  }
 
   private ModelBundle(Path directory, BundleManifest manifest, String digest, Path tempRoot) {
     this.directory = directory;
@@ -182,6 +221,122 @@ public final class ModelBundle implements AutoCloseable {
   /** The path of the unconditional embeddings (safetensors). */
   public Path unconditionalFile() {
     return directory().resolve(manifest.unconditionalFile());
+  }
+
+  /**
+   * The bundle's tokenizer, read from {@link #tokenizerFile()} on first use and then shared.
+   *
+   * @throws InvalidBundleException naming the file if it is not a tokenizer foley4j can use
+   * @throws FoleyException with {@link FoleyException.Code#IO} if it cannot be read
+   */
+  public Tokenizer tokenizer() {
+    synchronized (readLock) {
+      if (tokenizer == null) {
+        Path file = tokenizerFile();
+        try {
+          tokenizer = Tokenizer.fromJson(file);
+        } catch (FoleyException e) {
+          if (e.code() != FoleyException.Code.INVALID_BUNDLE) {
+            throw e;
+          }
+          throw new InvalidBundleException(manifest.tokenizerFile() + " of bundle " + directory + " is not a usable"
+              + " tokenizer (" + e.getMessage() + "); re-export it with Hugging Face tokenizers or re-download the"
+              + " bundle", e);
+        }
+      }
+      return tokenizer;
+    }
+  }
+
+  /**
+   * The unconditional embeddings, read from {@link #unconditionalFile()} on first use. The file must
+   * be safetensors holding float32 tensors {@code visual} and {@code sync} of the manifest's feature
+   * widths (shape {@code [D]} or {@code [1, D]}); other tensors are ignored.
+   *
+   * @throws InvalidBundleException naming the file if it is malformed or the tensors are missing or
+   *     of the wrong type or size
+   * @throws FoleyException with {@link FoleyException.Code#IO} if it cannot be read
+   */
+  public Unconditional unconditional() {
+    synchronized (readLock) {
+      if (unconditional == null) {
+        String name = manifest.unconditionalFile();
+        Safetensors.Contents c;
+        try {
+          c = Safetensors.read(unconditionalFile());
+        } catch (FoleyException e) {
+          if (e.code() == FoleyException.Code.IO) {
+            throw e;
+          }
+          throw new InvalidBundleException(name + " of bundle " + directory + " is not a valid safetensors file ("
+              + e.getMessage() + "); the file is damaged or was not exported correctly: re-export or re-download"
+              + " the bundle", e);
+        }
+        unconditional = new Unconditional(vector(c, "visual", manifest.visualDim(), name),
+            vector(c, "sync", manifest.syncDim(), name));
+      }
+      return unconditional;
+    }
+  }
+
+  private float[] vector(Safetensors.Contents c, String tensor, int dim, String file) {
+    Safetensors.Tensor t = c.tensors().get(tensor);
+    long[] shape = t == null ? null : t.shape();
+    boolean shapeOk = shape != null && (Arrays.equals(shape, new long[] {dim}) || Arrays.equals(shape, new long[] {1, dim}));
+    if (t == null || t.dtype() != Safetensors.DType.F32 || !shapeOk) {
+      throw new InvalidBundleException(file + " of bundle " + directory + ": tensor \"" + tensor + "\" must be F32 ["
+          + dim + "] (the manifest's feature width), found " + (t == null ? "none (it has " + c.tensors().keySet() + ")"
+          : t.toString()) + "; re-export or re-download the bundle");
+    }
+    return t.floats();
+  }
+
+  /**
+   * Checks that the bundle can actually load, beyond the hashes {@link #open} checks: loads every
+   * stage with ONNX Runtime on the CPU (one thread, no graph optimisation, no inference run) and
+   * compares each input's and output's name, element type and shape with the manifest (a fixed
+   * dimension must be equal; a dimension the manifest declares symbolic must be symbolic in the
+   * model); reads the tokenizer and encodes a test prompt to {@code text.maxTokens} ids; reads the
+   * unconditional embeddings and checks their types and widths. Loading a stage takes as much
+   * memory as its weights, one stage at a time.
+   *
+   * @return what was checked, when everything passed
+   * @throws InvalidBundleException at the first check that fails, naming the file and what to do
+   * @throws FoleyException with {@link FoleyException.Code#BACKEND_FAILURE} if ONNX Runtime itself
+   *     fails for a reason other than the file, or {@link FoleyException.Code#IO} if a file cannot be read
+   */
+  public BundleVerification verifyDeep() {
+    List<String> checks = new ArrayList<>();
+    CpuBackend.Optimization none = CpuBackend.Optimization.NONE;
+    // One session at a time, each closed before the next is created. The OrtEnvironment is ONNX
+    // Runtime's process-wide singleton, shared with any engine in this JVM: it is not ours to close.
+    for (Stage s : Stage.values()) {
+      StageSpec spec = manifest.stage(s);
+      try (OrtStageSession session = OrtStageSession.open(spec, stageFile(s), 1, none, false, null)) {
+        checks.add("stage " + s.key() + ": " + spec.file() + " loads; inputs " + spec.inputs() + " and outputs "
+            + spec.outputs() + " match the manifest");
+      }
+    }
+    Tokenizer t = tokenizer();
+    int max = manifest.maxTokens();
+    Encoding e;
+    try {
+      e = t.encode("a dog barks twice, then a door slams", max);
+    } catch (FoleyException ex) {
+      throw new InvalidBundleException(manifest.tokenizerFile() + " of bundle " + directory + " cannot encode a prompt"
+          + " into text.maxTokens = " + max + " ids (" + ex.getMessage() + "); re-export the tokenizer or fix the"
+          + " manifest", ex);
+    }
+    if (e.ids().length != max || e.attentionMask().length != max) {
+      throw new FoleyException(FoleyException.Code.INTERNAL, "the tokenizer returned " + e.ids().length
+          + " ids for maxLength " + max);
+    }
+    checks.add(manifest.tokenizerFile() + ": tokenizer with " + t.vocabSize() + " ids encodes a test prompt into "
+        + max + " tokens");
+    unconditional();
+    checks.add(manifest.unconditionalFile() + ": F32 visual [" + manifest.visualDim() + "] and sync ["
+        + manifest.syncDim() + "]");
+    return new BundleVerification(manifest.name(), digest, checks);
   }
 
   private void ensureOpen() {

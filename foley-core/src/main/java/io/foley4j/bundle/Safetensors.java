@@ -3,10 +3,9 @@ package io.foley4j.bundle;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import io.foley4j.FoleyException;
+import io.foley4j.text.StrictJson;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
@@ -31,10 +30,12 @@ import java.util.TreeMap;
  * (padded with spaces to a multiple of 8 bytes), then the raw little-endian data.
  *
  * <p>Writing is deterministic: tensors are laid out in name order. Reading checks the whole layout
- * (header bounds, dtypes, shapes, offsets that match the shape and neither overlap nor leave gaps)
- * and reports any malformed content as a {@link FoleyException} with code
+ * (header bounds, strict JSON without repeated names, dtypes, shapes, offsets that match the shape
+ * and neither overlap nor leave gaps) and reports any malformed content as a {@link FoleyException} with code
  * {@link FoleyException.Code#INVALID_ARGUMENT}; a file that cannot be read or written is reported
- * with code {@link FoleyException.Code#IO}.
+ * with code {@link FoleyException.Code#IO}. A bundle's safetensors file is read through
+ * {@link ModelBundle#unconditional()}, which reports the same defects as
+ * {@link FoleyException.Code#INVALID_BUNDLE} naming the file.
  */
 public final class Safetensors {
   /** Largest accepted JSON header (safetensors itself caps it at 100 MB). */
@@ -277,16 +278,12 @@ public final class Safetensors {
     }
     int dataStart = 8 + (int) headerLen;
     long dataLen = bytes.length - (long) dataStart;
-    JsonObject header;
-    try {
-      JsonElement root = JsonParser.parseString(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
-      if (!root.isJsonObject()) {
-        throw invalid("safetensors header is not a JSON object");
-      }
-      header = root.getAsJsonObject();
-    } catch (JsonParseException e) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "safetensors header is not valid JSON: " + e.getMessage(), e);
+    JsonElement root = StrictJson.parse(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8),
+        "safetensors header", FoleyException.Code.INVALID_ARGUMENT);
+    if (!root.isJsonObject()) {
+      throw invalid("safetensors header is not a JSON object");
     }
+    JsonObject header = root.getAsJsonObject();
     Map<String, String> metadata = new LinkedHashMap<>();
     record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
     List<Entry> entries = new ArrayList<>();

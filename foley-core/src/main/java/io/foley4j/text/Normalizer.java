@@ -57,7 +57,7 @@ interface Normalizer {
           Pattern pattern = Patterns.parse(o.get("pattern"), where + ".pattern");
           String content = Json.optString(o, "content", where, "");
           String replacement = Matcher.quoteReplacement(content);
-          return s -> pattern.matcher(s).replaceAll(replacement);
+          return s -> BoundedText.matcher(pattern, s).replaceAll(replacement);
         }
       case "BertNormalizer":
         {

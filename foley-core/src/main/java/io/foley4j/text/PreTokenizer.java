@@ -212,7 +212,7 @@ interface PreTokenizer {
      */
     static boolean split(String s, Pattern pattern, Behavior behavior, boolean invert, Sink sink) {
       Combiner c = new Combiner(s, behavior, sink);
-      Matcher m = pattern.matcher(s);
+      Matcher m = BoundedText.matcher(pattern, s);
       int pos = 0;
       while (m.find()) {
         if (m.end() == m.start()) {

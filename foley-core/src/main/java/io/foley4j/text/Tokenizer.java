@@ -76,7 +76,10 @@ public interface Tokenizer {
    * U+FFFD); work stops as soon as the text is known to be truncated, so very long strings are cheap.
    *
    * @throws FoleyException with {@link FoleyException.Code#INVALID_ARGUMENT} if {@code maxLength} is
-   *     smaller than the number of special tokens added (or than 1)
+   *     smaller than the number of special tokens added (or than 1); with
+   *     {@link FoleyException.Code#INVALID_BUNDLE} if a regular expression of the tokenizer.json
+   *     backtracks catastrophically on this text (matching is bounded to a few thousand steps per
+   *     character; the patterns of real tokenizers never come close)
    * @throws NullPointerException if {@code text} is null
    */
   Encoding encode(String text, int maxLength);

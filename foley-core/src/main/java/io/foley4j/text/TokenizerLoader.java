@@ -1,16 +1,10 @@
 package io.foley4j.text;
 
 import com.google.gson.JsonElement;
-import com.google.gson.JsonIOException;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-import com.google.gson.Strictness;
-import com.google.gson.stream.JsonReader;
 import io.foley4j.FoleyException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -19,20 +13,10 @@ final class TokenizerLoader {
   private TokenizerLoader() {}
 
   static Tokenizer load(InputStream in, String source) {
-    JsonElement root;
-    try {
-      Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8);
-      JsonReader json = new JsonReader(reader);
-      json.setStrictness(Strictness.STRICT);
-      root = JsonParser.parseReader(json);
-      if (json.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
-        throw Json.invalid("trailing content after the JSON document in " + source);
-      }
-    } catch (JsonIOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot read " + source + ": " + e.getMessage(), e);
-    } catch (JsonParseException | java.io.IOException e) {
-      throw Json.invalid("malformed JSON in " + source + ": " + e.getMessage(), e);
-    }
+    // Duplicate keys are refused here too: in a vocabulary they would give one token two ids.
+    String name = source.equals("tokenizer.json") ? source : "tokenizer.json (" + source + ")";
+    JsonElement root = StrictJson.parse(new InputStreamReader(in, StandardCharsets.UTF_8), name,
+        FoleyException.Code.INVALID_BUNDLE);
     try {
       return build(Json.object(root, "the document"));
     } catch (FoleyException e) {

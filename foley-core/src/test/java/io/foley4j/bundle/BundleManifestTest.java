@@ -8,7 +8,13 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class BundleManifestTest {
 
@@ -89,5 +95,125 @@ class BundleManifestTest {
     o.remove("sampler");
     InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(o));
     assertTrue(e.getMessage().contains("sampler"), e.getMessage());
+  }
+
+  // ---- strict parsing: one row per rule (docs/bundle-format.md, "Strictness") ----------------
+
+  private static String json(Consumer<JsonObject> change) {
+    JsonObject o = TestManifests.hvf();
+    change.accept(o);
+    return o.toString();
+  }
+
+  private static JsonArray denoiserLatentsShape(JsonObject o) {
+    return o.getAsJsonObject("stages").getAsJsonObject("denoiser").getAsJsonArray("inputs").get(0).getAsJsonObject()
+        .getAsJsonArray("shape");
+  }
+
+  private static Arguments row(String rule, String json, String message) {
+    return Arguments.of(rule, json, message);
+  }
+
+  static Stream<Arguments> strictRules() {
+    String valid = TestManifests.hvf().toString();
+    return Stream.of(
+        row("shape dimension 128.5", json(o -> denoiserLatentsShape(o).set(1, new com.google.gson.JsonPrimitive(128.5))),
+            "stages.denoiser.inputs[0].shape[1] must be a positive integer or a name"),
+        row("shape dimension -1", json(o -> denoiserLatentsShape(o).set(1, new com.google.gson.JsonPrimitive(-1))),
+            "stages.denoiser.inputs[0].shape[1] must be a positive integer or a name"),
+        row("shape dimension true", json(o -> denoiserLatentsShape(o).set(1, new com.google.gson.JsonPrimitive(true))),
+            "shape[1] must be a positive integer or a name"),
+        row("shape dimension 1e20", json(o -> denoiserLatentsShape(o).set(1, new com.google.gson.JsonPrimitive(1e20))),
+            "shape[1] must be a positive integer or a name"),
+        row("shape dimension empty name", json(o -> denoiserLatentsShape(o).set(0, new com.google.gson.JsonPrimitive(""))),
+            "shape[0] must be a positive integer or a name"),
+        row("shape not an array", json(o -> o.getAsJsonObject("stages").getAsJsonObject("denoiser").getAsJsonArray("inputs")
+            .get(0).getAsJsonObject().addProperty("shape", "batch")), "stages.denoiser.inputs[0].shape must be an array"),
+        row("tensor declared twice", json(o -> {
+          JsonArray in = o.getAsJsonObject("stages").getAsJsonObject("vae_decoder").getAsJsonArray("inputs");
+          in.add(in.get(0).deepCopy());
+        }), "stages.vae_decoder.inputs declares \"latents\" twice"),
+        row("tensor entry not an object", json(o -> o.getAsJsonObject("stages").getAsJsonObject("vae_decoder")
+            .getAsJsonArray("inputs").add(3)), "stages.vae_decoder.inputs[1] must be an object"),
+        row("size 512.5", json(o -> o.getAsJsonObject("visual").addProperty("size", 512.5)),
+            "visual.size must be an integer"),
+        row("size 2^32 + 512 (wraps to 512 as an int)",
+            json(o -> o.getAsJsonObject("visual").addProperty("size", 4294967808L)), "visual.size must be an integer"),
+        row("sampleRate 48000.5", json(o -> o.getAsJsonObject("audio").addProperty("sampleRate", 48000.5)),
+            "audio.sampleRate must be an integer"),
+        row("maxTokens as a string", json(o -> o.getAsJsonObject("text").addProperty("maxTokens", "77")),
+            "text.maxTokens must be an integer"),
+        row("formatVersion 1.5", json(o -> o.addProperty("formatVersion", 1.5)), "formatVersion must be an integer"),
+        row("steps 2.5", json(o -> o.getAsJsonObject("sampler").addProperty("steps", 2.5)), "sampler.steps must be an integer"),
+        row("steps 0", json(o -> o.getAsJsonObject("sampler").addProperty("steps", 0)), "sampler.steps must be positive"),
+        row("shift 0", json(o -> o.getAsJsonObject("sampler").addProperty("shift", 0)), "sampler.shift must be in (0, 100]"),
+        row("shift -1", json(o -> o.getAsJsonObject("sampler").addProperty("shift", -1)), "sampler.shift must be in (0, 100]"),
+        row("shift 1e400 (infinite)", valid.replace("\"shift\":1.0", "\"shift\":1e400"), "sampler.shift must be finite"),
+        row("cfgScale -1", json(o -> o.getAsJsonObject("sampler").addProperty("cfgScale", -1)),
+            "sampler.cfgScale must be in [0, 100]"),
+        row("cfgScale 101", json(o -> o.getAsJsonObject("sampler").addProperty("cfgScale", 101)),
+            "sampler.cfgScale must be in [0, 100]"),
+        row("negativePrompt a number", json(o -> o.getAsJsonObject("sampler").addProperty("negativePrompt", 5)),
+            "sampler.negativePrompt must be a string"),
+        row("NaN literal", valid.replace("\"shift\":1.0", "\"shift\":NaN"), "malformed JSON"),
+        row("duplicate top-level key", valid.replaceFirst("\\{", "{\"name\":\"other\","), "duplicate key \"name\" at $.name"),
+        row("duplicate key in a stage", valid.replace("\"file\":\"denoiser.onnx\"",
+            "\"file\":\"denoiser.onnx\",\"file\":\"x.onnx\""), "duplicate key \"file\" at $.stages.denoiser.file"),
+        row("comment", valid.replaceFirst("\\{", "{ // a comment\n"), "malformed JSON"),
+        row("single quotes", valid.replace("\"squash\"", "'squash'"), "malformed JSON"),
+        row("trailing content", valid + " {}", "malformed JSON"),
+        row("mean holds strings", json(o -> {
+          JsonArray m = new JsonArray();
+          m.add("0.5");
+          m.add("0.5");
+          m.add("0.5");
+          o.getAsJsonObject("visual").add("mean", m);
+        }), "visual.mean must be an array of 3 numbers"),
+        row("mean holds an array", json(o -> o.getAsJsonObject("visual").getAsJsonArray("mean").set(0, new JsonArray())),
+            "visual.mean must be an array of 3 numbers"),
+        row("mean too large for float32", valid.replaceFirst("\"mean\":\\[0.5", "\"mean\":[1e39"),
+            "visual.mean must be an array of 3 finite numbers"),
+        row("overlap leaves no hop (rounds to 0 latents)", json(o -> o.getAsJsonObject("segment")
+            .addProperty("overlapSeconds", 7.99999999)), "(segment.seconds − overlapSeconds) × visual.fps must be a"
+            + " positive whole number"),
+        row("fps as a string", json(o -> o.getAsJsonObject("visual").addProperty("fps", "8")), "visual.fps must be a number"),
+        row("seconds true", json(o -> o.getAsJsonObject("segment").addProperty("seconds", true)),
+            "segment.seconds must be a number"),
+        row("stages an array", json(o -> o.add("stages", new JsonArray())), "\"stages\" must be an object"),
+        row("visual null", json(o -> o.add("visual", com.google.gson.JsonNull.INSTANCE)), "\"visual\" must be an object"),
+        row("unknown stage", json(o -> o.getAsJsonObject("stages").add("vocoder",
+            o.getAsJsonObject("stages").get("vae_decoder").deepCopy())), "unknown stage \"vocoder\""),
+        row("files entry not an object", json(o -> o.getAsJsonObject("files").addProperty("tokenizer", "tokenizer.json")),
+            "\"files.tokenizer\" must be an object"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("strictRules")
+  void refusesWhatTheStrictRulesForbid(String rule, String json, String message) {
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> BundleManifest.parse(json), rule);
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().contains(message), rule + ": expected \"" + message + "\" in: " + e.getMessage());
+  }
+
+  @Test
+  void acceptsIntegralNumbersWrittenWithAFractionOrExponent() {
+    JsonObject o = TestManifests.hvf();
+    String json = o.toString().replace("\"size\":512", "\"size\":512.0").replace("\"sampleRate\":48000",
+        "\"sampleRate\":4.8e4");
+    BundleManifest m = BundleManifest.parse(json);
+    assertEquals(512, m.visual().size());
+    assertEquals(48000, m.sampleRate());
+  }
+
+  @Test
+  void ignoresButReportsUnknownKeys() {
+    JsonObject o = TestManifests.hvf();
+    o.addProperty("colour", "blue");
+    o.addProperty("description", "provenance is fine");
+    o.add("reference", new JsonObject());
+    o.getAsJsonObject("sampler").addProperty("eta", 0.5);
+    BundleManifest m = TestManifests.parse(o);
+    assertEquals(List.of("colour", "sampler.eta"), m.ignoredKeys());
+    assertEquals(List.of(), TestManifests.parse(TestManifests.hvf()).ignoredKeys());
   }
 }

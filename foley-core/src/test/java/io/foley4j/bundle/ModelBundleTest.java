@@ -198,6 +198,18 @@ class ModelBundleTest {
     }
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(value = TamperedBundles.Kind.class, names = {"GARBAGE_ONNX", "TRUNCATED_ONNX"})
+  void engineReportsAnUnparseableOnnxFileAsAnInvalidBundle(TamperedBundles.Kind kind) {
+    Path d = TamperedBundles.write(tmp, kind);
+    try (ModelBundle b = ModelBundle.open(d)) { // the hashes match: only loading can tell
+      FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(b).build().close());
+      assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code(), e.toString());
+      assertTrue(e instanceof InvalidBundleException, e.toString());
+      assertTrue(e.getMessage().contains(kind.file()) && e.getMessage().contains("re-export"), e.getMessage());
+    }
+  }
+
   private static void writeTarGz(Path out, Path dir, String prefix, String evil) throws IOException {
     try (TarArchiveOutputStream t = new TarArchiveOutputStream(new GzipCompressorOutputStream(Files.newOutputStream(out)))) {
       t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);

@@ -67,15 +67,29 @@ class SafetensorsTest {
   }
 
   @Test
+  void rejectsHeadersThatAreNotStrictJsonOrRepeatAName() {
+    String x = "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}";
+    // Gson keeps the last "x" silently, and both describe the same 4 bytes
+    FoleyException dup = assertInvalid(file("{" + x + "," + x + "}", 4));
+    assertTrue(dup.getMessage().contains("duplicate key \"x\""), dup.getMessage());
+    assertInvalid(file("{" + x + "} // comment", 4));
+    assertInvalid(file("{" + x.replace("\"F32\"", "'F32'") + "}", 4));
+    assertInvalid(file("{" + x.replace("[1]", "[1e99999]") + "}", 4));
+    // the header's space padding is still fine
+    assertEquals(1, Safetensors.parse(file("{" + x + "}   ", 4)).tensors().size());
+  }
+
+  @Test
   void missingFileIsAnIoError() {
     FoleyException e = assertThrows(FoleyException.class, () -> Safetensors.read(tmp.resolve("nope.safetensors")));
     assertEquals(FoleyException.Code.IO, e.code());
   }
 
-  private static void assertInvalid(byte[] bytes) {
+  private static FoleyException assertInvalid(byte[] bytes) {
     FoleyException e = assertThrows(FoleyException.class, () -> Safetensors.parse(bytes));
     assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
     assertTrue(e.getMessage().startsWith("safetensors"), e.getMessage());
+    return e;
   }
 
   private static byte[] file(String header, int dataBytes) {

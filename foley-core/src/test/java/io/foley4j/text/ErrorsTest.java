@@ -68,6 +68,54 @@ class ErrorsTest {
   }
 
   @Test
+  void duplicateKeysAreRefusedWithTheirPath() {
+    // Gson would keep the last "ow" silently; Hugging Face's serde keeps one of them too.
+    String json = Fixtures.roberta().toString().replaceFirst("\"vocab\":\\{", "\"vocab\":{\"ow\":5,");
+    FoleyException e = parseFails(json);
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().startsWith("tokenizer.json: ") && e.getMessage().contains("duplicate key \"ow\"")
+        && e.getMessage().contains("$.model.vocab"), e.getMessage());
+    FoleyException top = parseFails("{\"model\": {}, \"model\": {}}");
+    assertTrue(top.getMessage().contains("duplicate key \"model\""), top.getMessage());
+  }
+
+  @Test
+  void malformedJsonMessagesAreCleanAndSayWhere() {
+    FoleyException e = parseFails("{\"model\": {\"type\": 'BPE'}}");
+    assertTrue(e.getMessage().contains("line 1 column") && !e.getMessage().contains("LENIENT")
+        && !e.getMessage().contains("https://"), e.getMessage());
+    FoleyException deep = parseFails("[".repeat(100_000));
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, deep.code());
+    FoleyException big = parseFails("{\"model\": 1e99999}");
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, big.code());
+    assertTrue(big.getMessage().contains("out of range"), big.getMessage());
+  }
+
+  @Test
+  void aRegexThatBacktracksCatastrophicallyStopsWithATypedError() {
+    // Found by TokenizerFuzzTest: tokenizer.json patterns are compiled as given, so a hostile or
+    // careless one, such as ((a+)+)+$, takes exponential time on 40 a's and a b: hang the engine.
+    String text = "a".repeat(40) + "b";
+    JsonObject split = Fixtures.type("Split");
+    JsonObject regex = new JsonObject();
+    regex.addProperty("Regex", "((a+)+)+$");
+    split.add("pattern", regex);
+    split.addProperty("behavior", "Isolated");
+    Tokenizer pre = Fixtures.roberta(root -> root.add("pre_tokenizer", split));
+    JsonObject replace = Fixtures.type("Replace");
+    replace.add("pattern", regex);
+    replace.addProperty("content", "x");
+    Tokenizer norm = Fixtures.roberta(root -> root.add("normalizer", replace));
+    for (Tokenizer t : new Tokenizer[] {pre, norm}) {
+      FoleyException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+          () -> assertThrows(FoleyException.class, () -> t.encode(text, 16)));
+      assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+      assertTrue(e.getMessage().contains("((a+)+)+$") && e.getMessage().contains("backtrack"), e.getMessage());
+      assertEquals(16, t.encode("a few words", 16).ids().length, "ordinary text still encodes");
+    }
+  }
+
+  @Test
   void structuralErrorsAreInvalidBundle() {
     FoleyException merge =
         loadFails(root -> root.getAsJsonObject("model").getAsJsonArray("merges").add("x y"));

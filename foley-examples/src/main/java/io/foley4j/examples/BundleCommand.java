@@ -1,6 +1,8 @@
 package io.foley4j.examples;
 
+import io.foley4j.FoleyException;
 import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.BundleVerification;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Stage;
 import io.foley4j.bundle.StageSpec;
@@ -24,18 +26,61 @@ final class BundleCommand implements Runnable {
   }
 
   @Command(name = "verify", mixinStandardHelpOptions = true,
-      description = "Check a bundle: manifest, every file's sha256, and shapes against the rates.")
+      description = {"Check a bundle: the manifest, every file's sha256 and the shapes against the rates, then"
+          + " (unless --shallow) load every stage with ONNX Runtime and compare its inputs and outputs with the"
+          + " manifest, read the tokenizer and encode a test prompt, and read the unconditional embeddings.",
+          "Exit code 0: the bundle is valid; 2: it is not (one line on stderr says why)."})
   static final class Verify implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
     Path path;
 
+    @picocli.CommandLine.ArgGroup(exclusive = true)
+    Depth depth;
+
+    static final class Depth {
+      @Option(names = "--deep", description = "Load every file as the engine would (the default).")
+      boolean deep;
+
+      @Option(names = "--shallow", description = "Check the manifest and the sha256 of every file only.")
+      boolean shallow;
+    }
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+      boolean shallow = depth != null && depth.shallow;
       try (ModelBundle b = ModelBundle.open(path)) {
-        System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().fileDigests().size()
-            + " files verified, digest " + b.digest());
+        if (shallow) {
+          System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().fileDigests().size()
+              + " files match their sha256, digest " + b.digest() + " (shallow: nothing was loaded)");
+          printIgnored(b);
+          return 0;
+        }
+        BundleVerification v = b.verifyDeep();
+        System.out.println("OK " + path + ": " + v.bundleName() + ", " + b.manifest().fileDigests().size()
+            + " files match their sha256 and load (deep), digest " + v.digest());
+        v.checks().forEach(c -> System.out.println("  " + c));
+        printIgnored(b);
+        return 0;
+      } catch (FoleyException e) {
+        // One line, no stack trace: the message says which file is wrong and what to do.
+        spec.commandLine().getErr().println("error [" + e.code() + "]: " + oneLine(e.getMessage()));
+        spec.commandLine().getErr().flush();
+        return 2;
       }
-      return 0;
+    }
+
+    private static void printIgnored(ModelBundle b) {
+      if (!b.manifest().ignoredKeys().isEmpty()) {
+        System.out.println("  note: ignored unknown manifest keys: " + b.manifest().ignoredKeys()
+            + " (from a newer format revision, or typos)");
+      }
+    }
+
+    private static String oneLine(String message) {
+      return String.valueOf(message).replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
     }
   }
 

@@ -1,0 +1,118 @@
+package io.foley4j.bundle;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.foley4j.TestSupport;
+import io.foley4j.reference.ReferenceModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Copies of the reference bundle that pass the sha256 check (the manifest's digests are updated to
+ * match the tampered files) but can never load. Shared with the CLI tests through the test-jar.
+ */
+public final class TamperedBundles {
+  private TamperedBundles() {}
+
+  /** One way to break a bundle, with the file the error must name. */
+  public enum Kind {
+    /** denoiser.onnx replaced by random bytes. */
+    GARBAGE_ONNX("denoiser.onnx"),
+    /** vae_decoder.onnx cut to half its length. */
+    TRUNCATED_ONNX("vae_decoder.onnx"),
+    /** text_encoder.onnx and vae_decoder.onnx contents swapped. */
+    SWAPPED_STAGES("text_encoder.onnx"),
+    /** visual_encoder.onnx taken from a reference model whose features are 64 wide, not 768. */
+    FOREIGN_STAGE("visual_encoder.onnx"),
+    /** tokenizer.json replaced by random bytes. */
+    GARBAGE_TOKENIZER("tokenizer.json"),
+    /** unconditional.safetensors replaced by random bytes. */
+    GARBAGE_SAFETENSORS("unconditional.safetensors"),
+    /** unconditional.safetensors well formed, but its visual tensor is 64 wide instead of 768. */
+    WRONG_UNCONDITIONAL("unconditional.safetensors");
+
+    private final String file;
+
+    Kind(String file) {
+      this.file = file;
+    }
+
+    /** The file that is broken; the error message must name it. */
+    public String file() {
+      return file;
+    }
+  }
+
+  /** Writes a tampered copy of the default reference bundle into {@code parent/kind} and returns it. */
+  public static Path write(Path parent, Kind kind) {
+    try {
+      Path d = parent.resolve(kind.name().toLowerCase(java.util.Locale.ROOT));
+      copy(TestSupport.referenceBundleDir(), d);
+      Random rnd = new Random(kind.ordinal());
+      switch (kind) {
+        case GARBAGE_ONNX, GARBAGE_TOKENIZER, GARBAGE_SAFETENSORS -> {
+          byte[] junk = new byte[4096];
+          rnd.nextBytes(junk);
+          Files.write(d.resolve(kind.file()), junk);
+        }
+        case TRUNCATED_ONNX -> {
+          byte[] b = Files.readAllBytes(d.resolve(kind.file()));
+          Files.write(d.resolve(kind.file()), Arrays.copyOf(b, b.length / 2));
+        }
+        case SWAPPED_STAGES -> {
+          byte[] text = Files.readAllBytes(d.resolve("text_encoder.onnx"));
+          byte[] vae = Files.readAllBytes(d.resolve("vae_decoder.onnx"));
+          Files.write(d.resolve("text_encoder.onnx"), vae);
+          Files.write(d.resolve("vae_decoder.onnx"), text);
+        }
+        case FOREIGN_STAGE -> {
+          Path other = parent.resolve(kind.name() + "-donor");
+          ReferenceModel.writeBundle(other, ReferenceModel.options().embedDim(64).build());
+          Files.copy(other.resolve(kind.file()), d.resolve(kind.file()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        case WRONG_UNCONDITIONAL -> Files.write(d.resolve(kind.file()), Safetensors.toBytes(Map.of(
+            "visual", Safetensors.Tensor.f32(new float[64], 64),
+            "sync", Safetensors.Tensor.f32(new float[768], 768)), Map.of()));
+        default -> throw new AssertionError(kind);
+      }
+      rehash(d);
+      return d;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Copies a flat bundle directory. */
+  public static Path copy(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    try (Stream<Path> s = Files.list(from)) {
+      for (Path p : s.toList()) {
+        Files.copy(p, to.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    return to;
+  }
+
+  /** Rewrites the manifest's sha256 of every listed file to the file's current digest. */
+  public static void rehash(Path dir) throws IOException {
+    Path mf = dir.resolve(ModelBundle.MANIFEST);
+    JsonObject o = JsonParser.parseString(Files.readString(mf)).getAsJsonObject();
+    for (String section : new String[] {"stages", "files"}) {
+      for (Map.Entry<String, JsonElement> e : o.getAsJsonObject(section).entrySet()) {
+        JsonObject f = e.getValue().getAsJsonObject();
+        f.addProperty("sha256", ModelBundle.sha256(dir.resolve(f.get("file").getAsString())));
+      }
+    }
+    Files.write(mf, new GsonBuilder().setPrettyPrinting().create().toJson(o).getBytes(StandardCharsets.UTF_8));
+  }
+}
