@@ -51,6 +51,9 @@ final class Mp4Movie {
   /** Upper bound on the number of video samples (about 46 hours at 30 fps). */
   static final int MAX_SAMPLES = 5_000_000;
 
+  /** Decode times beyond this (2^61 ticks, 73 million years at 1 GHz) are refused as corrupt. */
+  private static final long MAX_TICKS = 1L << 61;
+
   private static final String REMUX_HINT = "remux it (ffmpeg -i in.mp4 -c copy out.mp4)";
 
   final Path file;
@@ -381,6 +384,9 @@ final class Mp4Movie {
     if (v.mediaTimescale <= 0) {
       throw corrupt(file, "the video track's time scale is 0");
     }
+    if (mdhdDuration < 0) {
+      throw corrupt(file, "the media header states a negative duration; " + REMUX_HINT);
+    }
 
     // Sample description: codec.
     long entries = v.stsd.u32(4);
@@ -415,6 +421,10 @@ final class Mp4Movie {
       Box mehdBox = mvex.child("mehd");
       if (mehdBox != null) {
         mehd = mehdBox.u8(0) == 1 ? mehdBox.s64(4) : mehdBox.u32(4);
+        if (mehd < 0) {
+          throw corrupt(file, "the movie extends header (mehd) states a negative duration; "
+              + REMUX_HINT);
+        }
       }
       dtsEnd = readFragments(file, fileSize, mvex, v.trackId, fragments, s, dtsEnd);
       v.fragmented = !fragments.isEmpty();
@@ -428,7 +438,7 @@ final class Mp4Movie {
     v.sync = Arrays.copyOf(s.sync, n);
     v.dtsEnd = dtsEnd;
     for (int i = 0; i < n; i++) {
-      if (v.offsets[i] < 0 || v.offsets[i] + v.sizes[i] > fileSize) {
+      if (v.offsets[i] < 0 || v.offsets[i] > fileSize - v.sizes[i]) {
         throw corrupt(file, "the file is truncated: frame " + i + " of " + n + " lies beyond the"
             + " end of the file (" + fileSize + " bytes); re-download or re-export it");
       }
@@ -465,8 +475,13 @@ final class Mp4Movie {
       }
     }
     v.pts = new long[n];
-    for (int i = 0; i < n; i++) {
-      v.pts[i] = v.dts[i] + v.ctsOffsets[i] + shiftMedia;
+    try {
+      for (int i = 0; i < n; i++) {
+        v.pts[i] = Math.addExact(v.dts[i] + v.ctsOffsets[i], shiftMedia);
+      }
+    } catch (ArithmeticException e) {
+      throw corrupt(file, "the edit list shifts the frames out of range (by " + shiftMedia
+          + " ticks); " + REMUX_HINT);
     }
     v.mediaDuration = !v.fragmented && mdhdDuration > 0 ? mdhdDuration : dtsEnd;
     if (editDuration > 0 && !(v.fragmented && mehd > 0)) {
@@ -678,6 +693,10 @@ final class Mp4Movie {
         Box tfdt = traf.child("tfdt");
         if (ours && tfdt != null) {
           long start = tfdt.u8(0) == 1 ? tfdt.s64(4) : tfdt.u32(4);
+          if (start > MAX_TICKS) {
+            throw corrupt(file, "movie fragment " + fragmentNo + " starts at an implausible decode"
+                + " time (" + start + " ticks); " + REMUX_HINT);
+          }
           if (start < nextDts) {
             throw corrupt(file, "movie fragment " + fragmentNo + " starts at decode time " + start
                 + " before the previous fragment ends (" + nextDts + " ticks); " + REMUX_HINT);
