@@ -28,15 +28,11 @@ final class ContainerSniffer {
       return;
     }
     if (name.endsWith(" image")) {
-      throw Mp4Movie.unsupported(file, "this is a " + name + ", not a video; " + SUPPORTED);
+      throw Mp4Movie.unsupported(file, "the file is a " + name + ", not a video; " + SUPPORTED);
     }
-    throw Mp4Movie.unsupported(file, "this is " + article(name) + " " + name + " file, not MP4/MOV;"
-        + " " + SUPPORTED + ": convert it (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4, or"
+    throw Mp4Movie.unsupported(file, "the file is in " + name + " format, not MP4/MOV; "
+        + SUPPORTED + ": convert it (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4, or"
         + " -c copy if it already is H.264) or plug in another VideoSourceFactory");
-  }
-
-  private static String article(String name) {
-    return "AEFHILMNORSX".indexOf(name.charAt(0)) >= 0 ? "an" : "a";
   }
 
   /** The name of the format {@code b[0, len)} starts with, or null if none we know (or ISO-BMFF). */

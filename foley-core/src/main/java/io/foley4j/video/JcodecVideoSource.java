@@ -26,6 +26,14 @@ import org.jcodec.common.model.Rect;
  * {@link VideoSource} over MP4/MOV H.264 with jcodec's decoder. Our own box parser supplies the
  * samples and their presentation times; jcodec decodes in decode order and a reorder window, sized
  * from the sample table at open time, restores presentation order. Not thread-safe.
+ *
+ * <p>Open refuses, before anything is decoded: paths that are not regular files ({@code
+ * INVALID_ARGUMENT}), other containers by name ({@code UNSUPPORTED_VIDEO}), and files whose stated
+ * duration disagrees with their frames ({@code CORRUPT_VIDEO}): with E the end of the last frame
+ * (largest pts plus its sample duration), P0 the first frame's pts and F the mean sample duration,
+ * every stated duration D (edit list total, tkhd, mdhd on the media timeline, mehd) must satisfy
+ * {@code |E - D| <= F} or {@code |E - P0 - D| <= F}, plus one movie tick; see {@link Mp4Movie}.
+ * Fragmented MP4 is read fragment by fragment, see {@link Mp4Movie}.
  */
 final class JcodecVideoSource implements VideoSource {
   private static final System.Logger LOG = System.getLogger(JcodecVideoSource.class.getName());

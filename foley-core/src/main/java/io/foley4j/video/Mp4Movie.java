@@ -244,7 +244,7 @@ final class Mp4Movie {
           throw corrupt(file, "not an MP4/MOV file (no ISO-BMFF box at the start); only MP4/MOV"
               + " with H.264 video is supported");
         }
-        if (moov != null && moov.child("mvex") == null && fragments.isEmpty()) {
+        if (moov != null && !declaresFragments(moov) && fragments.isEmpty()) {
           break; // trailing junk after a complete, unfragmented file
         }
         throw corrupt(file, "garbage where a box should start at byte " + pos
@@ -296,6 +296,15 @@ final class Mp4Movie {
     }
     throw corrupt(file, "no moov index box found: the file is truncated, still being written, or"
         + " not an MP4/MOV video");
+  }
+
+  /** Whether the moov has an mvex box; a malformed moov counts as not (parse reports it). */
+  private static boolean declaresFragments(Box moov) {
+    try {
+      return moov.child("mvex") != null;
+    } catch (Box.MalformedBoxException e) {
+      return false;
+    }
   }
 
   private static boolean printable(String t) {

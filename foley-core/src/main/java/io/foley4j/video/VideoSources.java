@@ -20,7 +20,8 @@ public final class VideoSources {
   /**
    * Pure-Java decoding with jcodec: MP4/MOV files (including fragmented MP4) with 8-bit 4:2:0
    * progressive H.264 video (Baseline, Main, High; CAVLC or CABAC). Decodes on the calling thread
-   * and starts no threads.
+   * and starts no threads. Opening checks the container's stated durations against the frames'
+   * timestamps (within one frame duration) and refuses a mismatch as {@code CORRUPT_VIDEO}.
    */
   public static VideoSourceFactory jcodec() {
     return JCODEC;
