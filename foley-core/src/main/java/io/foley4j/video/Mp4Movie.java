@@ -39,11 +39,13 @@ import java.util.Map;
  * Presentation durations (the edit list's total, {@code tkhd}, {@code mehd}) are compared on the
  * presentation timeline (edit list applied: initial empty edits delay, the first media edit's
  * media time shifts); the media duration ({@code mdhd}) on the media timeline (composition times
- * without the edit list). A zero duration means "not stated" and is not checked; in a fragmented
- * file only {@code mehd} and the edit list are checked. A mismatch is refused with {@code
- * CORRUPT_VIDEO}: a header claiming an hour over three seconds of frames would otherwise make the
- * engine plan an hour of audio, and a header shorter than its frames would drop frames. An edit
- * list that cuts frames off the end of the media is refused for the same reason.
+ * without the edit list). A zero or all-ones duration means "not stated" and is not checked; in a
+ * fragmented file only {@code mehd} and the edit list are checked ({@code tkhd/mdhd} cover the
+ * moov's samples only). {@code mvhd} is not checked: it is the longest of all tracks, and an
+ * audio track may outlast the video. A mismatch is refused with {@code CORRUPT_VIDEO}: a header
+ * claiming an hour over three seconds of frames would otherwise make the engine plan an hour of
+ * audio, and a header shorter than its frames would drop frames. An edit list that cuts frames off
+ * the end of the media is refused for the same reason.
  */
 final class Mp4Movie {
   /** Upper bound on the moov box we load into memory (also on all moof boxes together). */
@@ -389,7 +391,7 @@ final class Mp4Movie {
     v.trackId = v.tkhd.u8(0) == 1 ? v.tkhd.u32(20) : v.tkhd.u32(12);
     boolean v1 = v.mdhd.u8(0) == 1;
     v.mediaTimescale = v1 ? v.mdhd.u32(20) : v.mdhd.u32(12);
-    long mdhdDuration = v1 ? v.mdhd.s64(24) : v.mdhd.u32(16);
+    long mdhdDuration = stated(v1 ? v.mdhd.s64(24) : v.mdhd.u32(16), v1);
     if (v.mediaTimescale <= 0) {
       throw corrupt(file, "the video track's time scale is 0");
     }
@@ -429,7 +431,8 @@ final class Mp4Movie {
     if (mvex != null) {
       Box mehdBox = mvex.child("mehd");
       if (mehdBox != null) {
-        mehd = mehdBox.u8(0) == 1 ? mehdBox.s64(4) : mehdBox.u32(4);
+        boolean mv1 = mehdBox.u8(0) == 1;
+        mehd = stated(mv1 ? mehdBox.s64(4) : mehdBox.u32(4), mv1);
         if (mehd < 0) {
           throw corrupt(file, "the movie extends header (mehd) states a negative duration; "
               + REMUX_HINT);
@@ -510,6 +513,11 @@ final class Mp4Movie {
       checkDurations(file, v, movieTs, shiftMedia, editDuration, mdhdDuration, mehd);
     }
     return v;
+  }
+
+  /** A header duration, 0 when it is all ones (ISO/IEC 14496-12: "duration unknown"). */
+  private static long stated(long duration, boolean wide) {
+    return duration == (wide ? -1L : 0xffffffffL) ? 0 : duration;
   }
 
   private static long addExact(Path file, long a, long b) {
@@ -802,7 +810,8 @@ final class Mp4Movie {
     double pStart = (mediaStart + shiftMedia) / ts;
     if (!v.fragmented) {
       check(file, "the media header (mdhd)", mdhdDuration / ts, mEnd, mStart, slack);
-      long tkhd = v.tkhd.u8(0) == 1 ? v.tkhd.s64(28) : v.tkhd.u32(20);
+      boolean tv1 = v.tkhd.u8(0) == 1;
+      long tkhd = stated(tv1 ? v.tkhd.s64(28) : v.tkhd.u32(20), tv1);
       check(file, "the track header (tkhd)", tkhd / (double) movieTs, pEnd, pStart, slack);
     } else {
       check(file, "the movie extends header (mehd)", mehd / (double) movieTs, pEnd, pStart,
