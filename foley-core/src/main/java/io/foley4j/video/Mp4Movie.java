@@ -334,6 +334,7 @@ final class Mp4Movie {
     if (mvhd == null) {
       throw corrupt(file, "the moov box has no mvhd header");
     }
+    requireLayout(file, mvhd, 100, 112);
     long movieTs = mvhd.u8(0) == 1 ? mvhd.u32(20) : mvhd.u32(12);
     if (movieTs <= 0) {
       throw corrupt(file, "the movie time scale is 0");
@@ -379,6 +380,23 @@ final class Mp4Movie {
     return b;
   }
 
+  /**
+   * Refuses a full box shorter than its standard layout ({@code v0}/{@code v1} payload bytes by
+   * version), so that every field a reader or the remuxer copies is present.
+   */
+  private static void requireLayout(Path file, Box b, int v0, int v1) {
+    int version = b.u8(0);
+    if (version > 1) {
+      throw corrupt(file, "the '" + b.type + "' box has an unknown version " + version + "; "
+          + REMUX_HINT);
+    }
+    int need = version == 1 ? v1 : v0;
+    if (b.payloadSize() < need) {
+      throw corrupt(file, "the '" + b.type + "' box is " + b.payloadSize() + " bytes, shorter than"
+          + " the " + need + " bytes of its layout; " + REMUX_HINT);
+    }
+  }
+
   private static VideoTrack parseVideo(Path file, long fileSize, long movieTs, Box moov, Box trak,
       List<Fragment> fragments) {
     VideoTrack v = new VideoTrack();
@@ -388,6 +406,8 @@ final class Mp4Movie {
     Box stbl = need(file, trak, "mdia", "minf", "stbl");
     v.stsd = need(file, stbl, "stsd");
     v.edts = trak.child("edts");
+    requireLayout(file, v.tkhd, 84, 96);
+    requireLayout(file, v.mdhd, 24, 36);
     v.trackId = v.tkhd.u8(0) == 1 ? v.tkhd.u32(20) : v.tkhd.u32(12);
     boolean v1 = v.mdhd.u8(0) == 1;
     v.mediaTimescale = v1 ? v.mdhd.u32(20) : v.mdhd.u32(12);

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 /**
  * Fuzzes the MP4 box parser through the entry every source uses: arbitrary bytes in a file, opened
  * by {@link VideoSources#jcodec()} (container sniffing, box walk, sample tables, fragments, the
- * duration check, avcC and SPS parsing) and read by {@link Mp4Movie#read}. The only acceptable
+ * duration check, avcC and SPS parsing), read by {@link Mp4Movie#read} and remuxed by {@link
+ * Remux#withAudio} (which copies header fields). The only acceptable
  * failure is a typed {@link FoleyException}; anything else (an index, arithmetic or null pointer
  * exception, an out-of-memory error) is a finding.
  *
@@ -22,23 +23,26 @@ import java.nio.file.Path;
  * maxDuration}.
  */
 class Mp4BoxFuzzTest {
-  private static Path input;
+  private static Path dir;
 
-  private static synchronized Path input() {
-    if (input == null) {
+  private static synchronized Path dir() {
+    if (dir == null) {
       try {
-        input = Files.createTempFile("foley4j-fuzz", ".mp4");
+        dir = Files.createTempDirectory("foley4j-fuzz");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      input.toFile().deleteOnExit();
+      dir.toFile().deleteOnExit();
+      dir.resolve("in.mp4").toFile().deleteOnExit();
+      dir.resolve("out.mov").toFile().deleteOnExit();
     }
-    return input;
+    return dir;
   }
 
   @FuzzTest(maxDuration = "60s")
   void parse(byte[] data) throws IOException {
-    Path file = input();
+    Path file = dir().resolve("in.mp4");
+    Path out = dir().resolve("out.mov");
     Files.write(file, data);
     try {
       Mp4Movie m = Mp4Movie.read(file);
@@ -55,6 +59,12 @@ class Mp4BoxFuzzTest {
       VideoInfo info = s.info();
       assertTrue(info.width() > 0 && info.height() > 0);
       assertTrue(info.frameCount() > 0);
+    } catch (FoleyException e) {
+      typed(e);
+    }
+    try {
+      Remux.withAudio(file, new float[480], 48000, out);
+      assertTrue(Files.size(out) > 0);
     } catch (FoleyException e) {
       typed(e);
     }

@@ -168,6 +168,30 @@ class RemuxTest {
   }
 
   @Test
+  void aShortTrackHeaderIsCorruptNotACrash() throws IOException {
+    Path plain = tmp.resolve("plain.mp4");
+    SyntheticVideo.builder().size(32, 32).durationSeconds(0.2).build().write(plain);
+    byte[] b = Files.readAllBytes(plain);
+    int tkhd = JcodecVideoSourceTest.indexOf(b, "tkhd".getBytes(StandardCharsets.ISO_8859_1)) - 4;
+    ByteBuffer bb = ByteBuffer.wrap(b);
+    int size = bb.getInt(tkhd);
+    assertEquals(0, b[tkhd + 8], "tkhd version 0");
+    // Keep version, times, track id and duration; the rest (layer ... height) becomes a free box.
+    bb.putInt(tkhd, 32);
+    bb.putInt(tkhd + 32, size - 32).put(tkhd + 36, (byte) 'f').put(tkhd + 37, (byte) 'r')
+        .put(tkhd + 38, (byte) 'e').put(tkhd + 39, (byte) 'e');
+    Path bad = tmp.resolve("short-tkhd.mp4");
+    Files.write(bad, b);
+    FoleyException open = assertThrows(FoleyException.class,
+        () -> VideoSources.jcodec().open(bad).close());
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, open.code(), open.getMessage());
+    assertTrue(open.getMessage().contains("tkhd"), open.getMessage());
+    FoleyException remux = assertThrows(FoleyException.class,
+        () -> Remux.withAudio(bad, new float[10], 48000, tmp.resolve("o.mov")));
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, remux.code(), remux.getMessage());
+  }
+
+  @Test
   void rejectsBadArguments() throws IOException {
     Path src = tmp.resolve("syn.mp4");
     SyntheticVideo.builder().size(32, 32).durationSeconds(0.2).build().write(src);
