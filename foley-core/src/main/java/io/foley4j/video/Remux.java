@@ -11,11 +11,13 @@ import java.nio.file.StandardOpenOption;
 /**
  * Puts generated audio next to a source video without re-encoding the video.
  *
- * <p>The output is a QuickTime MOV (brand {@code qt  }) holding the source's video track as is
- * (its sample description including the avcC SPS/PPS, its timing tables with B-frame composition
- * offsets, its sync samples and edit list; only chunk offsets are rewritten) and a mono 16-bit
- * little-endian PCM ({@code sowt}) audio track. The file is written to a temporary file and renamed
- * into place.
+ * <p>The output is a QuickTime MOV (brand {@code qt  }) holding the source's video track (its
+ * sample description including the avcC SPS/PPS and its edit list as is; its track header's flags,
+ * layer, alternate group, volume, matrix (the rotation of phone videos), width and height, and the
+ * movie header's matrix, copied; its timing tables with B-frame composition offsets and its sync
+ * samples written from the parsed samples, so a fragmented source becomes one plain sample table)
+ * and a mono 16-bit little-endian PCM ({@code sowt}) audio track. The file is written to a
+ * temporary file and renamed into place.
  */
 public final class Remux {
   private static final int MAX_SAMPLE_RATE = 65535;
@@ -30,6 +32,8 @@ public final class Remux {
    *     rate outside 1..65535 or an output equal to the source; {@code IO} if reading or writing
    *     fails
    * @throws io.foley4j.UnsupportedVideoException if the source is not a usable MP4/MOV video
+   * @throws FoleyException {@code INVALID_ARGUMENT} if the source is not a regular file (a pipe,
+   *     device or directory)
    */
   public static void withAudio(Path sourceVideo, float[] monoSamples, int sampleRate, Path outMov) {
     if (sourceVideo == null || outMov == null) {
