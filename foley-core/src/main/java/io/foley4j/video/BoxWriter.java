@@ -104,6 +104,11 @@ final class BoxWriter {
   // ---- common boxes ----
 
   void mvhd(long timescale, long duration, int nextTrackId) {
+    mvhd(timescale, duration, nextTrackId, UNITY_MATRIX);
+  }
+
+  /** Movie header with the given 3x3 display matrix (16.16 / 2.30 fixed point, as stored). */
+  void mvhd(long timescale, long duration, int nextTrackId, int[] matrix) {
     boolean v1 = duration > 0xffffffffL;
     int m = beginFull("mvhd", v1 ? 1 : 0, 0);
     if (v1) {
@@ -112,7 +117,7 @@ final class BoxWriter {
       u32(0).u32(0).u32(timescale).u32(duration);
     }
     u32(0x10000).u16(0x100).zeros(10);
-    for (int v : UNITY_MATRIX) {
+    for (int v : matrix) {
       u32(v & 0xffffffffL);
     }
     zeros(24).u32(nextTrackId);
@@ -121,22 +126,44 @@ final class BoxWriter {
 
   /** Track header; width/height are 16.16 fixed point (0 for audio). */
   void tkhd(int trackId, long duration, boolean audio, long width16, long height16) {
+    BoxWriter d = new BoxWriter();
+    d.zeros(8).u16(0).u16(audio ? 1 : 0).u16(audio ? 0x100 : 0).u16(0);
+    for (int v : UNITY_MATRIX) {
+      d.u32(v & 0xffffffffL);
+    }
+    d.u32(width16).u32(height16);
+    tkhd(trackId, duration, 0x3, d.toByteArray());
+  }
+
+  /**
+   * Track header with the given flags and the {@link #TKHD_DISPLAY_BYTES} bytes that follow the
+   * duration (reserved, layer, alternate group, volume, reserved, matrix, width, height).
+   */
+  void tkhd(int trackId, long duration, int flags, byte[] display) {
+    if (display.length != TKHD_DISPLAY_BYTES) {
+      throw new IllegalArgumentException("tkhd display fields must be " + TKHD_DISPLAY_BYTES
+          + " bytes, got " + display.length);
+    }
     boolean v1 = duration > 0xffffffffL;
-    int m = beginFull("tkhd", v1 ? 1 : 0, 0x3);
+    int m = beginFull("tkhd", v1 ? 1 : 0, flags);
     if (v1) {
       u64(0).u64(0).u32(trackId).u32(0).u64(duration);
     } else {
       u32(0).u32(0).u32(trackId).u32(0).u32(duration);
     }
-    zeros(8).u16(0).u16(audio ? 1 : 0).u16(audio ? 0x100 : 0).u16(0);
-    for (int v : UNITY_MATRIX) {
-      u32(v & 0xffffffffL);
-    }
-    u32(width16).u32(height16);
+    bytes(display);
     end(m);
   }
 
+  /** Bytes of a tkhd after its duration field: 8 reserved, 8 of layer..reserved, 36, 4, 4. */
+  static final int TKHD_DISPLAY_BYTES = 60;
+
   void mdhd(long timescale, long duration) {
+    mdhd(timescale, duration, 0x55c4); // 'und'
+  }
+
+  /** Media header; {@code language} is the packed ISO-639-2 code as stored. */
+  void mdhd(long timescale, long duration, int language) {
     boolean v1 = duration > 0xffffffffL;
     int m = beginFull("mdhd", v1 ? 1 : 0, 0);
     if (v1) {
@@ -144,7 +171,7 @@ final class BoxWriter {
     } else {
       u32(0).u32(0).u32(timescale).u32(duration);
     }
-    u16(0x55c4).u16(0); // 'und'
+    u16(language).u16(0);
     end(m);
   }
 
@@ -219,5 +246,73 @@ final class BoxWriter {
       u32(sizes[i] & 0xffffffffL);
     }
     end(m);
+  }
+
+  /** stts run-length coding the decode-time deltas of {@code dts} (and {@code end} after it). */
+  void stts(long[] dts, long end, int n) {
+    int m = beginFull("stts", 0, 0);
+    int countAt = length();
+    u32(0);
+    long entries = 0;
+    int i = 0;
+    while (i < n) {
+      long delta = (i + 1 < n ? dts[i + 1] : end) - dts[i];
+      int j = i + 1;
+      while (j < n && (j + 1 < n ? dts[j + 1] : end) - dts[j] == delta) {
+        j++;
+      }
+      u32(j - i).u32(delta);
+      entries++;
+      i = j;
+    }
+    patch32(countAt, entries);
+    end(m);
+  }
+
+  /** ctts run-length coding composition offsets; version 1 (signed) if any is negative. */
+  void ctts(int[] offsets, int n) {
+    boolean signed = false;
+    for (int i = 0; i < n; i++) {
+      signed |= offsets[i] < 0;
+    }
+    int m = beginFull("ctts", signed ? 1 : 0, 0);
+    int countAt = length();
+    u32(0);
+    long entries = 0;
+    int i = 0;
+    while (i < n) {
+      int j = i + 1;
+      while (j < n && offsets[j] == offsets[i]) {
+        j++;
+      }
+      u32(j - i).u32(offsets[i] & 0xffffffffL);
+      entries++;
+      i = j;
+    }
+    patch32(countAt, entries);
+    end(m);
+  }
+
+  /** stss listing the (1-based) sync samples. */
+  void stss(boolean[] sync, int n) {
+    int m = beginFull("stss", 0, 0);
+    int countAt = length();
+    u32(0);
+    long entries = 0;
+    for (int i = 0; i < n; i++) {
+      if (sync[i]) {
+        u32(i + 1);
+        entries++;
+      }
+    }
+    patch32(countAt, entries);
+    end(m);
+  }
+
+  private void patch32(int at, long v) {
+    buf[at] = (byte) (v >>> 24);
+    buf[at + 1] = (byte) (v >>> 16);
+    buf[at + 2] = (byte) (v >>> 8);
+    buf[at + 3] = (byte) v;
   }
 }

@@ -26,6 +26,14 @@ import org.jcodec.common.model.Rect;
  * {@link VideoSource} over MP4/MOV H.264 with jcodec's decoder. Our own box parser supplies the
  * samples and their presentation times; jcodec decodes in decode order and a reorder window, sized
  * from the sample table at open time, restores presentation order. Not thread-safe.
+ *
+ * <p>Open refuses, before anything is decoded: paths that are not regular files ({@code
+ * INVALID_ARGUMENT}), other containers by name ({@code UNSUPPORTED_VIDEO}), and files whose stated
+ * duration disagrees with their frames ({@code CORRUPT_VIDEO}): with E the end of the last frame
+ * (largest pts plus its sample duration), P0 the first frame's pts and F the mean sample duration,
+ * every stated duration D (edit list total, tkhd, mdhd on the media timeline, mehd) must satisfy
+ * {@code |E - D| <= F} or {@code |E - P0 - D| <= F}, plus one movie tick; see {@link Mp4Movie}.
+ * Fragmented MP4 is read fragment by fragment, see {@link Mp4Movie}.
  */
 final class JcodecVideoSource implements VideoSource {
   private static final System.Logger LOG = System.getLogger(JcodecVideoSource.class.getName());
@@ -110,6 +118,7 @@ final class JcodecVideoSource implements VideoSource {
           throw Mp4Movie.corrupt(file, "no H.264 sequence parameter set (SPS) found");
         }
       }
+      checkSpsFormat(file, spsList.get(0));
       SeqParameterSet s = readSps(file, spsList.get(0));
       int[] dims = validateSps(file, s);
       VUIParameters vui = s.vuiParams;
@@ -213,19 +222,114 @@ final class JcodecVideoSource implements VideoSource {
     }
   }
 
+  /** High profiles whose SPS carries chroma_format_idc and bit depths (H.264 7.3.2.1.1). */
+  private static final int[] CHROMA_PROFILES = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138,
+      139, 134, 135};
+
+  /**
+   * Reads the start of an SPS NAL unit ourselves (jcodec 0.2.5 only knows the chroma fields for
+   * some profiles and misparses e.g. High 4:4:4 Predictive, profile 244) and refuses what the
+   * decoder cannot handle: chroma other than 4:2:0 and bit depths other than 8.
+   */
+  static void checkSpsFormat(Path file, byte[] nal) {
+    int profile;
+    int chroma = 1;
+    int lumaDepth = 8;
+    int chromaDepth = 8;
+    try {
+      ExpGolomb r = new ExpGolomb(nal, 1);
+      profile = r.bits(8);
+      r.bits(16); // constraint flags, level
+      r.ue(); // seq_parameter_set_id
+      for (int p : CHROMA_PROFILES) {
+        if (p == profile) {
+          chroma = r.ue();
+          if (chroma == 3) {
+            r.bits(1); // separate_colour_plane_flag
+          }
+          lumaDepth = 8 + r.ue();
+          chromaDepth = 8 + r.ue();
+          break;
+        }
+      }
+    } catch (IndexOutOfBoundsException e) {
+      throw Mp4Movie.corrupt(file, "the H.264 sequence parameter set is truncated", e);
+    }
+    if (chroma > 3 || lumaDepth > 14 || chromaDepth > 14) {
+      throw Mp4Movie.corrupt(file, "the H.264 sequence parameter set is invalid (chroma format "
+          + chroma + ", bit depth " + lumaDepth + "/" + chromaDepth + ")");
+    }
+    if (lumaDepth != 8 || (chroma != 0 && chromaDepth != 8)) {
+      throw Mp4Movie.unsupported(file, "the H.264 stream is " + lumaDepth + "-bit (profile "
+          + profile + "); only 8-bit is supported: re-encode with -pix_fmt yuv420p");
+    }
+    if (chroma != 1) {
+      String name = chroma == 0 ? "4:0:0 (monochrome)" : chroma == 2 ? "4:2:2" : "4:4:4";
+      throw Mp4Movie.unsupported(file, "the H.264 stream uses " + name + " chroma (profile "
+          + profile + "); only 4:2:0 is supported: re-encode with -pix_fmt yuv420p");
+    }
+  }
+
+  /** Reads bits and unsigned Exp-Golomb codes from a NAL unit, skipping emulation prevention. */
+  private static final class ExpGolomb {
+    private final byte[] d;
+    private int pos;
+    private int bit = 8;
+    private int cur;
+    private int zeros;
+
+    ExpGolomb(byte[] d, int from) {
+      this.d = d;
+      this.pos = from;
+    }
+
+    private int bit() {
+      if (bit == 8) {
+        if (pos >= d.length) {
+          throw new IndexOutOfBoundsException("end of NAL unit");
+        }
+        cur = d[pos++] & 0xff;
+        if (zeros >= 2 && cur == 3) {
+          zeros = 0;
+          if (pos >= d.length) {
+            throw new IndexOutOfBoundsException("end of NAL unit");
+          }
+          cur = d[pos++] & 0xff;
+        }
+        zeros = cur == 0 ? zeros + 1 : 0;
+        bit = 0;
+      }
+      return (cur >> (7 - bit++)) & 1;
+    }
+
+    int bits(int n) {
+      int v = 0;
+      for (int i = 0; i < n; i++) {
+        v = (v << 1) | bit();
+      }
+      return v;
+    }
+
+    int ue() {
+      int lead = 0;
+      while (bit() == 0) {
+        if (++lead > 31) {
+          throw new IndexOutOfBoundsException("Exp-Golomb code longer than 32 bits");
+        }
+      }
+      return (int) Math.min(Integer.MAX_VALUE, (1L << lead) - 1 + ((long) bits(lead) & 0xffffffffL));
+    }
+  }
+
   /** Checks what jcodec can decode; returns {width, height} after cropping. */
   static int[] validateSps(Path file, SeqParameterSet s) {
-    if (s.bitDepthLumaMinus8 != 0 || s.bitDepthChromaMinus8 != 0) {
-      throw Mp4Movie.unsupported(file, "the H.264 stream is " + (s.bitDepthLumaMinus8 + 8)
-          + "-bit (profile " + s.profileIdc + "); only 8-bit is supported: re-encode with"
-          + " -pix_fmt yuv420p");
-    }
     ColorSpace cs = s.chromaFormatIdc;
-    if (cs != ColorSpace.YUV420 && cs != ColorSpace.YUV420J) {
-      String name = cs == ColorSpace.MONO ? "4:0:0 (monochrome)"
-          : cs == ColorSpace.YUV422 ? "4:2:2" : cs == ColorSpace.YUV444 ? "4:4:4" : String.valueOf(cs);
-      throw Mp4Movie.unsupported(file, "the H.264 stream uses " + name + " chroma; only 4:2:0 is"
-          + " supported: re-encode with -pix_fmt yuv420p");
+    if (s.bitDepthLumaMinus8 != 0 || s.bitDepthChromaMinus8 != 0
+        || (cs != ColorSpace.YUV420 && cs != ColorSpace.YUV420J)) {
+      // checkSpsFormat read these fields as 8-bit 4:2:0; jcodec disagrees
+      throw Mp4Movie.unsupported(file, "the H.264 sequence parameter set is read by jcodec as "
+          + (s.bitDepthLumaMinus8 + 8) + "-bit " + cs + " (profile " + s.profileIdc + "); only"
+          + " 8-bit 4:2:0 is supported: re-encode with -pix_fmt yuv420p");
     }
     if (!s.frameMbsOnlyFlag) {
       throw Mp4Movie.unsupported(file, "the H.264 stream is interlaced ("

@@ -11,11 +11,13 @@ import java.nio.file.StandardOpenOption;
 /**
  * Puts generated audio next to a source video without re-encoding the video.
  *
- * <p>The output is a QuickTime MOV (brand {@code qt  }) holding the source's video track as is
- * (its sample description including the avcC SPS/PPS, its timing tables with B-frame composition
- * offsets, its sync samples and edit list; only chunk offsets are rewritten) and a mono 16-bit
- * little-endian PCM ({@code sowt}) audio track. The file is written to a temporary file and renamed
- * into place.
+ * <p>The output is a QuickTime MOV (brand {@code qt  }) holding the source's video track (its
+ * sample description including the avcC SPS/PPS and its edit list as is; its track header's flags,
+ * layer, alternate group, volume, matrix (the rotation of phone videos), width and height, and the
+ * movie header's matrix, copied; its timing tables with B-frame composition offsets and its sync
+ * samples written from the parsed samples, so a fragmented source becomes one plain sample table)
+ * and a mono 16-bit little-endian PCM ({@code sowt}) audio track. The file is written to a
+ * temporary file and renamed into place.
  */
 public final class Remux {
   private static final int MAX_SAMPLE_RATE = 65535;
@@ -30,6 +32,8 @@ public final class Remux {
    *     rate outside 1..65535 or an output equal to the source; {@code IO} if reading or writing
    *     fails
    * @throws io.foley4j.UnsupportedVideoException if the source is not a usable MP4/MOV video
+   * @throws FoleyException {@code INVALID_ARGUMENT} if the source is not a regular file (a pipe,
+   *     device or directory)
    */
   public static void withAudio(Path sourceVideo, float[] monoSamples, int sampleRate, Path outMov) {
     if (sourceVideo == null || outMov == null) {
@@ -127,31 +131,35 @@ public final class Remux {
     long audioDur = ceilDiv((long) audioSamples * movieTs, sampleRate);
     BoxWriter w = new BoxWriter();
     int moov = w.begin("moov");
-    w.mvhd(movieTs, Math.max(videoDur, audioDur), 3);
+    w.mvhd(movieTs, Math.max(videoDur, audioDur), 3, movieMatrix(movie.moov.child("mvhd")));
 
-    // Video track: the source's own boxes, new chunk tables.
+    // Video track: the source's header fields, sample description and edit list; sample tables
+    // written from the parsed samples (so a fragmented source becomes one plain table).
     int trak = w.begin("trak");
-    boolean tkhdV1 = v.tkhd.u8(0) == 1;
-    long width16 = v.tkhd.u32(tkhdV1 ? 84 : 72);
-    long height16 = v.tkhd.u32(tkhdV1 ? 88 : 76);
-    w.tkhd(1, videoDur, false, width16, height16);
+    w.tkhd(1, videoDur, (int) (v.tkhd.u32(0) & 0xffffff), tkhdDisplayFields(v.tkhd));
     if (v.edts != null) {
       w.bytes(v.edts.copyBytes());
     }
     int mdia = w.begin("mdia");
-    w.bytes(v.mdhd.copyBytes());
+    w.mdhd(v.mediaTimescale, v.mediaDuration, v.mdhd.u16(v.mdhd.u8(0) == 1 ? 32 : 20));
     w.hdlr("vide", true);
     int minf = w.begin("minf");
     w.vmhd();
     w.dinf();
     int stbl = w.begin("stbl");
     w.bytes(v.stsd.copyBytes());
-    w.bytes(v.stts.copyBytes());
-    if (v.ctts != null) {
-      w.bytes(v.ctts.copyBytes());
+    w.stts(v.dts, v.dtsEnd, v.sampleCount);
+    boolean reordered = false;
+    boolean allSync = true;
+    for (int k = 0; k < v.sampleCount; k++) {
+      reordered |= v.ctsOffsets[k] != 0;
+      allSync &= v.sync[k];
     }
-    if (v.stss != null) {
-      w.bytes(v.stss.copyBytes());
+    if (reordered) {
+      w.ctts(v.ctsOffsets, v.sampleCount);
+    }
+    if (!allSync) {
+      w.stss(v.sync, v.sampleCount);
     }
     w.stscUniform(v.sampleCount, 1);
     w.stsz(v.sizes, v.sampleCount);
@@ -199,6 +207,28 @@ public final class Remux {
     w.end(trak);
     w.end(moov);
     return w.toByteArray();
+  }
+
+  /** The movie header's display matrix (9 values as stored). */
+  private static int[] movieMatrix(Box mvhd) {
+    int at = mvhd.u8(0) == 1 ? 48 : 36;
+    int[] m = new int[9];
+    for (int k = 0; k < 9; k++) {
+      m[k] = mvhd.s32(at + 4 * k);
+    }
+    return m;
+  }
+
+  /**
+   * The source track header's fields after its duration: layer, alternate group, volume, matrix
+   * (rotation of phone videos), width and height, copied as stored.
+   */
+  private static byte[] tkhdDisplayFields(Box tkhd) {
+    int at = tkhd.u8(0) == 1 ? 36 : 24;
+    byte[] out = new byte[BoxWriter.TKHD_DISPLAY_BYTES];
+    tkhd.s32(at + out.length - 4); // bounds check: the whole header is present
+    System.arraycopy(tkhd.buf, tkhd.payload + at, out, 0, out.length);
+    return out;
   }
 
   private static long ceilDiv(long a, long b) {

@@ -11,7 +11,8 @@ public interface VideoSourceFactory {
    *
    * @throws io.foley4j.UnsupportedVideoException if the file is not a usable video (code {@code
    *     UNSUPPORTED_VIDEO} or {@code CORRUPT_VIDEO}, the message says why)
-   * @throws io.foley4j.FoleyException with code {@code IO} if the file cannot be read
+   * @throws io.foley4j.FoleyException with code {@code IO} if the file cannot be read, {@code
+   *     INVALID_ARGUMENT} if it is not a regular file (see {@link VideoSources#requireRegularFile})
    */
   VideoSource open(Path file);
 

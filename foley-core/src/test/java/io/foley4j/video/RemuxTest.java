@@ -117,6 +117,80 @@ class RemuxTest {
     checkRemux(Ffmpeg.bframeClip());
   }
 
+  /** The tkhd fields after the duration: reserved, layer, alternate group, volume, matrix, size. */
+  private static byte[] tkhdDisplayFields(Box tkhd) {
+    int from = tkhd.u8(0) == 1 ? 36 : 24;
+    return Arrays.copyOfRange(tkhd.buf, tkhd.payload + from, tkhd.end);
+  }
+
+  private static String sideData(Path file) {
+    return Ffmpeg.run("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+        "stream_side_data=side_data_type,displaymatrix,rotation", "-of", "json", file.toString())
+        .out().replaceAll("\\s+", "");
+  }
+
+  @Test
+  void keepsRotationAndTheRestOfTheTrackHeader() throws IOException {
+    Path plain = Ffmpeg.media("plain-64x48.mp4", "-f", "lavfi", "-i",
+        "testsrc2=size=64x48:rate=30", "-t", "1", "-c:v", "libx264", "-pix_fmt", "yuv420p");
+    // A phone video: rotated 90 degrees by the track matrix (what -display_rotation writes), with
+    // a layer, an alternate group and a movie matrix of its own.
+    byte[] b = Files.readAllBytes(plain);
+    int tkhd = JcodecVideoSourceTest.indexOf(b, "tkhd".getBytes(StandardCharsets.ISO_8859_1)) + 4;
+    assertEquals(0, b[tkhd], "tkhd version 0");
+    ByteBuffer bb = ByteBuffer.wrap(b);
+    bb.putShort(tkhd + 32, (short) -1).putShort(tkhd + 34, (short) 2);
+    int[] rot90 = {0, 0x10000, 0, -0x10000, 0, 0, 48 << 16, 0, 0x40000000};
+    for (int k = 0; k < 9; k++) {
+      bb.putInt(tkhd + 40 + 4 * k, rot90[k]);
+    }
+    int mvhd = JcodecVideoSourceTest.indexOf(b, "mvhd".getBytes(StandardCharsets.ISO_8859_1)) + 4;
+    bb.putInt(mvhd + 36 + 4 * 6, 5 << 16); // a movie-level translation
+    Path src = tmp.resolve("rotated.mp4");
+    Files.write(src, b);
+    String srcSide = sideData(src);
+    assertTrue(srcSide.contains("\"rotation\":-90"), srcSide);
+
+    Path out = tmp.resolve("rotated.mov");
+    Remux.withAudio(src, new float[48000], 48000, out);
+    assertEquals(srcSide, sideData(out));
+
+    Mp4Movie in = Mp4Movie.read(src);
+    Mp4Movie got = Mp4Movie.read(out);
+    assertArrayEquals(tkhdDisplayFields(in.video.tkhd), tkhdDisplayFields(got.video.tkhd));
+    assertEquals(in.video.tkhd.u32(0) & 0xffffff, got.video.tkhd.u32(0) & 0xffffff, "flags");
+    assertEquals(64L << 16, got.video.tkhd.u32(got.video.tkhd.u8(0) == 1 ? 88 : 76), "width");
+    assertEquals(48L << 16, got.video.tkhd.u32(got.video.tkhd.u8(0) == 1 ? 92 : 80), "height");
+    Box inMvhd = in.moov.child("mvhd");
+    Box outMvhd = got.moov.child("mvhd");
+    assertArrayEquals(Arrays.copyOfRange(inMvhd.buf, inMvhd.payload + 36, inMvhd.payload + 72),
+        Arrays.copyOfRange(outMvhd.buf, outMvhd.payload + 36, outMvhd.payload + 72), "mvhd matrix");
+  }
+
+  @Test
+  void aShortTrackHeaderIsCorruptNotACrash() throws IOException {
+    Path plain = tmp.resolve("plain.mp4");
+    SyntheticVideo.builder().size(32, 32).durationSeconds(0.2).build().write(plain);
+    byte[] b = Files.readAllBytes(plain);
+    int tkhd = JcodecVideoSourceTest.indexOf(b, "tkhd".getBytes(StandardCharsets.ISO_8859_1)) - 4;
+    ByteBuffer bb = ByteBuffer.wrap(b);
+    int size = bb.getInt(tkhd);
+    assertEquals(0, b[tkhd + 8], "tkhd version 0");
+    // Keep version, times, track id and duration; the rest (layer ... height) becomes a free box.
+    bb.putInt(tkhd, 32);
+    bb.putInt(tkhd + 32, size - 32).put(tkhd + 36, (byte) 'f').put(tkhd + 37, (byte) 'r')
+        .put(tkhd + 38, (byte) 'e').put(tkhd + 39, (byte) 'e');
+    Path bad = tmp.resolve("short-tkhd.mp4");
+    Files.write(bad, b);
+    FoleyException open = assertThrows(FoleyException.class,
+        () -> VideoSources.jcodec().open(bad).close());
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, open.code(), open.getMessage());
+    assertTrue(open.getMessage().contains("tkhd"), open.getMessage());
+    FoleyException remux = assertThrows(FoleyException.class,
+        () -> Remux.withAudio(bad, new float[10], 48000, tmp.resolve("o.mov")));
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, remux.code(), remux.getMessage());
+  }
+
   @Test
   void rejectsBadArguments() throws IOException {
     Path src = tmp.resolve("syn.mp4");
