@@ -73,10 +73,10 @@ final class EngineCore implements AutoCloseable {
     this.config = config;
     ModelBundle bundle = config.bundle();
     this.manifest = bundle.manifest();
-    this.tokenizer = Tokenizer.fromJson(bundle.tokenizerFile());
-    Safetensors.Contents uncond = Safetensors.read(bundle.unconditionalFile());
-    this.uncondVisual = vector(uncond, "visual", manifest.visualDim());
-    this.uncondSync = vector(uncond, "sync", manifest.syncDim());
+    this.tokenizer = bundle.tokenizer();
+    var uncond = bundle.unconditional();
+    this.uncondVisual = uncond.visual();
+    this.uncondSync = uncond.sync();
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
@@ -103,15 +103,6 @@ final class EngineCore implements AutoCloseable {
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("decode"));
     this.feeders = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("feeder"));
-  }
-
-  private static float[] vector(Safetensors.Contents c, String name, int dim) {
-    Safetensors.Tensor t = c.tensors().get(name);
-    if (t == null || t.size() != dim || t.dtype() != Safetensors.DType.F32) {
-      throw new InvalidBundleException("unconditional embedding \"" + name + "\" must hold " + dim
-          + " float32 values, found " + (t == null ? "none" : t.toString()));
-    }
-    return t.floats();
   }
 
   /** One call per stage with zeros, so the first request does not pay for lazy initialisation. */
@@ -149,7 +140,10 @@ final class EngineCore implements AutoCloseable {
   public FoleyJob submit(FoleyRequest request, FoleyListener listener) {
     Objects.requireNonNull(request, "request");
     Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker());
-    FoleyException refused = refuse(request);
+    FoleyException refused = badVideoPath(request);
+    if (refused == null) {
+      refused = refuse(request);
+    }
     if (refused != null) {
       job.fail(refused);
       return job;
@@ -176,6 +170,20 @@ final class EngineCore implements AutoCloseable {
       job.fail(closedError());
     }
     return job;
+  }
+
+  /**
+   * A video that is not a regular file (a pipe, device, directory) or is missing is refused before
+   * anything could block on it: reading a FIFO with no writer never returns, and no cancel can
+   * interrupt that read.
+   */
+  private static FoleyException badVideoPath(FoleyRequest request) {
+    try {
+      io.foley4j.video.VideoSources.requireRegularFile(request.video());
+      return null;
+    } catch (FoleyException e) {
+      return e;
+    }
   }
 
   /**

@@ -178,18 +178,16 @@ class RedisTensorCacheTest {
     assertTrue(started.stream().anyMatch(n -> n.startsWith("foley-redis")), "threads: " + started);
     cache.close();
     cache.close();
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    List<String> left;
-    do {
-      left = Thread.getAllStackTraces().keySet().stream()
-          .filter(t -> t.isAlive() && !before.contains(t))
-          .filter(t -> !t.isDaemon() || t.getName().startsWith("foley-redis"))
-          .map(t -> t.getName() + (t.isDaemon() ? "" : " (non-daemon)")).collect(Collectors.toList());
-      if (left.isEmpty()) {
-        break;
+    // the client's own threads end with close(): join them instead of polling
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.isAlive() && !before.contains(t) && (!t.isDaemon() || t.getName().startsWith("foley-redis"))) {
+        t.join(5_000);
       }
-      Thread.sleep(20);
-    } while (System.nanoTime() < deadline);
+    }
+    List<String> left = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.isAlive() && !before.contains(t))
+        .filter(t -> !t.isDaemon() || t.getName().startsWith("foley-redis"))
+        .map(t -> t.getName() + (t.isDaemon() ? "" : " (non-daemon)")).collect(Collectors.toList());
     assertTrue(left.isEmpty(), "threads left after close: " + left);
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache.get(key(1)));
     assertTrue(e.getMessage().contains("closed"), e.getMessage());

@@ -3,7 +3,7 @@ package io.foley4j.bundle;
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
 import io.foley4j.backend.CpuBackend;
-import io.foley4j.backend.OrtStageSession;
+import io.foley4j.backend.StageSession;
 import io.foley4j.text.Encoding;
 import io.foley4j.text.Tokenizer;
 import java.io.IOException;
@@ -307,12 +307,13 @@ public final class ModelBundle implements AutoCloseable {
    */
   public BundleVerification verifyDeep() {
     List<String> checks = new ArrayList<>();
-    CpuBackend.Optimization none = CpuBackend.Optimization.NONE;
+    CpuBackend probe = CpuBackend.builder().intraOpThreads(1).optimization(CpuBackend.Optimization.NONE)
+        .memoryArena(false).build();
     // One session at a time, each closed before the next is created. The OrtEnvironment is ONNX
     // Runtime's process-wide singleton, shared with any engine in this JVM: it is not ours to close.
     for (Stage s : Stage.values()) {
       StageSpec spec = manifest.stage(s);
-      try (OrtStageSession session = OrtStageSession.open(spec, stageFile(s), 1, none, false, null)) {
+      try (StageSession session = probe.open(spec, stageFile(s))) {
         checks.add("stage " + s.key() + ": " + spec.file() + " loads; inputs " + spec.inputs() + " and outputs "
             + spec.outputs() + " match the manifest");
       }
