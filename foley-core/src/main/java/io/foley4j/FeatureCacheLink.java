@@ -47,8 +47,11 @@ final class FeatureCacheLink {
       out = new SegmentFeatures[plan.count];
       for (int k = 0; k < plan.count; k++) {
         CacheEntry e = k == 0 ? first : get(key(videoDigest, k));
-        if (e == null || e.tensor("visual") == null || e.tensor("sync") == null) {
-          return null;
+        if (e == null || e.tensor("visual") == null || e.tensor("sync") == null
+            || !Integer.toString(k).equals(e.metadata().get("segment"))
+            || !engine.bundleDigest().equals(e.metadata().get("bundle"))
+            || !first.metadata().get("durationTicks").equals(e.metadata().get("durationTicks"))) {
+          return null; // not this segment's entry: a store mixing up keys is a miss
         }
         float[] v = e.tensor("visual").floats();
         float[] s = e.tensor("sync").floats();

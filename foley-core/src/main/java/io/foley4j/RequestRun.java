@@ -120,7 +120,11 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
 
     // features (feature cache, or the video) → sampler → VAE → stitch → chunks
     float[] audio;
+    long durationTicks;
+    long durationTimescale;
     try (FeatureStream features = features(req, videoDigest)) {
+      durationTicks = features.durationTicks();
+      durationTimescale = features.durationTimescale();
       long need = engine.memoryNeed(features.plan());
       engine.admit(flight, job, need);
       try {
@@ -131,7 +135,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
       }
     }
     if (results != null) {
-      results.store(key, audio);
+      results.store(key, audio, durationTicks, durationTimescale);
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     StageTimings timings = job.clock.snapshot(false);

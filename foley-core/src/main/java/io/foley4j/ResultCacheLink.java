@@ -31,7 +31,12 @@ final class ResultCacheLink {
         engine.bundleDigest());
   }
 
-  /** The stored audio for {@code key}, or null on a miss (absent, malformed, another rate). */
+  /**
+   * The stored audio for {@code key}, or null on a miss. An entry counts only if it is whole and
+   * its own: stored under this key for this bundle at this rate, holding exactly the samples its
+   * recorded duration gives. A store that returns anything else (corrupt, truncated, another key's
+   * entry) is a miss, never a short result.
+   */
   float[] lookup(String key) {
     CacheEntry e;
     try {
@@ -40,20 +45,29 @@ final class ResultCacheLink {
       LOG.log(System.Logger.Level.WARNING, "result cache get threw; treating it as a miss", broken);
       return null;
     }
-    if (e == null || e.tensor("audio") == null || !String.valueOf(sampleRate).equals(e.metadata().get("sampleRate"))) {
+    if (e == null || e.tensor("audio") == null) {
+      return null;
+    }
+    Map<String, String> meta = e.metadata();
+    if (!String.valueOf(sampleRate).equals(meta.get("sampleRate")) || !key.equals(meta.get("key"))
+        || !bundleDigest.equals(meta.get("bundle"))) {
       return null;
     }
     try {
       float[] audio = e.tensor("audio").floats();
-      return audio.length == 0 ? null : audio;
+      long expected = SegmentPlan.samplesFor(Long.parseLong(meta.get("durationTicks")),
+          Long.parseLong(meta.get("durationTimescale")), sampleRate);
+      return audio.length == 0 || audio.length != expected ? null : audio;
     } catch (RuntimeException malformed) {
       return null;
     }
   }
 
-  void store(String key, float[] audio) {
+  /** Stores a computed result with what {@link #lookup} checks it against. */
+  void store(String key, float[] audio, long durationTicks, long durationTimescale) {
     CacheEntry entry = CacheEntry.of(Map.of("audio", Safetensors.Tensor.f32(audio, audio.length)),
-        Map.of("sampleRate", Integer.toString(sampleRate), "bundle", bundleDigest));
+        Map.of("sampleRate", Integer.toString(sampleRate), "bundle", bundleDigest, "key", key,
+            "durationTicks", Long.toString(durationTicks), "durationTimescale", Long.toString(durationTimescale)));
     UserCode.run("result cache put", () -> cache.put(key, entry));
   }
 }

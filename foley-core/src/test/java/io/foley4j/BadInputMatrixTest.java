@@ -119,16 +119,19 @@ class BadInputMatrixTest {
     }, Code.UNSUPPORTED_VIDEO));
     // made by ffmpeg: containers and codecs jcodec does not read
     rows.add(ffmpegRow("HEVC in MP4", "hevc.mp4", Code.UNSUPPORTED_VIDEO, "-c:v", "libx265"));
+    rows.add(ffmpegRow("MJPEG in MOV", "mjpeg.mov", Code.UNSUPPORTED_VIDEO, "-c:v", "mjpeg"));
+    rows.add(ffmpegRow("audio only (no video track)", "audio.mp4", Code.CORRUPT_VIDEO, "-f", "lavfi",
+        "-i", "sine=duration=2", "-map", "1:a", "-c:a", "aac"));
     rows.add(ffmpegRow("H.264 10-bit", "ten-bit.mp4", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264", "-pix_fmt",
         "yuv420p10le"));
     rows.add(ffmpegRow("H.264 4:4:4", "444.mp4", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264", "-pix_fmt", "yuv444p"));
-    rows.add(ffmpegRow("Matroska", "clip.mkv", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264"));
+    rows.add(ffmpegRow("Matroska", "clip.mkv", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264", "-pix_fmt", "yuv420p"));
     rows.add(ffmpegRow("WebM", "clip.webm", Code.UNSUPPORTED_VIDEO, "-c:v", "libvpx"));
-    rows.add(ffmpegRow("MPEG-TS", "clip.ts", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264"));
-    rows.add(ffmpegRow("fragmented MP4 (frag_keyframe)", "frag.mp4", null, "-c:v", "libx264", "-g", "25",
-        "-movflags", "frag_keyframe"));
-    rows.add(ffmpegRow("fragmented MP4 (empty moov)", "frag-empty.mp4", null, "-c:v", "libx264", "-g", "25",
-        "-movflags", "frag_keyframe+empty_moov"));
+    rows.add(ffmpegRow("MPEG-TS", "clip.ts", Code.UNSUPPORTED_VIDEO, "-c:v", "libx264", "-pix_fmt", "yuv420p"));
+    rows.add(ffmpegRow("fragmented MP4 (frag_keyframe)", "frag.mp4", null, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-g", "25", "-movflags", "frag_keyframe"));
+    rows.add(ffmpegRow("fragmented MP4 (empty moov)", "frag-empty.mp4", null, "-c:v", "libx264", "-pix_fmt",
+        "yuv420p", "-g", "25", "-movflags", "frag_keyframe+empty_moov"));
     return rows.stream();
   }
 
@@ -149,7 +152,8 @@ class BadInputMatrixTest {
   /** A fragmented or otherwise odd but valid file must give exactly the container's length. */
   @Test
   void fragmentedMp4GivesItsWholeLength() {
-    Path frag = ffmpeg(dir, "frag4s.mp4", 4, "-c:v", "libx264", "-g", "25", "-movflags", "frag_keyframe");
+    Path frag = ffmpeg(dir, "frag4s.mp4", 4, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-movflags",
+        "frag_keyframe");
     assumeTrue(frag != null, "needs ffmpeg");
     FoleyResult r = engine.generate(FoleyRequest.builder(frag).prompt("x").steps(2).build());
     assertEquals(4 * 48000, r.sampleCount(), "4 s of video give 4 s of audio, not one GOP's worth");
