@@ -5,7 +5,6 @@ import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.Stage;
 import io.foley4j.video.DecodedFrame;
-import io.foley4j.video.FrameSampler;
 import io.foley4j.video.ResizeMode;
 import io.foley4j.video.VideoSource;
 import java.util.ArrayDeque;

@@ -21,14 +21,14 @@ import org.junit.jupiter.api.Assumptions;
  * FFmpeg as an external client and oracle in tests. Tests call {@link #require()}: without ffmpeg
  * they are skipped, unless FOLEY_REQUIRE_FFMPEG=1 (CI), where they fail.
  */
-final class Ffmpeg {
+public final class Ffmpeg {
   private static Boolean available;
   private static Path mediaDir;
   private static final ConcurrentHashMap<String, Path> MEDIA = new ConcurrentHashMap<>();
 
   private Ffmpeg() {}
 
-  static synchronized boolean available() {
+  public static synchronized boolean available() {
     if (available == null) {
       try {
         available = exec(List.of("ffmpeg", "-version")).rc == 0
@@ -40,7 +40,7 @@ final class Ffmpeg {
     return available;
   }
 
-  static void require() {
+  public static void require() {
     if (available()) {
       return;
     }
@@ -144,7 +144,7 @@ final class Ffmpeg {
   }
 
   /** The x264 High-profile clip with B-frames from the brief. */
-  static Path bframeClip() {
+  public static Path bframeClip() {
     return media("bframes.mp4", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "3",
         "-c:v", "libx264", "-profile:v", "high", "-bf", "3", "-pix_fmt", "yuv420p");
   }

@@ -1,11 +1,16 @@
-package io.foley4j.video;
+package io.foley4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.foley4j.FoleyException;
+import io.foley4j.video.DecodedFrame;
+import io.foley4j.video.Ffmpeg;
+import io.foley4j.video.ResizeMode;
+import io.foley4j.video.SyntheticVideo;
+import io.foley4j.video.VideoSource;
+import io.foley4j.video.VideoSources;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

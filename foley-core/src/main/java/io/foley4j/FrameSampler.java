@@ -1,7 +1,9 @@
-package io.foley4j.video;
+package io.foley4j;
 
-import io.foley4j.FoleyException;
-import io.foley4j.UnsupportedVideoException;
+import io.foley4j.video.DecodedFrame;
+import io.foley4j.video.VideoInfo;
+import io.foley4j.video.VideoSource;
+
 
 /**
  * A forward-only cursor that answers "which frame is displayed at time t?" over a
@@ -13,7 +15,7 @@ import io.foley4j.UnsupportedVideoException;
  *
  * <p>Not thread-safe, like the source it reads. It does not close the source.
  */
-public final class FrameSampler {
+final class FrameSampler {
   /** Tolerance for timestamps computed in floating point (1 ns). */
   private static final double EPS = 1e-9;
 
