@@ -6,24 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.foley4j.backend.Backend;
-import io.foley4j.backend.Backends;
-import io.foley4j.backend.StageSession;
-import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.ModelBundle;
-import io.foley4j.bundle.StageSpec;
 import io.foley4j.video.SyntheticVideo;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -188,7 +181,7 @@ class CallbackSafetyTest {
   /** A listener may close the engine; the close does not wait on its own thread and frees everything. */
   @Test
   void closeFromACallbackReturnsAndStopsEverything() throws Exception {
-    CountingBackend backend = new CountingBackend();
+    InterceptingBackend backend = new InterceptingBackend();
     FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).name("cb-close")
         .closeTimeout(Duration.ofSeconds(120)).build();
     CompletableFuture<Long> closeTook = new CompletableFuture<>();
@@ -217,12 +210,12 @@ class CallbackSafetyTest {
    */
   @Test
   void closeOnAnInterruptedThreadFreesTheSessions() throws Exception {
-    CountingBackend backend = new CountingBackend();
+    InterceptingBackend backend = new InterceptingBackend();
     FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).name("irq-close")
         .closeTimeout(Duration.ofMillis(100)).build();
-    backend.holdNextCall();
+    backend.holdNextCallUntilTerminated();
     FoleyJob job = engine.submit(request("x"));
-    assertTrue(backend.held.await(60, TimeUnit.SECONDS), "a call reached the backend");
+    backend.awaitHeld();
     Thread.currentThread().interrupt();
     try {
       engine.close();
@@ -288,73 +281,6 @@ class CallbackSafetyTest {
     @Override
     public void onComplete() {
       done.complete(chunks);
-    }
-  }
-
-  /**
-   * The CPU backend, counting sessions opened and closed. After {@link #holdNextCall()} the next
-   * call waits until the engine terminates it ({@code terminateRunning}), then runs.
-   */
-  static final class CountingBackend implements Backend {
-    private final Backend delegate = Backends.cpu();
-    final AtomicInteger opened = new AtomicInteger();
-    final AtomicInteger closed = new AtomicInteger();
-    private final AtomicBoolean holdNext = new AtomicBoolean();
-    final CountDownLatch held = new CountDownLatch(1);
-    private final CountDownLatch terminated = new CountDownLatch(1);
-
-    void holdNextCall() {
-      holdNext.set(true);
-    }
-
-    @Override
-    public String name() {
-      return "counting-cpu";
-    }
-
-    @Override
-    public StageSession open(StageSpec spec, Path modelFile) {
-      StageSession s = delegate.open(spec, modelFile);
-      opened.incrementAndGet();
-      AtomicBoolean once = new AtomicBoolean();
-      return new StageSession() {
-        @Override
-        public StageSpec spec() {
-          return s.spec();
-        }
-
-        @Override
-        public Map<String, Tensor> run(Map<String, Tensor> inputs) {
-          if (holdNext.compareAndSet(true, false)) {
-            held.countDown();
-            try {
-              terminated.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          }
-          return s.run(inputs);
-        }
-
-        @Override
-        public void terminateRunning() {
-          terminated.countDown();
-          s.terminateRunning();
-        }
-
-        @Override
-        public long runNanos() {
-          return s.runNanos();
-        }
-
-        @Override
-        public void close() {
-          if (once.compareAndSet(false, true)) {
-            closed.incrementAndGet();
-          }
-          s.close();
-        }
-      };
     }
   }
 }

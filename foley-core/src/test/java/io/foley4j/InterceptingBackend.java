@@ -22,6 +22,10 @@ public final class InterceptingBackend implements Backend {
   private final CountDownLatch held = new CountDownLatch(1);
   volatile BiPredicate<Stage, Map<String, Tensor>> fail = (s, in) -> false;
   volatile BiPredicate<Stage, Map<String, Tensor>> nan = (s, in) -> false;
+  /** Sessions opened and closed (each close counted once). */
+  final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+  private volatile boolean releaseOnTerminate;
 
   /** The next call (on the device thread) will wait until {@link #release()}. */
   public void holdNextCall() {
@@ -40,6 +44,12 @@ public final class InterceptingBackend implements Backend {
     gate.countDown();
   }
 
+  /** Like {@link #holdNextCall()}, but the held call is released when the engine terminates it. */
+  public void holdNextCallUntilTerminated() {
+    releaseOnTerminate = true;
+    holdNextCall();
+  }
+
   @Override
   public String name() {
     return "intercepting-cpu";
@@ -48,6 +58,8 @@ public final class InterceptingBackend implements Backend {
   @Override
   public StageSession open(StageSpec spec, Path modelFile) {
     StageSession s = delegate.open(spec, modelFile);
+    opened.incrementAndGet();
+    java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
     return new StageSession() {
       @Override
       public StageSpec spec() {
@@ -82,7 +94,18 @@ public final class InterceptingBackend implements Backend {
       }
 
       @Override
+      public void terminateRunning() {
+        if (releaseOnTerminate) {
+          release();
+        }
+        s.terminateRunning();
+      }
+
+      @Override
       public void close() {
+        if (once.compareAndSet(false, true)) {
+          closed.incrementAndGet();
+        }
         s.close();
       }
     };

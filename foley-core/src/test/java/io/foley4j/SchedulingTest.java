@@ -383,6 +383,8 @@ class SchedulingTest {
         long total = next;
         assertTrue(serial.stream().anyMatch(a -> a.length == total), "the chunks add up to a whole result: " + total);
       }
+      // a job's future completes just before its request thread unwinds and leaves the running count
+      TestSupport.awaitCondition("request threads unwound", () -> engine.stats().runningJobs() == 0);
       EngineStats s = engine.stats();
       assertTrue(s.meanBatchSize(Stage.DENOISER) > 1.5, "denoiser steps were batched across requests: mean "
           + s.meanBatchSize(Stage.DENOISER));
