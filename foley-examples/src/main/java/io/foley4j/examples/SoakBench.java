@@ -17,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +24,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code foley bench soak}: many short requests at a fixed concurrency on the built-in reference
  * model, sampling the process's resident set, live heap, threads and open files every
- * {@code --every} requests, then the growth of each per 100 requests over the later samples. A
+ * {@code --every} requests (between rounds, with no request in flight), then the growth of each per
+ * 100 requests over the samples after the first quarter. A
  * leak shows as a slope that does not go to zero; a plateau as a slope that does. Linux only for
  * RSS and file descriptors (read from {@code /proc/self}); elsewhere those columns are -1.
  */
@@ -78,44 +77,37 @@ final class SoakBench implements Callable<Integer> {
               .backend(CpuBackend.builder().memoryArena(arena).build()).build()) {
         engine.generate(FoleyRequest.builder(video).prompt("warm").steps(1).build()); // warm-up
         out.printf("%8s %9s %9s %9s %9s %8s %6s%n", (Object[]) COLUMNS);
-        synchronized (samples) {
-          samples.add(sample(0, out));
-        }
-        AtomicInteger next = new AtomicInteger();
-        AtomicInteger done = new AtomicInteger();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> clients = new ArrayList<>();
+        samples.add(sample(0, out));
+        // Rounds of --every requests on --concurrency threads; each sample is taken between rounds,
+        // with nothing in flight, so it shows what stays behind rather than the working set.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(concurrency);
         long t0 = System.nanoTime();
-        for (int i = 0; i < concurrency; i++) {
-          Thread t = new Thread(() -> {
-            try {
-              for (int r; (r = next.getAndIncrement()) < requests && failure.get() == null; ) {
-                engine.generate(FoleyRequest.builder(video).prompt("footsteps " + (r % 7)).steps(steps).seed(r).build());
-                int d = done.incrementAndGet();
-                if (d % every == 0 || d == requests) {
-                  synchronized (samples) {
-                    samples.add(sample(d, out));
-                  }
-                }
-              }
-            } catch (Throwable e) {
-              failure.compareAndSet(null, e);
+        try {
+          for (int done = 0; done < requests; ) {
+            int round = Math.min(every, requests - done);
+            List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < round; i++) {
+              int r = done + i;
+              futures.add(pool.submit(() -> engine.generate(FoleyRequest.builder(video).prompt("footsteps " + (r % 7))
+                  .steps(steps).seed(r).build())));
             }
-          }, "soak-client-" + i);
-          clients.add(t);
-          t.start();
-        }
-        for (Thread t : clients) {
-          t.join();
-        }
-        if (failure.get() != null) {
-          throw new FoleyException(FoleyException.Code.INTERNAL, "a soak request failed: " + failure.get(),
-              failure.get());
+            for (java.util.concurrent.Future<?> f : futures) {
+              try {
+                f.get();
+              } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof FoleyException fe ? fe
+                    : new FoleyException(FoleyException.Code.INTERNAL, "a soak request failed: " + e.getCause(), e);
+              }
+            }
+            done += round;
+            samples.add(sample(done, out));
+          }
+        } finally {
+          pool.shutdownNow();
         }
         double wall = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "%d requests in %.1f s (%.2f requests/s)%n", requests, wall, requests / wall);
       }
-      samples.sort((a, b) -> Double.compare(a[0], b[0]));
       double from = 0.25 * requests;
       out.printf(Locale.ROOT, "slopes per 100 requests (least squares over samples from request %.0f on):%n", from);
       for (int c = 1; c < COLUMNS.length; c++) {
@@ -132,6 +124,14 @@ final class SoakBench implements Callable<Integer> {
    * threads, open fds.
    */
   private static double[] sample(int done, PrintStream out) {
+    // Direct buffers are freed by their cleaners after the GC that found them unreachable: give
+    // them a moment, then collect again.
+    System.gc();
+    try {
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     System.gc();
     java.lang.management.MemoryUsage h = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     double direct = 0;
