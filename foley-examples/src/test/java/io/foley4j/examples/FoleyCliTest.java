@@ -95,8 +95,10 @@ class FoleyCliTest {
     Path hard = Files.createLink(dir.resolve("hard.wav"), v);
     for (String[] out : new String[][] {{"--out", v.toString()}, {"--out", dir.resolve(".").resolve("src.mp4").toString()},
         {"--out", sym.toString()}, {"--out", hard.toString()}, {"--mux", v.toString()}, {"--mux", hard.toString()}}) {
-      String[] args = {"generate", "--video", v.toString(), "--prompt", "x", "--steps", "1", "--out",
-          dir.resolve("ok.wav").toString(), out[0], out[1]};
+      String[] args = out[0].equals("--out")
+          ? new String[] {"generate", "--video", v.toString(), "--prompt", "x", "--steps", "1", out[0], out[1]}
+          : new String[] {"generate", "--video", v.toString(), "--prompt", "x", "--steps", "1", "--out",
+              dir.resolve("ok.wav").toString(), out[0], out[1]};
       Result r = cli(args);
       assertEquals(2, r.rc, String.join(" ", out) + ": " + r.err);
       assertOneLine(r.err, "is the source video");
@@ -113,7 +115,7 @@ class FoleyCliTest {
     Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out", link.toString());
     assertEquals(0, r.rc, r.err);
     assertTrue(Files.isSymbolicLink(link), "still a link");
-    assertWav(Files.readAllBytes(target), 2 * 48000, 2);
+    assertWav(Files.readAllBytes(target), 2 * 48000 * 2, 2);
   }
 
   @Test
@@ -136,9 +138,8 @@ class FoleyCliTest {
     });
     Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out", fifo.toString());
     assertEquals(0, r.rc, r.err);
-    assertWav(read.get(60, java.util.concurrent.TimeUnit.SECONDS), 2 * 48000, 2);
-    assertTrue(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS) == false && Files.exists(fifo),
-        "still a FIFO");
+    assertWav(read.get(60, java.util.concurrent.TimeUnit.SECONDS), 2 * 48000 * 2, 2);
+    assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS), "still a FIFO");
     try (var s = Files.list(dir)) {
       assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file");
     }
@@ -156,7 +157,7 @@ class FoleyCliTest {
       System.setOut(oldOut);
     }
     assertEquals(0, r.rc, r.err);
-    assertWav(bytes.toByteArray(), 2 * 48000, 2);
+    assertWav(bytes.toByteArray(), 2 * 48000 * 2, 2);
     assertTrue(r.err.contains("wrote - ") || r.err.contains("wrote stdout"), r.err);
   }
 
@@ -190,7 +191,39 @@ class FoleyCliTest {
     Path tok = b.resolve("tokenizer.json");
     Files.writeString(tok, Files.readString(tok).replace("\"<pad>\"", "\"<pod>\""));
     String err = captureErr(() -> assertEquals(2, FoleyCli.run("bundle", "verify", b.toString())));
-    assertTrue(err.contains("INVALID_BUNDLE") && err.contains("sha256 mismatch for tokenizer.json"), err);
+    assertOneLine(err, "sha256 mismatch for tokenizer.json");
+  }
+
+  @Test
+  void soakBenchPrintsItsColumnsAndSlopes() {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    int rc;
+    try {
+      rc = FoleyCli.run("bench", "soak", "--requests", "8", "--concurrency", "2", "--every", "4", "--steps", "1");
+    } finally {
+      System.setOut(oldOut);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, rc, out);
+    List<String> lines = out.lines().toList();
+    int header = lines.indexOf(lines.stream().filter(l -> l.trim().startsWith("requests")).findFirst().orElseThrow());
+    for (String c : SoakBench.COLUMNS) {
+      assertTrue(lines.get(header).contains(c), lines.get(header));
+    }
+    for (int i = 1; i <= 3; i++) {
+      String[] cells = lines.get(header + i).trim().split("\\s+");
+      assertEquals(SoakBench.COLUMNS.length, cells.length, lines.get(header + i));
+      assertEquals((i - 1) * 4, Integer.parseInt(cells[0]));
+      assertTrue(Double.parseDouble(cells[5]) > 0, "live threads: " + lines.get(header + i));
+    }
+    assertTrue(out.contains("8 requests in"), out);
+    for (int c = 1; c < SoakBench.COLUMNS.length; c++) {
+      String col = SoakBench.COLUMNS[c];
+      assertTrue(lines.stream().anyMatch(l -> l.trim().startsWith(col) && l.trim().substring(col.length()).trim()
+          .matches("[+-]\\d+\\.\\d+")), col + " slope in:\n" + out);
+    }
   }
 
   private Path video() {
@@ -211,7 +244,7 @@ class FoleyCliTest {
 
   /** stderr is exactly one line "foley: ..." containing {@code fragment}, with no stack trace. */
   private static void assertOneLine(String err, String fragment) {
-    List<String> lines = err.lines().filter(l -> !l.isBlank()).toList();
+    List<String> lines = err.lines().filter(l -> !l.isBlank() && !l.startsWith("segment ")).toList();
     assertEquals(1, lines.size(), err);
     assertTrue(lines.get(0).startsWith("foley: ") && lines.get(0).contains(fragment), err);
   }
