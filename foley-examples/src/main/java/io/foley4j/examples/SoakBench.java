@@ -67,10 +67,16 @@ final class SoakBench implements Callable<Integer> {
       Path video = dir.resolve("soak.mp4");
       SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(seconds / 2, 0.12, 0xFFFFFF)
           .build().write(video);
+      StringBuilder malloc = new StringBuilder();
+      new java.util.TreeMap<>(System.getenv()).forEach((k, v) -> {
+        if (k.startsWith("MALLOC_")) {
+          malloc.append(' ').append(k).append('=').append(v);
+        }
+      });
       out.printf(Locale.ROOT, "soak: %d requests, concurrency %d, %d steps, %.1f s 64x48 video, ORT arena %s, "
-          + "%d cores, max heap %d MB, MALLOC_ARENA_MAX=%s%n", requests, concurrency, steps, seconds, arena ? "on" : "off",
+          + "%d cores, max heap %d MB, JVM flags %s, env%s%n", requests, concurrency, steps, seconds, arena ? "on" : "off",
           Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
-          System.getenv().getOrDefault("MALLOC_ARENA_MAX", "unset"));
+          ManagementFactory.getRuntimeMXBean().getInputArguments(), malloc.length() == 0 ? " MALLOC_*: none" : malloc);
       List<double[]> samples = new ArrayList<>();
       try (ModelBundle bundle = ReferenceModel.bundle();
           FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("soak").maxConcurrentRequests(concurrency)
