@@ -68,8 +68,21 @@ final class GenerateCommand implements Callable<Integer> {
       rb.cfgScale(cfg);
     }
     FoleyRequest request = rb.build();
-    // with --out - stdout carries the WAV bytes only: every message goes to stderr
-    PrintStream info = toStdout ? System.err : System.out;
+    // with --out - stdout carries the WAV bytes only: every message (ours or a library's) goes to stderr
+    PrintStream stdout = System.out;
+    if (toStdout) {
+      System.setOut(System.err);
+    }
+    try {
+      return generate(request, toStdout ? stdout : null);
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
+  private int generate(FoleyRequest request, PrintStream wavOut) {
+    boolean toStdout = wavOut != null;
+    PrintStream info = System.out;
     WavFormat format = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").build()) {
@@ -77,9 +90,9 @@ final class GenerateCommand implements Callable<Integer> {
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();
       if (toStdout) {
-        result.writeWav(System.out, format);
-        System.out.flush();
-        if (System.out.checkError()) {
+        result.writeWav(wavOut, format);
+        wavOut.flush();
+        if (wavOut.checkError()) {
           throw new FoleyException(FoleyException.Code.IO, "writing the WAV to stdout failed (closed pipe?)");
         }
       } else {
