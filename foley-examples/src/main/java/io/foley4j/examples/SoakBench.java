@@ -54,6 +54,11 @@ final class SoakBench implements Callable<Integer> {
       description = "ONNX Runtime's CPU memory arena (CpuBackend.memoryArena; default on, --no-arena turns it off).")
   boolean arena;
 
+  @Option(names = "--gc", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Collect garbage before each sample (default on): --no-gc samples the process as a server sees "
+          + "it, with unreachable direct buffers still holding native memory.")
+  boolean gc;
+
   @Override
   public Integer call() throws Exception {
     if (requests < 1 || concurrency < 1 || every < 1 || steps < 1 || !(seconds > 0)) {
@@ -74,8 +79,8 @@ final class SoakBench implements Callable<Integer> {
         }
       });
       out.printf(Locale.ROOT, "soak: %d requests, concurrency %d, %d steps, %.1f s 64x48 video, ORT arena %s, "
-          + "%d cores, max heap %d MB, JVM flags %s, env%s%n", requests, concurrency, steps, seconds, arena ? "on" : "off",
-          Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+          + "GC before samples %s, %d cores, max heap %d MB, JVM flags %s, env%s%n", requests, concurrency, steps, seconds, arena ? "on" : "off",
+          gc ? "yes" : "no", Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
           ManagementFactory.getRuntimeMXBean().getInputArguments(), malloc.length() == 0 ? " MALLOC_*: none" : malloc);
       List<double[]> samples = new ArrayList<>();
       try (ModelBundle bundle = ReferenceModel.bundle();
@@ -83,7 +88,7 @@ final class SoakBench implements Callable<Integer> {
               .backend(CpuBackend.builder().memoryArena(arena).build()).build()) {
         engine.generate(FoleyRequest.builder(video).prompt("warm").steps(1).build()); // warm-up
         out.printf("%8s %9s %9s %9s %9s %8s %6s%n", (Object[]) COLUMNS);
-        samples.add(sample(0, out));
+        samples.add(sample(0, gc, out));
         // Rounds of --every requests on --concurrency threads; each sample is taken between rounds,
         // with nothing in flight, so it shows what stays behind rather than the working set.
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(concurrency);
@@ -106,7 +111,7 @@ final class SoakBench implements Callable<Integer> {
               }
             }
             done += round;
-            samples.add(sample(done, out));
+            samples.add(sample(done, gc, out));
           }
         } finally {
           pool.shutdownNow();
@@ -126,19 +131,21 @@ final class SoakBench implements Callable<Integer> {
   }
 
   /**
-   * One row: requests done, RSS MB, heap used after a GC MB, heap committed MB, direct buffers MB, live
+   * One row: requests done, RSS MB, heap used (after a GC unless --no-gc) MB, heap committed MB, direct buffers MB, live
    * threads, open fds.
    */
-  private static double[] sample(int done, PrintStream out) {
-    // Direct buffers are freed by their cleaners after the GC that found them unreachable: give
-    // them a moment, then collect again.
-    System.gc();
-    try {
-      Thread.sleep(200);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+  private static double[] sample(int done, boolean gc, PrintStream out) {
+    if (gc) {
+      // Direct buffers are freed by their cleaners after the GC that found them unreachable: give
+      // them a moment, then collect again.
+      System.gc();
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      System.gc();
     }
-    System.gc();
     java.lang.management.MemoryUsage h = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     double direct = 0;
     for (BufferPoolMXBean p : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
