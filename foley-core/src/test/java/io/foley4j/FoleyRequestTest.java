@@ -70,6 +70,18 @@ class FoleyRequestTest {
   }
 
   @Test
+  void theLongestDeadlineRunsThroughTheEngine(@org.junit.jupiter.api.io.TempDir Path dir) {
+    Path v = dir.resolve("v.mp4");
+    io.foley4j.video.SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(1).build().write(v);
+    try (io.foley4j.bundle.ModelBundle b = TestSupport.referenceBundle();
+        FoleyEngine engine = FoleyEngine.builder().bundle(b).build()) {
+      FoleyResult r = engine.generate(FoleyRequest.builder(v).prompt("").steps(1).deadline(FoleyRequest.MAX_DEADLINE)
+          .build());
+      assertEquals(48000, r.sampleCount());
+    }
+  }
+
+  @Test
   void validRequestsKeepTheirSettings() {
     FoleyRequest r = FoleyRequest.builder(V).prompt("rain").negativePrompt("hiss").steps(1000).cfgScale(0).seed(-3)
         .priority(Priority.HIGH).deadline(Duration.ofMinutes(5)).clientId("c".repeat(256)).build();
