@@ -118,6 +118,12 @@ final class GenerateCommand implements Callable<Integer> {
     if (!Files.isReadable(video)) {
       throw invalid("--video " + video + " is not readable; check its permissions");
     }
+    if (!toStdout && Files.isDirectory(out)) {
+      throw invalid("--out " + out + " is a directory; give a file name such as " + out.resolve("foley.wav"));
+    }
+    if (mux != null && Files.isDirectory(mux)) {
+      throw invalid("--mux " + mux + " is a directory; give a file name such as " + mux.resolve("foley.mov"));
+    }
     if (!toStdout && sameFile(out, video)) {
       throw invalid("--out " + out + " is the source video " + video + "; writing it would destroy the video: "
           + "choose another output path");

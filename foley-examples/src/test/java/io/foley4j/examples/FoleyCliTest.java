@@ -74,6 +74,9 @@ class FoleyCliTest {
     r = cli("generate", "--video", video().toString(), "--prompt", "x", "--cfg", "-2");
     assertEquals(2, r.rc, r.err);
     assertOneLine(r.err, "cfgScale");
+    r = cli("generate", "--video", video().toString(), "--prompt", "x", "--out", dir.toString());
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "is a directory");
   }
 
   @Test
