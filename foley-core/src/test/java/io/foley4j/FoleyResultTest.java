@@ -107,5 +107,14 @@ class FoleyResultTest {
     r.writeVideoWithSound(link);
     assertTrue(Files.isSymbolicLink(link));
     assertTrue(Files.size(target) > 2 * 48000 * 2);
+    Path fifo = dir.resolve("out.fifo");
+    try {
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo failed");
+    } catch (java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("mkfifo is not available: " + e);
+    }
+    fails(FoleyException.Code.INVALID_ARGUMENT, () -> r.writeVideoWithSound(fifo), "regular file");
+    assertFalse(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the FIFO was not replaced");
   }
 }
