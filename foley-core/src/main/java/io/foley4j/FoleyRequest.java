@@ -1,7 +1,6 @@
 package io.foley4j;
 
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
@@ -11,6 +10,12 @@ import java.util.OptionalInt;
  * {@link #of(Path, String)} or {@link #builder(Path)}.
  */
 public final class FoleyRequest {
+  /**
+   * The longest deadline a request may have (365 days). Longer ones are refused: in nanoseconds they
+   * would overflow the engine's clock arithmetic; leave the deadline unset for none.
+   */
+  public static final java.time.Duration MAX_DEADLINE = java.time.Duration.ofDays(365);
+
   private final Path video;
   private final String prompt;
   private final String negativePrompt;
@@ -80,6 +85,16 @@ public final class FoleyRequest {
     return java.util.Optional.ofNullable(deadline);
   }
 
+  /**
+   * The deadline in nanoseconds, or {@link Long#MAX_VALUE} if there is none. Never throws: a deadline
+   * is at most {@link #MAX_DEADLINE}, so a monotonic clock reading plus this value cannot overflow
+   * unless the clock itself is within a year of {@code Long.MAX_VALUE}; callers adding it to a clock
+   * should still use {@link Math#addExact} or saturate.
+   */
+  public long deadlineNanos() {
+    return deadline == null ? Long.MAX_VALUE : deadline.toNanos();
+  }
+
   /** Who sent the request, for per-client rate limits; null if not set. */
   public String clientId() {
     return clientId;
@@ -90,7 +105,7 @@ public final class FoleyRequest {
     return "FoleyRequest[" + video + ", \"" + prompt + "\", seed " + seed + "]";
   }
 
-  /** Builder; each option may be set once. */
+  /** Builder; each option may be set once. Every check fails with {@link FoleyException.Code#INVALID_ARGUMENT}. */
   public static final class Builder {
     private final Path video;
     private String prompt;
@@ -104,34 +119,36 @@ public final class FoleyRequest {
     private String clientId;
 
     private Builder(Path video) {
-      this.video = Objects.requireNonNull(video, "video");
+      this.video = nonNull(video, "video", "give the path of the video file");
     }
 
     /** The description of the sound (may be empty). */
     public Builder prompt(String prompt) {
       if (this.prompt != null) {
-        throw new IllegalStateException("prompt was already set to \"" + this.prompt + "\"");
+        throw alreadySet("prompt", "\"" + this.prompt + "\"");
       }
-      this.prompt = Objects.requireNonNull(prompt, "prompt");
+      this.prompt = nonNull(prompt, "prompt", "use \"\" for no prompt");
       return this;
     }
 
     /** What the sound should not be like; default: the bundle's ("noisy, harsh" for HunyuanVideo-Foley). */
     public Builder negativePrompt(String negativePrompt) {
       if (this.negativePrompt != null) {
-        throw new IllegalStateException("negativePrompt was already set to \"" + this.negativePrompt + "\"");
+        throw alreadySet("negativePrompt", "\"" + this.negativePrompt + "\"");
       }
-      this.negativePrompt = Objects.requireNonNull(negativePrompt, "negativePrompt");
+      this.negativePrompt = nonNull(negativePrompt, "negativePrompt",
+          "leave it unset for the bundle's default, or use \"\" for none");
       return this;
     }
 
     /** Number of Euler steps, 1..1000. */
     public Builder steps(int steps) {
       if (this.steps != 0) {
-        throw new IllegalStateException("steps was already set to " + this.steps);
+        throw alreadySet("steps", this.steps);
       }
       if (steps < 1 || steps > 1000) {
-        throw new IllegalArgumentException("steps must be between 1 and 1000, was " + steps);
+        throw invalid("steps must be between 1 and 1000, was " + steps
+            + "; leave it unset for the bundle's default (50 for HunyuanVideo-Foley)");
       }
       this.steps = steps;
       return this;
@@ -140,10 +157,11 @@ public final class FoleyRequest {
     /** Classifier-free guidance scale, finite and in [0, 100]; 1 means no guidance. */
     public Builder cfgScale(double scale) {
       if (!Double.isNaN(this.cfgScale)) {
-        throw new IllegalStateException("cfgScale was already set to " + this.cfgScale);
+        throw alreadySet("cfgScale", this.cfgScale);
       }
       if (!(scale >= 0 && scale <= 100)) {
-        throw new IllegalArgumentException("cfgScale must be between 0 and 100, was " + scale);
+        throw invalid("cfgScale must be between 0 and 100, was " + scale
+            + "; 1 means no guidance, leave it unset for the bundle's default");
       }
       this.cfgScale = scale;
       return this;
@@ -152,7 +170,7 @@ public final class FoleyRequest {
     /** Seed of the initial noise (default 0): the same seed gives the same samples. */
     public Builder seed(long seed) {
       if (seedSet) {
-        throw new IllegalStateException("seed was already set to " + this.seed);
+        throw alreadySet("seed", this.seed);
       }
       this.seed = seed;
       this.seedSet = true;
@@ -162,23 +180,28 @@ public final class FoleyRequest {
     /** Scheduling priority: HIGH runs before NORMAL before LOW (default NORMAL). */
     public Builder priority(Priority priority) {
       if (this.priority != null) {
-        throw new IllegalStateException("priority was already set to " + this.priority);
+        throw alreadySet("priority", this.priority);
       }
-      this.priority = Objects.requireNonNull(priority, "priority");
+      this.priority = nonNull(priority, "priority", "use Priority.NORMAL or leave it unset");
       return this;
     }
 
     /**
      * A time budget from submission: past it the job fails with DEADLINE_EXCEEDED at the next step
-     * boundary and frees its slots.
+     * boundary and frees its slots. Positive and at most {@link #MAX_DEADLINE}; for no deadline,
+     * leave it unset.
      */
     public Builder deadline(java.time.Duration deadline) {
       if (this.deadline != null) {
-        throw new IllegalStateException("deadline was already set to " + this.deadline);
+        throw alreadySet("deadline", this.deadline);
       }
-      Objects.requireNonNull(deadline, "deadline");
+      nonNull(deadline, "deadline", "leave it unset for none");
       if (deadline.isNegative() || deadline.isZero()) {
-        throw new IllegalArgumentException("deadline must be positive, was " + deadline);
+        throw invalid("deadline must be positive, was " + deadline + "; leave it unset for none");
+      }
+      if (deadline.compareTo(MAX_DEADLINE) > 0) {
+        throw invalid("deadline must be at most " + MAX_DEADLINE + " (" + MAX_DEADLINE.toDays() + " days), was "
+            + deadline + "; for no deadline, leave it unset");
       }
       this.deadline = deadline;
       return this;
@@ -187,11 +210,12 @@ public final class FoleyRequest {
     /** The client this request is for; the engine's per-client rate limit applies to it. */
     public Builder clientId(String clientId) {
       if (this.clientId != null) {
-        throw new IllegalStateException("clientId was already set to \"" + this.clientId + "\"");
+        throw alreadySet("clientId", "\"" + this.clientId + "\"");
       }
-      Objects.requireNonNull(clientId, "clientId");
+      nonNull(clientId, "clientId", "leave it unset if there is no client");
       if (clientId.isEmpty() || clientId.length() > 256) {
-        throw new IllegalArgumentException("clientId must be 1-256 characters");
+        throw invalid("clientId must be 1-256 characters, was " + clientId.length()
+            + "; use a short stable name or hash of the client");
       }
       this.clientId = clientId;
       return this;
@@ -199,9 +223,24 @@ public final class FoleyRequest {
 
     public FoleyRequest build() {
       if (prompt == null) {
-        throw new IllegalStateException("prompt is required (use \"\" for none)");
+        throw invalid("prompt is required (use \"\" for none)");
       }
       return new FoleyRequest(this);
+    }
+
+    private static FoleyException invalid(String message) {
+      return new FoleyException(FoleyException.Code.INVALID_ARGUMENT, message);
+    }
+
+    private static FoleyException alreadySet(String option, Object value) {
+      return invalid(option + " was already set to " + value + "; set each option once");
+    }
+
+    private static <T> T nonNull(T value, String option, String what) {
+      if (value == null) {
+        throw invalid(option + " must not be null; " + what);
+      }
+      return value;
     }
   }
 }

@@ -241,10 +241,11 @@ class EngineBehaviourTest {
     FoleyEngine.Builder twice = FoleyEngine.builder().maxConcurrentRequests(2);
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> twice.maxConcurrentRequests(3));
     assertTrue(e.getMessage().contains("already set to 2"));
-    assertThrows(IllegalArgumentException.class, () -> FoleyRequest.builder(good).steps(0));
-    assertThrows(IllegalArgumentException.class, () -> FoleyRequest.builder(good).cfgScale(Double.NaN));
-    assertThrows(IllegalStateException.class, () -> FoleyRequest.builder(good).build());
-    assertThrows(NullPointerException.class, () -> FoleyRequest.builder(null));
+    // FoleyRequest's checks are typed (FoleyRequestTest has the details)
+    assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).steps(0));
+    assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).cfgScale(Double.NaN));
+    assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).build());
+    assertThrows(FoleyException.class, () -> FoleyRequest.builder(null));
   }
 
   @Test

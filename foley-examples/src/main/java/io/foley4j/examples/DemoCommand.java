@@ -29,6 +29,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "10", description = "Length of the sample video (default ${DEFAULT-VALUE}).")
   double seconds;
 
+  @Option(names = "--progress", defaultValue = "auto", description = "Progress on stderr: auto (a bar on a "
+      + "terminal, else one line per segment), bar, lines or none (default ${DEFAULT-VALUE}).")
+  ProgressBar.Mode progress;
+
   @Override
   public Integer call() throws Exception {
     Files.createDirectories(outDir);
@@ -46,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
     System.out.printf("wrote %s: %.1f s, 320x240 @ 25 fps, white flashes at 1, 3, 5, ... s%n", video, seconds);
     try (ModelBundle bundle = ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("demo").build()) {
-      ProgressBar bar = new ProgressBar(System.err);
+      ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(FoleyRequest.of(video, prompt), bar).await();
       bar.finish();
       Path wav = outDir.resolve("demo.wav");

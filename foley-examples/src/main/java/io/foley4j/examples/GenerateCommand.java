@@ -1,11 +1,14 @@
 package io.foley4j.examples;
 
 import io.foley4j.FoleyEngine;
+import io.foley4j.FoleyException;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.audio.WavFormat;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.reference.ReferenceModel;
+import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,7 +36,8 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Noise seed (default ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--out", defaultValue = "foley.wav", description = "Output WAV (default ${DEFAULT-VALUE}).")
+  @Option(names = "--out", defaultValue = "foley.wav", description = "Output WAV (default ${DEFAULT-VALUE}); "
+      + "'-' writes it to stdout. A symlink is written through, a FIFO or device streamed into.")
   Path out;
 
   @Option(names = "--float", description = "Write 32-bit float WAV instead of 16-bit PCM.")
@@ -45,8 +49,14 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
+  @Option(names = "--progress", defaultValue = "auto", description = "Progress on stderr: auto (a bar on a "
+      + "terminal, else one line per segment), bar, lines or none (default ${DEFAULT-VALUE}).")
+  ProgressBar.Mode progress;
+
   @Override
   public Integer call() {
+    boolean toStdout = out.toString().equals("-");
+    checkPaths(toStdout);
     FoleyRequest.Builder rb = FoleyRequest.builder(video).prompt(prompt).seed(seed);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
@@ -58,20 +68,85 @@ final class GenerateCommand implements Callable<Integer> {
       rb.cfgScale(cfg);
     }
     FoleyRequest request = rb.build();
+    // with --out - stdout carries the WAV bytes only: every message (ours or a library's) goes to stderr
+    PrintStream stdout = System.out;
+    if (toStdout) {
+      System.setOut(System.err);
+    }
+    try {
+      return generate(request, toStdout ? stdout : null);
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
+  private int generate(FoleyRequest request, PrintStream wavOut) {
+    boolean toStdout = wavOut != null;
+    PrintStream info = System.out;
+    WavFormat format = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").build()) {
-      ProgressBar bar = new ProgressBar(System.err);
+      ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();
-      result.writeWav(out, floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16);
-      System.out.printf("wrote %s: %d samples, %.3f s at %d Hz%n", out, result.sampleCount(), result.durationSeconds(),
-          result.sampleRate());
+      if (toStdout) {
+        result.writeWav(wavOut, format);
+        wavOut.flush();
+        if (wavOut.checkError()) {
+          throw new FoleyException(FoleyException.Code.IO, "writing the WAV to stdout failed (closed pipe?)");
+        }
+      } else {
+        result.writeWav(out, format);
+      }
+      info.printf("wrote %s: %d samples, %.3f s at %d Hz%n", toStdout ? "stdout" : out, result.sampleCount(),
+          result.durationSeconds(), result.sampleRate());
       if (mux != null) {
         result.writeVideoWithSound(mux);
-        System.out.println("wrote " + mux);
+        info.println("wrote " + mux);
       }
-      System.out.println(result.timings());
+      info.println(result.timings());
     }
     return 0;
+  }
+
+  /** Refuses, before any work, a missing video and outputs that would overwrite it or each other. */
+  private void checkPaths(boolean toStdout) {
+    if (!Files.isRegularFile(video)) {
+      throw invalid(Files.exists(video) ? "--video " + video + " is not a regular file; give an MP4/MOV file"
+          : "--video " + video + " does not exist; check the path");
+    }
+    if (!Files.isReadable(video)) {
+      throw invalid("--video " + video + " is not readable; check its permissions");
+    }
+    if (!toStdout && Files.isDirectory(out)) {
+      throw invalid("--out " + out + " is a directory; give a file name such as " + out.resolve("foley.wav"));
+    }
+    if (mux != null && Files.isDirectory(mux)) {
+      throw invalid("--mux " + mux + " is a directory; give a file name such as " + mux.resolve("foley.mov"));
+    }
+    if (!toStdout && sameFile(out, video)) {
+      throw invalid("--out " + out + " is the source video " + video + "; writing it would destroy the video: "
+          + "choose another output path");
+    }
+    if (mux != null && sameFile(mux, video)) {
+      throw invalid("--mux " + mux + " is the source video " + video + "; writing it would destroy the video: "
+          + "choose another output path");
+    }
+    if (mux != null && !toStdout && (sameFile(mux, out) || mux.toAbsolutePath().normalize()
+        .equals(out.toAbsolutePath().normalize()))) {
+      throw invalid("--mux " + mux + " and --out " + out + " are the same file; give two paths");
+    }
+  }
+
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (java.io.IOException e) {
+      throw new FoleyException(FoleyException.Code.IO, "cannot compare " + a + " with " + b + ": " + e, e);
+    }
+  }
+
+  private static FoleyException invalid(String message) {
+    return new FoleyException(FoleyException.Code.INVALID_ARGUMENT, message);
   }
 }

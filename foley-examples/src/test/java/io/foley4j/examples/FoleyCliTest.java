@@ -1,9 +1,13 @@
 package io.foley4j.examples;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.TestSupport;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.video.SyntheticVideo;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -11,6 +15,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,10 +55,134 @@ class FoleyCliTest {
   }
 
   @Test
-  void badInputGivesExitCodeTwoAndAClearMessage() {
-    String err = captureErr(() -> assertEquals(2, FoleyCli.run("generate", "--video",
-        dir.resolve("missing.mp4").toString(), "--prompt", "x")));
-    assertTrue(err.contains("error [IO]") && err.contains("missing.mp4"), err);
+  void badInputGivesExitCodeTwoAndOneLineNamingIt() throws Exception {
+    Result r = cli("generate", "--video", dir.resolve("missing.mp4").toString(), "--prompt", "x");
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "missing.mp4");
+    Path junk = dir.resolve("junk.mp4");
+    Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+    r = cli("generate", "--video", junk.toString(), "--prompt", "x", "--out", dir.resolve("j.wav").toString());
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "junk.mp4");
+  }
+
+  @Test
+  void invalidRequestOptionsGiveExitCodeTwoAndNoStackTrace() {
+    Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "0");
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "steps must be between 1 and 1000, was 0");
+    r = cli("generate", "--video", video().toString(), "--prompt", "x", "--cfg", "-2");
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "cfgScale");
+    r = cli("generate", "--video", video().toString(), "--prompt", "x", "--out", dir.toString());
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "is a directory");
+  }
+
+  @Test
+  void failuresThatAreNotTheUsersGiveExitCodeOne() throws Exception {
+    Path notADir = dir.resolve("file.txt");
+    Files.writeString(notADir, "x");
+    Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out",
+        notADir.resolve("out.wav").toString());
+    assertEquals(1, r.rc, r.err);
+    assertOneLine(r.err, "out.wav");
+  }
+
+  @Test
+  void anOutputThatIsTheSourceVideoIsRefusedAndTheVideoKept() throws Exception {
+    Path v = dir.resolve("src.mp4");
+    Files.copy(video(), v);
+    byte[] before = Files.readAllBytes(v);
+    Path sym = Files.createSymbolicLink(dir.resolve("sym.wav"), v);
+    Path hard = Files.createLink(dir.resolve("hard.wav"), v);
+    for (String[] out : new String[][] {{"--out", v.toString()}, {"--out", dir.resolve(".").resolve("src.mp4").toString()},
+        {"--out", sym.toString()}, {"--out", hard.toString()}, {"--mux", v.toString()}, {"--mux", hard.toString()}}) {
+      String[] args = out[0].equals("--out")
+          ? new String[] {"generate", "--video", v.toString(), "--prompt", "x", "--steps", "1", out[0], out[1]}
+          : new String[] {"generate", "--video", v.toString(), "--prompt", "x", "--steps", "1", "--out",
+              dir.resolve("ok.wav").toString(), out[0], out[1]};
+      Result r = cli(args);
+      assertEquals(2, r.rc, String.join(" ", out) + ": " + r.err);
+      assertOneLine(r.err, "is the source video");
+      assertArrayEquals(before, Files.readAllBytes(v), String.join(" ", out));
+    }
+    assertTrue(Files.isSymbolicLink(sym));
+  }
+
+  @Test
+  void aSymlinkOutputIsWrittenThroughAndStaysALink() throws Exception {
+    Path target = dir.resolve("real.wav");
+    Files.writeString(target, "old");
+    Path link = Files.createSymbolicLink(dir.resolve("link.wav"), target);
+    Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out", link.toString());
+    assertEquals(0, r.rc, r.err);
+    assertTrue(Files.isSymbolicLink(link), "still a link");
+    assertWav(Files.readAllBytes(target), 2 * 48000 * 2, 2);
+  }
+
+  @Test
+  void aFifoOutputIsStreamedIntoNotReplaced() throws Exception {
+    Path fifo = dir.resolve("audio.fifo");
+    Process mk;
+    try {
+      mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    } catch (java.io.IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("mkfifo is not available: " + e);
+      return;
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(mk.waitFor() == 0, "mkfifo failed");
+    java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try (java.io.InputStream in = Files.newInputStream(fifo)) {
+        return in.readAllBytes();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    Result r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out", fifo.toString());
+    assertEquals(0, r.rc, r.err);
+    assertWav(read.get(60, java.util.concurrent.TimeUnit.SECONDS), 2 * 48000 * 2, 2);
+    assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS), "still a FIFO");
+    try (var s = Files.list(dir)) {
+      assertTrue(s.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file");
+    }
+  }
+
+  @Test
+  void outDashWritesTheWavToStdoutAndNothingElse() {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true));
+    Result r;
+    try {
+      r = cli("generate", "--video", video().toString(), "--prompt", "x", "--steps", "1", "--out", "-");
+    } finally {
+      System.setOut(oldOut);
+    }
+    assertEquals(0, r.rc, r.err);
+    assertWav(bytes.toByteArray(), 2 * 48000 * 2, 2);
+    assertTrue(r.err.contains("wrote - ") || r.err.contains("wrote stdout"), r.err);
+  }
+
+  @Test
+  void progressWithoutATerminalIsOneLinePerSegmentAndNoCarriageReturns() throws Exception {
+    Path v = dir.resolve("long.mp4");
+    double seconds = 9;
+    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF).build().write(v);
+    int segments;
+    try (ModelBundle b = TestSupport.referenceBundle()) {
+      segments = b.manifest().segmentCount(Math.round(seconds * b.manifest().sampleRate()));
+    }
+    assertTrue(segments >= 2, "the test needs several segments, got " + segments);
+    Result r = cli("generate", "--video", v.toString(), "--prompt", "x", "--steps", "2", "--out",
+        dir.resolve("p.wav").toString());
+    assertEquals(0, r.rc, r.err);
+    assertFalse(r.err.contains("\r"), r.err);
+    List<String> lines = r.err.lines().filter(l -> l.startsWith("segment ")).toList();
+    assertEquals(segments, lines.size(), r.err);
+    for (int k = 0; k < segments; k++) {
+      assertTrue(lines.get(k).startsWith("segment " + (k + 1) + "/" + segments + " done"), lines.get(k));
+    }
   }
 
   @Test
@@ -65,7 +194,71 @@ class FoleyCliTest {
     Path tok = b.resolve("tokenizer.json");
     Files.writeString(tok, Files.readString(tok).replace("\"<pad>\"", "\"<pod>\""));
     String err = captureErr(() -> assertEquals(2, FoleyCli.run("bundle", "verify", b.toString())));
-    assertTrue(err.contains("INVALID_BUNDLE") && err.contains("sha256 mismatch for tokenizer.json"), err);
+    assertOneLine(err, "sha256 mismatch for tokenizer.json");
+  }
+
+  @Test
+  void soakBenchPrintsItsColumnsAndSlopes() {
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    int rc;
+    try {
+      rc = FoleyCli.run("bench", "soak", "--requests", "8", "--concurrency", "2", "--every", "4", "--steps", "1");
+    } finally {
+      System.setOut(oldOut);
+    }
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertEquals(0, rc, out);
+    List<String> lines = out.lines().toList();
+    int header = lines.indexOf(lines.stream().filter(l -> l.trim().startsWith("requests")).findFirst().orElseThrow());
+    for (String c : SoakBench.COLUMNS) {
+      assertTrue(lines.get(header).contains(c), lines.get(header));
+    }
+    for (int i = 1; i <= 3; i++) {
+      String[] cells = lines.get(header + i).trim().split("\\s+");
+      assertEquals(SoakBench.COLUMNS.length, cells.length, lines.get(header + i));
+      assertEquals((i - 1) * 4, Integer.parseInt(cells[0]));
+      assertTrue(Double.parseDouble(cells[5]) > 0, "live threads: " + lines.get(header + i));
+    }
+    assertTrue(out.contains("8 requests in"), out);
+    for (int c = 1; c < SoakBench.COLUMNS.length; c++) {
+      String col = SoakBench.COLUMNS[c];
+      assertTrue(lines.stream().anyMatch(l -> l.trim().startsWith(col) && l.trim().substring(col.length()).trim()
+          .matches("[+-]\\d+\\.\\d+")), col + " slope in:\n" + out);
+    }
+  }
+
+  private Path video() {
+    Path v = dir.resolve("two-seconds.mp4");
+    if (!Files.exists(v)) {
+      SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build().write(v);
+    }
+    return v;
+  }
+
+  private record Result(int rc, String err) {}
+
+  private static Result cli(String... args) {
+    int[] rc = new int[1];
+    String err = captureErr(() -> rc[0] = FoleyCli.run(args));
+    return new Result(rc[0], err);
+  }
+
+  /** stderr is exactly one line "foley: ..." containing {@code fragment}, with no stack trace. */
+  private static void assertOneLine(String err, String fragment) {
+    List<String> lines = err.lines().filter(l -> !l.isBlank() && !l.startsWith("segment ")).toList();
+    assertEquals(1, lines.size(), err);
+    assertTrue(lines.get(0).startsWith("foley: ") && lines.get(0).contains(fragment), err);
+  }
+
+  private static void assertWav(byte[] wav, int dataBytes, int bytesPerSample) {
+    ByteBuffer h = ByteBuffer.wrap(wav).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(0x46464952, h.getInt(0), "RIFF");
+    assertEquals(36 + dataBytes, h.getInt(4));
+    assertEquals(8 * bytesPerSample, h.getShort(34));
+    assertEquals(dataBytes, h.getInt(40));
+    assertEquals(44 + dataBytes, wav.length);
   }
 
   private static String captureErr(Runnable r) {
