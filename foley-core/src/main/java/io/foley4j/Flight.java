@@ -134,7 +134,7 @@ final class Flight implements DeviceScheduler.Owner {
       closed = true;
     }
     for (Job j : jobs) {
-      j.complete(new FoleyResult(j.request(), samples, sampleRate, timings));
+      j.complete(new FoleyResult(j.request(), samples, sampleRate, timings, j.sourceStamp()));
     }
   }
 

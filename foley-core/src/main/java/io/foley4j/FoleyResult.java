@@ -24,8 +24,8 @@ public final class FoleyResult {
   private final StageTimings timings;
   private final SourceStamp source; // null: not known, only the duration is checked at mux time
 
-  /** For foley4j; the array is not copied. */
-  public FoleyResult(FoleyRequest request, float[] samples, int sampleRate, StageTimings timings) {
+  /** The array is not copied. */
+  FoleyResult(FoleyRequest request, float[] samples, int sampleRate, StageTimings timings) {
     this(request, samples, sampleRate, timings, null);
   }
 
@@ -36,19 +36,6 @@ public final class FoleyResult {
     this.sampleRate = sampleRate;
     this.timings = timings;
     this.source = source;
-  }
-
-  /**
-   * For foley4j's engine only, until it moves into this package (then it becomes package-private):
-   * this result with the attributes the request's video had when the job read it, read with
-   * {@code Files.readAttributes(video, BasicFileAttributes.class)} just before opening it.
-   * {@link #writeVideoWithSound} then refuses a source that changed since.
-   */
-  public FoleyResult withSourceAttributes(BasicFileAttributes atRead) {
-    if (atRead == null) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the source attributes must not be null");
-    }
-    return new FoleyResult(request, samples, sampleRate, timings, SourceStamp.of(atRead));
   }
 
   public FoleyRequest request() {

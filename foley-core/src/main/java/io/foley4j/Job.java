@@ -22,7 +22,9 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   private final CompletableFuture<FoleyResult> future = new CompletableFuture<>();
   private final CompletableFuture<FoleyResult> view = future.copy();
   private final Ticker ticker;
-  private final long deadlineNanos; // Long.MAX_VALUE: none
+  private final boolean hasDeadline;
+  private final long deadlineNanos; // in ticker time, when hasDeadline
+  private volatile SourceStamp source;
   final long submittedNanos = System.nanoTime();
   final long submittedTicks;
   final PhaseClock clock = new PhaseClock();
@@ -40,20 +42,20 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     this.listener = listener == null ? FoleyListener.NONE : listener;
     this.ticker = ticker;
     this.submittedTicks = ticker.nanos();
-    this.deadlineNanos = request.deadline().map(d -> saturatedAdd(submittedTicks, d)).orElse(Long.MAX_VALUE);
+    // deadlineNanos() is at most a year, so the sum cannot overflow; compared wrap-safe below
+    this.hasDeadline = request.deadlineNanos() != Long.MAX_VALUE;
+    this.deadlineNanos = hasDeadline ? submittedTicks + request.deadlineNanos() : 0;
     this.publisher = new ChunkPublisher("job " + id);
   }
 
-  /** {@code ticks + d} in nanoseconds; a deadline too far to represent means none. */
-  private static long saturatedAdd(long ticks, java.time.Duration d) {
-    long nanos;
-    try {
-      nanos = d.toNanos();
-    } catch (ArithmeticException tooLong) {
-      return Long.MAX_VALUE;
-    }
-    long sum = ticks + nanos;
-    return ((ticks ^ sum) & (nanos ^ sum)) < 0 || sum == Long.MAX_VALUE ? Long.MAX_VALUE : sum;
+  /** Takes the stamp of the video file (size, mtime, file key) as this job first reads it. */
+  void stampSource() {
+    source = SourceStamp.of(request.video());
+  }
+
+  /** The stamp taken by {@link #stampSource()}, or null if the job never read its video. */
+  SourceStamp sourceStamp() {
+    return source;
   }
 
   @Override
@@ -107,7 +109,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     if (finished) {
       return new RequestRun.StopJob();
     }
-    if (deadlineNanos != Long.MAX_VALUE && ticker.nanos() - deadlineNanos > 0) {
+    if (hasDeadline && ticker.nanos() - deadlineNanos > 0) {
       return deadlineExceeded();
     }
     return null;

@@ -92,6 +92,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     }
     FoleyRequest req = job.request();
     Sampler.Settings settings = Sampler.Settings.of(engine.manifest(), req);
+    job.stampSource(); // before the first read: writeVideoWithSound refuses a source changed since
 
     // content key: what single-flight and both caches are keyed by
     String videoDigest = null;

@@ -191,6 +191,9 @@ class BadInputMatrixTest {
             .cfgScale(Double.POSITIVE_INFINITY).build()),
         Arguments.of("negative deadline", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(good).prompt("x")
             .deadline(Duration.ofSeconds(-1)).build()),
+        Arguments.of("deadline of Long.MAX_VALUE seconds", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(good)
+            .prompt("x").deadline(Duration.ofSeconds(Long.MAX_VALUE)).build()),
+        Arguments.of("null video", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(null).prompt("x").build()),
         Arguments.of("no prompt", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(good).build()));
   }
 
@@ -202,10 +205,37 @@ class BadInputMatrixTest {
   }
 
   @Test
-  void hugeDeadlineMeansNoDeadline() {
+  void theLongestDeadlineRuns() {
     FoleyException e = alongsideGood(engine, () -> engine.submit(FoleyRequest.builder(good).prompt("x").steps(2)
-        .deadline(Duration.ofSeconds(Long.MAX_VALUE)).build()));
-    check("deadline of Long.MAX_VALUE seconds", null, e);
+        .deadline(FoleyRequest.MAX_DEADLINE).build()));
+    check("deadline of FoleyRequest.MAX_DEADLINE", null, e);
+  }
+
+  // ---- outputs -------------------------------------------------------------------------------
+
+  /** A source replaced after the job read it is refused at mux time (it would mix two videos). */
+  @Test
+  void sourceReplacedAfterTheJobIsRefusedAtMux() throws IOException {
+    Path src = dir.resolve("swapped.mp4");
+    Files.copy(good, src);
+    FoleyResult r = engine.generate(FoleyRequest.builder(src).prompt("x").steps(2).build());
+    Path other = dir.resolve("other-3s.mp4");
+    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(0.5, 0.12, 0xFF0000).build()
+        .write(other);
+    Files.move(other, src, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    FoleyException e = assertThrows(FoleyException.class, () -> r.writeVideoWithSound(dir.resolve("mux.mov")));
+    check("source replaced since the job", Code.INVALID_ARGUMENT, e);
+    assertFalse(Files.exists(dir.resolve("mux.mov")), "nothing written");
+  }
+
+  @Test
+  void outputThatIsTheSourceIsRefused() {
+    FoleyResult r = engine.generate(FoleyRequest.builder(good).prompt("x").steps(2).build());
+    check("WAV over its own video", Code.INVALID_ARGUMENT, assertThrows(FoleyException.class, () -> r.writeWav(good)));
+    check("MOV over its own video", Code.INVALID_ARGUMENT,
+        assertThrows(FoleyException.class, () -> r.writeVideoWithSound(good)));
+    assertEquals(96000, engine.generate(FoleyRequest.builder(good).prompt("x").steps(2).build()).sampleCount(),
+        "the source is intact");
   }
 
   // ---- bundle and archive -------------------------------------------------------------------

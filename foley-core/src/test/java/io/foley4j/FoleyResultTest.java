@@ -47,8 +47,14 @@ class FoleyResultTest {
     assertEquals(3.0, r.durationSeconds(), 1e-9);
     video(v, 20, 0xFFFFFF);
     Path mov = dir.resolve("out.mov");
-    fails(FoleyException.Code.INVALID_ARGUMENT, () -> r.writeVideoWithSound(mov), v.toString(), "3.000 s", "20.000 s",
+    // the engine stamped the source when the job read it: the swap is seen as a changed file
+    fails(FoleyException.Code.INVALID_ARGUMENT, () -> r.writeVideoWithSound(mov), v.toString(), "changed since",
         "run the job again");
+    assertFalse(Files.exists(mov));
+    // without a stamp, the duration check alone still refuses it
+    FoleyResult unstamped = new FoleyResult(r.request(), r.toArray(), r.sampleRate(), r.timings());
+    fails(FoleyException.Code.INVALID_ARGUMENT, () -> unstamped.writeVideoWithSound(mov), v.toString(), "3.000 s",
+        "20.000 s", "run the job again");
     assertFalse(Files.exists(mov));
   }
 
@@ -71,8 +77,8 @@ class FoleyResultTest {
     Files.setLastModifiedTime(v, FileTime.fromMillis(Files.getLastModifiedTime(v).toMillis() - 60_000));
     fails(FoleyException.Code.INVALID_ARGUMENT, () -> touched.writeVideoWithSound(dir.resolve("b.mov")), "changed since");
 
-    FoleyResult viaAttributes = new FoleyResult(req, audio, 48000, null)
-        .withSourceAttributes(Files.readAttributes(v, BasicFileAttributes.class));
+    FoleyResult viaAttributes = new FoleyResult(req, audio, 48000, null,
+        SourceStamp.of(Files.readAttributes(v, BasicFileAttributes.class)));
     viaAttributes.writeVideoWithSound(dir.resolve("c.mov"));
     Files.delete(v);
     fails(FoleyException.Code.INVALID_ARGUMENT, () -> viaAttributes.writeVideoWithSound(dir.resolve("d.mov")),
