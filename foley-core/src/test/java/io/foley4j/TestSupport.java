@@ -20,13 +20,21 @@ public final class TestSupport {
       try {
         Path d = Files.createTempDirectory("foley4j-test-reference-");
         ReferenceModel.writeBundle(d, ReferenceModel.defaults());
-        d.toFile().deleteOnExit();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(d), "foley-test-cleanup"));
         referenceDir = d;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
     return referenceDir;
+  }
+
+  private static void deleteTree(Path d) {
+    try (java.util.stream.Stream<Path> all = Files.walk(d)) {
+      all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException ignored) {
+      // best effort at exit
+    }
   }
 
   public static ModelBundle referenceBundle() {
