@@ -64,12 +64,7 @@ final class BundleCommand implements Runnable {
         v.checks().forEach(c -> System.out.println("  " + c));
         printIgnored(b);
         return 0;
-      } catch (FoleyException e) {
-        // One line, no stack trace: the message says which file is wrong and what to do.
-        spec.commandLine().getErr().println("error [" + e.code() + "]: " + oneLine(e.getMessage()));
-        spec.commandLine().getErr().flush();
-        return 2;
-      }
+      } // a FoleyException reaches FoleyCli: one line "foley: <message>", exit 2 for a bad bundle
     }
 
     private static void printIgnored(ModelBundle b) {
@@ -79,9 +74,6 @@ final class BundleCommand implements Runnable {
       }
     }
 
-    private static String oneLine(String message) {
-      return String.valueOf(message).replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
-    }
   }
 
   @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a bundle's stages and rates.")

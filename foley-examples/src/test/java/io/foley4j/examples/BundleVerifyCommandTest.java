@@ -28,7 +28,7 @@ class BundleVerifyCommandTest {
       Output o = capture(() -> FoleyCli.run(args));
       assertEquals(2, o.rc, kind + " " + String.join(" ", args) + ": " + o);
       String err = o.err.strip();
-      assertTrue(err.startsWith("error [INVALID_BUNDLE]: ") && err.contains(kind.file()), kind + ": " + o);
+      assertTrue(err.startsWith("foley: ") && err.contains(kind.file()), kind + ": " + o);
       assertFalse(err.contains("\n"), "one line: " + o);
       assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace: " + o);
       assertFalse(o.out.contains("OK"), o.toString());
