@@ -34,6 +34,7 @@ final class OrtStageSession implements StageSession {
   private final AtomicLong runNanos = new AtomicLong();
   private final Object terminateLock = new Object();
   private OrtSession.RunOptions running; // guarded by terminateLock
+  private final java.util.ArrayDeque<java.nio.ByteBuffer> spare = new java.util.ArrayDeque<>(); // guarded by itself
 
   private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
     this.spec = spec;
@@ -152,15 +153,22 @@ final class OrtStageSession implements StageSession {
       throw new FoleyException(FoleyException.Code.CLOSED, "stage " + spec.stage().key() + " session is closed");
     }
     Map<String, OnnxTensor> feed = new HashMap<>();
+    java.util.List<java.nio.ByteBuffer> buffers = new java.util.ArrayList<>();
     try {
       for (TensorSpec t : spec.inputs()) {
         Tensor x = inputs.get(t.name());
         if (x == null) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
         }
-        feed.put(t.name(), x.isFloat()
-            ? OnnxTensor.createTensor(env, FloatBuffer.wrap(x.floats()), x.shape())
-            : OnnxTensor.createTensor(env, LongBuffer.wrap(x.longs()), x.shape()));
+        java.nio.ByteBuffer direct = takeBuffer((long) x.size() * (x.isFloat() ? Float.BYTES : Long.BYTES));
+        buffers.add(direct);
+        if (x.isFloat()) {
+          FloatBuffer fb = direct.asFloatBuffer().put(x.floats());
+          feed.put(t.name(), OnnxTensor.createTensor(env, fb.flip(), x.shape()));
+        } else {
+          LongBuffer lb = direct.asLongBuffer().put(x.longs());
+          feed.put(t.name(), OnnxTensor.createTensor(env, lb.flip(), x.shape()));
+        }
       }
       long t0 = System.nanoTime();
       try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
@@ -183,6 +191,65 @@ final class OrtStageSession implements StageSession {
       for (OnnxTensor t : feed.values()) {
         t.close();
       }
+      buffers.forEach(this::giveBack); // only after the tensors that point into them are closed
+    }
+  }
+
+  /**
+   * Most spare input buffers a session keeps: two per input. The engine makes one call per
+   * session at a time, so that covers one call's inputs in two sizes (batch sizes vary).
+   */
+  private int maxSpare() {
+    return 2 * spec.inputs().size();
+  }
+
+  /**
+   * A direct buffer of at least {@code bytes}, limit {@code bytes}, for one input. ONNX Runtime
+   * reads a direct buffer in place; given a heap array it would copy it into a new direct buffer
+   * per call, which is freed only by a GC, and that churn is what inflates RSS over long runs (see
+   * docs/tuning.md). Buffers are kept for the next calls, sized to the next power of two so that
+   * calls with other batch sizes can reuse them.
+   */
+  private java.nio.ByteBuffer takeBuffer(long bytes) {
+    synchronized (spare) {
+      java.nio.ByteBuffer best = null;
+      for (java.nio.ByteBuffer b : spare) {
+        if (b.capacity() >= bytes && (best == null || b.capacity() < best.capacity())) {
+          best = b;
+        }
+      }
+      if (best != null) {
+        spare.remove(best);
+        best.clear().limit((int) bytes);
+        return best;
+      }
+    }
+    if (bytes > Integer.MAX_VALUE - 64) {
+      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "stage " + spec.stage().key() + " input of "
+          + bytes + " bytes is larger than one buffer can hold (2 GiB); use a smaller batch");
+    }
+    long rounded = Long.highestOneBit(Math.max(64, bytes - 1)) << 1;
+    int capacity = (int) Math.min(rounded, Integer.MAX_VALUE - 64);
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(capacity).order(java.nio.ByteOrder.nativeOrder());
+    b.limit((int) bytes);
+    return b;
+  }
+
+  private void giveBack(java.nio.ByteBuffer b) {
+    synchronized (spare) {
+      if (spare.size() >= maxSpare()) {
+        java.nio.ByteBuffer smallest = b;
+        for (java.nio.ByteBuffer s : spare) {
+          if (s.capacity() < smallest.capacity()) {
+            smallest = s;
+          }
+        }
+        if (smallest == b) {
+          return; // the GC frees it
+        }
+        spare.remove(smallest);
+      }
+      spare.push(b);
     }
   }
 
@@ -229,6 +296,9 @@ final class OrtStageSession implements StageSession {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       closeQuietly(session);
+      synchronized (spare) {
+        spare.clear();
+      }
     }
   }
 
