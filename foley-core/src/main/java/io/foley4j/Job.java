@@ -179,25 +179,26 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
       if (done) {
         return false;
       }
-      done = true;
+      done = true; // from here no event can be queued but the end, below
       finished = true;
       cancelled = cancel;
-      if (r != null) {
-        events.add(() -> {
-          future.complete(r);
-          guard(() -> listener.onComplete(r), "onComplete");
-          publisher.complete();
-        });
-      } else {
-        events.add(() -> {
-          guard(() -> listener.onFailure(e), "onFailure");
-          publisher.fail(e);
-        });
-      }
     }
-    if (e != null) {
-      future.completeExceptionally(e); // at once: a cancelled job's future never waits for callbacks
+    Runnable end;
+    if (r != null) {
+      end = () -> {
+        future.complete(r);
+        guard(() -> listener.onComplete(r), "onComplete");
+        publisher.complete();
+      };
+    } else {
+      // at once, in this thread, and before onFailure can run on a thread draining the queue
+      future.completeExceptionally(e);
+      end = () -> {
+        guard(() -> listener.onFailure(e), "onFailure");
+        publisher.fail(e);
+      };
     }
+    events.add(end); // after every event queued before done was set
     deliver();
     return true;
   }
