@@ -37,12 +37,35 @@ final class Channel<T> {
 
   /** No more items follow. */
   void end() {
-    offer(new End<>());
+    offerThroughInterrupts(new End<>());
   }
 
   /** The producer failed; the consumer's next {@link #take()} throws {@code error}. */
   void fail(RuntimeException error) {
-    offer(new Failed<>(error));
+    offerThroughInterrupts(new Failed<>(error));
+  }
+
+  /** The end of the stream must not be lost to an interrupt, or the consumer would wait on. */
+  private void offerThroughInterrupts(Message<T> m) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      while (true) {
+        try {
+          while (!queue.offer(m, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+            if (stopped.getAsBoolean()) {
+              return;
+            }
+          }
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**

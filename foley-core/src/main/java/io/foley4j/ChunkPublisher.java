@@ -52,9 +52,13 @@ final class ChunkPublisher implements Flow.Publisher<AudioChunk> {
   public void subscribe(Flow.Subscriber<? super AudioChunk> subscriber) {
     Objects.requireNonNull(subscriber, "subscriber"); // rule 1.9
     Sub s = new Sub(subscriber);
+    // Hold the subscription's drain while onSubscribe runs, so that no signal (not even a
+    // terminal one from a job that ends now) reaches it before or during onSubscribe (rule 1.9,
+    // 1.3); what arrived meanwhile is delivered right after.
+    s.wip.set(1);
     subs.add(s);
     s.signal("onSubscribe", () -> subscriber.onSubscribe(s));
-    s.drain();
+    s.drainLoop(1);
   }
 
   private final class Sub implements Flow.Subscription {
@@ -89,10 +93,13 @@ final class ChunkPublisher implements Flow.Publisher<AudioChunk> {
 
     /** Delivers what is due; one thread at a time, the others leave it a note (wip). */
     void drain() {
-      if (wip.getAndIncrement() != 0) {
-        return;
+      if (wip.getAndIncrement() == 0) {
+        drainLoop(1);
       }
-      int missed = 1;
+    }
+
+    /** The drain, entered by the thread that owns {@code wip} with {@code missed} to account for. */
+    void drainLoop(int missed) {
       do {
         if (!cancelled && !terminated) {
           while (threw == null && badRequest == null && demand.get() > 0 && next < chunks.size() && !cancelled) {
@@ -130,10 +137,8 @@ final class ChunkPublisher implements Flow.Publisher<AudioChunk> {
       assert UserCode.assertNoFoleyLockHeld("subscriber " + what + " of " + owner);
       try {
         r.run();
-      } catch (RuntimeException | Error e) {
-        if (e instanceof VirtualMachineError vme) {
-          throw vme;
-        }
+      } catch (Throwable e) {
+        UserCode.rethrowIfLockRule(e);
         LOG.log(System.Logger.Level.WARNING, "subscriber " + what + " of " + owner
             + " threw; cancelling its subscription (rule 2.13)", e);
         threw = e;

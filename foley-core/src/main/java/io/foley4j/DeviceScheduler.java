@@ -57,6 +57,7 @@ final class DeviceScheduler implements AutoCloseable {
     final int segment;
     final long seq;
     final long enqueued;
+    final int priority; // the owner's at submission: a queued item's place must not change under the heap
     final CompletableFuture<Map<String, Tensor>> future = new CompletableFuture<>();
 
     Item(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, int segment, long seq, long enqueued) {
@@ -64,6 +65,7 @@ final class DeviceScheduler implements AutoCloseable {
       this.inputs = inputs;
       this.rows = rows;
       this.owner = owner;
+      this.priority = owner.priority();
       this.segment = segment;
       this.seq = seq;
       this.enqueued = enqueued;
@@ -74,7 +76,7 @@ final class DeviceScheduler implements AutoCloseable {
    * Priority, then job (first come first served), then the job's earlier segment first (so its first
    * chunk is not held up by encoding later segments), then arrival.
    */
-  private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.owner.priority())
+  private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.priority)
       .thenComparingLong(i -> i.owner.sequence()).thenComparingInt(i -> i.segment).thenComparingLong(i -> i.seq);
 
   private final Map<Stage, StageSession> sessions;
@@ -327,7 +329,7 @@ final class DeviceScheduler implements AutoCloseable {
     } catch (FoleyException e) {
       backendFailures.incrementAndGet();
       if (allStopped(batch)) { // terminated (or failed) after every job behind it stopped: not the backend's fault
-        batch.forEach(i -> i.future.completeExceptionally(i.owner.stopReason()));
+        batch.forEach(i -> i.future.completeExceptionally(stopped(i)));
         return;
       }
       if (batch.size() == 1) {
@@ -356,7 +358,7 @@ final class DeviceScheduler implements AutoCloseable {
 
   private void retryAlone(Stage stage, Item i) {
     if (i.owner.stopReason() != null) {
-      i.future.completeExceptionally(i.owner.stopReason());
+      i.future.completeExceptionally(stopped(i));
       return;
     }
     if (!breaker.tryAcquire()) {
@@ -534,6 +536,12 @@ final class DeviceScheduler implements AutoCloseable {
 
   public long startedAt() {
     return startedAt;
+  }
+
+  /** Why an item's call was dropped or terminated; never null (its owner may have gained a job since). */
+  private static FoleyException stopped(Item i) {
+    FoleyException why = i.owner.stopReason();
+    return why != null ? why : new RequestRun.StopJob();
   }
 
   /** Whether {@code t} is this scheduler's device worker. */

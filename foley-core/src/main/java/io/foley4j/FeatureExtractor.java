@@ -95,9 +95,11 @@ final class FeatureExtractor {
       work.end();
     } catch (RuntimeException e) {
       work.fail(e);
-    } catch (Error e) {
+    } catch (Throwable e) { // errors, and checked exceptions a video source may throw undeclared
       work.fail(new FoleyException(FoleyException.Code.INTERNAL, "decoding failed: " + e, e));
-      throw e;
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
     }
   }
 
@@ -340,9 +342,11 @@ final class FeatureExtractor {
       }
     } catch (RuntimeException e) {
       out.fail(e);
-    } catch (Error e) {
+    } catch (Throwable e) {
       out.fail(new FoleyException(FoleyException.Code.INTERNAL, "feature extraction failed: " + e, e));
-      throw e;
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
     } finally {
       engine.scheduler().exit(Stage.VISUAL_ENCODER);
       engine.scheduler().exit(Stage.SYNC_ENCODER);

@@ -36,14 +36,38 @@ final class Flight implements DeviceScheduler.Owner {
       if (closed || allDone()) {
         return false;
       }
-      jobs.add(job);
-      priority = Math.min(priority, job.priority());
-      for (AudioChunk c : emitted) {
+      for (AudioChunk c : emitted) { // before it is listed: no progress may overtake its replay
         job.enqueueChunk(c);
       }
+      jobs.add(job);
+      priority = Math.min(priority, job.priority());
     }
     job.deliver();
     return true;
+  }
+
+  /**
+   * Closes the flight to joiners if no job wants its result; false when some job still does (one
+   * may have joined after the work decided to stop). Atomic with {@link #join}.
+   */
+  synchronized boolean stopIfAllDone() {
+    if (!allDone()) {
+      return false;
+    }
+    closed = true;
+    return true;
+  }
+
+  /** Closes the flight to joiners and returns the jobs that still want a result. */
+  synchronized List<Job> closeAndTakeUnfinished() {
+    closed = true;
+    List<Job> left = new ArrayList<>();
+    for (Job j : jobs) {
+      if (!j.isDone()) {
+        left.add(j);
+      }
+    }
+    return left;
   }
 
   private boolean allDone() {
@@ -94,19 +118,19 @@ final class Flight implements DeviceScheduler.Owner {
     return leader.sequence();
   }
 
+  /**
+   * Null while some job wants the result; else a {@link RequestRun.StopJob}, never one job's own
+   * reason: each job is failed with its own reason (deadline) by {@link #expireAndCheck}, and a
+   * job that joined meanwhile must not inherit another's.
+   */
   @Override
   public FoleyException stopReason() {
-    FoleyException reason = null;
     for (Job j : jobs) {
-      if (!j.isDone()) {
-        FoleyException e = j.stopReason();
-        if (e == null) {
-          return null; // someone still wants it
-        }
-        reason = e;
+      if (!j.isDone() && j.stopReason() == null) {
+        return null; // someone still wants it
       }
     }
-    return reason != null ? reason : new RequestRun.StopJob();
+    return new RequestRun.StopJob();
   }
 
   // ---- events to every job ----------------------------------------------------------------------

@@ -130,8 +130,11 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     synchronized (lock) {
       if (!done) {
         events.add(() -> {
-          guard(() -> listener.onChunk(c), "onChunk");
-          publisher.emit(c);
+          try {
+            guard(() -> listener.onChunk(c), "onChunk");
+          } finally {
+            publisher.emit(c);
+          }
         });
       }
     }
@@ -187,15 +190,21 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     if (r != null) {
       end = () -> {
         future.complete(r);
-        guard(() -> listener.onComplete(r), "onComplete");
-        publisher.complete();
+        try {
+          guard(() -> listener.onComplete(r), "onComplete");
+        } finally {
+          publisher.complete();
+        }
       };
     } else {
       // at once, in this thread, and before onFailure can run on a thread draining the queue
       future.completeExceptionally(e);
       end = () -> {
-        guard(() -> listener.onFailure(e), "onFailure");
-        publisher.fail(e);
+        try {
+          guard(() -> listener.onFailure(e), "onFailure");
+        } finally {
+          publisher.fail(e);
+        }
       };
     }
     events.add(end); // after every event queued before done was set
@@ -207,10 +216,8 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     assert UserCode.assertNoFoleyLockHeld("listener " + what + " of job " + id);
     try {
       r.run();
-    } catch (RuntimeException | Error e) {
-      if (e instanceof VirtualMachineError vme) {
-        throw vme;
-      }
+    } catch (Throwable e) { // errors and undeclared checked exceptions too: the job goes on
+      UserCode.rethrowIfLockRule(e);
       if (!listenerWarned) {
         listenerWarned = true;
         LOG.log(System.Logger.Level.WARNING, "listener " + what + " of job " + id

@@ -4,6 +4,7 @@ import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Runs one job through the pipeline, each link in turn:
@@ -22,11 +23,17 @@ import java.util.Arrays;
 final class RequestRun implements Runnable, Comparable<RequestRun> {
   private final EngineCore engine;
   private final Job job;
+  private final boolean rerun; // a second run of a job whose shared computation stopped under it
   private Flight flight;
 
   RequestRun(EngineCore engine, Job job) {
+    this(engine, job, false);
+  }
+
+  RequestRun(EngineCore engine, Job job, boolean rerun) {
     this.engine = engine;
     this.job = job;
+    this.rerun = rerun;
   }
 
   /** Queue order of jobs waiting to start: priority, then submission. */
@@ -43,26 +50,44 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   @Override
   public void run() {
     engine.started(this);
-    long started = System.nanoTime();
-    job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
-    EngineCore.guard(() -> engine.events().queueEnd(job.id(), started - job.submittedNanos));
+    if (!rerun) {
+      long started = System.nanoTime();
+      job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
+      EngineCore.guard(() -> engine.events().queueEnd(job.id(), started - job.submittedNanos));
+    }
     try {
       execute();
     } catch (StopJob e) {
-      // every job of the flight is already done (cancelled or failed elsewhere)
-      end();
+      stopped();
     } catch (FoleyException e) {
       failAll(e);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // also what user code may throw undeclared (a Kotlin store's IOException)
       failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed unexpectedly: " + e, e));
-    } catch (Error e) {
-      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed: " + e, e));
-      if (e instanceof VirtualMachineError) {
-        throw e;
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
       }
     } finally {
       engine.finished(this);
     }
+  }
+
+  /**
+   * The work stopped because no job wanted it. Jobs past their deadline fail with their own
+   * reason; a job that joined the flight after the work decided to stop is not left waiting: the
+   * flight closes to joiners and each such job runs again on its own.
+   */
+  private void stopped() {
+    if (flight == null) {
+      return;
+    }
+    flight.expireAndCheck();
+    if (flight.stopIfAllDone()) {
+      end();
+      return;
+    }
+    List<Job> orphans = flight.closeAndTakeUnfinished();
+    end();
+    orphans.forEach(engine::rerun);
   }
 
   private void failAll(FoleyException e) {

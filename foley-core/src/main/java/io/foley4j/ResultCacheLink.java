@@ -41,7 +41,8 @@ final class ResultCacheLink {
     CacheEntry e;
     try {
       e = UserCode.call("result cache get", () -> cache.get(key));
-    } catch (RuntimeException broken) {
+    } catch (Throwable broken) { // a store may throw anything, even undeclared checked exceptions
+      UserCode.rethrowIfLockRule(broken);
       LOG.log(System.Logger.Level.WARNING, "result cache get threw; treating it as a miss", broken);
       return null;
     }

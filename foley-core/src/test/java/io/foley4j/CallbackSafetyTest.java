@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
@@ -259,7 +260,7 @@ class CallbackSafetyTest {
   }
 
   /** Collects chunks; completes {@code done} on onComplete. */
-  static final class Collector implements Flow.Subscriber<AudioChunk> {
+  static class Collector implements Flow.Subscriber<AudioChunk> {
     final List<AudioChunk> chunks = new CopyOnWriteArrayList<>();
     final CompletableFuture<List<AudioChunk>> done = new CompletableFuture<>();
 
@@ -282,5 +283,116 @@ class CallbackSafetyTest {
     public void onComplete() {
       done.complete(chunks);
     }
+  }
+
+  /** A subscriber whose onComplete throws an Error does not keep the others from completing. */
+  @Test
+  void subscriberThrowingAnErrorDoesNotStarveTheOthers() throws Exception {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
+      FoleyJob job = engine.submit(FoleyRequest.builder(video).prompt("x").steps(1).build());
+      job.await();
+      job.chunks().subscribe(new Collector() {
+        @Override
+        public void onComplete() {
+          throw new Error("a subscriber's own error");
+        }
+      });
+      Collector after = new Collector();
+      job.chunks().subscribe(after);
+      assertEquals(3, after.done.get(30, TimeUnit.SECONDS).size(), "the next subscriber completes");
+      FoleyJob next = engine.submit(FoleyRequest.builder(video).prompt("y").steps(1).build());
+      Collector live1 = new Collector() {
+        @Override
+        public void onComplete() {
+          throw new Error("again, while the job runs");
+        }
+      };
+      Collector live2 = new Collector();
+      next.chunks().subscribe(live1);
+      next.chunks().subscribe(live2);
+      next.await();
+      assertEquals(3, live2.done.get(30, TimeUnit.SECONDS).size(), "signals go on past a throwing subscriber");
+    }
+  }
+
+  /** Nothing reaches a subscriber before its onSubscribe returned, even demand asked for inside it. */
+  @Test
+  void noSignalBeforeOnSubscribeReturns() throws Exception {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
+      FoleyJob job = engine.submit(FoleyRequest.builder(video).prompt("x").steps(1).build());
+      job.await();
+      AtomicBoolean subscribed = new AtomicBoolean();
+      List<String> early = new CopyOnWriteArrayList<>();
+      Collector c = new Collector() {
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+          s.request(Long.MAX_VALUE); // the chunks are all there: they must wait until this returns
+          subscribed.set(true);
+        }
+
+        @Override
+        public void onNext(AudioChunk item) {
+          if (!subscribed.get()) {
+            early.add("onNext " + item.index());
+          }
+          super.onNext(item);
+        }
+      };
+      job.chunks().subscribe(c);
+      assertEquals(3, c.done.get(30, TimeUnit.SECONDS).size());
+      assertEquals(List.of(), early, "signals inside onSubscribe");
+    }
+  }
+
+  /**
+   * A cache store that throws a checked exception it does not declare (as a Kotlin store may) is a
+   * miss: the job completes, and an identical request after it is not stuck on a dead computation.
+   */
+  @Test
+  void storeThrowingAnUndeclaredCheckedExceptionIsAMiss() throws Exception {
+    io.foley4j.cache.TensorCache sneaky = new io.foley4j.cache.TensorCache() {
+      @Override
+      public io.foley4j.cache.CacheEntry get(String key) {
+        return CallbackSafetyTest.<RuntimeException>sneakyThrow(new java.io.IOException("store unreachable"));
+      }
+
+      @Override
+      public void put(String key, io.foley4j.cache.CacheEntry entry) {
+        CallbackSafetyTest.<RuntimeException>sneakyThrow(new java.io.IOException("store read-only"));
+      }
+
+      @Override
+      public io.foley4j.cache.CacheStats stats() {
+        return io.foley4j.cache.CacheStats.empty();
+      }
+    };
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).resultCache(sneaky).featureCache(sneaky).build()) {
+      FoleyRequest r = FoleyRequest.builder(video).prompt("x").steps(1).build();
+      assertEquals(20 * 48000, engine.submit(r).result().get(60, TimeUnit.SECONDS).sampleCount());
+      assertEquals(20 * 48000, engine.submit(r).result().get(60, TimeUnit.SECONDS).sampleCount(),
+          "an identical request later runs too");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> io.foley4j.cache.CacheEntry sneakyThrow(Throwable t) throws E {
+    throw (E) t;
+  }
+
+  /** A second close() returns only once the first has freed everything. */
+  @Test
+  void aSecondCloseWaitsForTheFirst() throws Exception {
+    InterceptingBackend backend = new InterceptingBackend();
+    FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(backend).name("twice-close")
+        .closeTimeout(Duration.ofMillis(100)).build();
+    backend.holdNextCallUntilTerminated();
+    engine.submit(request("x"));
+    backend.awaitHeld();
+    CompletableFuture<Void> first = CompletableFuture.runAsync(engine::close);
+    TestSupport.awaitCondition("the first close started",
+        () -> engine.submit(request("y")).result().isCompletedExceptionally());
+    engine.close();
+    assertEquals(backend.opened.get(), backend.closed.get(), "the second close returned after the sessions were freed");
+    first.get(60, TimeUnit.SECONDS);
   }
 }
