@@ -575,7 +575,17 @@ final class EngineCore implements AutoCloseable {
         pool.shutdown();
         interrupted |= !awaitUninterruptibly(pool, TimeUnit.MINUTES.toNanos(1));
         if (!pool.isTerminated()) {
-          pool.shutdownNow();
+          for (Runnable never : pool.shutdownNow()) { // tasks that will not start: free what they own
+            if (never instanceof AutoCloseable owned) {
+              UserCode.run("closing a video source", () -> {
+                try {
+                  owned.close();
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+            }
+          }
           LOG.log(System.Logger.Level.WARNING, "threads of engine " + config.name() + " did not stop in time");
         }
       }

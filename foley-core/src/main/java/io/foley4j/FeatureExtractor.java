@@ -77,7 +77,7 @@ final class FeatureExtractor {
   /** Starts the producer on the decode pool and the encoder feeder on its own pool; the producer closes the source. */
   void start(Executor decodePool, Executor feederPool) {
     try {
-      decodePool.execute(this::produce);
+      decodePool.execute(new Producer());
     } catch (RuntimeException e) {
       source.close();
       throw e;
@@ -88,6 +88,22 @@ final class FeatureExtractor {
   }
 
   // ---- producer: decode, sample, pack -----------------------------------------------------------
+
+  /**
+   * The producer as a task that owns the source: if the pool drops it unstarted (a close that
+   * timed out calls {@code shutdownNow}), the engine closes it, and with it the source.
+   */
+  final class Producer implements Runnable, AutoCloseable {
+    @Override
+    public void run() {
+      produce();
+    }
+
+    @Override
+    public void close() {
+      source.close();
+    }
+  }
 
   private void produce() {
     try (source) {
