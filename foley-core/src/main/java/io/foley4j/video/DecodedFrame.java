@@ -287,7 +287,7 @@ public final class DecodedFrame {
     RgbRows rows = new RgbRows();
     byte[] line = new byte[3 * width];
     for (int r = 0; r < height; r++) {
-      rows.row(r, line);
+      rows.row(r, line, 0, width);
       System.arraycopy(line, 0, out, 3 * width * r, line.length);
     }
     return out;
@@ -319,7 +319,8 @@ public final class DecodedFrame {
       cbB = (float) (2 * (1 - kb) * cScale);
     }
 
-    void row(int r, byte[] out) {
+    /** Row {@code r}, columns {@code x0 .. x1-1}, into {@code out} at {@code 3*x} (others untouched). */
+    void row(int r, byte[] out, int x0, int x1) {
       // chroma row blended vertically (chroma rows centred between luma row pairs)
       double sy = (r + 0.5) / 2.0 - 0.5;
       int c0;
@@ -340,7 +341,8 @@ public final class DecodedFrame {
       }
       int b0 = c0 * cw;
       int b1 = c1 * cw;
-      for (int i = 0; i < cw; i++) {
+      int h1 = Math.min(cw, ((x1 - 1) >> 1) + 2);
+      for (int i = x0 >> 1; i < h1; i++) {
         float p = u[b0 + i] & 0xff;
         float q = u[b1 + i] & 0xff;
         ub[i] = p + (q - p) * fy - 128f;
@@ -349,7 +351,7 @@ public final class DecodedFrame {
         vb[i] = p + (q - p) * fy - 128f;
       }
       int yb = r * width;
-      for (int x = 0; x < width; x++) {
+      for (int x = x0; x < x1; x++) {
         int h = x >> 1;
         float cb;
         float cr;

@@ -29,9 +29,12 @@ final class PilResample {
 
   private PilResample() {}
 
-  /** Supplies source rows as interleaved 8-bit RGB ({@code 3 * width} bytes). */
+  /**
+   * Supplies source rows as interleaved 8-bit RGB: row {@code y}, columns {@code x0 .. x1-1}, into
+   * {@code rgb} at {@code 3*x} ({@code rgb} holds a whole row; other columns are not read).
+   */
   interface RowSource {
-    void row(int y, byte[] rgb);
+    void row(int y, byte[] rgb, int x0, int x1);
   }
 
   /** Fixed-point taps of one axis: output {@code i} reads {@code count[i]} samples from {@code min[i]}. */
@@ -174,13 +177,27 @@ final class PilResample {
       }
     }
     int rows = y1 - y0;
+    // columns of the source the horizontal pass reads
+    int x0;
+    int x1;
+    if (h.identity) {
+      x0 = firstCol;
+      x1 = firstCol + ow;
+    } else {
+      x0 = h.min[0];
+      x1 = h.min[0] + h.count[0];
+      for (int i = 0; i < ow; i++) {
+        x0 = Math.min(x0, h.min[i]);
+        x1 = Math.max(x1, h.min[i] + h.count[i]);
+      }
+    }
     byte[] line = new byte[3 * srcW];
     // horizontal pass into planar 8-bit intermediate [3][rows][ow]
     byte[] tmp = v.identity ? out : new byte[3 * rows * ow];
     int tplane = rows * ow;
     int ks = h.ksize;
     for (int r = 0; r < rows; r++) {
-      src.row(y0 + r, line);
+      src.row(y0 + r, line, x0, x1);
       int o = r * ow;
       if (h.identity) {
         for (int i = 0; i < ow; i++) {
@@ -281,7 +298,7 @@ final class PilResample {
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */
   static byte[] resize(byte[] rgb, int w, int h, int ow, int oh, boolean bicubic) {
     byte[] out = new byte[3 * ow * oh];
-    resample((y, line) -> System.arraycopy(rgb, 3 * w * y, line, 0, 3 * w), w, h,
+    resample((y, line, x0, x1) -> System.arraycopy(rgb, 3 * (w * y + x0), line, 3 * x0, 3 * (x1 - x0)), w, h,
         coeffs(w, ow, 0, ow, bicubic), coeffs(h, oh, 0, oh, bicubic), 0, 0, out);
     return out;
   }

@@ -173,7 +173,10 @@ class PilResampleTest {
       int[] rs = PilResample.shortSideSize(w, h, 56);
       byte[] full = PilResample.resize(rgb, w, h, rs[0], rs[1], bicubic);
       byte[] crop = new byte[3 * 56 * 56];
-      PilResample.resizeSquare((y, line) -> System.arraycopy(rgb, 3 * w * y, line, 0, 3 * w), w, h, 56,
+      PilResample.resizeSquare((y, line, x0, x1) -> {
+        assertTrue(x0 > 0 && x1 < w, "a centre crop of a wide picture reads only middle columns");
+        System.arraycopy(rgb, 3 * (w * y + x0), line, 3 * x0, 3 * (x1 - x0));
+      }, w, h, 56,
           true, bicubic, crop);
       int left = PilResample.cropOffset(rs[0], 56);
       int top = PilResample.cropOffset(rs[1], 56);
