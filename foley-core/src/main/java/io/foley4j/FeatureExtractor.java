@@ -166,7 +166,7 @@ final class FeatureExtractor {
           dupIdx.add(i);
           dupSrc.add(lastVisualIndex);
         } else {
-          f.toTensor(vs.size(), vMode, vs.mean(), vs.std(), vBuf, vCount * vElems);
+          f.toTensor(vs.size(), vMode, vs.resizeFilter(), vs.mean(), vs.std(), vBuf, vCount * vElems);
           lastVisualFrame = f;
           lastVisualIndex = i;
           vIdx[vCount++] = i;
@@ -189,7 +189,7 @@ final class FeatureExtractor {
           frame = syncFrames.get(j - 1); // the same picture: share its pixels
         } else {
           frame = spare.isEmpty() ? new float[sElems] : spare.pop();
-          f.toTensor(ss.size(), sMode, ss.mean(), ss.std(), frame, 0);
+          f.toTensor(ss.size(), sMode, ss.resizeFilter(), ss.mean(), ss.std(), frame, 0);
           lastSyncFrame = f;
           syncFrameId++;
         }

@@ -7,6 +7,8 @@ import com.google.gson.JsonPrimitive;
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
 import io.foley4j.text.StrictJson;
+import io.foley4j.video.DecodedFrame;
+import io.foley4j.video.ResizeFilter;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -24,12 +26,42 @@ public final class BundleManifest {
   /** The manifest format version this foley4j reads. */
   public static final int FORMAT_VERSION = 1;
 
-  /** Frames of the visual stream. {@code resize} is "squash" or "center_crop". */
-  public record VisualSpec(double fps, int size, String resize, float[] mean, float[] std) {}
+  /** The resampling filter a stream gets when its manifest names none: foley4j's original one. */
+  public static final String DEFAULT_FILTER = "bilinear-2tap";
 
-  /** Frames of the sync stream, grouped in windows of {@code window} frames every {@code stride}. */
+  /**
+   * Frames of the visual stream. {@code resize} is "squash" or "center_crop"; {@code filter} is
+   * "bilinear-2tap" (the default), "pil-bilinear" or "pil-bicubic" (see {@link ResizeFilter}).
+   */
+  public record VisualSpec(double fps, int size, String resize, float[] mean, float[] std, String filter) {
+    /** A spec with the default filter ("bilinear-2tap"). */
+    public VisualSpec(double fps, int size, String resize, float[] mean, float[] std) {
+      this(fps, size, resize, mean, std, DEFAULT_FILTER);
+    }
+
+    /** {@link #filter()} as the enum {@link DecodedFrame#toTensor} takes. */
+    public ResizeFilter resizeFilter() {
+      return ResizeFilter.fromManifestName(filter);
+    }
+  }
+
+  /**
+   * Frames of the sync stream, grouped in windows of {@code window} frames every {@code stride};
+   * {@code resize} and {@code filter} as in {@link VisualSpec}.
+   */
   public record SyncSpec(double fps, int size, String resize, int window, int stride, int tokensPerWindow,
-      float[] mean, float[] std) {}
+      float[] mean, float[] std, String filter) {
+    /** A spec with the default filter ("bilinear-2tap"). */
+    public SyncSpec(double fps, int size, String resize, int window, int stride, int tokensPerWindow,
+        float[] mean, float[] std) {
+      this(fps, size, resize, window, stride, tokensPerWindow, mean, std, DEFAULT_FILTER);
+    }
+
+    /** {@link #filter()} as the enum {@link DecodedFrame#toTensor} takes. */
+    public ResizeFilter resizeFilter() {
+      return ResizeFilter.fromManifestName(filter);
+    }
+  }
 
   /** Defaults of the flow-matching sampler. */
   public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt) {}
@@ -133,14 +165,15 @@ public final class BundleManifest {
     }
 
     JsonObject v = obj(root, "visual");
-    known(v, "visual", ignored, "fps", "size", "resize", "mean", "std");
+    known(v, "visual", ignored, "fps", "size", "resize", "filter", "mean", "std");
     VisualSpec visual = new VisualSpec(num(v, "fps", "visual"), integer(v, "size", "visual"),
-        resize(str(v, "resize", "visual"), "visual"), floats3(v, "mean", "visual"), floats3(v, "std", "visual"));
+        resize(str(v, "resize", "visual"), "visual"), floats3(v, "mean", "visual"), floats3(v, "std", "visual"),
+        filter(v, "visual"));
     JsonObject sy = obj(root, "sync");
-    known(sy, "sync", ignored, "fps", "size", "resize", "window", "stride", "tokensPerWindow", "mean", "std");
+    known(sy, "sync", ignored, "fps", "size", "resize", "filter", "window", "stride", "tokensPerWindow", "mean", "std");
     SyncSpec sync = new SyncSpec(num(sy, "fps", "sync"), integer(sy, "size", "sync"), resize(str(sy, "resize", "sync"), "sync"),
         integer(sy, "window", "sync"), integer(sy, "stride", "sync"), integer(sy, "tokensPerWindow", "sync"),
-        floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"));
+        floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"), filter(sy, "sync"));
     JsonObject tx = obj(root, "text");
     known(tx, "text", ignored, "maxTokens");
     int maxTokens = integer(tx, "maxTokens", "text");
@@ -555,6 +588,19 @@ public final class BundleManifest {
   private static String resize(String s, String where) {
     if (!s.equals("squash") && !s.equals("center_crop")) {
       throw new InvalidBundleException("foley-bundle.json: " + where + ".resize must be \"squash\" or \"center_crop\", found \"" + s + "\"");
+    }
+    return s;
+  }
+
+  /** The optional {@code filter} of a stream: one of {@link ResizeFilter}'s names, else the default. */
+  private static String filter(JsonObject o, String where) {
+    if (!o.has("filter") || o.get("filter").isJsonNull()) {
+      return DEFAULT_FILTER;
+    }
+    String s = str(o, "filter", where);
+    if (ResizeFilter.fromManifestName(s) == null) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".filter must be one of "
+          + ResizeFilter.allowedNames() + ", found \"" + s + "\"");
     }
     return s;
   }

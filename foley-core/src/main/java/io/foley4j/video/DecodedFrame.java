@@ -7,8 +7,10 @@ import java.util.Arrays;
  * One decoded picture with its presentation timestamp, held as 8-bit YUV 4:2:0 planes (copies that
  * belong to this object). Immutable: accessors return copies.
  *
- * <p>{@link #toTensor} converts only this frame, straight from YUV to normalised RGB at the size a
- * model needs, so frames that are never sampled are never converted.
+ * <p>{@link #toTensor} converts only this frame, to normalised RGB at the size a model needs, so
+ * frames that are never sampled are never converted: straight from YUV with 2-tap bilinear
+ * sampling, or through 8-bit RGB ({@link #toRgb}) with PIL's antialiased filters
+ * ({@link ResizeFilter}).
  */
 public final class DecodedFrame {
   private final long ptsTicks;
@@ -103,16 +105,39 @@ public final class DecodedFrame {
   }
 
   /**
-   * Writes this frame as a CHW float RGB tensor of {@code size x size} into {@code dst} starting at
-   * {@code offset} (R plane, then G, then B), each value {@code (v/255 - mean[c]) / std[c]}. The
-   * conversion goes straight from YUV (BT.601 or BT.709 as signalled, limited or full range) with
-   * bilinear sampling.
+   * {@link #toTensor(int, ResizeMode, ResizeFilter, float[], float[], float[], int)} with
+   * {@link ResizeFilter#BILINEAR_2TAP}: straight from YUV with 2-tap bilinear sampling.
    *
    * @throws FoleyException {@code INVALID_ARGUMENT} for a non-positive size, arrays of the wrong
    *     length, a zero std, or a destination too small
    */
   public void toTensor(int size, ResizeMode mode, float[] mean, float[] std, float[] dst,
       int offset) {
+    toTensor(size, mode, ResizeFilter.BILINEAR_2TAP, mean, std, dst, offset);
+  }
+
+  /**
+   * Writes this frame as a CHW float RGB tensor of {@code size x size} into {@code dst} starting at
+   * {@code offset} (R plane, then G, then B), each value {@code (v/255 - mean[c]) / std[c]}.
+   *
+   * <p>With {@link ResizeFilter#BILINEAR_2TAP} the conversion goes straight from YUV with 2-tap
+   * bilinear sampling (no antialiasing); {@link ResizeMode#CENTER_CROP} scales the centre square.
+   *
+   * <p>With the PIL filters the 8-bit RGB picture of {@link #toRgb} is resampled as PIL's
+   * {@code Image.resize} does (antialiased, 8-bit intermediate and result): {@link ResizeMode#SQUASH}
+   * resizes straight to {@code size x size}; {@link ResizeMode#CENTER_CROP} resizes the short side
+   * to {@code size} (the long side {@code int(size * long / short)}, as torchvision's
+   * {@code Resize(size)}) and keeps the centre square at offsets {@code round((n - size) / 2)}
+   * (halves to even, as torchvision's {@code CenterCrop}).
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} for a non-positive size, arrays of the wrong
+   *     length, a zero std, or a destination too small
+   */
+  public void toTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
+      float[] dst, int offset) {
+    if (filter == null) {
+      throw invalid("resize filter must not be null");
+    }
     if (size <= 0 || size > 16384) {
       throw invalid("size must be in 1..16384, got " + size);
     }
@@ -131,6 +156,11 @@ public final class DecodedFrame {
     if (dst == null || offset < 0 || offset + need > dst.length) {
       throw invalid("dst needs " + need + " floats from offset " + offset + " but has "
           + (dst == null ? "none" : dst.length));
+    }
+
+    if (filter != ResizeFilter.BILINEAR_2TAP) {
+      pilTensor(size, mode, filter == ResizeFilter.PIL_BICUBIC, mean, std, dst, offset);
+      return;
     }
 
     // Source region in luma pixel coordinates.
@@ -225,6 +255,124 @@ public final class DecodedFrame {
         dst[o + 2 * plane] = bl * a2 + b2;
       }
     }
+  }
+
+  private void pilTensor(int size, ResizeMode mode, boolean bicubic, float[] mean, float[] std,
+      float[] dst, int offset) {
+    byte[] px = new byte[3 * size * size];
+    RgbRows rows = new RgbRows();
+    PilResample.resizeSquare(rows::row, width, height, size, mode == ResizeMode.CENTER_CROP,
+        bicubic, px);
+    int plane = size * size;
+    for (int c = 0; c < 3; c++) {
+      float a = 1f / (255f * std[c]);
+      float b = -mean[c] / std[c];
+      int o = offset + c * plane;
+      int s = c * plane;
+      for (int i = 0; i < plane; i++) {
+        dst[o + i] = (px[s + i] & 0xff) * a + b;
+      }
+    }
+  }
+
+  /**
+   * This frame as 8-bit RGB, interleaved (R, G, B per pixel), row-major, {@code 3*width*height}
+   * bytes: the picture the PIL filters of {@link #toTensor} resample. Colour as in
+   * {@link #toTensor} (BT.601 or BT.709 as signalled, limited or full range); chroma is upsampled
+   * bilinearly (sited left, vertically centred); values are rounded to the nearest integer and
+   * clamped to 0..255.
+   */
+  public byte[] toRgb() {
+    byte[] out = new byte[3 * width * height];
+    RgbRows rows = new RgbRows();
+    byte[] line = new byte[3 * width];
+    for (int r = 0; r < height; r++) {
+      rows.row(r, line, 0, width);
+      System.arraycopy(line, 0, out, 3 * width * r, line.length);
+    }
+    return out;
+  }
+
+  /** Converts rows of this frame to 8-bit interleaved RGB, one at a time. */
+  private final class RgbRows {
+    private final int cw = (width + 1) / 2;
+    private final int chh = (height + 1) / 2;
+    private final float[] ub = new float[cw];
+    private final float[] vb = new float[cw];
+    private final float yOff;
+    private final float ys;
+    private final float crR;
+    private final float cbG;
+    private final float crG;
+    private final float cbB;
+
+    RgbRows() {
+      double kr = bt709 ? 0.2126 : 0.299;
+      double kb = bt709 ? 0.0722 : 0.114;
+      double kg = 1 - kr - kb;
+      yOff = fullRange ? 0f : 16f;
+      ys = (float) (fullRange ? 1.0 : 255.0 / 219.0);
+      double cScale = fullRange ? 1.0 : 255.0 / 224.0;
+      crR = (float) (2 * (1 - kr) * cScale);
+      cbG = (float) (-2 * kb * (1 - kb) / kg * cScale);
+      crG = (float) (-2 * kr * (1 - kr) / kg * cScale);
+      cbB = (float) (2 * (1 - kb) * cScale);
+    }
+
+    /** Row {@code r}, columns {@code x0 .. x1-1}, into {@code out} at {@code 3*x} (others untouched). */
+    void row(int r, byte[] out, int x0, int x1) {
+      // chroma row blended vertically (chroma rows centred between luma row pairs)
+      double sy = (r + 0.5) / 2.0 - 0.5;
+      int c0;
+      int c1;
+      float fy;
+      if (sy <= 0) {
+        c0 = 0;
+        c1 = 0;
+        fy = 0;
+      } else if (sy >= chh - 1) {
+        c0 = chh - 1;
+        c1 = chh - 1;
+        fy = 0;
+      } else {
+        c0 = (int) Math.floor(sy);
+        c1 = c0 + 1;
+        fy = (float) (sy - c0);
+      }
+      int b0 = c0 * cw;
+      int b1 = c1 * cw;
+      int h1 = Math.min(cw, ((x1 - 1) >> 1) + 2);
+      for (int i = x0 >> 1; i < h1; i++) {
+        float p = u[b0 + i] & 0xff;
+        float q = u[b1 + i] & 0xff;
+        ub[i] = p + (q - p) * fy - 128f;
+        p = v[b0 + i] & 0xff;
+        q = v[b1 + i] & 0xff;
+        vb[i] = p + (q - p) * fy - 128f;
+      }
+      int yb = r * width;
+      for (int x = x0; x < x1; x++) {
+        int h = x >> 1;
+        float cb;
+        float cr;
+        if ((x & 1) == 0 || h + 1 >= cw) {
+          cb = ub[h];
+          cr = vb[h];
+        } else {
+          cb = (ub[h] + ub[h + 1]) * 0.5f;
+          cr = (vb[h] + vb[h + 1]) * 0.5f;
+        }
+        float yy = ((y[yb + x] & 0xff) - yOff) * ys;
+        int o = 3 * x;
+        out[o] = to8(yy + crR * cr);
+        out[o + 1] = to8(yy + cbG * cb + crG * cr);
+        out[o + 2] = to8(yy + cbB * cb);
+      }
+    }
+  }
+
+  private static byte to8(float x) {
+    return (byte) (x <= 0 ? 0 : (x >= 255 ? 255 : (int) (x + 0.5f)));
   }
 
   /** The two most recent horizontally resampled rows of one plane. */

@@ -8,6 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
+import io.foley4j.video.ResizeFilter;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -203,6 +204,49 @@ class BundleManifestTest {
     BundleManifest m = BundleManifest.parse(json);
     assertEquals(512, m.visual().size());
     assertEquals(48000, m.sampleRate());
+  }
+
+  @Test
+  void filterDefaultsToBilinear2tapAndAcceptsThePilFilters() {
+    BundleManifest d = TestManifests.parse(TestManifests.hvf());
+    assertEquals("bilinear-2tap", d.visual().filter());
+    assertEquals("bilinear-2tap", d.sync().filter());
+    assertEquals(ResizeFilter.BILINEAR_2TAP, d.visual().resizeFilter());
+    assertEquals(ResizeFilter.BILINEAR_2TAP, d.sync().resizeFilter());
+    JsonObject o = TestManifests.hvf();
+    o.getAsJsonObject("visual").addProperty("filter", "pil-bilinear");
+    o.getAsJsonObject("sync").addProperty("filter", "pil-bicubic");
+    BundleManifest m = TestManifests.parse(o);
+    assertEquals("pil-bilinear", m.visual().filter());
+    assertEquals(ResizeFilter.PIL_BILINEAR, m.visual().resizeFilter());
+    assertEquals("pil-bicubic", m.sync().filter());
+    assertEquals(ResizeFilter.PIL_BICUBIC, m.sync().resizeFilter());
+    assertEquals(List.of(), m.ignoredKeys());
+    JsonObject n = TestManifests.hvf();
+    n.getAsJsonObject("visual").add("filter", com.google.gson.JsonNull.INSTANCE);
+    assertEquals("bilinear-2tap", TestManifests.parse(n).visual().filter());
+    JsonObject e = TestManifests.hvf();
+    e.getAsJsonObject("sync").addProperty("filter", "bilinear-2tap");
+    assertEquals(ResizeFilter.BILINEAR_2TAP, TestManifests.parse(e).sync().resizeFilter());
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"visual", "sync"})
+  void refusesUnknownFilterNamingFieldAndAllowedValues(String stream) {
+    JsonObject o = TestManifests.hvf();
+    o.getAsJsonObject(stream).addProperty("filter", "lanczos");
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(o));
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().contains(stream + ".filter must be one of \"bilinear-2tap\", \"pil-bilinear\", "
+        + "\"pil-bicubic\", found \"lanczos\""), e.getMessage());
+    JsonObject p = TestManifests.hvf();
+    p.getAsJsonObject(stream).addProperty("filter", 3);
+    e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(p));
+    assertTrue(e.getMessage().contains(stream + ".filter must be a string"), e.getMessage());
+    JsonObject q = TestManifests.hvf();
+    q.getAsJsonObject(stream).addProperty("filter", "PIL-BICUBIC");
+    e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(q));
+    assertTrue(e.getMessage().contains(stream + ".filter must be one of"), e.getMessage());
   }
 
   @Test

@@ -88,10 +88,10 @@ final class BundleCommand implements Runnable {
         System.out.println("name:      " + m.name());
         System.out.println("digest:    " + b.digest());
         System.out.printf("segment:   %.2f s with %.2f s overlap%n", m.segmentSeconds(), m.overlapSeconds());
-        System.out.printf("visual:    %.0f fps, %dx%d, %s%n", m.visual().fps(), m.visual().size(), m.visual().size(),
-            m.visual().resize());
-        System.out.printf("sync:      %.0f fps, %dx%d, windows of %d every %d%n", m.sync().fps(), m.sync().size(),
-            m.sync().size(), m.sync().window(), m.sync().stride());
+        System.out.printf("visual:    %.0f fps, %dx%d, %s, %s%n", m.visual().fps(), m.visual().size(), m.visual().size(),
+            m.visual().resize(), m.visual().filter());
+        System.out.printf("sync:      %.0f fps, %dx%d, %s, %s, windows of %d every %d%n", m.sync().fps(), m.sync().size(),
+            m.sync().size(), m.sync().resize(), m.sync().filter(), m.sync().window(), m.sync().stride());
         System.out.printf("text:      %d tokens%n", m.maxTokens());
         System.out.printf("latent:    %.0f/s x %d channels, %d per segment%n", m.latentRate(), m.latentChannels(),
             m.latentLength());

@@ -1,0 +1,305 @@
+package io.foley4j.video;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Antialiased separable resampling of 8-bit RGB with the arithmetic of PIL's
+ * {@code Image.resize} for the BILINEAR and BICUBIC filters, written from its definition:
+ *
+ * <ul>
+ *   <li>Output pixel {@code i} of an axis resized from {@code in} to {@code out} samples is centred
+ *       at {@code c = (i + 0.5) * scale} in source coordinates, {@code scale = in / out}. The filter
+ *       is stretched by {@code fs = max(scale, 1)} (antialiasing when shrinking) so its support is
+ *       {@code support * fs} (1 for the triangle, 2 for the cubic with {@code a = -0.5}).
+ *   <li>Taps are source pixels {@code j} in {@code [trunc(c - support + 0.5), trunc(c + support +
+ *       0.5))} clipped to the axis, weighted {@code filter((j - c + 0.5) / fs)} and normalised to sum
+ *       to 1, then converted to fixed point with 22 fractional bits (rounded half away from zero).
+ *   <li>The horizontal pass runs first, on only the rows the vertical pass needs; each sum starts at
+ *       {@code 2^21} (rounding), is shifted right by 22 and clamped to 0..255, so the intermediate
+ *       image is 8-bit, as is the result. An axis whose size does not change is not resampled.
+ * </ul>
+ *
+ * <p>Weight tables depend only on (source size, resized size, first output, count, filter) and are
+ * cached, so consecutive frames of a video reuse them.
+ */
+final class PilResample {
+  static final int PRECISION_BITS = 32 - 8 - 2;
+  private static final int HALF = 1 << (PRECISION_BITS - 1);
+
+  private PilResample() {}
+
+  /**
+   * Supplies source rows as interleaved 8-bit RGB: row {@code y}, columns {@code x0 .. x1-1}, into
+   * {@code rgb} at {@code 3*x} ({@code rgb} holds a whole row; other columns are not read).
+   */
+  interface RowSource {
+    void row(int y, byte[] rgb, int x0, int x1);
+  }
+
+  /** Fixed-point taps of one axis: output {@code i} reads {@code count[i]} samples from {@code min[i]}. */
+  static final class Coeffs {
+    final int size;
+    final int ksize;
+    final int[] min;
+    final int[] count;
+    final int[] k; // size * ksize, fixed point
+    final double[] weights; // the normalised weights before fixed point (tests)
+    final boolean identity;
+
+    Coeffs(int size, int ksize, int[] min, int[] count, int[] k, double[] weights, boolean identity) {
+      this.size = size;
+      this.ksize = ksize;
+      this.min = min;
+      this.count = count;
+      this.k = k;
+      this.weights = weights;
+      this.identity = identity;
+    }
+  }
+
+  private record Key(int in, int out, int first, int count, boolean bicubic) {}
+
+  private static final Map<Key, Coeffs> CACHE = new ConcurrentHashMap<>();
+
+  static double triangle(double x) {
+    x = Math.abs(x);
+    return x < 1.0 ? 1.0 - x : 0.0;
+  }
+
+  static double cubic(double x) {
+    final double a = -0.5;
+    x = Math.abs(x);
+    if (x < 1.0) {
+      return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    }
+    if (x < 2.0) {
+      return (((x - 5) * x + 8) * x - 4) * a;
+    }
+    return 0.0;
+  }
+
+  /**
+   * Taps for outputs {@code first .. first+count-1} of resizing an axis of {@code in} samples to
+   * {@code out} (a crop of the resized axis takes a sub-range; each output's taps do not depend on
+   * the others).
+   */
+  static Coeffs coeffs(int in, int out, int first, int count, boolean bicubic) {
+    if (in <= 0 || out <= 0 || first < 0 || count <= 0 || first + count > out) {
+      throw new IllegalArgumentException("bad axis: " + in + " -> " + out + " [" + first + ", +" + count + ")");
+    }
+    Key key = new Key(in, out, first, count, bicubic);
+    Coeffs c = CACHE.get(key);
+    if (c == null) {
+      if (CACHE.size() > 256) {
+        CACHE.clear(); // many distinct video sizes: start over rather than grow
+      }
+      c = compute(in, out, first, count, bicubic);
+      CACHE.put(key, c);
+    }
+    return c;
+  }
+
+  private static Coeffs compute(int in, int out, int first, int count, boolean bicubic) {
+    double support0 = bicubic ? 2.0 : 1.0;
+    double scale = (double) in / out;
+    double filterscale = Math.max(scale, 1.0);
+    double support = support0 * filterscale;
+    int ksize = (int) Math.ceil(support) * 2 + 1;
+    int[] min = new int[count];
+    int[] cnt = new int[count];
+    int[] k = new int[count * ksize];
+    double[] w = new double[count * ksize];
+    double ss = 1.0 / filterscale;
+    for (int n = 0; n < count; n++) {
+      int xx = first + n;
+      double center = (xx + 0.5) * scale;
+      int xmin = (int) (center - support + 0.5);
+      if (xmin < 0) {
+        xmin = 0;
+      }
+      int xmax = (int) (center + support + 0.5);
+      if (xmax > in) {
+        xmax = in;
+      }
+      xmax -= xmin;
+      double ww = 0;
+      int base = n * ksize;
+      for (int x = 0; x < xmax; x++) {
+        double v = (x + xmin - center + 0.5) * ss;
+        double f = bicubic ? cubic(v) : triangle(v);
+        w[base + x] = f;
+        ww += f;
+      }
+      for (int x = 0; x < xmax; x++) {
+        if (ww != 0.0) {
+          w[base + x] /= ww;
+        }
+        double p = w[base + x] * (1 << PRECISION_BITS);
+        k[base + x] = p < 0 ? (int) (-0.5 + p) : (int) (0.5 + p);
+      }
+      min[n] = xmin;
+      cnt[n] = xmax;
+    }
+    return new Coeffs(count, ksize, min, cnt, k, w, in == out);
+  }
+
+  private static int clip8(int ss) {
+    int v = ss >> PRECISION_BITS;
+    return v < 0 ? 0 : (v > 255 ? 255 : v);
+  }
+
+  /**
+   * Resamples a {@code srcW x srcH} picture with horizontal taps {@code h} and vertical taps
+   * {@code v} into {@code out}: three planes (R, G, B) of {@code h.size x v.size} values 0..255.
+   * An axis whose taps are an identity ({@code in == out}) is copied, as PIL skips that pass.
+   */
+  static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
+      int firstRow, byte[] out) {
+    int ow = h.size;
+    int oh = v.size;
+    int plane = ow * oh;
+    if (out.length < 3 * plane) {
+      throw new IllegalArgumentException("out too small");
+    }
+    // rows of the source the vertical pass reads
+    int y0;
+    int y1;
+    if (v.identity) {
+      y0 = firstRow;
+      y1 = firstRow + oh;
+    } else {
+      y0 = v.min[0];
+      y1 = v.min[oh - 1] + v.count[oh - 1];
+      for (int j = 0; j < oh; j++) { // monotone in practice; be safe
+        y0 = Math.min(y0, v.min[j]);
+        y1 = Math.max(y1, v.min[j] + v.count[j]);
+      }
+    }
+    int rows = y1 - y0;
+    // columns of the source the horizontal pass reads
+    int x0;
+    int x1;
+    if (h.identity) {
+      x0 = firstCol;
+      x1 = firstCol + ow;
+    } else {
+      x0 = h.min[0];
+      x1 = h.min[0] + h.count[0];
+      for (int i = 0; i < ow; i++) {
+        x0 = Math.min(x0, h.min[i]);
+        x1 = Math.max(x1, h.min[i] + h.count[i]);
+      }
+    }
+    byte[] line = new byte[3 * srcW];
+    // horizontal pass into planar 8-bit intermediate [3][rows][ow]
+    byte[] tmp = v.identity ? out : new byte[3 * rows * ow];
+    int tplane = rows * ow;
+    int ks = h.ksize;
+    for (int r = 0; r < rows; r++) {
+      src.row(y0 + r, line, x0, x1);
+      int o = r * ow;
+      if (h.identity) {
+        for (int i = 0; i < ow; i++) {
+          int s = 3 * (firstCol + i);
+          tmp[o + i] = line[s];
+          tmp[tplane + o + i] = line[s + 1];
+          tmp[2 * tplane + o + i] = line[s + 2];
+        }
+        continue;
+      }
+      for (int i = 0; i < ow; i++) {
+        int xmin = h.min[i];
+        int n = h.count[i];
+        int kb = i * ks;
+        int s0 = HALF;
+        int s1 = HALF;
+        int s2 = HALF;
+        int p = 3 * xmin;
+        for (int x = 0; x < n; x++, p += 3) {
+          int w = h.k[kb + x];
+          s0 += (line[p] & 0xff) * w;
+          s1 += (line[p + 1] & 0xff) * w;
+          s2 += (line[p + 2] & 0xff) * w;
+        }
+        tmp[o + i] = (byte) clip8(s0);
+        tmp[tplane + o + i] = (byte) clip8(s1);
+        tmp[2 * tplane + o + i] = (byte) clip8(s2);
+      }
+    }
+    if (v.identity) {
+      return;
+    }
+    // vertical pass: for each output row, accumulate its source rows
+    int[] acc = new int[3 * ow];
+    int vk = v.ksize;
+    for (int j = 0; j < oh; j++) {
+      java.util.Arrays.fill(acc, HALF);
+      int n = v.count[j];
+      int kb = j * vk;
+      for (int y = 0; y < n; y++) {
+        int w = v.k[kb + y];
+        int ro = (v.min[j] + y - y0) * ow;
+        for (int c = 0; c < 3; c++) {
+          int t = c * tplane + ro;
+          int a = c * ow;
+          for (int i = 0; i < ow; i++) {
+            acc[a + i] += (tmp[t + i] & 0xff) * w;
+          }
+        }
+      }
+      int o = j * ow;
+      for (int c = 0; c < 3; c++) {
+        int a = c * ow;
+        int d = c * plane + o;
+        for (int i = 0; i < ow; i++) {
+          out[d + i] = (byte) clip8(acc[a + i]);
+        }
+      }
+    }
+  }
+
+  /** The size a short-side resize to {@code size} gives, as torchvision's Resize(size) computes it. */
+  static int[] shortSideSize(int w, int h, int size) {
+    int shortSide = Math.min(w, h);
+    int longSide = Math.max(w, h);
+    int newLong = (int) ((double) ((long) size * longSide) / shortSide); // int(size * long / short)
+    return w <= h ? new int[] {size, newLong} : new int[] {newLong, size};
+  }
+
+  /** torchvision's CenterCrop offset: int(round((n - size) / 2.0)), halves to even. */
+  static int cropOffset(int n, int size) {
+    return (int) Math.rint((n - size) / 2.0);
+  }
+
+  /**
+   * Resizes {@code src} ({@code w x h}) to {@code size x size}: squashed, or (centerCrop) short side
+   * to {@code size} then the centre square (torchvision {@code Resize(size)} + {@code
+   * CenterCrop(size)} on a PIL image). Result: planar R, G, B, 0..255.
+   */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      boolean bicubic, byte[] out) {
+    int rw = size;
+    int rh = size;
+    int left = 0;
+    int top = 0;
+    if (centerCrop) {
+      int[] r = shortSideSize(w, h, size);
+      rw = r[0];
+      rh = r[1];
+      left = cropOffset(rw, size);
+      top = cropOffset(rh, size);
+    }
+    Coeffs hc = coeffs(w, rw, left, size, bicubic);
+    Coeffs vc = coeffs(h, rh, top, size, bicubic);
+    resample(src, w, h, hc, vc, left, top, out);
+  }
+
+  /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */
+  static byte[] resize(byte[] rgb, int w, int h, int ow, int oh, boolean bicubic) {
+    byte[] out = new byte[3 * ow * oh];
+    resample((y, line, x0, x1) -> System.arraycopy(rgb, 3 * (w * y + x0), line, 3 * x0, 3 * (x1 - x0)), w, h,
+        coeffs(w, ow, 0, ow, bicubic), coeffs(h, oh, 0, oh, bicubic), 0, 0, out);
+    return out;
+  }
+}
