@@ -19,16 +19,13 @@ import java.util.SplittableRandom;
  */
 final class Sampler {
   /** What a request asks of the sampler, with the bundle's defaults filled in. */
-  record Settings(int steps, float cfg, String negativePrompt, long seed, float[] times) {
+  record Settings(int steps, float cfg, String negativePrompt, long seed, float[] times, boolean guided) {
     static Settings of(BundleManifest m, FoleyRequest req) {
       int steps = req.steps().orElse(m.sampler().steps());
       float cfg = (float) req.cfgScale().orElse(m.sampler().cfgScale());
       String neg = req.negativePrompt() != null ? req.negativePrompt() : m.sampler().negativePrompt();
-      return new Settings(steps, cfg, neg, req.seed(), FlowSchedule.times(steps, m.sampler().shift()));
-    }
-
-    boolean guided() {
-      return cfg != 1f;
+      return new Settings(steps, cfg, neg, req.seed(), FlowSchedule.times(steps, m.sampler().shift()),
+          m.sampler().guidance().guides(cfg));
     }
 
     /** Denoiser rows per call: 2 with guidance (conditional, unconditional), else 1. */

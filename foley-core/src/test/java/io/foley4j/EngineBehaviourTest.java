@@ -279,6 +279,12 @@ class EngineBehaviourTest {
       engine.generate(FoleyRequest.builder(good).prompt("glass").cfgScale(4.5).steps(5).build());
       assertEquals(java.util.Collections.nCopies(5, 2L), denoiserRows, "guided: a CFG pair per step");
       assertEquals(java.util.List.of(2L), textRows);
+      // HunyuanVideo-Foley's rule (the reference bundle's): below 1 is no guidance either
+      denoiserRows.clear();
+      textRows.clear();
+      engine.generate(FoleyRequest.builder(good).prompt("glass").cfgScale(0.5).steps(5).build());
+      assertEquals(java.util.Collections.nCopies(5, 1L), denoiserRows, "cfg 0.5: conditional only, as in HVF");
+      assertEquals(java.util.List.of(1L), textRows);
     }
   }
 

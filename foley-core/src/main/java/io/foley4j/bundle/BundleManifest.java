@@ -63,8 +63,61 @@ public final class BundleManifest {
     }
   }
 
-  /** Defaults of the flow-matching sampler. */
-  public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt) {}
+  /**
+   * Defaults of the flow-matching sampler, and the model's rule for when classifier-free guidance
+   * runs ({@code sampler.guidance}).
+   */
+  public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt, Guidance guidance) {
+    public SamplerSpec {
+      java.util.Objects.requireNonNull(guidance, "guidance");
+    }
+
+    /** With HunyuanVideo-Foley's guidance rule. */
+    public SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt) {
+      this(steps, cfgScale, shift, negativePrompt, Guidance.ABOVE_ONE);
+    }
+
+    /** When a model runs the unconditional branch: its inference code decides on the cfg scale. */
+    public enum Guidance {
+      /**
+       * {@code "above-one"}, HunyuanVideo-Foley: guidance (a conditional and an unconditional row
+       * per step, {@code vu + cfg (vc − vu)}) only when cfg &gt; 1; otherwise the conditional
+       * branch alone. The default.
+       */
+      ABOVE_ONE("above-one"),
+      /**
+       * {@code "at-least-one"}, MMAudio: the conditional branch alone only when cfg &lt; 1; at
+       * cfg = 1 both rows still run (the same velocity up to rounding).
+       */
+      AT_LEAST_ONE("at-least-one");
+
+      private final String manifestName;
+
+      Guidance(String manifestName) {
+        this.manifestName = manifestName;
+      }
+
+      public String manifestName() {
+        return manifestName;
+      }
+
+      /** Whether a request with this cfg scale runs the unconditional branch too. */
+      public boolean guides(double cfg) {
+        return this == ABOVE_ONE ? cfg > 1 : cfg >= 1;
+      }
+
+      static Guidance fromManifest(String name) {
+        for (Guidance g : values()) {
+          if (g.manifestName.equals(name)) {
+            return g;
+          }
+        }
+        throw new InvalidBundleException("foley-bundle.json: sampler.guidance must be \"above-one\" "
+            + "(HunyuanVideo-Foley: guide only when cfg > 1) or \"at-least-one\" (MMAudio: the conditional "
+            + "branch alone only when cfg < 1), found \"" + name + "\"");
+      }
+    }
+  }
 
   private final String name;
   private final Map<Stage, StageSpec> stages;
@@ -184,7 +237,7 @@ public final class BundleManifest {
     JsonObject seg = obj(root, "segment");
     known(seg, "segment", ignored, "seconds", "overlapSeconds");
     JsonObject sa = obj(root, "sampler");
-    known(sa, "sampler", ignored, "steps", "cfgScale", "shift", "negativePrompt");
+    known(sa, "sampler", ignored, "steps", "cfgScale", "shift", "negativePrompt", "guidance");
     int steps = integer(sa, "steps", "sampler");
     double cfg = num(sa, "cfgScale", "sampler");
     double shift = num(sa, "shift", "sampler");
@@ -196,7 +249,10 @@ public final class BundleManifest {
       throw new InvalidBundleException("foley-bundle.json: sampler.shift must be in (0, 100] (1 = the plain linear"
           + " schedule), found " + shift);
     }
-    SamplerSpec sampler = new SamplerSpec(steps, (float) cfg, (float) shift, str(sa, "negativePrompt", "sampler"));
+    SamplerSpec.Guidance guidance = !sa.has("guidance") || sa.get("guidance").isJsonNull()
+        ? SamplerSpec.Guidance.ABOVE_ONE : SamplerSpec.Guidance.fromManifest(str(sa, "guidance", "sampler"));
+    SamplerSpec sampler = new SamplerSpec(steps, (float) cfg, (float) shift, str(sa, "negativePrompt", "sampler"),
+        guidance);
     BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens,
         num(lat, "rate", "latent"), integer(lat, "channels", "latent"),
         integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),

@@ -120,6 +120,7 @@ final class BundleWriter {
       sampler.addProperty("cfgScale", CFG_SCALE);
       sampler.addProperty("shift", 1.0);
       sampler.addProperty("negativePrompt", NEGATIVE_PROMPT);
+      sampler.addProperty("guidance", "above-one"); // as HunyuanVideo-Foley: guide only when cfg > 1
       m.add("sampler", sampler);
       JsonObject ref = new JsonObject();
       ref.addProperty("width", o.width());

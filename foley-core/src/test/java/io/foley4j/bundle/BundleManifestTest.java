@@ -230,6 +230,24 @@ class BundleManifestTest {
     assertEquals(ResizeFilter.BILINEAR_2TAP, TestManifests.parse(e).sync().resizeFilter());
   }
 
+  @Test
+  void guidanceRuleDefaultsToHvfsAndAcceptsMmaudios() {
+    BundleManifest.SamplerSpec.Guidance hvf = TestManifests.parse(TestManifests.hvf()).sampler().guidance();
+    assertEquals(BundleManifest.SamplerSpec.Guidance.ABOVE_ONE, hvf);
+    // HVF guides only above 1; MMAudio drops the unconditional branch only below 1
+    assertEquals(List.of(false, false, true), List.of(hvf.guides(0.5), hvf.guides(1.0), hvf.guides(4.5)));
+    JsonObject o = TestManifests.hvf();
+    o.getAsJsonObject("sampler").addProperty("guidance", "at-least-one");
+    BundleManifest.SamplerSpec.Guidance mm = TestManifests.parse(o).sampler().guidance();
+    assertEquals(BundleManifest.SamplerSpec.Guidance.AT_LEAST_ONE, mm);
+    assertEquals(List.of(false, true, true), List.of(mm.guides(0.5), mm.guides(1.0), mm.guides(4.5)));
+    JsonObject bad = TestManifests.hvf();
+    bad.getAsJsonObject("sampler").addProperty("guidance", "always");
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(bad));
+    assertTrue(e.getMessage().contains("sampler.guidance must be \"above-one\"") && e.getMessage().contains("always"),
+        e.getMessage());
+  }
+
   @ParameterizedTest
   @org.junit.jupiter.params.provider.ValueSource(strings = {"visual", "sync"})
   void refusesUnknownFilterNamingFieldAndAllowedValues(String stream) {
