@@ -120,7 +120,7 @@ final class FeatureExtractor {
   }
 
   private void decodeAll() {
-    FrameSampler sampler = FrameSampler.over(source);
+    FrameSampler sampler = FrameSampler.over(source, m.frameRule());
     BundleManifest.VisualSpec vs = m.visual();
     BundleManifest.SyncSpec ss = m.sync();
     ResizeMode vMode = mode(vs.resize());

@@ -1,16 +1,20 @@
 package io.foley4j;
 
+import io.foley4j.bundle.BundleManifest;
+
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.VideoInfo;
 import io.foley4j.video.VideoSource;
 
 
 /**
- * A forward-only cursor that answers "which frame is displayed at time t?" over a
- * {@link VideoSource}. Times must not decrease between calls. The frame for t is the one with the
- * largest presentation time {@code <= t} (within 1 ns, to absorb floating-point rounding); before
- * the first frame it is the first frame, and past the end it stays the last frame (the padding
- * rule). It holds at most two frames (the current one and the next), so memory does not grow with
+ * A forward-only cursor that answers "which frame stands for time t?" over a
+ * {@link VideoSource}. Times must not decrease between calls. With {@link BundleManifest.FrameRule#AT_OR_BEFORE}
+ * the frame for t is the one on screen: the largest presentation time {@code <= t}; with
+ * {@link BundleManifest.FrameRule#AT_OR_AFTER} (HunyuanVideo-Foley, MMAudio) it is the first frame
+ * whose presentation time is {@code >= t}. Comparisons allow 1 ns, to absorb floating-point
+ * rounding. Before the first frame it is the first frame, and past the end it stays the last
+ * frame. It holds at most two frames (the current one and the next), so memory does not grow with
  * the video.
  *
  * <p>Not thread-safe, like the source it reads. It does not close the source.
@@ -20,21 +24,28 @@ final class FrameSampler {
   private static final double EPS = 1e-9;
 
   private final VideoSource source;
+  private final BundleManifest.FrameRule rule;
   private DecodedFrame current;
   private DecodedFrame next;
   private boolean ended;
   private double lastT = Double.NEGATIVE_INFINITY;
 
-  private FrameSampler(VideoSource source) {
+  private FrameSampler(VideoSource source, BundleManifest.FrameRule rule) {
     this.source = source;
+    this.rule = rule;
   }
 
-  /** A sampler that reads {@code source} from its current position. */
+  /** A sampler that reads {@code source} from its current position, with the frame on screen at t. */
   public static FrameSampler over(VideoSource source) {
-    if (source == null) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "source must not be null");
+    return over(source, BundleManifest.FrameRule.AT_OR_BEFORE);
+  }
+
+  /** A sampler that reads {@code source} from its current position, picking frames by {@code rule}. */
+  public static FrameSampler over(VideoSource source, BundleManifest.FrameRule rule) {
+    if (source == null || rule == null) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "source and rule must not be null");
     }
-    return new FrameSampler(source);
+    return new FrameSampler(source, rule);
   }
 
   /** The source's info. */
@@ -66,11 +77,21 @@ final class FrameSampler {
       next = source.next();
       ended = next == null;
     }
-    while (!ended && next.ptsSeconds() <= t + EPS) {
-      current = next;
-      next = source.next();
-      ended = next == null;
+    if (rule == BundleManifest.FrameRule.AT_OR_BEFORE) {
+      while (!ended && next.ptsSeconds() <= t + EPS) {
+        advance();
+      }
+    } else {
+      while (!ended && current.ptsSeconds() < t - EPS) {
+        advance();
+      }
     }
     return current;
+  }
+
+  private void advance() {
+    current = next;
+    next = source.next();
+    ended = next == null;
   }
 }

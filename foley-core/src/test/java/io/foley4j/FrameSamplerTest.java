@@ -75,6 +75,34 @@ class FrameSamplerTest {
     }
   }
 
+  /**
+   * HVF's and MMAudio's rule: the first frame whose pts is at or after t. Between two frames it is
+   * the next one, not the one on screen; at a frame's own pts both rules agree.
+   */
+  @ParameterizedTest(name = "{0}/{1} fps")
+  @CsvSource({"24,1", "30000,1001"})
+  void atOrAfterPicksTheFirstFrameAtOrAfterEachTime(int num, int den) {
+    double frame = den / (double) num;
+    Path p = tmp.resolve("after-" + num + ".mp4");
+    SyntheticVideo v = SyntheticVideo.builder().size(48, 32).fps(num, den).durationSeconds(2.0).background(0x202020)
+        .flash(1.0, 3 * frame, 0xffffff).build();
+    v.write(p);
+    try (VideoSource before = VideoSources.jcodec().open(p); VideoSource after = VideoSources.jcodec().open(p)) {
+      FrameSampler onScreen = FrameSampler.over(before, io.foley4j.bundle.BundleManifest.FrameRule.AT_OR_BEFORE);
+      FrameSampler next = FrameSampler.over(after, io.foley4j.bundle.BundleManifest.FrameRule.AT_OR_AFTER);
+      for (int k = 0; k < 2 * 25; k++) {
+        double t = k / 25.0; // the sync grid, off the video's own grid
+        long want = (long) Math.ceil(t / frame - 1e-9);
+        long wantBefore = (long) Math.floor(t / frame + 1e-9);
+        assertEquals(Math.min(want, v.frameCount() - 1), Math.round(next.frameAt(t).ptsSeconds() / frame),
+            "at-or-after at t=" + t);
+        assertEquals(wantBefore, Math.round(onScreen.frameAt(t).ptsSeconds() / frame), "at-or-before at t=" + t);
+      }
+      // past the end both stay on the last frame
+      assertEquals(v.frameCount() - 1, Math.round(next.frameAt(100).ptsSeconds() / frame));
+    }
+  }
+
   @Test
   void beforeTheFirstFrameGivesTheFirstFrame() {
     Path p = tmp.resolve("s.mp4");

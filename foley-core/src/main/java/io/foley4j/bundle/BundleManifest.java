@@ -132,12 +132,53 @@ public final class BundleManifest {
   private final double segmentSeconds;
   private final double overlapSeconds;
   private final SamplerSpec sampler;
+  private final FrameRule frameRule;
   private final List<String> ignoredKeys;
+
+  /**
+   * Which decoded frame stands for a sampling time t on the visual and sync grids
+   * ({@code frameRule}; one rule for both, as frames are read once, front to back, for both).
+   */
+  public enum FrameRule {
+    /** {@code "at-or-before"}: the frame on screen at t (largest pts ≤ t). The default. */
+    AT_OR_BEFORE("at-or-before"),
+    /**
+     * {@code "at-or-after"}: the first frame whose pts ≥ t, as HunyuanVideo-Foley and MMAudio pick
+     * them; past the last frame, the last frame.
+     */
+    AT_OR_AFTER("at-or-after");
+
+    private final String manifestName;
+
+    FrameRule(String manifestName) {
+      this.manifestName = manifestName;
+    }
+
+    public String manifestName() {
+      return manifestName;
+    }
+
+    static FrameRule fromManifest(String name) {
+      for (FrameRule r : values()) {
+        if (r.manifestName.equals(name)) {
+          return r;
+        }
+      }
+      throw new InvalidBundleException("foley-bundle.json: frameRule must be \"at-or-before\" (the frame on "
+          + "screen at t) or \"at-or-after\" (the first frame whose pts >= t, as HunyuanVideo-Foley and MMAudio), "
+          + "found \"" + name + "\"");
+    }
+  }
+
+  /** The frame rule of both sampling grids. */
+  public FrameRule frameRule() {
+    return frameRule;
+  }
 
   private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
       VisualSpec visual, SyncSpec sync, int maxTokens, double latentRate, int latentChannels,
       int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds,
-      SamplerSpec sampler, List<String> ignoredKeys) {
+      SamplerSpec sampler, FrameRule frameRule, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
     this.files = files;
@@ -151,6 +192,7 @@ public final class BundleManifest {
     this.segmentSeconds = segmentSeconds;
     this.overlapSeconds = overlapSeconds;
     this.sampler = sampler;
+    this.frameRule = frameRule;
     this.ignoredKeys = List.copyOf(ignoredKeys);
   }
 
@@ -169,7 +211,7 @@ public final class BundleManifest {
     JsonObject root = e.getAsJsonObject();
     List<String> ignored = new ArrayList<>();
     known(root, null, ignored, "format", "formatVersion", "name", "description", "reference", "stages", "files",
-        "visual", "sync", "text", "latent", "audio", "segment", "sampler");
+        "visual", "sync", "text", "latent", "audio", "segment", "sampler", "frameRule");
     String format = str(root, "format");
     if (!"foley-bundle".equals(format)) {
       throw new InvalidBundleException("foley-bundle.json: \"format\" must be \"foley-bundle\", found \"" + format + "\"");
@@ -256,7 +298,9 @@ public final class BundleManifest {
     BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens,
         num(lat, "rate", "latent"), integer(lat, "channels", "latent"),
         integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),
-        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler, ignored);
+        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler,
+        root.has("frameRule") && !root.get("frameRule").isJsonNull() ? FrameRule.fromManifest(str(root, "frameRule"))
+            : FrameRule.AT_OR_BEFORE, ignored);
     m.validate();
     if (!ignored.isEmpty()) {
       System.getLogger("io.foley4j.bundle").log(System.Logger.Level.WARNING, "foley-bundle.json of " + name

@@ -231,6 +231,20 @@ class BundleManifestTest {
   }
 
   @Test
+  void frameRuleDefaultsToOnScreenAndAcceptsTheModelsRule() {
+    assertEquals(BundleManifest.FrameRule.AT_OR_BEFORE, TestManifests.parse(TestManifests.hvf()).frameRule());
+    JsonObject o = TestManifests.hvf();
+    o.addProperty("frameRule", "at-or-after");
+    BundleManifest m = TestManifests.parse(o);
+    assertEquals(BundleManifest.FrameRule.AT_OR_AFTER, m.frameRule());
+    assertEquals(List.of(), m.ignoredKeys());
+    JsonObject bad = TestManifests.hvf();
+    bad.addProperty("frameRule", "nearest");
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(bad));
+    assertTrue(e.getMessage().contains("frameRule must be") && e.getMessage().contains("nearest"), e.getMessage());
+  }
+
+  @Test
   void guidanceRuleDefaultsToHvfsAndAcceptsMmaudios() {
     BundleManifest.SamplerSpec.Guidance hvf = TestManifests.parse(TestManifests.hvf()).sampler().guidance();
     assertEquals(BundleManifest.SamplerSpec.Guidance.ABOVE_ONE, hvf);

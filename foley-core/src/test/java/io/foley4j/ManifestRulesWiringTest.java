@@ -25,8 +25,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The manifest's per-stream filter reaches the encoders: FeatureExtractor passes it to toTensor. */
-class ResizeFilterWiringTest {
+/**
+ * The manifest's frame-picking and resizing rules reach the encoders: FeatureExtractor samples by
+ * the frame rule and passes each stream's filter to toTensor.
+ */
+class ManifestRulesWiringTest {
   @TempDir Path tmp;
 
   private Path bundleWith(String visualFilter, String syncFilter) throws Exception {
@@ -100,6 +103,42 @@ class ResizeFilterWiringTest {
     first.toTensor(vs, mode(m.visual().resize()), m.visual().mean(), m.visual().std(), twoTap, 0);
     assertArrayEquals(twoTap, java.util.Arrays.copyOf(old[0], twoTap.length), "default: bilinear-2tap");
     assertTrue(!java.util.Arrays.equals(twoTap, wantV), "the filters differ on a 640x360 frame");
+  }
+
+  /** With frameRule at-or-after the sync encoder sees the first frame at or after each time. */
+  @Test
+  void syncFramesFollowTheManifestsFrameRule() throws Exception {
+    Path video = tmp.resolve("square24.mp4");
+    SyntheticVideo.builder().size(64, 48).fps(24, 1).durationSeconds(1.0).background(0x204060)
+        .movingSquare(0, 1.0, 0xffe080).build().write(video);
+    Path dir = bundleWith("bilinear-2tap", "bilinear-2tap");
+    Path manifest = dir.resolve(ModelBundle.MANIFEST);
+    JsonObject o = JsonParser.parseString(Files.readString(manifest)).getAsJsonObject();
+    o.addProperty("frameRule", "at-or-after");
+    Files.writeString(manifest, o.toString(), StandardCharsets.UTF_8);
+    BundleManifest m;
+    try (ModelBundle b = ModelBundle.open(dir)) {
+      m = b.manifest();
+    }
+    assertEquals(BundleManifest.FrameRule.AT_OR_AFTER, m.frameRule());
+    int ss = m.sync().size();
+    int per = 3 * ss * ss;
+    int window = m.sync().window();
+    float[][] expect = new float[2][window * per]; // [0]: at-or-before, [1]: at-or-after
+    for (int r = 0; r < 2; r++) {
+      try (VideoSource s = VideoSources.jcodec().open(video)) {
+        FrameSampler sampler = FrameSampler.over(s, BundleManifest.FrameRule.values()[r]);
+        for (int j = 0; j < window; j++) {
+          sampler.frameAt(j / m.sync().fps()).toTensor(ss, mode(m.sync().resize()), m.sync().mean(), m.sync().std(),
+              expect[r], j * per);
+        }
+      }
+    }
+    assertTrue(!java.util.Arrays.equals(expect[0], expect[1]), "the rules pick other frames at 24 fps on a 25 fps grid");
+    float[] got = java.util.Arrays.copyOf(firstInputs(dir, video)[1], window * per);
+    assertArrayEquals(expect[1], got, "the first sync window, frames at or after each time");
+    float[] dflt = java.util.Arrays.copyOf(firstInputs(TestSupport.referenceBundleDir(), video)[1], window * per);
+    assertArrayEquals(expect[0], dflt, "the default rule: the frame on screen");
   }
 
   private static boolean blank(Tensor t) {
