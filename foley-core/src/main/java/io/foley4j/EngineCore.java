@@ -51,6 +51,7 @@ final class EngineCore implements AutoCloseable {
   private final Tokenizer tokenizer;
   private final float[] uncondVisual;
   private final float[] uncondSync;
+  private final float[] uncondText; // null: the bundle has no learned empty prompt
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor decode;
   private final ThreadPoolExecutor feeders;
@@ -78,6 +79,7 @@ final class EngineCore implements AutoCloseable {
     var uncond = bundle.unconditional();
     this.uncondVisual = uncond.visual();
     this.uncondSync = uncond.sync();
+    this.uncondText = uncond.text().orElse(null);
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
@@ -438,6 +440,11 @@ final class EngineCore implements AutoCloseable {
 
   float[] unconditionalSync() {
     return uncondSync;
+  }
+
+  /** The learned empty text features [maxTokens × textDim], or null if the bundle has none. */
+  float[] unconditionalText() {
+    return uncondText;
   }
 
   boolean isClosing() {

@@ -199,7 +199,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   private float[] generate(FeatureStream features, Sampler.Settings settings) {
     SegmentPlan plan = features.plan();
     Sampler sampler = new Sampler(engine, flight, settings, this::checkLive);
-    Tensor text = sampler.encodeText(job.request().prompt());
+    Tensor text = sampler.encodeText(job.request().prompt(), job.request().negativePrompt() != null);
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
     Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
     for (int k = 0; k < plan.count; k++) {

@@ -51,23 +51,38 @@ final class Sampler {
     this.checkLive = checkLive;
   }
 
-  /** Encodes the prompt (and, when guided, the negative prompt) once per job. */
-  Tensor encodeText(String prompt) {
+  /**
+   * Encodes the prompt (and, when guided, the negative prompt) once per job. When guided, the
+   * request has no negative prompt, the bundle's default negative prompt is empty and the bundle
+   * carries a learned empty text ({@code unconditional.safetensors: text}, as MMAudio), the
+   * unconditional row is that tensor and only the prompt is encoded.
+   */
+  Tensor encodeText(String prompt, boolean requestHasNegative) {
     int n = m.maxTokens();
     int rows = settings.rows();
-    long[] ids = new long[rows * n];
-    long[] mask = new long[rows * n];
+    float[] learned = engine.unconditionalText();
+    boolean useLearned = settings.guided() && learned != null && !requestHasNegative
+        && m.sampler().negativePrompt().isEmpty();
+    int encoded = useLearned ? 1 : rows;
+    long[] ids = new long[encoded * n];
+    long[] mask = new long[encoded * n];
     String[] texts = settings.guided() ? new String[] {prompt, settings.negativePrompt()} : new String[] {prompt};
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < encoded; r++) {
       Encoding e = engine.tokenizer().encode(texts[r], n);
       System.arraycopy(e.ids(), 0, ids, r * n, n);
       System.arraycopy(e.attentionMask(), 0, mask, r * n, n);
     }
-    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, rows, n), "attention_mask",
-        Tensor.ofLongs(mask, rows, n));
+    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, encoded, n), "attention_mask",
+        Tensor.ofLongs(mask, encoded, n));
     Tensor out = stage(Stage.TEXT_ENCODER, () ->
-        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds"));
-    return Tensor.of(out.floats(), rows, n, m.textDim());
+        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, encoded, -1, -1).get("text_embeds"));
+    float[] embeds = out.floats();
+    if (useLearned) {
+      float[] both = Arrays.copyOf(embeds, 2 * n * m.textDim());
+      System.arraycopy(learned, 0, both, n * m.textDim(), n * m.textDim());
+      embeds = both;
+    }
+    return Tensor.of(embeds, rows, n, m.textDim());
   }
 
   /** The segment's encoder features, with the unconditional rows added when guided. */

@@ -59,15 +59,25 @@ public final class ModelBundle implements AutoCloseable {
 
   /**
    * The learned "empty" features of {@code unconditional.safetensors}: {@code visual} of
-   * {@link BundleManifest#visualDim()} and {@code sync} of {@link BundleManifest#syncDim()} floats.
+   * {@link BundleManifest#visualDim()} and {@code sync} of {@link BundleManifest#syncDim()} floats,
+   * and optionally {@code text}, the text encoder's output for "no prompt" as MMAudio learns it
+   * ([maxTokens, textDim], or with a leading 1), used for the unconditional rows of a request
+   * that has no negative prompt when the bundle's default negative prompt is empty.
    */
   public static final class Unconditional {
     private final float[] visual;
     private final float[] sync;
+    private final float[] text; // null: none
 
-    private Unconditional(float[] visual, float[] sync) {
+    private Unconditional(float[] visual, float[] sync, float[] text) {
       this.visual = visual;
       this.sync = sync;
+      this.text = text;
+    }
+
+    /** A copy of the learned empty text features [maxTokens × textDim], if the bundle has them. */
+    public java.util.Optional<float[]> text() {
+      return text == null ? java.util.Optional.empty() : java.util.Optional.of(text.clone());
     }
 
     /** A copy of the empty visual feature (one frame's worth). */
@@ -273,10 +283,29 @@ public final class ModelBundle implements AutoCloseable {
               + " the bundle", e);
         }
         unconditional = new Unconditional(vector(c, "visual", manifest.visualDim(), name),
-            vector(c, "sync", manifest.syncDim(), name));
+            vector(c, "sync", manifest.syncDim(), name), emptyText(c, name));
       }
       return unconditional;
     }
+  }
+
+  /** The optional learned empty text: F32 [maxTokens, textDim] or [1, maxTokens, textDim]. */
+  private float[] emptyText(Safetensors.Contents c, String file) {
+    Safetensors.Tensor t = c.tensors().get("text");
+    if (t == null) {
+      return null;
+    }
+    long n = manifest.maxTokens();
+    long d = manifest.textDim();
+    long[] shape = t.shape();
+    boolean ok = t.dtype() == Safetensors.DType.F32 && (Arrays.equals(shape, new long[] {n, d})
+        || Arrays.equals(shape, new long[] {1, n, d}));
+    if (!ok) {
+      throw new InvalidBundleException(file + " of bundle " + directory + ": the optional tensor \"text\" (the learned "
+          + "empty prompt) must be F32 [" + n + ", " + d + "] (text.maxTokens, the text encoder's width), found " + t
+          + "; re-export or re-download the bundle");
+    }
+    return t.floats();
   }
 
   private float[] vector(Safetensors.Contents c, String tensor, int dim, String file) {
