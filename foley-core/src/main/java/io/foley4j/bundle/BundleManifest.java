@@ -24,7 +24,7 @@ import java.util.Map;
 public final class BundleManifest {
 
   /** The manifest format version this foley4j reads. */
-  public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 2;
 
   /** The resampling filter a stream gets when its manifest names none: foley4j's original one. */
   public static final String DEFAULT_FILTER = "bilinear-2tap";
@@ -133,6 +133,7 @@ public final class BundleManifest {
   private final double overlapSeconds;
   private final SamplerSpec sampler;
   private final FrameRule frameRule;
+  private final Map<Stage, List<String[]>> external; // stage -> {file, sha256} of its ONNX external data
   private final List<String> ignoredKeys;
 
   /**
@@ -178,7 +179,7 @@ public final class BundleManifest {
   private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
       VisualSpec visual, SyncSpec sync, int maxTokens, double latentRate, int latentChannels,
       int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds,
-      SamplerSpec sampler, FrameRule frameRule, List<String> ignoredKeys) {
+      SamplerSpec sampler, FrameRule frameRule, Map<Stage, List<String[]>> external, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
     this.files = files;
@@ -193,6 +194,8 @@ public final class BundleManifest {
     this.overlapSeconds = overlapSeconds;
     this.sampler = sampler;
     this.frameRule = frameRule;
+    this.external = new EnumMap<>(Stage.class);
+    this.external.putAll(external);
     this.ignoredKeys = List.copyOf(ignoredKeys);
   }
 
@@ -235,6 +238,7 @@ public final class BundleManifest {
       }
     }
     Map<Stage, StageSpec> stages = new EnumMap<>(Stage.class);
+    Map<Stage, List<String[]>> external = new EnumMap<>(Stage.class);
     for (Stage s : Stage.values()) {
       if (!st.has(s.key())) {
         throw new InvalidBundleException("bundle is missing stage \"" + s.key() + "\" in foley-bundle.json (a bundle needs all of "
@@ -242,9 +246,31 @@ public final class BundleManifest {
       }
       JsonObject so = obj(st, s.key(), "stages");
       String where = "stages." + s.key();
-      known(so, where, ignored, "file", "sha256", "inputs", "outputs");
+      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData");
       stages.put(s, new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
           tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored)));
+      if (so.has("externalData")) {
+        if (version < 2) {
+          throw new InvalidBundleException("foley-bundle.json: " + where + ".externalData needs formatVersion 2 (this "
+              + "manifest says " + version + "); write \"formatVersion\": 2");
+        }
+        if (!so.get("externalData").isJsonArray()) {
+          throw new InvalidBundleException("foley-bundle.json: " + where + ".externalData must be an array of "
+              + "{\"file\", \"sha256\"} objects");
+        }
+        List<String[]> list = new ArrayList<>();
+        int k = 0;
+        for (JsonElement el : so.getAsJsonArray("externalData")) {
+          String w = where + ".externalData[" + k++ + "]";
+          if (!el.isJsonObject()) {
+            throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object {\"file\", \"sha256\"}");
+          }
+          JsonObject xo = el.getAsJsonObject();
+          known(xo, w, ignored, "file", "sha256");
+          list.add(new String[] {safeName(str(xo, "file", w), w), sha(str(xo, "sha256", w), w)});
+        }
+        external.put(s, List.copyOf(list));
+      }
     }
     Map<String, String[]> files = new java.util.LinkedHashMap<>();
     JsonObject fo = obj(root, "files");
@@ -300,7 +326,7 @@ public final class BundleManifest {
         integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),
         num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler,
         root.has("frameRule") && !root.get("frameRule").isJsonNull() ? FrameRule.fromManifest(str(root, "frameRule"))
-            : FrameRule.AT_OR_BEFORE, ignored);
+            : FrameRule.AT_OR_BEFORE, external, ignored);
     m.validate();
     if (!ignored.isEmpty()) {
       System.getLogger("io.foley4j.bundle").log(System.Logger.Level.WARNING, "foley-bundle.json of " + name
@@ -320,6 +346,17 @@ public final class BundleManifest {
   }
 
   private void validate() {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    List<String> all = new ArrayList<>();
+    stages.values().forEach(st -> all.add(st.file()));
+    external.values().forEach(l -> l.forEach(x -> all.add(x[0])));
+    files.values().forEach(x -> all.add(x[0]));
+    for (String name : all) {
+      if (!seen.add(name)) {
+        throw new InvalidBundleException("foley-bundle.json: the file \"" + name + "\" is listed twice; every file "
+            + "of a bundle has one role (a stage, its external data, the tokenizer or the embeddings)");
+      }
+    }
     positive("visual.fps", visual.fps);
     positive("visual.size", visual.size);
     positive("sync.fps", sync.fps);
@@ -441,11 +478,22 @@ public final class BundleManifest {
     return files.get("unconditional")[0];
   }
 
-  /** All files the manifest lists, as file name to expected SHA-256 (hex). */
+  /**
+   * The ONNX external-data files of a stage (format v2), beside its model file: verified like
+   * every other file and covered by the digest. Empty for weights inside the model.
+   */
+  public List<String> externalDataFiles(Stage stage) {
+    return external.getOrDefault(stage, List.of()).stream().map(f -> f[0]).toList();
+  }
+
+  /** All files the manifest lists (stages, their external data, tokenizer, embeddings), to SHA-256 (hex). */
   public Map<String, String> fileDigests() {
     Map<String, String> m = new java.util.LinkedHashMap<>();
     for (StageSpec s : stages.values()) {
       m.put(s.file(), s.sha256());
+      for (String[] x : external.getOrDefault(s.stage(), List.of())) {
+        m.put(x[0], x[1]);
+      }
     }
     for (String[] f : files.values()) {
       m.put(f[0], f[1]);

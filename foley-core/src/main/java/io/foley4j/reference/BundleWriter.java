@@ -37,6 +37,9 @@ final class BundleWriter {
 
   private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().serializeNulls().create();
 
+  /** The denoiser's external-data file, when {@link ReferenceModel.Options#externalData()}. */
+  static final String DENOISER_DATA = "denoiser.onnx.data";
+
   private BundleWriter() {}
 
   static void write(Path dir, ReferenceModel.Options o) {
@@ -58,7 +61,17 @@ final class BundleWriter {
             {"input_ids", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}},
             {"attention_mask", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}}},
           new Object[][] {{"text_embeds", "float32", new Object[] {"batch", Bpe.MAX_TOKENS, d}}}));
-      stages.add("denoiser", stage(dir, "denoiser", Stages.denoiser(o),
+      byte[] denoiserModel;
+      JsonObject externalData = null;
+      if (o.externalData()) {
+        OnnxGraph.External ext = Stages.denoiserGraph(o).toModelWithExternalData(Stages.DENOISER_DOC,
+            DENOISER_DATA);
+        denoiserModel = ext.model();
+        externalData = file(dir, DENOISER_DATA, ext.data());
+      } else {
+        denoiserModel = Stages.denoiser(o);
+      }
+      stages.add("denoiser", stage(dir, "denoiser", denoiserModel,
           new Object[][] {
             {"latents", "float32", new Object[] {"batch", c, l}},
             {"timestep", "float32", new Object[] {"batch"}},
@@ -66,6 +79,11 @@ final class BundleWriter {
             {"sync", "float32", new Object[] {"batch", o.syncTokens(), d}},
             {"text", "float32", new Object[] {"batch", Bpe.MAX_TOKENS, d}}},
           new Object[][] {{"velocity", "float32", new Object[] {"batch", c, l}}}));
+      if (externalData != null) {
+        JsonArray list = new JsonArray();
+        list.add(externalData);
+        stages.getAsJsonObject("denoiser").add("externalData", list);
+      }
       stages.add("vae_decoder", stage(dir, "vae_decoder", Stages.vaeDecoder(o),
           new Object[][] {{"latents", "float32", new Object[] {"batch", c, l}}},
           new Object[][] {{"audio", "float32", new Object[] {"batch", o.samples()}}}));
@@ -76,7 +94,7 @@ final class BundleWriter {
 
       JsonObject m = new JsonObject();
       m.addProperty("format", "foley-bundle");
-      m.addProperty("formatVersion", 1);
+      m.addProperty("formatVersion", o.externalData() ? 2 : 1); // v2: external data
       m.addProperty("name", "foley4j-reference");
       m.addProperty("description", "Procedural reference model built into foley4j: motion in the 25 fps sync"
           + " stream makes sound at that moment, prompt words pick the timbre, still video is silent."

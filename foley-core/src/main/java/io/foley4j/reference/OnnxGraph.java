@@ -68,6 +68,15 @@ final class OnnxGraph {
   private static final int TENSOR_DATA_TYPE = 2;
   private static final int TENSOR_NAME = 8;
   private static final int TENSOR_RAW_DATA = 9;
+  private static final int TENSOR_EXTERNAL_DATA = 13;
+  private static final int TENSOR_DATA_LOCATION = 14;
+  private static final int DATA_LOCATION_EXTERNAL = 1;
+  private static final int ENTRY_KEY = 1;
+  private static final int ENTRY_VALUE = 2;
+  /** External tensors start at multiples of this, as ONNX's own writer aligns them for mmap. */
+  private static final int EXTERNAL_ALIGN = 4096;
+  /** Smaller initializers (shapes, axes, scalars) stay in the model, as onnx's own converter keeps them. */
+  private static final int EXTERNAL_MIN_BYTES = 1024;
   // ValueInfoProto / TypeProto / TensorShapeProto
   private static final int VALUE_INFO_NAME = 1;
   private static final int VALUE_INFO_TYPE = 2;
@@ -123,7 +132,10 @@ final class OnnxGraph {
 
   private final String name;
   private final List<Proto> nodes = new ArrayList<>();
-  private final List<Proto> initializers = new ArrayList<>();
+  /** An initializer's bytes and layout, serialized inline or as external data by {@link #toModel}. */
+  private record Init(String name, int dataType, byte[] raw, long[] dims) {}
+
+  private final List<Init> initializers = new ArrayList<>();
   private final List<Proto> inputs = new ArrayList<>();
   private final List<Proto> outputs = new ArrayList<>();
   private final Set<String> names = new HashSet<>();
@@ -188,14 +200,46 @@ final class OnnxGraph {
     return out;
   }
 
-  /** Serializes the graph as a complete ONNX model. */
+  /** Serializes the graph as a complete ONNX model, weights inline. */
   byte[] toModel(String docString) {
+    return serialize(docString, null, null);
+  }
+
+  /** A model whose initializers live in one external-data file ({@code location}, beside it). */
+  record External(byte[] model, byte[] data) {}
+
+  /** Serializes the graph with every initializer in the external-data file {@code location}. */
+  External toModelWithExternalData(String docString, String location) {
+    java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+    byte[] model = serialize(docString, location, data);
+    return new External(model, data.toByteArray());
+  }
+
+  private byte[] serialize(String docString, String location, java.io.ByteArrayOutputStream data) {
     Proto graph = new Proto();
     for (Proto n : nodes) {
       graph.message(GRAPH_NODE, n);
     }
     graph.string(GRAPH_NAME, name);
-    for (Proto t : initializers) {
+    for (Init i : initializers) {
+      Proto t = new Proto();
+      for (long d : i.dims()) {
+        t.varint(TENSOR_DIMS, d);
+      }
+      t.varint(TENSOR_DATA_TYPE, i.dataType()).string(TENSOR_NAME, i.name());
+      if (location == null || i.raw().length < EXTERNAL_MIN_BYTES) {
+        t.bytes(TENSOR_RAW_DATA, i.raw()); // small tensors stay inline: shape inference reads them
+      } else {
+        while (data.size() % EXTERNAL_ALIGN != 0) {
+          data.write(0);
+        }
+        long offset = data.size();
+        data.writeBytes(i.raw());
+        t.message(TENSOR_EXTERNAL_DATA, entry("location", location))
+            .message(TENSOR_EXTERNAL_DATA, entry("offset", Long.toString(offset)))
+            .message(TENSOR_EXTERNAL_DATA, entry("length", Integer.toString(i.raw().length)))
+            .varint(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL);
+      }
       graph.message(GRAPH_INITIALIZER, t);
     }
     for (Proto i : inputs) {
@@ -216,13 +260,12 @@ final class OnnxGraph {
 
   private String initializer(String hint, int dataType, byte[] raw, long... dims) {
     String n = fresh(hint);
-    Proto t = new Proto();
-    for (long d : dims) {
-      t.varint(TENSOR_DIMS, d);
-    }
-    t.varint(TENSOR_DATA_TYPE, dataType).string(TENSOR_NAME, n).bytes(TENSOR_RAW_DATA, raw);
-    initializers.add(t);
+    initializers.add(new Init(n, dataType, raw, dims.clone()));
     return n;
+  }
+
+  private static Proto entry(String key, String value) {
+    return new Proto().string(ENTRY_KEY, key).string(ENTRY_VALUE, value);
   }
 
   private Proto node(String opType, List<String> nodeInputs, List<String> nodeOutputs, Attr[] attrs) {

@@ -86,6 +86,7 @@ public final class ReferenceModel {
     private final long seed;
     private final int denoiserWidth;
     private final int denoiserDepth;
+    private final boolean externalData;
 
     private Options(Builder b) {
       this.width = b.width;
@@ -99,6 +100,15 @@ public final class ReferenceModel {
       this.seed = b.seed;
       this.denoiserWidth = b.denoiserWidth; // 0: same as width
       this.denoiserDepth = b.denoiserDepth; // 0: same as depth
+      this.externalData = b.externalData;
+    }
+
+    /**
+     * Whether the denoiser keeps its weights in an ONNX external-data file beside it (bundle
+     * format v2), as a real denoiser over 2 GB must; default false.
+     */
+    public boolean externalData() {
+      return externalData;
     }
 
     /** Hidden width of the denoiser's cost layers (default: {@link #width()}). */
@@ -168,7 +178,8 @@ public final class ReferenceModel {
           .segmentSeconds(segmentSeconds)
           .overlapSeconds(overlapSeconds)
           .seed(seed)
-          .denoiserSizeOrDefault(denoiserWidth, denoiserDepth);
+          .denoiserSizeOrDefault(denoiserWidth, denoiserDepth)
+          .externalData(externalData);
     }
 
     // Derived sizes (package-private).
@@ -209,13 +220,14 @@ public final class ReferenceModel {
           && Double.compare(overlapSeconds, other.overlapSeconds) == 0
           && seed == other.seed
           && denoiserWidth == other.denoiserWidth
-          && denoiserDepth == other.denoiserDepth;
+          && denoiserDepth == other.denoiserDepth
+          && externalData == other.externalData;
     }
 
     @Override
     public int hashCode() {
       return Objects.hash(width, depth, embedDim, latentChannels, visualSize, syncSize, segmentSeconds, overlapSeconds, seed,
-          denoiserWidth, denoiserDepth);
+          denoiserWidth, denoiserDepth, externalData);
     }
 
     @Override
@@ -223,7 +235,8 @@ public final class ReferenceModel {
       return "Options{width=" + width + ", depth=" + depth + ", embedDim=" + embedDim
           + ", latentChannels=" + latentChannels + ", visualSize=" + visualSize + ", syncSize=" + syncSize
           + ", segmentSeconds=" + segmentSeconds + ", overlapSeconds=" + overlapSeconds + ", seed=" + seed
-          + ", denoiserWidth=" + denoiserWidth() + ", denoiserDepth=" + denoiserDepth() + "}";
+          + ", denoiserWidth=" + denoiserWidth() + ", denoiserDepth=" + denoiserDepth()
+          + ", externalData=" + externalData + "}";
     }
 
     /**
@@ -243,8 +256,15 @@ public final class ReferenceModel {
       private long seed;
       private int denoiserWidth;
       private int denoiserDepth;
+      private boolean externalData;
 
       private Builder() {}
+
+      /** Writes the denoiser's weights as ONNX external data (bundle format v2); default false. */
+      public Builder externalData(boolean enabled) {
+        this.externalData = enabled;
+        return this;
+      }
 
       /**
        * Width and depth of the denoiser's cost layers alone (default: {@link #width} and

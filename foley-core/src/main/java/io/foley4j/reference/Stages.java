@@ -143,7 +143,13 @@ final class Stages {
     return w * BundleWriter.SYNC_WINDOW + i;
   }
 
+  static final String DENOISER_DOC = "foley4j reference denoiser: one flow-matching velocity step";
+
   static byte[] denoiser(ReferenceModel.Options o) {
+    return denoiserGraph(o).toModel(DENOISER_DOC);
+  }
+
+  static OnnxGraph denoiserGraph(ReferenceModel.Options o) {
     int d = o.embedDim();
     int c = o.latentChannels();
     int l = o.latentLength();
@@ -226,7 +232,7 @@ final class Stages {
     h = g.op("Transpose", in(h), Attr.ints("perm", 0, 2, 1));
     String velocity = g.op("Add", in(v, g.op("Mul", in(h, g.scalar("mlp_scale", MLP_SCALE)))));
     g.output(velocity, "velocity", FLOAT, BATCH, c, l);
-    return g.toModel("foley4j reference denoiser: one flow-matching velocity step");
+    return g;
   }
 
   // ---------------------------------------------------------------- VAE decoder

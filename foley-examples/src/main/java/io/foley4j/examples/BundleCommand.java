@@ -116,12 +116,17 @@ final class BundleCommand implements Runnable {
     @Option(names = "--width", defaultValue = "64", description = "Hidden width of the cost layers.")
     int width;
 
+    @Option(names = "--external-data", description = "Write the denoiser's weights as ONNX external data "
+        + "(bundle format v2), as a denoiser over 2 GB must be.")
+    boolean externalData;
+
     @Option(names = "--depth", defaultValue = "1", description = "Hidden layers per stage.")
     int depth;
 
     @Override
     public Integer call() {
-      ReferenceModel.writeBundle(out, ReferenceModel.options().width(width).depth(depth).build());
+      ReferenceModel.writeBundle(out, ReferenceModel.options().width(width).depth(depth).externalData(externalData)
+          .build());
       System.out.println("wrote reference bundle to " + out);
       return 0;
     }
