@@ -198,6 +198,18 @@ class FoleyCliTest {
   }
 
   @Test
+  void aReferenceBundleWithExternalDataVerifies() throws Exception {
+    Path b = dir.resolve("bundle-v2");
+    assertEquals(0, FoleyCli.run("bundle", "reference", "--out", b.toString(), "--external-data"));
+    assertTrue(Files.size(b.resolve("denoiser.onnx.data")) > 0, "the denoiser's weights are external");
+    assertTrue(Files.readString(b.resolve("foley-bundle.json")).replace(" ", "").contains("\"formatVersion\":2"));
+    assertEquals(0, FoleyCli.run("bundle", "verify", b.toString()), "deep verify loads it");
+    Files.write(b.resolve("denoiser.onnx.data"), new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+    String err = captureErr(() -> assertEquals(2, FoleyCli.run("bundle", "verify", b.toString())));
+    assertOneLine(err, "denoiser.onnx.data");
+  }
+
+  @Test
   void soakBenchPrintsItsColumnsAndSlopes() {
     PrintStream oldOut = System.out;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
