@@ -502,16 +502,7 @@ class BadInputMatrixTest {
   }
 
   private static Path copyBundle(Path d) {
-    Path b = d.resolve("bundle");
-    try (Stream<Path> files = Files.list(TestSupport.referenceBundleDir())) {
-      Files.createDirectories(b);
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, b.resolve(f.getFileName()));
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    return b;
+    return TestSupport.copyReferenceBundle(d.resolve("bundle"));
   }
 
   private static String stageFile(Path bundleDir, Stage s) {

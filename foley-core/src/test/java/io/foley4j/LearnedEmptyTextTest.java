@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,12 +33,7 @@ class LearnedEmptyTextTest {
   /** A copy of the reference bundle with an empty default negative prompt and a learned text of {@code fill}. */
   private Path bundleWithLearnedText(long[] shape, float fill) throws Exception {
     Path dir = tmp.resolve("bundle-" + Arrays.toString(shape).replaceAll("\\D+", "-"));
-    Files.createDirectories(dir);
-    try (Stream<Path> files = Files.list(TestSupport.referenceBundleDir())) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, dir.resolve(f.getFileName().toString()));
-      }
-    }
+    TestSupport.copyReferenceBundle(dir);
     Path manifest = dir.resolve(ModelBundle.MANIFEST);
     JsonObject o = JsonParser.parseString(Files.readString(manifest)).getAsJsonObject();
     o.getAsJsonObject("sampler").addProperty("negativePrompt", "");

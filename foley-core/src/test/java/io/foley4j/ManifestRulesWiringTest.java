@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,12 +33,7 @@ class ManifestRulesWiringTest {
 
   private Path bundleWith(String visualFilter, String syncFilter) throws Exception {
     Path dir = tmp.resolve("bundle-" + visualFilter + "-" + syncFilter);
-    Files.createDirectories(dir);
-    try (Stream<Path> files = Files.list(TestSupport.referenceBundleDir())) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        Files.copy(f, dir.resolve(f.getFileName().toString()));
-      }
-    }
+    TestSupport.copyReferenceBundle(dir);
     Path manifest = dir.resolve(ModelBundle.MANIFEST);
     JsonObject o = JsonParser.parseString(Files.readString(manifest)).getAsJsonObject();
     o.getAsJsonObject("visual").addProperty("filter", visualFilter);

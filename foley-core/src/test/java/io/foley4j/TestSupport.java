@@ -113,4 +113,19 @@ public final class TestSupport {
       throw new AssertionError("threads outlived close(): " + left);
     }
   }
+
+  /** A writable copy of the reference bundle's directory at {@code dest}, to tamper with or edit. */
+  public static Path copyReferenceBundle(Path dest) {
+    try {
+      Files.createDirectories(dest);
+      try (java.util.stream.Stream<Path> files = Files.list(referenceBundleDir())) {
+        for (Path f : (Iterable<Path>) files::iterator) {
+          Files.copy(f, dest.resolve(f.getFileName().toString()));
+        }
+      }
+      return dest;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 }
