@@ -8,9 +8,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Reads a cache file from Python (numpy only) when python3 with numpy is available. */
+/**
+ * Reads a cache file from Python (numpy only) with Debian's {@code /usr/bin/python3} (another
+ * python3 may come first on PATH). Skipped without numpy, unless FOLEY_REQUIRE_NUMPY=1 (CI).
+ */
 final class PythonCheck {
   private PythonCheck() {}
+
+  private static final String PYTHON = "/usr/bin/python3";
+  private static final boolean REQUIRED = "1".equals(System.getenv("FOLEY_REQUIRE_NUMPY"));
 
   private static final String SCRIPT = String.join("\n",
       "import json, struct, sys, hashlib",
@@ -36,19 +42,22 @@ final class PythonCheck {
   static void readWithNumpy(Path file, int n, float[] expected) throws InterruptedException {
     Process p;
     try {
-      p = new ProcessBuilder("python3", "-c", SCRIPT, file.toString()).redirectErrorStream(true).start();
+      p = new ProcessBuilder(PYTHON, "-c", SCRIPT, file.toString()).redirectErrorStream(true).start();
     } catch (IOException e) {
-      System.out.println("[python] python3 not available: " + e.getMessage());
+      if (REQUIRED) {
+        throw new AssertionError(PYTHON + " is required (FOLEY_REQUIRE_NUMPY=1) but cannot run", e);
+      }
+      System.out.println("[python] " + PYTHON + " not available: " + e.getMessage());
       return;
     }
     String out;
     try {
-      assertTrue(p.waitFor(30, TimeUnit.SECONDS), "python3 did not finish");
+      assertTrue(p.waitFor(30, TimeUnit.SECONDS), PYTHON + " did not finish");
       out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       throw new AssertionError(e);
     }
-    if (p.exitValue() != 0 && out.contains("No module named 'numpy'")) {
+    if (p.exitValue() != 0 && out.contains("No module named 'numpy'") && !REQUIRED) {
       System.out.println("[python] numpy not installed: skipped the Python read");
       return;
     }
