@@ -32,40 +32,17 @@ final class Channel<T> {
 
   /** Hands over an item; false if the job stopped first (the item is dropped). */
   boolean put(T value) {
-    return offer(new Item<>(value));
+    return offer(new Item<>(value), false);
   }
 
   /** No more items follow. */
   void end() {
-    offerThroughInterrupts(new End<>());
+    offer(new End<>(), true);
   }
 
   /** The producer failed; the consumer's next {@link #take()} throws {@code error}. */
   void fail(RuntimeException error) {
-    offerThroughInterrupts(new Failed<>(error));
-  }
-
-  /** The end of the stream must not be lost to an interrupt, or the consumer would wait on. */
-  private void offerThroughInterrupts(Message<T> m) {
-    boolean interrupted = Thread.interrupted();
-    try {
-      while (true) {
-        try {
-          while (!queue.offer(m, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-            if (stopped.getAsBoolean()) {
-              return;
-            }
-          }
-          return;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    offer(new Failed<>(error), true);
   }
 
   /**
@@ -108,17 +85,33 @@ final class Channel<T> {
     queue.clear();
   }
 
-  private boolean offer(Message<T> m) {
+  /**
+   * Queues {@code m} unless the job stops first. An item gives up on an interrupt; the end of the
+   * stream ({@code throughInterrupts}) does not, or the consumer would wait on for it.
+   */
+  private boolean offer(Message<T> m, boolean throughInterrupts) {
+    boolean interrupted = false;
     try {
-      while (!queue.offer(m, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-        if (stopped.getAsBoolean()) {
-          return false;
+      while (true) {
+        try {
+          while (!queue.offer(m, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+            if (stopped.getAsBoolean()) {
+              return false;
+            }
+          }
+          return true;
+        } catch (InterruptedException e) {
+          interrupted = true;
+          if (!throughInterrupts) {
+            return false;
+          }
         }
       }
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
+
 }

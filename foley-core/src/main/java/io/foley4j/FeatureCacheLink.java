@@ -117,15 +117,9 @@ final class FeatureCacheLink {
   }
 
   private CacheEntry get(String key) {
-    try {
-      return UserCode.call("feature cache get", () -> cache.get(key));
-    } catch (Throwable broken) { // a store may throw anything, even undeclared checked exceptions
-      UserCode.rethrowIfLockRule(broken);
-      System.getLogger("io.foley4j").log(System.Logger.Level.WARNING,
-          "feature cache get threw; treating it as a miss", broken);
-      return null;
-    }
+    return UserCode.callOrNull("feature cache get", () -> cache.get(key));
   }
+
 
   private String key(String videoDigest, int k) {
     return CacheKeys.features(engine.bundleDigest(), engine.videoSourceName(), videoDigest, k);

@@ -93,14 +93,14 @@ final class FeatureExtractor {
    * The producer as a task that owns the source: if the pool drops it unstarted (a close that
    * timed out calls {@code shutdownNow}), the engine closes it, and with it the source.
    */
-  final class Producer implements Runnable, AutoCloseable {
+  final class Producer implements Runnable {
     @Override
     public void run() {
       produce();
     }
 
-    @Override
-    public void close() {
+    /** Closes the source of a producer that never ran. */
+    void discard() {
       source.close();
     }
   }

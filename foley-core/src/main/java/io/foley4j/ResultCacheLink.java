@@ -12,8 +12,6 @@ import java.util.Map;
  * store is user code: a store that throws is a miss or a dropped write, never a failed job.
  */
 final class ResultCacheLink {
-  private static final System.Logger LOG = System.getLogger("io.foley4j");
-
   private final TensorCache cache;
   private final int sampleRate;
   private final String bundleDigest;
@@ -38,14 +36,7 @@ final class ResultCacheLink {
    * entry) is a miss, never a short result.
    */
   float[] lookup(String key) {
-    CacheEntry e;
-    try {
-      e = UserCode.call("result cache get", () -> cache.get(key));
-    } catch (Throwable broken) { // a store may throw anything, even undeclared checked exceptions
-      UserCode.rethrowIfLockRule(broken);
-      LOG.log(System.Logger.Level.WARNING, "result cache get threw; treating it as a miss", broken);
-      return null;
-    }
+    CacheEntry e = UserCode.callOrNull("result cache get", () -> cache.get(key));
     if (e == null || e.tensor("audio") == null) {
       return null;
     }

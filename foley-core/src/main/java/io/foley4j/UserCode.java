@@ -51,6 +51,21 @@ final class UserCode {
     }
   }
 
+  /**
+   * Calls user code that returns a value, or null (logged with {@code what}) if it throws anything:
+   * for stores, where a failure means a miss.
+   */
+  static <T> T callOrNull(String what, Supplier<T> s) {
+    assert assertNoFoleyLockHeld(what);
+    try {
+      return s.get();
+    } catch (Throwable e) { // even undeclared checked exceptions (a Kotlin store)
+      rethrowIfLockRule(e);
+      LOG.log(System.Logger.Level.WARNING, what + " threw; treating it as a miss", e);
+      return null;
+    }
+  }
+
   /** Calls user code that returns a value; the caller handles what it throws. */
   static <T> T call(String what, Supplier<T> s) {
     assert assertNoFoleyLockHeld(what);
