@@ -234,18 +234,50 @@ final class DeviceScheduler implements AutoCloseable {
     }
   }
 
+  /**
+   * Takes up to {@code n} items in queue order that can share one call: the same shape, apart from
+   * the batch axis, for every input (passes of different lengths, or texts padded to different
+   * lengths, run in separate calls). Items of other shapes stay queued, in their order.
+   */
   private static List<Item> take(PriorityQueue<Item> q, int n) {
     List<Item> batch = new ArrayList<>(n);
+    List<Item> other = new ArrayList<>();
     long bytes = 0;
-    for (int i = 0; i < n; i++) {
-      long b = inputBytes(q.peek());
+    while (batch.size() < n && !q.isEmpty()) {
+      Item next = q.peek();
+      if (!batch.isEmpty() && !sameShapes(batch.get(0), next)) {
+        other.add(q.poll());
+        continue;
+      }
+      long b = inputBytes(next);
       if (!batch.isEmpty() && bytes + b > MAX_BATCH_INPUT_BYTES) {
         break; // keep one call's inputs (and the runtime's copy of them) bounded
       }
       bytes += b;
       batch.add(q.poll());
     }
+    q.addAll(other);
     return batch;
+  }
+
+  /** True when every input of {@code a} and {@code b} has the same shape apart from the batch axis. */
+  static boolean sameShapes(Item a, Item b) {
+    if (!a.inputs.keySet().equals(b.inputs.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, Tensor> e : a.inputs.entrySet()) {
+      long[] x = e.getValue().shape();
+      long[] y = b.inputs.get(e.getKey()).shape();
+      if (x.length != y.length) {
+        return false;
+      }
+      for (int d = 1; d < x.length; d++) {
+        if (x[d] != y[d]) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /** Most bytes of inputs one batched call may gather (a single item may exceed it). */

@@ -269,12 +269,14 @@ final class EngineCore implements AutoCloseable {
     BundleManifest m = manifest;
     long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
     long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
-    long syncKept = (long) (m.sync().window() + plan.syncPerSegment - plan.syncHop + syncBatch() * m.sync().window());
+    SegmentPlan.Segment big = plan.largest();
+    // sync frames held: the windows of up to three overlapping passes not yet packed, plus a batch
+    long syncKept = (long) (3 * big.syncFrames() + syncBatch() * m.sync().window());
     long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
-    long features = 2L * (plan.visualPerSegment * m.visualDim() + (long) m.syncTokensPerSegment() * m.syncDim()) * 4 * 3;
-    long latents = 2L * 3 * m.latentChannels() * m.latentLength() * 4;
+    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * 3;
+    long latents = 2L * 3 * m.latentChannels() * big.latents() * 4;
     // the result, the chunks (kept for single-flight joiners) and two segments being stitched
-    long audio = 2 * plan.totalSamples * 4 + 2L * plan.samplesPerSegment * 4;
+    long audio = 2 * plan.totalSamples * 4 + 3L * big.decodedSamples() * 4;
     return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
   }
 

@@ -55,7 +55,8 @@ final class FeatureCacheLink {
         }
         float[] v = e.tensor("visual").floats();
         float[] s = e.tensor("sync").floats();
-        if (v.length != plan.visualPerSegment * m.visualDim() || s.length != m.syncTokensPerSegment() * m.syncDim()) {
+        SegmentPlan.Segment seg = plan.segment(k);
+        if (v.length != seg.visualFrames() * m.visualDim() || s.length != seg.syncTokens() * m.syncDim()) {
           return null;
         }
         out[k] = new SegmentFeatures(k, v, s);
@@ -108,8 +109,8 @@ final class FeatureCacheLink {
     BundleManifest m = engine.manifest();
     SegmentPlan plan = source.plan();
     CacheEntry entry = CacheEntry.of(Map.of(
-        "visual", Safetensors.Tensor.f32(sf.visual(), plan.visualPerSegment, m.visualDim()),
-        "sync", Safetensors.Tensor.f32(sf.sync(), m.syncTokensPerSegment(), m.syncDim())), Map.of(
+        "visual", Safetensors.Tensor.f32(sf.visual(), plan.segment(sf.index()).visualFrames(), m.visualDim()),
+        "sync", Safetensors.Tensor.f32(sf.sync(), plan.segment(sf.index()).syncTokens(), m.syncDim())), Map.of(
         "durationTicks", Long.toString(source.durationTicks()),
         "durationTimescale", Long.toString(source.durationTimescale()),
         "segment", Integer.toString(sf.index()), "bundle", engine.bundleDigest()));

@@ -7,11 +7,9 @@ import io.foley4j.bundle.Stage;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.ResizeMode;
 import io.foley4j.video.VideoSource;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 
@@ -30,12 +28,13 @@ final class FeatureExtractor {
   private sealed interface EncoderWork permits VisualBatch, WindowBatch {}
 
   /**
-   * Visual frames to encode ({@code index[0..n)}, pixels in {@code data}), then frames that show the
-   * same picture as an earlier frame and reuse its features ({@code dupIndex[i]} copies
-   * {@code dupSource[i]}): padding past the end, or a video slower than the sampling rate.
+   * Visual pictures to encode (picture {@code pic[b]}, pixels in {@code data}, placed at frame
+   * {@code local[b]} of segment {@code seg[b]}), then frames that show the same picture as an
+   * earlier one and reuse its features ({@code dupSeg/dupLocal} copy picture {@code dupPic}): times
+   * shared by overlapping segments, padding past the end, or a video slower than the sampling rate.
    */
-  private record VisualBatch(float[] data, int[] index, int n, int[] dupIndex, int[] dupSource)
-      implements EncoderWork {}
+  private record VisualBatch(float[] data, int n, int[] seg, int[] local, long[] pic, int[] dupSeg, int[] dupLocal,
+      long[] dupPic) implements EncoderWork {}
 
   /** Sync window {@code window} of segment {@code segment}. */
   private record WindowRef(int segment, int window) {}
@@ -46,6 +45,35 @@ final class FeatureExtractor {
   /** Windows to encode ({@code uniform[i]}: window i shows one picture), then windows that copy. */
   private record WindowBatch(WindowRef[] windows, boolean[] uniform, float[] data, WindowCopy[] copies)
       implements EncoderWork {}
+
+  /**
+   * The next sampling time of one stream of one segment: frame {@code i} of {@code n}, at
+   * {@code (origin + i) / fps} on the global grid or {@code start + i / fps} off it.
+   */
+  private static final class Cursor {
+    final boolean visual;
+    final int segment;
+    final int n;
+    final double fps;
+    final long origin; // grid index of frame 0, or -1 when the segment is off the global grid
+    final double start;
+    int i;
+
+    Cursor(boolean visual, SegmentPlan.Segment seg, int n, double fps) {
+      this.visual = visual;
+      this.segment = seg.index();
+      this.n = n;
+      this.fps = fps;
+      double g = seg.startSeconds() * fps;
+      long r = Math.round(g);
+      this.origin = Math.abs(g - r) <= 1e-6 ? r : -1;
+      this.start = seg.startSeconds();
+    }
+
+    double time() {
+      return origin >= 0 ? (origin + i) / fps : start + i / fps;
+    }
+  }
 
   private final BundleManifest m;
   private final SegmentPlan plan;
@@ -127,118 +155,133 @@ final class FeatureExtractor {
     ResizeMode sMode = mode(ss.resize());
     int vElems = 3 * vs.size() * vs.size();
     int sElems = 3 * ss.size() * ss.size();
-    int visualTotal = plan.visualTotal();
-    int syncTotal = plan.syncTotal();
+    int window = ss.window();
+    int stride = ss.stride();
+
+    // every (stream, segment) sampling grid, merged by time; visual first at equal times
+    java.util.PriorityQueue<Cursor> grids = new java.util.PriorityQueue<>((a, b) -> {
+      int c = Double.compare(a.time(), b.time());
+      if (c != 0) {
+        return c;
+      }
+      c = Boolean.compare(b.visual, a.visual);
+      return c != 0 ? c : Integer.compare(a.segment, b.segment);
+    });
+    long visualLeft = 0;
+    long syncLeft = 0;
+    for (int k = 0; k < plan.count; k++) {
+      SegmentPlan.Segment seg = plan.segment(k);
+      int syncUsed = (seg.windows() - 1) * stride + window; // frames after the last window are not read
+      grids.add(new Cursor(true, seg, seg.visualFrames(), vs.fps()));
+      grids.add(new Cursor(false, seg, syncUsed, ss.fps()));
+      visualLeft += seg.visualFrames();
+      syncLeft += syncUsed;
+    }
 
     float[] vBuf = null;
-    int[] vIdx = null;
     int vCount = 0;
+    List<int[]> vPlace = new ArrayList<>(); // {segment, local} per encoded picture of the batch
+    List<Long> vPics = new ArrayList<>();
+    List<long[]> dups = new ArrayList<>(); // {segment, local, picture}
     DecodedFrame lastVisualFrame = null;
-    int lastVisualIndex = -1;
-    List<Integer> dupIdx = new ArrayList<>();
-    List<Integer> dupSrc = new ArrayList<>();
+    long visualPic = -1;
     DecodedFrame lastSyncFrame = null;
-    int syncFrameId = -1;
-    Map<Integer, Integer> frameIdOf = new java.util.HashMap<>(); // sync index -> id of the picture shown
-    Map<Integer, WindowRef> uniformWindow = new java.util.HashMap<>(); // picture id -> window of only that picture
-    TreeMap<Integer, float[]> syncFrames = new TreeMap<>();
-    ArrayDeque<float[]> spare = new ArrayDeque<>();
+    float[] lastSyncPixels = null;
+    long syncPic = -1;
+    Map<Integer, float[][]> syncFrames = new java.util.HashMap<>(); // segment -> its sync frames (null once packed)
+    Map<Integer, long[]> syncIds = new java.util.HashMap<>(); // segment -> picture id per sync frame
+    Map<Long, WindowRef> uniformWindow = new java.util.HashMap<>(); // picture id -> window of only that picture
     List<WindowRef> pending = new ArrayList<>();
-    int[] nextWindow = new int[plan.count]; // per segment, first window not yet packed
 
-    int i = 0;
-    int j = 0;
-    while (i < visualTotal || j < syncTotal) {
+    while (!grids.isEmpty()) {
       if (stopped.getAsBoolean()) {
         return;
       }
-      double tv = i < visualTotal ? i / vs.fps() : Double.POSITIVE_INFINITY;
-      double ts = j < syncTotal ? j / ss.fps() : Double.POSITIVE_INFINITY;
+      Cursor c = grids.poll();
+      double t = c.time();
+      int k = c.segment;
+      int i = c.i++;
+      if (c.i < c.n) {
+        grids.add(c);
+      }
       long t0 = System.nanoTime();
-      if (tv <= ts) {
+      DecodedFrame f = sampler.frameAt(t);
+      if (c.visual) {
         if (vBuf == null) {
-          int n = Math.min(visualBatch, visualTotal - i);
-          vBuf = new float[n * vElems];
-          vIdx = new int[n];
+          vBuf = new float[(int) Math.min(visualBatch, visualLeft) * vElems];
         }
-        DecodedFrame f = sampler.frameAt(tv);
         if (f == lastVisualFrame) {
-          dupIdx.add(i);
-          dupSrc.add(lastVisualIndex);
+          dups.add(new long[] {k, i, visualPic});
         } else {
           f.toTensor(vs.size(), vMode, vs.resizeFilter(), vs.mean(), vs.std(), vBuf, vCount * vElems);
           lastVisualFrame = f;
-          lastVisualIndex = i;
-          vIdx[vCount++] = i;
+          vPlace.add(new int[] {k, i});
+          vPics.add(++visualPic);
+          vCount++;
         }
         clock.add(Phase.DECODE, System.nanoTime() - t0);
-        i++;
-        if (vCount == vIdx.length || i == visualTotal) {
+        visualLeft--;
+        if (vCount * vElems == vBuf.length || visualLeft == 0) {
           float[] data = vCount * vElems == vBuf.length ? vBuf : java.util.Arrays.copyOf(vBuf, vCount * vElems);
-          work.put(new VisualBatch(data, java.util.Arrays.copyOf(vIdx, vCount), vCount, toArray(dupIdx),
-              toArray(dupSrc)));
-          dupIdx.clear();
-          dupSrc.clear();
+          work.put(new VisualBatch(data, vCount, vPlace.stream().mapToInt(x -> x[0]).toArray(),
+              vPlace.stream().mapToInt(x -> x[1]).toArray(), vPics.stream().mapToLong(x -> x).toArray(),
+              dups.stream().mapToInt(x -> (int) x[0]).toArray(), dups.stream().mapToInt(x -> (int) x[1]).toArray(),
+              dups.stream().mapToLong(x -> x[2]).toArray()));
+          vPlace.clear();
+          vPics.clear();
+          dups.clear();
           vBuf = null;
           vCount = 0;
         }
       } else {
-        DecodedFrame f = sampler.frameAt(ts);
         float[] frame;
         if (f == lastSyncFrame) {
-          frame = syncFrames.get(j - 1); // the same picture: share its pixels
+          frame = lastSyncPixels; // the same picture: share its pixels
         } else {
-          frame = spare.isEmpty() ? new float[sElems] : spare.pop();
+          frame = new float[sElems];
           f.toTensor(ss.size(), sMode, ss.resizeFilter(), ss.mean(), ss.std(), frame, 0);
           lastSyncFrame = f;
-          syncFrameId++;
+          lastSyncPixels = frame;
+          syncPic++;
         }
         clock.add(Phase.DECODE, System.nanoTime() - t0);
-        syncFrames.put(j, frame);
-        frameIdOf.put(j, syncFrameId);
-        for (int k = 0; k < plan.count; k++) { // every segment with a window ending at frame j
-          int rel = j - plan.syncStart(k) - (plan.window - 1);
-          if (rel >= 0 && rel % plan.stride == 0 && rel / plan.stride < plan.windows) {
-            pending.add(new WindowRef(k, rel / plan.stride));
-          }
+        syncFrames.computeIfAbsent(k, x -> new float[c.n][])[i] = frame;
+        syncIds.computeIfAbsent(k, x -> new long[c.n])[i] = syncPic;
+        int rel = i - (window - 1); // a window of this segment ends at frame i
+        if (rel >= 0 && rel % stride == 0) {
+          pending.add(new WindowRef(k, rel / stride));
         }
-        j++;
-        if (pending.size() >= syncBatch || (j == syncTotal && !pending.isEmpty())) {
-          work.put(packWindows(pending, syncFrames, frameIdOf, uniformWindow, sElems));
-          for (WindowRef w : pending) {
-            nextWindow[w.segment()] = w.window() + 1;
+        syncLeft--;
+        if (pending.size() >= syncBatch || (syncLeft == 0 && !pending.isEmpty())) {
+          work.put(packWindows(pending, syncFrames, syncIds, uniformWindow, sElems, window, stride));
+          for (WindowRef w : pending) { // frames before the segment's next window are no longer needed
+            float[][] frames = syncFrames.get(w.segment());
+            int next = (w.window() + 1) * stride;
+            if (next + window > frames.length) {
+              syncFrames.remove(w.segment());
+              syncIds.remove(w.segment());
+            } else {
+              java.util.Arrays.fill(frames, 0, next, null);
+            }
           }
           pending.clear();
-          int low = j; // frames before the earliest window not yet packed are no longer needed
-          for (int k = 0; k < plan.count; k++) {
-            if (nextWindow[k] < plan.windows) {
-              low = Math.min(low, plan.syncStart(k) + nextWindow[k] * plan.stride);
-            }
-          }
-          while (!syncFrames.isEmpty() && syncFrames.firstKey() < low) {
-            Map.Entry<Integer, float[]> old = syncFrames.pollFirstEntry();
-            frameIdOf.remove(old.getKey());
-            if (spare.size() < 4 && !syncFrames.containsValue(old.getValue())) {
-              spare.push(old.getValue()); // reuse the array unless a later index shares it
-            }
-          }
         }
       }
     }
   }
 
-  private WindowBatch packWindows(List<WindowRef> windows, TreeMap<Integer, float[]> frames,
-      Map<Integer, Integer> ids, Map<Integer, WindowRef> uniform, int elems) {
-    int w = plan.window;
+  private WindowBatch packWindows(List<WindowRef> windows, Map<Integer, float[][]> frames, Map<Integer, long[]> ids,
+      Map<Long, WindowRef> uniform, int elems, int w, int stride) {
     List<WindowRef> encode = new ArrayList<>();
     List<Boolean> uniformFlags = new ArrayList<>();
     List<WindowCopy> copies = new ArrayList<>();
     for (WindowRef sw : windows) {
-      int first = plan.syncStart(sw.segment()) + sw.window() * plan.stride;
-      int id = ids.get(first);
+      long[] segIds = ids.get(sw.segment());
+      int first = sw.window() * stride;
+      long id = segIds[first];
       boolean same = true;
       for (int f = 1; f < w && same; f++) {
-        same = ids.get(first + f) == id;
+        same = segIds[first + f] == id;
       }
       WindowRef earlier = same ? uniform.get(id) : null;
       if (earlier != null) {
@@ -254,11 +297,13 @@ final class FeatureExtractor {
     float[] data = new float[encode.size() * w * elems];
     for (int b = 0; b < encode.size(); b++) {
       WindowRef sw = encode.get(b);
-      int first = plan.syncStart(sw.segment()) + sw.window() * plan.stride;
+      float[][] segFrames = frames.get(sw.segment());
+      int first = sw.window() * stride;
       for (int f = 0; f < w; f++) {
-        float[] frame = frames.get(first + f);
+        float[] frame = segFrames == null ? null : segFrames[first + f];
         if (frame == null) {
-          throw new FoleyException(FoleyException.Code.INTERNAL, "sync frame " + (first + f) + " was evicted too early");
+          throw new FoleyException(FoleyException.Code.INTERNAL, "sync frame " + (first + f) + " of segment "
+              + sw.segment() + " was evicted too early");
         }
         System.arraycopy(frame, 0, data, (b * w + f) * elems, elems);
       }
@@ -268,14 +313,6 @@ final class FeatureExtractor {
       flags[b] = uniformFlags.get(b);
     }
     return new WindowBatch(encode.toArray(new WindowRef[0]), flags, data, copies.toArray(new WindowCopy[0]));
-  }
-
-  private static int[] toArray(List<Integer> l) {
-    int[] a = new int[l.size()];
-    for (int i = 0; i < a.length; i++) {
-      a[i] = l.get(i);
-    }
-    return a;
   }
 
   // ---- encoder: run the encoders, assemble segments --------------------------------------------
@@ -288,7 +325,8 @@ final class FeatureExtractor {
     int next = 0;
     int dv = m.visualDim();
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
-    Map<Integer, float[]> recentVisual = new java.util.HashMap<>();
+    int window = m.sync().window();
+    Map<Long, float[]> recentVisual = new java.util.HashMap<>();
     Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
     engine.scheduler().enter(Stage.VISUAL_ENCODER);
     engine.scheduler().enter(Stage.SYNC_ENCODER);
@@ -305,49 +343,40 @@ final class FeatureExtractor {
         if (o instanceof VisualBatch vb) {
           int size = m.visual().size();
           float[] feats = vb.n() == 0 ? new float[0] : engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
-              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(),
-              Math.min(plan.count - 1, vb.index()[0] / Math.max(1, plan.visualHop)), -1).get("features").floats();
+              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), vb.seg()[0], -1)
+              .get("features").floats();
           for (int b = 0; b < vb.n(); b++) {
             float[] f = java.util.Arrays.copyOfRange(feats, b * dv, (b + 1) * dv);
-            recentVisual.put(vb.index()[b], f);
-            placeVisual(vb.index()[b], f, visual, visualDone, dv);
+            recentVisual.put(vb.pic()[b], f);
+            placeVisual(vb.seg()[b], vb.local()[b], f, visual, visualDone, dv);
           }
-          for (int d = 0; d < vb.dupIndex().length; d++) {
-            placeVisual(vb.dupIndex()[d], recentVisual.get(vb.dupSource()[d]), visual, visualDone, dv);
+          for (int d = 0; d < vb.dupPic().length; d++) {
+            placeVisual(vb.dupSeg()[d], vb.dupLocal()[d], recentVisual.get(vb.dupPic()[d]), visual, visualDone, dv);
           }
           if (vb.n() > 0) { // later duplicates can only refer to the newest picture
-            int newest = vb.index()[vb.n() - 1];
+            long newest = vb.pic()[vb.n() - 1];
             recentVisual.keySet().removeIf(x -> x < newest);
           }
         } else if (o instanceof WindowBatch wb) {
           int n = wb.windows().length;
           int size = m.sync().size();
           float[] tokens = n == 0 ? new float[0] : engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
-              Map.of("frames", Tensor.of(wb.data(), n, plan.window, 3, size, size)), n, wb.windows()[0].segment(), -1)
+              Map.of("frames", Tensor.of(wb.data(), n, window, 3, size, size)), n, wb.windows()[0].segment(), -1)
               .get("tokens").floats();
           for (int b = 0; b < n; b++) {
             WindowRef ref = wb.windows()[b];
-            int k = ref.segment();
-            if (sync[k] == null) {
-              sync[k] = new float[plan.windows * perWindow];
-            }
             float[] t = java.util.Arrays.copyOfRange(tokens, b * perWindow, (b + 1) * perWindow);
             if (wb.uniform()[b]) { // a window of one still picture: later ones like it reuse these tokens
               uniformTokens.put(ref, t);
             }
-            System.arraycopy(t, 0, sync[k], ref.window() * perWindow, perWindow);
-            windowsDone[k]++;
+            placeWindow(ref, t, sync, windowsDone, perWindow);
           }
           for (WindowCopy d : wb.copies()) {
-            int k = d.target().segment();
-            if (sync[k] == null) {
-              sync[k] = new float[plan.windows * perWindow];
-            }
-            System.arraycopy(uniformTokens.get(d.source()), 0, sync[k], d.target().window() * perWindow, perWindow);
-            windowsDone[k]++;
+            placeWindow(d.target(), uniformTokens.get(d.source()), sync, windowsDone, perWindow);
           }
         }
-        while (next < plan.count && visualDone[next] == plan.visualPerSegment && windowsDone[next] == plan.windows) {
+        while (next < plan.count && visualDone[next] == plan.segment(next).visualFrames()
+            && windowsDone[next] == plan.segment(next).windows()) {
           if (!out.put(new SegmentFeatures(next, visual[next], sync[next]))) {
             return;
           }
@@ -370,17 +399,21 @@ final class FeatureExtractor {
     }
   }
 
-  private void placeVisual(int g, float[] f, float[][] visual, int[] visualDone, int dv) {
-    for (int k = 0; k < plan.count; k++) {
-      int rel = g - plan.visualStart(k);
-      if (rel >= 0 && rel < plan.visualPerSegment) {
-        if (visual[k] == null) {
-          visual[k] = new float[plan.visualPerSegment * dv];
-        }
-        System.arraycopy(f, 0, visual[k], rel * dv, dv);
-        visualDone[k]++;
-      }
+  private void placeVisual(int k, int local, float[] f, float[][] visual, int[] visualDone, int dv) {
+    if (visual[k] == null) {
+      visual[k] = new float[plan.segment(k).visualFrames() * dv];
     }
+    System.arraycopy(f, 0, visual[k], local * dv, dv);
+    visualDone[k]++;
+  }
+
+  private void placeWindow(WindowRef ref, float[] tokens, float[][] sync, int[] windowsDone, int perWindow) {
+    int k = ref.segment();
+    if (sync[k] == null) {
+      sync[k] = new float[plan.segment(k).windows() * perWindow];
+    }
+    System.arraycopy(tokens, 0, sync[k], ref.window() * perWindow, perWindow);
+    windowsDone[k]++;
   }
 
   private static ResizeMode mode(String s) {

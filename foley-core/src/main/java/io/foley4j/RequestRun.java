@@ -203,10 +203,11 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
     Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
     for (int k = 0; k < plan.count; k++) {
+      SegmentPlan.Segment seg = plan.segment(k);
       SegmentFeatures sf = features.take(k, this::checkLive);
-      float[] latent = sampler.sample(k, sampler.condition(text, sf, plan), plan.count);
+      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), plan.count);
       checkLive();
-      AudioChunk chunk = stitcher.add(k, sampler.decode(k, latent));
+      AudioChunk chunk = stitcher.add(k, sampler.decode(seg, latent));
       chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
       flight.chunk(chunk);
       flight.progress(new Progress(k + 1, plan.count, (long) (k + 1) * settings.steps(),

@@ -52,12 +52,24 @@ final class Sampler {
   }
 
   /**
-   * Encodes the prompt (and, when guided, the negative prompt) once per job. When guided, the
-   * request has no negative prompt, the bundle's default negative prompt is empty and the bundle
-   * carries a learned empty text ({@code unconditional.safetensors: text}, as MMAudio), the
-   * unconditional row is that tensor and only the prompt is encoded.
+   * Encodes the prompt (and, when guided, the negative prompt) once per job, by the bundle's
+   * {@code text.padding}:
+   *
+   * <ul>
+   *   <li>{@code fixed}: each text is padded or truncated to {@code maxTokens} ids. When guided,
+   *       the request has no negative prompt, the bundle's default negative prompt is empty and the
+   *       bundle carries a learned empty text ({@code unconditional.safetensors: text}, as MMAudio),
+   *       the unconditional row is that tensor and only the prompt is encoded.
+   *   <li>{@code pair-longest}: the prompt and the negative prompt are tokenized (each up to
+   *       {@code encoderMaxTokens}), padded to the longer of the two and encoded together, as
+   *       HunyuanVideo-Foley does even when it does not guide; the hidden states are cut to
+   *       {@code maxTokens} rows, and without guidance only the prompt's row is kept.
+   * </ul>
    */
   Tensor encodeText(String prompt, boolean requestHasNegative) {
+    if (m.textPadding() == BundleManifest.TextPadding.PAIR_LONGEST) {
+      return encodePair(prompt);
+    }
     int n = m.maxTokens();
     int rows = settings.rows();
     float[] learned = engine.unconditionalText();
@@ -72,11 +84,7 @@ final class Sampler {
       System.arraycopy(e.ids(), 0, ids, r * n, n);
       System.arraycopy(e.attentionMask(), 0, mask, r * n, n);
     }
-    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, encoded, n), "attention_mask",
-        Tensor.ofLongs(mask, encoded, n));
-    Tensor out = stage(Stage.TEXT_ENCODER, () ->
-        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, encoded, -1, -1).get("text_embeds"));
-    float[] embeds = out.floats();
+    float[] embeds = encode(ids, mask, encoded, n);
     if (useLearned) {
       float[] both = Arrays.copyOf(embeds, 2 * n * m.textDim());
       System.arraycopy(learned, 0, both, n * m.textDim(), n * m.textDim());
@@ -85,22 +93,62 @@ final class Sampler {
     return Tensor.of(embeds, rows, n, m.textDim());
   }
 
+  /** {@code pair-longest}: [prompt, negative] padded to the longer one, encoded, cut to maxTokens. */
+  private Tensor encodePair(String prompt) {
+    int limit = m.encoderMaxTokens();
+    Encoding a = engine.tokenizer().encode(prompt, limit);
+    Encoding b = engine.tokenizer().encode(settings.negativePrompt(), limit);
+    int len = Math.max(1, Math.max(length(a), length(b)));
+    long[] ids = new long[2 * len];
+    long[] mask = new long[2 * len];
+    System.arraycopy(a.ids(), 0, ids, 0, len);
+    System.arraycopy(a.attentionMask(), 0, mask, 0, len);
+    System.arraycopy(b.ids(), 0, ids, len, len);
+    System.arraycopy(b.attentionMask(), 0, mask, len, len);
+    float[] embeds = encode(ids, mask, 2, len);
+    int keep = Math.min(len, m.maxTokens());
+    int d = m.textDim();
+    int rows = settings.rows();
+    float[] out = new float[rows * keep * d];
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(embeds, r * len * d, out, r * keep * d, keep * d);
+    }
+    return Tensor.of(out, rows, keep, d);
+  }
+
+  /** Tokens before the padding: the mask's ones (the tokenizer pads at the end). */
+  private static int length(Encoding e) {
+    int n = 0;
+    for (long v : e.attentionMask()) {
+      n += v != 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  private float[] encode(long[] ids, long[] mask, int rows, int n) {
+    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, rows, n), "attention_mask",
+        Tensor.ofLongs(mask, rows, n));
+    return stage(Stage.TEXT_ENCODER, () ->
+        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds")).floats();
+  }
+
   /** The segment's encoder features, with the unconditional rows added when guided. */
-  Conditioning condition(Tensor text, SegmentFeatures sf, SegmentPlan plan) {
+  Conditioning condition(Tensor text, SegmentFeatures sf, SegmentPlan.Segment seg) {
     int rows = settings.rows();
     float[] visual = rows(sf.visual(), engine.unconditionalVisual(), rows);
     float[] sync = rows(sf.sync(), engine.unconditionalSync(), rows);
-    return new Conditioning(text, Tensor.of(visual, rows, plan.visualPerSegment, m.visualDim()),
-        Tensor.of(sync, rows, m.syncTokensPerSegment(), m.syncDim()));
+    return new Conditioning(text, Tensor.of(visual, rows, seg.visualFrames(), m.visualDim()),
+        Tensor.of(sync, rows, seg.syncTokens(), m.syncDim()));
   }
 
   /**
    * Integrates segment {@code k} from its noise to a clean latent [C × L]; reports progress after
    * each step as part of the job's {@code steps × segments}.
    */
-  float[] sample(int k, Conditioning c, int segments) {
+  float[] sample(SegmentPlan.Segment seg, Conditioning c, int segments) {
+    int k = seg.index();
     int channels = m.latentChannels();
-    int length = m.latentLength();
+    int length = seg.latents();
     int size = channels * length;
     int rows = settings.rows();
     int steps = settings.steps();
@@ -130,11 +178,18 @@ final class Sampler {
     });
   }
 
-  /** Decodes a clean latent to audio samples of one segment. */
-  float[] decode(int k, float[] latent) {
-    Map<String, Tensor> in = Map.of("latents", Tensor.of(latent, 1, m.latentChannels(), m.latentLength()));
-    return stage(Stage.VAE_DECODER, () ->
+  /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming). */
+  float[] decode(SegmentPlan.Segment seg, float[] latent) {
+    int k = seg.index();
+    Map<String, Tensor> in = Map.of("latents", Tensor.of(latent, 1, m.latentChannels(), seg.latents()));
+    float[] audio = stage(Stage.VAE_DECODER, () ->
         engine.call(flight, Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get("audio").floats());
+    if (audio.length != seg.decodedSamples()) {
+      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
+          + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × hop "
+          + m.hop() + "); the stage does not match its manifest");
+    }
+    return audio;
   }
 
   /**

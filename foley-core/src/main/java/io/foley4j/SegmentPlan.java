@@ -3,41 +3,93 @@ package io.foley4j;
 import io.foley4j.bundle.BundleManifest;
 
 /**
- * How a video of a given length is cut into fixed-length overlapping segments, on the global time
- * grids of each stream. Segment {@code k} starts at {@code k × hop} seconds; all grids are aligned
- * because the manifest guarantees whole frames, latents and samples per hop.
+ * How a video of a given length becomes denoiser passes (docs/bundle-format.md, "Passes and
+ * segments"):
+ *
+ * <ul>
+ *   <li><b>One pass at the clip's own length</b> when the bundle declares
+ *       {@code segment.singlePassMaxSeconds} (its length axes are symbolic) and the clip is no longer:
+ *       {@code round(D × sync.fps)} sync frames (at least one window), {@code round(D × visual.fps)}
+ *       visual frames, the latents those sync frames span, trimmed to the pass's length. This is
+ *       how HunyuanVideo-Foley runs a clip.
+ *   <li><b>Segments of the trained length</b> otherwise: segment {@code k} starts at
+ *       {@code k × (seconds − overlap)}; the last one is aligned to the end of the video (it starts
+ *       at {@code duration − seconds} and overlaps its neighbour more), so no frame is repeated to
+ *       fill it. Only a clip shorter than one segment, on a bundle with fixed shapes, runs one
+ *       segment past its end (the last frame stands for the times after it) and is trimmed.
+ * </ul>
+ *
+ * Each pass samples frames on its own grid, {@code start + i / fps}; segments other than an
+ * end-aligned last one share one global grid, so overlapping segments see the same frames.
  */
 final class SegmentPlan {
+  /**
+   * One pass: where its audio starts in the output, where its frame grids start (seconds), its
+   * frame, window and latent counts, the samples the decoder returns and the samples it keeps.
+   */
+  record Segment(int index, long sampleStart, double startSeconds, int visualFrames, int syncFrames, int windows,
+      int syncTokens, int latents, int decodedSamples, int keepSamples) {}
+
   final long totalSamples;
   final int count;
-  final int samplesPerSegment;
-  final int hopSamples;
-  final int overlapSamples;
-  final int visualPerSegment;
-  final int visualHop;
-  final int syncPerSegment;
-  final int syncHop;
-  final int windows;
+  /** True when the clip runs as one pass at its own length (a symbolic-length bundle). */
+  final boolean singlePass;
   final int window;
   final int stride;
+  private final int sampleRate;
+  private final Segment regular; // the trained segment's shape, starting at 0
+  private final long hopSamples;
+  private final double hopSeconds;
+  private final Segment last;
 
   SegmentPlan(BundleManifest m, long totalSamples) {
     if (totalSamples <= 0) {
-      throw new IllegalArgumentException("video has no duration");
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video has no duration");
     }
     this.totalSamples = totalSamples;
-    this.samplesPerSegment = m.samplesPerSegment();
-    this.overlapSamples = m.overlapSamples();
-    this.hopSamples = m.hopSamples();
-    this.count = m.segmentCount(totalSamples);
-    double hopSeconds = m.segmentSeconds() - m.overlapSeconds();
-    this.visualPerSegment = m.visualFramesPerSegment();
-    this.visualHop = (int) Math.round(hopSeconds * m.visual().fps());
-    this.syncPerSegment = m.syncFramesPerSegment();
-    this.syncHop = (int) Math.round(hopSeconds * m.sync().fps());
-    this.windows = m.syncWindowsPerSegment();
+    this.sampleRate = m.sampleRate();
     this.window = m.sync().window();
     this.stride = m.sync().stride();
+    this.hopSamples = m.hopSamples();
+    this.hopSeconds = m.segmentSeconds() - m.overlapSeconds();
+    this.regular = new Segment(0, 0, 0, m.visualFramesPerSegment(), m.syncFramesPerSegment(),
+        m.syncWindowsPerSegment(), m.syncTokensPerSegment(), m.latentLength(), m.samplesPerSegment(),
+        m.keepSamplesPerSegment());
+    double seconds = totalSamples / (double) sampleRate;
+    double single = m.singlePassMaxSeconds().orElse(Double.NaN);
+    if (!Double.isNaN(single) && totalSamples <= Math.round(single * sampleRate)) {
+      this.singlePass = true;
+      this.count = 1;
+      this.last = ownLength(m, seconds);
+    } else {
+      this.singlePass = false;
+      this.count = m.segmentCount(totalSamples);
+      if (count == 1) {
+        this.last = regular;
+      } else {
+        long start = totalSamples - regular.keepSamples; // end-aligned
+        this.last = new Segment(count - 1, start, start / (double) sampleRate, regular.visualFrames,
+            regular.syncFrames, regular.windows, regular.syncTokens, regular.latents, regular.decodedSamples,
+            regular.keepSamples);
+      }
+    }
+  }
+
+  /** The one pass over a clip of {@code seconds}, at its own length. */
+  private static Segment ownLength(BundleManifest m, double seconds) {
+    BundleManifest.SyncSpec s = m.sync();
+    int syncFrames = (int) Math.max(s.window(), Math.round(seconds * s.fps()));
+    int windows = (syncFrames - s.window()) / s.stride() + 1;
+    int visualFrames = (int) Math.max(1, Math.round(seconds * m.visual().fps()));
+    double passSeconds = syncFrames / s.fps();
+    double exact = syncFrames * m.latentRate() / s.fps();
+    long rounded = Math.round(exact);
+    int latents = Math.abs(exact - rounded) <= 1e-9 * Math.max(1, exact) ? (int) rounded
+        : (int) Math.ceil(passSeconds * m.latentRate() - 1e-9);
+    int decoded = Math.multiplyExact(latents, m.hop());
+    int keep = (int) Math.min(decoded, Math.round(passSeconds * m.sampleRate()));
+    return new Segment(0, 0, 0, visualFrames, syncFrames, windows, windows * s.tokensPerWindow(), latents, decoded,
+        keep);
   }
 
   /** Exact sample count for a duration given as ticks of a timescale. */
@@ -48,33 +100,32 @@ final class SegmentPlan {
     return num.divide(java.math.BigInteger.valueOf(timescale).shiftLeft(1)).longValueExact();
   }
 
-  /** Global visual frame index where segment k starts. */
-  int visualStart(int k) {
-    return k * visualHop;
-  }
-
-  int syncStart(int k) {
-    return k * syncHop;
+  /** Pass {@code k}. */
+  Segment segment(int k) {
+    if (k < 0 || k >= count) {
+      throw new IndexOutOfBoundsException("segment " + k + " of " + count);
+    }
+    if (k == count - 1) {
+      return last;
+    }
+    return new Segment(k, k * hopSamples, k * hopSeconds, regular.visualFrames, regular.syncFrames, regular.windows,
+        regular.syncTokens, regular.latents, regular.decodedSamples, regular.keepSamples);
   }
 
   long sampleStart(int k) {
-    return (long) k * hopSamples;
+    return segment(k).sampleStart();
   }
 
   /**
-   * End of chunk k: where segment k+1's crossfade begins, or the exact end for the last segment.
-   * Chunk k covers [sampleStart(k), chunkEnd(k)).
+   * End of chunk k: where segment k+1 begins, or the exact end for the last segment. Chunk k covers
+   * [sampleStart(k), chunkEnd(k)).
    */
   long chunkEnd(int k) {
-    return k == count - 1 ? totalSamples : sampleStart(k) + hopSamples;
+    return k == count - 1 ? totalSamples : sampleStart(k + 1);
   }
 
-  /** Visual frames of the whole plan (global grid). */
-  int visualTotal() {
-    return visualStart(count - 1) + visualPerSegment;
-  }
-
-  int syncTotal() {
-    return syncStart(count - 1) + syncPerSegment;
+  /** The largest pass (for memory estimates): the trained segment, or the single pass. */
+  Segment largest() {
+    return singlePass ? last : regular;
   }
 }

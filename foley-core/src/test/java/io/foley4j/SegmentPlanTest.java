@@ -20,14 +20,22 @@ class SegmentPlanTest {
     long n = Math.round(seconds * 48000);
     SegmentPlan p = new SegmentPlan(m, n);
     assertEquals(expected, p.count);
-    long lastEnd = p.sampleStart(p.count - 1) + p.samplesPerSegment;
-    assertTrue(lastEnd >= n, "last segment must reach the end");
+    SegmentPlan.Segment last = p.segment(p.count - 1);
     if (p.count > 1) {
-      long prevEnd = p.sampleStart(p.count - 2) + p.samplesPerSegment;
-      assertTrue(prevEnd < n, "no segment is wasted");
+      // the last segment is aligned to the end: it ends exactly there and repeats no frame
+      assertEquals(n, last.sampleStart() + last.keepSamples());
+      assertEquals((n - 384000) / 48000.0, last.startSeconds(), 1e-9);
+      SegmentPlan.Segment prev = p.segment(p.count - 2);
+      assertTrue(prev.sampleStart() + prev.keepSamples() < n, "no segment is wasted");
+      assertTrue(last.sampleStart() > prev.sampleStart());
+      assertTrue(prev.sampleStart() + prev.keepSamples() - last.sampleStart() >= 48000, "overlap at least 1 s");
+    } else {
+      assertEquals(0, last.sampleStart());
     }
-    assertEquals(56 * (p.count - 1) + 64, p.visualTotal());
-    assertEquals(175 * (p.count - 1) + 200, p.syncTotal());
+    for (int k = 0; k < p.count - 1; k++) {
+      assertEquals(k * 336000L, p.sampleStart(k));
+      assertEquals(7.0 * k, p.segment(k).startSeconds(), 1e-12);
+    }
   }
 
   @Test
@@ -39,13 +47,13 @@ class SegmentPlanTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"144000", "384000", "408000", "2928000"})
+  @CsvSource({"144000", "384000", "408000", "2928000", "2930000"})
   void stitchedChunksAreContiguousAndExact(long total) {
     SegmentPlan p = new SegmentPlan(m, total);
     Stitcher s = new Stitcher(p, 48000);
     long next = 0;
     for (int k = 0; k < p.count; k++) {
-      float[] audio = new float[p.samplesPerSegment];
+      float[] audio = new float[p.segment(k).decodedSamples()];
       java.util.Arrays.fill(audio, 0.5f);
       AudioChunk c = s.add(k, audio);
       assertEquals(next, c.sampleOffset());
@@ -57,19 +65,50 @@ class SegmentPlanTest {
 
   @Test
   void crossfadeIsEqualPower() {
-    SegmentPlan p = new SegmentPlan(m, 500_000);
+    SegmentPlan p = new SegmentPlan(m, 720_000); // 15 s: segments at 0 and 7 s, one second of overlap
     Stitcher s = new Stitcher(p, 48000);
-    float[] a = new float[p.samplesPerSegment];
+    float[] a = new float[p.segment(0).decodedSamples()];
     java.util.Arrays.fill(a, 1f);
     s.add(0, a);
-    float[] b = new float[p.samplesPerSegment]; // silence fades in while the tail of a fades out
+    float[] b = new float[p.segment(1).decodedSamples()]; // silence fades in while the tail of a fades out
     AudioChunk c = s.add(1, b);
     float[] x = c.toArray();
-    int ov = p.overlapSamples;
+    int ov = 48000;
     // cos² + sin² = 1: the power of (1 · cos) + (0 · sin) falls from 1 to 0 as a quarter cosine
     assertEquals(Math.cos((0.5 / ov) * Math.PI / 2), x[0], 1e-6);
     assertEquals(Math.cos(((ov / 2 + 0.5) / ov) * Math.PI / 2), x[ov / 2], 1e-6);
     assertEquals(0f, x[ov], 0f);
+  }
+
+  @Test
+  void endAlignedLastSegmentCrossfadesOverItsWholeOverlap() {
+    SegmentPlan p = new SegmentPlan(m, 408_000); // 8.5 s: segments at 0 and 0.5 s, 7.5 s of overlap
+    assertEquals(2, p.count);
+    assertEquals(24_000, p.sampleStart(1));
+    Stitcher s = new Stitcher(p, 48000);
+    float[] a = new float[384_000];
+    java.util.Arrays.fill(a, 1f);
+    AudioChunk c0 = s.add(0, a);
+    assertEquals(24_000, c0.length());
+    float[] b = new float[384_000];
+    java.util.Arrays.fill(b, 2f);
+    float[] x = s.add(1, b).toArray();
+    int ov = 360_000;
+    assertEquals(384_000, x.length);
+    assertEquals(Math.cos(0.5 / ov * Math.PI / 2) + 2 * Math.sin(0.5 / ov * Math.PI / 2), x[0], 1e-5);
+    assertEquals(Math.cos((ov - 0.5) / ov * Math.PI / 2) + 2 * Math.sin((ov - 0.5) / ov * Math.PI / 2), x[ov - 1],
+        1e-5);
+    assertEquals(2f, x[ov], 0f);
+    assertEquals(2f, x[x.length - 1], 0f);
+  }
+
+  @Test
+  void shortClipOnFixedShapesRunsOneSegmentTrimmed() {
+    SegmentPlan p = new SegmentPlan(m, 144_000);
+    assertEquals(1, p.count);
+    assertEquals(200, p.segment(0).syncFrames());
+    assertEquals(384_000, p.segment(0).decodedSamples());
+    assertTrue(!p.singlePass);
   }
 
   @Test

@@ -125,7 +125,12 @@ public final class BundleManifest {
   private final VisualSpec visual;
   private final SyncSpec sync;
   private final int maxTokens;
+  private final TextPadding textPadding;
+  private final int encoderMaxTokens;
   private final double latentRate;
+  private final int latentsPerSegment;
+  private final int decoderHop;
+  private final double singlePassMaxSeconds;
   private final int latentChannels;
   private final int sampleRate;
   private final int audioChannels;
@@ -171,14 +176,54 @@ public final class BundleManifest {
     }
   }
 
+  /**
+   * How the prompt and the negative prompt become the denoiser's text rows ({@code text.padding}).
+   */
+  public enum TextPadding {
+    /**
+     * {@code "fixed"} (the default; MMAudio): every text is padded or truncated to
+     * {@code text.maxTokens} ids and encoded on its own; the padded rows are kept as the encoder
+     * returns them.
+     */
+    FIXED("fixed"),
+    /**
+     * {@code "pair-longest"} (HunyuanVideo-Foley): the negative prompt and the prompt are tokenized
+     * (each up to {@code text.encoderMaxTokens}), padded to the longer of the two, encoded together,
+     * and the hidden states cut to the first {@code text.maxTokens} rows. The text axes are symbolic.
+     */
+    PAIR_LONGEST("pair-longest");
+
+    private final String manifestName;
+
+    TextPadding(String manifestName) {
+      this.manifestName = manifestName;
+    }
+
+    public String manifestName() {
+      return manifestName;
+    }
+
+    static TextPadding fromManifest(String name) {
+      for (TextPadding p : values()) {
+        if (p.manifestName.equals(name)) {
+          return p;
+        }
+      }
+      throw new InvalidBundleException("foley-bundle.json: text.padding must be \"fixed\" (pad every text to "
+          + "text.maxTokens, as MMAudio) or \"pair-longest\" (pad the prompt and the negative prompt to the longer of "
+          + "the two, as HunyuanVideo-Foley), found \"" + name + "\"");
+    }
+  }
+
   /** The frame rule of both sampling grids. */
   public FrameRule frameRule() {
     return frameRule;
   }
 
   private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
-      VisualSpec visual, SyncSpec sync, int maxTokens, double latentRate, int latentChannels,
-      int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds,
+      VisualSpec visual, SyncSpec sync, int maxTokens, TextPadding textPadding, int encoderMaxTokens,
+      double latentRate, int latentChannels, int latentsPerSegment, int decoderHop,
+      int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds, double singlePassMaxSeconds,
       SamplerSpec sampler, FrameRule frameRule, Map<Stage, List<String[]>> external, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
@@ -186,7 +231,12 @@ public final class BundleManifest {
     this.visual = visual;
     this.sync = sync;
     this.maxTokens = maxTokens;
+    this.textPadding = textPadding;
+    this.encoderMaxTokens = encoderMaxTokens;
     this.latentRate = latentRate;
+    this.latentsPerSegment = latentsPerSegment;
+    this.decoderHop = decoderHop;
+    this.singlePassMaxSeconds = singlePassMaxSeconds;
     this.latentChannels = latentChannels;
     this.sampleRate = sampleRate;
     this.audioChannels = audioChannels;
@@ -296,14 +346,47 @@ public final class BundleManifest {
         integer(sy, "window", "sync"), integer(sy, "stride", "sync"), integer(sy, "tokensPerWindow", "sync"),
         floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"), filter(sy, "sync"));
     JsonObject tx = obj(root, "text");
-    known(tx, "text", ignored, "maxTokens");
+    known(tx, "text", ignored, "maxTokens", "padding", "encoderMaxTokens");
     int maxTokens = integer(tx, "maxTokens", "text");
+    TextPadding padding = present(tx, "padding") ? TextPadding.fromManifest(str(tx, "padding", "text")) : TextPadding.FIXED;
+    int encoderMax = present(tx, "encoderMaxTokens") ? integer(tx, "encoderMaxTokens", "text") : maxTokens;
     JsonObject lat = obj(root, "latent");
     known(lat, "latent", ignored, "rate", "channels");
     JsonObject au = obj(root, "audio");
     known(au, "audio", ignored, "sampleRate", "channels");
     JsonObject seg = obj(root, "segment");
-    known(seg, "segment", ignored, "seconds", "overlapSeconds");
+    known(seg, "segment", ignored, "seconds", "overlapSeconds", "singlePassMaxSeconds", "latents", "samples");
+    double segSeconds = num(seg, "seconds", "segment");
+    boolean v2Only = present(seg, "singlePassMaxSeconds") || present(seg, "latents") || present(seg, "samples")
+        || present(tx, "padding") || present(tx, "encoderMaxTokens");
+    if (v2Only && version < 2) {
+      throw new InvalidBundleException("foley-bundle.json: text.padding, text.encoderMaxTokens, "
+          + "segment.singlePassMaxSeconds, segment.latents and segment.samples need formatVersion 2 (this manifest says "
+          + version + "); write \"formatVersion\": 2");
+    }
+    if (present(seg, "samples") && !present(seg, "latents")) {
+      throw new InvalidBundleException("foley-bundle.json: segment.samples needs segment.latents (the decoder's hop is "
+          + "samples / latents)");
+    }
+    double rate = num(lat, "rate", "latent");
+    int sampleRate = integer(au, "sampleRate", "audio");
+    int latents = present(seg, "latents") ? integer(seg, "latents", "segment") : wholeOrRefuse(
+        "segment.seconds × latent.rate", segSeconds * rate, "or state segment.latents and segment.samples");
+    int hop;
+    if (present(seg, "samples")) {
+      int samples = integer(seg, "samples", "segment");
+      positive("segment.latents", latents);
+      if (samples <= 0 || samples % latents != 0) {
+        throw new InvalidBundleException("foley-bundle.json: segment.samples must be a positive multiple of "
+            + "segment.latents (the decoder's hop is samples / latents), found " + samples + " samples for " + latents
+            + " latents");
+      }
+      hop = samples / latents;
+    } else {
+      hop = wholeOrRefuse("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / rate,
+          "or state segment.latents and segment.samples");
+    }
+    double singlePass = present(seg, "singlePassMaxSeconds") ? num(seg, "singlePassMaxSeconds", "segment") : Double.NaN;
     JsonObject sa = obj(root, "sampler");
     known(sa, "sampler", ignored, "steps", "cfgScale", "shift", "negativePrompt", "guidance");
     int steps = integer(sa, "steps", "sampler");
@@ -321,10 +404,10 @@ public final class BundleManifest {
         ? SamplerSpec.Guidance.ABOVE_ONE : SamplerSpec.Guidance.fromManifest(str(sa, "guidance", "sampler"));
     SamplerSpec sampler = new SamplerSpec(steps, (float) cfg, (float) shift, str(sa, "negativePrompt", "sampler"),
         guidance);
-    BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens,
-        num(lat, "rate", "latent"), integer(lat, "channels", "latent"),
-        integer(au, "sampleRate", "audio"), integer(au, "channels", "audio"),
-        num(seg, "seconds", "segment"), num(seg, "overlapSeconds", "segment"), sampler,
+    BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens, padding, encoderMax,
+        rate, integer(lat, "channels", "latent"), latents, hop,
+        sampleRate, integer(au, "channels", "audio"),
+        segSeconds, num(seg, "overlapSeconds", "segment"), singlePass, sampler,
         root.has("frameRule") && !root.get("frameRule").isJsonNull() ? FrameRule.fromManifest(str(root, "frameRule"))
             : FrameRule.AT_OR_BEFORE, external, ignored);
     m.validate();
@@ -395,41 +478,76 @@ public final class BundleManifest {
     for (float s : sync.std) {
       positive("sync.std", s);
     }
+    positive("text.encoderMaxTokens", encoderMaxTokens);
+    atMost("text.encoderMaxTokens", encoderMaxTokens, 8192);
+    if (textPadding == TextPadding.FIXED && encoderMaxTokens != maxTokens) {
+      throw new InvalidBundleException("foley-bundle.json: text.encoderMaxTokens (" + encoderMaxTokens + ") differs from "
+          + "text.maxTokens (" + maxTokens + "), which only text.padding \"pair-longest\" allows (with \"fixed\" every "
+          + "text is encoded at exactly maxTokens)");
+    }
+    if (encoderMaxTokens < maxTokens) {
+      throw new InvalidBundleException("foley-bundle.json: text.encoderMaxTokens (" + encoderMaxTokens + ") must be at "
+          + "least text.maxTokens (" + maxTokens + ")");
+    }
+    positive("segment.latents", latentsPerSegment);
+    atMost("segment.latents", latentsPerSegment, 1 << 20);
+    positive("the decoder hop (samples per latent)", decoderHop);
+    atMost("the decoder hop (samples per latent)", decoderHop, 1 << 16);
     integral("segment.seconds × visual.fps", segmentSeconds * visual.fps);
     integral("segment.seconds × sync.fps", segmentSeconds * sync.fps);
-    integral("segment.seconds × latent.rate", segmentSeconds * latentRate);
-    integral("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / latentRate);
+    if ((long) latentsPerSegment * decoderHop < keepSamplesPerSegment()) {
+      throw new InvalidBundleException("foley-bundle.json: a segment's " + latentsPerSegment + " latents × hop "
+          + decoderHop + " = " + (long) latentsPerSegment * decoderHop + " samples do not cover segment.seconds × "
+          + "audio.sampleRate = " + keepSamplesPerSegment() + " samples");
+    }
+    if (!Double.isNaN(singlePassMaxSeconds)
+        && !(singlePassMaxSeconds >= segmentSeconds && singlePassMaxSeconds <= 600)) {
+      throw new InvalidBundleException("foley-bundle.json: segment.singlePassMaxSeconds must be in [segment.seconds, "
+          + "600], found " + singlePassMaxSeconds);
+    }
     double hop = segmentSeconds - overlapSeconds;
-    // Consecutive segments must advance: a hop that rounds to nothing would make no progress.
+    // Consecutive segments must advance by whole frames, so that they share sampling times.
     positiveWhole("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
     positiveWhole("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
-    positiveWhole("(segment.seconds − overlapSeconds) × latent.rate", hop * latentRate);
     if (syncFramesPerSegment() < sync.window || (syncFramesPerSegment() - sync.window) % sync.stride != 0) {
       throw new InvalidBundleException("sync windows do not tile the segment: " + syncFramesPerSegment()
           + " frames, window " + sync.window + ", stride " + sync.stride);
     }
     long b = -1;
-    int vn = visualFramesPerSegment();
-    int sn = syncTokensPerSegment();
-    int ln = latentLength();
+    boolean single = !Double.isNaN(singlePassMaxSeconds);
+    long vn = length(visualFramesPerSegment(), single);
+    long sn = length(syncTokensPerSegment(), single);
+    long ln = length(latentLength(), single);
+    long tn = length(maxTokens, textPadding == TextPadding.PAIR_LONGEST);
     expect(Stage.VISUAL_ENCODER, true, "pixels", "float32", b, 3, visual.size, visual.size);
     expect(Stage.VISUAL_ENCODER, false, "features", "float32", b, -2);
     long vd = stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
     expect(Stage.SYNC_ENCODER, true, "frames", "float32", b, sync.window, 3, sync.size, sync.size);
     expect(Stage.SYNC_ENCODER, false, "tokens", "float32", b, sync.tokensPerWindow, -2);
     long sd = stages.get(Stage.SYNC_ENCODER).outputs().get(0).dim(2);
-    expect(Stage.TEXT_ENCODER, true, "input_ids", "int64", b, maxTokens);
-    expect(Stage.TEXT_ENCODER, true, "attention_mask", "int64", b, maxTokens);
-    expect(Stage.TEXT_ENCODER, false, "text_embeds", "float32", b, maxTokens, -2);
+    expect(Stage.TEXT_ENCODER, true, "input_ids", "int64", b, tn);
+    expect(Stage.TEXT_ENCODER, true, "attention_mask", "int64", b, tn);
+    expect(Stage.TEXT_ENCODER, false, "text_embeds", "float32", b, tn, -2);
     long td = stages.get(Stage.TEXT_ENCODER).outputs().get(0).dim(2);
     expect(Stage.DENOISER, true, "latents", "float32", b, latentChannels, ln);
     expect(Stage.DENOISER, true, "timestep", "float32", b);
     expect(Stage.DENOISER, true, "visual", "float32", b, vn, vd);
     expect(Stage.DENOISER, true, "sync", "float32", b, sn, sd);
-    expect(Stage.DENOISER, true, "text", "float32", b, maxTokens, td);
+    expect(Stage.DENOISER, true, "text", "float32", b, tn, td);
     expect(Stage.DENOISER, false, "velocity", "float32", b, latentChannels, ln);
     expect(Stage.VAE_DECODER, true, "latents", "float32", b, latentChannels, ln);
-    expect(Stage.VAE_DECODER, false, "audio", "float32", b, samplesPerSegment());
+    expect(Stage.VAE_DECODER, false, "audio", "float32", b, single ? SYMBOLIC : length(samplesPerSegment(), false));
+  }
+
+  /** In {@link #expect}: the dimension must be symbolic. */
+  private static final long SYMBOLIC = -3;
+
+  /**
+   * In {@link #expect}: a length axis, which must be symbolic when {@code mustBeSymbolic}, else may
+   * be symbolic or exactly {@code fixed} (encoded below -9).
+   */
+  private static long length(long fixed, boolean mustBeSymbolic) {
+    return mustBeSymbolic ? SYMBOLIC : -10 - fixed;
   }
 
   /** Checks that a stage declares exactly one tensor of this name, type and shape (-1: batch, -2: any positive). */
@@ -444,17 +562,22 @@ public final class BundleManifest {
     for (int i = 0; ok && i < shape.length; i++) {
       long want = shape[i];
       long got = t.dim(i);
-      ok = want == -2 ? got > 0 : want == got;
+      ok = want == -2 ? got > 0 : want == SYMBOLIC ? got == -1 : want <= -10 ? got == -1 || got == -10 - want
+          : want == got;
     }
     if (!ok) {
       StringBuilder w = new StringBuilder(dtype).append('[');
       for (int i = 0; i < shape.length; i++) {
-        w.append(i > 0 ? "," : "").append(shape[i] == -1 ? "batch" : shape[i] == -2 ? "D" : Long.toString(shape[i]));
+        long d = shape[i];
+        w.append(i > 0 ? "," : "").append(d == -1 ? "batch" : d == -2 ? "D" : d == SYMBOLIC ? "<symbolic>"
+            : d <= -10 ? (-10 - d) + "|<symbolic>" : Long.toString(d));
       }
       throw new InvalidBundleException("shape mismatch: stage " + stage.key() + " " + kind + " " + t
           + " does not match what the manifest's rates imply: " + tensor + ":" + w + "] (segment "
           + segmentSeconds + " s, visual " + visual.fps + " fps, sync " + sync.fps + " fps, latent " + latentRate
-          + "/s, " + sampleRate + " Hz)");
+          + "/s, " + sampleRate + " Hz" + (Double.isNaN(singlePassMaxSeconds) ? "" : ", single passes up to "
+          + singlePassMaxSeconds + " s need symbolic length axes") + (textPadding == TextPadding.PAIR_LONGEST
+          ? ", text.padding pair-longest needs symbolic text axes" : "") + ")");
     }
   }
 
@@ -577,17 +700,43 @@ public final class BundleManifest {
     return syncWindowsPerSegment() * sync.tokensPerWindow;
   }
 
+  /** Latents of one trained segment ({@code segment.latents}, else seconds × rate). */
   public int latentLength() {
-    return (int) Math.round(segmentSeconds * latentRate);
+    return latentsPerSegment;
   }
 
-  /** Audio samples per latent (the VAE decoder's hop). */
+  /** Audio samples per latent (the VAE decoder's hop: samples / latents, else sampleRate / rate). */
   public int hop() {
-    return (int) Math.round(sampleRate / latentRate);
+    return decoderHop;
   }
 
+  /** Samples the decoder returns for one trained segment (latents × hop), before trimming. */
   public int samplesPerSegment() {
     return latentLength() * hop();
+  }
+
+  /** Samples one trained segment keeps after trimming: round(seconds × sampleRate). */
+  public int keepSamplesPerSegment() {
+    return (int) Math.round(segmentSeconds * sampleRate);
+  }
+
+  /** How the text rows are padded ({@code text.padding}). */
+  public TextPadding textPadding() {
+    return textPadding;
+  }
+
+  /** Most tokens the text encoder takes ({@code text.encoderMaxTokens}; maxTokens unless pair-longest). */
+  public int encoderMaxTokens() {
+    return encoderMaxTokens;
+  }
+
+  /**
+   * The longest clip that runs as one pass at its own length ({@code segment.singlePassMaxSeconds}),
+   * or empty when every pass has the trained segment's fixed shape.
+   */
+  public java.util.OptionalDouble singlePassMaxSeconds() {
+    return Double.isNaN(singlePassMaxSeconds) ? java.util.OptionalDouble.empty()
+        : java.util.OptionalDouble.of(singlePassMaxSeconds);
   }
 
   /** Samples of overlap between consecutive segments. */
@@ -595,9 +744,9 @@ public final class BundleManifest {
     return (int) Math.round(overlapSeconds * sampleRate);
   }
 
-  /** Samples between the starts of consecutive segments. */
+  /** Samples between the starts of consecutive segments (all but the last, which ends at the end). */
   public int hopSamples() {
-    return samplesPerSegment() - overlapSamples();
+    return keepSamplesPerSegment() - overlapSamples();
   }
 
   /**
@@ -605,7 +754,7 @@ public final class BundleManifest {
    * otherwise as many as it takes for the last one to reach the end (none wasted).
    */
   public int segmentCount(long totalSamples) {
-    if (totalSamples <= samplesPerSegment()) {
+    if (totalSamples <= keepSamplesPerSegment()) {
       return 1;
     }
     return (int) -Math.floorDiv(-(totalSamples - overlapSamples()), (long) hopSamples());
@@ -810,6 +959,20 @@ public final class BundleManifest {
       out.add(new TensorSpec(name, dtype, shape));
     }
     return out;
+  }
+
+  private static boolean present(JsonObject o, String key) {
+    return o.has(key) && !o.get(key).isJsonNull();
+  }
+
+  /** {@code v} as an int when it is whole (within 1e-9), else a refusal naming {@code what}. */
+  private static int wholeOrRefuse(String what, double v, String alternative) {
+    long r = Math.round(v);
+    if (!(Math.abs(v - r) <= 1e-9 * Math.max(1, Math.abs(v))) || r <= 0 || r > Integer.MAX_VALUE) {
+      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a positive whole number, found " + v
+          + " (" + alternative + ")");
+    }
+    return (int) r;
   }
 
   private static void positive(String what, double v) {

@@ -295,6 +295,11 @@ public final class ModelBundle implements AutoCloseable {
     if (t == null) {
       return null;
     }
+    if (manifest.textPadding() == BundleManifest.TextPadding.PAIR_LONGEST) {
+      throw new InvalidBundleException(file + " of bundle " + directory + " carries a learned empty text (\"text\"), "
+          + "which only text.padding \"fixed\" can use (with \"pair-longest\" the text length follows the prompts); "
+          + "remove the tensor or re-export with fixed padding");
+    }
     long n = manifest.maxTokens();
     long d = manifest.textDim();
     long[] shape = t.shape();
