@@ -33,6 +33,7 @@ class DeviceSchedulerTest {
     volatile boolean failAll;
     volatile int calls;
     volatile long lastRows;
+    final List<String> shapes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     StubSession(Stage stage) {
       this.spec = new StageSpec(stage, "x.onnx", "0".repeat(64),
@@ -50,6 +51,7 @@ class DeviceSchedulerTest {
       calls++;
       Tensor x = inputs.get("x");
       lastRows = x.dim(0);
+      shapes.add(java.util.Arrays.toString(x.shape()));
       entered.countDown();
       if (failAll || failBatches && x.dim(0) > 1) {
         throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected");
@@ -135,6 +137,29 @@ class DeviceSchedulerTest {
       assertEquals(2, a.join().get("y").dim(0));
       assertEquals(1, s.calls, "one call for both");
       assertEquals(3, s.lastRows);
+    }
+  }
+
+  @Test
+  void onlyItemsOfEqualShapeShareACall() {
+    StubSession s = new StubSession(Stage.DENOISER);
+    try (DeviceScheduler d = scheduler(s, 8)) {
+      d.enter(Stage.DENOISER);
+      d.enter(Stage.DENOISER);
+      d.enter(Stage.DENOISER);
+      // passes of two lengths (2 and 3 latents): a and c can share a call, b cannot
+      CompletableFuture<Map<String, Tensor>> a = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, new Owner(1), 0);
+      CompletableFuture<Map<String, Tensor>> b = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {3, 4, 5}, 1, 3)), 1, new Owner(2), 0);
+      CompletableFuture<Map<String, Tensor>> c = d.submit(Stage.DENOISER,
+          Map.of("x", Tensor.of(new float[] {6, 7}, 1, 2)), 1, new Owner(3), 0);
+      assertEquals(List.of(2f, 4f), boxed(a.join().get("y").floats()));
+      assertEquals(List.of(12f, 14f), boxed(c.join().get("y").floats()));
+      d.exit(Stage.DENOISER); // a's and c's owners are done: b need not wait for them
+      d.exit(Stage.DENOISER);
+      assertEquals(List.of(6f, 8f, 10f), boxed(b.join().get("y").floats()));
+      assertEquals(List.of("[2, 2]", "[1, 3]"), s.shapes, "a and c in one call, then b on its own");
     }
   }
 

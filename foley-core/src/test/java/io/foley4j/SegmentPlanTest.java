@@ -111,6 +111,74 @@ class SegmentPlanTest {
     assertTrue(!p.singlePass);
   }
 
+  /** HVF's own counts for a clip of n sync frames at 25 fps: latents 2n, audio 1920 n (model_utils.py 407-480). */
+  @ParameterizedTest
+  @CsvSource({
+      "144000, 75, 24, 8, 150, 144000", // 3 s
+      "384000, 200, 64, 24, 400, 384000", // 8 s
+      "384384, 200, 64, 24, 400, 384000", // 240 frames at 29.97 fps (8.008 s): HVF's 200 sync frames, 8 ms of tail
+      "551040, 287, 92, 34, 574, 551040", // 287 frames at 25 fps (11.48 s)
+      "720000, 375, 120, 45, 750, 720000"}) // 15 s: still one pass
+  void singlePassRunsAtTheClipsOwnLength(long total, int sync, int visual, int windows, int latents, int keep) {
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), total);
+    assertTrue(p.singlePass);
+    assertEquals(1, p.count);
+    SegmentPlan.Segment s = p.segment(0);
+    assertEquals(sync, s.syncFrames());
+    assertEquals(visual, s.visualFrames());
+    assertEquals(windows, s.windows());
+    assertEquals(8 * windows, s.syncTokens());
+    assertEquals(latents, s.latents());
+    assertEquals(latents * 960, s.decodedSamples());
+    assertEquals(keep, s.keepSamples());
+  }
+
+  @Test
+  void singlePassOutputIsExactWithSilenceAfterThePass() {
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), 384_384);
+    float[] audio = new float[384_000];
+    java.util.Arrays.fill(audio, 0.25f);
+    AudioChunk c = new Stitcher(p, 48000).add(0, audio);
+    float[] x = c.toArray();
+    assertEquals(384_384, x.length);
+    assertEquals(0.25f, x[383_999]);
+    assertEquals(0f, x[384_000]);
+    assertTrue(c.isLast());
+  }
+
+  @Test
+  void longerThanTheSinglePassCapIsSegmentedAtTheTrainedLength() {
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), 768_000); // 16 s
+    assertTrue(!p.singlePass);
+    assertEquals(3, p.count); // 0, 7 and 8 s (end-aligned)
+    assertEquals(8.0, p.segment(2).startSeconds(), 1e-12);
+    for (int k = 0; k < 3; k++) {
+      assertEquals(400, p.segment(k).latents());
+      assertEquals(200, p.segment(k).syncFrames());
+    }
+  }
+
+  @Test
+  void mmaudioPassesTrimTheDecodersExtraSamples() {
+    BundleManifest mm = TestManifests.parse(TestManifests.mmaudio());
+    SegmentPlan eight = new SegmentPlan(mm, 352_800);
+    assertTrue(eight.singlePass);
+    assertEquals(345, eight.segment(0).latents()); // ceil(8 × 44100 / 1024)
+    assertEquals(353_280, eight.segment(0).decodedSamples());
+    assertEquals(352_800, eight.segment(0).keepSamples());
+    SegmentPlan three = new SegmentPlan(mm, 132_300);
+    assertEquals(130, three.segment(0).latents()); // ceil(3 × 43.066)
+    assertEquals(132_300, three.segment(0).keepSamples());
+    SegmentPlan longer = new SegmentPlan(mm, 507_150); // 11.5 s: 0 and 3.5 s, end-aligned
+    assertEquals(2, longer.count);
+    assertEquals(154_350, longer.sampleStart(1));
+    assertEquals(3.5, longer.segment(1).startSeconds(), 1e-12);
+    assertEquals(345, longer.segment(1).latents());
+    Stitcher s = new Stitcher(longer, 44100);
+    long n = s.add(0, new float[353_280]).length() + s.add(1, new float[353_280]).length();
+    assertEquals(507_150, n);
+  }
+
   @Test
   void scheduleRunsFromNoiseToData() {
     float[] t = FlowSchedule.times(50, 1.0);

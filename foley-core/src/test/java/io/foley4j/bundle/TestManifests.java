@@ -75,6 +75,67 @@ public final class TestManifests {
     return r;
   }
 
+  /**
+   * HunyuanVideo-Foley's v2 contract: pair-longest text on symbolic text axes, one pass up to 15 s
+   * on symbolic length axes, frames at or after t, PIL filters.
+   */
+  public static JsonObject hvfV2() {
+    JsonObject r = hvf();
+    r.addProperty("formatVersion", 2);
+    r.addProperty("frameRule", "at-or-after");
+    JsonObject st = r.getAsJsonObject("stages");
+    st.add("text_encoder", stage("text_encoder.onnx",
+        arr(t("input_ids", "int64", "batch", "tokens"), t("attention_mask", "int64", "batch", "tokens")),
+        arr(t("text_embeds", "float32", "batch", "tokens", 768))));
+    st.add("denoiser", stage("denoiser.onnx", arr(t("latents", "float32", "batch", 128, "latent_len"),
+        t("timestep", "float32", "batch"), t("visual", "float32", "batch", "visual_len", 768),
+        t("sync", "float32", "batch", "sync_len", 768), t("text", "float32", "batch", "text_len", 768)),
+        arr(t("velocity", "float32", "batch", 128, "latent_len"))));
+    st.add("vae_decoder", stage("vae_decoder.onnx", arr(t("latents", "float32", "batch", 128, "latent_len")),
+        arr(t("audio", "float32", "batch", "audio_len"))));
+    r.getAsJsonObject("text").addProperty("padding", "pair-longest");
+    r.getAsJsonObject("text").addProperty("encoderMaxTokens", 512);
+    r.getAsJsonObject("segment").addProperty("singlePassMaxSeconds", 15.0);
+    r.getAsJsonObject("visual").addProperty("filter", "pil-bilinear");
+    r.getAsJsonObject("sync").addProperty("filter", "pil-bicubic");
+    return r;
+  }
+
+  /**
+   * MMAudio's 44.1 kHz shape: 345 latents and 353,280 samples per 8 s segment (hop 1024, trimmed
+   * to 352,800), fixed 77-token text, single passes up to 8 s, guidance at-least-one.
+   */
+  public static JsonObject mmaudio() {
+    JsonObject r = hvfV2();
+    JsonObject st = r.getAsJsonObject("stages");
+    st.add("visual_encoder", stage("visual_encoder.onnx", arr(t("pixels", "float32", "batch", 3, 384, 384)),
+        arr(t("features", "float32", "batch", 1024))));
+    st.add("text_encoder", stage("text_encoder.onnx",
+        arr(t("input_ids", "int64", "batch", 77), t("attention_mask", "int64", "batch", 77)),
+        arr(t("text_embeds", "float32", "batch", 77, 1024))));
+    st.add("denoiser", stage("denoiser.onnx", arr(t("latents", "float32", "batch", 40, "latent_len"),
+        t("timestep", "float32", "batch"), t("visual", "float32", "batch", "visual_len", 1024),
+        t("sync", "float32", "batch", "sync_len", 768), t("text", "float32", "batch", 77, 1024)),
+        arr(t("velocity", "float32", "batch", 40, "latent_len"))));
+    st.add("vae_decoder", stage("vae_decoder.onnx", arr(t("latents", "float32", "batch", 40, "latent_len")),
+        arr(t("audio", "float32", "batch", "audio_len"))));
+    r.getAsJsonObject("visual").addProperty("size", 384);
+    JsonObject text = new JsonObject();
+    text.addProperty("maxTokens", 77);
+    text.addProperty("padding", "fixed");
+    r.add("text", text);
+    r.getAsJsonObject("latent").addProperty("rate", 44100 / 1024.0);
+    r.getAsJsonObject("latent").addProperty("channels", 40);
+    r.getAsJsonObject("audio").addProperty("sampleRate", 44100);
+    JsonObject seg = r.getAsJsonObject("segment");
+    seg.addProperty("singlePassMaxSeconds", 8.0);
+    seg.addProperty("latents", 345);
+    seg.addProperty("samples", 353280);
+    r.getAsJsonObject("sampler").addProperty("guidance", "at-least-one");
+    r.getAsJsonObject("sampler").addProperty("negativePrompt", "");
+    return r;
+  }
+
   public static BundleManifest parse(JsonObject o) {
     return BundleManifest.parse(new GsonBuilder().create().toJson(o));
   }

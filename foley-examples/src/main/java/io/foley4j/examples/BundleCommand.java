@@ -13,9 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code foley bundle verify|info|reference}. */
+/** {@code foley bundle verify|check|info|reference}. */
 @Command(name = "bundle", mixinStandardHelpOptions = true, description = "Inspect, verify or create model bundles.",
-    subcommands = {BundleCommand.Verify.class, BundleCommand.Info.class, BundleCommand.Reference.class})
+    subcommands = {BundleCommand.Verify.class, BundleCommand.Check.class, BundleCommand.Info.class,
+        BundleCommand.Reference.class})
 final class BundleCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -74,6 +75,44 @@ final class BundleCommand implements Runnable {
       }
     }
 
+  }
+
+  @Command(name = "check", mixinStandardHelpOptions = true,
+      description = {"Per-stage parity of an export: run each stage of the bundle on the inputs recorded in an"
+          + " .npz (arrays named <stage>.<tensor>, as `python3 -m foley_export export --parity-out` writes them"
+          + " from the PyTorch modules) and compare the outputs by relative L2 distance.",
+          "Exit code 0: every output is within the tolerance; 1: some are not; 2: bad input."})
+  static final class Check implements Callable<Integer> {
+    @Parameters(paramLabel = "BUNDLE", description = "Bundle directory, .tar.gz or .zip")
+    Path path;
+
+    @Option(names = "--against", required = true, paramLabel = "NPZ", description = "The recorded stage inputs and outputs.")
+    Path against;
+
+    @Option(names = "--tolerance", defaultValue = "1e-3", description = "Largest relative L2 distance accepted "
+        + "(default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
+    @Override
+    public Integer call() {
+      if (!(tolerance >= 0)) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--tolerance must be a number >= 0, found "
+            + tolerance);
+      }
+      try (ModelBundle b = ModelBundle.open(path)) {
+        java.util.List<io.foley4j.backend.StageCheck.Result> results =
+            io.foley4j.backend.StageCheck.run(b, io.foley4j.backend.Backends.cpu(), against);
+        boolean ok = true;
+        for (io.foley4j.backend.StageCheck.Result r : results) {
+          boolean within = r.within(tolerance);
+          ok &= within;
+          System.out.println((within ? "OK   " : "FAIL ") + r);
+        }
+        System.out.println((ok ? "OK " : "FAIL ") + results.size() + " outputs of " + path + " against " + against
+            + " (tolerance " + tolerance + ")");
+        return ok ? 0 : 1;
+      }
+    }
   }
 
   @Command(name = "info", mixinStandardHelpOptions = true, description = "Print a bundle's stages and rates.")
