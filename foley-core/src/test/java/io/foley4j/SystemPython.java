@@ -1,0 +1,77 @@
+package io.foley4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Debian's {@code /usr/bin/python3} for tests (a pyenv python3 may come first on PATH). A test
+ * that needs a module calls {@link #require}: it skips without it on a developer machine, and
+ * fails when the environment variable that CI sets (FOLEY_REQUIRE_NUMPY, FOLEY_REQUIRE_TORCH, ...)
+ * is 1.
+ */
+public final class SystemPython {
+  public static final String PYTHON = "/usr/bin/python3";
+
+  private SystemPython() {}
+
+  /** Skips (or, when {@code requireEnv} is 1, fails) unless python can import every module. */
+  public static void require(String requireEnv, String... modules) {
+    String imports = "import " + String.join(", ", modules);
+    String why;
+    try {
+      Process p = new ProcessBuilder(PYTHON, "-c", imports).redirectErrorStream(true).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        why = PYTHON + " did not finish '" + imports + "'";
+      } else if (p.exitValue() == 0) {
+        return;
+      } else {
+        why = PYTHON + " cannot '" + imports + "': "
+            + new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      }
+    } catch (IOException e) {
+      why = PYTHON + " cannot run: " + e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    if ("1".equals(System.getenv(requireEnv))) {
+      fail(why + " but " + requireEnv + "=1");
+    }
+    Assumptions.assumeTrue(false, why);
+  }
+
+  /** Runs python with these arguments in {@code dir}; returns its output, asserting exit code 0. */
+  public static String run(Path dir, Map<String, String> env, long timeoutSeconds, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(PYTHON);
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    try {
+      Process p = pb.start();
+      byte[] out = p.getInputStream().readAllBytes(); // until it exits (or the pipe closes)
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        fail(cmd + " did not finish within " + timeoutSeconds + " s");
+      }
+      String text = new String(out, StandardCharsets.UTF_8);
+      assertEquals(0, p.exitValue(), () -> cmd + " failed:\n" + text);
+      return text;
+    } catch (IOException e) {
+      throw new AssertionError(cmd + " cannot run", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
