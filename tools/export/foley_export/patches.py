@@ -12,6 +12,10 @@ Each patch is a context manager or a module rewrite that keeps the numbers the s
   ``torch.backends.mha.set_fastpath_enabled`` exists (PyTorch >= 2.2) it is switched off; in every
   version autograd is also left on with the attention weights requiring grad, which is the other
   documented condition that keeps the modules on their exportable, op-by-op path.
+* ``affine_layer_norms(model)``: ``nn.LayerNorm(..., elementwise_affine=False)`` (HVF's blocks use
+  it throughout) is exported by PyTorch 1.13 as ``LayerNormalization`` with an empty ``Scale``
+  input, which ONNX refuses ("input 1 is marked single but has an empty string"). Such norms get
+  a weight of ones and a bias of zeros: the same numbers, a valid node.
 * ``nearest_exact_as_gather()``: ``F.interpolate(x, size=n, mode="nearest-exact")`` on a 3-D
   tensor becomes an ``index_select`` with the source indices PyTorch's CPU kernel computes, built
   from the runtime lengths so that it exports with symbolic lengths.
@@ -26,6 +30,7 @@ import torch.nn.functional as F
 __all__ = [
     "ExplicitRMSNorm",
     "explicit_rms_norm",
+    "affine_layer_norms",
     "mha_fastpath_disabled",
     "nearest_exact_indices",
     "nearest_exact_resize",
@@ -55,6 +60,19 @@ class ExplicitRMSNorm(nn.Module):
         if self.weight is not None:
             y = y * self.weight
         return y
+
+
+def affine_layer_norms(model):
+    """Gives every non-affine nn.LayerNorm a weight of ones and a bias of zeros (in place)."""
+    count = 0
+    for m in model.modules():
+        if isinstance(m, nn.LayerNorm) and not m.elementwise_affine:
+            ref = next(model.parameters(), torch.zeros(()))
+            m.elementwise_affine = True
+            m.weight = nn.Parameter(torch.ones(m.normalized_shape, dtype=ref.dtype))
+            m.bias = nn.Parameter(torch.zeros(m.normalized_shape, dtype=ref.dtype))
+            count += 1
+    return count
 
 
 def _torch_rms_norm_class():
@@ -151,7 +169,9 @@ def nearest_exact_as_gather():
 
 @contextlib.contextmanager
 def export_patches(model):
-    """All patches at once: RMSNorm rewritten (in place), fast path off, nearest-exact as gather."""
+    """All patches at once: RMSNorm rewritten and LayerNorms made affine (in place), fast path off,
+    nearest-exact as gather."""
     explicit_rms_norm(model)
+    affine_layer_norms(model)
     with mha_fastpath_disabled(model), nearest_exact_as_gather():
         yield
