@@ -22,6 +22,7 @@ Each patch is a context manager or a module rewrite that keeps the numbers the s
 """
 
 import contextlib
+import warnings
 
 import torch
 import torch.nn as nn
@@ -132,8 +133,10 @@ def nearest_exact_indices(in_len, out_len):
     (so rounded to float32 first), and the result is clamped to ``in - 1``.  ``in_len`` and
     ``out_len`` may be 0-dim tensors (traced sizes), which keeps the lengths symbolic in ONNX.
     """
-    in_t = torch.as_tensor(in_len)
-    out_t = torch.as_tensor(out_len)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # traced sizes stay traced; the warning is about constants
+        in_t = torch.as_tensor(in_len)
+        out_t = torch.as_tensor(out_len)
     scale = in_t.to(torch.float32) / out_t.to(torch.float32)
     dst = torch.arange(out_t, dtype=torch.float64)
     src = ((dst + 0.5) * scale.to(torch.float64)).to(torch.float32).floor().to(torch.int64)
