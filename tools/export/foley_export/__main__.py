@@ -1,0 +1,98 @@
+"""Command line: python3 -m foley_export {tiny,export,reference} ..."""
+
+import argparse
+import json
+import os
+import sys
+
+
+def _tiny(args):
+    from . import tiny
+    config, _ = tiny.create(args.kind, args.seed, args.out)
+    print("wrote %s (%s, seed %d)" % (args.out, config["name"], args.seed))
+
+
+def _load(args):
+    if os.path.exists(os.path.join(args.checkpoint, "config.json")) and not args.hvf_repo:
+        from . import tiny
+        config, models = tiny.load(args.checkpoint)
+        if config["kind"] != args.kind:
+            sys.exit("checkpoint %s is a %s model set, not %s" % (args.checkpoint, config["kind"], args.kind))
+        return config, models
+    if args.kind != "hvf" or not args.hvf_repo:
+        sys.exit("%s has no tiny config.json; for real HunyuanVideo-Foley weights pass --hvf-repo "
+                 "(and --hvf-config, --tokenizer)" % args.checkpoint)
+    from . import hvf_real
+    return hvf_real.load(args.hvf_repo, args.checkpoint, args.hvf_config, args.hvf_model_size)
+
+
+def _export(args):
+    from .export import export_bundle
+    config, models = _load(args)
+    if args.hvf_repo and not args.tokenizer:
+        sys.exit("real HunyuanVideo-Foley needs --tokenizer (CLAP's tokenizer.json)")
+    m = export_bundle(args.kind, models, config, args.out, external_data=args.external_data, opset=args.opset,
+                      parity_out=args.parity_out, tokenizer_json=args.tokenizer)
+    print("wrote bundle %s (%s, formatVersion %d%s)" % (args.out, m["name"], m["formatVersion"],
+                                                         ", external data" if args.external_data else ""))
+    if args.parity_out:
+        print("wrote parity data %s" % args.parity_out)
+
+
+def _reference(args):
+    from . import reference
+    result = reference.run_cli(args)
+    print(json.dumps(result["counts"]))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python3 -m foley_export")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    t = sub.add_parser("tiny", help="write a tiny random stand-in model set (config.json + state.pt)")
+    t.add_argument("--kind", choices=["hvf", "mmaudio"], required=True)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", required=True)
+    t.set_defaults(func=_tiny)
+
+    e = sub.add_parser("export", help="export a model set to a foley4j bundle (format v2)")
+    e.add_argument("--kind", choices=["hvf", "mmaudio"], required=True)
+    e.add_argument("--checkpoint", required=True,
+                   help="tiny checkpoint directory, or HVF's weights directory with --hvf-repo")
+    e.add_argument("--out", required=True)
+    e.add_argument("--external-data", action="store_true", help="weights in one <stage>.onnx.data per stage")
+    e.add_argument("--opset", type=int, default=17)
+    e.add_argument("--parity-out", help="write per-stage inputs/outputs (npz) for 'foley bundle check'")
+    e.add_argument("--hvf-repo", help="a HunyuanVideo-Foley checkout (real weights)")
+    e.add_argument("--hvf-config", default="configs/hunyuanvideo-foley-xxl.yaml",
+                   help="HVF config yaml (relative to --hvf-repo)")
+    e.add_argument("--hvf-model-size", default="xxl", help="xl or xxl (HVF's load_model model_size)")
+    e.add_argument("--tokenizer", help="tokenizer.json to copy into the bundle (CLAP's, for real HVF)")
+    e.set_defaults(func=_export)
+
+    r = sub.add_parser("reference", help="run the model's own inference semantics in PyTorch")
+    r.add_argument("--kind", choices=["hvf", "mmaudio"], required=True)
+    r.add_argument("--checkpoint", required=True, help="tiny checkpoint directory")
+    r.add_argument("--prompt", required=True)
+    r.add_argument("--negative", default=None,
+                   help="negative prompt (HVF default 'noisy, harsh'; MMAudio: none = learned empty text)")
+    r.add_argument("--cfg", type=float, required=True)
+    r.add_argument("--steps", type=int, required=True)
+    r.add_argument("--frames", help="uint8 [N,H,W,3] RGB frames (.npy)")
+    r.add_argument("--pts", help="float64 [N] presentation times in seconds (.npy)")
+    r.add_argument("--video", help="a video file, decoded with the ffmpeg CLI")
+    r.add_argument("--noise", required=True,
+                   help="float32 [C,L] initial noise (.npy); with --segments a comma list or a pattern with {k}")
+    r.add_argument("--duration", type=float, default=None,
+                   help="clip duration D in seconds (MMAudio: the requested duration, default 8; segments: "
+                        "default last pts + one frame)")
+    r.add_argument("--segments", action="store_true", help="foley4j's segment plan (long clips)")
+    r.add_argument("--out", required=True, help="expected.npz (a .json sidecar is written beside it)")
+    r.set_defaults(func=_reference)
+
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
