@@ -227,7 +227,7 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
     if parity_out:
         prompts = ["noisy, harsh", "footsteps on gravel and a dog barking in the distance"] \
             if spec.text_padding == "pair-longest" else ["dog barking", "rain on a metal roof"]
-        par = stage_inputs(spec, 8.0, None, 2, torch.Generator().manual_seed(99), dims, tokenizer, prompts)
+        par = stage_inputs(spec, 8.0, 12, 2, torch.Generator().manual_seed(99), dims, tokenizer, prompts)
         arrays = {}
         for st in STAGES:
             if spec.text_padding == "pair-longest" and st == "text_encoder":

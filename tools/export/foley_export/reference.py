@@ -20,7 +20,8 @@ HunyuanVideo-Foley (kind "hvf"), after HVF@df7b005:
     Euler ``x += (sigma_next - sigma) * out``; latent length int(audio_len_in_s * 50)
     (model_utils.py:407-414, 373-375); CFG only when cfg > 1, unconditional row FIRST, empties
     from get_empty_clip_sequence / get_empty_sync_sequence (model_utils.py:417-472);
-    DAC decode and ``audio[:, :int(audio_len_in_s * sr)]`` (model_utils.py:476-480).
+    DAC decode and ``audio[:, :int(audio_len_in_s * sr)]`` (model_utils.py:476-480), which slices
+    the channel axis of DAC's [B, 1, S] output and so trims nothing: all L * hop samples are kept.
 
 MMAudio (kind "mmaudio"), after MMAudio@974010a:
   * frames: ``read_frames`` (av_utils.py:55-90), the same accumulated rule from 0 to
@@ -125,8 +126,10 @@ def hvf_sample(config, models, visual, sync, cond, uncond, cfg, steps, noise, au
             u, c = out.chunk(2)
             out = u + cfg * (c - u)
         x = x + out * (sigmas[i + 1] - sigmas[i])
-    audio = dac.decode(x).float()
-    audio = audio[:, :, :int(audio_len_in_s * dac.sample_rate)]
+    audio = dac.decode(x).float()  # [1, 1, L * hop] (DAC.decode, dac.py:277-291)
+    # HVF's ``audio[:, :int(audio_len_in_s * sr)]`` (model_utils.py:480) slices axis 1 of this
+    # [B, 1, S] tensor, the channel axis, so it keeps every sample; done the same way here.
+    audio = audio[:, :int(audio_len_in_s * dac.sample_rate)]
     return x[0], audio[0, 0]
 
 
