@@ -79,7 +79,7 @@ class Spec:
             self.text_padding = "pair-longest"
             self.encoder_max_tokens = int(t.get("max_positions", 512))
             self.segment = {"seconds": 8.0, "overlapSeconds": 1.0, "singlePassMaxSeconds": 15.0,
-                            "latents": 400, "samples": 400 * self.hop}
+                            "singlePassLength": "sync-frames", "latents": 400, "samples": 400 * self.hop}
             self.guidance = "above-one"
             self.visual_filter = "pil-bilinear"
         else:
@@ -88,7 +88,7 @@ class Spec:
             self.encoder_max_tokens = self.max_tokens
             lat = int(math.ceil(8.0 * self.sample_rate / self.hop))
             self.segment = {"seconds": 8.0, "overlapSeconds": 1.0, "singlePassMaxSeconds": 8.0,
-                            "latents": lat, "samples": lat * self.hop}
+                            "singlePassLength": "shortest-stream", "latents": lat, "samples": lat * self.hop}
             self.guidance = "at-least-one"
             self.visual_filter = "pil-bicubic"
 
@@ -337,6 +337,7 @@ def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None):
         "sampler": {"steps": int(c["steps"]), "cfgScale": float(c["cfg"]), "shift": float(c.get("shift", 1.0)),
                     "negativePrompt": c["negative_prompt"], "guidance": spec.guidance},
         "frameRule": "at-or-after",
+        "frameGrid": "accumulated",
     }
     return m
 

@@ -43,6 +43,25 @@ def pick_at_or_after(pts, times, tolerance=1e-9):
     return out
 
 
+def accumulated_times(start, fps, n):
+    """foley4j's sampling times of one segment with ``frameGrid: accumulated``: advanced by adding
+    ``1/fps``, from the global grid's accumulated time when the segment starts on it (start * fps
+    whole), else from ``start``."""
+    delta = 1 / fps
+    g = start * fps
+    if abs(g - round(g)) <= 1e-6:
+        t = 0.0
+        for _ in range(int(round(g))):
+            t += delta
+    else:
+        t = start
+    out = []
+    for _ in range(n):
+        out.append(t)
+        t += delta
+    return out
+
+
 def segment_starts(duration, seconds, overlap):
     """foley4j's plan for a clip longer than one pass: starts every (seconds - overlap) while a
     segment still ends before ``duration``, then one END-ALIGNED segment at duration - seconds."""

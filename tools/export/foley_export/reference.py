@@ -37,7 +37,8 @@ MMAudio (kind "mmaudio"), after MMAudio@974010a:
 
 Segments (``--segments``): foley4j's plan, not the models' (neither model cuts long clips):
 segments of ``seconds`` every ``seconds - overlap``, the last one end-aligned at D - seconds; frame
-times ``start + i / fps`` by the ``at-or-after`` rule; the trained segment's counts.
+times on the accumulated grid (``frameGrid: accumulated``, see ``frames.accumulated_times``) by the
+``at-or-after`` rule compared exactly; the trained segment's counts.
 """
 
 import json
@@ -227,8 +228,9 @@ def segments(config, models, frames, pts, prompt, negative, cfg, steps, noises, 
         else:
             cond, uncond, ids = mma_text(config, models, prompt, negative)
         for k, start in enumerate(starts):
-            vis_idx = fr.pick_at_or_after(pts, [start + i / vfps for i in range(nv)])
-            syn_idx = fr.pick_at_or_after(pts, [start + i / sfps for i in range(ns)])
+            # foley4j's segments keep the models' accumulated grid and exact comparison (frameGrid)
+            vis_idx = fr.pick_at_or_after(pts, fr.accumulated_times(start, vfps, nv), tolerance=0.0)
+            syn_idx = fr.pick_at_or_after(pts, fr.accumulated_times(start, sfps, ns), tolerance=0.0)
             if kind == "hvf":
                 visual = models["siglip2"].get_image_features(
                     pixel_values=_visual_pixels(config, frames, vis_idx)).unsqueeze(0)

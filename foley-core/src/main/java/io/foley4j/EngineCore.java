@@ -116,11 +116,29 @@ final class EngineCore implements AutoCloseable {
       for (TensorSpec t : manifest.stage(s).inputs()) {
         long[] shape = t.shape();
         shape[0] = batch;
-        int n = Math.toIntExact(t.itemElements() * batch);
-        in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[n], shape) : Tensor.of(new float[n], shape));
+        long n = 1;
+        for (int d = 0; d < shape.length; d++) {
+          if (shape[d] < 0) { // a symbolic length: the trained segment's
+            shape[d] = trainedLength(t.name(), d);
+          }
+          n *= shape[d];
+        }
+        int size = Math.toIntExact(n);
+        in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[size], shape) : Tensor.of(new float[size], shape));
       }
       sessions.get(s).run(in);
     }
+  }
+
+  /** A symbolic dimension {@code d} of input {@code name} at the trained segment's size. */
+  private long trainedLength(String name, int d) {
+    return switch (name) {
+      case "latents" -> manifest.latentLength();
+      case "visual" -> manifest.visualFramesPerSegment();
+      case "sync" -> manifest.syncTokensPerSegment();
+      case "text", "input_ids", "attention_mask" -> manifest.maxTokens();
+      default -> 1; // a symbolic dimension no stage input of the format has
+    };
   }
 
   private ThreadFactory threads(String role) {

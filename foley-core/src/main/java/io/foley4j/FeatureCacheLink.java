@@ -43,7 +43,9 @@ final class FeatureCacheLink {
     try {
       ticks = Long.parseLong(first.metadata().get("durationTicks"));
       scale = Long.parseLong(first.metadata().get("durationTimescale"));
-      plan = new SegmentPlan(m, SegmentPlan.samplesFor(ticks, scale, m.sampleRate()));
+      // an entry without the last frame's time (written before it was kept) is a miss
+      double lastFrame = Double.parseDouble(first.metadata().get("lastFrameSeconds"));
+      plan = new SegmentPlan(m, SegmentPlan.samplesFor(ticks, scale, m.sampleRate()), lastFrame);
       out = new SegmentFeatures[plan.count];
       for (int k = 0; k < plan.count; k++) {
         CacheEntry e = k == 0 ? first : get(key(videoDigest, k));
@@ -64,7 +66,7 @@ final class FeatureCacheLink {
     } catch (RuntimeException malformed) { // a malformed entry is a miss
       return null;
     }
-    VideoFeatures.plan(engine, request, ticks, scale); // the engine's limits hold for cached videos too
+    VideoFeatures.plan(engine, request, ticks, scale, plan.lastFrameSeconds); // the engine's limits hold here too
     return new Cached(plan, ticks, scale, out);
   }
 
@@ -113,6 +115,7 @@ final class FeatureCacheLink {
         "sync", Safetensors.Tensor.f32(sf.sync(), plan.segment(sf.index()).syncTokens(), m.syncDim())), Map.of(
         "durationTicks", Long.toString(source.durationTicks()),
         "durationTimescale", Long.toString(source.durationTimescale()),
+        "lastFrameSeconds", Double.toString(plan.lastFrameSeconds),
         "segment", Integer.toString(sf.index()), "bundle", engine.bundleDigest()));
     UserCode.run("feature cache put", () -> cache.put(key(videoDigest, sf.index()), entry));
   }

@@ -47,8 +47,10 @@ final class FeatureExtractor {
       implements EncoderWork {}
 
   /**
-   * The next sampling time of one stream of one segment: frame {@code i} of {@code n}, at
-   * {@code (origin + i) / fps} on the global grid or {@code start + i / fps} off it.
+   * The next sampling time of one stream of one segment: frame {@code i} of {@code n}. With the
+   * exact grid it is {@code (origin + i) / fps} on the global grid, or {@code start + i / fps} off
+   * it; with the accumulated grid it starts at the global grid's accumulated time (or at
+   * {@code start} off it) and advances by adding {@code 1/fps}, as the models' frame loops do.
    */
   private static final class Cursor {
     final boolean visual;
@@ -57,9 +59,11 @@ final class FeatureExtractor {
     final double fps;
     final long origin; // grid index of frame 0, or -1 when the segment is off the global grid
     final double start;
+    final boolean accumulated;
+    double t; // the accumulated time of frame i
     int i;
 
-    Cursor(boolean visual, SegmentPlan.Segment seg, int n, double fps) {
+    Cursor(boolean visual, SegmentPlan.Segment seg, int n, double fps, boolean accumulated, Accumulator acc) {
       this.visual = visual;
       this.segment = seg.index();
       this.n = n;
@@ -68,10 +72,40 @@ final class FeatureExtractor {
       long r = Math.round(g);
       this.origin = Math.abs(g - r) <= 1e-6 ? r : -1;
       this.start = seg.startSeconds();
+      this.accumulated = accumulated;
+      this.t = accumulated ? (origin >= 0 ? acc.at(origin) : start) : 0;
     }
 
     double time() {
+      if (accumulated) {
+        return t;
+      }
       return origin >= 0 ? (origin + i) / fps : start + i / fps;
+    }
+
+    void advance() {
+      i++;
+      t += 1 / fps;
+    }
+  }
+
+  /** The accumulated times {@code t_0 = 0, t_{i+1} = t_i + 1/fps} of one global grid, walked forward. */
+  private static final class Accumulator {
+    private final double delta;
+    private long index;
+    private double t;
+
+    Accumulator(double fps) {
+      this.delta = 1 / fps;
+    }
+
+    /** {@code t_k}; k must not decrease between calls. */
+    double at(long k) {
+      while (index < k) {
+        t += delta;
+        index++;
+      }
+      return t;
     }
   }
 
@@ -148,7 +182,8 @@ final class FeatureExtractor {
   }
 
   private void decodeAll() {
-    FrameSampler sampler = FrameSampler.over(source, m.frameRule());
+    boolean accumulated = m.frameGrid() == BundleManifest.FrameGrid.ACCUMULATED;
+    FrameSampler sampler = FrameSampler.over(source, m.frameRule(), accumulated ? 0 : FrameSampler.EPS);
     BundleManifest.VisualSpec vs = m.visual();
     BundleManifest.SyncSpec ss = m.sync();
     ResizeMode vMode = mode(vs.resize());
@@ -169,11 +204,13 @@ final class FeatureExtractor {
     });
     long visualLeft = 0;
     long syncLeft = 0;
+    Accumulator visualClock = new Accumulator(vs.fps());
+    Accumulator syncClock = new Accumulator(ss.fps());
     for (int k = 0; k < plan.count; k++) {
       SegmentPlan.Segment seg = plan.segment(k);
       int syncUsed = (seg.windows() - 1) * stride + window; // frames after the last window are not read
-      grids.add(new Cursor(true, seg, seg.visualFrames(), vs.fps()));
-      grids.add(new Cursor(false, seg, syncUsed, ss.fps()));
+      grids.add(new Cursor(true, seg, seg.visualFrames(), vs.fps(), accumulated, visualClock));
+      grids.add(new Cursor(false, seg, syncUsed, ss.fps(), accumulated, syncClock));
       visualLeft += seg.visualFrames();
       syncLeft += syncUsed;
     }
@@ -200,7 +237,8 @@ final class FeatureExtractor {
       Cursor c = grids.poll();
       double t = c.time();
       int k = c.segment;
-      int i = c.i++;
+      int i = c.i;
+      c.advance();
       if (c.i < c.n) {
         grids.add(c);
       }

@@ -21,18 +21,20 @@ import io.foley4j.video.VideoSource;
  */
 final class FrameSampler {
   /** Tolerance for timestamps computed in floating point (1 ns). */
-  private static final double EPS = 1e-9;
+  static final double EPS = 1e-9;
 
   private final VideoSource source;
   private final BundleManifest.FrameRule rule;
+  private final double eps;
   private DecodedFrame current;
   private DecodedFrame next;
   private boolean ended;
   private double lastT = Double.NEGATIVE_INFINITY;
 
-  private FrameSampler(VideoSource source, BundleManifest.FrameRule rule) {
+  private FrameSampler(VideoSource source, BundleManifest.FrameRule rule, double eps) {
     this.source = source;
     this.rule = rule;
+    this.eps = eps;
   }
 
   /** A sampler that reads {@code source} from its current position, with the frame on screen at t. */
@@ -42,10 +44,18 @@ final class FrameSampler {
 
   /** A sampler that reads {@code source} from its current position, picking frames by {@code rule}. */
   public static FrameSampler over(VideoSource source, BundleManifest.FrameRule rule) {
+    return over(source, rule, EPS);
+  }
+
+  /**
+   * Picks frames by {@code rule}, comparing times with a tolerance of {@code eps} seconds (0 for
+   * the models' exact comparisons of accumulated times).
+   */
+  static FrameSampler over(VideoSource source, BundleManifest.FrameRule rule, double eps) {
     if (source == null || rule == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "source and rule must not be null");
     }
-    return new FrameSampler(source, rule);
+    return new FrameSampler(source, rule, eps);
   }
 
   /** The source's info. */
@@ -78,11 +88,11 @@ final class FrameSampler {
       ended = next == null;
     }
     if (rule == BundleManifest.FrameRule.AT_OR_BEFORE) {
-      while (!ended && next.ptsSeconds() <= t + EPS) {
+      while (!ended && next.ptsSeconds() <= t + eps) {
         advance();
       }
     } else {
-      while (!ended && current.ptsSeconds() < t - EPS) {
+      while (!ended && current.ptsSeconds() < t - eps) {
         advance();
       }
     }

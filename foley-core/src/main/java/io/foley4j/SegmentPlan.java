@@ -36,17 +36,29 @@ final class SegmentPlan {
   final boolean singlePass;
   final int window;
   final int stride;
+  /** The last frame's timestamp the plan was made with (NaN: unknown). */
+  final double lastFrameSeconds;
   private final int sampleRate;
   private final Segment regular; // the trained segment's shape, starting at 0
   private final long hopSamples;
   private final double hopSeconds;
   private final Segment last;
 
+  /** A plan for a clip whose last frame is unknown (estimated: one average frame before its end). */
   SegmentPlan(BundleManifest m, long totalSamples) {
+    this(m, totalSamples, Double.NaN);
+  }
+
+  /**
+   * @param lastFrameSeconds the last frame's timestamp, for the single-pass rules that count the
+   *     sampling times the frames reach; NaN when unknown
+   */
+  SegmentPlan(BundleManifest m, long totalSamples, double lastFrameSeconds) {
     if (totalSamples <= 0) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video has no duration");
     }
     this.totalSamples = totalSamples;
+    this.lastFrameSeconds = lastFrameSeconds;
     this.sampleRate = m.sampleRate();
     this.window = m.sync().window();
     this.stride = m.sync().stride();
@@ -60,7 +72,8 @@ final class SegmentPlan {
     if (!Double.isNaN(single) && totalSamples <= Math.round(single * sampleRate)) {
       this.singlePass = true;
       this.count = 1;
-      this.last = ownLength(m, seconds);
+      double lastFrame = Double.isNaN(lastFrameSeconds) ? seconds - 1 / m.sync().fps() : lastFrameSeconds;
+      this.last = ownLength(m, seconds, Math.min(lastFrame, seconds));
     } else {
       this.singlePass = false;
       this.count = m.segmentCount(totalSamples);
@@ -75,21 +88,74 @@ final class SegmentPlan {
     }
   }
 
-  /** The one pass over a clip of {@code seconds}, at its own length. */
-  private static Segment ownLength(BundleManifest m, double seconds) {
+  /**
+   * The one pass over a clip of {@code seconds} whose last frame is at {@code lastFrame}, at its own
+   * length, by the bundle's {@link BundleManifest.PassLength} rule.
+   */
+  private static Segment ownLength(BundleManifest m, double seconds, double lastFrame) {
     BundleManifest.SyncSpec s = m.sync();
-    int syncFrames = (int) Math.max(s.window(), Math.round(seconds * s.fps()));
+    double vf = m.visual().fps();
+    double sf = s.fps();
+    int syncFrames;
+    int visualFrames;
+    double passSeconds;
+    int latents;
+    int keep;
+    switch (m.singlePassLength()) {
+      case SYNC_FRAMES -> { // HunyuanVideo-Foley: every time the frames reach; the pass lasts n_sync / fps
+        visualFrames = reach(vf, lastFrame, m.frameGrid());
+        syncFrames = Math.max(s.window(), reach(sf, lastFrame, m.frameGrid()));
+        passSeconds = syncFrames / sf;
+        latents = (int) (passSeconds * m.latentRate());
+        keep = Math.multiplyExact(latents, m.hop()); // HVF keeps every decoded sample
+      }
+      case SHORTEST_STREAM -> { // MMAudio: the clip, shortened to what both streams' frames cover
+        passSeconds = Math.min(seconds, Math.min(reach(vf, lastFrame, m.frameGrid()) / vf,
+            reach(sf, lastFrame, m.frameGrid()) / sf));
+        visualFrames = (int) (vf * passSeconds);
+        syncFrames = Math.max(s.window(), (int) (sf * passSeconds));
+        latents = (int) Math.ceil(passSeconds * m.sampleRate() / m.hop());
+        keep = (int) Math.min((long) latents * m.hop(), Math.round(passSeconds * m.sampleRate()));
+      }
+      default -> { // DURATION
+        syncFrames = (int) Math.max(s.window(), Math.round(seconds * sf));
+        visualFrames = (int) Math.round(seconds * vf);
+        passSeconds = syncFrames / sf;
+        double exact = syncFrames * m.latentRate() / sf;
+        long rounded = Math.round(exact);
+        latents = Math.abs(exact - rounded) <= 1e-9 * Math.max(1, exact) ? (int) rounded
+            : (int) Math.ceil(passSeconds * m.latentRate() - 1e-9);
+        keep = (int) Math.min((long) latents * m.hop(), Math.round(passSeconds * m.sampleRate()));
+      }
+    }
+    visualFrames = Math.max(1, visualFrames);
+    latents = Math.max(1, latents);
     int windows = (syncFrames - s.window()) / s.stride() + 1;
-    int visualFrames = (int) Math.max(1, Math.round(seconds * m.visual().fps()));
-    double passSeconds = syncFrames / s.fps();
-    double exact = syncFrames * m.latentRate() / s.fps();
-    long rounded = Math.round(exact);
-    int latents = Math.abs(exact - rounded) <= 1e-9 * Math.max(1, exact) ? (int) rounded
-        : (int) Math.ceil(passSeconds * m.latentRate() - 1e-9);
     int decoded = Math.multiplyExact(latents, m.hop());
-    int keep = (int) Math.min(decoded, Math.round(passSeconds * m.sampleRate()));
     return new Segment(0, 0, 0, visualFrames, syncFrames, windows, windows * s.tokensPerWindow(), latents, decoded,
-        keep);
+        Math.max(1, keep));
+  }
+
+  /**
+   * How many sampling times {@code t_0 = 0, t_1, ...} of a grid at {@code fps} are at or before
+   * {@code limit}: {@code t_i = i / fps} with 1 ns of tolerance ({@code EXACT}), or {@code t_{i+1} =
+   * t_i + 1/fps} compared exactly ({@code ACCUMULATED}, as the models' frame loops).
+   */
+  static int reach(double fps, double limit, BundleManifest.FrameGrid grid) {
+    if (limit < 0) {
+      return 1;
+    }
+    if (grid == BundleManifest.FrameGrid.ACCUMULATED) {
+      double delta = 1 / fps;
+      double t = 0;
+      int n = 0;
+      while (t <= limit) {
+        n++;
+        t += delta;
+      }
+      return n;
+    }
+    return (int) Math.floor((limit + 1e-9) * fps) + 1;
   }
 
   /** Exact sample count for a duration given as ticks of a timescale. */

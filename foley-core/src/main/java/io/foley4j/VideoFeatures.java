@@ -37,7 +37,8 @@ final class VideoFeatures implements FeatureStream {
     try {
       VideoInfo info = source.info();
       flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
-      SegmentPlan plan = plan(engine, request, info.durationTicks(), info.durationTimescale());
+      SegmentPlan plan = plan(engine, request, info.durationTicks(), info.durationTimescale(),
+          info.lastFrameSeconds());
       return new VideoFeatures(engine, flight, source, plan, info);
     } catch (RuntimeException | Error e) {
       source.close();
@@ -49,7 +50,7 @@ final class VideoFeatures implements FeatureStream {
    * The plan for a video of {@code ticks / timescale} seconds, after the engine's limits: zero
    * length, longer than {@code maxVideoDuration}, or more audio than one array can hold.
    */
-  static SegmentPlan plan(EngineCore engine, FoleyRequest request, long ticks, long timescale) {
+  static SegmentPlan plan(EngineCore engine, FoleyRequest request, long ticks, long timescale, double lastFrame) {
     BundleManifest m = engine.manifest();
     double seconds = timescale > 0 ? ticks / (double) timescale : Double.NaN;
     if (ticks <= 0 || timescale <= 0) {
@@ -74,7 +75,7 @@ final class VideoFeatures implements FeatureStream {
           request.video(), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600,
           m.sampleRate()));
     }
-    return new SegmentPlan(m, total);
+    return new SegmentPlan(m, total, lastFrame);
   }
 
   @Override

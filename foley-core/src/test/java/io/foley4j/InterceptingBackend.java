@@ -22,6 +22,8 @@ public final class InterceptingBackend implements Backend {
   private final CountDownLatch held = new CountDownLatch(1);
   volatile BiPredicate<Stage, Map<String, Tensor>> fail = (s, in) -> false;
   volatile BiPredicate<Stage, Map<String, Tensor>> nan = (s, in) -> false;
+  /** Sees every call's inputs and outputs (on the device thread). */
+  volatile java.util.function.BiConsumer<Map<String, Tensor>, Map<String, Tensor>> observe = (in, out) -> {};
   /** Sessions opened and closed (each close counted once). */
   final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
   final java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
@@ -80,6 +82,7 @@ public final class InterceptingBackend implements Backend {
           throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected failure in " + spec.stage().key());
         }
         Map<String, Tensor> out = s.run(inputs);
+        observe.accept(inputs, out);
         if (nan.test(spec.stage(), inputs)) {
           for (Tensor t : out.values()) {
             t.floats()[0] = Float.NaN;

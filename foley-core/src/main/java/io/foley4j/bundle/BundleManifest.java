@@ -131,6 +131,8 @@ public final class BundleManifest {
   private final int latentsPerSegment;
   private final int decoderHop;
   private final double singlePassMaxSeconds;
+  private final PassLength passLength;
+  private final FrameGrid frameGrid;
   private final int latentChannels;
   private final int sampleRate;
   private final int audioChannels;
@@ -215,6 +217,94 @@ public final class BundleManifest {
     }
   }
 
+  /**
+   * How the sampling times of a grid are computed ({@code frameGrid}): {@code t_i = i / fps}
+   * ({@code "exact"}, the default), or by repeated addition of {@code 1/fps} in binary64 arithmetic
+   * ({@code "accumulated"}), as HunyuanVideo-Foley's {@code get_frames_av} and MMAudio's
+   * {@code read_frames} compute them. With {@code accumulated} a time is compared with the frames'
+   * timestamps exactly, without foley4j's 1 ns tolerance: at 25 fps a drifted time just above a
+   * frame's timestamp takes the next frame, as the models do.
+   */
+  public enum FrameGrid {
+    EXACT("exact"),
+    ACCUMULATED("accumulated");
+
+    private final String manifestName;
+
+    FrameGrid(String manifestName) {
+      this.manifestName = manifestName;
+    }
+
+    public String manifestName() {
+      return manifestName;
+    }
+
+    static FrameGrid fromManifest(String name) {
+      for (FrameGrid g : values()) {
+        if (g.manifestName.equals(name)) {
+          return g;
+        }
+      }
+      throw new InvalidBundleException("foley-bundle.json: frameGrid must be \"exact\" (t = i / fps) or "
+          + "\"accumulated\" (t advanced by adding 1/fps, as HunyuanVideo-Foley and MMAudio), found \"" + name + "\"");
+    }
+  }
+
+  /**
+   * How long a single pass over a clip is, and how many frames each stream gives it
+   * ({@code segment.singlePassLength}; only with {@code singlePassMaxSeconds}). D is the clip's
+   * duration, "the times the frames reach" the grid times up to the last frame's timestamp.
+   */
+  public enum PassLength {
+    /**
+     * {@code "duration"} (the default): {@code round(D × fps)} frames per stream; the pass lasts the
+     * sync frames' span.
+     */
+    DURATION("duration"),
+    /**
+     * {@code "sync-frames"} (HunyuanVideo-Foley): every grid time the frames reach, per stream; the
+     * pass lasts {@code n_sync / sync.fps}, with {@code int(length × latent.rate)} latents and
+     * {@code int(length × sampleRate)} samples kept.
+     */
+    SYNC_FRAMES("sync-frames"),
+    /**
+     * {@code "shortest-stream"} (MMAudio): the pass lasts D, shortened to what the frames of both
+     * streams cover ({@code n / fps} each); each stream keeps {@code int(length × fps)} frames,
+     * with {@code ceil(length × sampleRate / hop)} latents.
+     */
+    SHORTEST_STREAM("shortest-stream");
+
+    private final String manifestName;
+
+    PassLength(String manifestName) {
+      this.manifestName = manifestName;
+    }
+
+    public String manifestName() {
+      return manifestName;
+    }
+
+    static PassLength fromManifest(String name) {
+      for (PassLength p : values()) {
+        if (p.manifestName.equals(name)) {
+          return p;
+        }
+      }
+      throw new InvalidBundleException("foley-bundle.json: segment.singlePassLength must be \"duration\", "
+          + "\"sync-frames\" (HunyuanVideo-Foley) or \"shortest-stream\" (MMAudio), found \"" + name + "\"");
+    }
+  }
+
+  /** How the sampling times of both grids are computed. */
+  public FrameGrid frameGrid() {
+    return frameGrid;
+  }
+
+  /** The rule for a single pass's length and frame counts. */
+  public PassLength singlePassLength() {
+    return passLength;
+  }
+
   /** The frame rule of both sampling grids. */
   public FrameRule frameRule() {
     return frameRule;
@@ -224,7 +314,7 @@ public final class BundleManifest {
       VisualSpec visual, SyncSpec sync, int maxTokens, TextPadding textPadding, int encoderMaxTokens,
       double latentRate, int latentChannels, int latentsPerSegment, int decoderHop,
       int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds, double singlePassMaxSeconds,
-      SamplerSpec sampler, FrameRule frameRule, Map<Stage, List<String[]>> external, List<String> ignoredKeys) {
+      PassLength passLength, FrameGrid frameGrid, SamplerSpec sampler, FrameRule frameRule, Map<Stage, List<String[]>> external, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
     this.files = files;
@@ -237,6 +327,8 @@ public final class BundleManifest {
     this.latentsPerSegment = latentsPerSegment;
     this.decoderHop = decoderHop;
     this.singlePassMaxSeconds = singlePassMaxSeconds;
+    this.passLength = passLength;
+    this.frameGrid = frameGrid;
     this.latentChannels = latentChannels;
     this.sampleRate = sampleRate;
     this.audioChannels = audioChannels;
@@ -264,7 +356,7 @@ public final class BundleManifest {
     JsonObject root = e.getAsJsonObject();
     List<String> ignored = new ArrayList<>();
     known(root, null, ignored, "format", "formatVersion", "name", "description", "reference", "stages", "files",
-        "visual", "sync", "text", "latent", "audio", "segment", "sampler", "frameRule");
+        "visual", "sync", "text", "latent", "audio", "segment", "sampler", "frameRule", "frameGrid");
     String format = str(root, "format");
     if (!"foley-bundle".equals(format)) {
       throw new InvalidBundleException("foley-bundle.json: \"format\" must be \"foley-bundle\", found \"" + format + "\"");
@@ -355,15 +447,24 @@ public final class BundleManifest {
     JsonObject au = obj(root, "audio");
     known(au, "audio", ignored, "sampleRate", "channels");
     JsonObject seg = obj(root, "segment");
-    known(seg, "segment", ignored, "seconds", "overlapSeconds", "singlePassMaxSeconds", "latents", "samples");
+    known(seg, "segment", ignored, "seconds", "overlapSeconds", "singlePassMaxSeconds", "singlePassLength", "latents",
+        "samples");
     double segSeconds = num(seg, "seconds", "segment");
-    boolean v2Only = present(seg, "singlePassMaxSeconds") || present(seg, "latents") || present(seg, "samples")
-        || present(tx, "padding") || present(tx, "encoderMaxTokens");
+    boolean v2Only = present(seg, "singlePassMaxSeconds") || present(seg, "singlePassLength")
+        || present(seg, "latents") || present(seg, "samples") || present(tx, "padding")
+        || present(tx, "encoderMaxTokens") || present(root, "frameGrid");
     if (v2Only && version < 2) {
       throw new InvalidBundleException("foley-bundle.json: text.padding, text.encoderMaxTokens, "
-          + "segment.singlePassMaxSeconds, segment.latents and segment.samples need formatVersion 2 (this manifest says "
-          + version + "); write \"formatVersion\": 2");
+          + "segment.singlePassMaxSeconds, segment.singlePassLength, segment.latents, segment.samples and frameGrid "
+          + "need formatVersion 2 (this manifest says " + version + "); write \"formatVersion\": 2");
     }
+    if (present(seg, "singlePassLength") && !present(seg, "singlePassMaxSeconds")) {
+      throw new InvalidBundleException("foley-bundle.json: segment.singlePassLength needs segment.singlePassMaxSeconds "
+          + "(it is the rule for single passes)");
+    }
+    PassLength passLength = present(seg, "singlePassLength")
+        ? PassLength.fromManifest(str(seg, "singlePassLength", "segment")) : PassLength.DURATION;
+    FrameGrid grid = present(root, "frameGrid") ? FrameGrid.fromManifest(str(root, "frameGrid")) : FrameGrid.EXACT;
     if (present(seg, "samples") && !present(seg, "latents")) {
       throw new InvalidBundleException("foley-bundle.json: segment.samples needs segment.latents (the decoder's hop is "
           + "samples / latents)");
@@ -407,7 +508,7 @@ public final class BundleManifest {
     BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens, padding, encoderMax,
         rate, integer(lat, "channels", "latent"), latents, hop,
         sampleRate, integer(au, "channels", "audio"),
-        segSeconds, num(seg, "overlapSeconds", "segment"), singlePass, sampler,
+        segSeconds, num(seg, "overlapSeconds", "segment"), singlePass, passLength, grid, sampler,
         root.has("frameRule") && !root.get("frameRule").isJsonNull() ? FrameRule.fromManifest(str(root, "frameRule"))
             : FrameRule.AT_OR_BEFORE, external, ignored);
     m.validate();

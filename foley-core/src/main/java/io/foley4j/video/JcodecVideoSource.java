@@ -127,8 +127,12 @@ final class JcodecVideoSource implements VideoSource {
           && vui.matrixCoefficients == 1;
       long[] suffix = new long[t.sampleCount + 1];
       int depth = reorderDepth(file, t.pts, suffix);
+      long lastPts = -1;
+      for (long p : t.pts) {
+        lastPts = Math.max(lastPts, p);
+      }
       VideoInfo info = new VideoInfo(dims[0], dims[1], "h264", t.durationTicks,
-          t.durationTimescale, t.sampleCount);
+          t.durationTimescale, t.sampleCount, lastPts, t.mediaTimescale);
       JcodecVideoSource src = new JcodecVideoSource(file, t, info, nalLen, spsList, ppsList, is709,
           full, suffix, depth, ch);
       src.decoder = src.newDecoder();

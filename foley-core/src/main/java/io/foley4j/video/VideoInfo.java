@@ -17,6 +17,8 @@ public final class VideoInfo {
   private final long durationTicks;
   private final long durationTimescale;
   private final long frameCount;
+  private final long lastPtsTicks;
+  private final long ptsTimescale;
 
   /**
    * @param width display width in pixels (after cropping)
@@ -29,6 +31,18 @@ public final class VideoInfo {
   public VideoInfo(
       int width, int height, String codec, long durationTicks, long durationTimescale,
       long frameCount) {
+    this(width, height, codec, durationTicks, durationTimescale, frameCount, -1, 1);
+  }
+
+  /**
+   * @param lastPtsTicks presentation time of the last frame, in ticks of {@code ptsTimescale}, as
+   *     {@link DecodedFrame#ptsTicks()} will give it; -1 if unknown (then estimated from the
+   *     duration and the frame count)
+   * @param ptsTimescale ticks per second of the frames' timestamps, positive
+   */
+  public VideoInfo(
+      int width, int height, String codec, long durationTicks, long durationTimescale,
+      long frameCount, long lastPtsTicks, long ptsTimescale) {
     if (width <= 0 || height <= 0) {
       throw new IllegalArgumentException("width and height must be positive: " + width + "x"
           + height);
@@ -43,6 +57,24 @@ public final class VideoInfo {
     this.durationTicks = durationTicks;
     this.durationTimescale = durationTimescale;
     this.frameCount = frameCount;
+    if (ptsTimescale <= 0) {
+      throw new IllegalArgumentException("invalid pts timescale " + ptsTimescale);
+    }
+    this.lastPtsTicks = lastPtsTicks;
+    this.ptsTimescale = ptsTimescale;
+  }
+
+  /**
+   * Presentation time of the last frame in seconds, computed as {@link DecodedFrame#ptsSeconds()}
+   * computes it; when the source did not state it, estimated as the duration less one average
+   * frame. Pass lengths that follow a model's own rule (a clip covers the sampling times up to its
+   * last frame) are planned from it before decoding.
+   */
+  public double lastFrameSeconds() {
+    if (lastPtsTicks >= 0) {
+      return lastPtsTicks / (double) ptsTimescale;
+    }
+    return frameCount <= 1 ? 0 : durationSeconds() * (frameCount - 1) / frameCount;
   }
 
   /** Width in pixels. */
