@@ -95,9 +95,10 @@ class ExportTest(unittest.TestCase):
         _, h, _ = self.bundles[("hvf", False)]
         self.assertEqual(h["text"], {"maxTokens": 77, "padding": "pair-longest", "encoderMaxTokens": 128})
         self.assertEqual(h["segment"], {"seconds": 8.0, "overlapSeconds": 1.0, "singlePassMaxSeconds": 15.0,
-                                        "latents": 400, "samples": 384000})
+                                        "singlePassLength": "sync-frames", "latents": 400, "samples": 384000})
         self.assertEqual(h["sampler"]["guidance"], "above-one")
         self.assertEqual(h["frameRule"], "at-or-after")
+        self.assertEqual(h["frameGrid"], "accumulated")
         self.assertEqual((h["visual"]["filter"], h["sync"]["filter"]), ("pil-bilinear", "pil-bicubic"))
         self.assertEqual(h["latent"]["rate"] * 960, h["audio"]["sampleRate"])
         _, m, _ = self.bundles[("mmaudio", False)]
@@ -105,6 +106,8 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(m["segment"]["latents"], 345)
         self.assertEqual(m["segment"]["samples"], 353280)
         self.assertEqual(m["segment"]["singlePassMaxSeconds"], 8.0)
+        self.assertEqual(m["segment"]["singlePassLength"], "shortest-stream")
+        self.assertEqual(m["frameGrid"], "accumulated")
         self.assertEqual(m["latent"]["rate"], 44100 / 1024)
         self.assertEqual(m["sampler"]["guidance"], "at-least-one")
 
