@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.foley4j.bundle.BundleManifest;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.Ffmpeg;
 import io.foley4j.video.ResizeMode;
@@ -31,6 +32,26 @@ class FrameSamplerTest {
       s += v;
     }
     return s / t.length;
+  }
+
+  /**
+   * The models' running grid time: 0.04 added six times is 0.24000000000000002, just past the frame
+   * at 0.24, which HunyuanVideo-Foley's exact comparison skips (it takes the next frame); foley4j's
+   * 1 ns tolerance takes the frame at 0.24.
+   */
+  @Test
+  void exactComparisonOfAccumulatedTimesSkipsAFrameAsTheModelsDo() {
+    Path p = tmp.resolve("grid-25.mp4");
+    SyntheticVideo.builder().size(48, 32).fps(25, 1).durationSeconds(1.0).background(0x202020).build().write(p);
+    double t = 0;
+    for (int i = 0; i < 6; i++) {
+      t += 1 / 25.0;
+    }
+    assertTrue(t > 0.24, "accumulated " + t);
+    try (VideoSource a = VideoSources.jcodec().open(p); VideoSource b = VideoSources.jcodec().open(p)) {
+      assertEquals(0.28, FrameSampler.over(a, BundleManifest.FrameRule.AT_OR_AFTER, 0).frameAt(t).ptsSeconds(), 1e-12);
+      assertEquals(0.24, FrameSampler.over(b, BundleManifest.FrameRule.AT_OR_AFTER).frameAt(t).ptsSeconds(), 1e-12);
+    }
   }
 
   @ParameterizedTest(name = "{0}/{1} fps")

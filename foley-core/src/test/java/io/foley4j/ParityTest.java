@@ -46,7 +46,6 @@ class ParityTest {
   private static final double SAME_FRAMES = 1e-3;
   private static final double WHOLE_PIPELINE = 1e-2;
   private static final int STEPS = 10;
-  private static final double CFG = 4.5;
   private static final long SEED = 11;
   private static final String PROMPT = "glass breaking on a wooden floor";
   private static final String NEGATIVE = "noisy, harsh";
@@ -76,18 +75,20 @@ class ParityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {3} frames at {1}/{2} fps")
+  @ParameterizedTest(name = "{0} {3} frames at {1}/{2} fps, cfg {4}")
   @CsvSource({
-      "hvf, 25, 1, 75", // 3 s
-      "hvf, 25, 1, 200", // 8 s
-      "hvf, 30000, 1001, 240", // 8.008 s at 29.97 fps
-      "hvf, 25, 1, 287", // 11.48 s, still one pass (HVF runs up to 15 s)
-      "mmaudio, 25, 1, 75", // 3 s
-      "mmaudio, 25, 1, 200", // 8 s
-      "mmaudio, 30000, 1001, 240", // 8.008 s: longer than MMAudio's 8 s, so two segments
-      "mmaudio, 25, 1, 288"}) // 11.52 s: two segments, the last end-aligned
-  void foley4jMatchesTheModelsOwnInference(String kind, int num, int den, int frames) throws Exception {
-    Path dir = Files.createTempDirectory(work, kind + "-" + frames + "-");
+      "hvf, 25, 1, 75, 4.5", // 3 s
+      "hvf, 25, 1, 75, 1.0", // 3 s, no guidance (HVF guides only above 1): the pair is still padded together
+      "hvf, 25, 1, 200, 4.5", // 8 s
+      "hvf, 30000, 1001, 240, 4.5", // 8.008 s at 29.97 fps
+      "hvf, 25, 1, 287, 4.5", // 11.48 s, still one pass (HVF runs up to 15 s)
+      "mmaudio, 25, 1, 75, 4.5", // 3 s
+      "mmaudio, 25, 1, 75, 0.5", // 3 s, the conditional branch alone (MMAudio: cfg < 1)
+      "mmaudio, 25, 1, 200, 4.5", // 8 s
+      "mmaudio, 30000, 1001, 240, 4.5", // 8.008 s: longer than MMAudio's 8 s, so two segments
+      "mmaudio, 25, 1, 288, 4.5"}) // 11.52 s: two segments, the last end-aligned
+  void foley4jMatchesTheModelsOwnInference(String kind, int num, int den, int frames, double cfg) throws Exception {
+    Path dir = Files.createTempDirectory(work, kind + "-" + frames + "-" + cfg + "-");
     Path video = dir.resolve("clip.mp4");
     double seconds = frames * (double) den / num;
     SyntheticVideo.builder().size(96, 64).fps(num, den).durationSeconds(seconds).background(0x203040)
@@ -131,7 +132,7 @@ class ParityTest {
       }
       List<String> common = new ArrayList<>(List.of("-m", "foley_export", "reference", "--kind", kind,
           "--checkpoint", work.resolve(kind + "-ckpt").toString(), "--prompt", PROMPT, "--negative", NEGATIVE,
-          "--cfg", Double.toString(CFG), "--steps", Integer.toString(STEPS)));
+          "--cfg", Double.toString(cfg), "--steps", Integer.toString(STEPS)));
       if (plan.singlePass) {
         common.addAll(List.of("--noise", "noise_0.npy"));
       } else {
@@ -149,25 +150,41 @@ class ParityTest {
 
       // foley4j, recording the latents that reach the VAE
       List<float[]> latents = new CopyOnWriteArrayList<>();
+      List<String> textShapes = new CopyOnWriteArrayList<>();
+      List<Long> denoiserRows = new CopyOnWriteArrayList<>();
       InterceptingBackend spy = new InterceptingBackend();
       spy.observe = (in, out) -> {
         if (out.containsKey("audio")) {
           latents.add(in.get("latents").floats().clone());
+        } else if (in.containsKey("input_ids")) {
+          textShapes.add(java.util.Arrays.toString(in.get("input_ids").shape()));
+        } else if (out.containsKey("velocity")) {
+          denoiserRows.add(in.get("latents").dim(0));
         }
       };
       float[] audio;
       try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(spy).maxBatchSize(1).build()) {
-        latents.clear(); // the warm-up's call
-        audio = engine.generate(FoleyRequest.builder(video).prompt(PROMPT).negativePrompt(NEGATIVE).cfgScale(CFG)
+        latents.clear(); // the warm-up's calls
+        textShapes.clear();
+        denoiserRows.clear();
+        audio = engine.generate(FoleyRequest.builder(video).prompt(PROMPT).negativePrompt(NEGATIVE).cfgScale(cfg)
             .steps(STEPS).seed(SEED).build()).toArray();
       }
       assertEquals(total, audio.length, "the output lasts exactly as long as the video");
       assertEquals(plan.count, latents.size());
 
       Map<String, Npz.Array> want = Npz.read(dir.resolve("expected.npz"));
+      boolean guided = kind.equals("hvf") ? cfg > 1 : cfg >= 1;
+      assertTrue(denoiserRows.stream().allMatch(r -> r == (guided ? 2 : 1)), "denoiser rows " + denoiserRows);
+      long textTokens = want.get("text").shape()[0];
+      if (kind.equals("hvf")) { // the prompt and the negative prompt, padded to the longer one, encoded together
+        assertEquals(List.of("[2, " + textTokens + "]"), textShapes);
+      } else { // each text padded to 77 on its own (the negative prompt only when guided)
+        assertEquals(guided ? List.of("[2, 77]") : List.of("[1, 77]"), textShapes);
+      }
       Map<String, Npz.Array> ffmpeg = Npz.read(dir.resolve("expected-ffmpeg.npz"));
       StringBuilder report = new StringBuilder(String.format(Locale.ROOT, "[parity] %s %.3f s (%d frames at %.3f fps,"
-          + " %s):", kind, seconds, frames, num / (double) den, plan.singlePass ? "one pass"
+          + " cfg %.1f, %s):", kind, seconds, frames, num / (double) den, cfg, plan.singlePass ? "one pass"
           : plan.count + " segments"));
       for (int k = 0; k < plan.count; k++) {
         double rel = relL2(latents.get(k), want.get("latents_" + k).floats(), Integer.MAX_VALUE);

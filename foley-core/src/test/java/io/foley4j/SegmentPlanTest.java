@@ -119,8 +119,11 @@ class SegmentPlanTest {
       "384384, 200, 64, 24, 400, 384000", // 240 frames at 29.97 fps (8.008 s): HVF's 200 sync frames, 8 ms of tail
       "551040, 287, 92, 34, 574, 551040", // 287 frames at 25 fps (11.48 s)
       "720000, 375, 120, 45, 750, 720000"}) // 15 s: still one pass
-  void singlePassRunsAtTheClipsOwnLength(long total, int sync, int visual, int windows, int latents, int keep) {
-    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), total);
+  void singlePassByDurationRunsAtTheClipsOwnLength(long total, int sync, int visual, int windows, int latents,
+      int keep) {
+    com.google.gson.JsonObject r = TestManifests.hvfV2();
+    r.getAsJsonObject("segment").remove("singlePassLength"); // the default: round(D × fps)
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(r), total);
     assertTrue(p.singlePass);
     assertEquals(1, p.count);
     SegmentPlan.Segment s = p.segment(0);
@@ -133,9 +136,54 @@ class SegmentPlanTest {
     assertEquals(keep, s.keepSamples());
   }
 
+  /**
+   * HVF's own rule: every accumulated grid time up to the last frame (feature_utils.py 46-52), the
+   * pass n_sync / 25 s long, int(length × 50) latents, every decoded sample kept.
+   */
+  @ParameterizedTest
+  @CsvSource({
+      "144000, 2.96, 74, 24, 8, 148, 142080", // 75 frames at 25 fps: the running grid time misses the last
+      "384000, 7.96, 199, 64, 23, 398, 382080", // 200 frames at 25 fps
+      "384384, 7.974641308, 200, 64, 24, 400, 384000", // 240 frames at 29.97 fps
+      "551040, 11.44, 287, 92, 34, 574, 551040"}) // 287 frames at 25 fps
+  void hvfsPassCoversTheGridTimesItsFramesReach(long total, double lastFrame, int sync, int visual, int windows,
+      int latents, int keep) {
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), total, lastFrame);
+    assertTrue(p.singlePass);
+    SegmentPlan.Segment s = p.segment(0);
+    assertEquals(sync, s.syncFrames());
+    assertEquals(visual, s.visualFrames());
+    assertEquals(windows, s.windows());
+    assertEquals(latents, s.latents());
+    assertEquals(keep, s.keepSamples());
+    assertEquals(latents * 960, s.decodedSamples());
+  }
+
+  /** MMAudio's rule: the clip shortened to what both streams cover, int(length × fps) frames each. */
+  @Test
+  void mmaudiosPassIsTheShorterStream() {
+    BundleManifest mm = TestManifests.parse(TestManifests.mmaudio());
+    SegmentPlan.Segment s = new SegmentPlan(mm, 132_300, 2.96).segment(0); // 75 frames at 25 fps
+    assertEquals(74, s.syncFrames()); // 74 sync times reached: 2.96 s, shorter than the visual stream's 3.0 s
+    assertEquals(23, s.visualFrames()); // int(8 × 2.96)
+    assertEquals(128, s.latents()); // ceil(2.96 × 44100 / 1024)
+    assertEquals(131_072, s.decodedSamples());
+    assertEquals(130_536, s.keepSamples()); // round(2.96 × 44100)
+  }
+
+  @Test
+  void theAccumulatedGridDriftsPastFramesThatTheExactGridReaches() {
+    // 0.04 added 74 times is a little more than 2.96: the models miss a frame at 2.96
+    assertEquals(74, SegmentPlan.reach(25, 2.96, BundleManifest.FrameGrid.ACCUMULATED));
+    assertEquals(75, SegmentPlan.reach(25, 2.96, BundleManifest.FrameGrid.EXACT));
+    assertEquals(24, SegmentPlan.reach(8, 2.96, BundleManifest.FrameGrid.ACCUMULATED)); // 1/8 adds exactly
+    assertEquals(24, SegmentPlan.reach(8, 2.96, BundleManifest.FrameGrid.EXACT));
+    assertEquals(1, SegmentPlan.reach(25, 0, BundleManifest.FrameGrid.ACCUMULATED));
+  }
+
   @Test
   void singlePassOutputIsExactWithSilenceAfterThePass() {
-    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), 384_384);
+    SegmentPlan p = new SegmentPlan(TestManifests.parse(TestManifests.hvfV2()), 384_384, 7.974641308);
     float[] audio = new float[384_000];
     java.util.Arrays.fill(audio, 0.25f);
     AudioChunk c = new Stitcher(p, 48000).add(0, audio);
@@ -161,12 +209,12 @@ class SegmentPlanTest {
   @Test
   void mmaudioPassesTrimTheDecodersExtraSamples() {
     BundleManifest mm = TestManifests.parse(TestManifests.mmaudio());
-    SegmentPlan eight = new SegmentPlan(mm, 352_800);
+    SegmentPlan eight = new SegmentPlan(mm, 352_800, 239 / 30.0); // 240 frames at 30 fps reach every time
     assertTrue(eight.singlePass);
     assertEquals(345, eight.segment(0).latents()); // ceil(8 × 44100 / 1024)
     assertEquals(353_280, eight.segment(0).decodedSamples());
     assertEquals(352_800, eight.segment(0).keepSamples());
-    SegmentPlan three = new SegmentPlan(mm, 132_300);
+    SegmentPlan three = new SegmentPlan(mm, 132_300, 89 / 30.0);
     assertEquals(130, three.segment(0).latents()); // ceil(3 × 43.066)
     assertEquals(132_300, three.segment(0).keepSamples());
     SegmentPlan longer = new SegmentPlan(mm, 507_150); // 11.5 s: 0 and 3.5 s, end-aligned

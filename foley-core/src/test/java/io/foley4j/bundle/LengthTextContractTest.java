@@ -21,6 +21,8 @@ class LengthTextContractTest {
     assertEquals(512, m.encoderMaxTokens());
     assertEquals(77, m.maxTokens());
     assertEquals(15.0, m.singlePassMaxSeconds().getAsDouble());
+    assertEquals(BundleManifest.PassLength.SYNC_FRAMES, m.singlePassLength());
+    assertEquals(BundleManifest.FrameGrid.ACCUMULATED, m.frameGrid());
     assertEquals(400, m.latentLength());
     assertEquals(384000, m.samplesPerSegment());
     assertEquals(384000, m.keepSamplesPerSegment());
@@ -32,6 +34,8 @@ class LengthTextContractTest {
     assertEquals(BundleManifest.TextPadding.FIXED, m.textPadding());
     assertEquals(77, m.encoderMaxTokens());
     assertTrue(m.singlePassMaxSeconds().isEmpty());
+    assertEquals(BundleManifest.PassLength.DURATION, m.singlePassLength());
+    assertEquals(BundleManifest.FrameGrid.EXACT, m.frameGrid());
   }
 
   @Test
@@ -90,12 +94,17 @@ class LengthTextContractTest {
   void symbolicAxesAreAllowedWithoutASinglePass() {
     JsonObject r = TestManifests.hvfV2();
     r.getAsJsonObject("segment").remove("singlePassMaxSeconds");
+    r.getAsJsonObject("segment").remove("singlePassLength");
     BundleManifest m = TestManifests.parse(r);
     assertTrue(m.singlePassMaxSeconds().isEmpty());
   }
 
   @Test
   void v2FieldsInAV1ManifestAreRefused() {
+    JsonObject grid = TestManifests.hvf();
+    grid.addProperty("frameGrid", "accumulated");
+    InvalidBundleException g = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(grid));
+    assertTrue(g.getMessage().contains("need formatVersion 2"), g.getMessage());
     for (String[] f : new String[][] {{"text", "padding", "fixed"}, {"segment", "latents", "400"}}) {
       JsonObject r = TestManifests.hvf();
       JsonObject o = r.getAsJsonObject(f[0]);
@@ -119,6 +128,11 @@ class LengthTextContractTest {
     refusedHvf(r -> r.getAsJsonObject("segment").add("singlePassMaxSeconds", new JsonPrimitive("15")),
         "singlePassMaxSeconds");
     refusedHvf(r -> r.getAsJsonObject("segment").add("latents", new JsonArray()), "segment.latents");
+    refusedHvf(r -> r.getAsJsonObject("segment").addProperty("singlePassLength", "clip"),
+        "segment.singlePassLength must be");
+    refusedHvf(r -> r.getAsJsonObject("segment").remove("singlePassMaxSeconds"),
+        "singlePassLength needs segment.singlePassMaxSeconds");
+    refusedHvf(r -> r.addProperty("frameGrid", "drifting"), "frameGrid must be");
   }
 
   private static void refused(Consumer<JsonObject> edit, String message) {

@@ -96,6 +96,8 @@ public final class TestManifests {
     r.getAsJsonObject("text").addProperty("padding", "pair-longest");
     r.getAsJsonObject("text").addProperty("encoderMaxTokens", 512);
     r.getAsJsonObject("segment").addProperty("singlePassMaxSeconds", 15.0);
+    r.getAsJsonObject("segment").addProperty("singlePassLength", "sync-frames");
+    r.addProperty("frameGrid", "accumulated");
     r.getAsJsonObject("visual").addProperty("filter", "pil-bilinear");
     r.getAsJsonObject("sync").addProperty("filter", "pil-bicubic");
     return r;
@@ -129,6 +131,7 @@ public final class TestManifests {
     r.getAsJsonObject("audio").addProperty("sampleRate", 44100);
     JsonObject seg = r.getAsJsonObject("segment");
     seg.addProperty("singlePassMaxSeconds", 8.0);
+    seg.addProperty("singlePassLength", "shortest-stream");
     seg.addProperty("latents", 345);
     seg.addProperty("samples", 353280);
     r.getAsJsonObject("sampler").addProperty("guidance", "at-least-one");
