@@ -1045,9 +1045,11 @@ public final class BundleManifest {
       }
       JsonArray sh = she.getAsJsonArray();
       long[] shape = new long[sh.size()];
+      String[] symbols = new String[shape.length];
       for (int i = 0; i < shape.length; i++) {
         JsonElement d = sh.get(i);
         boolean symbolic = d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() && !d.getAsString().isEmpty();
+        symbols[i] = symbolic ? d.getAsString() : null;
         shape[i] = symbolic ? -1 : integralValue(d, 1, Integer.MAX_VALUE);
         if (shape[i] == Long.MIN_VALUE) {
           throw new InvalidBundleException("foley-bundle.json: " + w + ".shape[" + i + "] must be a positive integer or a"
@@ -1057,7 +1059,7 @@ public final class BundleManifest {
       if (out.stream().anyMatch(x -> x.name().equals(name))) {
         throw new InvalidBundleException("foley-bundle.json: " + list + " declares \"" + name + "\" twice");
       }
-      out.add(new TensorSpec(name, dtype, shape));
+      out.add(new TensorSpec(name, dtype, shape, symbols));
     }
     return out;
   }

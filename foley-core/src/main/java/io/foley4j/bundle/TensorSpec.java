@@ -11,11 +11,21 @@ public final class TensorSpec {
   private final String name;
   private final String dtype;
   private final long[] shape;
+  private final String[] symbols; // the names of symbolic dimensions, for messages (null: "batch", "?")
 
   public TensorSpec(String name, String dtype, long[] shape) {
+    this(name, dtype, shape, null);
+  }
+
+  /**
+   * @param symbols the manifest's name of each symbolic dimension (entries for fixed dimensions are
+   *     ignored), shown by {@link #toString()}; null to show {@code batch} first and {@code ?} after
+   */
+  public TensorSpec(String name, String dtype, long[] shape, String[] symbols) {
     this.name = Objects.requireNonNull(name, "name");
     this.dtype = Objects.requireNonNull(dtype, "dtype");
     this.shape = shape.clone();
+    this.symbols = symbols == null ? null : symbols.clone();
   }
 
   public String name() {
@@ -57,7 +67,8 @@ public final class TensorSpec {
       if (i > 0) {
         b.append(',');
       }
-      b.append(shape[i] < 0 ? "batch" : Long.toString(shape[i]));
+      String symbol = symbols != null && i < symbols.length && symbols[i] != null ? symbols[i] : i == 0 ? "batch" : "?";
+      b.append(shape[i] < 0 ? symbol : Long.toString(shape[i]));
     }
     return b.append(']').toString();
   }
