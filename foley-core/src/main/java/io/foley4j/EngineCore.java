@@ -288,8 +288,9 @@ final class EngineCore implements AutoCloseable {
     long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
     long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
     SegmentPlan.Segment big = plan.largest();
-    // sync frames held: the windows of up to three overlapping passes not yet packed, plus a batch
-    long syncKept = (long) (3 * big.syncFrames() + syncBatch() * m.sync().window());
+    // sync frames held: for each of up to three passes that overlap at a time, the frames from its
+    // next unpacked window on (a window plus a batch of strides), plus a batch being packed
+    long syncKept = 3L * (m.sync().window() + (long) syncBatch() * m.sync().stride()) + (long) syncBatch() * m.sync().window();
     long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
     long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * 3;
     long latents = 2L * 3 * m.latentChannels() * big.latents() * 4;
