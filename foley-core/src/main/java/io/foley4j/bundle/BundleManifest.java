@@ -107,12 +107,7 @@ public final class BundleManifest {
       }
 
       static Guidance fromManifest(String name) {
-        for (Guidance g : values()) {
-          if (g.manifestName.equals(name)) {
-            return g;
-          }
-        }
-        throw new InvalidBundleException("foley-bundle.json: sampler.guidance must be \"above-one\" "
+        return byName(values(), Guidance::manifestName, name, () -> "foley-bundle.json: sampler.guidance must be \"above-one\" "
             + "(HunyuanVideo-Foley: guide only when cfg > 1) or \"at-least-one\" (MMAudio: the conditional "
             + "branch alone only when cfg < 1), found \"" + name + "\"");
       }
@@ -167,12 +162,7 @@ public final class BundleManifest {
     }
 
     static FrameRule fromManifest(String name) {
-      for (FrameRule r : values()) {
-        if (r.manifestName.equals(name)) {
-          return r;
-        }
-      }
-      throw new InvalidBundleException("foley-bundle.json: frameRule must be \"at-or-before\" (the frame on "
+      return byName(values(), FrameRule::manifestName, name, () -> "foley-bundle.json: frameRule must be \"at-or-before\" (the frame on "
           + "screen at t) or \"at-or-after\" (the first frame whose pts >= t, as HunyuanVideo-Foley and MMAudio), "
           + "found \"" + name + "\"");
     }
@@ -206,12 +196,7 @@ public final class BundleManifest {
     }
 
     static TextPadding fromManifest(String name) {
-      for (TextPadding p : values()) {
-        if (p.manifestName.equals(name)) {
-          return p;
-        }
-      }
-      throw new InvalidBundleException("foley-bundle.json: text.padding must be \"fixed\" (pad every text to "
+      return byName(values(), TextPadding::manifestName, name, () -> "foley-bundle.json: text.padding must be \"fixed\" (pad every text to "
           + "text.maxTokens, as MMAudio) or \"pair-longest\" (pad the prompt and the negative prompt to the longer of "
           + "the two, as HunyuanVideo-Foley), found \"" + name + "\"");
     }
@@ -240,12 +225,7 @@ public final class BundleManifest {
     }
 
     static FrameGrid fromManifest(String name) {
-      for (FrameGrid g : values()) {
-        if (g.manifestName.equals(name)) {
-          return g;
-        }
-      }
-      throw new InvalidBundleException("foley-bundle.json: frameGrid must be \"exact\" (t = i / fps) or "
+      return byName(values(), FrameGrid::manifestName, name, () -> "foley-bundle.json: frameGrid must be \"exact\" (t = i / fps) or "
           + "\"accumulated\" (t advanced by adding 1/fps, as HunyuanVideo-Foley and MMAudio), found \"" + name + "\"");
     }
   }
@@ -285,12 +265,7 @@ public final class BundleManifest {
     }
 
     static PassLength fromManifest(String name) {
-      for (PassLength p : values()) {
-        if (p.manifestName.equals(name)) {
-          return p;
-        }
-      }
-      throw new InvalidBundleException("foley-bundle.json: segment.singlePassLength must be \"duration\", "
+      return byName(values(), PassLength::manifestName, name, () -> "foley-bundle.json: segment.singlePassLength must be \"duration\", "
           + "\"sync-frames\" (HunyuanVideo-Foley) or \"shortest-stream\" (MMAudio), found \"" + name + "\"");
     }
   }
@@ -1062,6 +1037,17 @@ public final class BundleManifest {
       out.add(new TensorSpec(name, dtype, shape, symbols));
     }
     return out;
+  }
+
+  /** The constant whose manifest name is {@code value}, else the refusal {@code message} gives. */
+  static <E extends Enum<E>> E byName(E[] values, java.util.function.Function<E, String> manifestName, String value,
+      java.util.function.Supplier<String> message) {
+    for (E e : values) {
+      if (manifestName.apply(e).equals(value)) {
+        return e;
+      }
+    }
+    throw new InvalidBundleException(message.get());
   }
 
   private static boolean present(JsonObject o, String key) {
