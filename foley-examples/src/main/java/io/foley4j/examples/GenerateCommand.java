@@ -190,9 +190,6 @@ final class GenerateCommand implements Callable<Integer> {
     if (!toStdout && Files.isDirectory(out)) {
       throw invalid("--out " + out + " is a directory; give a file name such as " + out.resolve("foley.wav"));
     }
-    if (mux != null) {
-      muxCodec();
-    }
     if (mux != null && Files.isDirectory(mux)) {
       throw invalid("--mux " + mux + " is a directory; give a file name such as " + mux.resolve("foley.mov"));
     }
@@ -207,6 +204,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (mux != null && !toStdout && (sameFile(mux, out) || mux.toAbsolutePath().normalize()
         .equals(out.toAbsolutePath().normalize()))) {
       throw invalid("--mux " + mux + " and --out " + out + " are the same file; give two paths");
+    }
+    if (mux != null) {
+      muxCodec(); // the container's extension, after the checks that protect the source
     }
   }
 
