@@ -179,7 +179,7 @@ final class FfmpegVideoSource implements VideoSource {
   }
 
   private void openDecoder(int threads) {
-    fmt = openInput(file);
+    fmt = openInput(file, false); // the same header, the same decision as the scan's
     AVStream st = fmt.streams(scan.stream);
     AVCodecParameters par = st.codecpar();
     AVCodec codec = findDecoder(par.codec_id());
@@ -393,10 +393,22 @@ final class FfmpegVideoSource implements VideoSource {
   }
 
   static AVFormatContext openInput(Path file) {
+    return openInput(file, true);
+  }
+
+  /**
+   * Opens the demuxer. With {@code probeAlways} false, the stream probing (which reads and decodes
+   * the first seconds) is skipped when the header already names a video codec and picture size,
+   * as MP4, MOV, Matroska and WebM headers do; MPEG-TS and other headerless streams are probed.
+   */
+  static AVFormatContext openInput(Path file, boolean probeAlways) {
     AVFormatContext fmt = new AVFormatContext(null);
     int r = avformat_open_input(fmt, file.toString(), null, null);
     if (r < 0) {
       throw corrupt(file, "FFmpeg cannot read it as a media file (" + err(r) + ")");
+    }
+    if (!probeAlways && headerDescribesVideo(fmt)) {
+      return fmt;
     }
     r = avformat_find_stream_info(fmt, (PointerPointer<?>) null);
     if (r < 0) {
@@ -404,6 +416,20 @@ final class FfmpegVideoSource implements VideoSource {
       throw corrupt(file, "its streams cannot be analysed (" + err(r) + ")");
     }
     return fmt;
+  }
+
+  private static boolean headerDescribesVideo(AVFormatContext fmt) {
+    boolean any = false;
+    for (int i = 0; i < fmt.nb_streams(); i++) {
+      AVCodecParameters par = fmt.streams(i).codecpar();
+      if (par.codec_type() == AVMEDIA_TYPE_VIDEO) {
+        if (par.codec_id() == 0 || par.width() <= 0 || par.height() <= 0) {
+          return false;
+        }
+        any = true;
+      }
+    }
+    return any;
   }
 
   static String err(int code) {
@@ -455,7 +481,7 @@ final class FfmpegVideoSource implements VideoSource {
     }
 
     static Scan read(Path file) {
-      AVFormatContext fmt = openInput(file);
+      AVFormatContext fmt = openInput(file, false);
       AVPacket p = null;
       try {
         Scan s = new Scan();
