@@ -41,7 +41,12 @@ public final class VideoSources {
    * providers themselves load their natives only once.
    */
   public static VideoSourceFactory auto() {
-    for (VideoSourceProvider p : providers()) {
+    return auto(providers());
+  }
+
+  /** {@link #auto()} over these providers, best first. */
+  static VideoSourceFactory auto(List<VideoSourceProvider> providers) {
+    for (VideoSourceProvider p : providers) {
       try {
         return p.factory();
       } catch (FoleyException | LinkageError e) {
@@ -62,6 +67,11 @@ public final class VideoSources {
    *     those present); {@code UNSUPPORTED_VIDEO} if it is present but cannot load here
    */
   public static VideoSourceFactory named(String name) {
+    return named(name, providers());
+  }
+
+  /** {@link #named(String)} over these providers. */
+  static VideoSourceFactory named(String name, List<VideoSourceProvider> providers) {
     if (name == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "decoder name must not be null");
     }
@@ -70,7 +80,7 @@ public final class VideoSources {
       return JCODEC;
     }
     List<String> names = new ArrayList<>(List.of("jcodec"));
-    for (VideoSourceProvider p : providers()) {
+    for (VideoSourceProvider p : providers) {
       if (p.name().equals(n)) {
         try {
           return p.factory();
@@ -86,7 +96,8 @@ public final class VideoSources {
         + name + "\" on the class path (present: " + String.join(", ", names) + ")" + hint);
   }
 
-  private static List<VideoSourceProvider> providers() {
+  /** The providers on the class path, highest priority first. */
+  static List<VideoSourceProvider> providers() {
     List<VideoSourceProvider> out = new ArrayList<>();
     ServiceLoader<VideoSourceProvider> loader =
         ServiceLoader.load(VideoSourceProvider.class, VideoSources.class.getClassLoader());
