@@ -104,17 +104,44 @@ final class FfmpegVideoSource implements VideoSource {
   private long lastTicks = -1;
   private DecodedFrame pending;
 
-  private FfmpegVideoSource(Path file, Scan scan) {
+  private final String hardware; // an NVDEC decoder's name to try, or null
+  private String decoderName;
+
+  private FfmpegVideoSource(Path file, Scan scan, String hardware) {
     this.file = file;
     this.scan = scan;
     this.info = scan.info();
+    this.hardware = hardware;
   }
 
   static FfmpegVideoSource open(Path file, int decoderThreads) {
+    return open(file, decoderThreads, false);
+  }
+
+  /**
+   * Opens {@code file}; with {@code nvdec}, NVIDIA's decoder for its codec is tried first, and
+   * any failure to open it or to decode the first frame with it (no driver, no GPU, a profile it
+   * does not take) falls back to the software decoder.
+   */
+  static FfmpegVideoSource open(Path file, int decoderThreads, boolean nvdec) {
     VideoSources.requireRegularFile(file);
     FfmpegNatives.load(null);
     Scan scan = Scan.read(file);
-    FfmpegVideoSource s = new FfmpegVideoSource(file, scan);
+    String hw = nvdec ? NVDEC.get(scan.codec) : null;
+    if (hw != null) {
+      FfmpegVideoSource s = new FfmpegVideoSource(file, scan, hw);
+      try {
+        s.openDecoder(1);
+        s.pending = s.decode();
+        if (s.pending != null) {
+          return s;
+        }
+      } catch (FoleyException e) {
+        // falls back to software below
+      }
+      s.close();
+    }
+    FfmpegVideoSource s = new FfmpegVideoSource(file, scan, null);
     try {
       s.openDecoder(Math.max(1, Math.min(decoderThreads, 16)));
       s.pending = s.decode();
@@ -128,9 +155,17 @@ final class FfmpegVideoSource implements VideoSource {
     }
   }
 
+  private static final java.util.Map<String, String> NVDEC = java.util.Map.of("h264", "h264_cuvid", "hevc",
+      "hevc_cuvid", "vp9", "vp9_cuvid", "av1", "av1_cuvid", "vp8", "vp8_cuvid", "mjpeg", "mjpeg_cuvid");
+
   @Override
   public VideoInfo info() {
     return info;
+  }
+
+  /** The FFmpeg decoder in use, e.g. {@code "h264"} or {@code "hevc_cuvid"}. */
+  String decoderName() {
+    return decoderName;
   }
 
   @Override
@@ -182,7 +217,10 @@ final class FfmpegVideoSource implements VideoSource {
     fmt = openInput(file, false); // the same header, the same decision as the scan's
     AVStream st = fmt.streams(scan.stream);
     AVCodecParameters par = st.codecpar();
-    AVCodec codec = findDecoder(par.codec_id());
+    AVCodec codec = hardware != null ? avcodec_find_decoder_by_name(hardware) : findDecoder(par.codec_id());
+    if (codec != null && codec.isNull()) {
+      codec = null;
+    }
     String name = avcodec_get_name(par.codec_id()).getString();
     if (codec == null) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "video " + file + " is " + name
@@ -200,6 +238,7 @@ final class FfmpegVideoSource implements VideoSource {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "cannot open the " + name
           + " decoder for " + file + ": " + err(r));
     }
+    decoderName = codec.name().getString();
     pkt = av_packet_alloc();
     frame = av_frame_alloc();
     if (pkt == null || frame == null) {

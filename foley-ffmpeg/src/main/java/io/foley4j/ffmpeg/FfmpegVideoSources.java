@@ -39,25 +39,46 @@ public final class FfmpegVideoSources {
     return FACTORY;
   }
 
-  private static final VideoSourceFactory FACTORY = new VideoSourceFactory() {
+  /**
+   * As {@link #ffmpeg()}, trying NVIDIA's hardware decoder (NVDEC: {@code h264_cuvid},
+   * {@code hevc_cuvid}, {@code vp9_cuvid}, {@code av1_cuvid}, ...) for each video first. Where it
+   * cannot open or decode the first frame (no driver, no GPU, a profile it does not take), that
+   * video is decoded in software, silently. Its cache id differs from {@link #ffmpeg()}'s, since
+   * the hardware's pixels may differ slightly.
+   */
+  public static VideoSourceFactory ffmpegWithNvdec() {
+    FfmpegNatives.load(null);
+    return NVDEC;
+  }
+
+  private static final VideoSourceFactory FACTORY = new Factory(false);
+  private static final VideoSourceFactory NVDEC = new Factory(true);
+
+  private static final class Factory implements VideoSourceFactory {
+    private final boolean nvdec;
+
+    Factory(boolean nvdec) {
+      this.nvdec = nvdec;
+    }
+
     @Override
     public VideoSource open(Path file) {
-      return FfmpegVideoSource.open(file, 1);
+      return FfmpegVideoSource.open(file, 1, nvdec);
     }
 
     @Override
     public VideoSource open(Path file, int decoderThreads) {
-      return FfmpegVideoSource.open(file, decoderThreads);
+      return FfmpegVideoSource.open(file, decoderThreads, nvdec);
     }
 
     @Override
     public String id() {
-      return "ffmpeg-" + FfmpegNatives.version() + "/foley4j-1";
+      return "ffmpeg-" + (nvdec ? "nvdec-" : "") + FfmpegNatives.version() + "/foley4j-1";
     }
 
     @Override
     public String toString() {
-      return "FfmpegVideoSources.ffmpeg()";
+      return nvdec ? "FfmpegVideoSources.ffmpegWithNvdec()" : "FfmpegVideoSources.ffmpeg()";
     }
-  };
+  }
 }

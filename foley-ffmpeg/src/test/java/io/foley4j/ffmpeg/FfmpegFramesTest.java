@@ -107,4 +107,24 @@ class FfmpegFramesTest {
       }
     }
   }
+
+  @Test
+  void nvdecFallsBackToSoftwareWithTheSameFrames() {
+    Path v = Clips.variant(dir, "hevc-mp4");
+    List<DecodedFrame> soft = all(ffmpeg, v);
+    List<DecodedFrame> hw = all(FfmpegVideoSources.ffmpegWithNvdec(), v);
+    assertEquals(soft.size(), hw.size());
+    try (FfmpegVideoSource s = FfmpegVideoSource.open(v, 1, true)) {
+      System.out.println("with NVDEC asked, decoding with " + s.decoderName());
+      boolean gpu = Files.exists(Path.of("/dev/nvidia0"));
+      if (!gpu) {
+        assertEquals("hevc", s.decoderName(), "no GPU here: software");
+      }
+    }
+    for (int i = 0; i < soft.size(); i++) {
+      assertEquals(soft.get(i).ptsTicks(), hw.get(i).ptsTicks());
+      assertEquals(soft.get(i).meanLuma(), hw.get(i).meanLuma(), 2.0, "frame " + i);
+    }
+    assertTrue(FfmpegVideoSources.ffmpegWithNvdec().id().startsWith("ffmpeg-nvdec-"));
+  }
 }
