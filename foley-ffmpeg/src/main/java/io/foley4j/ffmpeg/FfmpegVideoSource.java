@@ -136,8 +136,8 @@ final class FfmpegVideoSource implements VideoSource {
         if (s.pending != null) {
           return s;
         }
-      } catch (FoleyException e) {
-        // falls back to software below
+      } catch (RuntimeException e) {
+        // no driver, no GPU, or a stream the hardware refuses: software below
       }
       s.close();
     }
