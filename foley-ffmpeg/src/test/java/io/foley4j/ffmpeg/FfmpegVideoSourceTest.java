@@ -89,4 +89,13 @@ class FfmpegVideoSourceTest {
     FoleyException e = assertThrows(FoleyException.class, s::next);
     assertEquals(FoleyException.Code.CLOSED, e.code());
   }
+
+  @Test
+  void aCacheDirectoryCanOnlyBeChosenBeforeTheFirstLoad() {
+    FoleyException e = assertThrows(FoleyException.class, () -> FfmpegVideoSources.ffmpeg(dir.resolve("other-cache")));
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
+    assertTrue(e.getMessage().contains("already loaded"), e.getMessage());
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT,
+        assertThrows(FoleyException.class, () -> FfmpegVideoSources.ffmpeg(null)).code());
+  }
 }
