@@ -439,6 +439,11 @@ final class EngineCore implements AutoCloseable {
     return config.videoSources();
   }
 
+  /** Threads one video's decoder may use: the decode threads shared among the jobs that may run at once. */
+  int decoderThreadsPerVideo() {
+    return Math.max(1, config.decodeThreads() / Math.min(config.decodeThreads(), config.maxConcurrentRequests()));
+  }
+
   ExecutorService decodePool() {
     return decode;
   }

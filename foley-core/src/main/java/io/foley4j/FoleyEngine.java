@@ -352,7 +352,10 @@ public final class FoleyEngine implements AutoCloseable {
       return this;
     }
 
-    /** How videos are opened; default {@link VideoSources#jcodec()} (H.264 in MP4/MOV, pure Java). */
+    /**
+     * How videos are opened; default {@link VideoSources#auto()}: FFmpeg when foley-ffmpeg is on
+     * the class path and its natives load, else jcodec (H.264 in MP4/MOV, pure Java).
+     */
     public Builder videoSources(VideoSourceFactory factory) {
       if (this.videoSources != null) {
         throw new IllegalStateException("videoSources was already set");
@@ -429,7 +432,7 @@ public final class FoleyEngine implements AutoCloseable {
       EngineCore.Config cfg = new EngineCore.Config(
           name != null ? name : "engine-" + ENGINES.incrementAndGet(),
           bundle, b,
-          videoSources != null ? videoSources : VideoSources.jcodec(),
+          videoSources != null ? videoSources : VideoSources.auto(),
           maxConcurrentRequests != 0 ? maxConcurrentRequests : 2,
           visualBatch != 0 ? visualBatch : 8,
           syncBatch != 0 ? syncBatch : 2,

@@ -33,7 +33,7 @@ final class VideoFeatures implements FeatureStream {
   /** Opens the job's video and plans its segments; the time it takes counts as decoding. */
   static VideoFeatures open(EngineCore engine, Flight flight, FoleyRequest request) {
     long t0 = System.nanoTime();
-    VideoSource source = UserCode.call("video source factory", () -> engine.videoSources().open(request.video()));
+    VideoSource source = UserCode.call("video source factory", () -> engine.videoSources().open(request.video(), engine.decoderThreadsPerVideo()));
     try {
       VideoInfo info = source.info();
       flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);

@@ -45,6 +45,33 @@ public final class DecodedFrame {
     this.fullRange = fullRange;
   }
 
+  /**
+   * A frame from 8-bit YUV 4:2:0 planes, for {@link VideoSource} implementations outside this
+   * package. The planes are taken over, not copied: the caller must not use them afterwards.
+   *
+   * @param ptsTicks presentation time in ticks of {@code timescale}, not negative
+   * @param timescale ticks per second, positive
+   * @param y luma, {@code width*height} bytes, row-major
+   * @param u Cb, {@code ceil(width/2)*ceil(height/2)} bytes
+   * @param v Cr, same size as {@code u}
+   * @throws FoleyException {@code INVALID_ARGUMENT} if a size or timestamp does not fit
+   */
+  public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
+      byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange) {
+    if (width <= 0 || height <= 0 || timescale <= 0 || ptsTicks < 0 || y == null || u == null
+        || v == null) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "invalid frame: " + width
+          + "x" + height + " at " + ptsTicks + "/" + timescale + " (planes must not be null)");
+    }
+    int cw = (width + 1) / 2;
+    int ch = (height + 1) / 2;
+    if ((long) width * height != y.length || (long) cw * ch != u.length || u.length != v.length) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "plane sizes " + y.length
+          + "/" + u.length + "/" + v.length + " do not match " + width + "x" + height);
+    }
+    return new DecodedFrame(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange);
+  }
+
   /** Presentation time in seconds. */
   public double ptsSeconds() {
     return ptsTicks / (double) timescale;

@@ -17,6 +17,15 @@ public interface VideoSourceFactory {
   VideoSource open(Path file);
 
   /**
+   * Opens a video as {@link #open(Path)} does, letting the decoder use up to {@code
+   * decoderThreads} threads of its own for this one video (the engine passes its decode threads
+   * divided among the jobs that may run at once). The default ignores the hint.
+   */
+  default VideoSource open(Path file, int decoderThreads) {
+    return open(file);
+  }
+
+  /**
    * A stable name of this decoder and its version, part of every cache key: another decoder may
    * produce other pixels, hence other features. Override it in your own factories; the default is
    * the class name (which for a lambda changes between runs, so such entries are not shared).

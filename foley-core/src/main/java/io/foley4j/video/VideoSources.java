@@ -6,6 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 
 /** Factories for the built-in {@link VideoSourceFactory} implementations. */
 public final class VideoSources {
@@ -25,6 +31,90 @@ public final class VideoSources {
    */
   public static VideoSourceFactory jcodec() {
     return JCODEC;
+  }
+
+  /**
+   * The best decoder on this class path: the {@link VideoSourceProvider} of highest priority whose
+   * factory loads (foley-ffmpeg's, when that module is present), else {@link #jcodec()}. A
+   * provider that is present but cannot load (its natives are missing for this platform) is
+   * skipped with one warning on the {@code io.foley4j.video} logger. Each call looks again; the
+   * providers themselves load their natives only once.
+   */
+  public static VideoSourceFactory auto() {
+    return auto(providers());
+  }
+
+  /** {@link #auto()} over these providers, best first. */
+  static VideoSourceFactory auto(List<VideoSourceProvider> providers) {
+    for (VideoSourceProvider p : providers) {
+      try {
+        return p.factory();
+      } catch (FoleyException | LinkageError e) {
+        System.getLogger("io.foley4j.video").log(System.Logger.Level.WARNING, "video decoder \""
+            + p.name() + "\" is on the class path but cannot load (" + e.getMessage()
+            + "); falling back to jcodec (H.264 in MP4/MOV only)");
+      }
+    }
+    return JCODEC;
+  }
+
+  /**
+   * The decoder called {@code name}: {@code "jcodec"}, or the {@link VideoSourceProvider#name()}
+   * of a provider on the class path ({@code "ffmpeg"} with foley-ffmpeg). Unlike {@link #auto()}
+   * it never falls back.
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} if no decoder has that name (the message lists
+   *     those present); {@code UNSUPPORTED_VIDEO} if it is present but cannot load here
+   */
+  public static VideoSourceFactory named(String name) {
+    return named(name, providers());
+  }
+
+  /** {@link #named(String)} over these providers. */
+  static VideoSourceFactory named(String name, List<VideoSourceProvider> providers) {
+    if (name == null) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "decoder name must not be null");
+    }
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    if (n.equals("jcodec")) {
+      return JCODEC;
+    }
+    List<String> names = new ArrayList<>(List.of("jcodec"));
+    for (VideoSourceProvider p : providers) {
+      if (p.name().equals(n)) {
+        try {
+          return p.factory();
+        } catch (LinkageError e) {
+          throw new FoleyException(FoleyException.Code.UNSUPPORTED_VIDEO, "video decoder \"" + n
+              + "\" cannot load on this host: " + e, e);
+        }
+      }
+      names.add(p.name());
+    }
+    String hint = n.equals("ffmpeg") ? ": add io.foley4j:foley-ffmpeg to the class path" : "";
+    throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "no video decoder named \""
+        + name + "\" on the class path (present: " + String.join(", ", names) + ")" + hint);
+  }
+
+  /** The providers on the class path, highest priority first. */
+  static List<VideoSourceProvider> providers() {
+    List<VideoSourceProvider> out = new ArrayList<>();
+    ServiceLoader<VideoSourceProvider> loader =
+        ServiceLoader.load(VideoSourceProvider.class, VideoSources.class.getClassLoader());
+    var it = loader.iterator();
+    while (true) {
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        out.add(it.next());
+      } catch (ServiceConfigurationError e) {
+        System.getLogger("io.foley4j.video").log(System.Logger.Level.WARNING,
+            "skipping a video decoder that cannot be instantiated: " + e.getMessage());
+      }
+    }
+    out.sort(Comparator.comparingInt(VideoSourceProvider::priority).reversed());
+    return out;
   }
 
   /**

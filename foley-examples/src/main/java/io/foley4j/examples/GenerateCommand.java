@@ -6,19 +6,24 @@ import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.audio.WavFormat;
 import io.foley4j.bundle.ModelBundle;
+import io.foley4j.ffmpeg.FfmpegOutputs;
 import io.foley4j.reference.ReferenceModel;
+import io.foley4j.video.VideoSourceFactory;
+import io.foley4j.video.VideoSources;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code foley generate}: one video and prompt in, a WAV (and optionally a video with sound) out. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-    description = "Generate audio for a video (H.264 MP4/MOV).")
+    description = "Generate audio for a video (any container/codec FFmpeg decodes; H.264 MP4/MOV with jcodec).")
 final class GenerateCommand implements Callable<Integer> {
-  @Option(names = "--video", required = true, description = "Input video (H.264 in MP4/MOV).")
+  @Option(names = "--video", required = true, description = "Input video: MP4/MOV/MKV/WebM/TS with H.264, HEVC, VP9,"
+      + " AV1, ProRes or MJPEG (jcodec: H.264 in MP4/MOV only).")
   Path video;
 
   @Option(names = "--prompt", required = true, description = "What the sound is, e.g. \"footsteps on gravel\".")
@@ -43,8 +48,21 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--float", description = "Write 32-bit float WAV instead of 16-bit PCM.")
   boolean floatWav;
 
-  @Option(names = "--mux", description = "Also write this .mov: the source video with the audio track.")
+  @Option(names = "--format", description = "Audio file format: wav, flac or m4a (AAC); default: from --out's"
+      + " extension, else wav.")
+  String format;
+
+  @Option(names = "--bitrate", defaultValue = "128", description = "AAC bit rate in kbit/s for m4a and .mp4 output"
+      + " (default ${DEFAULT-VALUE}).")
+  int bitrateKbps;
+
+  @Option(names = "--mux", description = "Also write the source video with the audio track: .mp4 (AAC), .mov (PCM)"
+      + " or .mkv (FLAC); the video stream is copied, not re-encoded.")
   Path mux;
+
+  @Option(names = "--decoder", defaultValue = "auto", description = "Video decoder: auto (FFmpeg if its natives load,"
+      + " else jcodec), ffmpeg or jcodec (default ${DEFAULT-VALUE}).")
+  String decoder;
 
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
@@ -83,30 +101,81 @@ final class GenerateCommand implements Callable<Integer> {
   private int generate(FoleyRequest request, PrintStream wavOut) {
     boolean toStdout = wavOut != null;
     PrintStream info = System.out;
-    WavFormat format = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
+    WavFormat wavFormat = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
+    String fileFormat = audioFormat(toStdout);
+    VideoSourceFactory sources = decoder.equalsIgnoreCase("auto") ? VideoSources.auto() : VideoSources.named(decoder);
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
-        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").build()) {
+        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();
       if (toStdout) {
-        result.writeWav(wavOut, format);
+        result.writeWav(wavOut, wavFormat);
         wavOut.flush();
         if (wavOut.checkError()) {
           throw new FoleyException(FoleyException.Code.IO, "writing the WAV to stdout failed (closed pipe?)");
         }
+      } else if (fileFormat.equals("wav")) {
+        result.writeWav(out, wavFormat);
       } else {
-        result.writeWav(out, format);
+        FfmpegOutputs.writeAudio(result, withExtension(out, fileFormat), bitrateKbps * 1000);
       }
       info.printf("wrote %s: %d samples, %.3f s at %d Hz%n", toStdout ? "stdout" : out, result.sampleCount(),
           result.durationSeconds(), result.sampleRate());
       if (mux != null) {
-        result.writeVideoWithSound(mux);
-        info.println("wrote " + mux);
+        FfmpegOutputs.mux(result, video, mux, muxCodec(), bitrateKbps * 1000);
+        info.println("wrote " + mux + " (" + muxCodec() + " audio, video copied)");
       }
+      info.println("decoder: " + sources.id());
       info.println(result.timings());
     }
     return 0;
+  }
+
+  /** wav, flac or m4a: --format, else --out's extension, else wav. */
+  private String audioFormat(boolean toStdout) {
+    String f = format;
+    if (f == null) {
+      String n = toStdout ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+      f = n.endsWith(".flac") ? "flac" : n.endsWith(".m4a") ? "m4a" : "wav";
+    }
+    f = f.toLowerCase(Locale.ROOT);
+    if (!f.equals("wav") && !f.equals("flac") && !f.equals("m4a")) {
+      throw invalid("--format " + format + " is not one of wav, flac, m4a");
+    }
+    if (toStdout && !f.equals("wav")) {
+      throw invalid("--out - writes WAV only; give a file for --format " + f);
+    }
+    if (floatWav && !f.equals("wav")) {
+      throw invalid("--float applies to WAV only, not --format " + f);
+    }
+    if (bitrateKbps < 16 || bitrateKbps > 512) {
+      throw invalid("--bitrate " + bitrateKbps + " is outside 16-512 kbit/s");
+    }
+    return f;
+  }
+
+  /** FfmpegOutputs picks the format by extension: a --format that disagrees with --out's must match it. */
+  private static Path withExtension(Path p, String ext) {
+    String n = p.getFileName().toString();
+    if (n.toLowerCase(Locale.ROOT).endsWith("." + ext)) {
+      return p;
+    }
+    throw invalid("--out " + p + " must end in ." + ext + " for --format " + ext);
+  }
+
+  private FfmpegOutputs.AudioCodec muxCodec() {
+    String n = mux.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (n.endsWith(".mp4")) {
+      return FfmpegOutputs.AudioCodec.AAC;
+    }
+    if (n.endsWith(".mkv")) {
+      return FfmpegOutputs.AudioCodec.FLAC;
+    }
+    if (n.endsWith(".mov")) {
+      return FfmpegOutputs.AudioCodec.PCM;
+    }
+    throw invalid("--mux " + mux + " must end in .mp4, .mov or .mkv");
   }
 
   /** Refuses, before any work, a missing video and outputs that would overwrite it or each other. */
@@ -135,6 +204,9 @@ final class GenerateCommand implements Callable<Integer> {
     if (mux != null && !toStdout && (sameFile(mux, out) || mux.toAbsolutePath().normalize()
         .equals(out.toAbsolutePath().normalize()))) {
       throw invalid("--mux " + mux + " and --out " + out + " are the same file; give two paths");
+    }
+    if (mux != null) {
+      muxCodec(); // the container's extension, after the checks that protect the source
     }
   }
 
