@@ -85,7 +85,9 @@ final class GpuEnvironment {
     String m = String.valueOf(e.getMessage());
     String reason;
     Matcher lib = MISSING_LIB.matcher(m);
-    if (lib.find()) {
+    if (m.contains("Failed to find CUDA shared provider") || m.contains("Failed to find TensorRT shared provider")) {
+      reason = "ONNX Runtime has no GPU provider (" + m.strip() + "): " + OrtJars.FIX_CPU_ONLY;
+    } else if (lib.find()) {
       reason = "ONNX Runtime could not load " + lib.group(1) + " (" + m.strip() + "): install the library or add its"
           + " directory to LD_LIBRARY_PATH";
     } else if (m.contains("driver version is insufficient")) {
