@@ -80,7 +80,7 @@ public final class GpuProbe {
         return NativeLibrary.getInstance(name);
       } catch (LinkageError e) { // UnsatisfiedLinkError, or JNA's own native part missing
         if (why.length() == 0) {
-          why.append(firstLine(e.getMessage()));
+          why.append(loaderReason(e.getMessage()));
         }
       }
     }
@@ -310,11 +310,20 @@ public final class GpuProbe {
     return GpuCheck.ok(what, "TensorRT " + v);
   }
 
-  private static String firstLine(String s) {
-    if (s == null) {
+  /**
+   * The dynamic loader's own words from JNA's message ("libcuda.so.1: cannot open shared object
+   * file: No such file or directory"), which follow JNA's "Unable to load library 'x':" line.
+   */
+  static String loaderReason(String s) {
+    if (s == null || s.isBlank()) {
       return "no reason given";
     }
-    int nl = s.indexOf('\n');
-    return (nl < 0 ? s : s.substring(0, nl)).strip();
+    List<String> lines = s.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    for (String l : lines) {
+      if (!l.startsWith("Unable to load library") && !l.startsWith("Native library (")) {
+        return l;
+      }
+    }
+    return lines.get(0);
   }
 }

@@ -116,6 +116,19 @@ class GpuProbeTest {
   }
 
   @Test
+  void theLoadersReasonIsKeptAndJnasWrappingDropped() {
+    assertEquals("libcuda.so.1: cannot open shared object file: No such file or directory", GpuProbe.loaderReason(
+        "Unable to load library 'libcuda.so.1':\nlibcuda.so.1: cannot open shared object file: No such file or directory\n"
+            + "Native library (linux-x86-64/libcuda.so.1) not found in resource path (jna.jar)"));
+    assertEquals("no reason given", GpuProbe.loaderReason(null));
+    GpuReport r = GpuProbe.run();
+    if (!r.cudaDriver().ok()) {
+      assertTrue(r.cudaDriver().message().startsWith("libcuda.so.1 not found (libcuda.so.1: cannot open shared object file"),
+          r.cudaDriver().message());
+    }
+  }
+
+  @Test
   void versionEncodings() {
     assertEquals("12.4", GpuReport.cudaVersionString(12040));
     assertEquals("11.8", GpuReport.cudaVersionString(11080));
