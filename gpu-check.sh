@@ -25,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 ROWS=()
 FAILED=0
 row() { # name, ok|FAIL|skip, details
-  ROWS+=("$(printf '%-34s %-5s %s' "$1" "$2" "$3")")
+  ROWS+=("$(printf '%-40s %-5s %s' "$1" "$2" "$3")")
   [ "$2" = FAIL ] && FAILED=1
   return 0
 }
@@ -64,7 +64,8 @@ fi
 t0=$(date +%s)
 if mvn -B -q "${PROFILE[@]}" test -pl foley-gpu-cuda -am -Dtest='io.foley4j.gpu.**' -Dsurefire.failIfNoSpecifiedTests=false \
     >"$WORK/test.log" 2>&1; then
-  n=$(cat foley-gpu-cuda/target/surefire-reports/TEST-*.xml | grep -o 'tests="[0-9]*"' | grep -o '[0-9]*' | paste -sd+ | bc)
+  n=$(cat foley-gpu-cuda/target/surefire-reports/TEST-*.xml | grep -o 'testsuite [^>]*tests="[0-9]*"' \
+    | grep -o 'tests="[0-9]*"' | grep -o '[0-9]*' | awk '{s += $1} END {print s}')
   row "foley-gpu-cuda tests" ok "$n tests, $(($(date +%s) - t0)) s"
 else
   row "foley-gpu-cuda tests" FAIL "see below"; grep -E 'FAIL|ERROR\]' "$WORK/test.log" | head -20
@@ -135,6 +136,6 @@ else
 fi
 
 echo
-printf '%-34s %-5s %s\n' check result details
+printf '%-40s %-5s %s\n' check result details
 printf '%s\n' "${ROWS[@]}"
 exit $FAILED

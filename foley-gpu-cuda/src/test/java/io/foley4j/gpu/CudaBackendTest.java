@@ -128,6 +128,22 @@ class CudaBackendTest {
   }
 
   @Test
+  void withTheGpuJarButNoCudaLibrariesOrtsOwnErrorNamesLibcublasLt() {
+    // runs with -Pgpu (onnxruntime_gpu) on a machine without CUDA: the probe is told all is well,
+    // so ONNX Runtime really adds the CUDA provider and fails loading its libraries
+    Assumptions.assumeTrue(OrtJars.hasProvider(getClass().getClassLoader(), "cuda"), "needs onnxruntime_gpu (-Pgpu)");
+    Assumptions.assumeFalse(GpuProbe.run().cudaLibraries().stream().allMatch(GpuCheck::ok), "CUDA libraries are installed");
+    try (ModelBundle bundle = TestSupport.referenceBundle()) {
+      CudaBackend cuda = CudaBackend.builder().probe(CudaBackendTest::healthyMachine).build();
+      GpuUnavailableException e = assertThrows(GpuUnavailableException.class,
+          () -> cuda.open(bundle.manifest().stage(Stage.TEXT_ENCODER), bundle.stageFile(Stage.TEXT_ENCODER)));
+      assertTrue(e.getMessage().startsWith("CUDA backend cannot run on device 0: (1) ONNX Runtime could not load"
+          + " libcublasLt.so.12 ("), e.getMessage());
+      assertTrue(e.getCause() instanceof ai.onnxruntime.OrtException, String.valueOf(e.getCause()));
+    }
+  }
+
+  @Test
   void ortErrorsAreExplained() {
     ai.onnxruntime.OrtException lib = new ai.onnxruntime.OrtException(ai.onnxruntime.OrtException.OrtErrorCode.ORT_FAIL,
         "Error loading \"libonnxruntime_providers_cuda.so\" which depends on \"libcublasLt.so.12\" which is missing."
