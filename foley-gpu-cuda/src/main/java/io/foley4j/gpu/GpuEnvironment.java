@@ -63,6 +63,10 @@ final class GpuEnvironment {
     if (!r.tensorRt().ok()) {
       problems.add("TensorRT: " + r.tensorRt().message());
     }
+    if (r.cudaDriver().ok() && (!r.nvml().ok() || device >= r.devices().size())) {
+      problems.add("NVML does not describe device " + device + " (" + r.nvml().message() + "); the TensorRT backend keys"
+          + " its engine cache by the GPU model NVML reports");
+    }
     return problems;
   }
 

@@ -147,6 +147,21 @@ class TensorRtBackendTest {
   }
 
   @Test
+  void aDriverThatNvmlCannotDescribeIsRefusedNotAnIndexError() {
+    GpuCheck ok = GpuCheck.ok("x", "fake");
+    GpuReport noNvml = new GpuReport(new GpuCheck("nvml", ProbeStatus.LIBRARY_NOT_FOUND, "libnvidia-ml.so.1 not found"), ok,
+        List.of(ok), ok, ok, java.util.Optional.empty(), java.util.OptionalInt.of(12040), List.of(),
+        java.util.OptionalInt.of(100600));
+    try (ModelBundle bundle = TestSupport.referenceBundle()) {
+      TensorRtBackend t = TensorRtBackend.builder().engineCacheDirectory(dir).probe(() -> noNvml).build();
+      GpuUnavailableException e = assertThrows(GpuUnavailableException.class,
+          () -> t.open(bundle.manifest().stage(Stage.TEXT_ENCODER), bundle.stageFile(Stage.TEXT_ENCODER)));
+      assertTrue(e.getMessage().contains("NVML does not describe device 0 (libnvidia-ml.so.1 not found); the TensorRT"
+          + " backend keys its engine cache by the GPU model NVML reports"), e.getMessage());
+    }
+  }
+
+  @Test
   void withoutTensorRtOpenFailsCleanlyNamingWhatIsMissing() {
     Assumptions.assumeFalse(GpuProbe.run().tensorRt().ok(), "this machine has TensorRT");
     try (ModelBundle bundle = TestSupport.referenceBundle()) {
