@@ -130,6 +130,23 @@ class GpuCliTest {
     }
   }
 
+  @Test
+  void theCpuPathLoadsNoJnaClass() throws Exception {
+    // a fresh JVM on the test class path, as a user runs foley generate: which classes get loaded
+    Path out = dir.resolve("c.wav");
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-verbose:class", "-cp",
+        System.getProperty("java.class.path"), FoleyCli.class.getName(), "generate", "--video", video().toString(),
+        "--prompt", "x", "--steps", "2", "--out", out.toString(), "--progress", "none");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the CLI did not finish");
+    assertEquals(0, p.exitValue(), log.lines().filter(l -> !l.startsWith("[")).toList().toString());
+    assertTrue(log.contains("io.foley4j.examples.GenerateCommand"), "the log lists loaded classes");
+    assertTrue(log.lines().noneMatch(l -> l.contains("com.sun.jna")), "JNA was loaded on the CPU path");
+    assertTrue(log.lines().noneMatch(l -> l.contains("io.foley4j.gpu.CudaBackend") || l.contains("io.foley4j.gpu.GpuProbe")));
+    assertTrue(Files.size(out) > 44);
+  }
+
   private static int capture(String[] err, String... args) {
     PrintStream old = System.err;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
