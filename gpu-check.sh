@@ -67,6 +67,15 @@ if mvn -B -q "${PROFILE[@]}" test -pl foley-gpu-cuda -am -Dtest='io.foley4j.gpu.
   n=$(cat foley-gpu-cuda/target/surefire-reports/TEST-*.xml | grep -o 'testsuite [^>]*tests="[0-9]*"' \
     | grep -o 'tests="[0-9]*"' | grep -o '[0-9]*' | awk '{s += $1} END {print s}')
   row "foley-gpu-cuda tests" ok "$n tests, $(($(date +%s) - t0)) s"
+  if [ $DRY = 0 ]; then # the gpu-tagged tests must have run, not skipped
+    rep=foley-gpu-cuda/target/surefire-reports/TEST-io.foley4j.gpu.RealGpuTest.xml
+    if grep -q 'skipped="0"' "$rep" 2>/dev/null; then
+      row "gpu-tagged tests (RealGpuTest)" ok "$(grep -ho 'max |gpu - cpu| = [0-9.eE-]*' \
+        foley-gpu-cuda/target/surefire-reports/io.foley4j.gpu.RealGpuTest-output.txt 2>/dev/null | paste -sd' ')"
+    else
+      row "gpu-tagged tests (RealGpuTest)" FAIL "skipped: the probe found no usable CUDA or TensorRT"
+    fi
+  fi
 else
   row "foley-gpu-cuda tests" FAIL "see below"; grep -E 'FAIL|ERROR\]' "$WORK/test.log" | head -20
 fi
