@@ -3,7 +3,6 @@ package io.foley4j.backend;
 import ai.onnxruntime.OrtSession;
 import io.foley4j.bundle.StageSpec;
 import java.nio.file.Path;
-import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
@@ -34,10 +33,11 @@ public final class OrtSessions {
    */
   public static StageSession open(StageSpec spec, Path modelFile, CpuBackend cpu,
       Consumer<OrtSession.SessionOptions> configure) {
-    Objects.requireNonNull(spec, "spec");
-    Objects.requireNonNull(modelFile, "modelFile");
-    Objects.requireNonNull(cpu, "cpu");
-    Objects.requireNonNull(configure, "configure");
+    if (spec == null || modelFile == null || cpu == null || configure == null) {
+      throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.INVALID_ARGUMENT, "OrtSessions.open needs a"
+          + " spec, a model file, CPU settings and a configure hook; got null for " + (spec == null ? "spec" : modelFile
+          == null ? "modelFile" : cpu == null ? "cpu (use Backends.cpu())" : "configure (use so -> {})"));
+    }
     return OrtStageSession.open(spec, modelFile, cpu.intraOpThreads(), cpu.optimization(), cpu.memoryArena(),
         configure);
   }

@@ -73,6 +73,18 @@ class OrtSessionsTest {
     }
   }
 
+  @Test
+  void nullArgumentsAreATypedError() {
+    try (ModelBundle bundle = TestSupport.referenceBundle()) {
+      StageSpec spec = bundle.manifest().stage(Stage.TEXT_ENCODER);
+      FoleyException e = assertThrows(FoleyException.class,
+          () -> OrtSessions.open(spec, bundle.stageFile(Stage.TEXT_ENCODER), null, so -> {}));
+      assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
+      assertEquals("OrtSessions.open needs a spec, a model file, CPU settings and a configure hook; got null for cpu (use"
+          + " Backends.cpu())", e.getMessage());
+    }
+  }
+
   /** Batch-1 inputs for every declared input (symbolic dimensions other than the batch get 4). */
   static Map<String, Tensor> inputs(StageSpec spec) {
     Map<String, Tensor> in = new LinkedHashMap<>();
