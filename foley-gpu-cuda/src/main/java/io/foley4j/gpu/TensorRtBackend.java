@@ -158,7 +158,9 @@ public final class TensorRtBackend implements Backend {
     Map<String, String> o = new LinkedHashMap<>();
     o.put("device_id", Integer.toString(deviceId));
     o.put("trt_fp16_enable", fp16 ? "1" : "0");
-    o.put("trt_bf16_enable", bf16 ? "1" : "0");
+    if (bf16) { // only when asked: an ONNX Runtime build that predates the key would refuse it
+      o.put("trt_bf16_enable", "1");
+    }
     o.put("trt_engine_cache_enable", "1");
     o.put("trt_engine_cache_path", cacheRoot.resolve(key.engineDirectory()).toString());
     if (timingCache) {

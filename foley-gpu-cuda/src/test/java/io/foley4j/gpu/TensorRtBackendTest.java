@@ -133,7 +133,9 @@ class TensorRtBackendTest {
     assertNotEquals(path(fp16.providerOptions(fixed, A10G, "1.23.2", "10.6.0")),
         path(fp32.providerOptions(fixed, A10G, "1.23.2", "10.6.0")), "precision");
     assertEquals("1", o.get("trt_fp16_enable"));
-    assertEquals("0", o.get("trt_bf16_enable"));
+    assertEquals(false, o.containsKey("trt_bf16_enable"), "bf16 is passed only when asked");
+    assertEquals("1", TensorRtBackend.builder().bf16(true).engineCacheDirectory(dir).build()
+        .providerOptions(fixed, A10G, "1.23.2", "10.6.0").get("trt_bf16_enable"));
     assertEquals("1", o.get("trt_engine_cache_enable"));
     assertEquals("1", o.get("trt_timing_cache_enable"));
     assertEquals(TrtProfiles.of(denoiser(sha), List.of(1, 2, 4, 8), Map.of("frames", List.of(100L))).min(),
