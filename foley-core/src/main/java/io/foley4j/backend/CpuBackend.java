@@ -43,6 +43,11 @@ public final class CpuBackend implements Backend {
     return optimization;
   }
 
+  /** Whether ONNX Runtime's CPU memory arena is used. */
+  public boolean memoryArena() {
+    return memoryArena;
+  }
+
   @Override
   public StageSession open(StageSpec spec, Path modelFile) {
     return OrtStageSession.open(spec, modelFile, intraOpThreads, optimization, memoryArena, null);

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 
 /**
  * A stage session on ONNX Runtime. Internal: GPU backends reuse it with their own execution
- * providers through the {@code configure} hook; applications use {@link Backend}.
+ * providers through {@link OrtSessions}; applications use {@link Backend}.
  */
 final class OrtStageSession implements StageSession {
   private final StageSpec spec;

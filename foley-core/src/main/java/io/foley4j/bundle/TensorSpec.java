@@ -47,6 +47,21 @@ public final class TensorSpec {
     return shape[i];
   }
 
+  /**
+   * The manifest's name of dimension {@code i} if it is symbolic ({@code "batch"}, {@code "frames"},
+   * ...), empty if it is fixed or the name is not known. Backends that build shape profiles
+   * (TensorRT) use it to find a length axis by name.
+   */
+  public java.util.Optional<String> symbol(int i) {
+    if (shape[i] >= 0) {
+      return java.util.Optional.empty();
+    }
+    if (symbols != null && i < symbols.length && symbols[i] != null) {
+      return java.util.Optional.of(symbols[i]);
+    }
+    return i == 0 ? java.util.Optional.of("batch") : java.util.Optional.empty();
+  }
+
   public int rank() {
     return shape.length;
   }

@@ -9,13 +9,14 @@ import picocli.CommandLine.Command;
  *
  * <p>Exit codes: 0 success; 2 bad input (a usage error, or a {@link FoleyException} whose code
  * blames the input: see {@link #exitCode}), printed as one line {@code foley: <message>} on
- * stderr; 1 any other failure (I/O, backend, internal), also one line, plus the stack trace for
+ * stderr (also when a GPU backend was asked for where it cannot run:
+ * {@link io.foley4j.gpu.GpuUnavailableException}, fixed by the machine's setup or {@code --fallback cpu}); 1 any other failure (I/O, backend, internal), also one line, plus the stack trace for
  * {@code INTERNAL} errors (bugs) and for exceptions that are not {@code FoleyException}s.
  */
 @Command(name = "foley", mixinStandardHelpOptions = true, version = "foley4j 0.1.0",
     description = "Generate synchronized Foley audio for videos with foley4j.",
     subcommands = {DemoCommand.class, GenerateCommand.class, BundleCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+        GpuCommand.class, CommandLine.HelpCommand.class})
 public final class FoleyCli implements Runnable {
 
   @CommandLine.Spec
@@ -36,7 +37,7 @@ public final class FoleyCli implements Runnable {
           f.printStackTrace(cmd.getErr());
         }
         cmd.getErr().flush();
-        return exitCode(f.code());
+        return f instanceof io.foley4j.gpu.GpuUnavailableException ? 2 : exitCode(f.code());
       }
       throw e;
     });

@@ -71,10 +71,22 @@ final class GenerateCommand implements Callable<Integer> {
       + "terminal, else one line per segment), bar, lines or none (default ${DEFAULT-VALUE}).")
   ProgressBar.Mode progress;
 
+  @Option(names = "--backend", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE});"
+      + " cuda and tensorrt need foley-gpu.jar's ONNX Runtime and an NVIDIA GPU (docs/gpu.md).")
+  BackendChoice.Kind backend;
+
+  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
+  Integer device;
+
+  @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
+      + " used (default fail; cpu runs on the CPU after one warning).")
+  BackendChoice.OnFailure fallback;
+
   @Override
   public Integer call() {
     boolean toStdout = out.toString().equals("-");
     checkPaths(toStdout);
+    BackendChoice.of(backend, device, fallback); // refuse bad backend options before any work
     FoleyRequest.Builder rb = FoleyRequest.builder(video).prompt(prompt).seed(seed);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
@@ -105,7 +117,8 @@ final class GenerateCommand implements Callable<Integer> {
     String fileFormat = audioFormat(toStdout);
     VideoSourceFactory sources = decoder.equalsIgnoreCase("auto") ? VideoSources.auto() : VideoSources.named(decoder);
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
-        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources).build()) {
+        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources)
+            .backend(BackendChoice.of(backend, device, fallback)).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();
