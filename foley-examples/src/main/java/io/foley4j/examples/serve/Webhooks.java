@@ -35,8 +35,7 @@ final class Webhooks implements AutoCloseable {
     this.timeout = timeout;
     this.attempts = attempts;
     this.hosts = hosts;
-    this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER)
-        .executor(executor).build();
+    this.client = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
   }
 
   /** Checks a callback URL given with a job; null or blank means none. */
