@@ -60,7 +60,6 @@ import java.util.regex.Pattern;
  */
 public final class FoleyService implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(FoleyService.class.getName());
-  private static final Pattern RETRY_MS = Pattern.compile("retry in (\\d+) ms|another (\\d+) ms");
 
   private final ServiceConfig config;
   private final VideoSourceFactory probe;
@@ -69,18 +68,18 @@ public final class FoleyService implements AutoCloseable {
   private final ClientLimits limits;
   private final Webhooks webhooks;
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-  private final Map<String, JobRecord> jobs = new ConcurrentHashMap<>();
-  private final Map<String, String> doneByKey = new ConcurrentHashMap<>();
   private final ExecutorService finisher = Executors.newFixedThreadPool(2, named("foley-serve-finisher"));
   private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
       named("foley-serve-expiry"));
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean stopped = new AtomicBoolean();
   private final Counter submitted;
   private final Counter cacheAnswered;
   private volatile boolean ready;
   private volatile FoleyEngine engine;
   private TensorCache resultCache;
+  private volatile Jobs jobs;
   private Javalin app;
 
   private FoleyService(ServiceConfig config, VideoSourceFactory probe) {
@@ -134,7 +133,7 @@ public final class FoleyService implements AutoCloseable {
       c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
           .result(registry.scrape()));
       c.routes.post("/v1/jobs", this::submit);
-      c.routes.get("/v1/jobs/{id}", ctx -> json(ctx, 200, record(ctx).toJson()));
+      c.routes.get("/v1/jobs/{id}", this::status);
       c.routes.get("/v1/jobs/{id}/events", this::events);
       c.routes.get("/v1/jobs/{id}/audio", this::audio);
       c.routes.get("/v1/jobs/{id}/video", this::video);
@@ -146,7 +145,7 @@ public final class FoleyService implements AutoCloseable {
           case REJECTED, CLOSED -> 503;
           default -> 500;
         };
-        error(ctx, status, e.code().name(), e.getMessage(), status == 503 ? retryAfter(e) : 0);
+        error(ctx, status, e.code().name(), e.getMessage(), status == 503 ? HttpError.retryAfter(e) : 0);
       });
       c.routes.exception(Exception.class, (e, ctx) -> {
         LOG.log(Level.WARNING, "request " + ctx.method() + " " + ctx.path() + " failed", e);
@@ -164,7 +163,16 @@ public final class FoleyService implements AutoCloseable {
     engine = e;
     metrics.engine(e).cache("result", resultCache).bindTo(registry);
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
-    sweeper.scheduleWithFixedDelay(this::expire, sweep, sweep, TimeUnit.MILLISECONDS);
+    jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks)
+        : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
+    Jobs j = jobs;
+    sweeper.scheduleWithFixedDelay(() -> {
+      try {
+        j.expire();
+      } catch (RuntimeException ex) {
+        LOG.log(Level.WARNING, "expiring old results failed", ex);
+      }
+    }, sweep, sweep, TimeUnit.MILLISECONDS);
     ready = true;
   }
 
@@ -219,36 +227,26 @@ public final class FoleyService implements AutoCloseable {
     Path video = uploads.resolve(id + ".mp4");
     boolean keep = false;
     try {
-      UploadedFile file;
-      FoleyRequest.Builder rb;
-      String webhook;
-      String digest;
+      JobSpec spec;
       try {
-        file = ctx.uploadedFile("video");
+        UploadedFile file = ctx.uploadedFile("video");
         if (file == null) {
           throw new HttpError(400, "INVALID_ARGUMENT", "the multipart field 'video' (a file) is missing", 0);
         }
-        digest = store(file, video);
-        rb = FoleyRequest.builder(video).clientId(client);
-        String prompt = ctx.formParam("prompt");
-        if (prompt != null) {
-          rb.prompt(prompt);
-        }
+        String digest = store(file, video);
         String negative = ctx.formParam("negative_prompt");
-        if (negative != null && !negative.isEmpty()) {
-          rb.negativePrompt(negative);
-        }
-        int steps = intParam(ctx, "steps");
-        if (steps != -1) {
-          rb.steps(steps);
-        }
-        rb.seed(longParam(ctx, "seed"));
         String cfg = ctx.formParam("cfg");
-        if (cfg != null && !cfg.isBlank()) {
-          rb.cfgScale(number(cfg, "cfg"));
+        Integer steps = intParam(ctx, "steps");
+        if (steps != null) {
+          FoleyRequest.builder(video).steps(steps); // the engine's own check and message
         }
-        rb.priority(priority(ctx.formParam("priority")));
-        webhook = webhooks.check(ctx.formParam("webhook"));
+        spec = new JobSpec(id, null, ctx.formParam("prompt"), negative == null || negative.isEmpty() ? null : negative,
+            steps == null ? 0 : steps, cfg == null || cfg.isBlank() ? Double.NaN : number(cfg, "cfg"),
+            longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
+            webhooks.check(ctx.formParam("webhook")));
+        spec.toRequest(uploads); // validates every option with the engine's own messages
+        spec = new JobSpec(id, requestKey(digest, spec), spec.prompt(), spec.negativePrompt(), spec.steps(),
+            spec.cfg(), spec.seed(), spec.priority(), spec.client(), spec.webhook());
       } catch (HttpError | FoleyException e) {
         throw e;
       } catch (Exception e) {
@@ -257,30 +255,18 @@ public final class FoleyService implements AutoCloseable {
         }
         throw new HttpError(400, "INVALID_ARGUMENT", "cannot read the multipart upload: " + e.getMessage(), 0);
       }
-      FoleyRequest request = rb.build();
       checkVideo(video);
-      String key = requestKey(digest, request);
-      String earlier = doneByKey.get(key);
-      JobRecord prior = earlier == null ? null : jobs.get(earlier);
-      if (prior != null && prior.status() == JobRecord.Status.DONE) {
+      JsonObject earlier = jobs.doneFor(spec.key());
+      if (earlier != null) {
         cacheAnswered.increment();
-        json(ctx, 200, prior.toJson());
+        json(ctx, 200, earlier);
         return;
       }
-      JobRecord rec = new JobRecord(id, key, video, client, webhook);
-      FoleyJob job = engine.submit(request, rec);
-      if (job.result().isCompletedExceptionally()) {
-        FoleyException why = failure(job);
-        throw why.code() == FoleyException.Code.REJECTED || why.code() == FoleyException.Code.CLOSED
-            ? new HttpError(503, why.code().name(), why.getMessage(), retryAfter(why)) : why;
-      }
-      rec.attach(job);
-      jobs.put(id, rec);
+      JsonObject accepted = jobs.submit(spec);
       keep = true;
       submitted.increment();
-      job.result().whenCompleteAsync((r, e) -> finish(rec, r), finisher);
       ctx.header("Location", "/v1/jobs/" + id);
-      json(ctx, 202, rec.toJson());
+      json(ctx, 202, accepted);
     } finally {
       if (!keep) {
         Files.deleteIfExists(video);
@@ -288,8 +274,23 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  private void status(Context ctx) {
+    authorize(ctx);
+    String id = ctx.pathParam("id");
+    JsonObject o = jobs.status(id);
+    if (o == null) {
+      throw HttpError.notFound(id, config.retention());
+    }
+    json(ctx, 200, o);
+  }
+
   private void events(Context ctx) throws IOException, InterruptedException {
-    JobRecord rec = record(ctx);
+    authorize(ctx);
+    String id = ctx.pathParam("id");
+    Jobs.Slice first = jobs.events(id, 0, 0);
+    if (first == null) {
+      throw HttpError.notFound(id, config.retention());
+    }
     ctx.status(200);
     ctx.res().setContentType("text/event-stream");
     ctx.res().setCharacterEncoding("utf-8");
@@ -299,104 +300,40 @@ public final class FoleyService implements AutoCloseable {
     out.write(("retry: 1000\n\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
     int seen = 0;
-    while (!closed.get()) {
-      List<String> batch = rec.eventsFrom(seen, 15_000);
-      if (batch.isEmpty()) {
-        if (rec.complete(seen)) {
-          break;
-        }
-        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-      } else {
-        for (String frame : batch) {
-          out.write(frame.getBytes(StandardCharsets.UTF_8));
-        }
-        seen += batch.size();
+    while (!stopped.get()) {
+      Jobs.Slice slice = jobs.events(id, seen, 15_000);
+      if (slice == null) {
+        break; // expired meanwhile
       }
+      if (slice.frames().isEmpty() && !slice.complete()) {
+        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+      }
+      for (String frame : slice.frames()) {
+        out.write(frame.getBytes(StandardCharsets.UTF_8));
+      }
+      seen += slice.frames().size();
       out.flush();
-      if (rec.complete(seen)) {
+      if (slice.complete()) {
         break;
       }
     }
   }
 
   private void audio(Context ctx) throws IOException {
-    JobRecord rec = finished(record(ctx));
-    sendFile(ctx, results.resolve(rec.id + ".wav"), "audio/wav", rec.id + ".wav");
+    authorize(ctx);
+    String id = ctx.pathParam("id");
+    sendFile(ctx, jobs.audio(id), "audio/wav", id + ".wav");
   }
 
   private void video(Context ctx) throws IOException {
-    JobRecord rec = finished(record(ctx));
-    Path mov = results.resolve(rec.id + ".mov");
-    synchronized (rec) { // no user code runs here: only our own remux of our own files
-      if (!Files.exists(mov)) {
-        Path tmp = results.resolve(rec.id + ".mov.tmp");
-        rec.result().writeVideoWithSound(tmp);
-        Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      }
-    }
-    sendFile(ctx, mov, "video/quicktime", rec.id + ".mov");
+    authorize(ctx);
+    String id = ctx.pathParam("id");
+    sendFile(ctx, jobs.video(id), "video/quicktime", id + ".mov");
   }
 
   private void cancel(Context ctx) {
     authorize(ctx);
-    JobRecord rec = record(ctx);
-    FoleyJob job = rec.job();
-    if (rec.status().terminal() || job == null || !job.cancel()) {
-      throw new HttpError(409, "ALREADY_FINISHED", "job " + rec.id + " already finished (" + rec.status().json()
-          + "); nothing to cancel", 0);
-    }
-    rec.failed(new FoleyException(FoleyException.Code.CANCELLED, "cancelled by DELETE /v1/jobs/" + rec.id));
-    json(ctx, 200, rec.toJson());
-  }
-
-  // ---------------------------------------------------------------- job lifecycle
-
-  /** On a finisher thread: stores the WAV, then marks the job done (or failed) and calls its webhook. */
-  private void finish(JobRecord rec, FoleyResult result) {
-    FoleyJob job = rec.job();
-    if (result == null) {
-      rec.failed(failure(job));
-    } else {
-      try {
-        Path tmp = results.resolve(rec.id + ".wav.tmp");
-        result.writeWav(tmp);
-        Files.move(tmp, results.resolve(rec.id + ".wav"), StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
-        rec.done(result);
-        doneByKey.put(rec.key, rec.id);
-      } catch (IOException | RuntimeException e) {
-        rec.failed(e instanceof FoleyException f ? f
-            : new FoleyException(FoleyException.Code.IO, "cannot store the result: " + e, e));
-      }
-    }
-    if (rec.webhook != null) {
-      webhooks.deliver(rec.webhook, rec.toJson().toString());
-    }
-  }
-
-  private static FoleyException failure(FoleyJob job) {
-    try {
-      job.await();
-      return new FoleyException(FoleyException.Code.INTERNAL, "job completed without a result");
-    } catch (FoleyException e) {
-      return e;
-    }
-  }
-
-  /** Deletes finished jobs older than the retention, with their files. */
-  private void expire() {
-    Instant limit = Instant.now().minus(config.retention());
-    for (JobRecord rec : jobs.values()) {
-      Instant f = rec.finished();
-      if (f != null && f.isBefore(limit)) {
-        jobs.remove(rec.id);
-        doneByKey.remove(rec.key, rec.id);
-        for (String name : List.of(rec.id + ".wav", rec.id + ".mov")) {
-          deleteQuietly(results.resolve(name));
-        }
-        deleteQuietly(rec.video);
-      }
-    }
+    json(ctx, 200, jobs.cancel(ctx.pathParam("id")));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -416,28 +353,6 @@ public final class FoleyService implements AutoCloseable {
       return "key:" + key;
     }
     return "ip:" + ctx.ip();
-  }
-
-  private JobRecord record(Context ctx) {
-    if (!ctx.method().name().equals("DELETE")) {
-      authorize(ctx);
-    }
-    String id = ctx.pathParam("id");
-    JobRecord rec = jobs.get(id);
-    if (rec == null) {
-      throw new HttpError(404, "NOT_FOUND", "no job " + id + " here: it never existed, or it finished more than "
-          + config.retention().toSeconds() + " s ago and was deleted", 0);
-    }
-    return rec;
-  }
-
-  private static JobRecord finished(JobRecord rec) {
-    JobRecord.Status s = rec.status();
-    if (s != JobRecord.Status.DONE) {
-      throw new HttpError(409, "NOT_DONE", "job " + rec.id + " is " + s.json() + "; its audio and video exist "
-          + "only once it is done (watch /v1/jobs/" + rec.id + "/events)", 0);
-    }
-    return rec;
   }
 
   private void checkVideo(Path video) {
@@ -473,9 +388,9 @@ public final class FoleyService implements AutoCloseable {
     return HexFormat.of().formatHex(sha.digest());
   }
 
-  private static String requestKey(String videoDigest, FoleyRequest r) {
+  private static String requestKey(String videoDigest, JobSpec r) {
     String s = videoDigest + "\u0000" + r.prompt() + "\u0000" + r.negativePrompt() + "\u0000" + r.steps() + "\u0000"
-        + r.cfgScale() + "\u0000" + r.seed();
+        + r.cfg() + "\u0000" + r.seed();
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
@@ -500,13 +415,10 @@ public final class FoleyService implements AutoCloseable {
     return false;
   }
 
-  private static int intParam(Context ctx, String name) {
+  private static Integer intParam(Context ctx, String name) {
     String v = ctx.formParam(name);
     if (v == null || v.isBlank()) {
-      return -1;
-    }
-    if (v.strip().equals("-1")) {
-      return 0; // refused by the request builder with its own message
+      return null;
     }
     try {
       return Integer.parseInt(v.strip());
@@ -549,16 +461,6 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
-  /** Seconds to put in Retry-After for a refusal: the engine's own estimate when it gives one. */
-  private static long retryAfter(FoleyException e) {
-    Matcher m = RETRY_MS.matcher(String.valueOf(e.getMessage()));
-    if (m.find()) {
-      long ms = Long.parseLong(m.group(1) != null ? m.group(1) : m.group(2));
-      return Math.max(1, (ms + 999) / 1000);
-    }
-    return 1;
-  }
-
   private static void sendFile(Context ctx, Path file, String type, String name) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
@@ -596,14 +498,6 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
-  private static void deleteQuietly(Path p) {
-    try {
-      Files.deleteIfExists(p);
-    } catch (IOException e) {
-      LOG.fine(() -> "cannot delete " + p + ": " + e);
-    }
-  }
-
   private static java.util.concurrent.ThreadFactory named(String name) {
     java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
     return r -> {
@@ -622,34 +516,16 @@ public final class FoleyService implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true) && !draining.compareAndSet(false, true)) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
     draining.set(true);
-    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-    List<JobRecord> open = new ArrayList<>(jobs.values());
-    for (JobRecord rec : open) {
-      FoleyJob job = rec.job();
-      if (job == null) {
-        continue;
-      }
-      long left = deadline - System.nanoTime();
+    Jobs j = jobs;
+    if (j != null) {
       try {
-        if (left > 0) {
-          job.result().handle((r, e) -> null).get(left, TimeUnit.NANOSECONDS);
-        }
+        j.drain(System.nanoTime() + config.drainTimeout().toNanos());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        break;
-      } catch (Exception timeoutOrFailure) {
-        // cancelled below
-      }
-    }
-    for (JobRecord rec : open) {
-      FoleyJob job = rec.job();
-      if (job != null && job.cancel()) {
-        rec.failed(new FoleyException(FoleyException.Code.CANCELLED, "the service shut down before the job "
-            + "finished; submit it again"));
       }
     }
     finisher.shutdown();
@@ -658,8 +534,9 @@ public final class FoleyService implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (JobRecord rec : jobs.values()) {
-      rec.wake();
+    stopped.set(true);
+    if (j != null) {
+      j.close(); // wakes SSE readers
     }
     if (app != null) {
       app.stop();
@@ -671,19 +548,5 @@ public final class FoleyService implements AutoCloseable {
       e.close();
     }
     registry.close();
-  }
-
-  /** An HTTP error answer with a JSON body. */
-  static final class HttpError extends RuntimeException {
-    final int status;
-    final String code;
-    final long retryAfter;
-
-    HttpError(int status, String code, String message, long retryAfter) {
-      super(message, null, false, false);
-      this.status = status;
-      this.code = code;
-      this.retryAfter = retryAfter;
-    }
   }
 }

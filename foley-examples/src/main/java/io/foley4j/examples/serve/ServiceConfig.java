@@ -24,10 +24,11 @@ import java.util.Set;
  * @param redis a Redis URI for many nodes on one stream, or null for one node
  * @param nodeId this node's consumer name in the stream's group
  * @param visibilityTimeout how long a job may stay unacknowledged before another node reclaims it
+ * @param workerJobs with Redis, how many stream entries this node's worker holds at once
  */
 public record ServiceConfig(String host, int port, Path dataDir, long maxUploadBytes, Duration retention,
     Set<String> apiKeys, double ratePerSecond, int rateBurst, Duration webhookTimeout, int webhookAttempts,
-    Set<String> webhookHosts, Duration drainTimeout, URI redis, String nodeId, Duration visibilityTimeout) {
+    Set<String> webhookHosts, Duration drainTimeout, URI redis, String nodeId, Duration visibilityTimeout, int workerJobs) {
 
   public ServiceConfig {
     if (host == null || host.isBlank()) {
@@ -55,6 +56,9 @@ public record ServiceConfig(String host, int port, Path dataDir, long maxUploadB
     if (nodeId == null || !nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
       throw invalid("a node id is 1..64 letters, digits, '.', '_' or '-', got " + nodeId);
     }
+    if (workerJobs < 1 || workerJobs > 1024) {
+      throw invalid("worker jobs must be in 1..1024, got " + workerJobs);
+    }
     apiKeys = Set.copyOf(apiKeys);
     webhookHosts = Set.copyOf(webhookHosts);
   }
@@ -63,52 +67,57 @@ public record ServiceConfig(String host, int port, Path dataDir, long maxUploadB
   public static ServiceConfig defaults(Path dataDir) {
     return new ServiceConfig("127.0.0.1", 0, dataDir, 500L << 20, Duration.ofHours(1), Set.of(), 0, 1,
         Duration.ofSeconds(5), 3, Set.of(), Duration.ofSeconds(30), null, "node-" + ProcessHandle.current().pid(),
-        Duration.ofSeconds(60));
+        Duration.ofSeconds(60), 4);
   }
 
   public ServiceConfig withPort(int p) {
     return new ServiceConfig(host, p, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withHost(String h) {
     return new ServiceConfig(h, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withMaxUpload(long bytes) {
     return new ServiceConfig(host, port, dataDir, bytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withRetention(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, d, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withApiKeys(Set<String> keys) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, keys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withRate(double perSecond, int burst) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, perSecond, burst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withWebhooks(Duration timeout, int attempts, Set<String> hosts) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        timeout, attempts, hosts, drainTimeout, redis, nodeId, visibilityTimeout);
+        timeout, attempts, hosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
   }
 
   public ServiceConfig withDrainTimeout(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, d, redis, nodeId, visibilityTimeout);
+        webhookTimeout, webhookAttempts, webhookHosts, d, redis, nodeId, visibilityTimeout, workerJobs);
+  }
+
+  public ServiceConfig withWorkerJobs(int n) {
+    return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, n);
   }
 
   public ServiceConfig withRedis(URI uri, String node, Duration visibility) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, uri, node, visibility);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, uri, node, visibility, workerJobs);
   }
 
   private static void requirePositive(String what, Duration d) {
