@@ -48,6 +48,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Unacknowledged jobs older than this are reclaimed by other nodes (default ${DEFAULT-VALUE}).")
   Duration visibility;
 
+  @Option(names = "--worker-jobs", description = "With --redis: stream entries this node works on at once "
+      + "(default: --max-concurrent).")
+  Integer workerJobs;
+
   @Option(names = "--data-dir", defaultValue = "foley-data",
       description = "Uploads and results (shared by every node with --redis; default ${DEFAULT-VALUE}).")
   Path dataDir;
@@ -89,7 +93,8 @@ final class ServeCommand implements Callable<Integer> {
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
     if (redis != null) {
-      config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility);
+      config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
+          .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
     ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
     FoleyEngine.Builder engine = FoleyEngine.builder().bundle(bundle).backend(Backends.cpu())
