@@ -42,7 +42,6 @@ import picocli.CommandLine.Option;
 @Command(name = "http", mixinStandardHelpOptions = true,
     description = "Load test of foley serve on loopback against the engine alone: status codes, p50/p99, jobs/s.")
 final class HttpBench implements Callable<Integer> {
-  private static final Pattern STATUS = Pattern.compile("\"status\":\"(\\w+)\"");
   private static final Pattern ID = Pattern.compile("\"id\":\"(\\w+)\"");
 
   @Option(names = "--clients", defaultValue = "64", description = "Concurrent clients (default ${DEFAULT-VALUE}).")

@@ -355,7 +355,9 @@ class FoleyServiceTest {
     for (String metric : List.of("foley_queue_depth{priority=\"high\"}", "foley_batch_calls_total{size=\"1\",stage=\"denoiser\"}",
         "foley_stage_call_seconds_count{outcome=\"ok\",phase=\"denoise\"}", "foley_cache_hits_total{cache=\"result\"}",
         "foley_cache_misses_total{cache=\"result\"}", "foley_breaker_state{state=\"closed\"} 1.0", "foley_load_score",
-        "foley_scale_advice{advice=\"hold\"}", "foley_queue_wait_seconds_count")) {
+        "foley_scale_advice{advice=\"hold\"}", "foley_queue_wait_seconds_count",
+        "foley_stage_busy_seconds_total{stage=\"denoiser\"}", "foley_jobs_running", "foley_memory_used",
+        "foley_utilization", "foley_cache_entries{cache=\"result\"}")) {
       assertTrue(text.contains(metric), metric + " in\n" + text);
     }
     assertFalse(text.contains("foley_stage_call_seconds_count{outcome=\"ok\",phase=\"denoise\"} 0.0"),
