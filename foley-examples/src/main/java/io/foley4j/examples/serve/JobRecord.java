@@ -175,7 +175,7 @@ final class JobRecord implements FoleyListener {
     p.addProperty("segmentsTotal", progress.segmentsTotal());
     p.addProperty("stepsDone", progress.stepsDone());
     p.addProperty("stepsTotal", progress.stepsTotal());
-    p.addProperty("fraction", status == Status.DONE ? 1.0 : progress.fraction());
+    p.addProperty("fraction", status == Status.DONE ? 1.0 : progress.stepsTotal() == 0 ? 0.0 : progress.fraction());
     o.add("progress", p);
     o.addProperty("created", created.toString());
     if (finished != null) {

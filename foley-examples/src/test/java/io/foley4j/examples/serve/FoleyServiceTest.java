@@ -86,6 +86,7 @@ class FoleyServiceTest {
     String id = accepted.get("id").getAsString();
     assertTrue(Set.of("queued", "running").contains(accepted.get("status").getAsString()), r.body());
     assertEquals("/v1/jobs/" + id, r.headers().firstValue("Location").orElseThrow());
+    assertTrue(accepted.getAsJsonObject("progress").get("fraction").getAsDouble() < 1.0, r.body());
 
     JsonObject done = http.awaitFinished(id);
     assertEquals("done", done.get("status").getAsString(), done.toString());
@@ -292,6 +293,68 @@ class FoleyServiceTest {
       assertTrue(refused.body().contains("queue is full"), refused.body());
       assertTrue(refused.headers().firstValue("Retry-After").isPresent());
       assertTrue(accepted >= 2, "one running and one queued were accepted, got " + accepted);
+    }
+  }
+
+  /** The CPU backend whose denoiser calls fail while {@code failing} is set. */
+  static final class FailingBackend implements io.foley4j.backend.Backend {
+    final io.foley4j.backend.Backend cpu = Backends.cpu();
+    volatile boolean failing;
+
+    @Override
+    public String name() {
+      return "failing-cpu";
+    }
+
+    @Override
+    public io.foley4j.backend.StageSession open(io.foley4j.bundle.StageSpec spec, Path modelFile) {
+      io.foley4j.backend.StageSession s = cpu.open(spec, modelFile);
+      return new io.foley4j.backend.StageSession() {
+        @Override
+        public io.foley4j.bundle.StageSpec spec() {
+          return s.spec();
+        }
+
+        @Override
+        public java.util.Map<String, io.foley4j.backend.Tensor> run(java.util.Map<String, io.foley4j.backend.Tensor> in) {
+          if (failing && spec.stage() == io.foley4j.bundle.Stage.DENOISER) {
+            throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.BACKEND_FAILURE, "injected device failure");
+          }
+          return s.run(in);
+        }
+
+        @Override
+        public long runNanos() {
+          return s.runNanos();
+        }
+
+        @Override
+        public void close() {
+          s.close();
+        }
+      };
+    }
+  }
+
+  @Test
+  void anOpenBreakerIs503WithRetryAfter() throws Exception {
+    FailingBackend backend = new FailingBackend();
+    try (FoleyService s = FoleyService.start(ServiceConfig.defaults(dir.resolve("breaker")),
+        // one failure opens it: the failing job's encoder calls succeed, and a success resets the count
+        FoleyEngine.builder().bundle(bundle).backend(backend).circuitBreaker(1, Duration.ofSeconds(60)),
+        VideoSources.jcodec())) {
+      Http h = new Http(s.uri());
+      backend.failing = true;
+      JsonObject failed = h.awaitFinished(Http.json(h.post(job("broken", 100))).get("id").getAsString());
+      assertEquals("failed", failed.get("status").getAsString(), failed.toString());
+      assertEquals("BACKEND_FAILURE", failed.getAsJsonObject("error").get("code").getAsString());
+      assertTrue(failed.getAsJsonObject("error").get("message").getAsString().contains("injected device failure"));
+      HttpResponse<String> refused = h.post(job("after", 200));
+      assertEquals(503, refused.statusCode(), refused.body());
+      assertTrue(refused.body().contains("circuit breaker"), refused.body());
+      long retry = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retry >= 1 && retry <= 60, "Retry-After " + retry + " from the breaker's own estimate");
+      assertTrue(h.get("/metrics").body().contains("foley_breaker_state{state=\"open\"} 1.0"));
     }
   }
 
