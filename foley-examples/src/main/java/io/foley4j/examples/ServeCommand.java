@@ -99,11 +99,21 @@ final class ServeCommand implements Callable<Integer> {
     ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
     FoleyEngine.Builder engine = FoleyEngine.builder().bundle(bundle).backend(Backends.cpu())
         .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
-    FoleyService service = FoleyService.start(config, engine, VideoSources.jcodec());
+    FoleyService service;
+    try {
+      service = FoleyService.start(config, engine, VideoSources.jcodec());
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      service.close();
-      stopped.countDown();
+      try {
+        service.close(); // graceful: stop accepting, drain, hand back, close the engine
+      } finally {
+        bundle.close();
+        stopped.countDown();
+      }
     }, "foley-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     System.out.println("foley serve: listening on " + service.uri() + (redis != null ? " (stream on " + redis + ")" : ""));
