@@ -296,26 +296,30 @@ public final class FoleyService implements AutoCloseable {
     ctx.res().setCharacterEncoding("utf-8");
     ctx.res().setHeader("Cache-Control", "no-cache");
     ctx.res().setHeader("X-Accel-Buffering", "no");
-    OutputStream out = ctx.res().getOutputStream();
-    out.write(("retry: 1000\n\n").getBytes(StandardCharsets.UTF_8));
-    out.flush();
-    int seen = 0;
-    while (!stopped.get()) {
-      Jobs.Slice slice = jobs.events(id, seen, 15_000);
-      if (slice == null) {
-        break; // expired meanwhile
-      }
-      if (slice.frames().isEmpty() && !slice.complete()) {
-        out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
-      }
-      for (String frame : slice.frames()) {
-        out.write(frame.getBytes(StandardCharsets.UTF_8));
-      }
-      seen += slice.frames().size();
+    try {
+      OutputStream out = ctx.res().getOutputStream();
+      out.write(("retry: 1000\n\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      if (slice.complete()) {
-        break;
+      int seen = 0;
+      while (!stopped.get()) {
+        Jobs.Slice slice = jobs.events(id, seen, 15_000);
+        if (slice == null) {
+          break; // expired meanwhile
+        }
+        if (slice.frames().isEmpty() && !slice.complete()) {
+          out.write(": keep-alive\n\n".getBytes(StandardCharsets.UTF_8));
+        }
+        for (String frame : slice.frames()) {
+          out.write(frame.getBytes(StandardCharsets.UTF_8));
+        }
+        seen += slice.frames().size();
+        out.flush();
+        if (slice.complete()) {
+          break;
+        }
       }
+    } catch (IOException clientGone) {
+      LOG.fine(() -> "SSE client of job " + id + " went away: " + clientGone);
     }
   }
 

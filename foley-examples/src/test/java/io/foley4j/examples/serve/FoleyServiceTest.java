@@ -118,6 +118,13 @@ class FoleyServiceTest {
     assertEquals(200, again.statusCode(), again.body());
     assertEquals(id, Http.json(again).get("id").getAsString());
     assertEquals("done", Http.json(again).get("status").getAsString());
+    TestSupport.awaitCondition("Jetty's spilled upload parts are deleted", () -> {
+      try (var files = Files.list(dir.resolve("main").resolve("tmp"))) {
+        return files.count() == 0;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
   }
 
   @Test
@@ -219,6 +226,13 @@ class FoleyServiceTest {
       try (var files = Files.list(dir.resolve("small").resolve("uploads"))) {
         assertEquals(0, files.count(), "nothing is kept of a refused upload");
       }
+      TestSupport.awaitCondition("Jetty's spilled parts are deleted", () -> {
+        try (var files = Files.list(dir.resolve("small").resolve("tmp"))) {
+          return files.count() == 0;
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
     }
   }
 
