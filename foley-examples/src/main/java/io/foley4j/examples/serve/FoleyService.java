@@ -256,13 +256,13 @@ public final class FoleyService implements AutoCloseable {
         throw new HttpError(400, "INVALID_ARGUMENT", "cannot read the multipart upload: " + e.getMessage(), 0);
       }
       checkVideo(video);
-      JsonObject earlier = jobs.doneFor(spec.key());
+      JsonObject earlier = jobs().doneFor(spec.key());
       if (earlier != null) {
         cacheAnswered.increment();
         json(ctx, 200, earlier);
         return;
       }
-      JsonObject accepted = jobs.submit(spec);
+      JsonObject accepted = jobs().submit(spec);
       keep = true;
       submitted.increment();
       ctx.header("Location", "/v1/jobs/" + id);
@@ -277,7 +277,7 @@ public final class FoleyService implements AutoCloseable {
   private void status(Context ctx) {
     authorize(ctx);
     String id = ctx.pathParam("id");
-    JsonObject o = jobs.status(id);
+    JsonObject o = jobs().status(id);
     if (o == null) {
       throw HttpError.notFound(id, config.retention());
     }
@@ -287,7 +287,7 @@ public final class FoleyService implements AutoCloseable {
   private void events(Context ctx) throws IOException, InterruptedException {
     authorize(ctx);
     String id = ctx.pathParam("id");
-    Jobs.Slice first = jobs.events(id, 0, 0);
+    Jobs.Slice first = jobs().events(id, 0, 0);
     if (first == null) {
       throw HttpError.notFound(id, config.retention());
     }
@@ -302,7 +302,7 @@ public final class FoleyService implements AutoCloseable {
       out.flush();
       int seen = 0;
       while (!stopped.get()) {
-        Jobs.Slice slice = jobs.events(id, seen, 15_000);
+        Jobs.Slice slice = jobs().events(id, seen, 15_000);
         if (slice == null) {
           break; // expired meanwhile
         }
@@ -326,21 +326,30 @@ public final class FoleyService implements AutoCloseable {
   private void audio(Context ctx) throws IOException {
     authorize(ctx);
     String id = ctx.pathParam("id");
-    sendFile(ctx, jobs.audio(id), "audio/wav", id + ".wav");
+    sendFile(ctx, jobs().audio(id), "audio/wav", id + ".wav");
   }
 
   private void video(Context ctx) throws IOException {
     authorize(ctx);
     String id = ctx.pathParam("id");
-    sendFile(ctx, jobs.video(id), "video/quicktime", id + ".mov");
+    sendFile(ctx, jobs().video(id), "video/quicktime", id + ".mov");
   }
 
   private void cancel(Context ctx) {
     authorize(ctx);
-    json(ctx, 200, jobs.cancel(ctx.pathParam("id")));
+    json(ctx, 200, jobs().cancel(ctx.pathParam("id")));
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /** The job store, or 503 while the engine is still loading. */
+  private Jobs jobs() {
+    Jobs j = jobs;
+    if (j == null) {
+      throw new HttpError(503, "UNAVAILABLE", "the engine is still warming up; retry shortly", 1);
+    }
+    return j;
+  }
 
   /** The client's identity for rate limits: its API key, else its address. Fails with 401 on a bad key. */
   private String authorize(Context ctx) {

@@ -442,6 +442,52 @@ class FoleyServiceTest {
   }
 
   @Test
+  void readyOnlyOnceTheEngineIsBuilt() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    java.util.concurrent.CountDownLatch opening = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    io.foley4j.backend.Backend cpu = Backends.cpu();
+    io.foley4j.backend.Backend slow = new io.foley4j.backend.Backend() {
+      @Override
+      public String name() {
+        return "slow-to-load";
+      }
+
+      @Override
+      public io.foley4j.backend.StageSession open(io.foley4j.bundle.StageSpec spec, Path file) {
+        opening.countDown();
+        try {
+          release.await(); // the engine's build (loading and warm-up) waits here
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return cpu.open(spec, file);
+      }
+    };
+    CompletableFuture<FoleyService> starting = CompletableFuture.supplyAsync(() -> FoleyService.start(
+        ServiceConfig.defaults(dir.resolve("warm")).withPort(port), FoleyEngine.builder().bundle(bundle).backend(slow),
+        VideoSources.jcodec()));
+    try {
+      assertTrue(opening.await(60, TimeUnit.SECONDS), "the engine started loading");
+      Http h = new Http(java.net.URI.create("http://127.0.0.1:" + port));
+      assertEquals(200, h.get("/health/live").statusCode(), "live while loading");
+      HttpResponse<String> notReady = h.get("/health/ready");
+      assertEquals(503, notReady.statusCode(), notReady.body());
+      assertTrue(notReady.headers().firstValue("Retry-After").isPresent());
+      assertEquals(503, h.post(job("early", 1)).statusCode(), "no job before the engine is ready");
+      assertEquals(503, h.get("/v1/jobs/any").statusCode(), "nor job state");
+    } finally {
+      release.countDown();
+    }
+    try (FoleyService s = starting.get(2, TimeUnit.MINUTES)) {
+      assertEquals(200, new Http(s.uri()).get("/health/ready").statusCode());
+    }
+  }
+
+  @Test
   void gracefulShutdownFinishesRunningJobsAndRefusesNewOnes() throws Exception {
     Path data = dir.resolve("drain");
     FoleyService s = start(ServiceConfig.defaults(data).withDrainTimeout(Duration.ofMinutes(1)), b -> b);
