@@ -368,7 +368,14 @@ class FoleyServiceTest {
       assertTrue(refused.body().contains("circuit breaker"), refused.body());
       long retry = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
       assertTrue(retry >= 1 && retry <= 60, "Retry-After " + retry + " from the breaker's own estimate");
-      assertTrue(h.get("/metrics").body().contains("foley_breaker_state{state=\"open\"} 1.0"));
+      // the gauges share a snapshot of at most a second ago
+      TestSupport.awaitCondition("the metrics show the open breaker", () -> {
+        try {
+          return h.get("/metrics").body().contains("foley_breaker_state{state=\"open\"} 1.0");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
     }
   }
 
