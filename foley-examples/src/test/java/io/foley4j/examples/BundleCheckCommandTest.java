@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.SystemPython;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,15 +34,15 @@ class BundleCheckCommandTest {
 
   @Test
   void everyStageOfTheExportMatchesPyTorch() {
-    Output o = capture(() -> FoleyCli.run("bundle", "check", dir.resolve("bundle").toString(), "--against",
-        dir.resolve("stages.npz").toString()));
-    assertEquals(0, o.rc, o.toString());
+    CliOutput o = CliOutput.of("bundle", "check", dir.resolve("bundle").toString(), "--against",
+        dir.resolve("stages.npz").toString());
+    assertEquals(0, o.rc(), o.toString());
     for (String stage : new String[] {"visual_encoder.features", "sync_encoder.tokens", "text_encoder.text_embeds",
         "denoiser.velocity", "vae_decoder.audio"}) {
-      assertTrue(o.out.contains("OK   " + stage), stage + ": " + o);
+      assertTrue(o.out().contains("OK   " + stage), stage + ": " + o);
     }
-    assertTrue(o.out.contains("OK 5 outputs"), o.toString());
-    System.out.println("[bundle check]\n" + o.out);
+    assertTrue(o.out().contains("OK 5 outputs"), o.toString());
+    System.out.println("[bundle check]\n" + o.out());
   }
 
   @Test
@@ -55,47 +52,24 @@ class BundleCheckCommandTest {
         "a = dict(np.load('stages.npz'))",
         "a['denoiser.velocity'] = a['denoiser.velocity'] * 1.01",
         "np.savez('off.npz', **a)"));
-    Output o = capture(() -> FoleyCli.run("bundle", "check", dir.resolve("bundle").toString(), "--against",
-        dir.resolve("off.npz").toString()));
-    assertEquals(1, o.rc, o.toString());
-    assertTrue(o.out.contains("FAIL denoiser.velocity") && o.out.contains("OK   vae_decoder.audio"), o.toString());
+    CliOutput o = CliOutput.of("bundle", "check", dir.resolve("bundle").toString(), "--against",
+        dir.resolve("off.npz").toString());
+    assertEquals(1, o.rc(), o.toString());
+    assertTrue(o.out().contains("FAIL denoiser.velocity") && o.out().contains("OK   vae_decoder.audio"), o.toString());
     // relative L2 of a 1% scale is 0.0099: within a looser tolerance
-    Output loose = capture(() -> FoleyCli.run("bundle", "check", dir.resolve("bundle").toString(), "--against",
-        dir.resolve("off.npz").toString(), "--tolerance", "0.02"));
-    assertEquals(0, loose.rc, loose.toString());
+    CliOutput loose = CliOutput.of("bundle", "check", dir.resolve("bundle").toString(), "--against",
+        dir.resolve("off.npz").toString(), "--tolerance", "0.02");
+    assertEquals(0, loose.rc(), loose.toString());
   }
 
   @Test
   void aRecordingOfNoStageIsABadInput() {
     SystemPython.run(dir, env, 60, "-c", "import numpy as np; np.savez('none.npz', x=np.zeros(3))");
-    Output o = capture(() -> FoleyCli.run("bundle", "check", dir.resolve("bundle").toString(), "--against",
-        dir.resolve("none.npz").toString()));
-    assertEquals(2, o.rc, o.toString());
-    String err = o.err.strip();
+    CliOutput o = CliOutput.of("bundle", "check", dir.resolve("bundle").toString(), "--against",
+        dir.resolve("none.npz").toString());
+    assertEquals(2, o.rc(), o.toString());
+    String err = o.err().strip();
     assertTrue(err.startsWith("foley: ") && err.contains("covers no stage") && err.contains("denoiser.latents"), o.toString());
     assertFalse(err.contains("\n"), o.toString());
-  }
-
-  private record Output(int rc, String out, String err) {}
-
-  private interface Run {
-    int run();
-  }
-
-  private static Output capture(Run r) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int rc;
-    try {
-      rc = r.run();
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    return new Output(rc, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 }
