@@ -2,7 +2,6 @@ package io.foley4j.examples;
 
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
-import io.foley4j.backend.Backends;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.examples.serve.FoleyService;
 import io.foley4j.examples.serve.ServiceConfig;
@@ -35,8 +34,20 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
-  @Option(names = "--backend", defaultValue = "cpu", description = "Inference backend: cpu (default).")
-  String backend;
+  @Option(names = "--backend", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE});"
+      + " cuda and tensorrt need foley-gpu.jar's ONNX Runtime and an NVIDIA GPU (docs/gpu.md).")
+  BackendChoice.Kind backend;
+
+  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
+  Integer device;
+
+  @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
+      + " used (default fail; cpu runs on the CPU after one warning).")
+  BackendChoice.OnFailure fallback;
+
+  @Option(names = "--decoder", defaultValue = "auto", description = "auto (FFmpeg when its natives load, else "
+      + "jcodec), ffmpeg or jcodec (default ${DEFAULT-VALUE}).")
+  String decoder;
 
   @Option(names = "--redis", description = "Redis URI (redis://host:port): many nodes share one job stream.")
   URI redis;
@@ -85,10 +96,9 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!backend.equalsIgnoreCase("cpu")) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--backend " + backend
-          + " is not available in foley serve yet; use --backend cpu");
-    }
+    io.foley4j.backend.Backend chosen = BackendChoice.of(backend, device, fallback); // bad options: exit 2 now
+    io.foley4j.video.VideoSourceFactory sources = decoder.equalsIgnoreCase("auto") ? VideoSources.auto()
+        : VideoSources.named(decoder);
     ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
@@ -97,11 +107,11 @@ final class ServeCommand implements Callable<Integer> {
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
     ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
-    FoleyEngine.Builder engine = FoleyEngine.builder().bundle(bundle).backend(Backends.cpu())
+    FoleyEngine.Builder engine = FoleyEngine.builder().bundle(bundle).backend(chosen)
         .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
     FoleyService service;
     try {
-      service = FoleyService.start(config, engine, VideoSources.jcodec());
+      service = FoleyService.start(config, engine, sources);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
