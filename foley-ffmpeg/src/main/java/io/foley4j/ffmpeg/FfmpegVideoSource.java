@@ -4,13 +4,11 @@ import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AV1;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_PKT_DATA_DISPLAYMATRIX;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_PKT_FLAG_DISCARD;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_alloc;
-import static org.bytedeco.ffmpeg.global.avcodec.av_packet_free;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_side_data_get;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_alloc_context3;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_decoder;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_find_decoder_by_name;
-import static org.bytedeco.ffmpeg.global.avcodec.avcodec_free_context;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_get_name;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_open2;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_to_context;
@@ -34,7 +32,6 @@ import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUVJ444P;
 import static org.bytedeco.ffmpeg.global.avutil.av_dict_get;
 import static org.bytedeco.ffmpeg.global.avutil.av_display_rotation_get;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_alloc;
-import static org.bytedeco.ffmpeg.global.avutil.av_frame_free;
 import static org.bytedeco.ffmpeg.global.avutil.av_frame_unref;
 import static org.bytedeco.ffmpeg.global.avutil.av_free;
 import static org.bytedeco.ffmpeg.global.avutil.av_get_pix_fmt_name;
@@ -194,22 +191,10 @@ final class FfmpegVideoSource implements VideoSource {
       av_free(swsBuf);
       swsBuf = null;
     }
-    if (frame != null) {
-      av_frame_free(frame);
-      frame = null;
-    }
-    if (pkt != null) {
-      av_packet_free(pkt);
-      pkt = null;
-    }
-    if (dec != null) {
-      avcodec_free_context(dec);
-      dec = null;
-    }
-    if (fmt != null) {
-      avformat_close_input(fmt);
-      fmt = null;
-    }
+    frame = AvFree.free(frame);
+    pkt = AvFree.free(pkt);
+    dec = AvFree.free(dec);
+    fmt = AvFree.closeInput(fmt);
     pending = null;
   }
 
@@ -457,6 +442,17 @@ final class FfmpegVideoSource implements VideoSource {
     return fmt;
   }
 
+  /** The index of the first video stream that is not an attached picture (cover art), or -1 if none. */
+  static int videoStream(AVFormatContext fmt) {
+    for (int i = 0; i < fmt.nb_streams(); i++) {
+      AVStream st = fmt.streams(i);
+      if (st.codecpar().codec_type() == AVMEDIA_TYPE_VIDEO && (st.disposition() & AV_DISPOSITION_ATTACHED_PIC) == 0) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   private static boolean headerDescribesVideo(AVFormatContext fmt) {
     boolean any = false;
     for (int i = 0; i < fmt.nb_streams(); i++) {
@@ -554,22 +550,13 @@ final class FfmpegVideoSource implements VideoSource {
         s.check(file, fmt);
         return s;
       } finally {
-        if (p != null) {
-          av_packet_free(p);
-        }
-        avformat_close_input(fmt);
+        AvFree.free(p);
+        AvFree.closeInput(fmt);
       }
     }
 
     private void pickStream(Path file, AVFormatContext fmt) {
-      for (int i = 0; i < fmt.nb_streams(); i++) {
-        AVStream st = fmt.streams(i);
-        AVCodecParameters par = st.codecpar();
-        if (par.codec_type() == AVMEDIA_TYPE_VIDEO && (st.disposition() & AV_DISPOSITION_ATTACHED_PIC) == 0) {
-          stream = i;
-          break;
-        }
-      }
+      stream = videoStream(fmt);
       if (stream < 0) {
         throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "file " + file
             + " has no video stream (" + fmt.nb_streams() + " other streams): pass a video file");

@@ -37,16 +37,17 @@ final class Clips {
 
   /** {@code ffmpeg -f lavfi -i SOURCE [filters] ARGS out}, quietly, overwriting. */
   static Path make(Path out, String source, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source));
-    Collections.addAll(cmd, args);
-    cmd.add(out.toString());
-    TestSupport.run(cmd.toArray(new String[0]));
-    return out;
+    return ffmpeg(List.of("-f", "lavfi", "-i", source), args, out);
   }
 
-  /** {@code ffmpeg -i in ARGS out}. */
+  /** {@code ffmpeg -i in ARGS out}, as {@link #make}. */
   static Path convert(Path in, Path out, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", in.toString()));
+    return ffmpeg(List.of("-i", in.toString()), args, out);
+  }
+
+  private static Path ffmpeg(List<String> input, String[] args, Path out) {
+    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-nostdin", "-v", "error", "-y"));
+    cmd.addAll(input);
     Collections.addAll(cmd, args);
     cmd.add(out.toString());
     TestSupport.run(cmd.toArray(new String[0]));

@@ -1,5 +1,9 @@
 package io.foley4j.gpu;
 
+import static io.foley4j.gpu.BuilderChecks.atLeastOneMiB;
+import static io.foley4j.gpu.BuilderChecks.notNull;
+import static io.foley4j.gpu.BuilderChecks.once;
+
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.providers.OrtCUDAProviderOptions;
@@ -78,7 +82,7 @@ public final class CudaBackend implements Backend {
   /** {@code "cuda:0"}; {@code "cpu (fallback from cuda:0)"} once a stage fell back to the CPU. */
   @Override
   public String name() {
-    return opener.fellBack() ? "cpu (fallback from cuda:" + deviceId + ")" : "cuda:" + deviceId;
+    return opener.backendName();
   }
 
   public int deviceId() {
@@ -108,11 +112,7 @@ public final class CudaBackend implements Backend {
   void addTo(OrtSession.SessionOptions so, List<AutoCloseable> toClose) throws OrtException {
     OrtCUDAProviderOptions o = new OrtCUDAProviderOptions(deviceId);
     toClose.add(o);
-    for (Map.Entry<String, String> e : providerOptions.entrySet()) {
-      if (!e.getKey().equals("device_id")) {
-        o.add(e.getKey(), e.getValue());
-      }
-    }
+    FallbackOpener.addOptions(providerOptions, (k, v) -> o.add(k, v));
     so.addCUDA(o);
   }
 
@@ -144,23 +144,9 @@ public final class CudaBackend implements Backend {
 
     private Builder() {}
 
-    private static void once(Object current, String what) {
-      if (current != null) {
-        throw new IllegalStateException(what + " was already set to " + current);
-      }
-    }
-
-    private static FoleyException invalid(String message) {
-      return new FoleyException(FoleyException.Code.INVALID_ARGUMENT, message);
-    }
-
     /** The CUDA device id (default 0), as CUDA numbers them (after {@code CUDA_VISIBLE_DEVICES}). */
     public Builder deviceId(int id) {
-      once(deviceId < 0 ? null : deviceId, "deviceId");
-      if (id < 0 || id > 1023) {
-        throw invalid("deviceId must be between 0 and 1023, was " + id);
-      }
-      this.deviceId = id;
+      this.deviceId = BuilderChecks.deviceId(deviceId, id);
       return this;
     }
 
@@ -169,11 +155,7 @@ public final class CudaBackend implements Backend {
      * default: no limit). Weights and cuDNN/cuBLAS workspaces are outside it.
      */
     public Builder gpuMemLimit(long bytes) {
-      once(gpuMemLimit < 0 ? null : gpuMemLimit, "gpuMemLimit");
-      if (bytes < 1 << 20) {
-        throw invalid("gpuMemLimit must be at least 1 MiB (1048576 bytes), was " + bytes);
-      }
-      this.gpuMemLimit = bytes;
+      this.gpuMemLimit = atLeastOneMiB(gpuMemLimit, bytes, "gpuMemLimit");
       return this;
     }
 
@@ -254,13 +236,6 @@ public final class CudaBackend implements Backend {
     Builder classLoader(ClassLoader cl) {
       this.classLoader = cl;
       return this;
-    }
-
-    private static <T> T notNull(T v, String what) {
-      if (v == null) {
-        throw invalid(what + " must not be null");
-      }
-      return v;
     }
 
     /**

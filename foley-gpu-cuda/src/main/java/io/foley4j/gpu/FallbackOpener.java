@@ -10,6 +10,8 @@ import io.foley4j.backend.StageSession;
 import io.foley4j.bundle.StageSpec;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -17,12 +19,17 @@ import java.util.function.Supplier;
  * What the GPU backends share: check the environment once (probe before adding a provider: a
  * provider that fails to load its libraries has crashed JVMs elsewhere), open through
  * {@link OrtSessions}, explain ONNX Runtime's errors, and apply the fallback policy with exactly
- * one warning per backend.
+ * one warning per backend; also the backend's name and how provider options are handed over.
  */
 final class FallbackOpener {
   /** Adds the execution providers to a session's options; may throw OrtException. */
   interface Providers {
     void add(OrtSession.SessionOptions so, List<AutoCloseable> toClose) throws OrtException;
+  }
+
+  /** Sets one option of a provider's options ({@code add} of the CUDA and TensorRT options classes). */
+  interface ProviderOption {
+    void add(String key, String value) throws OrtException;
   }
 
   static final System.Logger LOG = System.getLogger("io.foley4j.gpu");
@@ -56,6 +63,27 @@ final class FallbackOpener {
 
   boolean fellBack() {
     return fellBack.get();
+  }
+
+  /**
+   * The backend's name: the label in lower case and the device ({@code "cuda:0"}), or
+   * {@code "cpu (fallback from cuda:0)"} once a stage fell back to the CPU.
+   */
+  String backendName() {
+    String gpu = label.toLowerCase(Locale.ROOT) + ":" + device;
+    return fellBack() ? "cpu (fallback from " + gpu + ")" : gpu;
+  }
+
+  /**
+   * Hands every provider option but {@code device_id} (which the options' constructor takes) to
+   * {@code o}, in the map's order.
+   */
+  static void addOptions(Map<String, String> options, ProviderOption o) throws OrtException {
+    for (Map.Entry<String, String> e : options.entrySet()) {
+      if (!e.getKey().equals("device_id")) {
+        o.add(e.getKey(), e.getValue());
+      }
+    }
   }
 
   StageSession open(StageSpec spec, Path modelFile, Providers providers) {

@@ -1,5 +1,10 @@
 package io.foley4j.gpu;
 
+import static io.foley4j.gpu.BuilderChecks.atLeastOneMiB;
+import static io.foley4j.gpu.BuilderChecks.invalid;
+import static io.foley4j.gpu.BuilderChecks.notNull;
+import static io.foley4j.gpu.BuilderChecks.once;
+
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -83,7 +88,7 @@ public final class TensorRtBackend implements Backend {
   /** {@code "tensorrt:0"}; {@code "cpu (fallback from tensorrt:0)"} once a stage fell back to the CPU. */
   @Override
   public String name() {
-    return opener.fellBack() ? "cpu (fallback from tensorrt:" + deviceId + ")" : "tensorrt:" + deviceId;
+    return opener.backendName();
   }
 
   public int deviceId() {
@@ -134,11 +139,7 @@ public final class TensorRtBackend implements Backend {
       }
       OrtTensorRTProviderOptions o = new OrtTensorRTProviderOptions(deviceId);
       toClose.add(o);
-      for (Map.Entry<String, String> e : options.entrySet()) {
-        if (!e.getKey().equals("device_id")) {
-          o.add(e.getKey(), e.getValue());
-        }
-      }
+      FallbackOpener.addOptions(options, (k, v) -> o.add(k, v));
       so.addTensorrt(o);
       cuda.addTo(so, toClose); // what TensorRT does not take runs on CUDA, then on the CPU
     });
@@ -224,23 +225,9 @@ public final class TensorRtBackend implements Backend {
 
     private Builder() {}
 
-    private static void once(Object current, String what) {
-      if (current != null) {
-        throw new IllegalStateException(what + " was already set to " + current);
-      }
-    }
-
-    private static FoleyException invalid(String message) {
-      return new FoleyException(FoleyException.Code.INVALID_ARGUMENT, message);
-    }
-
     /** The CUDA device id (default 0). */
     public Builder deviceId(int id) {
-      once(deviceId < 0 ? null : deviceId, "deviceId");
-      if (id < 0 || id > 1023) {
-        throw invalid("deviceId must be between 0 and 1023, was " + id);
-      }
-      this.deviceId = id;
+      this.deviceId = BuilderChecks.deviceId(deviceId, id);
       return this;
     }
 
@@ -280,17 +267,13 @@ public final class TensorRtBackend implements Backend {
 
     /** The most scratch memory TensorRT may use while building and running (default: ONNX Runtime's). */
     public Builder maxWorkspaceBytes(long bytes) {
-      once(maxWorkspaceBytes < 0 ? null : maxWorkspaceBytes, "maxWorkspaceBytes");
-      if (bytes < 1 << 20) {
-        throw invalid("maxWorkspaceBytes must be at least 1 MiB (1048576 bytes), was " + bytes);
-      }
-      this.maxWorkspaceBytes = bytes;
+      this.maxWorkspaceBytes = atLeastOneMiB(maxWorkspaceBytes, bytes, "maxWorkspaceBytes");
       return this;
     }
 
     /** TensorRT's builder optimization level, 0 (fast build) to 5 (slowest build, fastest engine); default 3. */
     public Builder builderOptimizationLevel(int level) {
-      once(optimizationLevel < 0 ? null : optimizationLevel, "builderOptimizationLevel");
+      once(optimizationLevel, "builderOptimizationLevel");
       if (level < 0 || level > 5) {
         throw invalid("builderOptimizationLevel must be between 0 and 5, was " + level);
       }
@@ -348,20 +331,14 @@ public final class TensorRtBackend implements Backend {
      */
     public Builder cuda(CudaBackend backend) {
       once(cuda, "cuda");
-      if (backend == null) {
-        throw invalid("cuda must not be null");
-      }
-      this.cuda = backend;
+      this.cuda = notNull(backend, "cuda");
       return this;
     }
 
     /** What to do when the GPU cannot be used (default {@link Fallback#FAIL}). */
     public Builder fallback(Fallback policy) {
       once(fallback, "fallback");
-      if (policy == null) {
-        throw invalid("fallback must not be null");
-      }
-      this.fallback = policy;
+      this.fallback = notNull(policy, "fallback");
       return this;
     }
 
