@@ -48,6 +48,24 @@ public final class FfmpegOutputs {
   /** As {@link #writeAudio(FoleyResult, Path)}, with the AAC bit rate (bits/s) for {@code .m4a}. */
   public static void writeAudio(FoleyResult result, Path out, int aacBitrate) {
     requireResult(result);
+    writeAudio(result.samples(), result.sampleRate(), out, aacBitrate);
+  }
+
+  /**
+   * As {@link #writeAudio(FoleyResult, Path, int)}, for mono samples in [-1, 1] that do not come
+   * from a {@link FoleyResult} in this JVM (a stored result, for one).
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} for another extension, no samples or a sample
+   *     rate outside 8000..384000; {@code IO} if it cannot be written
+   */
+  public static void writeAudio(java.nio.FloatBuffer samples, int sampleRate, Path out, int aacBitrate) {
+    if (samples == null || !samples.hasRemaining()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "there are no samples to write");
+    }
+    if (sampleRate < 8000 || sampleRate > 384_000) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "sample rate must be 8000-384000 Hz, was "
+          + sampleRate);
+    }
     String ext = extension(out);
     AudioCodec codec;
     String format;
@@ -68,7 +86,7 @@ public final class FfmpegOutputs {
         throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "audio file " + out
             + " must end in .flac, .m4a or .wav (the extension picks the format)");
     }
-    write(result, null, out, format, codec, aacBitrate);
+    write(samples, sampleRate, null, out, format, codec, aacBitrate);
   }
 
   /**
@@ -129,10 +147,11 @@ public final class FfmpegOutputs {
     } catch (IOException e) {
       throw new FoleyException(FoleyException.Code.IO, "cannot compare " + out + " with " + video + ": " + e, e);
     }
-    write(result, video, out, format, codec, aacBitrate);
+    write(result.samples(), result.sampleRate(), video, out, format, codec, aacBitrate);
   }
 
-  private static void write(FoleyResult result, Path video, Path out, String format, AudioCodec codec, int bitrate) {
+  private static void write(FloatBuffer samples, int sampleRate, Path video, Path out, String format, AudioCodec codec,
+      int bitrate) {
     if (bitrate < 16_000 || bitrate > 512_000) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "AAC bit rate must be 16000-512000 bits/s, was "
           + bitrate);
@@ -149,10 +168,9 @@ public final class FfmpegOutputs {
     String name = abs.getFileName().toString();
     Path tmp = dirPath.resolve("." + name + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
         + name.substring(name.lastIndexOf('.')));
-    FloatBuffer samples = result.samples();
     try {
       try (Muxer m = new Muxer(tmp, format, video)) {
-        m.write(samples, result.sampleRate(), codec, bitrate);
+        m.write(samples.duplicate(), sampleRate, codec, bitrate);
       }
       Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {

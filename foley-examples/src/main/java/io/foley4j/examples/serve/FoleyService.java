@@ -323,10 +323,36 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  /**
+   * The result as {@code ?format=wav} (the default, as stored), {@code flac} (lossless) or
+   * {@code m4a} (AAC, 128 kbps). FLAC and M4A are made from the stored WAV on the first request
+   * (with foley-ffmpeg) and kept beside it until the result expires.
+   */
   private void audio(Context ctx) throws IOException {
     authorize(ctx);
     String id = ctx.pathParam("id");
-    sendFile(ctx, jobs().audio(id), "audio/wav", id + ".wav");
+    String format = ctx.queryParam("format");
+    Path wav = jobs().audio(id);
+    if (format == null || format.equals("wav")) {
+      sendFile(ctx, wav, "audio/wav", id + ".wav");
+      return;
+    }
+    String type = switch (format) {
+      case "flac" -> "audio/flac";
+      case "m4a" -> "audio/mp4";
+      default -> throw new HttpError(400, "INVALID_ARGUMENT", "format must be wav, flac or m4a, found \"" + format
+          + "\"", 0);
+    };
+    if (!Files.isRegularFile(wav)) {
+      throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
+    }
+    Path converted = wav.resolveSibling(id + "." + format);
+    if (!Files.isRegularFile(converted)) { // two requests at once both write; each replaces the file atomically
+      StoredWav stored = StoredWav.read(wav);
+      io.foley4j.ffmpeg.FfmpegOutputs.writeAudio(stored.samples(), stored.sampleRate(), converted,
+          io.foley4j.ffmpeg.FfmpegOutputs.DEFAULT_AAC_BITRATE);
+    }
+    sendFile(ctx, converted, type, id + "." + format);
   }
 
   private void video(Context ctx) throws IOException {

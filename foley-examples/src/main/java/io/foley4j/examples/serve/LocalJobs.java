@@ -188,6 +188,8 @@ final class LocalJobs implements Jobs {
         doneByKey.remove(rec.key, rec.id);
         Files2.deleteQuietly(results.resolve(rec.id + ".wav"));
         Files2.deleteQuietly(results.resolve(rec.id + ".mov"));
+        Files2.deleteQuietly(results.resolve(rec.id + ".flac")); // made on request by /audio?format=
+        Files2.deleteQuietly(results.resolve(rec.id + ".m4a"));
         Files2.deleteQuietly(rec.video);
         jobs.remove(rec.id); // last: a 404 means the files are gone
       }

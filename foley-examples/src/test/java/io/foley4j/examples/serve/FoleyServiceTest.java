@@ -178,6 +178,35 @@ class FoleyServiceTest {
   }
 
   @Test
+  void theAudioComesAsFlacOrM4aOnRequest() throws Exception {
+    String id = Http.json(http.post(job("rain", 6))).get("id").getAsString();
+    assertEquals("done", http.awaitFinished(id).get("status").getAsString());
+    short[] wav = Http.wavSamples(http.bytes("/v1/jobs/" + id + "/audio").body());
+    HttpResponse<byte[]> flac = http.bytes("/v1/jobs/" + id + "/audio?format=flac");
+    assertEquals(200, flac.statusCode(), () -> new String(flac.body(), StandardCharsets.UTF_8));
+    assertEquals("audio/flac", flac.headers().firstValue("Content-Type").orElseThrow());
+    HttpResponse<byte[]> m4a = http.bytes("/v1/jobs/" + id + "/audio?format=m4a");
+    assertEquals(200, m4a.statusCode(), () -> new String(m4a.body(), StandardCharsets.UTF_8));
+    assertEquals("audio/mp4", m4a.headers().firstValue("Content-Type").orElseThrow());
+    HttpResponse<String> bad = http.get("/v1/jobs/" + id + "/audio?format=ogg");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("format must be wav, flac or m4a"), bad.body());
+    if (TestSupport.ffmpegAvailable()) { // an independent decoder: FLAC is lossless, M4A is AAC at 128 kbps
+      Path f = dir.resolve(id + ".flac");
+      Files.write(f, flac.body());
+      Path w = dir.resolve(id + "-from-flac.wav");
+      TestSupport.run("ffmpeg", "-v", "error", "-y", "-i", f.toString(), "-c:a", "pcm_s16le", w.toString());
+      org.junit.jupiter.api.Assertions.assertArrayEquals(wav, Http.wavSamples(Files.readAllBytes(w)),
+          "FLAC decodes to the WAV's samples");
+      Path a = dir.resolve(id + ".m4a");
+      Files.write(a, m4a.body());
+      String probe = TestSupport.run("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate",
+          "-of", "csv=p=0", a.toString());
+      assertTrue(probe.contains("aac") && probe.contains("48000"), probe);
+    }
+  }
+
+  @Test
   void badInputGets4xxWithTheReason() throws Exception {
     HttpResponse<String> corrupt = http.post(new Http.Form().video("not a video at all".repeat(100)
         .getBytes(StandardCharsets.UTF_8)).field("prompt", "x"));
