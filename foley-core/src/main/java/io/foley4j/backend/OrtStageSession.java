@@ -121,11 +121,17 @@ final class OrtStageSession implements StageSession {
       }
       String dtype = switch (ti.type) {
         case FLOAT -> "float32";
+        case FLOAT16 -> "float16";
+        case BFLOAT16 -> "bfloat16";
         case INT64 -> "int64";
-        default -> ti.type.toString();
+        default -> ti.type.toString().toLowerCase(java.util.Locale.ROOT);
       };
       long[] shape = ti.getShape();
-      boolean ok = dtype.equals(t.dtype()) && shape.length == t.rank();
+      if (!dtype.equals(t.dtype())) {
+        throw new InvalidBundleException("element type mismatch in " + where + ": the ONNX model's " + kind + " "
+            + n.getName() + " is " + dtype + " but the manifest declares " + t.dtype() + " (" + t + ")" + advice);
+      }
+      boolean ok = shape.length == t.rank();
       for (int i = 0; ok && i < shape.length; i++) {
         // -1 in the model is a symbolic dimension; it must be symbolic in the manifest too, or any value fits it.
         ok = shape[i] == t.dim(i) || shape[i] < 0;
@@ -160,9 +166,20 @@ final class OrtStageSession implements StageSession {
         if (x == null) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
         }
-        java.nio.ByteBuffer direct = takeBuffer((long) x.size() * (x.isFloat() ? Float.BYTES : Long.BYTES));
+        if (x.isFloat() != t.isFloat()) {
+          throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " input " + t.name()
+              + " is declared " + t.dtype() + " but was given " + x.dtype());
+        }
+        int bytes = !x.isFloat() ? Long.BYTES : t.isHalf() ? Short.BYTES : Float.BYTES;
+        java.nio.ByteBuffer direct = takeBuffer((long) x.size() * bytes);
         buffers.add(direct);
-        if (x.isFloat()) {
+        if (t.isHalf()) { // float32 in Java, float16/bfloat16 in the model: converted into the reused buffer
+          boolean bf16 = t.dtype().equals("bfloat16");
+          java.nio.ShortBuffer sb = direct.asShortBuffer();
+          HalfFloats.toHalf(x.floats(), sb, bf16);
+          feed.put(t.name(), OnnxTensor.createTensor(env, sb.flip(), x.shape(),
+              bf16 ? ai.onnxruntime.OnnxJavaType.BFLOAT16 : ai.onnxruntime.OnnxJavaType.FLOAT16));
+        } else if (x.isFloat()) {
           FloatBuffer fb = direct.asFloatBuffer().put(x.floats());
           feed.put(t.name(), OnnxTensor.createTensor(env, fb.flip(), x.shape()));
         } else {
@@ -257,6 +274,12 @@ final class OrtStageSession implements StageSession {
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Map.Entry<String, OnnxValue> e : r) {
       OnnxTensor ot = (OnnxTensor) e.getValue();
+      ai.onnxruntime.OnnxJavaType type = ot.getInfo().type;
+      if (type == ai.onnxruntime.OnnxJavaType.FLOAT16 || type == ai.onnxruntime.OnnxJavaType.BFLOAT16) {
+        float[] data = HalfFloats.toFloat(ot.getShortBuffer(), type == ai.onnxruntime.OnnxJavaType.BFLOAT16);
+        out.put(e.getKey(), Tensor.of(data, ot.getInfo().getShape()));
+        continue;
+      }
       FloatBuffer fb = ot.getFloatBuffer(); // a fresh heap copy: take its array when it is exactly the data
       float[] data;
       if (fb.hasArray() && fb.arrayOffset() == 0 && fb.position() == 0 && fb.array().length == fb.remaining()) {

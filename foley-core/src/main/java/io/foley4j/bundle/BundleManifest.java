@@ -366,6 +366,15 @@ public final class BundleManifest {
       known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData");
       stages.put(s, new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
           tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored)));
+      if (version < 2) {
+        for (TensorSpec t : java.util.stream.Stream.concat(stages.get(s).inputs().stream(),
+            stages.get(s).outputs().stream()).toList()) {
+          if (t.isHalf()) {
+            throw new InvalidBundleException("foley-bundle.json: " + where + " tensor \"" + t.name() + "\" has dtype "
+                + t.dtype() + ", which needs formatVersion 2 (this manifest says " + version + "); write \"formatVersion\": 2");
+          }
+        }
+      }
       if (so.has("externalData")) {
         if (version < 2) {
           throw new InvalidBundleException("foley-bundle.json: " + where + ".externalData needs formatVersion 2 (this "
@@ -634,7 +643,8 @@ public final class BundleManifest {
     TensorSpec t = list.stream().filter(x -> x.name().equals(tensor)).findFirst().orElseThrow(() ->
         new InvalidBundleException("stage " + stage.key() + " must declare " + kind + " \"" + tensor + "\"; it declares "
             + list));
-    boolean ok = t.dtype().equals(dtype) && t.rank() == shape.length;
+    // Every float tensor may be declared in any float type (float32, float16, bfloat16): the backend converts.
+    boolean ok = (dtype.equals("float32") ? t.isFloat() : t.dtype().equals(dtype)) && t.rank() == shape.length;
     for (int i = 0; ok && i < shape.length; i++) {
       long want = shape[i];
       long got = t.dim(i);
@@ -1011,8 +1021,9 @@ public final class BundleManifest {
       known(to, w, ignored, "name", "dtype", "shape");
       String name = str(to, "name", w);
       String dtype = str(to, "dtype", w);
-      if (!dtype.equals("float32") && !dtype.equals("int64")) {
-        throw new InvalidBundleException("foley-bundle.json: " + w + " dtype \"" + dtype + "\" is not supported (float32, int64)");
+      if (!TensorSpec.DTYPES.contains(dtype)) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + " dtype \"" + dtype + "\" is not supported (float32,"
+            + " float16, bfloat16, int64)");
       }
       JsonElement she = field(to, "shape", w);
       if (!she.isJsonArray()) {

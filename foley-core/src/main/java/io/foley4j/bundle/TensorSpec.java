@@ -32,9 +32,30 @@ public final class TensorSpec {
     return name;
   }
 
-  /** {@code "float32"} or {@code "int64"}. */
+  /**
+   * The element types a manifest may declare: {@code float32}, {@code float16} (IEEE 754 binary16),
+   * {@code bfloat16} (the upper 16 bits of a float32) and {@code int64}. The half types need bundle
+   * format v2.
+   */
+  public static final java.util.Set<String> DTYPES = java.util.Set.of("float32", "float16", "bfloat16", "int64");
+
+  /**
+   * {@code "float32"}, {@code "float16"}, {@code "bfloat16"} or {@code "int64"}. The engine holds
+   * every float tensor as float32; a backend converts to and from the half types at the model's
+   * boundary.
+   */
   public String dtype() {
     return dtype;
+  }
+
+  /** Whether this is a floating-point tensor (float32, float16 or bfloat16): float32 in Java. */
+  public boolean isFloat() {
+    return !dtype.equals("int64");
+  }
+
+  /** Whether the model takes or gives it as a 16-bit float ({@code float16} or {@code bfloat16}). */
+  public boolean isHalf() {
+    return dtype.equals("float16") || dtype.equals("bfloat16");
   }
 
   /** The shape; {@code -1} marks a symbolic (batch) dimension. A copy. */

@@ -20,7 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Writes the reference bundle (format v1) into a directory. */
+/** Writes the reference bundle (format v1; v2 with external data or a half-precision boundary) into a directory. */
 final class BundleWriter {
   static final int VISUAL_FPS = 8;
   static final int SYNC_FPS = 25;
@@ -49,18 +49,19 @@ final class BundleWriter {
       int d = o.embedDim();
       int c = o.latentChannels();
       int l = o.latentLength();
+      String f = o.precision().dtype(); // the float tensors' dtype
       JsonObject stages = new JsonObject();
       stages.add("visual_encoder", stage(dir, "visual_encoder", Stages.visualEncoder(o),
-          new Object[][] {{"pixels", "float32", new Object[] {"batch", 3, o.visualSize(), o.visualSize()}}},
-          new Object[][] {{"features", "float32", new Object[] {"batch", d}}}));
+          new Object[][] {{"pixels", f, new Object[] {"batch", 3, o.visualSize(), o.visualSize()}}},
+          new Object[][] {{"features", f, new Object[] {"batch", d}}}));
       stages.add("sync_encoder", stage(dir, "sync_encoder", Stages.syncEncoder(o),
-          new Object[][] {{"frames", "float32", new Object[] {"batch", SYNC_WINDOW, 3, o.syncSize(), o.syncSize()}}},
-          new Object[][] {{"tokens", "float32", new Object[] {"batch", TOKENS_PER_WINDOW, d}}}));
+          new Object[][] {{"frames", f, new Object[] {"batch", SYNC_WINDOW, 3, o.syncSize(), o.syncSize()}}},
+          new Object[][] {{"tokens", f, new Object[] {"batch", TOKENS_PER_WINDOW, d}}}));
       stages.add("text_encoder", stage(dir, "text_encoder", Stages.textEncoder(o, bpe),
           new Object[][] {
             {"input_ids", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}},
             {"attention_mask", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}}},
-          new Object[][] {{"text_embeds", "float32", new Object[] {"batch", Bpe.MAX_TOKENS, d}}}));
+          new Object[][] {{"text_embeds", f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}}));
       byte[] denoiserModel;
       JsonObject externalData = null;
       if (o.externalData()) {
@@ -73,20 +74,20 @@ final class BundleWriter {
       }
       stages.add("denoiser", stage(dir, "denoiser", denoiserModel,
           new Object[][] {
-            {"latents", "float32", new Object[] {"batch", c, l}},
-            {"timestep", "float32", new Object[] {"batch"}},
-            {"visual", "float32", new Object[] {"batch", o.visualFrames(), d}},
-            {"sync", "float32", new Object[] {"batch", o.syncTokens(), d}},
-            {"text", "float32", new Object[] {"batch", Bpe.MAX_TOKENS, d}}},
-          new Object[][] {{"velocity", "float32", new Object[] {"batch", c, l}}}));
+            {"latents", f, new Object[] {"batch", c, l}},
+            {"timestep", f, new Object[] {"batch"}},
+            {"visual", f, new Object[] {"batch", o.visualFrames(), d}},
+            {"sync", f, new Object[] {"batch", o.syncTokens(), d}},
+            {"text", f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}},
+          new Object[][] {{"velocity", f, new Object[] {"batch", c, l}}}));
       if (externalData != null) {
         JsonArray list = new JsonArray();
         list.add(externalData);
         stages.getAsJsonObject("denoiser").add("externalData", list);
       }
       stages.add("vae_decoder", stage(dir, "vae_decoder", Stages.vaeDecoder(o),
-          new Object[][] {{"latents", "float32", new Object[] {"batch", c, l}}},
-          new Object[][] {{"audio", "float32", new Object[] {"batch", o.samples()}}}));
+          new Object[][] {{"latents", f, new Object[] {"batch", c, l}}},
+          new Object[][] {{"audio", f, new Object[] {"batch", o.samples()}}}));
 
       JsonObject files = new JsonObject();
       files.add("tokenizer", file(dir, "tokenizer.json", tokenizerJson(bpe).getBytes(StandardCharsets.UTF_8)));
@@ -94,7 +95,8 @@ final class BundleWriter {
 
       JsonObject m = new JsonObject();
       m.addProperty("format", "foley-bundle");
-      m.addProperty("formatVersion", o.externalData() ? 2 : 1); // v2: external data
+      // v2: external data, half-precision tensors
+      m.addProperty("formatVersion", o.externalData() || o.precision() != ReferenceModel.Precision.FLOAT32 ? 2 : 1);
       m.addProperty("name", "foley4j-reference");
       m.addProperty("description", "Procedural reference model built into foley4j: motion in the 25 fps sync"
           + " stream makes sound at that moment, prompt words pick the timbre, still video is silent."
@@ -152,6 +154,9 @@ final class BundleWriter {
       ref.addProperty("segmentSeconds", o.segmentSeconds());
       ref.addProperty("overlapSeconds", o.overlapSeconds());
       ref.addProperty("seed", o.seed());
+      if (o.precision() != ReferenceModel.Precision.FLOAT32) {
+        ref.addProperty("precision", o.precision().dtype()); // absent for float32: those bundles stay byte-identical
+      }
       m.add("reference", ref);
       writeAtomically(dir.resolve(MANIFEST), (GSON.toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {

@@ -28,6 +28,10 @@ final class OnnxGraph {
   static final int FLOAT = 1;
   /** TensorProto.DataType INT64. */
   static final int INT64 = 7;
+  /** TensorProto.DataType FLOAT16. */
+  static final int FLOAT16 = 10;
+  /** TensorProto.DataType BFLOAT16. */
+  static final int BFLOAT16 = 16;
 
   static final long IR_VERSION = 8;
   static final long OPSET = 17;
@@ -141,8 +145,24 @@ final class OnnxGraph {
   private final Set<String> names = new HashSet<>();
   private int counter;
 
+  /** The element type FLOAT inputs and outputs have at the graph's boundary (FLOAT, FLOAT16 or BFLOAT16). */
+  private final int floatBoundary;
+
   OnnxGraph(String name) {
+    this(name, FLOAT);
+  }
+
+  /**
+   * A graph computing in float32 whose FLOAT inputs and outputs are declared {@code floatBoundary}
+   * instead (FLOAT16 or BFLOAT16): {@link #input} then casts each such input to float32 and
+   * {@link #output} casts each such output back, so the same graph body serves every precision.
+   */
+  OnnxGraph(String name, int floatBoundary) {
     this.name = Objects.requireNonNull(name, "name");
+    if (floatBoundary != FLOAT && floatBoundary != FLOAT16 && floatBoundary != BFLOAT16) {
+      throw new IllegalArgumentException("float boundary must be FLOAT, FLOAT16 or BFLOAT16, got " + floatBoundary);
+    }
+    this.floatBoundary = floatBoundary;
   }
 
   static List<String> in(String... values) {
@@ -152,6 +172,10 @@ final class OnnxGraph {
   /** Declares a graph input; each dim is an {@link Integer}/{@link Long} size or a symbolic name. */
   String input(String inputName, int elemType, Object... dims) {
     claim(inputName);
+    if (elemType == FLOAT && floatBoundary != FLOAT) {
+      inputs.add(valueInfo(inputName, floatBoundary, dims));
+      return op("Cast", in(inputName), Attr.i("to", FLOAT));
+    }
     inputs.add(valueInfo(inputName, elemType, dims));
     return inputName;
   }
@@ -159,6 +183,10 @@ final class OnnxGraph {
   /** Declares graph output {@code outputName}, fed from {@code value} through an Identity node. */
   void output(String value, String outputName, int elemType, Object... dims) {
     claim(outputName);
+    if (elemType == FLOAT && floatBoundary != FLOAT) {
+      value = op("Cast", in(value), Attr.i("to", floatBoundary));
+      elemType = floatBoundary;
+    }
     nodes.add(node("Identity", in(value), List.of(outputName), new Attr[0]));
     outputs.add(valueInfo(outputName, elemType, dims));
   }

@@ -73,6 +73,30 @@ public final class ReferenceModel {
     }
   }
 
+  /**
+   * Element type of the stages' float inputs and outputs. The graphs compute in float32 either way;
+   * with {@link #FLOAT16} or {@link #BFLOAT16} each float input is cast from that type on entry and
+   * each float output cast to it on exit, and the manifest (format v2) declares those tensors so:
+   * the bundle exercises a backend's conversion at the boundary (docs/bundle-format.md, "Tensor
+   * declarations") exactly as a half-precision export would, with the rounding a half boundary brings.
+   */
+  public enum Precision {
+    FLOAT32("float32"),
+    FLOAT16("float16"),
+    BFLOAT16("bfloat16");
+
+    private final String dtype;
+
+    Precision(String dtype) {
+      this.dtype = dtype;
+    }
+
+    /** The manifest's dtype name: {@code float32}, {@code float16} or {@code bfloat16}. */
+    public String dtype() {
+      return dtype;
+    }
+  }
+
   /** Immutable, validated options of the reference model. Build with {@link ReferenceModel#options()}. */
   public static final class Options {
     private final int width;
@@ -87,6 +111,7 @@ public final class ReferenceModel {
     private final int denoiserWidth;
     private final int denoiserDepth;
     private final boolean externalData;
+    private final Precision precision;
 
     private Options(Builder b) {
       this.width = b.width;
@@ -101,6 +126,15 @@ public final class ReferenceModel {
       this.denoiserWidth = b.denoiserWidth; // 0: same as width
       this.denoiserDepth = b.denoiserDepth; // 0: same as depth
       this.externalData = b.externalData;
+      this.precision = b.precision;
+    }
+
+    /**
+     * Element type of the stages' float inputs and outputs (default {@link Precision#FLOAT32});
+     * anything else writes bundle format v2.
+     */
+    public Precision precision() {
+      return precision;
     }
 
     /**
@@ -179,7 +213,8 @@ public final class ReferenceModel {
           .overlapSeconds(overlapSeconds)
           .seed(seed)
           .denoiserSizeOrDefault(denoiserWidth, denoiserDepth)
-          .externalData(externalData);
+          .externalData(externalData)
+          .precision(precision);
     }
 
     // Derived sizes (package-private).
@@ -221,13 +256,14 @@ public final class ReferenceModel {
           && seed == other.seed
           && denoiserWidth == other.denoiserWidth
           && denoiserDepth == other.denoiserDepth
-          && externalData == other.externalData;
+          && externalData == other.externalData
+          && precision == other.precision;
     }
 
     @Override
     public int hashCode() {
       return Objects.hash(width, depth, embedDim, latentChannels, visualSize, syncSize, segmentSeconds, overlapSeconds, seed,
-          denoiserWidth, denoiserDepth, externalData);
+          denoiserWidth, denoiserDepth, externalData, precision);
     }
 
     @Override
@@ -236,7 +272,7 @@ public final class ReferenceModel {
           + ", latentChannels=" + latentChannels + ", visualSize=" + visualSize + ", syncSize=" + syncSize
           + ", segmentSeconds=" + segmentSeconds + ", overlapSeconds=" + overlapSeconds + ", seed=" + seed
           + ", denoiserWidth=" + denoiserWidth() + ", denoiserDepth=" + denoiserDepth()
-          + ", externalData=" + externalData + "}";
+          + ", externalData=" + externalData + ", precision=" + precision + "}";
     }
 
     /**
@@ -257,8 +293,18 @@ public final class ReferenceModel {
       private int denoiserWidth;
       private int denoiserDepth;
       private boolean externalData;
+      private Precision precision = Precision.FLOAT32;
 
       private Builder() {}
+
+      /**
+       * Element type of the stages' float inputs and outputs (default float32). FLOAT16 or
+       * BFLOAT16 writes a half-precision boundary (format v2); the int64 token inputs stay int64.
+       */
+      public Builder precision(Precision precision) {
+        this.precision = Objects.requireNonNull(precision, "precision");
+        return this;
+      }
 
       /** Writes the denoiser's weights as ONNX external data (bundle format v2); default false. */
       public Builder externalData(boolean enabled) {

@@ -42,7 +42,7 @@ final class Stages {
     int d = o.embedDim();
     int s = o.visualSize();
     Random rnd = rng(o.seed(), 1);
-    OnnxGraph g = new OnnxGraph("visual_encoder");
+    OnnxGraph g = new OnnxGraph("visual_encoder", boundary(o));
     String px = g.input("pixels", FLOAT, BATCH, 3, s, s);
     String mean = g.op("ReduceMean", in(px), Attr.ints("axes", 2, 3), Attr.i("keepdims", 0)); // [B,3]
     String exact = g.op("MatMul", in(mean, g.constant("rgb_to_d", placement(3, d, 0), 3, d)));
@@ -61,7 +61,7 @@ final class Stages {
     int tok = BundleWriter.TOKENS_PER_WINDOW;
     int perTok = win / tok; // 2 frames per token
     Random rnd = rng(o.seed(), 2);
-    OnnxGraph g = new OnnxGraph("sync_encoder");
+    OnnxGraph g = new OnnxGraph("sync_encoder", boundary(o));
     String fr = g.input("frames", FLOAT, BATCH, win, 3, s, s);
     String axis1 = g.ints("axis1", 1);
     String next = g.op("Slice", in(fr, g.ints("s1", 1), g.ints("e1", win), axis1));
@@ -96,7 +96,7 @@ final class Stages {
       table[id * d] = bpe.pitch(id);
       table[id * d + 1] = 1f;
     }
-    OnnxGraph g = new OnnxGraph("text_encoder");
+    OnnxGraph g = new OnnxGraph("text_encoder", boundary(o));
     String ids = g.input("input_ids", INT64, BATCH, Bpe.MAX_TOKENS);
     String mask = g.input("attention_mask", INT64, BATCH, Bpe.MAX_TOKENS);
     String h = g.op("Gather", in(g.constant("embedding", table, v, d), ids), Attr.i("axis", 0));
@@ -158,7 +158,7 @@ final class Stages {
     int frames = o.syncFrames();
     int w = o.denoiserWidth();
     Random rnd = rng(o.seed(), 4);
-    OnnxGraph g = new OnnxGraph("denoiser");
+    OnnxGraph g = new OnnxGraph("denoiser", boundary(o));
     String x = g.input("latents", FLOAT, BATCH, c, l);
     String t = g.input("timestep", FLOAT, BATCH);
     String visual = g.input("visual", FLOAT, BATCH, nv, d);
@@ -242,7 +242,7 @@ final class Stages {
     int hop = BundleWriter.HOP;
     int w = o.width();
     Random rnd = rng(o.seed(), 5);
-    OnnxGraph g = new OnnxGraph("vae_decoder");
+    OnnxGraph g = new OnnxGraph("vae_decoder", boundary(o));
     String x = g.input("latents", FLOAT, BATCH, c, l);
     String a = g.op("Relu", in(x));
     // cost layers without biases: zero in, zero out (silence stays exact)
@@ -330,6 +330,15 @@ final class Stages {
   }
 
   /** A deterministic generator per (seed, stream); java.util.Random's algorithm is specified. */
+  /** The ONNX element type of the graphs' float inputs and outputs for the options' precision. */
+  static int boundary(ReferenceModel.Options o) {
+    return switch (o.precision()) {
+      case FLOAT32 -> OnnxGraph.FLOAT;
+      case FLOAT16 -> OnnxGraph.FLOAT16;
+      case BFLOAT16 -> OnnxGraph.BFLOAT16;
+    };
+  }
+
   static Random rng(long seed, long stream) {
     long z = seed + stream * 0x9E3779B97F4A7C15L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
