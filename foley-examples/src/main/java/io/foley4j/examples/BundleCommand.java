@@ -162,11 +162,24 @@ final class BundleCommand implements Runnable {
     @Option(names = "--depth", defaultValue = "1", description = "Hidden layers per stage.")
     int depth;
 
+    @Option(names = "--fp16", description = "Declare the stages' float inputs and outputs float16 (bundle format v2;"
+        + " the graphs cast at their boundary, the backend converts).")
+    boolean fp16;
+
+    @Option(names = "--bf16", description = "Like --fp16 with bfloat16.")
+    boolean bf16;
+
     @Override
     public Integer call() {
+      if (fp16 && bf16) {
+        throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.INVALID_ARGUMENT,
+            "foley bundle reference: --fp16 and --bf16 exclude each other");
+      }
+      ReferenceModel.Precision precision = fp16 ? ReferenceModel.Precision.FLOAT16
+          : bf16 ? ReferenceModel.Precision.BFLOAT16 : ReferenceModel.Precision.FLOAT32;
       ReferenceModel.writeBundle(out, ReferenceModel.options().width(width).depth(depth).externalData(externalData)
-          .build());
-      System.out.println("wrote reference bundle to " + out);
+          .precision(precision).build());
+      System.out.println("wrote reference bundle to " + out + (fp16 || bf16 ? " (" + precision.dtype() + " tensors)" : ""));
       return 0;
     }
   }

@@ -210,6 +210,18 @@ class FoleyCliTest {
   }
 
   @Test
+  void anFp16ReferenceBundleVerifies() throws Exception {
+    Path b = dir.resolve("bundle-fp16");
+    assertEquals(0, FoleyCli.run("bundle", "reference", "--out", b.toString(), "--fp16"));
+    String manifest = Files.readString(b.resolve("foley-bundle.json")).replace(" ", "");
+    assertTrue(manifest.contains("\"formatVersion\":2") && manifest.contains("\"dtype\":\"float16\""), manifest);
+    assertEquals(0, FoleyCli.run("bundle", "verify", b.toString()), "deep verify loads it and checks the types");
+    String err = captureErr(() -> assertEquals(2, FoleyCli.run("bundle", "reference", "--out",
+        dir.resolve("both").toString(), "--fp16", "--bf16")));
+    assertOneLine(err, "--fp16 and --bf16 exclude each other");
+  }
+
+  @Test
   void soakBenchPrintsItsColumnsAndSlopes() {
     PrintStream oldOut = System.out;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
