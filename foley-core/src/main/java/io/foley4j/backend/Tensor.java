@@ -6,7 +6,9 @@ import java.util.Objects;
 /**
  * A dense row-major tensor on the Java heap, float32 or int64, as exchanged with a {@link Backend}.
  * The arrays are shared, not copied: whoever builds a tensor hands its array over and must not
- * change it afterwards.
+ * change it afterwards. A stage tensor the manifest declares {@code float16} or {@code bfloat16} is
+ * float32 here too; the backend converts at the model's boundary (docs/bundle-format.md, "Element
+ * types").
  */
 public final class Tensor {
   private final float[] floats;
