@@ -652,7 +652,8 @@ public final class BundleManifest {
           : want == got;
     }
     if (!ok) {
-      StringBuilder w = new StringBuilder(dtype).append('[');
+      // a float tensor's wanted type is shown as declared when it is a float: the shape is what differs
+      StringBuilder w = new StringBuilder(dtype.equals("float32") && t.isFloat() ? t.dtype() : dtype).append('[');
       for (int i = 0; i < shape.length; i++) {
         long d = shape[i];
         w.append(i > 0 ? "," : "").append(d == -1 ? "batch" : d == -2 ? "D" : d == SYMBOLIC ? "<symbolic>"
