@@ -166,7 +166,7 @@ final class OrtStageSession implements StageSession {
         if (x == null) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
         }
-        if (x.isFloat() != t.isFloat()) {
+        if (t.isHalf() && !x.isFloat()) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " input " + t.name()
               + " is declared " + t.dtype() + " but was given " + x.dtype());
         }
