@@ -61,7 +61,8 @@ final class GenerateCommand implements Callable<Integer> {
   Path mux;
 
   @Option(names = "--decoder", defaultValue = "auto", description = "Video decoder: auto (FFmpeg if its natives load,"
-      + " else jcodec), ffmpeg or jcodec (default ${DEFAULT-VALUE}).")
+      + " else jcodec; with --backend cuda|tensorrt and an NVIDIA driver, FFmpeg tries NVDEC first), ffmpeg, jcodec"
+      + " or nvdec (FFmpeg with NVDEC first, software where it cannot) (default ${DEFAULT-VALUE}).")
   String decoder;
 
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
@@ -115,7 +116,7 @@ final class GenerateCommand implements Callable<Integer> {
     PrintStream info = System.out;
     WavFormat wavFormat = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     String fileFormat = audioFormat(toStdout);
-    VideoSourceFactory sources = decoder.equalsIgnoreCase("auto") ? VideoSources.auto() : VideoSources.named(decoder);
+    VideoSourceFactory sources = DecoderChoice.of(decoder, backend);
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources)
             .backend(BackendChoice.of(backend, device, fallback)).build()) {

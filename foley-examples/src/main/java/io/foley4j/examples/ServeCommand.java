@@ -45,8 +45,9 @@ final class ServeCommand implements Callable<Integer> {
       + " used (default fail; cpu runs on the CPU after one warning).")
   BackendChoice.OnFailure fallback;
 
-  @Option(names = "--decoder", defaultValue = "auto", description = "auto (FFmpeg when its natives load, else "
-      + "jcodec), ffmpeg or jcodec (default ${DEFAULT-VALUE}).")
+  @Option(names = "--decoder", defaultValue = "auto", description = "Video decoder: auto (FFmpeg if its natives load,"
+      + " else jcodec; with --backend cuda|tensorrt and an NVIDIA driver, FFmpeg tries NVDEC first), ffmpeg, jcodec"
+      + " or nvdec (FFmpeg with NVDEC first, software where it cannot) (default ${DEFAULT-VALUE}).")
   String decoder;
 
   @Option(names = "--redis", description = "Redis URI (redis://host:port): many nodes share one job stream.")
@@ -97,8 +98,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     io.foley4j.backend.Backend chosen = BackendChoice.of(backend, device, fallback); // bad options: exit 2 now
-    io.foley4j.video.VideoSourceFactory sources = decoder.equalsIgnoreCase("auto") ? VideoSources.auto()
-        : VideoSources.named(decoder);
+    io.foley4j.video.VideoSourceFactory sources = DecoderChoice.of(decoder, backend);
     ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
