@@ -170,10 +170,26 @@ public final class VideoSources {
     return "a special file (a pipe, device or socket)";
   }
 
+  /**
+   * How errors and logs name a video held in memory: {@code "video from memory (N bytes)"}. Decoders
+   * that open from memory ({@link VideoSourceFactory#open(java.nio.ByteBuffer, int)}) use it.
+   */
+  public static String memoryLabel(long bytes) {
+    return "video from memory (" + bytes + " bytes)";
+  }
+
   private static final VideoSourceFactory JCODEC = new VideoSourceFactory() {
     @Override
     public VideoSource open(java.nio.file.Path file) {
       return JcodecVideoSource.open(file);
+    }
+
+    @Override
+    public VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
+      if (video == null) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video bytes must not be null");
+      }
+      return JcodecVideoSource.open(video);
     }
 
     @Override
