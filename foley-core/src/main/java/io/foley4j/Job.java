@@ -70,6 +70,12 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     return v;
   }
 
+  /** Whether the job holds its video's bytes now (for tests). */
+  boolean holdsVideo() {
+    VideoInput.Loaded v = video;
+    return v != null && v.bytes() != null;
+  }
+
   /** Drops the video's bytes (and closes a stream never read): the job is done. */
   void releaseVideo() {
     video = null;

@@ -156,6 +156,49 @@ class MemoryInputTest {
   }
 
   @Test
+  void theBytesAreHeldOnlyWhileTheJobRuns() throws Exception {
+    java.util.concurrent.CountDownLatch opening = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch goOn = new java.util.concurrent.CountDownLatch(1);
+    VideoSourceFactory gated = new VideoSourceFactory() { // holds the job inside open, its bytes loaded
+      @Override
+      public VideoSource open(Path file) {
+        return VideoSources.jcodec().open(file);
+      }
+
+      @Override
+      public VideoSource open(ByteBuffer video, int threads) {
+        opening.countDown();
+        try {
+          goOn.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        return VideoSources.jcodec().open(video, threads);
+      }
+    };
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).videoSources(gated).build()) {
+      Trickle in = new Trickle(bytes);
+      FoleyJob job = engine.submit(settings(FoleyRequest.builder(in)).build());
+      opening.await();
+      assertTrue(((Job) job).holdsVideo(), "held while running");
+      goOn.countDown();
+      job.await();
+      assertFalse(((Job) job).holdsVideo(), "dropped when done");
+      // a queued job cancelled before it ran: its stream is closed unread
+      Trickle unread = new Trickle(bytes);
+      FoleyEngine one = FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(1).build();
+      try (one) {
+        FoleyJob blocker = one.submit(settings(FoleyRequest.builder(bytes)).build());
+        FoleyJob queued = one.submit(settings(FoleyRequest.builder(unread)).build());
+        queued.cancel();
+        blocker.await();
+        assertTrue(unread.closed.get());
+        assertEquals(0, unread.read.get());
+      }
+    }
+  }
+
+  @Test
   void aStreamRequestIsSubmittedOnce() {
     try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
       FoleyRequest r = settings(FoleyRequest.builder(new Trickle(bytes))).build();

@@ -145,8 +145,8 @@ public final class VideoSources {
     }
     String what = a.isDirectory() ? "a directory" : specialKind(file);
     throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video file " + file + " is "
-        + what + ", not a regular file: pass a regular MP4/MOV file (a stream must be saved to a"
-        + " file first, since the index is read at random positions)");
+        + what + ", not a regular file: pass a regular MP4/MOV file, or read a pipe or upload with"
+        + " FoleyRequest.builder(InputStream), which holds it in memory (the index is read at random positions)");
   }
 
   private static String specialKind(Path file) {
