@@ -181,7 +181,7 @@ final class FfmpegVideoSource implements VideoSource {
   @Override
   public DecodedFrame next() {
     if (closed.get()) {
-      throw new FoleyException(FoleyException.Code.CLOSED, "video source for " + file + " is closed");
+      throw new FoleyException(FoleyException.Code.CLOSED, "the source of video " + file + " is closed");
     }
     if (pending != null) {
       DecodedFrame f = pending;
@@ -227,20 +227,20 @@ final class FfmpegVideoSource implements VideoSource {
     }
     dec = avcodec_alloc_context3(codec);
     if (dec == null || avcodec_parameters_to_context(dec, par) < 0) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "cannot set up the " + name + " decoder for " + file);
+      throw new FoleyException(FoleyException.Code.INTERNAL, "cannot set up the " + name + " decoder for video " + file);
     }
     dec.pkt_timebase(st.time_base());
     dec.thread_count(threads);
     int r = avcodec_open2(dec, codec, (AVDictionary) null);
     if (r < 0) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "cannot open the " + name
-          + " decoder for " + file + ": " + err(r));
+          + " decoder for video " + file + ": " + err(r));
     }
     decoderName = codec.name().getString();
     pkt = av_packet_alloc();
     frame = av_frame_alloc();
     if (pkt == null || frame == null) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory opening " + file);
+      throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory opening video " + file);
     }
   }
 
@@ -279,7 +279,7 @@ final class FfmpegVideoSource implements VideoSource {
         throw corrupt(file, "decoding failed after " + seconds(lastTicks) + ": " + err(r));
       }
       if (flushed) {
-        throw new FoleyException(FoleyException.Code.INTERNAL, "the decoder asked for input after the end of " + file);
+        throw new FoleyException(FoleyException.Code.INTERNAL, "the decoder asked for input after the end of video " + file);
       }
       feed();
     }
@@ -391,7 +391,7 @@ final class FfmpegVideoSource implements VideoSource {
       swsBuf = new BytePointer(av_malloc((long) sy * h + 2L * sc * ch + 64));
       if (swsBuf.isNull()) {
         swsBuf = null;
-        throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory converting " + file);
+        throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory converting video " + file);
       }
       swsW = w;
       swsH = h;
