@@ -34,6 +34,13 @@ final class CacheKeys {
     return HexFormat.of().formatHex(md.digest());
   }
 
+  /** SHA-256 of the bytes from {@code bytes}' position to its limit (the buffer is not changed). */
+  static String videoDigest(ByteBuffer bytes) {
+    MessageDigest md = sha();
+    md.update(bytes.duplicate());
+    return HexFormat.of().formatHex(md.digest());
+  }
+
   /** Key of a whole result: everything that changes the audio. */
   static String result(String bundleDigest, String videoSource, String videoDigest, String prompt, String negative,
       int steps, float cfg, long seed) {

@@ -164,6 +164,9 @@ final class EngineCore implements AutoCloseable {
     FoleyException refused = badVideoPath(request);
     if (refused == null) {
       refused = refuse(request);
+      if (refused != null) {
+        request.input().unclaim(); // refused before reading: the same request may be submitted again
+      }
     }
     if (refused != null) {
       job.fail(refused);
@@ -175,6 +178,7 @@ final class EngineCore implements AutoCloseable {
     RequestRun run = new RequestRun(this, job);
     job.whenDone(() -> {
       live.remove(job);
+      job.releaseVideo(); // a video from memory is held only while its job runs
       // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
       if (requests.remove(run)) {
         unqueue(request.priority());
@@ -199,6 +203,9 @@ final class EngineCore implements AutoCloseable {
    * interrupt that read.
    */
   private static FoleyException badVideoPath(FoleyRequest request) {
+    if (request.videoInMemory()) {
+      return request.input().claim(); // a stream is read once: a second submission is refused
+    }
     try {
       io.foley4j.video.VideoSources.requireRegularFile(request.video());
       return null;

@@ -1,13 +1,24 @@
 package io.foley4j;
 
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 
 /**
- * What to generate: a video file and a prompt, plus optional sampler settings. Options left unset
+ * What to generate: a video and a prompt, plus optional sampler settings. Options left unset
  * take the bundle's defaults (steps, guidance scale, negative prompt). Immutable; build with
  * {@link #of(Path, String)} or {@link #builder(Path)}.
+ *
+ * <p>The video is a file ({@link #builder(Path)}) or comes from memory: bytes ({@link
+ * #builder(byte[])}, {@link #builder(ByteBuffer)}, not copied: do not change them until the job is
+ * done) or a stream ({@link #builder(InputStream)}, {@link #builder(ReadableByteChannel)}) that the
+ * job reads once, to its end, into memory, up to {@link Builder#maxStreamBytes} (default {@link
+ * #DEFAULT_MAX_STREAM_BYTES}), and closes. A request built on a stream can be submitted once. Bytes
+ * give the same cache keys as a file with the same bytes. A video from memory has no file to
+ * copy the video track from, so {@link FoleyResult#writeVideoWithSound} refuses it.
  */
 public final class FoleyRequest {
   /**
@@ -16,7 +27,16 @@ public final class FoleyRequest {
    */
   public static final java.time.Duration MAX_DEADLINE = java.time.Duration.ofDays(365);
 
-  private final Path video;
+  /**
+   * The default bound on a stream's bytes (512 MiB): an MP4 needs random access, so a stream is held
+   * in memory while its job runs; a longer one is refused with {@code INVALID_ARGUMENT}.
+   */
+  public static final long DEFAULT_MAX_STREAM_BYTES = 512L << 20;
+
+  /** The largest bound a stream may have: one Java array. */
+  public static final long MAX_STREAM_BYTES = Integer.MAX_VALUE - 16;
+
+  private final VideoInput video;
   private final String prompt;
   private final String negativePrompt;
   private final int steps;
@@ -27,7 +47,8 @@ public final class FoleyRequest {
   private final String clientId;
 
   private FoleyRequest(Builder b) {
-    this.video = b.video;
+    this.video = b.stream != null ? (b.stream instanceof InputStream in ? VideoInput.of(in, b.maxStreamBytes())
+        : VideoInput.of((ReadableByteChannel) b.stream, b.maxStreamBytes())) : b.video;
     this.prompt = b.prompt;
     this.negativePrompt = b.negativePrompt;
     this.steps = b.steps;
@@ -43,11 +64,62 @@ public final class FoleyRequest {
     return builder(video).prompt(prompt).build();
   }
 
+  /** A request for the video file at {@code video}. */
   public static Builder builder(Path video) {
-    return new Builder(video);
+    return new Builder(VideoInput.of(Builder.nonNull(video, "video", "give the path of the video file")), null);
   }
 
+  /**
+   * A request for a video held in memory (the whole file's bytes). The array is not copied: leave it
+   * unchanged until the job is done.
+   */
+  public static Builder builder(byte[] video) {
+    Builder.nonNull(video, "video", "give the bytes of the video file");
+    return new Builder(VideoInput.of(ByteBuffer.wrap(video)), null);
+  }
+
+  /**
+   * A request for the video in {@code video} from its position to its limit (heap or direct). The
+   * buffer's position is not changed and its bytes are not copied: leave them unchanged until the
+   * job is done.
+   */
+  public static Builder builder(ByteBuffer video) {
+    Builder.nonNull(video, "video", "give a buffer holding the video file's bytes");
+    return new Builder(VideoInput.of(video), null);
+  }
+
+  /**
+   * A request for a video that arrives on a stream (an upload not on disk). The job reads it once,
+   * to its end, into memory, hashing it as it arrives, and closes it; a stream longer than {@link
+   * Builder#maxStreamBytes} fails the job with {@code INVALID_ARGUMENT} before anything runs. The
+   * read blocks the job's thread: a stream that never ends holds it (cancel cannot interrupt a
+   * blocked read), so give the stream a read timeout.
+   */
+  public static Builder builder(InputStream video) {
+    return new Builder(null, Builder.nonNull(video, "video", "give the stream of the video file"));
+  }
+
+  /** As {@link #builder(InputStream)}, for a channel (blocking). */
+  public static Builder builder(ReadableByteChannel video) {
+    return new Builder(null, Builder.nonNull(video, "video", "give the channel of the video file"));
+  }
+
+  /** The video file, or null for a video from memory (see {@link #videoInMemory()}). */
   public Path video() {
+    return video.path();
+  }
+
+  /** Whether the video comes from memory (bytes or a stream), not from a file. */
+  public boolean videoInMemory() {
+    return video.inMemory();
+  }
+
+  /** The bound on a stream's bytes; {@link #DEFAULT_MAX_STREAM_BYTES} unless set. */
+  public long maxStreamBytes() {
+    return video.isStream() ? video.maxStreamBytes() : DEFAULT_MAX_STREAM_BYTES;
+  }
+
+  VideoInput input() {
     return video;
   }
 
@@ -102,12 +174,14 @@ public final class FoleyRequest {
 
   @Override
   public String toString() {
-    return "FoleyRequest[" + video + ", \"" + prompt + "\", seed " + seed + "]";
+    return "FoleyRequest[" + video.describe() + ", \"" + prompt + "\", seed " + seed + "]";
   }
 
   /** Builder; each option may be set once. Every check fails with {@link FoleyException.Code#INVALID_ARGUMENT}. */
   public static final class Builder {
-    private final Path video;
+    private final VideoInput video;
+    private final Object stream; // an InputStream or ReadableByteChannel, wrapped at build()
+    private long maxStreamBytes;
     private String prompt;
     private String negativePrompt;
     private int steps;
@@ -118,8 +192,34 @@ public final class FoleyRequest {
     private java.time.Duration deadline;
     private String clientId;
 
-    private Builder(Path video) {
-      this.video = nonNull(video, "video", "give the path of the video file");
+    private Builder(VideoInput video, Object stream) {
+      this.video = video;
+      this.stream = stream;
+    }
+
+    /**
+     * For a video from a stream: the most bytes it may have (1 to {@link #MAX_STREAM_BYTES}; default
+     * {@link #DEFAULT_MAX_STREAM_BYTES}). The whole stream is held in memory while the job runs; a
+     * longer one fails the job with {@code INVALID_ARGUMENT}, and a file is the way to pass it.
+     */
+    public Builder maxStreamBytes(long maxBytes) {
+      if (this.maxStreamBytes != 0) {
+        throw alreadySet("maxStreamBytes", this.maxStreamBytes);
+      }
+      if (stream == null) {
+        throw invalid("maxStreamBytes applies to a video from a stream only (builder(InputStream) or"
+            + " builder(ReadableByteChannel)); a file or bytes are not buffered");
+      }
+      if (maxBytes < 1 || maxBytes > MAX_STREAM_BYTES) {
+        throw invalid("maxStreamBytes must be between 1 and " + MAX_STREAM_BYTES + ", was " + maxBytes
+            + "; pass a larger video as a file");
+      }
+      this.maxStreamBytes = maxBytes;
+      return this;
+    }
+
+    private long maxStreamBytes() {
+      return maxStreamBytes == 0 ? DEFAULT_MAX_STREAM_BYTES : maxStreamBytes;
     }
 
     /** The description of the sound (may be empty). */

@@ -101,6 +101,7 @@ public final class FoleyResult {
     if (outMov == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the output path must not be null");
     }
+    requireVideoFile("write the video with sound");
     Path video = request.video();
     refuseSource(outMov);
     if (source != null) {
@@ -116,12 +117,28 @@ public final class FoleyResult {
     Remux.withAudio(video, samples, sampleRate, target);
   }
 
+  /**
+   * Fails with {@code INVALID_ARGUMENT} if the request's video came from memory: there is no file
+   * to copy its video track from (nor to check for changes). Muxers of other modules call it too.
+   */
+  public void requireVideoFile(String toDo) {
+    if (request.videoInMemory()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "cannot " + toDo + ": the request's video came "
+          + "from memory (" + request.input().describe() + "), so there is no video file to copy the video track "
+          + "from; write the audio (writeWav) and mux it yourself, or pass the video as a file "
+          + "(FoleyRequest.builder(Path)) to have it muxed");
+    }
+  }
+
   /** Refuses an output that is the request's video (also through a link or another path). */
   private void refuseSource(Path out) {
     if (out == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the output path must not be null");
     }
     Path video = request.video();
+    if (video == null) {
+      return; // from memory: no file to overwrite
+    }
     boolean same;
     try {
       same = Files.exists(out) && Files.exists(video) && Files.isSameFile(out, video);

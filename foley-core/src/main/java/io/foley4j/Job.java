@@ -48,9 +48,38 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     this.publisher = new ChunkPublisher("job " + id);
   }
 
+  private volatile VideoInput.Loaded video;
+
   /** Takes the stamp of the video file (size, mtime, file key) as this job first reads it. */
   void stampSource() {
-    source = SourceStamp.of(request.video());
+    if (request.video() != null) { // a video from memory has no file to stamp
+      source = SourceStamp.of(request.video());
+    }
+  }
+
+  /**
+   * The job's video as it reads it: loaded (a stream read into memory) the first time, kept for a
+   * second run of the same job, and dropped when the job is done.
+   */
+  VideoInput.Loaded video(boolean digest) {
+    VideoInput.Loaded v = video;
+    if (v == null) {
+      v = request.input().load(digest);
+      video = isDone() ? null : v; // done meanwhile: whenDone already ran and must not be outlived
+    }
+    return v;
+  }
+
+  /** Whether the job holds its video's bytes now (for tests). */
+  boolean holdsVideo() {
+    VideoInput.Loaded v = video;
+    return v != null && v.bytes() != null;
+  }
+
+  /** Drops the video's bytes (and closes a stream never read): the job is done. */
+  void releaseVideo() {
+    video = null;
+    request.input().discard();
   }
 
   /** The stamp taken by {@link #stampSource()}, or null if the job never read its video. */

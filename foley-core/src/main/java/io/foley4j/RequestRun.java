@@ -120,12 +120,13 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     job.stampSource(); // before the first read: writeVideoWithSound refuses a source changed since
 
     // content key: what single-flight and both caches are keyed by
-    String videoDigest = null;
+    // the video: a file, bytes, or a stream read into memory now (hashed as it arrives)
+    long t0 = System.nanoTime();
+    VideoInput.Loaded video = job.video(engine.keyed());
+    job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+    String videoDigest = video.digest();
     String key = null;
     if (engine.keyed()) {
-      long t0 = System.nanoTime();
-      videoDigest = CacheKeys.videoDigest(req.video());
-      job.clock.add(Phase.DECODE, System.nanoTime() - t0);
       key = CacheKeys.result(engine.bundleDigest(), engine.videoSourceName(), videoDigest, req.prompt(),
           settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
     }
@@ -148,7 +149,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     float[] audio;
     long durationTicks;
     long durationTimescale;
-    try (FeatureStream features = features(req, videoDigest)) {
+    try (FeatureStream features = features(req, video, videoDigest)) {
       durationTicks = features.durationTicks();
       durationTimescale = features.durationTimescale();
       long need = engine.memoryNeed(features.plan());
@@ -170,14 +171,14 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   }
 
   /** The job's features: every segment from the feature cache, or the video's, stored through it. */
-  private FeatureStream features(FoleyRequest req, String videoDigest) {
+  private FeatureStream features(FoleyRequest req, VideoInput.Loaded video, String videoDigest) {
     FeatureCacheLink cache = FeatureCacheLink.of(engine, videoDigest);
     FeatureStream cached = cache != null ? cache.lookup(req, videoDigest) : null;
     if (cached != null) {
       return cached;
     }
-    FeatureStream video = VideoFeatures.open(engine, flight, req);
-    return cache != null ? cache.storingThrough(video, videoDigest) : video;
+    FeatureStream fromVideo = VideoFeatures.open(engine, flight, req, video);
+    return cache != null ? cache.storingThrough(fromVideo, videoDigest) : fromVideo;
   }
 
   /** A result-cache hit: the stored audio, as the chunks a computation would have emitted. */

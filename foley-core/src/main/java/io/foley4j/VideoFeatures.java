@@ -31,9 +31,10 @@ final class VideoFeatures implements FeatureStream {
   }
 
   /** Opens the job's video and plans its segments; the time it takes counts as decoding. */
-  static VideoFeatures open(EngineCore engine, Flight flight, FoleyRequest request) {
+  static VideoFeatures open(EngineCore engine, Flight flight, FoleyRequest request, VideoInput.Loaded video) {
     long t0 = System.nanoTime();
-    VideoSource source = UserCode.call("video source factory", () -> engine.videoSources().open(request.video(), engine.decoderThreadsPerVideo()));
+    VideoSource source = UserCode.call("video source factory",
+        () -> video.open(engine.videoSources(), request.video(), engine.decoderThreadsPerVideo()));
     try {
       VideoInfo info = source.info();
       flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
@@ -55,13 +56,13 @@ final class VideoFeatures implements FeatureStream {
     double seconds = timescale > 0 ? ticks / (double) timescale : Double.NaN;
     if (ticks <= 0 || timescale <= 0) {
       throw new UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
-          "video " + request.video() + " has zero duration; nothing to generate");
+          name(request) + " has zero duration; nothing to generate");
     }
     Duration max = engine.maxVideoDuration();
     if (seconds > max.toNanos() / 1e9) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
-          "video %s lasts %.1f s, longer than this engine's maxVideoDuration of %.1f s: trim the video or raise "
-              + "the limit", request.video(), seconds, max.toNanos() / 1e9));
+          "%s lasts %.1f s, longer than this engine's maxVideoDuration of %.1f s: trim the video or raise "
+              + "the limit", name(request), seconds, max.toNanos() / 1e9));
     }
     long total;
     try {
@@ -71,11 +72,16 @@ final class VideoFeatures implements FeatureStream {
     }
     if (total > Integer.MAX_VALUE - 16) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
-          "video %s lasts %.1f hours; one request can produce at most %.1f hours of audio at %d Hz: split the video",
-          request.video(), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600,
+          "%s lasts %.1f hours; one request can produce at most %.1f hours of audio at %d Hz: split the video",
+          name(request), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600,
           m.sampleRate()));
     }
     return new SegmentPlan(m, total, lastFrame);
+  }
+
+  /** How messages name the request's video: "video PATH", or "video from memory (N bytes)". */
+  static String name(FoleyRequest request) {
+    return request.video() != null ? "video " + request.video() : request.input().describe();
   }
 
   @Override

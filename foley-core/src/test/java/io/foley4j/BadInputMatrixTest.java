@@ -193,7 +193,7 @@ class BadInputMatrixTest {
             .deadline(Duration.ofSeconds(-1)).build()),
         Arguments.of("deadline of Long.MAX_VALUE seconds", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(good)
             .prompt("x").deadline(Duration.ofSeconds(Long.MAX_VALUE)).build()),
-        Arguments.of("null video", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(null).prompt("x").build()),
+        Arguments.of("null video", (Supplier<FoleyRequest>) () -> FoleyRequest.builder((java.nio.file.Path) null).prompt("x").build()),
         Arguments.of("no prompt", (Supplier<FoleyRequest>) () -> FoleyRequest.builder(good).build()));
   }
 

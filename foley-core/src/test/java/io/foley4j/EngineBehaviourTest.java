@@ -245,7 +245,7 @@ class EngineBehaviourTest {
     assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).steps(0));
     assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).cfgScale(Double.NaN));
     assertThrows(FoleyException.class, () -> FoleyRequest.builder(good).build());
-    assertThrows(FoleyException.class, () -> FoleyRequest.builder(null));
+    assertThrows(FoleyException.class, () -> FoleyRequest.builder((java.nio.file.Path) null));
   }
 
   @Test

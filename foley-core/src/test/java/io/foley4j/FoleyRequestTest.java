@@ -37,7 +37,7 @@ class FoleyRequestTest {
 
   @Test
   void nullsAndMissingPromptAreInvalidArgumentsNotNullPointers() {
-    invalid(() -> FoleyRequest.builder(null), "video");
+    invalid(() -> FoleyRequest.builder((java.nio.file.Path) null), "video");
     invalid(() -> FoleyRequest.of(null, "x"), "video");
     invalid(() -> FoleyRequest.of(V, null), "prompt", "\"\"");
     invalid(() -> FoleyRequest.builder(V).negativePrompt(null), "negativePrompt");

@@ -20,7 +20,7 @@ final class ContainerSniffer {
   private ContainerSniffer() {}
 
   /** Throws {@code UNSUPPORTED_VIDEO} if the file starts like a format other than MP4/MOV. */
-  static void refuseOtherFormats(Path file, FileChannel ch, long size) throws IOException {
+  static void refuseOtherFormats(Path file, java.nio.channels.SeekableByteChannel ch, long size) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(HEAD, size));
     Mp4Movie.readFully(ch, buf, 0);
     String name = identify(buf.array(), buf.position(), size);

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -56,7 +57,7 @@ final class JcodecVideoSource implements VideoSource {
   private final PriorityQueue<DecodedFrame> window =
       new PriorityQueue<>(Comparator.comparingLong(DecodedFrame::ptsTicks));
   private final AtomicBoolean closed = new AtomicBoolean();
-  private FileChannel channel;
+  private SeekableByteChannel channel;
   private H264Decoder decoder;
   private ExecutorService leftoverPool;
   private byte[][] pictureBuffer;
@@ -68,7 +69,7 @@ final class JcodecVideoSource implements VideoSource {
 
   private JcodecVideoSource(Path file, Mp4Movie.VideoTrack track, VideoInfo info, int nalLengthSize,
       List<byte[]> sps, List<byte[]> pps, boolean bt709, boolean fullRange, long[] suffixMinPts,
-      int reorderDepth, FileChannel channel) {
+      int reorderDepth, SeekableByteChannel channel) {
     this.file = file;
     this.track = track;
     this.info = info;
@@ -84,6 +85,25 @@ final class JcodecVideoSource implements VideoSource {
 
   static JcodecVideoSource open(Path file) {
     Mp4Movie movie = Mp4Movie.read(file);
+    return open(file, movie, () -> FileChannel.open(file, StandardOpenOption.READ));
+  }
+
+  /**
+   * Opens a video held in memory: {@code bytes} from its position to its limit, read through a
+   * {@link MemoryChannel} (never copied). The buffer must not change while the source is open.
+   */
+  static JcodecVideoSource open(ByteBuffer bytes) {
+    ByteBuffer view = bytes.slice().asReadOnlyBuffer();
+    Path name = Path.of(VideoSources.memoryLabel(view.remaining())); // names the video in messages only
+    Mp4Movie movie = Mp4Movie.read(name, new MemoryChannel(view));
+    return open(name, movie, () -> new MemoryChannel(view));
+  }
+
+  private interface ChannelOpener {
+    SeekableByteChannel open() throws IOException;
+  }
+
+  private static JcodecVideoSource open(Path file, Mp4Movie movie, ChannelOpener opener) {
     Mp4Movie.VideoTrack t = movie.video;
     if (!t.fourcc.equals("avc1") && !t.fourcc.equals("avc3")) {
       throw Mp4Movie.unsupported(file, "the video codec is " + codecName(t.fourcc) + " ('"
@@ -102,9 +122,9 @@ final class JcodecVideoSource implements VideoSource {
     } else if (t.fourcc.equals("avc1")) {
       throw Mp4Movie.corrupt(file, "the H.264 sample entry has no avcC configuration box");
     }
-    FileChannel ch = null;
+    SeekableByteChannel ch = null;
     try {
-      ch = FileChannel.open(file, StandardOpenOption.READ);
+      ch = opener.open();
       if (spsList.isEmpty()) {
         // avc3: parameter sets in-band; look in the first frame.
         ByteBuffer first = ByteBuffer.allocate(t.sizes[0]);

@@ -5,6 +5,7 @@ import io.foley4j.UnsupportedVideoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -188,6 +189,21 @@ final class Mp4Movie {
   static Mp4Movie read(Path file) {
     VideoSources.requireRegularFile(file);
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return read(file, ch);
+    } catch (NoSuchFileException e) {
+      throw new FoleyException(FoleyException.Code.IO, "video file not found: " + file, e);
+    } catch (IOException e) {
+      throw new FoleyException(
+          FoleyException.Code.IO, "cannot read video file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads the index from {@code ch} (a file or {@link MemoryChannel}); {@code file} names the video
+   * in messages ({@link VideoSources#memoryLabel} for bytes in memory).
+   */
+  static Mp4Movie read(Path file, SeekableByteChannel ch) {
+    try {
       long size = ch.size();
       if (size == 0) {
         throw corrupt(file, "the file is empty (0 bytes); pass an MP4 or MOV video file");
@@ -201,11 +217,9 @@ final class Mp4Movie {
         throw corrupt(file, "the MP4/MOV index is malformed (" + e.getMessage() + "); "
             + REMUX_HINT + " or re-export it", e);
       }
-    } catch (NoSuchFileException e) {
-      throw new FoleyException(FoleyException.Code.IO, "video file not found: " + file, e);
     } catch (IOException e) {
       throw new FoleyException(
-          FoleyException.Code.IO, "cannot read video file " + file + ": " + e.getMessage(), e);
+          FoleyException.Code.IO, "cannot read " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -214,7 +228,7 @@ final class Mp4Movie {
    * Unreadable bytes after the moov of a file without movie fragments are ignored (trailing junk),
    * as in every player; in a fragmented file they would hide fragments and are refused.
    */
-  private static Box scan(Path file, FileChannel ch, long size, List<Fragment> fragments)
+  private static Box scan(Path file, SeekableByteChannel ch, long size, List<Fragment> fragments)
       throws IOException {
     long pos = 0;
     long moofBytes = 0;
@@ -319,9 +333,10 @@ final class Mp4Movie {
     return true;
   }
 
-  static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+  static void readFully(SeekableByteChannel ch, ByteBuffer dst, long pos) throws IOException {
+    FileChannel fc = ch instanceof FileChannel f ? f : null; // positional reads leave a file's position alone
     while (dst.hasRemaining()) {
-      int n = ch.read(dst, pos);
+      int n = fc != null ? fc.read(dst, pos) : ch.position(pos).read(dst);
       if (n < 0) {
         throw new IOException("unexpected end of file at byte " + pos);
       }

@@ -26,6 +26,23 @@ public interface VideoSourceFactory {
   }
 
   /**
+   * Opens a video held in memory: the bytes of {@code video} from its position to its limit, which
+   * the source reads (and seeks in) without changing the buffer and without copying it; the caller
+   * keeps the bytes unchanged until the source is closed. Name the video in messages with {@link
+   * VideoSources#memoryLabel}. Errors are those of {@link #open(Path)}.
+   *
+   * <p>The default refuses with {@code UNSUPPORTED_VIDEO} saying so, so that factories written
+   * before this method existed still compile and fail clearly. jcodec's and foley-ffmpeg's
+   * factories override it.
+   */
+  default VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
+    throw new io.foley4j.UnsupportedVideoException(io.foley4j.FoleyException.Code.UNSUPPORTED_VIDEO,
+        "the video decoder " + id() + " cannot read a video from memory (it does not implement"
+            + " VideoSourceFactory.open(ByteBuffer, int)): save the video to a file and pass its path, or use"
+            + " VideoSources.jcodec() or foley-ffmpeg's decoder");
+  }
+
+  /**
    * A stable name of this decoder and its version, part of every cache key: another decoder may
    * produce other pixels, hence other features. Override it in your own factories; the default is
    * the class name (which for a lambda changes between runs, so such entries are not shared).

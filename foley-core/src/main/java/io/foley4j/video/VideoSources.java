@@ -145,8 +145,8 @@ public final class VideoSources {
     }
     String what = a.isDirectory() ? "a directory" : specialKind(file);
     throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video file " + file + " is "
-        + what + ", not a regular file: pass a regular MP4/MOV file (a stream must be saved to a"
-        + " file first, since the index is read at random positions)");
+        + what + ", not a regular file: pass a regular MP4/MOV file, or read a pipe or upload with"
+        + " FoleyRequest.builder(InputStream), which holds it in memory (the index is read at random positions)");
   }
 
   private static String specialKind(Path file) {
@@ -170,10 +170,26 @@ public final class VideoSources {
     return "a special file (a pipe, device or socket)";
   }
 
+  /**
+   * How errors and logs name a video held in memory: {@code "video from memory (N bytes)"}. Decoders
+   * that open from memory ({@link VideoSourceFactory#open(java.nio.ByteBuffer, int)}) use it.
+   */
+  public static String memoryLabel(long bytes) {
+    return "video from memory (" + bytes + " bytes)";
+  }
+
   private static final VideoSourceFactory JCODEC = new VideoSourceFactory() {
     @Override
     public VideoSource open(java.nio.file.Path file) {
       return JcodecVideoSource.open(file);
+    }
+
+    @Override
+    public VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
+      if (video == null) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video bytes must not be null");
+      }
+      return JcodecVideoSource.open(video);
     }
 
     @Override

@@ -23,8 +23,13 @@ import picocli.CommandLine.Option;
     description = "Generate audio for a video (any container/codec FFmpeg decodes; H.264 MP4/MOV with jcodec).")
 final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--video", required = true, description = "Input video: MP4/MOV/MKV/WebM/TS with H.264, HEVC, VP9,"
-      + " AV1, ProRes or MJPEG (jcodec: H.264 in MP4/MOV only).")
+      + " AV1, ProRes or MJPEG (jcodec: H.264 in MP4/MOV only). '-' reads it from stdin, into memory (at most"
+      + " --max-stdin-mib); --mux needs a file.")
   Path video;
+
+  @Option(names = "--max-stdin-mib", defaultValue = "512", description = "With --video -: the most MiB read from stdin"
+      + " (default ${DEFAULT-VALUE}); a longer video is refused: pass a file.")
+  long maxStdinMib;
 
   @Option(names = "--prompt", required = true, description = "What the sound is, e.g. \"footsteps on gravel\".")
   String prompt;
@@ -88,7 +93,7 @@ final class GenerateCommand implements Callable<Integer> {
     boolean toStdout = out.toString().equals("-");
     checkPaths(toStdout);
     BackendChoice.of(backend, device, fallback); // refuse bad backend options before any work
-    FoleyRequest.Builder rb = FoleyRequest.builder(video).prompt(prompt).seed(seed);
+    FoleyRequest.Builder rb = (fromStdin() ? stdinRequest() : FoleyRequest.builder(video)).prompt(prompt).seed(seed);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
     }
@@ -192,8 +197,30 @@ final class GenerateCommand implements Callable<Integer> {
     throw invalid("--mux " + mux + " must end in .mp4, .mov or .mkv");
   }
 
+  private boolean fromStdin() {
+    return video.toString().equals("-");
+  }
+
+  /** The video read from stdin, once, into memory (an MP4's index may be at its end). */
+  private FoleyRequest.Builder stdinRequest() {
+    if (maxStdinMib < 1 || maxStdinMib > FoleyRequest.MAX_STREAM_BYTES >> 20) {
+      throw invalid("--max-stdin-mib " + maxStdinMib + " is outside 1-" + (FoleyRequest.MAX_STREAM_BYTES >> 20));
+    }
+    return FoleyRequest.builder(System.in).maxStreamBytes(maxStdinMib << 20);
+  }
+
   /** Refuses, before any work, a missing video and outputs that would overwrite it or each other. */
   private void checkPaths(boolean toStdout) {
+    if (fromStdin()) {
+      if (mux != null) {
+        throw invalid("--mux needs the video as a file (its video track is copied from it); with --video - only the"
+            + " audio is written: save the video to a file to mux it");
+      }
+      if (!toStdout && Files.isDirectory(out)) {
+        throw invalid("--out " + out + " is a directory; give a file name such as " + out.resolve("foley.wav"));
+      }
+      return;
+    }
     if (!Files.isRegularFile(video)) {
       throw invalid(Files.exists(video) ? "--video " + video + " is not a regular file; give an MP4/MOV file"
           : "--video " + video + " does not exist; check the path");

@@ -39,11 +39,19 @@ final class AvFree {
     return null;
   }
 
-  /** Closes a demuxer opened by {@code avformat_open_input}. */
+  /**
+   * Closes a demuxer opened by {@code avformat_open_input}, and frees its I/O context when it reads
+   * from memory ({@link MemoryIo}; FFmpeg leaves a custom context to its owner).
+   */
   static AVFormatContext closeInput(AVFormatContext input) {
-    if (input != null) {
+    if (input != null && !input.isNull()) {
+      org.bytedeco.ffmpeg.avformat.AVIOContext custom =
+          (input.flags() & AVFMT_FLAG_CUSTOM_IO) != 0 ? input.pb() : null;
       avformat_close_input(input);
+      MemoryIo.free(custom);
     }
     return null;
   }
+
+  private static final int AVFMT_FLAG_CUSTOM_IO = 0x0080; // libavformat/avformat.h
 }

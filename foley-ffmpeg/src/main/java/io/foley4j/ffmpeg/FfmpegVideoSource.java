@@ -17,7 +17,7 @@ import static org.bytedeco.ffmpeg.global.avcodec.avcodec_send_packet;
 import static org.bytedeco.ffmpeg.global.avformat.AVFMT_DURATION_FROM_BITRATE;
 import static org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC;
 import static org.bytedeco.ffmpeg.global.avformat.av_read_frame;
-import static org.bytedeco.ffmpeg.global.avformat.avformat_close_input;
+import static org.bytedeco.ffmpeg.global.avformat.avformat_alloc_context;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_find_stream_info;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_open_input;
 import static org.bytedeco.ffmpeg.global.avutil.AVCOL_RANGE_JPEG;
@@ -62,6 +62,7 @@ import org.bytedeco.ffmpeg.avcodec.AVCodecParameters;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avcodec.AVPacketSideData;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
+import org.bytedeco.ffmpeg.avformat.AVIOContext;
 import org.bytedeco.ffmpeg.avformat.AVStream;
 import org.bytedeco.ffmpeg.avutil.AVDictionary;
 import org.bytedeco.ffmpeg.avutil.AVDictionaryEntry;
@@ -85,7 +86,7 @@ import org.bytedeco.javacpp.PointerPointer;
 final class FfmpegVideoSource implements VideoSource {
   private static final int EAGAIN = -11; // AVERROR(EAGAIN) on Linux
 
-  private final Path file;
+  private final Input file;
   private final Scan scan;
   private final VideoInfo info;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -104,7 +105,7 @@ final class FfmpegVideoSource implements VideoSource {
   private final String hardware; // an NVDEC decoder's name to try, or null
   private String decoderName;
 
-  private FfmpegVideoSource(Path file, Scan scan, String hardware) {
+  private FfmpegVideoSource(Input file, Scan scan, String hardware) {
     this.file = file;
     this.scan = scan;
     this.info = scan.info();
@@ -122,6 +123,18 @@ final class FfmpegVideoSource implements VideoSource {
    */
   static FfmpegVideoSource open(Path file, int decoderThreads, boolean nvdec) {
     VideoSources.requireRegularFile(file);
+    return open(Input.of(file), decoderThreads, nvdec);
+  }
+
+  /**
+   * Opens a video held in memory ({@code bytes} from its position to its limit, not copied), read
+   * through a custom AVIOContext ({@link MemoryIo}) with read and seek callbacks.
+   */
+  static FfmpegVideoSource open(java.nio.ByteBuffer bytes, int decoderThreads, boolean nvdec) {
+    return open(Input.of(bytes), decoderThreads, nvdec);
+  }
+
+  private static FfmpegVideoSource open(Input file, int decoderThreads, boolean nvdec) {
     FfmpegNatives.load(null);
     Scan scan = Scan.read(file);
     String hw = nvdec ? NVDEC.get(scan.codec) : null;
@@ -168,7 +181,7 @@ final class FfmpegVideoSource implements VideoSource {
   @Override
   public DecodedFrame next() {
     if (closed.get()) {
-      throw new FoleyException(FoleyException.Code.CLOSED, "video source for " + file + " is closed");
+      throw new FoleyException(FoleyException.Code.CLOSED, "the source of video " + file + " is closed");
     }
     if (pending != null) {
       DecodedFrame f = pending;
@@ -214,20 +227,20 @@ final class FfmpegVideoSource implements VideoSource {
     }
     dec = avcodec_alloc_context3(codec);
     if (dec == null || avcodec_parameters_to_context(dec, par) < 0) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "cannot set up the " + name + " decoder for " + file);
+      throw new FoleyException(FoleyException.Code.INTERNAL, "cannot set up the " + name + " decoder for video " + file);
     }
     dec.pkt_timebase(st.time_base());
     dec.thread_count(threads);
     int r = avcodec_open2(dec, codec, (AVDictionary) null);
     if (r < 0) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "cannot open the " + name
-          + " decoder for " + file + ": " + err(r));
+          + " decoder for video " + file + ": " + err(r));
     }
     decoderName = codec.name().getString();
     pkt = av_packet_alloc();
     frame = av_frame_alloc();
     if (pkt == null || frame == null) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory opening " + file);
+      throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory opening video " + file);
     }
   }
 
@@ -266,7 +279,7 @@ final class FfmpegVideoSource implements VideoSource {
         throw corrupt(file, "decoding failed after " + seconds(lastTicks) + ": " + err(r));
       }
       if (flushed) {
-        throw new FoleyException(FoleyException.Code.INTERNAL, "the decoder asked for input after the end of " + file);
+        throw new FoleyException(FoleyException.Code.INTERNAL, "the decoder asked for input after the end of video " + file);
       }
       feed();
     }
@@ -378,7 +391,7 @@ final class FfmpegVideoSource implements VideoSource {
       swsBuf = new BytePointer(av_malloc((long) sy * h + 2L * sc * ch + 64));
       if (swsBuf.isNull()) {
         swsBuf = null;
-        throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory converting " + file);
+        throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory converting video " + file);
       }
       swsW = w;
       swsH = h;
@@ -417,7 +430,7 @@ final class FfmpegVideoSource implements VideoSource {
   }
 
   static AVFormatContext openInput(Path file) {
-    return openInput(file, true);
+    return openInput(Input.of(file), true);
   }
 
   /**
@@ -425,9 +438,25 @@ final class FfmpegVideoSource implements VideoSource {
    * the first seconds) is skipped when the header already names a video codec and picture size,
    * as MP4, MOV, Matroska and WebM headers do; MPEG-TS and other headerless streams are probed.
    */
-  static AVFormatContext openInput(Path file, boolean probeAlways) {
-    AVFormatContext fmt = new AVFormatContext(null);
-    int r = avformat_open_input(fmt, file.toString(), null, null);
+  static AVFormatContext openInput(Input file, boolean probeAlways) {
+    AVFormatContext fmt;
+    int r;
+    if (file.path != null) {
+      fmt = new AVFormatContext(null);
+      r = avformat_open_input(fmt, file.path.toString(), null, null);
+    } else {
+      AVIOContext io = MemoryIo.open(file.bytes);
+      fmt = avformat_alloc_context();
+      if (fmt == null || fmt.isNull()) {
+        MemoryIo.free(io);
+        throw new FoleyException(FoleyException.Code.INTERNAL, "out of native memory opening video " + file);
+      }
+      fmt.pb(io); // avformat_open_input marks it AVFMT_FLAG_CUSTOM_IO, which closeInput frees
+      r = avformat_open_input(fmt, (String) null, null, null);
+      if (r < 0) {
+        MemoryIo.free(io); // FFmpeg freed fmt, never a custom context
+      }
+    }
     if (r < 0) {
       throw corrupt(file, "FFmpeg cannot read it as a media file (" + err(r) + ")");
     }
@@ -436,7 +465,7 @@ final class FfmpegVideoSource implements VideoSource {
     }
     r = avformat_find_stream_info(fmt, (PointerPointer<?>) null);
     if (r < 0) {
-      avformat_close_input(fmt);
+      AvFree.closeInput(fmt);
       throw corrupt(file, "its streams cannot be analysed (" + err(r) + ")");
     }
     return fmt;
@@ -478,6 +507,10 @@ final class FfmpegVideoSource implements VideoSource {
   }
 
   static UnsupportedVideoException corrupt(Path file, String why) {
+    return corrupt(Input.of(file), why);
+  }
+
+  static UnsupportedVideoException corrupt(Input file, String why) {
     return new UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO, "video " + file + " is unusable: " + why);
   }
 
@@ -515,7 +548,7 @@ final class FfmpegVideoSource implements VideoSource {
       return new VideoInfo(w, h, codec, durationPts * tbNum, tbDen, count, lastTicks(), tbDen);
     }
 
-    static Scan read(Path file) {
+    static Scan read(Input file) {
       AVFormatContext fmt = openInput(file, false);
       AVPacket p = null;
       try {
@@ -555,10 +588,10 @@ final class FfmpegVideoSource implements VideoSource {
       }
     }
 
-    private void pickStream(Path file, AVFormatContext fmt) {
+    private void pickStream(Input file, AVFormatContext fmt) {
       stream = videoStream(fmt);
       if (stream < 0) {
-        throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "file " + file
+        throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "video " + file
             + " has no video stream (" + fmt.nb_streams() + " other streams): pass a video file");
       }
       AVStream st = fmt.streams(stream);
@@ -619,7 +652,7 @@ final class FfmpegVideoSource implements VideoSource {
      * what the container presents: both are refused as CORRUPT_VIDEO. Otherwise the stated
      * duration is the video's (exactly as the container gives it); without one, the frames' end.
      */
-    private void check(Path file, AVFormatContext fmt) {
+    private void check(Input file, AVFormatContext fmt) {
       if (count == 0 || maxPts == AV_NOPTS_VALUE) {
         throw corrupt(file, readError != 0 ? "no video packet can be read (" + err(readError) + ")"
             : "its " + codec + " stream has no frames");

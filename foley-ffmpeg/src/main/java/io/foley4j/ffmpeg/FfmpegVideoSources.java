@@ -72,6 +72,14 @@ public final class FfmpegVideoSources {
     }
 
     @Override
+    public VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
+      if (video == null) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video bytes must not be null");
+      }
+      return FfmpegVideoSource.open(video, decoderThreads, nvdec);
+    }
+
+    @Override
     public String id() {
       return "ffmpeg-" + (nvdec ? "nvdec-" : "") + FfmpegNatives.version() + "/foley4j-1";
     }
