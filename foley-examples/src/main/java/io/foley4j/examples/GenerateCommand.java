@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Generate audio for a video (any container/codec FFmpeg decodes; H.264 MP4/MOV with jcodec).")
 final class GenerateCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  EngineOptions engineOptions = new EngineOptions();
+
   @Option(names = "--video", required = true, description = "Input video: MP4/MOV/MKV/WebM/TS with H.264, HEVC, VP9,"
       + " AV1, ProRes or MJPEG (jcodec: H.264 in MP4/MOV only). '-' reads it from stdin, into memory (at most"
       + " --max-stdin-mib); --mux needs a file.")
@@ -65,10 +68,6 @@ final class GenerateCommand implements Callable<Integer> {
       + " or .mkv (FLAC); the video stream is copied, not re-encoded.")
   Path mux;
 
-  @Option(names = "--decoder", defaultValue = "auto", description = "Video decoder: auto (FFmpeg if its natives load,"
-      + " else jcodec; with --backend cuda|tensorrt and an NVIDIA driver, FFmpeg tries NVDEC first), ffmpeg, jcodec"
-      + " or nvdec (FFmpeg with NVDEC first, software where it cannot) (default ${DEFAULT-VALUE}).")
-  String decoder;
 
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
@@ -77,22 +76,14 @@ final class GenerateCommand implements Callable<Integer> {
       + "terminal, else one line per segment), bar, lines or none (default ${DEFAULT-VALUE}).")
   ProgressBar.Mode progress;
 
-  @Option(names = "--backend", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE});"
-      + " cuda and tensorrt need foley-gpu.jar's ONNX Runtime and an NVIDIA GPU (docs/gpu.md).")
-  BackendChoice.Kind backend;
 
-  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
-  Integer device;
 
-  @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
-      + " used (default fail; cpu runs on the CPU after one warning).")
-  BackendChoice.OnFailure fallback;
 
   @Override
   public Integer call() {
     boolean toStdout = out.toString().equals("-");
     checkPaths(toStdout);
-    BackendChoice.of(backend, device, fallback); // refuse bad backend options before any work
+    engineOptions.backend(); // refuse bad backend options before any work
     FoleyRequest.Builder rb = (fromStdin() ? stdinRequest() : FoleyRequest.builder(video)).prompt(prompt).seed(seed);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
@@ -121,10 +112,10 @@ final class GenerateCommand implements Callable<Integer> {
     PrintStream info = System.out;
     WavFormat wavFormat = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     String fileFormat = audioFormat(toStdout);
-    VideoSourceFactory sources = DecoderChoice.of(decoder, backend);
+    VideoSourceFactory sources = engineOptions.decoder();
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources)
-            .backend(BackendChoice.of(backend, device, fallback)).build()) {
+            .backend(engineOptions.backend()).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();

@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run the Foley HTTP service: jobs, SSE progress, WAV/video results, metrics, a web page.")
 final class ServeCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  EngineOptions engineOptions = new EngineOptions();
+
   @Option(names = "--port", defaultValue = "8080", description = "Port (0: any free one; default ${DEFAULT-VALUE}).")
   int port;
 
@@ -34,21 +37,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
-  @Option(names = "--backend", defaultValue = "cpu", description = "cpu, cuda or tensorrt (default ${DEFAULT-VALUE});"
-      + " cuda and tensorrt need foley-gpu.jar's ONNX Runtime and an NVIDIA GPU (docs/gpu.md).")
-  BackendChoice.Kind backend;
 
-  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
-  Integer device;
 
-  @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
-      + " used (default fail; cpu runs on the CPU after one warning).")
-  BackendChoice.OnFailure fallback;
 
-  @Option(names = "--decoder", defaultValue = "auto", description = "Video decoder: auto (FFmpeg if its natives load,"
-      + " else jcodec; with --backend cuda|tensorrt and an NVIDIA driver, FFmpeg tries NVDEC first), ffmpeg, jcodec"
-      + " or nvdec (FFmpeg with NVDEC first, software where it cannot) (default ${DEFAULT-VALUE}).")
-  String decoder;
 
   @Option(names = "--redis", description = "Redis URI (redis://host:port): many nodes share one job stream.")
   URI redis;
@@ -97,8 +88,8 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    io.foley4j.backend.Backend chosen = BackendChoice.of(backend, device, fallback); // bad options: exit 2 now
-    io.foley4j.video.VideoSourceFactory sources = DecoderChoice.of(decoder, backend);
+    io.foley4j.backend.Backend chosen = engineOptions.backend(); // bad options: exit 2 now
+    io.foley4j.video.VideoSourceFactory sources = engineOptions.decoder();
     ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
