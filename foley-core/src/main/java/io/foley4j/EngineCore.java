@@ -69,6 +69,7 @@ final class EngineCore implements AutoCloseable {
   private final Map<String, Flight> flights = new ConcurrentHashMap<>();
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+  private final Readiness readiness;
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
   public EngineCore(Config config) {
@@ -83,12 +84,12 @@ final class EngineCore implements AutoCloseable {
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
-    Map<Stage, StageSession> sessions = new EnumMap<>(Stage.class);
+    long build0 = System.nanoTime();
+    Map<Stage, Long> loadNanos = new EnumMap<>(Stage.class);
+    Map<Stage, Long> warmNanos = new EnumMap<>(Stage.class);
+    Map<Stage, StageSession> sessions = StageLoader.openAll(config.name(), config.backend(), bundle, loadNanos);
     try {
-      for (Stage s : Stage.values()) {
-        sessions.put(s, config.backend().open(manifest.stage(s), bundle.stageFile(s)));
-      }
-      warmUp(sessions);
+      warmUp(sessions, warmNanos);
     } catch (RuntimeException | Error e) {
       sessions.values().forEach(StageSession::close);
       throw e;
@@ -106,11 +107,18 @@ final class EngineCore implements AutoCloseable {
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("decode"));
     this.feeders = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("feeder"));
+    this.readiness = Readiness.of(loadNanos, warmNanos, sessions, System.nanoTime() - build0);
+  }
+
+  /** How long build() took, per stage, and what came from the optimized-model cache. */
+  Readiness readiness() {
+    return readiness;
   }
 
   /** One call per stage with zeros, so the first request does not pay for lazy initialisation. */
-  private void warmUp(Map<Stage, StageSession> sessions) {
+  private void warmUp(Map<Stage, StageSession> sessions, Map<Stage, Long> warmNanos) {
     for (Stage s : Stage.values()) {
+      long t0 = System.nanoTime();
       int batch = s == Stage.DENOISER ? 2 : 1;
       Map<String, Tensor> in = new HashMap<>();
       for (TensorSpec t : manifest.stage(s).inputs()) {
@@ -127,6 +135,7 @@ final class EngineCore implements AutoCloseable {
         in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[size], shape) : Tensor.of(new float[size], shape));
       }
       sessions.get(s).run(in);
+      warmNanos.put(s, System.nanoTime() - t0);
     }
   }
 

@@ -85,6 +85,14 @@ public final class FoleyEngine implements AutoCloseable {
   }
 
   /**
+   * What build() spent: per-stage load and warm-up milliseconds, the build's total, and which stages
+   * came from the CPU backend's optimized-model cache. Measured once; the same value every call.
+   */
+  public Readiness readiness() {
+    return core.readiness();
+  }
+
+  /**
    * Rare operations for benchmarks and operators (backend time accounting), kept off the main
    * interface.
    */

@@ -18,11 +18,13 @@ public final class CpuBackend implements Backend {
   private final int intraOpThreads;
   private final Optimization optimization;
   private final boolean memoryArena;
+  private final Path optimizedModelCache;
 
   private CpuBackend(Builder b) {
     this.intraOpThreads = b.intraOpThreads;
     this.optimization = b.optimization;
     this.memoryArena = b.memoryArena;
+    this.optimizedModelCache = b.optimizedModelCache;
   }
 
   public static Builder builder() {
@@ -48,15 +50,20 @@ public final class CpuBackend implements Backend {
     return memoryArena;
   }
 
+  /** The directory of the optimized-model cache, or empty when it is off (the default). */
+  public java.util.Optional<Path> optimizedModelCache() {
+    return java.util.Optional.ofNullable(optimizedModelCache);
+  }
+
   @Override
   public StageSession open(StageSpec spec, Path modelFile) {
-    return OrtStageSession.open(spec, modelFile, intraOpThreads, optimization, memoryArena, null);
+    return OrtStageSession.open(spec, modelFile, intraOpThreads, optimization, memoryArena, null, optimizedModelCache);
   }
 
   @Override
   public String toString() {
     return "CpuBackend[intraOpThreads=" + (intraOpThreads == 0 ? "default" : intraOpThreads) + ", optimization="
-        + optimization + "]";
+        + optimization + (optimizedModelCache == null ? "" : ", optimizedModelCache=" + optimizedModelCache) + "]";
   }
 
   /** Options of the CPU backend; each may be set once. */
@@ -65,8 +72,32 @@ public final class CpuBackend implements Backend {
     private Optimization optimization;
     private Boolean arena;
     private boolean memoryArena = true;
+    private Path optimizedModelCache;
 
     private Builder() {}
+
+    /**
+     * Stores each stage's optimized graph in {@code dir} (created if missing) at the first build
+     * and loads it from there at later builds, skipping ONNX Runtime's graph optimization. Files are
+     * named by the stage file's SHA-256, the ONNX Runtime version and the optimization level, and
+     * written atomically, so processes may share the directory. Off by default. The stored graph
+     * may hold optimizations for this machine's CPU: share a directory only between machines of
+     * the same kind.
+     */
+    public Builder optimizedModelCache(Path dir) {
+      if (optimizedModelCache != null) {
+        throw new IllegalStateException("optimizedModelCache was already set to " + optimizedModelCache);
+      }
+      java.util.Objects.requireNonNull(dir, "dir");
+      try {
+        java.nio.file.Files.createDirectories(dir);
+      } catch (java.io.IOException e) {
+        throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.IO, "cannot create the optimized-model"
+            + " cache directory " + dir + ": " + e, e);
+      }
+      this.optimizedModelCache = dir.toAbsolutePath();
+      return this;
+    }
 
     /** Threads each session uses inside one operator; 0 = ONNX Runtime's default. */
     public Builder intraOpThreads(int threads) {
@@ -104,6 +135,7 @@ public final class CpuBackend implements Backend {
       copy.intraOpThreads = intraOpThreads < 0 ? 0 : intraOpThreads;
       copy.optimization = optimization == null ? Optimization.ALL : optimization;
       copy.memoryArena = memoryArena;
+      copy.optimizedModelCache = optimizedModelCache;
       return new CpuBackend(copy);
     }
   }

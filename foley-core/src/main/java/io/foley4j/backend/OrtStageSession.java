@@ -31,6 +31,7 @@ final class OrtStageSession implements StageSession {
   private final OrtEnvironment env;
   private final OrtSession session;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private boolean cacheHit; // set once, before the session is published
   private final AtomicLong runNanos = new AtomicLong();
   private final Object terminateLock = new Object();
   private OrtSession.RunOptions running; // guarded by terminateLock
@@ -49,27 +50,74 @@ final class OrtStageSession implements StageSession {
    */
   static OrtStageSession open(StageSpec spec, Path modelFile, int intraOpThreads,
       CpuBackend.Optimization optimization, boolean memoryArena, Consumer<OrtSession.SessionOptions> configure) {
+    return open(spec, modelFile, intraOpThreads, optimization, memoryArena, configure, null);
+  }
+
+  /**
+   * As above; with {@code optimizedCache} set (a directory), the graph ONNX Runtime optimized is
+   * stored there at the first load and later loads read it back without optimizing again.
+   */
+  static OrtStageSession open(StageSpec spec, Path modelFile, int intraOpThreads,
+      CpuBackend.Optimization optimization, boolean memoryArena, Consumer<OrtSession.SessionOptions> configure,
+      Path optimizedCache) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession.SessionOptions.OptLevel level = switch (optimization) {
+      case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+      case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+      case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+      case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+    };
+    Path cached = null;
+    if (optimizedCache != null) {
+      cached = optimizedCache.resolve(OptimizedModelCache.fileName(spec, env.getVersion(), "cpu", optimization));
+      if (java.nio.file.Files.isRegularFile(cached)) {
+        try {
+          // The stored graph is already optimized: load it as it is.
+          return create(spec, modelFile, cached, env, intraOpThreads, OrtSession.SessionOptions.OptLevel.NO_OPT,
+              memoryArena, configure, null, true);
+        } catch (RuntimeException e) { // a damaged cache file: optimize again from the bundle and replace it
+          System.getLogger("io.foley4j.backend").log(System.Logger.Level.WARNING, "optimized-model cache file "
+              + cached + " cannot be loaded (" + e.getMessage() + "); optimizing stage " + spec.stage().key() + " again");
+        }
+      }
+    }
+    if (cached == null) {
+      return create(spec, modelFile, modelFile, env, intraOpThreads, level, memoryArena, configure, null, false);
+    }
+    Path tmp = OptimizedModelCache.tempFor(cached);
+    try {
+      OrtStageSession session = create(spec, modelFile, modelFile, env, intraOpThreads, level, memoryArena, configure,
+          tmp, false);
+      OptimizedModelCache.publish(tmp, cached);
+      return session;
+    } finally {
+      OptimizedModelCache.deleteQuietly(tmp);
+    }
+  }
+
+  private static OrtStageSession create(StageSpec spec, Path modelFile, Path loadFrom, OrtEnvironment env,
+      int intraOpThreads, OrtSession.SessionOptions.OptLevel level, boolean memoryArena,
+      Consumer<OrtSession.SessionOptions> configure, Path saveOptimizedTo, boolean cacheHit) {
     OrtSession session = null;
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
       so.setIntraOpNumThreads(intraOpThreads);
       so.setInterOpNumThreads(1);
       so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      so.setOptimizationLevel(switch (optimization) {
-        case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-      });
+      so.setOptimizationLevel(level);
       so.setCPUArenaAllocator(memoryArena);
       so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      if (saveOptimizedTo != null) {
+        so.setOptimizedModelFilePath(saveOptimizedTo.toString());
+      }
       if (configure != null) {
         configure.accept(so);
       }
-      session = env.createSession(modelFile.toString(), so);
+      session = env.createSession(loadFrom.toString(), so);
       check(spec, modelFile, "input", spec.inputs(), session.getInputInfo());
       check(spec, modelFile, "output", spec.outputs(), session.getOutputInfo());
-      return new OrtStageSession(spec, env, session);
+      OrtStageSession s = new OrtStageSession(spec, env, session);
+      s.cacheHit = cacheHit;
+      return s;
     } catch (OrtException e) {
       closeQuietly(session);
       throw loadFailure(spec, modelFile, e);
@@ -77,6 +125,11 @@ final class OrtStageSession implements StageSession {
       closeQuietly(session);
       throw e;
     }
+  }
+
+  @Override
+  public boolean optimizedModelCacheHit() {
+    return cacheHit;
   }
 
   /**

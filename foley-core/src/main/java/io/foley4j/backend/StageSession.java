@@ -25,6 +25,14 @@ public interface StageSession extends AutoCloseable {
    */
   default void terminateRunning() {}
 
+  /**
+   * Whether this session was loaded from an optimized model that an earlier build stored
+   * ({@code CpuBackend.Builder.optimizedModelCache}); reported by {@code FoleyEngine.readiness()}.
+   */
+  default boolean optimizedModelCacheHit() {
+    return false;
+  }
+
   /** Nanoseconds spent inside the runtime's run call so far (for overhead accounting). */
   long runNanos();
 
