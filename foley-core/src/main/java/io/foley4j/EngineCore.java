@@ -119,7 +119,14 @@ final class EngineCore implements AutoCloseable {
   private void warmUp(Map<Stage, StageSession> sessions, Map<Stage, Long> warmNanos) {
     for (Stage s : Stage.values()) {
       long t0 = System.nanoTime();
-      int batch = s == Stage.DENOISER ? 2 : 1;
+      // The batch a request's item has: a CFG pair for the denoiser, an encoder item of the configured
+      // frames or windows (ONNX Runtime plans memory per shape, so warming another one helps less).
+      int batch = switch (s) {
+        case DENOISER -> 2;
+        case VISUAL_ENCODER -> config.visualBatch();
+        case SYNC_ENCODER -> config.syncBatch();
+        default -> 1;
+      };
       Map<String, Tensor> in = new HashMap<>();
       for (TensorSpec t : manifest.stage(s).inputs()) {
         long[] shape = t.shape();
