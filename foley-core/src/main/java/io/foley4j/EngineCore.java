@@ -73,6 +73,11 @@ final class EngineCore implements AutoCloseable {
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
   public EngineCore(Config config) {
+    this(config, System.nanoTime());
+  }
+
+  /** As above; {@code buildStartNanos} is when build() began, for the readiness report. */
+  EngineCore(Config config, long buildStartNanos) {
     this.config = config;
     ModelBundle bundle = config.bundle();
     this.manifest = bundle.manifest();
@@ -84,7 +89,7 @@ final class EngineCore implements AutoCloseable {
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
-    long build0 = System.nanoTime();
+    long build0 = buildStartNanos;
     Map<Stage, Long> loadNanos = new EnumMap<>(Stage.class);
     Map<Stage, Long> warmNanos = new EnumMap<>(Stage.class);
     Map<Stage, StageSession> sessions = StageLoader.openAll(config.name(), config.backend(), bundle, loadNanos);

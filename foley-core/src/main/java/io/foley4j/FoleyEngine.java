@@ -433,6 +433,7 @@ public final class FoleyEngine implements AutoCloseable {
      * @throws FoleyException if a stage cannot be loaded or does not match the manifest
      */
     public FoleyEngine build() {
+      long start = System.nanoTime();
       if (bundle == null) {
         throw new IllegalStateException("a bundle is required: builder().bundle(ModelBundle.open(path)) or ReferenceModel.bundle()");
       }
@@ -458,7 +459,7 @@ public final class FoleyEngine implements AutoCloseable {
           resultCache, featureCache,
           singleFlight != null ? singleFlight : resultCache != null || featureCache != null,
           maxVideoDuration != null ? maxVideoDuration : Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L));
-      return new FoleyEngine(new EngineCore(cfg), bundle, b);
+      return new FoleyEngine(new EngineCore(cfg, start), bundle, b);
     }
   }
 }

@@ -12,7 +12,8 @@ import java.util.Map;
  * and which stages were loaded from the CPU backend's optimized-model cache. Immutable.
  *
  * @param stages one entry per stage, in stage order
- * @param buildMillis wall time of the engine's construction: loading, warm-up and its pools
+ * @param buildMillis wall time of {@code build()}: finding the video decoder, loading, warm-up,
+ *     and starting the pools
  */
 public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis) {
 
