@@ -93,6 +93,7 @@ final class StageLoader {
       session = backend.open(bundle.manifest().stage(s), bundle.stageFile(s));
     } catch (RuntimeException | Error e) {
       synchronized (this) {
+        abandoned = true; // stages not started yet are skipped; ones still opening close themselves
         if (firstFailure == null) {
           firstFailure = e;
         } else if (firstFailure != e) {
