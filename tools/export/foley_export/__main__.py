@@ -1,4 +1,4 @@
-"""Command line: python3 -m foley_export {tiny,export,reference} ..."""
+"""Command line: /usr/bin/python3 -m foley_export {tiny,export,reference} ..."""
 
 import argparse
 import json
@@ -46,7 +46,7 @@ def _reference(args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python3 -m foley_export")
+    p = argparse.ArgumentParser(prog="/usr/bin/python3 -m foley_export")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("tiny", help="write a tiny random stand-in model set (config.json + state.pt)")

@@ -1,5 +1,5 @@
 """Loads REAL HunyuanVideo-Foley modules from a user's checkout and weights, for the same export
-path the tiny stand-ins take (``python3 -m foley_export export --kind hvf --hvf-repo ...``).
+path the tiny stand-ins take (``/usr/bin/python3 -m foley_export export --kind hvf --hvf-repo ...``).
 
 Nothing of HVF is shipped here: the user's checkout is put on ``sys.path`` and HVF's own
 ``load_model`` (hunyuanvideo_foley/utils/model_utils.py:259) builds the modules, which needs HVF's

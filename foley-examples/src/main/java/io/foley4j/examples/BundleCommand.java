@@ -79,7 +79,7 @@ final class BundleCommand implements Runnable {
 
   @Command(name = "check", mixinStandardHelpOptions = true,
       description = {"Per-stage parity of an export: run each stage of the bundle on the inputs recorded in an"
-          + " .npz (arrays named <stage>.<tensor>, as `python3 -m foley_export export --parity-out` writes them"
+          + " .npz (arrays named <stage>.<tensor>, as `/usr/bin/python3 -m foley_export export --parity-out` writes them"
           + " from the PyTorch modules) and compare the outputs by relative L2 distance.",
           "Exit code 0: every output is within the tolerance; 1: some are not; 2: bad input."})
   static final class Check implements Callable<Integer> {
