@@ -217,19 +217,13 @@ class ParityTest {
     }
   }
 
-  /** ||a − b|| / ||b|| over the first n elements (all, if shorter). */
+  /** ||a − b|| / ||b|| over the first n elements; with n = MAX_VALUE, over equally long arrays. */
   static double relL2(float[] a, float[] b, int n) {
-    int len = Math.min(n, Math.min(a.length, b.length));
     if (n == Integer.MAX_VALUE) {
       assertEquals(b.length, a.length, "lengths differ");
+      n = b.length;
     }
-    double d = 0;
-    double s = 0;
-    for (int i = 0; i < len; i++) {
-      double x = (double) a[i] - b[i];
-      d += x * x;
-      s += (double) b[i] * b[i];
-    }
-    return Math.sqrt(d / s);
+    return TestSupport.distance(a, b, n)[0];
   }
+
 }

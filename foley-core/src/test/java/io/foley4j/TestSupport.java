@@ -128,4 +128,24 @@ public final class TestSupport {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * {relative L2 distance ||got − want|| / ||want||, max |got − want|} over the first {@code n}
+   * elements; the arrays must be at least that long.
+   */
+  public static double[] distance(float[] got, float[] want, int n) {
+    if (got.length < n || want.length < n) {
+      throw new AssertionError("compared " + n + " elements of arrays of " + got.length + " and " + want.length);
+    }
+    double diff = 0;
+    double norm = 0;
+    double max = 0;
+    for (int i = 0; i < n; i++) {
+      double d = (double) got[i] - want[i];
+      diff += d * d;
+      norm += (double) want[i] * want[i];
+      max = Math.max(max, Math.abs(d));
+    }
+    return new double[] {Math.sqrt(diff / norm), max};
+  }
 }

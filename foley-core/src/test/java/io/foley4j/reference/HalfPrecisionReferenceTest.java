@@ -85,16 +85,7 @@ class HalfPrecisionReferenceTest {
   /** {relative L2, max |diff|} of {@code got} against {@link #fp32}. */
   static double[] distance(float[] got) {
     assertEquals(fp32.length, got.length);
-    double diff = 0;
-    double norm = 0;
-    double max = 0;
-    for (int i = 0; i < got.length; i++) {
-      double d = (double) got[i] - fp32[i];
-      diff += d * d;
-      norm += (double) fp32[i] * fp32[i];
-      max = Math.max(max, Math.abs(d));
-    }
-    return new double[] {Math.sqrt(diff / norm), max};
+    return io.foley4j.TestSupport.distance(got, fp32, got.length);
   }
 
   @Test
