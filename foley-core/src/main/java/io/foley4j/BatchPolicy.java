@@ -26,6 +26,18 @@ record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSiz
     }
   }
 
+  /**
+   * Every number of items a call can have: 1 to {@code maxBatchSize} (a batch runs with whatever
+   * is queued once nobody else can join or the delay passed, so any size can occur).
+   */
+  int[] buckets() {
+    int[] b = new int[maxBatchSize];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = i + 1;
+    }
+    return b;
+  }
+
   /** Run one item at a time, never wait: what "unbatched" means in benchmarks. */
   public static BatchPolicy unbatched() {
     return new BatchPolicy(1, 0, null);

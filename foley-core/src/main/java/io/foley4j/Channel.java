@@ -80,6 +80,11 @@ final class Channel<T> {
     }
   }
 
+  /** Whether {@link #take()} would return at once (an item, the end or a failure is waiting). */
+  boolean ready() {
+    return !queue.isEmpty();
+  }
+
   /** Drops whatever is queued, so that a producer blocked on a full channel can see the job stopped. */
   void clear() {
     queue.clear();

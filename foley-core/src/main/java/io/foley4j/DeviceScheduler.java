@@ -74,10 +74,13 @@ final class DeviceScheduler implements AutoCloseable {
 
   /**
    * Priority, then job (first come first served), then the job's earlier segment first (so its first
-   * chunk is not held up by encoding later segments), then arrival.
+   * chunk is not held up by encoding later segments; callers may rank encoder work of a segment a
+   * job will soon run as an earlier one, see {@code EngineCore.call}), then the earlier stage of
+   * the pipeline (encoders before the denoiser at the same rank), then arrival.
    */
   private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.priority)
-      .thenComparingLong(i -> i.owner.sequence()).thenComparingInt(i -> i.segment).thenComparingLong(i -> i.seq);
+      .thenComparingLong(i -> i.owner.sequence()).thenComparingInt(i -> i.segment)
+      .thenComparingInt(i -> i.stage.ordinal()).thenComparingLong(i -> i.seq);
 
   private final Map<Stage, StageSession> sessions;
   private final BatchPolicy policy;
@@ -160,8 +163,13 @@ final class DeviceScheduler implements AutoCloseable {
 
   /** Submits and waits. @throws FoleyException the item's failure */
   public Map<String, Tensor> run(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, int segment) {
+    return join(submit(stage, inputs, rows, owner, segment));
+  }
+
+  /** Waits for a submitted item. @throws FoleyException the item's failure */
+  static Map<String, Tensor> join(CompletableFuture<Map<String, Tensor>> item) {
     try {
-      return submit(stage, inputs, rows, owner, segment).join();
+      return item.join();
     } catch (CompletionException e) {
       if (e.getCause() instanceof FoleyException f) {
         throw f;

@@ -39,15 +39,16 @@ final class EngineCore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
 
   /** Everything the builder decided. */
-  record Config(String name, ModelBundle bundle, Backend backend, VideoSourceFactory videoSources,
+  record Config(String name, ModelBundle bundle, List<Backend> backends, VideoSourceFactory videoSources,
       int maxConcurrentRequests, int visualBatch, int syncBatch, Duration closeTimeout, BatchPolicy batchPolicy,
       int decodeThreads, int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
       Duration breakerOpen, Ticker ticker, FoleyEventListener events, TensorCache resultCache,
-      TensorCache featureCache, boolean singleFlight, Duration maxVideoDuration) {}
+      TensorCache featureCache, boolean singleFlight, Duration maxVideoDuration, int segmentsInFlight,
+      int maxSegmentsPerDevice, long segmentMemoryBytes, WarmUp warmUp) {}
 
   private final Config config;
   private final BundleManifest manifest;
-  private final DeviceScheduler scheduler;
+  private final Devices devices;
   private final Tokenizer tokenizer;
   private final float[] uncondVisual;
   private final float[] uncondSync;
@@ -55,6 +56,7 @@ final class EngineCore implements AutoCloseable {
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor decode;
   private final ThreadPoolExecutor feeders;
+  private final ThreadPoolExecutor segments;
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean closing = new AtomicBoolean();
   private final Set<Job> live = ConcurrentHashMap.newKeySet();
@@ -89,20 +91,19 @@ final class EngineCore implements AutoCloseable {
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
-    long build0 = buildStartNanos;
-    Map<Stage, Long> loadNanos = new EnumMap<>(Stage.class);
-    Map<Stage, Long> warmNanos = new EnumMap<>(Stage.class);
-    Map<Stage, StageSession> sessions = StageLoader.openAll(config.name(), config.backend(), bundle, loadNanos);
+    List<Devices.Device> opened = new java.util.ArrayList<>();
+    List<Readiness.DeviceReadiness> ready = new java.util.ArrayList<>();
     try {
-      warmUp(sessions, warmNanos);
+      for (int i = 0; i < config.backends().size(); i++) {
+        opened.add(openDevice(i, config.backends().get(i), ready));
+      }
     } catch (RuntimeException | Error e) {
-      sessions.values().forEach(StageSession::close);
+      for (Devices.Device d : opened) {
+        d.scheduler.close();
+      }
       throw e;
     }
-    CircuitBreaker breaker = new CircuitBreaker(config.breakerThreshold(), config.breakerOpen().toNanos(),
-        config.ticker());
-    this.scheduler = new DeviceScheduler("foley-" + config.name() + "-device-0", sessions, config.batchPolicy(),
-        config.ticker(), breaker);
+    this.devices = new Devices(opened);
     this.requests = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), threads("request"));
     // Decoding is CPU work: a few threads, so it never crowds out the backend; jobs beyond wait their
@@ -112,7 +113,71 @@ final class EngineCore implements AutoCloseable {
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("decode"));
     this.feeders = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("feeder"));
-    this.readiness = Readiness.of(loadNanos, warmNanos, sessions, System.nanoTime() - build0);
+    // A job with several segments in flight runs each on a thread of its own (they mostly wait for the
+    // device); as many as the running jobs may have, created when needed and dropped when idle.
+    int segmentThreads = Math.multiplyExact(config.maxConcurrentRequests(), config.segmentsInFlight());
+    this.segments = new ThreadPoolExecutor(segmentThreads, segmentThreads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), threads("segment"));
+    segments.allowCoreThreadTimeOut(true);
+    this.readiness = new Readiness(ready.get(0).stages(), (System.nanoTime() - buildStartNanos) / 1e6, ready,
+        heapUsed());
+  }
+
+  /**
+   * Opens, checks and warms up every stage on backend {@code i}, asks it for its free memory and
+   * starts its scheduler; closes what it opened if anything fails.
+   */
+  private Devices.Device openDevice(int i, Backend backend, List<Readiness.DeviceReadiness> ready) {
+    ModelBundle bundle = config.bundle();
+    Map<Stage, Long> loadNanos = new EnumMap<>(Stage.class);
+    Map<Stage, Long> warmNanos = new EnumMap<>(Stage.class);
+    Map<Stage, List<Integer>> warmed = new EnumMap<>(Stage.class);
+    String loader = config.backends().size() == 1 ? config.name() : config.name() + "-d" + i;
+    Map<Stage, StageSession> sessions = StageLoader.openAll(loader, backend, bundle, loadNanos);
+    long free;
+    try {
+      warmUp(sessions, warmNanos, warmed);
+      free = freeMemory(backend);
+    } catch (RuntimeException | Error e) {
+      sessions.values().forEach(StageSession::close);
+      throw e;
+    }
+    long budget = free < 0 ? -1 : (long) (free * Devices.MEMORY_FRACTION);
+    long perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.samplesPerSegment()).largest(),
+        2, config.segmentMemoryBytes());
+    int capacity = config.maxSegmentsPerDevice();
+    if (budget >= 0) {
+      capacity = (int) Math.min(capacity, budget / perSegment);
+    }
+    if (capacity == 0) {
+      LOG.log(System.Logger.Level.WARNING, String.format(java.util.Locale.ROOT, "device %d (%s) has %.1f MiB free after"
+          + " loading, less than one segment's estimated %.1f MiB: it will run no segments", i, backend.name(),
+          free / 1048576.0, perSegment / 1048576.0));
+    }
+    CircuitBreaker breaker = new CircuitBreaker(config.breakerThreshold(), config.breakerOpen().toNanos(),
+        config.ticker());
+    DeviceScheduler scheduler = new DeviceScheduler("foley-" + config.name() + "-device-" + i, sessions,
+        config.batchPolicy(), config.ticker(), breaker);
+    ready.add(Readiness.device(i, backend.name(), loadNanos, warmNanos, warmed, sessions, bundle, free,
+        capacity == Integer.MAX_VALUE ? -1 : capacity));
+    return new Devices.Device(i, backend.name(), scheduler, free, budget, capacity);
+  }
+
+  /** The backend's free memory, -1 if it reports none (or its report fails: then it is logged). */
+  private static long freeMemory(Backend backend) {
+    try {
+      java.util.OptionalLong free = backend.freeMemoryBytes();
+      return free.isPresent() ? Math.max(0, free.getAsLong()) : -1;
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "backend " + backend.name() + " failed to report its free memory; admitting"
+          + " segments to it without a memory budget", e);
+      return -1;
+    }
+  }
+
+  private static long heapUsed() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
   }
 
   /** How long build() took, per stage, and what came from the optimized-model cache. */
@@ -120,35 +185,62 @@ final class EngineCore implements AutoCloseable {
     return readiness;
   }
 
-  /** One call per stage with zeros, so the first request does not pay for lazy initialisation. */
-  private void warmUp(Map<Stage, StageSession> sessions, Map<Stage, Long> warmNanos) {
+  /**
+   * Calls every stage with zeros before the first request, so it does not pay for lazy
+   * initialisation (docs/tuning.md, "Cold start"). {@link WarmUp#TRAINED_SHAPE}: one call per
+   * stage at a request's batch (a CFG pair for the denoiser, the configured frames or windows for
+   * the encoders). {@link WarmUp#BATCH_BUCKETS}: for the denoiser and the VAE decoder also every
+   * batch the scheduler can form (its preferred sizes, else 1 to the largest), since runtimes
+   * plan memory, pick kernels or build engines per shape.
+   */
+  private void warmUp(Map<Stage, StageSession> sessions, Map<Stage, Long> warmNanos,
+      Map<Stage, List<Integer>> warmed) {
+    if (config.warmUp() == WarmUp.NONE) {
+      return;
+    }
     for (Stage s : Stage.values()) {
       long t0 = System.nanoTime();
       // The batch a request's item has: a CFG pair for the denoiser, an encoder item of the configured
       // frames or windows (ONNX Runtime plans memory per shape, so warming another one helps less).
-      int batch = switch (s) {
+      int item = switch (s) {
         case DENOISER -> 2;
         case VISUAL_ENCODER -> config.visualBatch();
         case SYNC_ENCODER -> config.syncBatch();
         default -> 1;
       };
-      Map<String, Tensor> in = new HashMap<>();
-      for (TensorSpec t : manifest.stage(s).inputs()) {
-        long[] shape = t.shape();
-        shape[0] = batch;
-        long n = 1;
-        for (int d = 0; d < shape.length; d++) {
-          if (shape[d] < 0) { // a symbolic length: the trained segment's
-            shape[d] = trainedLength(t.name(), d);
+      List<Integer> batches = new java.util.ArrayList<>(List.of(item));
+      if (config.warmUp() == WarmUp.BATCH_BUCKETS && (s == Stage.DENOISER || s == Stage.VAE_DECODER)) {
+        for (int n : config.batchPolicy().buckets()) {
+          if (n > 1) {
+            batches.add(n * item);
           }
-          n *= shape[d];
         }
-        int size = Math.toIntExact(n);
-        in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[size], shape) : Tensor.of(new float[size], shape));
       }
-      sessions.get(s).run(in);
+      for (int batch : batches) {
+        sessions.get(s).run(zeros(s, batch));
+      }
       warmNanos.put(s, System.nanoTime() - t0);
+      warmed.put(s, List.copyOf(batches));
     }
+  }
+
+  /** Zero inputs of stage {@code s} for {@code batch} rows at the trained segment's lengths. */
+  private Map<String, Tensor> zeros(Stage s, int batch) {
+    Map<String, Tensor> in = new HashMap<>();
+    for (TensorSpec t : manifest.stage(s).inputs()) {
+      long[] shape = t.shape();
+      shape[0] = batch;
+      long n = 1;
+      for (int d = 0; d < shape.length; d++) {
+        if (shape[d] < 0) { // a symbolic length: the trained segment's
+          shape[d] = trainedLength(t.name(), d);
+        }
+        n *= shape[d];
+      }
+      int size = Math.toIntExact(n);
+      in.put(t.name(), t.dtype().equals("int64") ? Tensor.ofLongs(new long[size], shape) : Tensor.of(new float[size], shape));
+    }
+    return in;
   }
 
   /** A symbolic dimension {@code d} of input {@code name} at the trained segment's size. */
@@ -174,7 +266,15 @@ final class EngineCore implements AutoCloseable {
 
   /** Whether {@code t} is one of this engine's threads (pools or device worker). */
   private boolean isOwnThread(Thread t) {
-    return ownThreads.contains(t) || scheduler.isWorker(t);
+    if (ownThreads.contains(t)) {
+      return true;
+    }
+    for (Devices.Device d : devices.all()) {
+      if (d.scheduler.isWorker(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---- submission and admission ----------------------------------------------------------------
@@ -206,7 +306,9 @@ final class EngineCore implements AutoCloseable {
         guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
       }
       if (job.failedOrCancelled()) {
-        scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
+        for (Devices.Device d : devices.all()) {
+          d.scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
+        }
       }
     });
     try {
@@ -263,10 +365,19 @@ final class EngineCore implements AutoCloseable {
     if (closing.get()) {
       return closedError();
     }
-    if (scheduler.breaker().isRejecting()) {
+    long probeIn = Long.MAX_VALUE; // while every device's breaker is open: the soonest probe
+    for (Devices.Device d : devices.all()) {
+      CircuitBreaker b = d.scheduler.breaker();
+      probeIn = b.isRejecting() ? Math.min(probeIn, b.nanosUntilProbe()) : -1;
+      if (probeIn < 0) {
+        break;
+      }
+    }
+    if (probeIn >= 0) {
       return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name()
-          + " is rejecting work: its circuit breaker opened after repeated backend failures; retry in "
-          + Math.max(1, scheduler.breaker().nanosUntilProbe() / 1_000_000) + " ms");
+          + " is rejecting work: its circuit breaker opened after repeated backend failures"
+          + (devices.all().size() > 1 ? " on every device" : "") + "; retry in "
+          + Math.max(1, probeIn / 1_000_000) + " ms");
     }
     if (config.ratePerSecond() > 0) {
       String client = request.clientId() == null ? "" : request.clientId();
@@ -310,8 +421,11 @@ final class EngineCore implements AutoCloseable {
     running.decrementAndGet();
   }
 
-  /** Bytes a job holds while it runs, from the bundle's shapes and the video's length. */
-  long memoryNeed(SegmentPlan plan) {
+  /**
+   * Bytes of host memory a job holds while it runs with {@code inFlight} segments at once, from the
+   * bundle's shapes and the video's length.
+   */
+  long memoryNeed(SegmentPlan plan, int inFlight) {
     BundleManifest m = manifest;
     long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
     long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
@@ -320,10 +434,12 @@ final class EngineCore implements AutoCloseable {
     // next unpacked window on (a window plus a batch of strides), plus a batch being packed
     long syncKept = 3L * (m.sync().window() + (long) syncBatch() * m.sync().stride()) + (long) syncBatch() * m.sync().window();
     long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
-    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * 3;
-    long latents = 2L * 3 * m.latentChannels() * big.latents() * 4;
-    // the result, the chunks (kept for single-flight joiners) and two segments being stitched
-    long audio = 2 * plan.totalSamples * 4 + 3L * big.decodedSamples() * 4;
+    // features and latents: the segments in flight, one taken before it starts and one being stitched
+    long segs = inFlight + 2L;
+    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * segs;
+    long latents = 2L * segs * m.latentChannels() * big.latents() * 4;
+    // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
+    long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
     return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
   }
 
@@ -369,23 +485,91 @@ final class EngineCore implements AutoCloseable {
 
   // ---- backend calls for jobs -------------------------------------------------------------------
 
-  /** Runs one work item of a job through the scheduler, timing it into the job and the event listener. */
-  Map<String, Tensor> call(Flight job, Stage stage, Phase phase, Map<String, Tensor> inputs, int rows, int segment,
-      int step) {
+  /**
+   * Runs one work item of a job through a device's scheduler, timing it into the job and the event
+   * listener.
+   */
+  Map<String, Tensor> call(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
+      int rows, int segment, int step) {
+    return submit(job, device, stage, phase, inputs, rows, segment, step).await(Long.MIN_VALUE);
+  }
+
+  /**
+   * Queues one work item of a job without waiting for it (a caller keeps several in flight, so that
+   * the device finds them queued together); {@link PendingCall#await} gives its outputs.
+   */
+  PendingCall submit(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
+      int rows, int segment, int step) {
     FoleyEventListener ev = events();
     guard(() -> ev.callStart(job.id(), phase, segment, step));
-    long t0 = System.nanoTime();
-    boolean failed = true;
-    try {
-      Map<String, Tensor> out = scheduler.run(stage, inputs, rows, job, segment);
-      failed = false;
-      return out;
-    } finally {
-      long dt = System.nanoTime() - t0;
-      job.clock().add(phase, dt);
-      boolean f = failed;
-      guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
+    return new PendingCall(job, phase, segment, step, System.nanoTime(),
+        device.submit(stage, inputs, rows, job, urgency(job, stage, segment)));
+  }
+
+  /** A work item in a device's queue; {@link #await} once (or {@link #awaitQuietly}). */
+  final class PendingCall {
+    private final Flight job;
+    private final Phase phase;
+    private final int segment;
+    private final int step;
+    private final long t0;
+    private final java.util.concurrent.CompletableFuture<Map<String, Tensor>> future;
+
+    private PendingCall(Flight job, Phase phase, int segment, int step, long t0,
+        java.util.concurrent.CompletableFuture<Map<String, Tensor>> future) {
+      this.job = job;
+      this.phase = phase;
+      this.segment = segment;
+      this.step = step;
+      this.t0 = t0;
+      this.future = future;
     }
+
+    /**
+     * Waits for the outputs and reports the call's end to the event listener. The job's clock gets
+     * the time since {@code countFrom} or since submission, whichever is later, so that calls
+     * awaited one after another count their overlap once.
+     *
+     * @throws FoleyException the item's failure
+     */
+    Map<String, Tensor> await(long countFrom) {
+      boolean failed = true;
+      try {
+        Map<String, Tensor> out = DeviceScheduler.join(future);
+        failed = false;
+        return out;
+      } finally {
+        long now = System.nanoTime();
+        long dt = now - t0;
+        job.clock().add(phase, now - Math.max(t0, countFrom));
+        boolean f = failed;
+        FoleyEventListener ev = events();
+        guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
+      }
+    }
+
+    /** Waits for the call to end, ignoring its result or failure (a job that gave up on it). */
+    void awaitQuietly() {
+      try {
+        await(System.nanoTime());
+      } catch (FoleyException ignored) {
+        // the job already failed or stopped for its own reason
+      }
+    }
+  }
+
+  /**
+   * The segment an item ranks as in its device's queue: its own, except that encoder work for a
+   * segment the job will run within its segments in flight ranks as the segment running now, ahead
+   * of that segment's denoiser steps. With one segment in flight, encoding the next segment waits
+   * for the current one's steps (the first chunk comes sooner); with K, the K segments' features
+   * come first, so that they can denoise together.
+   */
+  private static int urgency(Flight job, Stage stage, int segment) {
+    if (segment > 0 && (stage == Stage.VISUAL_ENCODER || stage == Stage.SYNC_ENCODER)) {
+      return Math.max(0, segment - (job.segmentsInFlight() - 1));
+    }
+    return segment;
   }
 
   /** Calls the event listener (user code): contained, and never under a foley4j lock. */
@@ -455,8 +639,26 @@ final class EngineCore implements AutoCloseable {
     return manifest;
   }
 
-  DeviceScheduler scheduler() {
-    return scheduler;
+  Devices devices() {
+    return devices;
+  }
+
+  ExecutorService segmentPool() {
+    return segments;
+  }
+
+  /** Segments a job may keep in flight at most (the builder's {@code segmentsInFlight}). */
+  int segmentsInFlight() {
+    return config.segmentsInFlight();
+  }
+
+  /** The builder's {@code segmentMemoryBytes}, 0 for the estimate from the bundle's shapes. */
+  long segmentMemoryBytes() {
+    return config.segmentMemoryBytes();
+  }
+
+  long memoryBudgetBytes() {
+    return config.memoryBudgetBytes();
   }
 
   Tokenizer tokenizer() {
@@ -515,15 +717,21 @@ final class EngineCore implements AutoCloseable {
 
   long backendCalls() {
     long n = 0;
-    for (Stage s : Stage.values()) {
-      n += scheduler.calls(s);
+    for (Devices.Device d : devices.all()) {
+      for (Stage s : Stage.values()) {
+        n += d.scheduler.calls(s);
+      }
     }
     return n;
   }
 
   /** Nanoseconds spent inside the runtime by all stages so far. */
   public long runtimeNanos() {
-    return scheduler.runtimeNanos();
+    long n = 0;
+    for (Devices.Device d : devices.all()) {
+      n += d.scheduler.runtimeNanos();
+    }
+    return n;
   }
 
   private int queuedJobs() {
@@ -536,12 +744,34 @@ final class EngineCore implements AutoCloseable {
     queued.forEach((p, a) -> q.put(p, Math.max(0, a.get())));
     Map<Stage, long[]> hist = new EnumMap<>(Stage.class);
     Map<Stage, Long> busy = new EnumMap<>(Stage.class);
+    Map<Stage, Integer> items = new EnumMap<>(Stage.class);
     long busyAll = 0;
+    int inFlight = 0;
     for (Stage s : Stage.values()) {
-      hist.put(s, scheduler.histogram(s));
-      busy.put(s, scheduler.busyNanos(s));
-      busyAll += scheduler.busyNanos(s);
+      long[] h = new long[config.batchPolicy().maxBatchSize() + 1];
+      long b = 0;
+      for (Devices.Device d : devices.all()) {
+        long[] dh = d.scheduler.histogram(s);
+        for (int i = 0; i < h.length; i++) {
+          h[i] += dh[i];
+        }
+        b += d.scheduler.busyNanos(s);
+      }
+      hist.put(s, h);
+      busy.put(s, b);
+      items.put(s, 0);
+      busyAll += b;
     }
+    EngineStats.BreakerState breaker = EngineStats.BreakerState.OPEN;
+    for (Devices.Device d : devices.all()) {
+      inFlight += d.scheduler.parties(Stage.DENOISER);
+      d.scheduler.queued().forEach((s, n) -> items.merge(s, n, Integer::sum));
+      EngineStats.BreakerState state = d.scheduler.breaker().state();
+      if (openness(state) < openness(breaker)) { // the engine's is its least open device's
+        breaker = state;
+      }
+    }
+    busyAll /= devices.all().size(); // utilization of the devices together, in [0, 1]
     long mem;
     synchronized (memoryLock) {
       mem = memoryInUse;
@@ -552,8 +782,16 @@ final class EngineCore implements AutoCloseable {
     double score = scored[1];
     EngineStats.ScaleAdvice advice = score > 0.8 ? EngineStats.ScaleAdvice.SCALE_UP
         : score < 0.3 ? EngineStats.ScaleAdvice.SCALE_DOWN : EngineStats.ScaleAdvice.HOLD;
-    return new EngineStats(q, running.get(), scheduler.parties(Stage.DENOISER), scheduler.queued(), hist, busy,
-        scored[0], mem, config.memoryBudgetBytes(), score, advice, scheduler.breaker().state());
+    return new EngineStats(q, running.get(), inFlight, items, hist, busy, scored[0], mem, config.memoryBudgetBytes(),
+        score, advice, breaker, devices.stats(System.nanoTime()));
+  }
+
+  private static int openness(EngineStats.BreakerState s) {
+    return switch (s) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    };
   }
 
   /**
@@ -632,7 +870,7 @@ final class EngineCore implements AutoCloseable {
           LOG.log(System.Logger.Level.WARNING, "request threads of engine " + config.name() + " did not stop in time");
         }
       }
-      for (ThreadPoolExecutor pool : List.of(decode, feeders)) {
+      for (ThreadPoolExecutor pool : List.of(segments, decode, feeders)) {
         pool.shutdown();
         interrupted |= !awaitUninterruptibly(pool, TimeUnit.MINUTES.toNanos(1));
         if (!pool.isTerminated()) {
@@ -649,7 +887,7 @@ final class EngineCore implements AutoCloseable {
         failLive("engine " + config.name() + " closed");
       } finally {
         try {
-          scheduler.close(); // frees the sessions; waits uninterrupted for the device thread
+          devices.close(); // frees the sessions; waits uninterrupted for each device thread
         } finally {
           closed.countDown();
           if (interrupted) {

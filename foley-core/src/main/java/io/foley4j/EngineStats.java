@@ -1,6 +1,7 @@
 package io.foley4j;
 
 import io.foley4j.bundle.Stage;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -8,7 +9,7 @@ import java.util.Map;
  *
  * @param queuedByPriority jobs waiting to start, per priority
  * @param runningJobs jobs started and not finished
- * @param inFlightSegments segments currently in their denoising loop (the continuous batch)
+ * @param inFlightSegments segments currently in their denoising loop (the continuous batch), all devices
  * @param queuedItems backend work items waiting per stage
  * @param batchHistogram per stage, calls by batch size (index = work items in the call)
  * @param busyNanos per stage, time the device spent running it
@@ -18,12 +19,15 @@ import java.util.Map;
  * @param loadScore exponentially smoothed weighted load in [0, 1]: 0.4 utilization + 0.3 memory
  *     + 0.3 queue fill, smoothed with α = 0.7
  * @param advice what an autoscaler should do: above 0.8 scale up, below 0.3 scale down
- * @param breaker the circuit breaker's state
+ * @param breaker the circuit breaker's state; with several devices, that of the device whose
+ *     breaker is least open (the engine rejects work only when every device does)
+ * @param devices each device, in the builder's order; the fields above add them up (utilization:
+ *     their mean)
  */
 public record EngineStats(Map<Priority, Integer> queuedByPriority, int runningJobs, int inFlightSegments,
     Map<Stage, Integer> queuedItems, Map<Stage, long[]> batchHistogram, Map<Stage, Long> busyNanos,
     double utilization, long memoryInUseBytes, long memoryBudgetBytes, double loadScore, ScaleAdvice advice,
-    BreakerState breaker) {
+    BreakerState breaker, List<DeviceStats> devices) {
 
   /** Autoscaling advice derived from the load score. */
   public enum ScaleAdvice { SCALE_UP, HOLD, SCALE_DOWN }
@@ -39,6 +43,7 @@ public record EngineStats(Map<Priority, Integer> queuedByPriority, int runningJo
     queuedItems = Map.copyOf(queuedItems);
     batchHistogram = Map.copyOf(batchHistogram);
     busyNanos = Map.copyOf(busyNanos);
+    devices = List.copyOf(devices);
   }
 
   /** Jobs waiting to start, all priorities. */

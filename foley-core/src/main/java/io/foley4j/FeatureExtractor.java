@@ -363,28 +363,41 @@ final class FeatureExtractor {
     int next = 0;
     int dv = m.visualDim();
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
-    int window = m.sync().window();
     Map<Long, float[]> recentVisual = new java.util.HashMap<>();
     Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
-    engine.scheduler().enter(Stage.VISUAL_ENCODER);
-    engine.scheduler().enter(Stage.SYNC_ENCODER);
+    DeviceScheduler device = job.home();
+    device.enter(Stage.VISUAL_ENCODER);
+    device.enter(Stage.SYNC_ENCODER);
+    // Encoder calls in the device's queue at once: the device runs one call at a time, so a job that
+    // waited for each call before queueing the next would get one encoder call per denoiser call of
+    // other segments, and its later segments' features would trail them.
+    java.util.ArrayDeque<Queued> queued = new java.util.ArrayDeque<>();
+    long counted = Long.MIN_VALUE; // clock time up to here is counted (calls overlap in the queue)
+    boolean ended = false;
     try {
       while (next < plan.count) {
-        EncoderWork o = work.take(); // rethrows the producer's failure
-        if (o == null) {
-          if (stopped.getAsBoolean()) {
-            return;
+        if (!ended && (queued.isEmpty() || (queued.size() < PIPELINE && work.ready()))) {
+          EncoderWork o = work.take(); // rethrows the producer's failure
+          if (o == null) {
+            if (stopped.getAsBoolean()) {
+              return;
+            }
+            ended = true;
+          } else {
+            queued.add(submit(o, device));
           }
+          continue;
+        }
+        if (queued.isEmpty()) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "decoding ended with " + next + " of "
               + plan.count + " segments complete");
         }
-        if (o instanceof VisualBatch vb) {
-          int size = m.visual().size();
-          float[] feats = vb.n() == 0 ? new float[0] : engine.call(job, Stage.VISUAL_ENCODER, Phase.VISUAL,
-              Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), vb.seg()[0], -1)
-              .get("features").floats();
+        Queued q = queued.poll();
+        float[] got = q.call() == null ? new float[0] : q.call().await(counted).get(q.output()).floats();
+        counted = System.nanoTime();
+        if (q.work() instanceof VisualBatch vb) {
           for (int b = 0; b < vb.n(); b++) {
-            float[] f = java.util.Arrays.copyOfRange(feats, b * dv, (b + 1) * dv);
+            float[] f = java.util.Arrays.copyOfRange(got, b * dv, (b + 1) * dv);
             recentVisual.put(vb.pic()[b], f);
             placeVisual(vb.seg()[b], vb.local()[b], f, visual, visualDone, dv);
           }
@@ -395,15 +408,11 @@ final class FeatureExtractor {
             long newest = vb.pic()[vb.n() - 1];
             recentVisual.keySet().removeIf(x -> x < newest);
           }
-        } else if (o instanceof WindowBatch wb) {
+        } else if (q.work() instanceof WindowBatch wb) {
           int n = wb.windows().length;
-          int size = m.sync().size();
-          float[] tokens = n == 0 ? new float[0] : engine.call(job, Stage.SYNC_ENCODER, Phase.SYNC,
-              Map.of("frames", Tensor.of(wb.data(), n, window, 3, size, size)), n, wb.windows()[0].segment(), -1)
-              .get("tokens").floats();
           for (int b = 0; b < n; b++) {
             WindowRef ref = wb.windows()[b];
-            float[] t = java.util.Arrays.copyOfRange(tokens, b * perWindow, (b + 1) * perWindow);
+            float[] t = java.util.Arrays.copyOfRange(got, b * perWindow, (b + 1) * perWindow);
             if (wb.uniform()[b]) { // a window of one still picture: later ones like it reuse these tokens
               uniformTokens.put(ref, t);
             }
@@ -431,10 +440,35 @@ final class FeatureExtractor {
         throw vme;
       }
     } finally {
-      engine.scheduler().exit(Stage.VISUAL_ENCODER);
-      engine.scheduler().exit(Stage.SYNC_ENCODER);
-      work.clear(); // unblocks a producer waiting on a full queue; it then sees the job stopped or finishes
+      for (Queued q : queued) { // calls given up on still end, each with its event
+        if (q.call() != null) {
+          q.call().awaitQuietly();
+        }
+      }
+      device.exit(Stage.VISUAL_ENCODER);
+      device.exit(Stage.SYNC_ENCODER);
+      work.clear(); // unblocks a producer waiting on a full channel; it then sees the job stopped or finishes
     }
+  }
+
+  /** Encoder calls one job keeps queued on its device at most. */
+  static final int PIPELINE = 4;
+
+  /** An encoder batch and its call in the device's queue (null: nothing to encode, only copies). */
+  private record Queued(EncoderWork work, EngineCore.PendingCall call, String output) {}
+
+  private Queued submit(EncoderWork o, DeviceScheduler device) {
+    if (o instanceof VisualBatch vb) {
+      int size = m.visual().size();
+      return new Queued(o, vb.n() == 0 ? null : engine.submit(job, device, Stage.VISUAL_ENCODER, Phase.VISUAL,
+          Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), vb.seg()[0], -1), "features");
+    }
+    WindowBatch wb = (WindowBatch) o;
+    int n = wb.windows().length;
+    int size = m.sync().size();
+    int window = m.sync().window();
+    return new Queued(o, n == 0 ? null : engine.submit(job, device, Stage.SYNC_ENCODER, Phase.SYNC,
+        Map.of("frames", Tensor.of(wb.data(), n, window, 3, size, size)), n, wb.windows()[0].segment(), -1), "tokens");
   }
 
   private void placeVisual(int k, int local, float[] f, float[][] visual, int[] visualDone, int dv) {

@@ -22,6 +22,8 @@ final class Flight implements DeviceScheduler.Owner {
   private final List<AudioChunk> emitted = new ArrayList<>(); // guarded by this
   private volatile int priority;
   private boolean closed; // guarded by this
+  private volatile DeviceScheduler home; // the device of its text and encoder calls, once placed
+  private volatile int segmentsInFlight = 1;
 
   Flight(String key, Job leader) {
     this.key = key;
@@ -77,6 +79,28 @@ final class Flight implements DeviceScheduler.Owner {
       }
     }
     return true;
+  }
+
+  /**
+   * Places the computation's text and encoder calls on {@code device} (see {@link Devices#home});
+   * it keeps up to {@code segmentsInFlight} segments in flight.
+   */
+  void place(DeviceScheduler device, int segmentsInFlight) {
+    this.segmentsInFlight = segmentsInFlight;
+    this.home = device;
+  }
+
+  int segmentsInFlight() {
+    return segmentsInFlight;
+  }
+
+  /** The device of the computation's text and encoder calls; set before they start. */
+  DeviceScheduler home() {
+    DeviceScheduler h = home;
+    if (h == null) {
+      throw new IllegalStateException("flight " + id() + " has no home device yet");
+    }
+    return h;
   }
 
   /** The time accounting of the computation (the leader's). */
@@ -148,8 +172,24 @@ final class Flight implements DeviceScheduler.Owner {
   }
 
   void progress(Progress p) {
+    enqueueProgress(p);
+    deliver();
+  }
+
+  /**
+   * Queues progress on every job without delivering it: a caller that orders progress from several
+   * threads queues under its own monitor and calls {@link #deliver} after releasing it.
+   */
+  void enqueueProgress(Progress p) {
     for (Job j : jobs) {
-      j.progress(p);
+      j.enqueueProgress(p);
+    }
+  }
+
+  /** Delivers what is queued on every job; never call under a lock. */
+  void deliver() {
+    for (Job j : jobs) {
+      j.deliver();
     }
   }
 

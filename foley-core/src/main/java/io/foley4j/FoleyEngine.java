@@ -8,6 +8,7 @@ import io.foley4j.cache.TensorCache;
 import io.foley4j.video.VideoSourceFactory;
 import io.foley4j.video.VideoSources;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,13 +34,13 @@ public final class FoleyEngine implements AutoCloseable {
 
   private final EngineCore core;
   private final ModelBundle bundle;
-  private final Backend backend;
+  private final List<Backend> backends;
   private final Diagnostics diagnostics;
 
-  private FoleyEngine(EngineCore core, ModelBundle bundle, Backend backend) {
+  private FoleyEngine(EngineCore core, ModelBundle bundle, List<Backend> backends) {
     this.core = core;
     this.bundle = bundle;
-    this.backend = backend;
+    this.backends = backends;
     this.diagnostics = new Diagnostics(core);
   }
 
@@ -75,8 +76,14 @@ public final class FoleyEngine implements AutoCloseable {
     return bundle;
   }
 
+  /** The backend of the first device (the only one unless {@link Builder#devices} gave several). */
   public Backend backend() {
-    return backend;
+    return backends.get(0);
+  }
+
+  /** Every device's backend, in the builder's order. */
+  public List<Backend> backends() {
+    return backends;
   }
 
   /** A snapshot of queues, batches, utilization and the autoscaling load score. */
@@ -127,7 +134,11 @@ public final class FoleyEngine implements AutoCloseable {
   /** Options of an engine. Each may be set once; {@link #build()} checks that a bundle was given. */
   public static final class Builder {
     private ModelBundle bundle;
-    private Backend backend;
+    private List<Backend> backends;
+    private int segmentsInFlight;
+    private int maxSegmentsPerDevice;
+    private long segmentMemoryBytes;
+    private WarmUp warmUp;
     private String name;
     private VideoSourceFactory videoSources;
     private int maxConcurrentRequests;
@@ -338,12 +349,96 @@ public final class FoleyEngine implements AutoCloseable {
       return this;
     }
 
-    /** Where the stages run; default {@link Backends#cpu()}. */
+    /** Where the stages run; default {@link Backends#cpu()}. The same as {@code devices(backend)}. */
     public Builder backend(Backend backend) {
-      if (this.backend != null) {
-        throw new IllegalStateException("backend was already set to " + this.backend);
+      return devices(List.of(Objects.requireNonNull(backend, "backend")));
+    }
+
+    /** Several devices: see {@link #devices(List)}. */
+    public Builder devices(Backend... backends) {
+      return devices(List.of(Objects.requireNonNull(backends, "backends")));
+    }
+
+    /**
+     * Runs the model on several devices, one backend each (for example one {@code CudaBackend} per
+     * GPU): every device loads every stage and has its own device worker, which batches the work
+     * placed on it. A job's text and encoder calls run on the least-loaded device when it starts;
+     * each of its segments runs on the least-loaded device with room for it (docs/scheduling.md,
+     * "Several devices"). A device whose backend reports its free memory takes segments within
+     * 90 % of what was free after loading.
+     */
+    public Builder devices(List<Backend> backends) {
+      if (this.backends != null) {
+        throw new IllegalStateException("the backend was already set to " + this.backends);
       }
-      this.backend = Objects.requireNonNull(backend, "backend");
+      Objects.requireNonNull(backends, "backends");
+      if (backends.isEmpty() || backends.size() > 64) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "devices needs 1 to 64 backends, got "
+            + backends.size());
+      }
+      for (Backend b : backends) {
+        Objects.requireNonNull(b, "backends contains null");
+      }
+      this.backends = List.copyOf(backends);
+      return this;
+    }
+
+    /**
+     * Segments of one job that may run at once (each on the least-loaded device with room), so a
+     * long video fills the devices by itself; default 4. Earlier segments still go first and chunks
+     * come in order. A job uses fewer when it has fewer segments, when the devices have no room
+     * for more, or when the memory budget holds fewer. 1 runs a job's segments one after another
+     * (the lowest latency to its first chunk when the device is shared).
+     */
+    public Builder segmentsInFlight(int k) {
+      if (segmentsInFlight != 0) {
+        throw new IllegalStateException("segmentsInFlight was already set to " + segmentsInFlight);
+      }
+      if (k < 1 || k > 64) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "segmentsInFlight must be between 1 and 64, was " + k);
+      }
+      this.segmentsInFlight = k;
+      return this;
+    }
+
+    /**
+     * Most segments in flight on one device, all jobs together (its concurrency); default no limit
+     * beyond its memory. A device that reports its free memory takes no more than fit in it.
+     */
+    public Builder maxSegmentsPerDevice(int n) {
+      if (maxSegmentsPerDevice != 0) {
+        throw new IllegalStateException("maxSegmentsPerDevice was already set to " + maxSegmentsPerDevice);
+      }
+      if (n < 1) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxSegmentsPerDevice must be at least 1, was " + n);
+      }
+      this.maxSegmentsPerDevice = n;
+      return this;
+    }
+
+    /**
+     * Device memory one segment of the trained length holds while in flight (activations,
+     * inputs, outputs; not the weights), as measured on the target GPU; other lengths scale with
+     * their latents. Default: an estimate from the bundle's shapes (the denoiser call's inputs and
+     * output × 16), which knows nothing of the network's width: measure and set it for a real model.
+     */
+    public Builder segmentMemoryBytes(long bytes) {
+      if (segmentMemoryBytes != 0) {
+        throw new IllegalStateException("segmentMemoryBytes was already set to " + segmentMemoryBytes);
+      }
+      if (bytes < 1) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "segmentMemoryBytes must be positive, was " + bytes);
+      }
+      this.segmentMemoryBytes = bytes;
+      return this;
+    }
+
+    /** What build() runs through the stages first; default {@link WarmUp#TRAINED_SHAPE}. */
+    public Builder warmUp(WarmUp mode) {
+      if (warmUp != null) {
+        throw new IllegalStateException("warmUp was already set to " + warmUp);
+      }
+      this.warmUp = Objects.requireNonNull(mode, "mode");
       return this;
     }
 
@@ -437,7 +532,7 @@ public final class FoleyEngine implements AutoCloseable {
       if (bundle == null) {
         throw new IllegalStateException("a bundle is required: builder().bundle(ModelBundle.open(path)) or ReferenceModel.bundle()");
       }
-      Backend b = backend != null ? backend : Backends.cpu();
+      List<Backend> b = backends != null ? backends : List.of(Backends.cpu());
       EngineCore.Config cfg = new EngineCore.Config(
           name != null ? name : "engine-" + ENGINES.incrementAndGet(),
           bundle, b,
@@ -458,7 +553,11 @@ public final class FoleyEngine implements AutoCloseable {
           eventListener != null ? eventListener : new FoleyEventListener() {},
           resultCache, featureCache,
           singleFlight != null ? singleFlight : resultCache != null || featureCache != null,
-          maxVideoDuration != null ? maxVideoDuration : Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L));
+          maxVideoDuration != null ? maxVideoDuration : Duration.ofSeconds(Long.MAX_VALUE / 1_000_000_000L),
+          segmentsInFlight != 0 ? segmentsInFlight : 4,
+          maxSegmentsPerDevice != 0 ? maxSegmentsPerDevice : Integer.MAX_VALUE,
+          segmentMemoryBytes,
+          warmUp != null ? warmUp : WarmUp.TRAINED_SHAPE);
       return new FoleyEngine(new EngineCore(cfg, start), bundle, b);
     }
   }

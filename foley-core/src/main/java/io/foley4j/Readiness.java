@@ -1,67 +1,134 @@
 package io.foley4j;
 
 import io.foley4j.backend.StageSession;
+import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Stage;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * What {@link FoleyEngine.Builder#build()} spent, measured once at build: each stage's load time
- * (the stages load in parallel, so these overlap) and warm-up time, the whole build's wall time,
- * and which stages were loaded from the CPU backend's optimized-model cache. Immutable.
+ * (the stages of a device load in parallel, so these overlap) and warm-up time, the memory it
+ * found, the whole build's wall time, and which stages were loaded from the CPU backend's
+ * optimized-model cache. Immutable.
  *
- * @param stages one entry per stage, in stage order
+ * @param stages the first device's stages, in stage order ({@link #devices()} has every device's)
  * @param buildMillis wall time of {@code build()}: finding the video decoder, loading, warm-up,
  *     and starting the pools
+ * @param devices one entry per device, in the builder's order (devices load one after another)
+ * @param heapUsedBytes the JVM heap in use when the build ended
  */
-public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis) {
+public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, List<DeviceReadiness> devices,
+    long heapUsedBytes) {
 
   /**
-   * One stage at build.
+   * One stage on one device at build.
    *
    * @param loadMillis the backend's {@code open} of this stage
-   * @param warmUpMillis the warm-up call at the trained segment's shapes
+   * @param warmUpMillis the warm-up calls (see {@link WarmUp})
+   * @param warmUpBatches the batch (rows) of each warm-up call, in order; empty with {@link WarmUp#NONE}
+   * @param modelBytes the stage's model file and external data on disk (what the device loads)
    * @param optimizedModelCacheHit whether the session was loaded from an optimized model stored by an
    *     earlier build (see {@code CpuBackend.Builder.optimizedModelCache})
    */
-  public record StageReadiness(double loadMillis, double warmUpMillis, boolean optimizedModelCacheHit) {}
+  public record StageReadiness(double loadMillis, double warmUpMillis, List<Integer> warmUpBatches, long modelBytes,
+      boolean optimizedModelCacheHit) {
+    public StageReadiness {
+      warmUpBatches = List.copyOf(warmUpBatches);
+    }
+  }
+
+  /**
+   * One device at build.
+   *
+   * @param index its place in the builder's list
+   * @param name the backend's name
+   * @param stages its stages
+   * @param freeMemoryBytes free memory the backend reported after loading and warm-up; -1 when it
+   *     reports none (the CPU)
+   * @param segmentCapacity segments it takes at once (from its memory and {@code maxSegmentsPerDevice});
+   *     -1 for no limit
+   */
+  public record DeviceReadiness(int index, String name, Map<Stage, StageReadiness> stages, long freeMemoryBytes,
+      int segmentCapacity) {
+    public DeviceReadiness {
+      stages = Collections.unmodifiableMap(new EnumMap<>(stages));
+    }
+
+    /** The warm-up time of this device's stages (they warm up one after another). */
+    public double warmUpMillis() {
+      return stages.values().stream().mapToDouble(StageReadiness::warmUpMillis).sum();
+    }
+  }
 
   public Readiness {
     stages = Collections.unmodifiableMap(new EnumMap<>(stages));
+    devices = List.copyOf(devices);
   }
 
-  /** The warm-up time of all stages (they warm up one after another). */
+  /** The warm-up time of all stages of all devices. */
   public double warmUpMillis() {
-    return stages.values().stream().mapToDouble(StageReadiness::warmUpMillis).sum();
+    return devices.stream().mapToDouble(DeviceReadiness::warmUpMillis).sum();
   }
 
-  /** The longest stage load: with parallel loading, about the loading part of the build. */
+  /** The longest stage load: with parallel loading, about the loading part of the build (of one device). */
   public double slowestLoadMillis() {
     return stages.values().stream().mapToDouble(StageReadiness::loadMillis).max().orElse(0);
   }
 
-  /** Whether every stage came from the optimized-model cache. */
+  /** Whether every stage of every device came from the optimized-model cache. */
   public boolean allFromOptimizedModelCache() {
-    return stages.values().stream().allMatch(StageReadiness::optimizedModelCacheHit);
+    return devices.stream().flatMap(d -> d.stages().values().stream()).allMatch(StageReadiness::optimizedModelCacheHit);
   }
 
-  static Readiness of(Map<Stage, Long> loadNanos, Map<Stage, Long> warmNanos, Map<Stage, StageSession> sessions,
-      long buildNanos) {
+  /** The bytes of all stages' model files, as loaded by each device. */
+  public long modelBytes() {
+    return stages.values().stream().mapToLong(StageReadiness::modelBytes).sum();
+  }
+
+  static DeviceReadiness device(int index, String name, Map<Stage, Long> loadNanos, Map<Stage, Long> warmNanos,
+      Map<Stage, List<Integer>> warmed, Map<Stage, StageSession> sessions, ModelBundle bundle, long free, int capacity) {
     Map<Stage, StageReadiness> m = new EnumMap<>(Stage.class);
     for (Stage s : Stage.values()) {
       m.put(s, new StageReadiness(loadNanos.getOrDefault(s, 0L) / 1e6, warmNanos.getOrDefault(s, 0L) / 1e6,
-          sessions.get(s).optimizedModelCacheHit()));
+          warmed.getOrDefault(s, List.of()), modelBytes(bundle, s), sessions.get(s).optimizedModelCacheHit()));
     }
-    return new Readiness(m, buildNanos / 1e6);
+    return new DeviceReadiness(index, name, m, free, capacity);
+  }
+
+  private static long modelBytes(ModelBundle bundle, Stage s) {
+    long n = size(bundle.stageFile(s));
+    for (String f : bundle.manifest().externalDataFiles(s)) {
+      n += size(bundle.directory().resolve(f));
+    }
+    return n;
+  }
+
+  private static long size(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return 0; // the stage loaded from it a moment ago; a file gone since is not the build's failure
+    }
   }
 
   @Override
   public String toString() {
-    StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT, "build %.1f ms (warm-up %.1f ms)",
-        buildMillis, warmUpMillis()));
-    stages.forEach((s, r) -> b.append(String.format(java.util.Locale.ROOT, "; %s load %.1f ms, warm-up %.1f ms%s",
-        s.key(), r.loadMillis(), r.warmUpMillis(), r.optimizedModelCacheHit() ? ", optimized-model cache hit" : "")));
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "build %.1f ms (warm-up %.1f ms), models %.1f MiB,"
+        + " heap in use %.1f MiB", buildMillis, warmUpMillis(), modelBytes() / 1048576.0, heapUsedBytes / 1048576.0));
+    for (DeviceReadiness d : devices) {
+      b.append(String.format(Locale.ROOT, "; device %d %s: free memory %s, segment capacity %s", d.index(), d.name(),
+          d.freeMemoryBytes() < 0 ? "not reported" : String.format(Locale.ROOT, "%.1f MiB", d.freeMemoryBytes() / 1048576.0),
+          d.segmentCapacity() < 0 ? "unlimited" : Integer.toString(d.segmentCapacity())));
+      d.stages().forEach((s, r) -> b.append(String.format(Locale.ROOT, "; %s load %.1f ms, warm-up %.1f ms (batches %s)%s",
+          s.key(), r.loadMillis(), r.warmUpMillis(), r.warmUpBatches(),
+          r.optimizedModelCacheHit() ? ", optimized-model cache hit" : "")));
+    }
     return b.toString();
   }
 }

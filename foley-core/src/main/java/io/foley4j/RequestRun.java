@@ -1,7 +1,6 @@
 package io.foley4j;
 
 import io.foley4j.StageTimings.Phase;
-import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import java.util.Arrays;
 import java.util.List;
@@ -152,11 +151,17 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     try (FeatureStream features = features(req, video, videoDigest)) {
       durationTicks = features.durationTicks();
       durationTimescale = features.durationTimescale();
-      long need = engine.memoryNeed(features.plan());
+      SegmentPlan plan = features.plan();
+      engine.devices().checkFits(job.id(), Devices.segmentBytes(engine.manifest(), plan.largest(), settings.rows(),
+          engine.segmentMemoryBytes()));
+      int inFlight = segmentsInFlight(plan);
+      long need = engine.memoryNeed(plan, inFlight);
       engine.admit(flight, job, need);
-      try {
+      try (Devices.Home home = engine.devices().home()) {
+        flight.place(home.device.scheduler, inFlight);
         features.start();
-        audio = generate(features, settings);
+        audio = new SegmentPipeline(engine, flight, features, settings, inFlight, this::checkLive)
+            .run(req.prompt(), req.negativePrompt() != null);
       } finally {
         engine.release(need);
       }
@@ -196,25 +201,16 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
   }
 
-  /** Per segment: sample a latent, decode it to audio, stitch it, emit the chunk that became final. */
-  private float[] generate(FeatureStream features, Sampler.Settings settings) {
-    SegmentPlan plan = features.plan();
-    Sampler sampler = new Sampler(engine, flight, settings, this::checkLive);
-    Tensor text = sampler.encodeText(job.request().prompt(), job.request().negativePrompt() != null);
-    float[] result = new float[Math.toIntExact(plan.totalSamples)];
-    Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
-    for (int k = 0; k < plan.count; k++) {
-      SegmentPlan.Segment seg = plan.segment(k);
-      SegmentFeatures sf = features.take(k, this::checkLive);
-      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), plan.count);
-      checkLive();
-      AudioChunk chunk = stitcher.add(k, sampler.decode(seg, latent));
-      chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
-      flight.chunk(chunk);
-      flight.progress(new Progress(k + 1, plan.count, (long) (k + 1) * settings.steps(),
-          (long) settings.steps() * plan.count));
+  /**
+   * Segments the job keeps in flight: the engine's {@code segmentsInFlight}, no more than it has,
+   * and fewer when the host memory budget holds only fewer (down to one).
+   */
+  private int segmentsInFlight(SegmentPlan plan) {
+    int k = Math.max(1, Math.min(engine.segmentsInFlight(), plan.count));
+    while (k > 1 && engine.memoryNeed(plan, k) > engine.memoryBudgetBytes()) {
+      k--;
     }
-    return result;
+    return k;
   }
 
   /** Stops the work when no job wants it any more (cancelled, failed or past its deadline). */

@@ -42,13 +42,23 @@ final class Sampler {
   private final Settings settings;
   private final BundleManifest m;
   private final Runnable checkLive;
+  private final DeviceScheduler home;
+  private final Runnable onStep;
 
-  Sampler(EngineCore engine, Flight flight, Settings settings, Runnable checkLive) {
+  /**
+   * @param home the device of the job's text encoding
+   * @param onStep called after each denoiser step of any segment (for progress); may be called from
+   *     several threads at once when segments run in parallel
+   */
+  Sampler(EngineCore engine, Flight flight, Settings settings, Runnable checkLive, DeviceScheduler home,
+      Runnable onStep) {
     this.engine = engine;
     this.flight = flight;
     this.settings = settings;
     this.m = engine.manifest();
     this.checkLive = checkLive;
+    this.home = home;
+    this.onStep = onStep;
   }
 
   /**
@@ -128,8 +138,8 @@ final class Sampler {
   private float[] encode(long[] ids, long[] mask, int rows, int n) {
     Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, rows, n), "attention_mask",
         Tensor.ofLongs(mask, rows, n));
-    return stage(Stage.TEXT_ENCODER, () ->
-        engine.call(flight, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds")).floats();
+    return stage(home, Stage.TEXT_ENCODER, () ->
+        engine.call(flight, home, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds")).floats();
   }
 
   /** The segment's encoder features, with the unconditional rows added when guided. */
@@ -142,10 +152,10 @@ final class Sampler {
   }
 
   /**
-   * Integrates segment {@code k} from its noise to a clean latent [C × L]; reports progress after
-   * each step as part of the job's {@code steps × segments}.
+   * Integrates segment {@code k} from its noise to a clean latent [C × L] on {@code device}; calls
+   * {@code onStep} after each step. Thread-safe: segments of one job may sample in parallel.
    */
-  float[] sample(SegmentPlan.Segment seg, Conditioning c, int segments) {
+  float[] sample(SegmentPlan.Segment seg, Conditioning c, DeviceScheduler device) {
     int k = seg.index();
     int channels = m.latentChannels();
     int length = seg.latents();
@@ -153,9 +163,8 @@ final class Sampler {
     int rows = settings.rows();
     int steps = settings.steps();
     float[] times = settings.times();
-    long stepsTotal = (long) steps * segments;
     float[] x = noise(settings.seed(), k, size);
-    return stage(Stage.DENOISER, () -> {
+    return stage(device, Stage.DENOISER, () -> {
       for (int s = 0; s < steps; s++) {
         checkLive.run();
         float[] lat = new float[rows * size];
@@ -170,20 +179,20 @@ final class Sampler {
         in.put("visual", c.visual());
         in.put("sync", c.sync());
         in.put("text", c.text());
-        float[] v = engine.call(flight, Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get("velocity").floats();
+        float[] v = engine.call(flight, device, Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get("velocity").floats();
         eulerStep(x, v, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
-        flight.progress(new Progress(k, segments, (long) k * steps + s + 1, stepsTotal));
+        onStep.run();
       }
       return x;
     });
   }
 
-  /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming). */
-  float[] decode(SegmentPlan.Segment seg, float[] latent) {
+  /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming) on {@code device}. */
+  float[] decode(SegmentPlan.Segment seg, float[] latent, DeviceScheduler device) {
     int k = seg.index();
     Map<String, Tensor> in = Map.of("latents", Tensor.of(latent, 1, m.latentChannels(), seg.latents()));
-    float[] audio = stage(Stage.VAE_DECODER, () ->
-        engine.call(flight, Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get("audio").floats());
+    float[] audio = stage(device, Stage.VAE_DECODER, () ->
+        engine.call(flight, device, Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get("audio").floats());
     if (audio.length != seg.decodedSamples()) {
       throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
           + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × hop "
@@ -211,12 +220,12 @@ final class Sampler {
   }
 
   /** Runs {@code body} as a registered party of {@code stage}, so batches wait for this job's item. */
-  private <T> T stage(Stage stage, java.util.function.Supplier<T> body) {
-    engine.scheduler().enter(stage);
+  private static <T> T stage(DeviceScheduler device, Stage stage, java.util.function.Supplier<T> body) {
+    device.enter(stage);
     try {
       return body.get();
     } finally {
-      engine.scheduler().exit(stage);
+      device.exit(stage);
     }
   }
 

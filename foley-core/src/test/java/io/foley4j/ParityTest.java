@@ -163,7 +163,9 @@ class ParityTest {
         }
       };
       float[] audio;
-      try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(spy).maxBatchSize(1).build()) {
+      // one segment at a time, so that the VAE calls come in segment order
+      try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(spy).maxBatchSize(1).segmentsInFlight(1)
+          .build()) {
         latents.clear(); // the warm-up's calls
         textShapes.clear();
         denoiserRows.clear();

@@ -23,4 +23,14 @@ public interface Backend {
    * @throws io.foley4j.FoleyException with code BACKEND_FAILURE if the runtime cannot load it
    */
   StageSession open(StageSpec spec, Path modelFile);
+
+  /**
+   * The device's free memory in bytes now, or empty when the backend has no memory of its own to
+   * report (the CPU). An engine asks once, after this backend's stages loaded and warmed up, and
+   * admits segments to the device within 90 % of it (docs/scheduling.md, "Several devices").
+   * Must not throw; an implementation that cannot tell returns empty.
+   */
+  default java.util.OptionalLong freeMemoryBytes() {
+    return java.util.OptionalLong.empty();
+  }
 }

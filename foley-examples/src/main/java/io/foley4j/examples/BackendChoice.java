@@ -5,8 +5,9 @@ import io.foley4j.backend.Backend;
 import io.foley4j.backend.Backends;
 
 /**
- * {@code foley generate --backend cpu|cuda|tensorrt [--device N] [--fallback fail|cpu]}. The GPU
- * classes (and JNA) are touched only when a GPU backend is chosen.
+ * {@code foley generate --backend cpu|cuda|tensorrt [--device N[,M...]] [--fallback fail|cpu]}: one
+ * backend per listed GPU (several make an engine of several devices). The GPU classes (and JNA)
+ * are touched only when a GPU backend is chosen.
  */
 final class BackendChoice {
   enum Kind { CPU, CUDA, TENSORRT }
@@ -15,15 +16,25 @@ final class BackendChoice {
 
   private BackendChoice() {}
 
-  static Backend of(Kind kind, Integer device, OnFailure fallback) {
+  /** One backend per device in {@code devices} (null: device 0); the CPU takes no device. */
+  static java.util.List<Backend> of(Kind kind, java.util.List<Integer> devices, OnFailure fallback) {
     if (kind == Kind.CPU) {
-      if (device != null || fallback != null) {
-        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, (device != null ? "--device" : "--fallback")
+      if (devices != null || fallback != null) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, (devices != null ? "--device" : "--fallback")
             + " applies to --backend cuda or tensorrt, not to --backend cpu");
       }
-      return Backends.cpu();
+      return java.util.List.of(Backends.cpu());
     }
-    return Gpu.of(kind, device == null ? 0 : device, fallback == null ? OnFailure.FAIL : fallback);
+    java.util.List<Integer> ids = devices == null ? java.util.List.of(0) : devices;
+    if (new java.util.HashSet<>(ids).size() != ids.size()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--device lists a GPU twice: " + ids
+          + "; name each device once");
+    }
+    java.util.List<Backend> out = new java.util.ArrayList<>();
+    for (int id : ids) {
+      out.add(Gpu.of(kind, id, fallback == null ? OnFailure.FAIL : fallback));
+    }
+    return out;
   }
 
   /** Separate, so that the CPU path never loads a foley-gpu-cuda class. */

@@ -13,8 +13,17 @@ final class EngineOptions {
       + " cuda and tensorrt need foley-gpu.jar's ONNX Runtime and an NVIDIA GPU (docs/gpu.md).")
   BackendChoice.Kind backend;
 
-  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
-  Integer device;
+  @Option(names = "--device", split = ",", description = "GPU device id(s) for --backend cuda|tensorrt (default 0);"
+      + " several (--device 0,1) run one engine on all of them, each segment on the least-loaded GPU.")
+  java.util.List<Integer> device;
+
+  @Option(names = "--segments-in-flight", description = "Segments of one job run at once (default 4; 1: one after"
+      + " another, the soonest first chunk).")
+  Integer segmentsInFlight;
+
+  @Option(names = "--warm-up", description = "What build runs first: none, trained-shape (default) or batch-buckets"
+      + " (every batch size the scheduler can form; for GPU runtimes that prepare per shape).")
+  String warmUp;
 
   @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
       + " used (default fail; cpu runs on the CPU after one warning).")
@@ -25,9 +34,30 @@ final class EngineOptions {
       + " or nvdec (FFmpeg with NVDEC first, software where it cannot) (default ${DEFAULT-VALUE}).")
   String decoder;
 
-  /** The backend; refuses bad combinations (--device with cpu) with a typed error. */
-  Backend backend() {
+  /** The backends, one per device; refuses bad combinations (--device with cpu) with a typed error. */
+  java.util.List<Backend> backends() {
     return BackendChoice.of(backend, device, fallback);
+  }
+
+  /** Sets the devices and the options above on an engine builder. */
+  io.foley4j.FoleyEngine.Builder configure(io.foley4j.FoleyEngine.Builder b) {
+    b.devices(backends());
+    if (segmentsInFlight != null) {
+      b.segmentsInFlight(segmentsInFlight);
+    }
+    if (warmUp != null) {
+      b.warmUp(warmUp());
+    }
+    return b;
+  }
+
+  private io.foley4j.WarmUp warmUp() {
+    try {
+      return io.foley4j.WarmUp.valueOf(warmUp.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.INVALID_ARGUMENT, "--warm-up must be none,"
+          + " trained-shape or batch-buckets, was \"" + warmUp + "\"");
+    }
   }
 
   /** The video decoder for this backend. */

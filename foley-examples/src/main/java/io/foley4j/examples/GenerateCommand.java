@@ -83,7 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
   public Integer call() {
     boolean toStdout = out.toString().equals("-");
     checkPaths(toStdout);
-    engineOptions.backend(); // refuse bad backend options before any work
+    engineOptions.configure(FoleyEngine.builder()); // refuse bad backend options before any work
     FoleyRequest.Builder rb = (fromStdin() ? stdinRequest() : FoleyRequest.builder(video)).prompt(prompt).seed(seed);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
@@ -114,8 +114,8 @@ final class GenerateCommand implements Callable<Integer> {
     String fileFormat = audioFormat(toStdout);
     VideoSourceFactory sources = engineOptions.decoder();
     try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
-        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("cli").videoSources(sources)
-            .backend(engineOptions.backend()).build()) {
+        FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle).name("cli")
+            .videoSources(sources)).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);
       FoleyResult result = engine.submit(request, bar).await();
       bar.finish();

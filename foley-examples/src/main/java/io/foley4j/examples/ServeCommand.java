@@ -88,7 +88,7 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    io.foley4j.backend.Backend chosen = engineOptions.backend(); // bad options: exit 2 now
+    engineOptions.configure(FoleyEngine.builder()); // bad options: exit 2 now
     io.foley4j.video.VideoSourceFactory sources = engineOptions.decoder();
     ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
@@ -98,7 +98,7 @@ final class ServeCommand implements Callable<Integer> {
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
     ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
-    FoleyEngine.Builder engine = FoleyEngine.builder().bundle(bundle).backend(chosen)
+    FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
         .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
     FoleyService service;
     try {

@@ -147,6 +147,28 @@ class GpuCliTest {
     assertTrue(Files.size(out) > 44);
   }
 
+  @Test
+  void severalDevicesWithTheCpuFallbackRunAndBadDeviceListsAreRefused() throws Exception {
+    assumeNoCuda();
+    Path out = dir.resolve("two.wav");
+    String[] err = new String[1];
+    int rc = capture(err, "generate", "--video", video().toString(), "--prompt", "x", "--steps", "2", "--backend", "cuda",
+        "--device", "0,1", "--fallback", "cpu", "--segments-in-flight", "2", "--warm-up", "batch-buckets",
+        "--out", out.toString(), "--progress", "none");
+    assertEquals(0, rc, err[0]);
+    ByteBuffer wav = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(2 * 48000 * 2, wav.getInt(40), "2 s of 16-bit samples");
+    rc = capture(err, "generate", "--video", video().toString(), "--prompt", "x", "--backend", "cuda", "--device", "1,1");
+    assertEquals(2, rc, err[0]);
+    assertEquals("foley: --device lists a GPU twice: [1, 1]; name each device once", err[0].strip());
+    rc = capture(err, "generate", "--video", video().toString(), "--prompt", "x", "--segments-in-flight", "0");
+    assertEquals(2, rc, err[0]);
+    assertEquals("foley: segmentsInFlight must be between 1 and 64, was 0", err[0].strip());
+    rc = capture(err, "generate", "--video", video().toString(), "--prompt", "x", "--warm-up", "always");
+    assertEquals(2, rc, err[0]);
+    assertEquals("foley: --warm-up must be none, trained-shape or batch-buckets, was \"always\"", err[0].strip());
+  }
+
   private static int capture(String[] err, String... args) {
     PrintStream old = System.err;
     ByteArrayOutputStream buf = new ByteArrayOutputStream();

@@ -62,6 +62,7 @@ public final class CudaBackend implements Backend {
   private final Fallback fallback;
   private final CpuBackend cpu;
   private final FallbackOpener opener;
+  private final Supplier<GpuReport> probe;
 
   private CudaBackend(Builder b, Map<String, String> options) {
     this.deviceId = b.deviceId;
@@ -70,6 +71,7 @@ public final class CudaBackend implements Backend {
     this.cpu = b.cpu;
     ClassLoader cl = b.classLoader;
     Supplier<GpuReport> probe = b.probe;
+    this.probe = probe;
     int device = deviceId;
     this.opener = new FallbackOpener("CUDA", deviceId, false, fallback, cpu,
         () -> GpuEnvironment.cudaProblems(probe.get(), cl, device));
@@ -114,6 +116,19 @@ public final class CudaBackend implements Backend {
     toClose.add(o);
     FallbackOpener.addOptions(providerOptions, (k, v) -> o.add(k, v));
     so.addCUDA(o);
+  }
+
+  /**
+   * The GPU's free memory as NVML reports it now, at most {@code gpuMemLimit} when set: what an
+   * engine admits segments against (it asks after this backend's stages loaded). Empty once a stage
+   * fell back to the CPU, when NVML does not describe the device, or when {@code CUDA_VISIBLE_DEVICES}
+   * is set (NVML's indices are then not CUDA's; set the engine's {@code maxSegmentsPerDevice} instead).
+   */
+  @Override
+  public java.util.OptionalLong freeMemoryBytes() {
+    String limit = providerOptions.get("gpu_mem_limit");
+    return GpuMemory.free(probe, deviceId, limit == null ? -1 : Long.parseLong(limit), opener.fellBack(),
+        System.getenv("CUDA_VISIBLE_DEVICES"));
   }
 
   @Override

@@ -197,6 +197,14 @@ public final class TensorRtBackend implements Backend {
     }
   }
 
+  /** As {@link CudaBackend#freeMemoryBytes()}, for this backend's device. */
+  @Override
+  public java.util.OptionalLong freeMemoryBytes() {
+    String limit = cuda.providerOptions().get("gpu_mem_limit");
+    return GpuMemory.free(probe, deviceId, limit == null ? -1 : Long.parseLong(limit), opener.fellBack(),
+        System.getenv("CUDA_VISIBLE_DEVICES"));
+  }
+
   @Override
   public String toString() {
     return "TensorRtBackend[device=" + deviceId + ", precision=" + precision() + ", cache=" + cacheRoot + ", batchBuckets="

@@ -1,0 +1,191 @@
+package io.foley4j;
+
+import io.foley4j.backend.Tensor;
+import java.util.ArrayDeque;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The segments of one job, up to {@code inFlight} at once (docs/scheduling.md, "Segments in
+ * flight"): each segment is placed on a device ({@link Devices#acquire}), sampled and decoded
+ * there on a thread of the engine's segment pool, while the job's own thread takes the features in
+ * order, starts the next segment as soon as an earlier one is done, and stitches and emits the
+ * chunks in order. With one in flight everything runs on the job's thread, one segment after
+ * another.
+ *
+ * <p>Earlier segments go first: their work items are more urgent in every device's queue, and
+ * their placement is served before later ones. Progress counts steps of all segments under one
+ * monitor, so it never goes backwards.
+ *
+ * <p>When anything fails (a segment, the job stopping, an interrupt) the other segments stop at
+ * their next step, and the job's thread returns (or throws) only after every segment it started
+ * has ended, so nothing of the job outlives its memory reservation.
+ */
+final class SegmentPipeline {
+  private final EngineCore engine;
+  private final Flight flight;
+  private final SegmentPlan plan;
+  private final FeatureStream features;
+  private final Sampler.Settings settings;
+  private final int inFlight;
+  private final Runnable checkLive;
+  private final Object progressLock = new Monitor("job progress");
+  private long stepsDone; // guarded by progressLock
+  private int segmentsDone; // guarded by progressLock
+  // the first failure of any segment or of the job's thread: the other segments stop at their next step
+  private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+
+  SegmentPipeline(EngineCore engine, Flight flight, FeatureStream features, Sampler.Settings settings, int inFlight,
+      Runnable checkLive) {
+    this.engine = engine;
+    this.flight = flight;
+    this.plan = features.plan();
+    this.features = features;
+    this.settings = settings;
+    this.inFlight = inFlight;
+    this.checkLive = checkLive;
+  }
+
+  /** Runs every segment and returns the stitched audio, emitting each chunk as it becomes final. */
+  float[] run(String prompt, boolean requestHasNegative) {
+    Sampler sampler = new Sampler(engine, flight, settings, this::check, flight.home(), this::stepDone);
+    Tensor text = sampler.encodeText(prompt, requestHasNegative);
+    float[] result = new float[Math.toIntExact(plan.totalSamples)];
+    Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
+    ArrayDeque<Future<float[]>> running = new ArrayDeque<>();
+    int next = 0;
+    try {
+      for (int k = 0; k < plan.count; k++) {
+        float[] audio;
+        if (inFlight == 1) {
+          audio = segment(sampler, text, plan.segment(k), features.take(k, this::check));
+        } else {
+          for (; next < plan.count && next < k + inFlight; next++) {
+            SegmentFeatures sf = features.take(next, this::check);
+            SegmentPlan.Segment seg = plan.segment(next);
+            running.add(start(() -> {
+              try {
+                return segment(sampler, text, seg, sf);
+              } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                throw t;
+              }
+            }));
+          }
+          audio = await(running.poll());
+        }
+        check();
+        AudioChunk chunk = stitcher.add(k, audio);
+        chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
+        flight.chunk(chunk);
+        segmentDone();
+      }
+      return result;
+    } catch (RuntimeException | Error e) {
+      if (!failure.compareAndSet(null, e)) {
+        Throwable first = failure.get();
+        if (e instanceof RequestRun.StopJob && first != e) { // stopped because another segment failed first
+          if (first instanceof RuntimeException r) {
+            throw r;
+          }
+          throw (Error) first;
+        }
+      }
+      throw e;
+    } finally {
+      if (!running.isEmpty()) {
+        failure.compareAndSet(null, new RequestRun.StopJob());
+        awaitAll(running);
+      }
+    }
+  }
+
+  /** Samples and decodes one segment on the device it is placed on. */
+  private float[] segment(Sampler sampler, Tensor text, SegmentPlan.Segment seg, SegmentFeatures sf) {
+    long bytes = Devices.segmentBytes(engine.manifest(), seg, settings.rows(), engine.segmentMemoryBytes());
+    try (Devices.Lease lease = engine.devices().acquire(flight, seg.index(), bytes, this::check)) {
+      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), lease.scheduler());
+      check();
+      return sampler.decode(seg, latent, lease.scheduler());
+    }
+  }
+
+  private Future<float[]> start(java.util.concurrent.Callable<float[]> task) {
+    try {
+      return engine.segmentPool().submit(task);
+    } catch (RejectedExecutionException e) {
+      throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + flight.id() + " finished", e);
+    }
+  }
+
+  /** The segment's audio, or its failure as thrown; an interrupt stops the job's other segments. */
+  private float[] await(Future<float[]> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FoleyException(FoleyException.Code.CANCELLED, "job " + flight.id() + " was interrupted", e);
+    } catch (CancellationException e) {
+      throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + flight.id() + " finished", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new FoleyException(FoleyException.Code.INTERNAL, "segment of job " + flight.id() + " failed: " + c, c);
+    }
+  }
+
+  /** Waits, through interrupts (restored after), for every segment still running to end. */
+  private static void awaitAll(ArrayDeque<Future<float[]>> running) {
+    boolean interrupted = false;
+    for (Future<float[]> f : running) {
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException | CancellationException e) {
+          break; // its failure came after the first, which is what the job reports
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The job's liveness check, and a stop when another segment of the job failed. */
+  private void check() {
+    checkLive.run();
+    if (failure.get() != null) {
+      throw new RequestRun.StopJob();
+    }
+  }
+
+  private void stepDone() {
+    synchronized (progressLock) {
+      stepsDone++;
+      flight.enqueueProgress(progress());
+    }
+    flight.deliver();
+  }
+
+  private void segmentDone() {
+    synchronized (progressLock) {
+      segmentsDone++;
+      flight.enqueueProgress(progress());
+    }
+    flight.deliver();
+  }
+
+  private Progress progress() {
+    return new Progress(segmentsDone, plan.count, stepsDone, (long) settings.steps() * plan.count);
+  }
+}
