@@ -73,8 +73,9 @@ public final class CudaBackend implements Backend {
     Supplier<GpuReport> probe = b.probe;
     this.probe = probe;
     int device = deviceId;
+    boolean redist = b.loadRedist;
     this.opener = new FallbackOpener("CUDA", deviceId, false, fallback, cpu,
-        () -> GpuEnvironment.cudaProblems(probe.get(), cl, device));
+        () -> CudaRedist.loadThen(redist, false, () -> GpuEnvironment.cudaProblems(probe.get(), cl, device)));
   }
 
   public static Builder builder() {
@@ -154,6 +155,7 @@ public final class CudaBackend implements Backend {
     private Boolean preferNhwc;
     private Fallback fallback;
     private CpuBackend cpu;
+    private Boolean loadRedist;
     Supplier<GpuReport> probe = GpuProbe::run;
     ClassLoader classLoader = CudaBackend.class.getClassLoader();
 
@@ -241,6 +243,18 @@ public final class CudaBackend implements Backend {
       return this;
     }
 
+    /**
+     * Loads CUDA and cuDNN from the bytedeco CUDA redist jar on the class path ({@link CudaRedist})
+     * before the first stage opens, for a machine with an NVIDIA driver but no CUDA toolkit
+     * (default: the system property {@value CudaRedist#LOAD_PROPERTY}, else false). If it cannot
+     * be loaded, that is the first problem the backend reports, under the fallback policy.
+     */
+    public Builder loadRedist(boolean enabled) {
+      once(loadRedist, "loadRedist");
+      this.loadRedist = enabled;
+      return this;
+    }
+
     /** For tests: a fake probe. */
     Builder probe(Supplier<GpuReport> p) {
       this.probe = p;
@@ -276,6 +290,7 @@ public final class CudaBackend implements Backend {
       b.preferNhwc = preferNhwc;
       b.fallback = fallback == null ? Fallback.FAIL : fallback;
       b.cpu = cpu == null ? Backends.cpu() : cpu;
+      b.loadRedist = loadRedist == null ? Boolean.getBoolean(CudaRedist.LOAD_PROPERTY) : loadRedist;
       b.probe = probe;
       b.classLoader = classLoader;
       return b;

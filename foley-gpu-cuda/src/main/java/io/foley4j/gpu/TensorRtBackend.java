@@ -70,8 +70,9 @@ public final class TensorRtBackend implements Backend {
     this.fallback = b.fallback;
     this.probe = b.probe;
     ClassLoader cl = b.classLoader;
+    boolean redist = b.loadRedist;
     this.opener = new FallbackOpener("TensorRT", deviceId, true, fallback, cuda.cpu(),
-        () -> GpuEnvironment.tensorRtProblems(report(), cl, deviceId));
+        () -> CudaRedist.loadThen(redist, true, () -> GpuEnvironment.tensorRtProblems(report(), cl, deviceId)));
   }
 
   public static Builder builder() {
@@ -228,6 +229,7 @@ public final class TensorRtBackend implements Backend {
     private final Map<String, List<Long>> lengthBuckets = new LinkedHashMap<>();
     private CudaBackend cuda;
     private Fallback fallback;
+    private Boolean loadRedist;
     Supplier<GpuReport> probe = GpuProbe::run;
     ClassLoader classLoader = TensorRtBackend.class.getClassLoader();
 
@@ -350,6 +352,18 @@ public final class TensorRtBackend implements Backend {
       return this;
     }
 
+    /**
+     * Loads CUDA, cuDNN and TensorRT from the bytedeco CUDA and TensorRT redist jars on the class
+     * path ({@link CudaRedist#loadTensorRt()}) before the first stage opens (default: the system
+     * property {@value CudaRedist#LOAD_PROPERTY}, else false). If they cannot be loaded, that is
+     * the first problem the backend reports, under the fallback policy.
+     */
+    public Builder loadRedist(boolean enabled) {
+      once(loadRedist, "loadRedist");
+      this.loadRedist = enabled;
+      return this;
+    }
+
     Builder probe(Supplier<GpuReport> p) {
       this.probe = p;
       return this;
@@ -381,6 +395,7 @@ public final class TensorRtBackend implements Backend {
       b.lengthBuckets.putAll(lengthBuckets);
       b.cuda = cuda != null ? cuda : CudaBackend.builder().deviceId(device).probe(probe).classLoader(classLoader).build();
       b.fallback = fallback == null ? Fallback.FAIL : fallback;
+      b.loadRedist = loadRedist == null ? Boolean.getBoolean(CudaRedist.LOAD_PROPERTY) : loadRedist;
       b.probe = probe;
       b.classLoader = classLoader;
       return new TensorRtBackend(b);

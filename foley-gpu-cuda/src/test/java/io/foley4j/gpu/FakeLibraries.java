@@ -39,6 +39,23 @@ final class FakeLibraries {
     return lib;
   }
 
+  /** Runs the C compiler ({@code cc args...}); without one the test skips, or fails when FOLEY_REQUIRE_CC=1. */
+  static void cc(List<String> args) throws IOException, InterruptedException {
+    List<String> cmd = new java.util.ArrayList<>(List.of("cc"));
+    cmd.addAll(args);
+    Process p;
+    try {
+      p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      unavailable("cc cannot start: " + e.getMessage());
+      return;
+    }
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      unavailable("cc failed: " + out);
+    }
+  }
+
   private static Path unavailable(String why) {
     if ("1".equals(System.getenv("FOLEY_REQUIRE_CC"))) {
       throw new AssertionError("a C compiler is required (FOLEY_REQUIRE_CC=1): " + why);
