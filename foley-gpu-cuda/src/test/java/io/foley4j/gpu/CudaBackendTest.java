@@ -97,6 +97,30 @@ class CudaBackendTest {
     }
   }
 
+  @Test
+  void freeMemoryComesFromNvmlForItsDeviceCappedByTheMemoryLimit() {
+    CudaBackend plain = CudaBackend.builder().deviceId(0).probe(CudaBackendTest::healthyMachine).build();
+    CudaBackend limited = CudaBackend.builder().deviceId(0).gpuMemLimit(8L << 30).probe(CudaBackendTest::healthyMachine)
+        .build();
+    CudaBackend other = CudaBackend.builder().deviceId(3).probe(CudaBackendTest::healthyMachine).build();
+    if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
+      assertEquals(java.util.OptionalLong.of(20L << 30), plain.freeMemoryBytes(), "NVML's free memory of device 0");
+      assertEquals(java.util.OptionalLong.of(8L << 30), limited.freeMemoryBytes(), "at most gpu_mem_limit");
+    }
+    assertEquals(java.util.OptionalLong.empty(), other.freeMemoryBytes(), "NVML does not describe device 3");
+    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(CudaBackendTest::healthyMachine, 0, -1, false, "1,0"),
+        "with CUDA_VISIBLE_DEVICES, NVML's indices are not CUDA's");
+    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(CudaBackendTest::healthyMachine, 0, -1, true, null),
+        "fell back to the CPU");
+    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(() -> {
+      throw new IllegalStateException("probe bug");
+    }, 0, -1, false, null), "a failing probe is no answer, not a failure");
+    TensorRtBackend trt = TensorRtBackend.builder().deviceId(0).probe(CudaBackendTest::healthyMachine).build();
+    if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
+      assertEquals(java.util.OptionalLong.of(20L << 30), trt.freeMemoryBytes());
+    }
+  }
+
   /** A probe that finds a working driver, device and libraries: the backend then asks ONNX Runtime itself. */
   private static GpuReport healthyMachine() {
     GpuCheck ok = GpuCheck.ok("x", "fake");
