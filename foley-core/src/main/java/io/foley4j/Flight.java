@@ -81,13 +81,14 @@ final class Flight implements DeviceScheduler.Owner {
     return true;
   }
 
-  /**
-   * Places the computation's text and encoder calls on {@code device} (see {@link Devices#home});
-   * it keeps up to {@code segmentsInFlight} segments in flight.
-   */
-  void place(DeviceScheduler device, int segmentsInFlight) {
-    this.segmentsInFlight = segmentsInFlight;
+  /** Places the computation's text and encoder calls on {@code device} (see {@link Devices#home}). */
+  void place(DeviceScheduler device) {
     this.home = device;
+  }
+
+  /** How many segments it keeps in flight from now on (1 until its first chunk; see SegmentPipeline). */
+  void segmentsInFlight(int n) {
+    segmentsInFlight = n;
   }
 
   int segmentsInFlight() {

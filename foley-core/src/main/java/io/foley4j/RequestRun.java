@@ -158,7 +158,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
       long need = engine.memoryNeed(plan, inFlight);
       engine.admit(flight, job, need);
       try (Devices.Home home = engine.devices().home()) {
-        flight.place(home.device.scheduler, inFlight);
+        flight.place(home.device.scheduler);
         features.start();
         audio = new SegmentPipeline(engine, flight, features, settings, inFlight, this::checkLive)
             .run(req.prompt(), req.negativePrompt() != null);

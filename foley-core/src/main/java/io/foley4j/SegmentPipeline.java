@@ -16,7 +16,8 @@ import java.util.concurrent.RejectedExecutionException;
  * another.
  *
  * <p>Earlier segments go first: their work items are more urgent in every device's queue, and
- * their placement is served before later ones. Progress counts steps of all segments under one
+ * their placement is served before later ones. The first segment runs alone (its chunk comes as
+ * soon as with one segment in flight); from its chunk on, up to {@code inFlight} run. Progress counts steps of all segments under one
  * monitor, so it never goes backwards.
  *
  * <p>When anything fails (a segment, the job stopping, an interrupt) the other segments stop at
@@ -62,7 +63,8 @@ final class SegmentPipeline {
         if (inFlight == 1) {
           audio = segment(sampler, text, plan.segment(k), features.take(k, this::check));
         } else {
-          for (; next < plan.count && next < k + inFlight; next++) {
+          // the first segment runs alone, so its chunk comes as soon as with one in flight
+          for (; next < plan.count && next < k + (k == 0 ? 1 : inFlight); next++) {
             SegmentFeatures sf = features.take(next, this::check);
             SegmentPlan.Segment seg = plan.segment(next);
             running.add(start(() -> {
@@ -81,6 +83,9 @@ final class SegmentPipeline {
         chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
         flight.chunk(chunk);
         segmentDone();
+        if (k == 0) {
+          flight.segmentsInFlight(inFlight); // from now on the next segments' encoder work comes first
+        }
       }
       return result;
     } catch (RuntimeException | Error e) {
