@@ -144,6 +144,26 @@ else
   [ "$rc" = 0 ] && row "generate --backend tensorrt (cached)" ok "$secs s" || row "generate --backend tensorrt (cached)" FAIL "exit $rc"
 fi
 
+# benchmarks: bench serve (engine vs raw batched ORT at concurrency 1/4/16) and bench coldstart on the device;
+# in the dry run the same commands, tiny, on the CPU fallback, to check their wiring
+bench() { # name, args...: runs foley bench, keeps its output, adds a row with its last line
+  local name=$1; shift
+  if java -jar "$JAR" bench "$@" >"$WORK/$name.txt" 2>&1; then
+    row "bench $name" ok "$(grep -v '^\s*$' "$WORK/$name.txt" | tail -1 | cut -c1-90) (all: $WORK/$name.txt)"
+  else
+    row "bench $name" FAIL "$(tail -1 "$WORK/$name.txt" | cut -c1-120)"
+  fi
+}
+if [ $DRY = 1 ]; then
+  bench serve serve --backend cuda --fallback cpu --concurrency 1,2 --requests 2 --steps 1 --seconds 1 --long-seconds 2 \
+    --denoiser-width 64 --denoiser-depth 1
+  bench coldstart coldstart --seconds 1 --steps 1 --requests 1 --denoiser-width 64 --denoiser-depth 1 --warm-up batch-buckets
+else
+  bench serve serve --backend cuda --concurrency 1,4,16 --requests 16 --steps 25
+  bench coldstart coldstart --backend cuda --warm-up batch-buckets
+  cat "$WORK/serve.txt" "$WORK/coldstart.txt"
+fi
+
 echo
 printf '%-40s %-5s %s\n' check result details
 printf '%s\n' "${ROWS[@]}"

@@ -58,6 +58,17 @@ final class ColdStartBench implements Callable<Integer> {
   @Option(names = "--cache", description = "Optimized-model cache directory (default: a new temporary one, emptied first).")
   Path cache;
 
+  @Option(names = "--backend", defaultValue = "cpu", description = "cpu (with the optimized-model cache), cuda or"
+      + " tensorrt (default ${DEFAULT-VALUE}).")
+  BackendChoice.Kind backend;
+
+  @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
+  Integer device;
+
+  @Option(names = "--warm-up", defaultValue = "trained-shape", description = "none, trained-shape or batch-buckets"
+      + " (default ${DEFAULT-VALUE}).")
+  String warmUp;
+
   @Option(names = "--child", hidden = true, description = "Internal: run as the measured child process.")
   boolean child;
 
@@ -73,6 +84,7 @@ final class ColdStartBench implements Callable<Integer> {
   }
 
   private int runParent() throws Exception {
+    EngineOptions.parseWarmUp(warmUp); // a bad value fails here, not in the child
     Path dir = Files.createTempDirectory("foley-coldstart-");
     try {
       Path bundle = dir.resolve("bundle");
@@ -114,7 +126,11 @@ final class ColdStartBench implements Callable<Integer> {
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         FoleyCli.class.getName(), "bench", "coldstart", "--child", "--bundle", bundle.toString(), "--video", v.toString(),
-        "--cache", c.toString(), "--steps", String.valueOf(steps), "--requests", String.valueOf(requests)));
+        "--cache", c.toString(), "--steps", String.valueOf(steps), "--requests", String.valueOf(requests),
+        "--backend", backend.name().toLowerCase(Locale.ROOT), "--warm-up", warmUp));
+    if (device != null) {
+      cmd.addAll(List.of("--device", device.toString()));
+    }
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     Map<String, String> result = null;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -138,11 +154,14 @@ final class ColdStartBench implements Callable<Integer> {
   }
 
   private int runChild() {
-    CpuBackend cpu = CpuBackend.builder().optimizedModelCache(cache).build();
+    io.foley4j.backend.Backend chosen = backend == BackendChoice.Kind.CPU
+        ? CpuBackend.builder().optimizedModelCache(cache).build()
+        : BackendChoice.of(backend, device == null ? null : List.of(device), null).get(0);
+    io.foley4j.WarmUp mode = EngineOptions.parseWarmUp(warmUp);
     try (ModelBundle bundle = ModelBundle.open(bundleDir)) {
       long t0 = System.nanoTime();
-      try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(cpu).name("coldstart").maxConcurrentRequests(1)
-          .build()) {
+      try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(chosen).warmUp(mode).name("coldstart")
+          .maxConcurrentRequests(1).build()) {
         double buildMs = (System.nanoTime() - t0) / 1e6;
         long uptime = java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime();
         Readiness ready = engine.readiness();

@@ -52,6 +52,11 @@ final class EngineOptions {
   }
 
   private io.foley4j.WarmUp warmUp() {
+    return parseWarmUp(warmUp);
+  }
+
+  /** {@code none|trained-shape|batch-buckets}; anything else is a typed error naming the choices. */
+  static io.foley4j.WarmUp parseWarmUp(String warmUp) {
     try {
       return io.foley4j.WarmUp.valueOf(warmUp.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {

@@ -39,6 +39,10 @@ final class ServeBench implements Callable<Integer> {
   @Option(names = "--concurrency", split = ",", defaultValue = "1,4,16", description = "Concurrency levels.")
   int[] levels;
 
+  /** --backend cpu|cuda|tensorrt, --device, --fallback, ...: the engines' and the raw baseline's backend. */
+  @picocli.CommandLine.Mixin
+  EngineOptions engineOptions = new EngineOptions();
+
   @Option(names = "--requests", defaultValue = "16", description = "Requests per level (at least the concurrency).")
   int requests;
 
@@ -97,7 +101,8 @@ final class ServeBench implements Callable<Integer> {
 
   private void run(ModelBundle bundle, Path video, int c, boolean batched, int segments) throws Exception {
     int n = Math.max(requests, c);
-    FoleyEngine.Builder b = FoleyEngine.builder().bundle(bundle).name(batched ? "dyn" : "unb").maxConcurrentRequests(c);
+    FoleyEngine.Builder b = engineOptions.configure(FoleyEngine.builder().bundle(bundle).name(batched ? "dyn" : "unb"))
+        .maxConcurrentRequests(c);
     if (batched) {
       b.maxBatchSize(maxBatch).maxQueueDelay(Duration.ofMillis(maxQueueDelayMs));
     } else {
@@ -152,7 +157,9 @@ final class ServeBench implements Callable<Integer> {
    */
   private double idealThroughput(ModelBundle bundle, int k, int segments) {
     BundleManifest m = bundle.manifest();
-    CpuBackend raw = CpuBackend.builder().optimization(CpuBackend.Optimization.ALL).memoryArena(true).build();
+    io.foley4j.backend.Backend raw = engineOptions.backend == BackendChoice.Kind.CPU
+        ? CpuBackend.builder().optimization(CpuBackend.Optimization.ALL).memoryArena(true).build()
+        : engineOptions.backends().get(0);
     try (StageSession s = raw.open(m.stage(Stage.DENOISER), bundle.stageFile(Stage.DENOISER))) {
       Map<String, Tensor> in = new HashMap<>();
       SplittableRandom rnd = new SplittableRandom(1);
@@ -182,7 +189,8 @@ final class ServeBench implements Callable<Integer> {
     Path video = dir.resolve("long.mp4");
     SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(longSeconds).flash(1, 0.12, 0xFFFFFF).build()
         .write(video);
-    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).maxBatchSize(maxBatch).build()) {
+    try (FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle)).maxBatchSize(maxBatch)
+        .build()) {
       engine.generate(FoleyRequest.builder(video).prompt("warm").steps(1).build());
       long s = System.nanoTime();
       long[] first = {0};
