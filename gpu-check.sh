@@ -157,10 +157,10 @@ bench() { # name, args...: runs foley bench, keeps its output, adds a row with i
 if [ $DRY = 1 ]; then
   bench serve serve --backend cuda --fallback cpu --concurrency 1,2 --requests 2 --steps 1 --seconds 1 --long-seconds 2 \
     --denoiser-width 64 --denoiser-depth 1
-  bench coldstart coldstart --seconds 1 --steps 1 --requests 1 --denoiser-width 64 --denoiser-depth 1 --warm-up batch-buckets
+  bench coldstart coldstart --seconds 1 --steps 1 --requests 1 --denoiser-width 64 --denoiser-depth 1 --warm-up full
 else
   bench serve serve --backend cuda --concurrency 1,4,16 --requests 16 --steps 25
-  bench coldstart coldstart --backend cuda --warm-up batch-buckets
+  bench coldstart coldstart --backend cuda --warm-up full
   cat "$WORK/serve.txt" "$WORK/coldstart.txt"
 fi
 

@@ -119,8 +119,37 @@ final class EngineCore implements AutoCloseable {
     this.segments = new ThreadPoolExecutor(segmentThreads, segmentThreads, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("segment"));
     segments.allowCoreThreadTimeOut(true);
+    double requestWarmUp = config.warmUp() == WarmUp.FULL ? warmUpRequest() : 0;
     this.readiness = new Readiness(ready.get(0).stages(), (System.nanoTime() - buildStartNanos) / 1e6, ready,
-        heapUsed());
+        heapUsed(), requestWarmUp);
+  }
+
+  /**
+   * {@link WarmUp#FULL}'s request: a synthetic clip of one and a half segments through the whole
+   * pipeline; its milliseconds, or 0 if it failed (logged). The engine is complete but for its
+   * readiness report when this runs.
+   */
+  private double warmUpRequest() {
+    long t0 = System.nanoTime();
+    java.nio.file.Path dir = null;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("foley-warm-up-");
+      java.nio.file.Path clip = dir.resolve("warm-up.mp4");
+      double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
+      io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
+          .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().write(clip);
+      FoleyRequest req = FoleyRequest.builder(clip).prompt("footsteps, a door closing").steps(2).seed(0).build();
+      submit(req, null, true).await();
+      return (System.nanoTime() - t0) / 1e6;
+    } catch (java.io.IOException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "engine " + config.name() + ": the warm-up request failed; the first request"
+          + " will pay for it instead: " + e, e);
+      return 0;
+    } finally {
+      if (dir != null) {
+        io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
+      }
+    }
   }
 
   /**
@@ -209,7 +238,7 @@ final class EngineCore implements AutoCloseable {
         default -> 1;
       };
       List<Integer> batches = new java.util.ArrayList<>(List.of(item));
-      if (config.warmUp() == WarmUp.BATCH_BUCKETS && (s == Stage.DENOISER || s == Stage.VAE_DECODER)) {
+      if (config.warmUp().compareTo(WarmUp.BATCH_BUCKETS) >= 0 && (s == Stage.DENOISER || s == Stage.VAE_DECODER)) {
         for (int n : config.batchPolicy().buckets()) {
           if (n > 1) {
             batches.add(n * item);
@@ -280,8 +309,12 @@ final class EngineCore implements AutoCloseable {
   // ---- submission and admission ----------------------------------------------------------------
 
   public FoleyJob submit(FoleyRequest request, FoleyListener listener) {
+    return submit(request, listener, false);
+  }
+
+  private FoleyJob submit(FoleyRequest request, FoleyListener listener, boolean warmUp) {
     Objects.requireNonNull(request, "request");
-    Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker());
+    Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker(), warmUp);
     FoleyException refused = badVideoPath(request);
     if (refused == null) {
       refused = refuse(request);
@@ -295,7 +328,7 @@ final class EngineCore implements AutoCloseable {
     }
     live.add(job);
     queued.get(request.priority()).incrementAndGet(); // the total was reserved by refuse()
-    guard(() -> events().queueStart(job.id()));
+    guard(() -> events(job).queueStart(job.id()));
     RequestRun run = new RequestRun(this, job);
     job.whenDone(() -> {
       live.remove(job);
@@ -303,7 +336,7 @@ final class EngineCore implements AutoCloseable {
       // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
       if (requests.remove(run)) {
         unqueue(request.priority());
-        guard(() -> events().queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
+        guard(() -> events(job).queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
       }
       if (job.failedOrCancelled()) {
         for (Devices.Device d : devices.all()) {
@@ -500,7 +533,7 @@ final class EngineCore implements AutoCloseable {
    */
   PendingCall submit(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
       int rows, int segment, int step) {
-    FoleyEventListener ev = events();
+    FoleyEventListener ev = events(job.leader);
     guard(() -> ev.callStart(job.id(), phase, segment, step));
     return new PendingCall(job, phase, segment, step, System.nanoTime(),
         device.submit(stage, inputs, rows, job, urgency(job, stage, segment)));
@@ -543,7 +576,7 @@ final class EngineCore implements AutoCloseable {
         long dt = now - t0;
         job.clock().add(phase, now - Math.max(t0, countFrom));
         boolean f = failed;
-        FoleyEventListener ev = events();
+        FoleyEventListener ev = events(job.leader);
         guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
       }
     }
@@ -577,9 +610,12 @@ final class EngineCore implements AutoCloseable {
     UserCode.run("event listener", r);
   }
 
-  FoleyEventListener events() {
-    return config.events();
+  /** The event listener for {@code job}'s events: the builder's, or none for the engine's warm-up request. */
+  FoleyEventListener events(Job job) {
+    return job.isWarmUp() ? NO_EVENTS : config.events();
   }
+
+  private static final FoleyEventListener NO_EVENTS = new FoleyEventListener() {};
 
   // ---- caches and single-flight -----------------------------------------------------------------
 
@@ -862,7 +898,7 @@ final class EngineCore implements AutoCloseable {
         for (Runnable never : requests.shutdownNow()) { // queued jobs that will not start
           if (never instanceof RequestRun rr) {
             unqueue(rr.job().request().priority());
-            guard(() -> events().queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
+            guard(() -> events(rr.job()).queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
           }
         }
         interrupted |= !awaitUninterruptibly(requests, TimeUnit.MINUTES.toNanos(1));

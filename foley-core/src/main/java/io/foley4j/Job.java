@@ -35,8 +35,20 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   private volatile boolean cancelled;
   private volatile boolean listenerWarned;
   private final ChunkPublisher publisher;
+  private final boolean warmUp;
+
+  /** Whether this is the engine's warm-up request ({@link WarmUp#FULL}), which no cache or listener sees. */
+  boolean isWarmUp() {
+    return warmUp;
+  }
 
   Job(long id, FoleyRequest request, FoleyListener listener, Ticker ticker) {
+    this(id, request, listener, ticker, false);
+  }
+
+  /** @param warmUp the engine's own warm-up request: no caches, no single-flight, no events */
+  Job(long id, FoleyRequest request, FoleyListener listener, Ticker ticker, boolean warmUp) {
+    this.warmUp = warmUp;
     this.id = id;
     this.request = request;
     this.listener = listener == null ? FoleyListener.NONE : listener;

@@ -22,9 +22,10 @@ import java.util.Map;
  *     and starting the pools
  * @param devices one entry per device, in the builder's order (devices load one after another)
  * @param heapUsedBytes the JVM heap in use when the build ended
+ * @param requestWarmUpMillis the warm-up request of {@link WarmUp#FULL}; 0 when none ran
  */
 public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, List<DeviceReadiness> devices,
-    long heapUsedBytes) {
+    long heapUsedBytes, double requestWarmUpMillis) {
 
   /**
    * One stage on one device at build.
@@ -119,8 +120,9 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
 
   @Override
   public String toString() {
-    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "build %.1f ms (warm-up %.1f ms), models %.1f MiB,"
-        + " heap in use %.1f MiB", buildMillis, warmUpMillis(), modelBytes() / 1048576.0, heapUsedBytes / 1048576.0));
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "build %.1f ms (warm-up %.1f ms, warm-up request %.1f"
+        + " ms), models %.1f MiB, heap in use %.1f MiB", buildMillis, warmUpMillis(), requestWarmUpMillis,
+        modelBytes() / 1048576.0, heapUsedBytes / 1048576.0));
     for (DeviceReadiness d : devices) {
       b.append(String.format(Locale.ROOT, "; device %d %s: free memory %s, segment capacity %s", d.index(), d.name(),
           d.freeMemoryBytes() < 0 ? "not reported" : String.format(Locale.ROOT, "%.1f MiB", d.freeMemoryBytes() / 1048576.0),

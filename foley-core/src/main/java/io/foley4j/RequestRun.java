@@ -52,7 +52,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     if (!rerun) {
       long started = System.nanoTime();
       job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
-      EngineCore.guard(() -> engine.events().queueEnd(job.id(), started - job.submittedNanos));
+      EngineCore.guard(() -> engine.events(job).queueEnd(job.id(), started - job.submittedNanos));
     }
     try {
       execute();
@@ -121,11 +121,12 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     // content key: what single-flight and both caches are keyed by
     // the video: a file, bytes, or a stream read into memory now (hashed as it arrives)
     long t0 = System.nanoTime();
-    VideoInput.Loaded video = job.video(engine.keyed());
+    boolean keyed = engine.keyed() && !job.isWarmUp(); // the warm-up neither reads nor fills a cache
+    VideoInput.Loaded video = job.video(keyed);
     job.clock.add(Phase.DECODE, System.nanoTime() - t0);
     String videoDigest = video.digest();
     String key = null;
-    if (engine.keyed()) {
+    if (keyed) {
       key = CacheKeys.result(engine.bundleDigest(), engine.videoSourceName(), videoDigest, req.prompt(),
           settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
     }

@@ -18,5 +18,16 @@ public enum WarmUp {
    * can form (1 to {@code maxBatchSize} items): what GPU runtimes that prepare per shape need, at
    * {@code maxBatchSize} more calls of those stages per device.
    */
-  BATCH_BUCKETS
+  BATCH_BUCKETS,
+  /**
+   * As {@link #BATCH_BUCKETS}, then one whole request through the engine before build() returns: a
+   * synthetic clip of one and a half segments (at most {@code maxVideoDuration}; written to a
+   * temporary file and deleted), 2 steps,
+   * through the configured video source, the encoders, the sampler, the VAE and the stitcher. It
+   * loads and compiles the Java side (decoding, resizing, feature assembly), which is most of what
+   * a first request pays beyond a steady one. No cache, single-flight or event listener sees it;
+   * its backend calls count in {@link EngineStats}. If it fails (a video source that cannot read
+   * H.264 in MP4, say), a WARNING is logged and the engine is still returned.
+   */
+  FULL
 }

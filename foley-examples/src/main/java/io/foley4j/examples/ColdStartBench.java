@@ -65,7 +65,7 @@ final class ColdStartBench implements Callable<Integer> {
   @Option(names = "--device", description = "GPU device id for --backend cuda|tensorrt (default 0).")
   Integer device;
 
-  @Option(names = "--warm-up", defaultValue = "trained-shape", description = "none, trained-shape or batch-buckets"
+  @Option(names = "--warm-up", defaultValue = "trained-shape", description = "none, trained-shape, batch-buckets or full"
       + " (default ${DEFAULT-VALUE}).")
   String warmUp;
 

@@ -21,8 +21,9 @@ final class EngineOptions {
       + " another, the soonest first chunk).")
   Integer segmentsInFlight;
 
-  @Option(names = "--warm-up", description = "What build runs first: none, trained-shape (default) or batch-buckets"
-      + " (every batch size the scheduler can form; for GPU runtimes that prepare per shape).")
+  @Option(names = "--warm-up", description = "What build runs first: none, trained-shape (default), batch-buckets"
+      + " (every batch size the scheduler can form; for GPU runtimes that prepare per shape) or full (also one"
+      + " synthetic request through the whole pipeline).")
   String warmUp;
 
   @Option(names = "--fallback", description = "fail or cpu: what --backend cuda|tensorrt does when the GPU cannot be"
@@ -61,7 +62,7 @@ final class EngineOptions {
       return io.foley4j.WarmUp.valueOf(warmUp.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
       throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.INVALID_ARGUMENT, "--warm-up must be none,"
-          + " trained-shape or batch-buckets, was \"" + warmUp + "\"");
+          + " trained-shape, batch-buckets or full, was \"" + warmUp + "\"");
     }
   }
 

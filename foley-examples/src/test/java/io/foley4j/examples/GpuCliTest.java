@@ -166,7 +166,7 @@ class GpuCliTest {
     assertEquals("foley: segmentsInFlight must be between 1 and 64, was 0", err[0].strip());
     rc = capture(err, "generate", "--video", video().toString(), "--prompt", "x", "--warm-up", "always");
     assertEquals(2, rc, err[0]);
-    assertEquals("foley: --warm-up must be none, trained-shape or batch-buckets, was \"always\"", err[0].strip());
+    assertEquals("foley: --warm-up must be none, trained-shape, batch-buckets or full, was \"always\"", err[0].strip());
   }
 
   private static int capture(String[] err, String... args) {
