@@ -36,9 +36,11 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
    * @param modelBytes the stage's model file and external data on disk (what the device loads)
    * @param optimizedModelCacheHit whether the session was loaded from an optimized model stored by an
    *     earlier build (see {@code CpuBackend.Builder.optimizedModelCache})
+   * @param engineCacheHit whether the runtime loaded its compiled engine from a cache instead of
+   *     building it (TensorRT's engine cache: a miss is TensorRT's first-build cost, in loadMillis)
    */
   public record StageReadiness(double loadMillis, double warmUpMillis, List<Integer> warmUpBatches, long modelBytes,
-      boolean optimizedModelCacheHit) {
+      boolean optimizedModelCacheHit, boolean engineCacheHit) {
     public StageReadiness {
       warmUpBatches = List.copyOf(warmUpBatches);
     }
@@ -87,6 +89,11 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
     return devices.stream().flatMap(d -> d.stages().values().stream()).allMatch(StageReadiness::optimizedModelCacheHit);
   }
 
+  /** Stages, over all devices, whose compiled engine came from the runtime's engine cache. */
+  public long engineCacheHits() {
+    return devices.stream().flatMap(d -> d.stages().values().stream()).filter(StageReadiness::engineCacheHit).count();
+  }
+
   /** The bytes of all stages' model files, as loaded by each device. */
   public long modelBytes() {
     return stages.values().stream().mapToLong(StageReadiness::modelBytes).sum();
@@ -97,7 +104,8 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
     Map<Stage, StageReadiness> m = new EnumMap<>(Stage.class);
     for (Stage s : Stage.values()) {
       m.put(s, new StageReadiness(loadNanos.getOrDefault(s, 0L) / 1e6, warmNanos.getOrDefault(s, 0L) / 1e6,
-          warmed.getOrDefault(s, List.of()), modelBytes(bundle, s), sessions.get(s).optimizedModelCacheHit()));
+          warmed.getOrDefault(s, List.of()), modelBytes(bundle, s), sessions.get(s).optimizedModelCacheHit(),
+          sessions.get(s).engineCacheHit()));
     }
     return new DeviceReadiness(index, name, m, free, capacity);
   }
@@ -129,7 +137,7 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
           d.segmentCapacity() < 0 ? "unlimited" : Integer.toString(d.segmentCapacity())));
       d.stages().forEach((s, r) -> b.append(String.format(Locale.ROOT, "; %s load %.1f ms, warm-up %.1f ms (batches %s)%s",
           s.key(), r.loadMillis(), r.warmUpMillis(), r.warmUpBatches(),
-          r.optimizedModelCacheHit() ? ", optimized-model cache hit" : "")));
+          (r.optimizedModelCacheHit() ? ", optimized-model cache hit" : "") + (r.engineCacheHit() ? ", engine cache hit" : ""))));
     }
     return b.toString();
   }

@@ -59,6 +59,7 @@ class MultiDeviceTest {
     final AtomicInteger denoiserCalls = new AtomicInteger();
     final AtomicInteger vaeCalls = new AtomicInteger();
     volatile int failVaeCall = -1; // the 1-based VAE call that fails, -1 none
+    volatile boolean engineCached; // its sessions say their engine came from a cache (as TensorRT's can)
 
     FakeDevice(String name, long free) {
       this.name = name;
@@ -98,6 +99,11 @@ class MultiDeviceTest {
         @Override
         public long runNanos() {
           return s.runNanos();
+        }
+
+        @Override
+        public boolean engineCacheHit() {
+          return engineCached;
         }
 
         @Override
@@ -323,6 +329,7 @@ class MultiDeviceTest {
   void batchBucketWarmUpRunsEveryBatchOnEveryDeviceAndIsReported() {
     FakeDevice a = new FakeDevice("fake:0", 512L << 20);
     FakeDevice b = new FakeDevice("fake:1", -1);
+    b.engineCached = true;
     try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).devices(a, b).warmUp(WarmUp.BATCH_BUCKETS)
         .maxBatchSize(4).build()) {
       Readiness r = e.readiness();
@@ -340,6 +347,10 @@ class MultiDeviceTest {
       assertTrue(r.modelBytes() > 0);
       assertTrue(r.heapUsedBytes() > 0);
       assertTrue(r.toString().contains("device 1 fake:1: free memory not reported"), r.toString());
+      assertEquals(5, r.engineCacheHits(), "device 1's five stages came from an engine cache");
+      assertTrue(r.devices().get(1).stages().get(Stage.DENOISER).engineCacheHit());
+      assertTrue(!r.devices().get(0).stages().get(Stage.DENOISER).engineCacheHit());
+      assertTrue(r.toString().contains("engine cache hit"), r.toString());
     }
     try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).backend(new FakeDevice("fake:0", -1))
         .warmUp(WarmUp.NONE).build()) {

@@ -33,6 +33,14 @@ public interface StageSession extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Whether the runtime loaded this session's compiled engine from a cache instead of building it
+   * (TensorRT's engine cache, {@code TensorRtBackend}); reported by {@code FoleyEngine.readiness()}.
+   */
+  default boolean engineCacheHit() {
+    return false;
+  }
+
   /** Nanoseconds spent inside the runtime's run call so far (for overhead accounting). */
   long runNanos();
 

@@ -148,8 +148,50 @@ public final class TensorRtBackend implements Backend {
       FallbackOpener.LOG.log(System.Logger.Level.INFO, "stage " + spec.stage().key() + " on tensorrt:" + deviceId + ": "
           + (hit[0] ? "engine cache hit" : "no cached engine, TensorRT built it") + " in "
           + (System.nanoTime() - t0) / 1_000_000 + " ms (" + engineDir[0] + ")");
+      if (hit[0]) {
+        return new EngineCacheHit(s);
+      }
     }
     return s;
+  }
+
+  /** A session whose engine came from the cache, as the readiness report shows it. */
+  private static final class EngineCacheHit implements StageSession {
+    private final StageSession s;
+
+    EngineCacheHit(StageSession s) {
+      this.s = s;
+    }
+
+    @Override
+    public StageSpec spec() {
+      return s.spec();
+    }
+
+    @Override
+    public Map<String, io.foley4j.backend.Tensor> run(Map<String, io.foley4j.backend.Tensor> inputs) {
+      return s.run(inputs);
+    }
+
+    @Override
+    public void terminateRunning() {
+      s.terminateRunning();
+    }
+
+    @Override
+    public boolean engineCacheHit() {
+      return true;
+    }
+
+    @Override
+    public long runNanos() {
+      return s.runNanos();
+    }
+
+    @Override
+    public void close() {
+      s.close();
+    }
   }
 
   /** The TensorRT provider options for one stage on one device, by ONNX Runtime's names. */
