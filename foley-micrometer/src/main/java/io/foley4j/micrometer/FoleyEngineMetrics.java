@@ -138,6 +138,25 @@ public final class FoleyEngineMetrics implements MeterBinder {
           "state", b.name().toLowerCase(Locale.ROOT));
     }
     EngineStats first = stats();
+    for (io.foley4j.DeviceStats d : first.devices()) { // one set per device, tagged by its index and name
+      int i = d.index();
+      String[] tags = {"device", Integer.toString(i), "backend", d.name()};
+      gauge(registry, "foley.device.segments.inflight", "segments placed on the device now",
+          s -> device(s, i).segmentsInFlight(), tags);
+      gauge(registry, "foley.device.segments.capacity", "segments the device takes at once (-1: no limit)",
+          s -> device(s, i).capacity(), tags);
+      gauge(registry, "foley.device.utilization", "device busy time over wall time since build",
+          s -> device(s, i).utilization(), tags);
+      gauge(registry, "foley.device.queued", "work items waiting for the device", s -> device(s, i).queuedItems(), tags);
+      gauge(registry, "foley.device.memory.reserved", "estimated bytes of its segments in flight",
+          s -> device(s, i).memoryReservedBytes(), tags);
+      gauge(registry, "foley.device.memory.budget", "bytes its segments may hold (-1: not reported)",
+          s -> device(s, i).memoryBudgetBytes(), tags);
+      FunctionCounter.builder("foley.device.segments.placed", this, m -> device(m.stats(), i).segmentsPlaced())
+          .description("segments placed on the device since build").tags(tags).register(registry);
+      FunctionCounter.builder("foley.device.calls", this, m -> device(m.stats(), i).calls())
+          .description("backend calls the device ran since build").tags(tags).register(registry);
+    }
     for (Map.Entry<Stage, long[]> e : first.batchHistogram().entrySet()) {
       Stage stage = e.getKey();
       String tag = stage.name().toLowerCase(Locale.ROOT);
@@ -189,6 +208,10 @@ public final class FoleyEngineMetrics implements MeterBinder {
     } catch (RuntimeException e) { // a store is user code: a failing one reads as empty
       return CacheStats.empty();
     }
+  }
+
+  private static io.foley4j.DeviceStats device(EngineStats s, int index) {
+    return s.devices().get(index);
   }
 
   private void gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<EngineStats> f,

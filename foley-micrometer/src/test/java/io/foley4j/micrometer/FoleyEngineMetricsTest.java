@@ -76,6 +76,13 @@ class FoleyEngineMetricsTest {
       assertEquals(1.0, registry.get("foley.cache.hits").tag("cache", "result").functionCounter().count());
       assertEquals(1.0, registry.get("foley.cache.misses").tag("cache", "result").functionCounter().count());
       assertEquals(0.0, registry.get("foley.queue.depth").tag("priority", "normal").gauge().value());
+      assertEquals(1.0, registry.get("foley.device.segments.placed").tags("device", "0", "backend", "cpu")
+          .functionCounter().count(), "one computed request of one segment on device 0");
+      assertEquals(engine.diagnostics().backendCalls(), registry.get("foley.device.calls").tag("device", "0")
+          .functionCounter().count());
+      assertEquals(-1.0, registry.get("foley.device.memory.budget").tag("device", "0").gauge().value(),
+          "the CPU reports no memory");
+      assertEquals(0.0, registry.get("foley.device.segments.inflight").tag("device", "0").gauge().value());
       double busy = registry.get("foley.stage.busy").tag("stage", "denoiser").functionCounter().count();
       assertTrue(busy > 0, "the denoiser ran: " + busy);
       double advice = 0;
