@@ -60,6 +60,9 @@ class MultiDeviceTest {
     final AtomicInteger vaeCalls = new AtomicInteger();
     volatile int failVaeCall = -1; // the 1-based VAE call that fails, -1 none
     volatile boolean engineCached; // its sessions say their engine came from a cache (as TensorRT's can)
+    volatile boolean failOpen; // every open throws, as a device without a driver would
+    final AtomicInteger opened = new AtomicInteger();
+    final AtomicInteger closed = new AtomicInteger();
 
     FakeDevice(String name, long free) {
       this.name = name;
@@ -78,7 +81,11 @@ class MultiDeviceTest {
 
     @Override
     public StageSession open(StageSpec spec, Path modelFile) {
+      if (failOpen) {
+        throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, name + " cannot open " + spec.stage().key());
+      }
       StageSession s = cpu.open(spec, modelFile);
+      opened.incrementAndGet();
       return new StageSession() {
         @Override
         public StageSpec spec() {
@@ -113,6 +120,7 @@ class MultiDeviceTest {
 
         @Override
         public void close() {
+          closed.incrementAndGet();
           s.close();
         }
       };
@@ -323,6 +331,18 @@ class MultiDeviceTest {
       assertEquals(bundle.manifest().sampleRate() * 36, e.generate(request(2)).toArray().length);
     }
     TestSupport.joinThreads("foley-segcancel-");
+  }
+
+  @Test
+  void aDeviceThatCannotOpenFailsTheBuildAndClosesTheDevicesOpenedBefore() {
+    FakeDevice good = new FakeDevice("fake:0", -1);
+    FakeDevice bad = new FakeDevice("fake:1", -1);
+    bad.failOpen = true;
+    FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(bundle).devices(good, bad)
+        .build().close());
+    assertTrue(e.getMessage().contains("fake:1 cannot open"), e.getMessage());
+    assertEquals(5, good.opened.get());
+    assertEquals(5, good.closed.get(), "device 0's sessions are closed");
   }
 
   @Test
