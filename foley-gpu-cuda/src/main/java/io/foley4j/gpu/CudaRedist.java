@@ -280,6 +280,7 @@ public final class CudaRedist {
       String name = jarPath.getFileName().toString().replaceAll("\\.jar$", "") + "-" + Files.size(jarPath);
       Path dir = cacheRoot.toAbsolutePath().resolve(name);
       Files.createDirectories(dir);
+      removeAbandonedParts(dir);
       List<Path> files = new ArrayList<>();
       int written = 0;
       for (Map.Entry<String, JarEntry> l : libs.entrySet()) {
@@ -304,6 +305,30 @@ public final class CudaRedist {
         }
       }
       return new Extracted(jarPath, dir, files, written);
+    }
+  }
+
+  /** A partial copy older than this was left by a process that died while extracting. */
+  static final java.time.Duration ABANDONED_PART = java.time.Duration.ofHours(1);
+
+  /**
+   * Deletes the {@code .part} files a killed extraction left in {@code dir}: those not written to
+   * for {@link #ABANDONED_PART} (a process extracting now writes to its own, a fresh one). Best
+   * effort: a file that cannot be deleted is left for the next start.
+   */
+  static void removeAbandonedParts(Path dir) throws IOException {
+    long cutoff = System.currentTimeMillis() - ABANDONED_PART.toMillis();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".")
+          && p.getFileName().toString().endsWith(".part")).toList()) {
+        try {
+          if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+            Files.deleteIfExists(p);
+          }
+        } catch (IOException e) {
+          // another process removed it, or it is not ours to delete: leave it
+        }
+      }
     }
   }
 

@@ -21,8 +21,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -99,35 +97,28 @@ class CudaBackendTest {
 
   @Test
   void freeMemoryComesFromNvmlForItsDeviceCappedByTheMemoryLimit() {
-    CudaBackend plain = CudaBackend.builder().deviceId(0).probe(CudaBackendTest::healthyMachine).build();
-    CudaBackend limited = CudaBackend.builder().deviceId(0).gpuMemLimit(8L << 30).probe(CudaBackendTest::healthyMachine)
+    CudaBackend plain = CudaBackend.builder().deviceId(0).probe(FakeReports::healthyMachine).build();
+    CudaBackend limited = CudaBackend.builder().deviceId(0).gpuMemLimit(8L << 30).probe(FakeReports::healthyMachine)
         .build();
-    CudaBackend other = CudaBackend.builder().deviceId(3).probe(CudaBackendTest::healthyMachine).build();
+    CudaBackend other = CudaBackend.builder().deviceId(3).probe(FakeReports::healthyMachine).build();
     if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
       assertEquals(java.util.OptionalLong.of(20L << 30), plain.freeMemoryBytes(), "NVML's free memory of device 0");
       assertEquals(java.util.OptionalLong.of(8L << 30), limited.freeMemoryBytes(), "at most gpu_mem_limit");
     }
     assertEquals(java.util.OptionalLong.empty(), other.freeMemoryBytes(), "NVML does not describe device 3");
-    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(CudaBackendTest::healthyMachine, 0, -1, false, "1,0"),
+    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(FakeReports::healthyMachine, 0, -1, false, "1,0"),
         "with CUDA_VISIBLE_DEVICES, NVML's indices are not CUDA's");
-    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(CudaBackendTest::healthyMachine, 0, -1, true, null),
+    assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(FakeReports::healthyMachine, 0, -1, true, null),
         "fell back to the CPU");
     assertEquals(java.util.OptionalLong.empty(), GpuMemory.free(() -> {
       throw new IllegalStateException("probe bug");
     }, 0, -1, false, null), "a failing probe is no answer, not a failure");
-    TensorRtBackend trt = TensorRtBackend.builder().deviceId(0).probe(CudaBackendTest::healthyMachine).build();
+    TensorRtBackend trt = TensorRtBackend.builder().deviceId(0).probe(FakeReports::healthyMachine).build();
     if (System.getenv("CUDA_VISIBLE_DEVICES") == null) {
       assertEquals(java.util.OptionalLong.of(20L << 30), trt.freeMemoryBytes());
     }
   }
 
-  /** A probe that finds a working driver, device and libraries: the backend then asks ONNX Runtime itself. */
-  private static GpuReport healthyMachine() {
-    GpuCheck ok = GpuCheck.ok("x", "fake");
-    GpuDevice d = new GpuDevice(0, "NVIDIA A10G", "GPU-0", 24L << 30, 20L << 30, 0, 0, 8, 6, ok);
-    return new GpuReport(ok, ok, List.of(ok), ok, ok, Optional.of("550.54.15"), OptionalInt.of(12040), List.of(d),
-        OptionalInt.of(100600));
-  }
 
   @Test
   void anOnnxRuntimeThatCannotAddCudaIsATypedErrorNotACrash() {
@@ -140,7 +131,7 @@ class CudaBackendTest {
           return name.endsWith("libonnxruntime_providers_cuda.so") ? super.getResource(OrtJars.CLASS) : super.getResource(name);
         }
       };
-      CudaBackend cuda = CudaBackend.builder().probe(CudaBackendTest::healthyMachine).classLoader(claimsGpu).build();
+      CudaBackend cuda = CudaBackend.builder().probe(FakeReports::healthyMachine).classLoader(claimsGpu).build();
       GpuUnavailableException e = assertThrows(GpuUnavailableException.class,
           () -> cuda.open(bundle.manifest().stage(Stage.TEXT_ENCODER), bundle.stageFile(Stage.TEXT_ENCODER)));
       assertTrue(e.getMessage().startsWith("CUDA backend cannot run on device 0: (1) ONNX Runtime has no GPU provider ("),
@@ -158,7 +149,7 @@ class CudaBackendTest {
     Assumptions.assumeTrue(OrtJars.hasProvider(getClass().getClassLoader(), "cuda"), "needs onnxruntime_gpu (-Pgpu)");
     Assumptions.assumeFalse(GpuProbe.run().cudaLibraries().stream().allMatch(GpuCheck::ok), "CUDA libraries are installed");
     try (ModelBundle bundle = TestSupport.referenceBundle()) {
-      CudaBackend cuda = CudaBackend.builder().probe(CudaBackendTest::healthyMachine).build();
+      CudaBackend cuda = CudaBackend.builder().probe(FakeReports::healthyMachine).build();
       GpuUnavailableException e = assertThrows(GpuUnavailableException.class,
           () -> cuda.open(bundle.manifest().stage(Stage.TEXT_ENCODER), bundle.stageFile(Stage.TEXT_ENCODER)));
       assertTrue(e.getMessage().startsWith("CUDA backend cannot run on device 0: (1) ONNX Runtime could not load"
@@ -236,7 +227,7 @@ class CudaBackendTest {
     try (ModelBundle bundle = TestSupport.referenceBundle()) {
       Path junk = dir.resolve("junk.onnx");
       java.nio.file.Files.write(junk, new byte[] {1, 2, 3});
-      CudaBackend cuda = CudaBackend.builder().fallback(Fallback.CPU).probe(CudaBackendTest::healthyMachine)
+      CudaBackend cuda = CudaBackend.builder().fallback(Fallback.CPU).probe(FakeReports::healthyMachine)
           .classLoader(new ClassLoader(getClass().getClassLoader()) {
             @Override
             public java.net.URL getResource(String name) {

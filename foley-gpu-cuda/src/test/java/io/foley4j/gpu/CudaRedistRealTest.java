@@ -10,8 +10,6 @@ import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Stage;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
-import java.util.OptionalInt;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -37,13 +35,6 @@ class CudaRedistRealTest {
         "the redist tests need onnxruntime_gpu: run them with -Pgpu,cuda-redist");
   }
 
-  /** A probe that finds a driver and a device: the backend then adds ONNX Runtime's CUDA provider for real. */
-  private static GpuReport healthyMachine() {
-    GpuCheck ok = GpuCheck.ok("x", "fake");
-    GpuDevice d = new GpuDevice(0, "NVIDIA A10G", "GPU-0", 24L << 30, 20L << 30, 0, 0, 8, 6, ok);
-    return new GpuReport(ok, ok, List.of(ok), ok, ok, Optional.of("550.54.15"), OptionalInt.of(12040), List.of(d),
-        OptionalInt.of(100600));
-  }
 
   @Test
   @Order(1)
@@ -72,7 +63,7 @@ class CudaRedistRealTest {
       // a probe that claims a driver: ONNX Runtime loads its CUDA provider with the redist's
       // libraries and CUDA itself reports the missing driver
       long t0 = System.nanoTime();
-      CudaBackend past = CudaBackend.builder().loadRedist(true).probe(CudaRedistRealTest::healthyMachine).build();
+      CudaBackend past = CudaBackend.builder().loadRedist(true).probe(FakeReports::healthyMachine).build();
       e = assertThrows(GpuUnavailableException.class,
           () -> past.open(bundle.manifest().stage(Stage.TEXT_ENCODER), bundle.stageFile(Stage.TEXT_ENCODER)));
       System.out.println("CudaRedistRealTest: ONNX Runtime (" + (System.nanoTime() - t0) / 1_000_000 + " ms): "

@@ -132,6 +132,17 @@ class CudaRedistTest {
       assertEquals(0, again.extracted());
       assertEquals(expectedDir, again.directory());
       assertEquals(modified, Files.getLastModifiedTime(expectedDir.resolve("libfr1mid.so.1")).toMillis());
+      // a partial copy a killed process left an hour ago is removed; one being written now is not
+      Path abandoned = expectedDir.resolve(".libfr1mid.so.1.123.part");
+      Path current = expectedDir.resolve(".libfr1mid.so.1.456.part");
+      Files.write(abandoned, new byte[3]);
+      Files.write(current, new byte[3]);
+      Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()
+          - CudaRedist.ABANDONED_PART.toMillis() - 60_000));
+      assertEquals(0, CudaRedist.extract(cl, redist, cache).extracted());
+      assertTrue(Files.notExists(abandoned), "the abandoned part is removed");
+      assertTrue(Files.exists(current), "a fresh part (another process extracting now) is left alone");
+      Files.delete(current);
       // a file of the wrong size (a copy cut short) is replaced, and only that one. (A new file:
       // truncating the loaded one in place would crash this JVM with SIGBUS; the loader itself only
       // ever renames a complete copy over a file, never writes into it.)
