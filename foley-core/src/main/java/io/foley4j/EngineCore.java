@@ -91,19 +91,9 @@ final class EngineCore implements AutoCloseable {
     for (Priority p : Priority.values()) {
       queued.put(p, new AtomicInteger());
     }
-    List<Devices.Device> opened = new java.util.ArrayList<>();
-    List<Readiness.DeviceReadiness> ready = new java.util.ArrayList<>();
-    try {
-      for (int i = 0; i < config.backends().size(); i++) {
-        opened.add(openDevice(i, config.backends().get(i), ready));
-      }
-    } catch (RuntimeException | Error e) {
-      for (Devices.Device d : opened) {
-        d.scheduler.close();
-      }
-      throw e;
-    }
-    this.devices = new Devices(opened);
+    List<OpenedDevice> opened = openDevices();
+    List<Readiness.DeviceReadiness> ready = opened.stream().map(OpenedDevice::readiness).toList();
+    this.devices = new Devices(opened.stream().map(OpenedDevice::device).toList());
     this.requests = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
         TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), threads("request"));
     // Decoding is CPU work: a few threads, so it never crowds out the backend; jobs beyond wait their
@@ -152,11 +142,77 @@ final class EngineCore implements AutoCloseable {
     }
   }
 
+  private record OpenedDevice(Devices.Device device, Readiness.DeviceReadiness readiness) {}
+
+  /**
+   * Opens every device, in parallel when there are several (one short-lived thread each, {@code
+   * foley-<engine>-open-N}, each loading its stages in parallel too). Either all open or none stays
+   * open: after a failure the others are waited for and closed, and the first failure is thrown as
+   * it was; an interrupt does the same and throws CANCELLED.
+   */
+  private List<OpenedDevice> openDevices() {
+    List<Backend> backends = config.backends();
+    if (backends.size() == 1) {
+      return List.of(openDevice(0, backends.get(0)));
+    }
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(backends.size(), r -> {
+      Thread t = new Thread(r, "foley-" + config.name() + "-open-" + n.getAndIncrement());
+      t.setDaemon(true);
+      return t;
+    });
+    List<java.util.concurrent.Future<OpenedDevice>> futures = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < backends.size(); i++) {
+        int index = i;
+        futures.add(pool.submit(() -> openDevice(index, backends.get(index))));
+      }
+    } finally {
+      pool.shutdown(); // the tasks run on; no new ones
+    }
+    List<OpenedDevice> opened = new java.util.ArrayList<>();
+    Throwable first = null;
+    boolean interrupted = false;
+    for (java.util.concurrent.Future<OpenedDevice> f : futures) {
+      while (true) {
+        try {
+          opened.add(f.get());
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // wait on: a device still opening must be closed, not leaked
+        } catch (java.util.concurrent.ExecutionException e) {
+          first = first == null ? e.getCause() : first;
+          break;
+        }
+      }
+    }
+    if (first == null && !interrupted) {
+      return opened;
+    }
+    for (OpenedDevice d : opened) {
+      d.device().scheduler.close();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+      if (first == null) {
+        throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while the devices were loading; every"
+            + " device that opened was closed");
+      }
+    }
+    if (first instanceof RuntimeException r) {
+      throw r;
+    }
+    if (first instanceof Error err) {
+      throw err;
+    }
+    throw new FoleyException(FoleyException.Code.INTERNAL, "opening a device failed: " + first, first);
+  }
+
   /**
    * Opens, checks and warms up every stage on backend {@code i}, asks it for its free memory and
    * starts its scheduler; closes what it opened if anything fails.
    */
-  private Devices.Device openDevice(int i, Backend backend, List<Readiness.DeviceReadiness> ready) {
+  private OpenedDevice openDevice(int i, Backend backend) {
     ModelBundle bundle = config.bundle();
     Map<Stage, Long> loadNanos = new EnumMap<>(Stage.class);
     Map<Stage, Long> warmNanos = new EnumMap<>(Stage.class);
@@ -187,9 +243,9 @@ final class EngineCore implements AutoCloseable {
         config.ticker());
     DeviceScheduler scheduler = new DeviceScheduler("foley-" + config.name() + "-device-" + i, sessions,
         config.batchPolicy(), config.ticker(), breaker);
-    ready.add(Readiness.device(i, backend.name(), loadNanos, warmNanos, warmed, sessions, bundle, free,
-        capacity == Integer.MAX_VALUE ? -1 : capacity));
-    return new Devices.Device(i, backend.name(), scheduler, free, budget, capacity);
+    return new OpenedDevice(new Devices.Device(i, backend.name(), scheduler, free, budget, capacity),
+        Readiness.device(i, backend.name(), loadNanos, warmNanos, warmed, sessions, bundle, free,
+            capacity == Integer.MAX_VALUE ? -1 : capacity));
   }
 
   /** The backend's free memory, -1 if it reports none (or its report fails: then it is logged). */

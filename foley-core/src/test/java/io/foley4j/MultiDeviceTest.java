@@ -334,15 +334,16 @@ class MultiDeviceTest {
   }
 
   @Test
-  void aDeviceThatCannotOpenFailsTheBuildAndClosesTheDevicesOpenedBefore() {
+  void aDeviceThatCannotOpenFailsTheBuildAndClosesTheDevicesOpenedBefore() throws Exception {
     FakeDevice good = new FakeDevice("fake:0", -1);
     FakeDevice bad = new FakeDevice("fake:1", -1);
     bad.failOpen = true;
-    FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(bundle).devices(good, bad)
-        .build().close());
+    FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(bundle).name("openfail")
+        .devices(good, bad).build().close());
     assertTrue(e.getMessage().contains("fake:1 cannot open"), e.getMessage());
-    assertEquals(5, good.opened.get());
+    assertEquals(5, good.opened.get(), "device 0 opened (the devices open in parallel)");
     assertEquals(5, good.closed.get(), "device 0's sessions are closed");
+    TestSupport.joinThreads("foley-openfail-"); // the open, load and device threads all end
   }
 
   @Test
