@@ -114,7 +114,7 @@ final class DeviceScheduler implements AutoCloseable {
       parties.put(s, 0);
       histogram[s.ordinal()] = new AtomicLongArray(policy.maxBatchSize() + 1);
     }
-    this.startedAt = ticker.nanos();
+    this.startedAt = System.nanoTime(); // wall time, as busyNanos (the ticker may be a test's fake)
     this.worker = new Thread(this::loop, threadName);
     worker.setDaemon(true);
     worker.start();

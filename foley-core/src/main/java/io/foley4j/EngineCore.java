@@ -109,9 +109,14 @@ final class EngineCore implements AutoCloseable {
     this.segments = new ThreadPoolExecutor(segmentThreads, segmentThreads, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("segment"));
     segments.allowCoreThreadTimeOut(true);
-    double requestWarmUp = config.warmUp() == WarmUp.FULL ? warmUpRequest() : 0;
-    this.readiness = new Readiness(ready.get(0).stages(), (System.nanoTime() - buildStartNanos) / 1e6, ready,
-        heapUsed(), requestWarmUp);
+    try {
+      double requestWarmUp = config.warmUp() == WarmUp.FULL ? warmUpRequest() : 0;
+      this.readiness = new Readiness(ready.get(0).stages(), (System.nanoTime() - buildStartNanos) / 1e6, ready,
+          heapUsed(), requestWarmUp);
+    } catch (RuntimeException | Error e) { // nothing may outlive a failed build: pools, device threads, sessions
+      close();
+      throw e;
+    }
   }
 
   /**
@@ -119,6 +124,8 @@ final class EngineCore implements AutoCloseable {
    * pipeline; its milliseconds, or 0 if it failed (logged). The engine is complete but for its
    * readiness report when this runs.
    */
+  static final Duration WARM_UP_DEADLINE = Duration.ofMinutes(10);
+
   private double warmUpRequest() {
     long t0 = System.nanoTime();
     java.nio.file.Path dir = null;
@@ -128,7 +135,9 @@ final class EngineCore implements AutoCloseable {
       double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
       io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
           .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().write(clip);
-      FoleyRequest req = FoleyRequest.builder(clip).prompt("footsteps, a door closing").steps(2).seed(0).build();
+      // a deadline, so that a video source that never returns cannot hang build()
+      FoleyRequest req = FoleyRequest.builder(clip).prompt("footsteps, a door closing").steps(2).seed(0)
+          .deadline(WARM_UP_DEADLINE).build();
       submit(req, null, true).await();
       return (System.nanoTime() - t0) / 1e6;
     } catch (java.io.IOException | RuntimeException e) {
@@ -220,19 +229,26 @@ final class EngineCore implements AutoCloseable {
     String loader = config.backends().size() == 1 ? config.name() : config.name() + "-d" + i;
     Map<Stage, StageSession> sessions = StageLoader.openAll(loader, backend, bundle, loadNanos);
     long free;
+    long budget;
+    int capacity;
+    long perSegment;
+    Readiness.DeviceReadiness readiness;
     try {
       warmUp(sessions, warmNanos, warmed);
       free = freeMemory(backend);
+      budget = free < 0 ? -1 : (long) (free * Devices.MEMORY_FRACTION);
+      perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.samplesPerSegment()).largest(), 2,
+          config.segmentMemoryBytes());
+      capacity = config.maxSegmentsPerDevice();
+      if (budget >= 0) {
+        capacity = (int) Math.min(capacity, budget / perSegment);
+      }
+      // before the scheduler starts: the sessions' own cache reports are a backend's code and may throw
+      readiness = Readiness.device(i, backend.name(), loadNanos, warmNanos, warmed, sessions, bundle, free,
+          capacity == Integer.MAX_VALUE ? -1 : capacity);
     } catch (RuntimeException | Error e) {
       sessions.values().forEach(StageSession::close);
       throw e;
-    }
-    long budget = free < 0 ? -1 : (long) (free * Devices.MEMORY_FRACTION);
-    long perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.samplesPerSegment()).largest(),
-        2, config.segmentMemoryBytes());
-    int capacity = config.maxSegmentsPerDevice();
-    if (budget >= 0) {
-      capacity = (int) Math.min(capacity, budget / perSegment);
     }
     if (capacity == 0) {
       LOG.log(System.Logger.Level.WARNING, String.format(java.util.Locale.ROOT, "device %d (%s) has %.1f MiB free after"
@@ -243,9 +259,7 @@ final class EngineCore implements AutoCloseable {
         config.ticker());
     DeviceScheduler scheduler = new DeviceScheduler("foley-" + config.name() + "-device-" + i, sessions,
         config.batchPolicy(), config.ticker(), breaker);
-    return new OpenedDevice(new Devices.Device(i, backend.name(), scheduler, free, budget, capacity),
-        Readiness.device(i, backend.name(), loadNanos, warmNanos, warmed, sessions, bundle, free,
-            capacity == Integer.MAX_VALUE ? -1 : capacity));
+    return new OpenedDevice(new Devices.Device(i, backend.name(), scheduler, free, budget, capacity), readiness);
   }
 
   /** The backend's free memory, -1 if it reports none (or its report fails: then it is logged). */
@@ -342,7 +356,13 @@ final class EngineCore implements AutoCloseable {
   private ThreadFactory threads(String role) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, "foley-" + config.name() + "-" + role + "-" + n.getAndIncrement());
+      Thread t = new Thread(() -> {
+        try {
+          r.run();
+        } finally {
+          ownThreads.remove(Thread.currentThread()); // pools that drop idle threads must not grow this set
+        }
+      }, "foley-" + config.name() + "-" + role + "-" + n.getAndIncrement());
       t.setDaemon(true);
       ownThreads.add(t);
       return t;
@@ -373,7 +393,7 @@ final class EngineCore implements AutoCloseable {
     Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker(), warmUp);
     FoleyException refused = badVideoPath(request);
     if (refused == null) {
-      refused = refuse(request);
+      refused = refuse(request, warmUp);
       if (refused != null) {
         request.input().unclaim(); // refused before reading: the same request may be submitted again
       }
@@ -450,7 +470,7 @@ final class EngineCore implements AutoCloseable {
    * Why a request is turned away at once, or null after reserving its place in the queue. Nothing
    * is started for a refused request.
    */
-  private FoleyException refuse(FoleyRequest request) {
+  private FoleyException refuse(FoleyRequest request, boolean warmUp) {
     if (closing.get()) {
       return closedError();
     }
@@ -468,7 +488,7 @@ final class EngineCore implements AutoCloseable {
           + (devices.all().size() > 1 ? " on every device" : "") + "; retry in "
           + Math.max(1, probeIn / 1_000_000) + " ms");
     }
-    if (config.ratePerSecond() > 0) {
+    if (config.ratePerSecond() > 0 && !warmUp) { // the engine's own warm-up takes no client's token
       String client = request.clientId() == null ? "" : request.clientId();
       if (buckets.size() > 10_000) {
         buckets.values().removeIf(TokenBucket::isFull); // forget idle clients: a full bucket is a new one
@@ -580,7 +600,7 @@ final class EngineCore implements AutoCloseable {
    */
   Map<String, Tensor> call(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
       int rows, int segment, int step) {
-    return submit(job, device, stage, phase, inputs, rows, segment, step).await(Long.MIN_VALUE);
+    return submit(job, device, stage, phase, inputs, rows, segment, step).await();
   }
 
   /**
@@ -603,6 +623,7 @@ final class EngineCore implements AutoCloseable {
     private final int step;
     private final long t0;
     private final java.util.concurrent.CompletableFuture<Map<String, Tensor>> future;
+    private volatile long doneAt; // when the device finished it (System.nanoTime()), 0 while pending
 
     private PendingCall(Flight job, Phase phase, int segment, int step, long t0,
         java.util.concurrent.CompletableFuture<Map<String, Tensor>> future) {
@@ -612,25 +633,26 @@ final class EngineCore implements AutoCloseable {
       this.step = step;
       this.t0 = t0;
       this.future = future;
+      future.whenComplete((r, e) -> doneAt = System.nanoTime()); // on the device thread: no user code
     }
 
     /**
-     * Waits for the outputs and reports the call's end to the event listener. The job's clock gets
-     * the time since {@code countFrom} or since submission, whichever is later, so that calls
-     * awaited one after another count their overlap once.
+     * Waits for the outputs and reports the call's end to the event listener. Its time runs from
+     * submission to when the device finished it (not to when the caller came back for it), and the
+     * job's clock counts the time its overlapping calls share once ({@link PhaseClock#addInterval}).
      *
      * @throws FoleyException the item's failure
      */
-    Map<String, Tensor> await(long countFrom) {
+    Map<String, Tensor> await() {
       boolean failed = true;
       try {
         Map<String, Tensor> out = DeviceScheduler.join(future);
         failed = false;
         return out;
       } finally {
-        long now = System.nanoTime();
-        long dt = now - t0;
-        job.clock().add(phase, now - Math.max(t0, countFrom));
+        long end = doneAt != 0 ? doneAt : System.nanoTime(); // 0: the completion callback has not run yet
+        long dt = end - t0;
+        job.clock().addInterval(phase, t0, end);
         boolean f = failed;
         FoleyEventListener ev = events(job.leader);
         guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
@@ -640,7 +662,7 @@ final class EngineCore implements AutoCloseable {
     /** Waits for the call to end, ignoring its result or failure (a job that gave up on it). */
     void awaitQuietly() {
       try {
-        await(System.nanoTime());
+        await();
       } catch (FoleyException ignored) {
         // the job already failed or stopped for its own reason
       }
@@ -969,6 +991,8 @@ final class EngineCore implements AutoCloseable {
           for (Runnable never : pool.shutdownNow()) { // tasks that will not start: free what they own
             if (never instanceof FeatureExtractor.Producer p) {
               UserCode.run("closing a video source", p::discard);
+            } else if (never instanceof java.util.concurrent.Future<?> f) {
+              f.cancel(false); // a segment that never started: its job's thread waits for it and must see it end
             }
           }
           LOG.log(System.Logger.Level.WARNING, "threads of engine " + config.name() + " did not stop in time");

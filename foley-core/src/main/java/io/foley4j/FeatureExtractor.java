@@ -372,7 +372,6 @@ final class FeatureExtractor {
     // waited for each call before queueing the next would get one encoder call per denoiser call of
     // other segments, and its later segments' features would trail them.
     java.util.ArrayDeque<Queued> queued = new java.util.ArrayDeque<>();
-    long counted = Long.MIN_VALUE; // clock time up to here is counted (calls overlap in the queue)
     boolean ended = false;
     try {
       while (next < plan.count) {
@@ -393,8 +392,7 @@ final class FeatureExtractor {
               + plan.count + " segments complete");
         }
         Queued q = queued.poll();
-        float[] got = q.call() == null ? new float[0] : q.call().await(counted).get(q.output()).floats();
-        counted = System.nanoTime();
+        float[] got = q.call() == null ? new float[0] : q.call().await().get(q.output()).floats();
         if (q.work() instanceof VisualBatch vb) {
           for (int b = 0; b < vb.n(); b++) {
             float[] f = java.util.Arrays.copyOfRange(got, b * dv, (b + 1) * dv);

@@ -76,7 +76,8 @@ final class SegmentPipeline {
               }
             }));
           }
-          audio = await(running.poll());
+          audio = await(running.peek()); // stays listed until done, so an interrupt here still waits for it
+          running.poll();
         }
         check();
         AudioChunk chunk = stitcher.add(k, audio);

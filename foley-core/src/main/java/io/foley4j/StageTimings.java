@@ -6,8 +6,10 @@ import java.util.Map;
 
 /**
  * Where a request's time went, per phase: the seeds' diagnosis table, built into every result.
- * Backend phases (visual, sync, text, denoise, vae) count time spent in the backend for this
- * request; decode counts reading, decoding, sampling and resizing frames (which overlaps inference);
+ * Backend phases (visual, sync, text, denoise, vae) count the time this request had calls of that
+ * phase at the device, from submission to result (queue wait included; calls of the request that
+ * overlap, such as segments in flight sharing one batched call, count their common time once);
+ * decode counts reading, decoding, sampling and resizing frames (which overlaps inference);
  * total is wall time from submission to completion. Immutable.
  */
 public final class StageTimings {

@@ -195,6 +195,21 @@ class DevicesTest {
   }
 
   @Test
+  void deviceUtilizationIsWallTimeEvenWithAFakeTicker() throws Exception {
+    java.util.concurrent.atomic.AtomicLong fake = new java.util.concurrent.atomic.AtomicLong(); // stays at 0
+    java.nio.file.Path clip = java.nio.file.Files.createTempFile("devices-util", ".mp4");
+    try (io.foley4j.bundle.ModelBundle bundle = TestSupport.referenceBundle();
+        FoleyEngine e = FoleyEngine.builder().bundle(bundle).ticker(fake::get).build()) {
+      io.foley4j.video.SyntheticVideo.builder().size(64, 48).durationSeconds(1).build().write(clip);
+      e.generate(FoleyRequest.builder(clip).prompt("x").steps(8).build());
+      double u = e.stats().devices().get(0).utilization();
+      assertTrue(u > 0.01 && u <= 1, "busy time over the wall time since build: " + u);
+    } finally {
+      java.nio.file.Files.deleteIfExists(clip);
+    }
+  }
+
+  @Test
   void aDeviceWithAnOpenBreakerGetsNoNewWorkWhileAnotherCan() {
     Devices.Device sick = device(0, -1, Integer.MAX_VALUE);
     Devices.Device well = device(1, -1, Integer.MAX_VALUE);

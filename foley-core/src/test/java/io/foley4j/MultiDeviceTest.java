@@ -230,6 +230,14 @@ class MultiDeviceTest {
               + dev.maxDenoiserRows.get());
           assertTrue(dev.denoiserCalls.get() < 15, "fewer calls than steps × segments: " + dev.denoiserCalls.get());
         }
+        // segments in flight share calls: their time counts once, never more than the whole request
+        FoleyResult again = e.generate(FoleyRequest.builder(longClip).prompt("door slams, footsteps").steps(3).seed(7)
+            .build());
+        StageTimings t = again.timings();
+        for (StageTimings.Phase p : List.of(StageTimings.Phase.DENOISE, StageTimings.Phase.VAE,
+            StageTimings.Phase.TEXT)) {
+          assertTrue(t.get(p).compareTo(t.get(StageTimings.Phase.TOTAL)) <= 0, p + " within TOTAL at K=" + k + ": " + t);
+        }
       }
     }
   }

@@ -91,6 +91,16 @@ class WarmUpRequestTest {
   }
 
   @Test
+  void theWarmUpTakesNoClientsRateLimitToken() {
+    try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).warmUp(WarmUp.FULL).rateLimit(0.001, 1).build()) {
+      assertTrue(e.readiness().requestWarmUpMillis() > 0);
+      // the anonymous client's only token is still there
+      assertEquals(bundle.manifest().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
+          .build()).toArray().length);
+    }
+  }
+
+  @Test
   void theWarmUpClipKeepsWithinMaxVideoDuration() {
     try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).warmUp(WarmUp.FULL)
         .maxVideoDuration(Duration.ofSeconds(5)).build()) {
