@@ -100,6 +100,10 @@ final class ServeCommand implements Callable<Integer> {
     ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
     FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
         .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
+    if (engineOptions.warmUp == null) {
+      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
+      engine.warmUp(io.foley4j.WarmUp.FULL);
+    }
     FoleyService service;
     try {
       service = FoleyService.start(config, engine, sources);

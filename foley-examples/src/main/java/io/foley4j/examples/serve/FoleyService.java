@@ -160,6 +160,7 @@ public final class FoleyService implements AutoCloseable {
     resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
     FoleyEngine e = builder.eventListener(metrics.eventListener()).resultCache(resultCache).videoSources(probe)
         .build();
+    LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
     metrics.engine(e).cache("result", resultCache).bindTo(registry);
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));

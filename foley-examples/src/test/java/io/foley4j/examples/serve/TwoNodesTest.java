@@ -70,6 +70,16 @@ class TwoNodesTest {
           assertEquals(202, r.statusCode(), r.body());
           ids.add(Http.json(r).get("id").getAsString());
         }
+        // foley serve warms up with a whole request by default (WarmUp.FULL), and logs its readiness
+        long logWait = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!nodeBLog.toString().contains("engine ready: ") && System.nanoTime() < logWait) {
+          Thread.sleep(20);
+        }
+        java.util.regex.Matcher warm = java.util.regex.Pattern.compile("engine ready: build [0-9.]+ ms \\(warm-up [0-9.]+"
+            + " ms, warm-up request ([0-9.]+) ms\\)").matcher(nodeBLog);
+        assertTrue(warm.find(), "node b's readiness line:\n" + nodeBLog);
+        assertTrue(Double.parseDouble(warm.group(1)) > 0, "node b ran its warm-up request: " + warm.group());
+
         // status from any node: a job submitted through A, read through B
         assertEquals(200, viaB.get("/v1/jobs/" + ids.get(0)).statusCode());
 
@@ -153,6 +163,9 @@ class TwoNodesTest {
     }
   }
 
+  /** Node b's output apart from the listening line (the first 20 000 characters). */
+  private static final StringBuffer nodeBLog = new StringBuffer();
+
   private Process startChild(String redisUri, Path shared) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
@@ -165,7 +178,7 @@ class TwoNodesTest {
   /** Reads the child's output until it says where it listens; keeps draining it afterwards. */
   private static URI awaitListening(Process child) throws Exception {
     CompletableFuture<URI> uri = new CompletableFuture<>();
-    StringBuilder log = new StringBuilder();
+    StringBuffer log = nodeBLog;
     Thread t = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
           StandardCharsets.UTF_8))) {
