@@ -526,7 +526,21 @@ public final class FoleyService implements AutoCloseable {
     if (retryAfter > 0) {
       ctx.header("Retry-After", Long.toString(retryAfter));
     }
+    if (hasUnreadBody(ctx)) {
+      // refused before its body was read (no key, over the rate, not ready): the server drops the rest
+      // of the body and closes the connection, so a client must not send its next request on it
+      ctx.header("Connection", "close");
+    }
     json(ctx, status, o);
+  }
+
+  /** Whether the request came with a body that may not have been read (an upload refused early). */
+  private static boolean hasUnreadBody(Context ctx) {
+    String method = ctx.method().name();
+    if (!method.equals("POST") && !method.equals("PUT") && !method.equals("PATCH")) {
+      return false;
+    }
+    return ctx.contentLength() > 0 || ctx.header("Transfer-Encoding") != null;
   }
 
   private static String page() throws IOException {

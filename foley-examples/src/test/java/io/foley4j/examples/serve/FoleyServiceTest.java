@@ -287,6 +287,9 @@ class FoleyServiceTest {
       HttpResponse<String> none = h.post(job("x", 1));
       assertEquals(401, none.statusCode());
       assertTrue(none.body().contains("API key is required"), none.body());
+      // refused before its upload was read: the connection is not reused (a client that sent the next
+      // request on it could find it closed under it)
+      assertEquals(java.util.Optional.of("close"), none.headers().firstValue("connection"), none.headers().toString());
       h.apiKey = "wrong";
       assertEquals(401, h.post(job("x", 1)).statusCode());
       assertEquals(401, h.get("/v1/jobs/anything").statusCode());
