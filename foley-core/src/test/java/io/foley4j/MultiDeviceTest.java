@@ -342,6 +342,40 @@ class MultiDeviceTest {
   }
 
   @Test
+  void closingWithoutWaitingStopsEverySegmentInFlightAndFreesEverything() throws Exception {
+    FakeDevice a = new FakeDevice("fake:0", -1);
+    FakeDevice b = new FakeDevice("fake:1", -1);
+    FoleyEngine e = FoleyEngine.builder().bundle(bundle).name("segabort").devices(a, b).segmentsInFlight(4)
+        .featureCache(new CachingTest.MapCache()).closeTimeout(Duration.ZERO).build();
+    FoleyJob job;
+    try {
+      e.generate(request(1)); // features cached: the next job's segments all start at once
+      java.util.concurrent.CountDownLatch secondChunk = new java.util.concurrent.CountDownLatch(2);
+      job = e.submit(request(60), new FoleyListener() {
+        @Override
+        public void onChunk(AudioChunk c) {
+          secondChunk.countDown();
+        }
+
+        @Override
+        public void onProgress(Progress p) {
+          if (p.segmentsDone() >= 1) {
+            secondChunk.countDown(); // past the first chunk: several segments are in flight now
+          }
+        }
+      });
+      assertTrue(secondChunk.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      e.close(); // close timeout 0: the job is failed and its threads interrupted, mid-segment
+    }
+    FoleyException x = assertThrows(FoleyException.class, job::await);
+    assertEquals(FoleyException.Code.CLOSED, x.code(), x.getMessage());
+    TestSupport.joinThreads("foley-segabort-"); // request, segment and device threads all ended
+    assertEquals(a.opened.get(), a.closed.get(), "every session of device 0 closed, none left under a running call");
+    assertEquals(b.opened.get(), b.closed.get(), "every session of device 1 closed");
+  }
+
+  @Test
   void aDeviceThatCannotOpenFailsTheBuildAndClosesTheDevicesOpenedBefore() throws Exception {
     FakeDevice good = new FakeDevice("fake:0", -1);
     FakeDevice bad = new FakeDevice("fake:1", -1);
