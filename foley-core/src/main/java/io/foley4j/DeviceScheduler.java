@@ -161,11 +161,6 @@ final class DeviceScheduler implements AutoCloseable {
     return item.future;
   }
 
-  /** Submits and waits. @throws FoleyException the item's failure */
-  public Map<String, Tensor> run(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner, int segment) {
-    return join(submit(stage, inputs, rows, owner, segment));
-  }
-
   /** Waits for a submitted item. @throws FoleyException the item's failure */
   static Map<String, Tensor> join(CompletableFuture<Map<String, Tensor>> item) {
     try {

@@ -151,10 +151,6 @@ final class Devices implements AutoCloseable {
     return devices;
   }
 
-  Device first() {
-    return devices.get(0);
-  }
-
   /** The least-loaded device that is not rejecting work, as the job's home for text and encoders. */
   Home home() {
     synchronized (monitor) {

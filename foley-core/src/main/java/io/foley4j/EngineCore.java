@@ -111,8 +111,7 @@ final class EngineCore implements AutoCloseable {
     segments.allowCoreThreadTimeOut(true);
     try {
       double requestWarmUp = config.warmUp() == WarmUp.FULL ? warmUpRequest() : 0;
-      this.readiness = new Readiness(ready.get(0).stages(), (System.nanoTime() - buildStartNanos) / 1e6, ready,
-          heapUsed(), requestWarmUp);
+      this.readiness = new Readiness((System.nanoTime() - buildStartNanos) / 1e6, ready, heapUsed(), requestWarmUp);
     } catch (RuntimeException | Error e) { // nothing may outlive a failed build: pools, device threads, sessions
       close();
       throw e;

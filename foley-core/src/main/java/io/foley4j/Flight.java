@@ -167,9 +167,7 @@ final class Flight implements DeviceScheduler.Owner {
         j.enqueueChunk(c);
       }
     }
-    for (Job j : jobs) {
-      j.deliver();
-    }
+    deliver();
   }
 
   void progress(Progress p) {

@@ -17,15 +17,14 @@ import java.util.Map;
  * found, the whole build's wall time, and which stages were loaded from the CPU backend's
  * optimized-model cache. Immutable.
  *
- * @param stages the first device's stages, in stage order ({@link #devices()} has every device's)
  * @param buildMillis wall time of {@code build()}: finding the video decoder, loading, warm-up,
  *     and starting the pools
  * @param devices one entry per device, in the builder's order (devices load one after another)
  * @param heapUsedBytes the JVM heap in use when the build ended
  * @param requestWarmUpMillis the warm-up request of {@link WarmUp#FULL}; 0 when none ran
  */
-public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, List<DeviceReadiness> devices,
-    long heapUsedBytes, double requestWarmUpMillis) {
+public record Readiness(double buildMillis, List<DeviceReadiness> devices, long heapUsedBytes,
+    double requestWarmUpMillis) {
 
   /**
    * One stage on one device at build.
@@ -70,8 +69,15 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
   }
 
   public Readiness {
-    stages = Collections.unmodifiableMap(new EnumMap<>(stages));
     devices = List.copyOf(devices);
+    if (devices.isEmpty()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "a readiness report needs at least one device");
+    }
+  }
+
+  /** The first device's stages, in stage order ({@link #devices()} has every device's). */
+  public Map<Stage, StageReadiness> stages() {
+    return devices.get(0).stages();
   }
 
   /** The warm-up time of all stages of all devices. */
@@ -81,7 +87,7 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
 
   /** The longest stage load: with parallel loading, about the loading part of the build (of one device). */
   public double slowestLoadMillis() {
-    return stages.values().stream().mapToDouble(StageReadiness::loadMillis).max().orElse(0);
+    return stages().values().stream().mapToDouble(StageReadiness::loadMillis).max().orElse(0);
   }
 
   /** Whether every stage of every device came from the optimized-model cache. */
@@ -96,7 +102,7 @@ public record Readiness(Map<Stage, StageReadiness> stages, double buildMillis, L
 
   /** The bytes of all stages' model files, as loaded by each device. */
   public long modelBytes() {
-    return stages.values().stream().mapToLong(StageReadiness::modelBytes).sum();
+    return stages().values().stream().mapToLong(StageReadiness::modelBytes).sum();
   }
 
   static DeviceReadiness device(int index, String name, Map<Stage, Long> loadNanos, Map<Stage, Long> warmNanos,

@@ -38,8 +38,7 @@ class MultiDeviceTest {
 
   @BeforeAll
   static void setUp() {
-    bundle = io.foley4j.reference.ReferenceModel.bundle(io.foley4j.reference.ReferenceModel.options()
-        .visualSize(64).syncSize(64).embedDim(64).latentChannels(32).build());
+    bundle = TestSupport.smallReferenceBundle();
     longClip = dir.resolve("long.mp4");
     SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(36).flash(1, 0.12, 0xFFFFFF)
         .flash(20.5, 0.12, 0xFFFFFF).build().write(longClip);

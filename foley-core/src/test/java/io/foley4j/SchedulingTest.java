@@ -42,8 +42,7 @@ class SchedulingTest {
   @BeforeAll
   static void setUp() {
     // scheduling, not model size, is under test here: small frames and embeddings keep 100+ jobs fast
-    bundle = io.foley4j.reference.ReferenceModel.bundle(io.foley4j.reference.ReferenceModel.options()
-        .visualSize(64).syncSize(64).embedDim(64).latentChannels(32).build());
+    bundle = TestSupport.smallReferenceBundle();
     clip = dir.resolve("clip.mp4");
     SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.12, 0xFFFFFF).build().write(clip);
     flashes = dir.resolve("flashes.mp4");

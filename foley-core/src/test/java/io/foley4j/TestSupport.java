@@ -37,6 +37,15 @@ public final class TestSupport {
     }
   }
 
+  /**
+   * A reference bundle with small frames and embeddings (64 px, 64-wide, 32 latent channels), for
+   * tests of scheduling and placement rather than of the model: many jobs stay fast. The caller closes it.
+   */
+  public static ModelBundle smallReferenceBundle() {
+    return io.foley4j.reference.ReferenceModel.bundle(io.foley4j.reference.ReferenceModel.options()
+        .visualSize(64).syncSize(64).embedDim(64).latentChannels(32).build());
+  }
+
   public static ModelBundle referenceBundle() {
     return ModelBundle.open(referenceBundleDir());
   }

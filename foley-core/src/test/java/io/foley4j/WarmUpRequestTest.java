@@ -29,8 +29,7 @@ class WarmUpRequestTest {
 
   @BeforeAll
   static void setUp() {
-    bundle = io.foley4j.reference.ReferenceModel.bundle(io.foley4j.reference.ReferenceModel.options()
-        .visualSize(64).syncSize(64).embedDim(64).latentChannels(32).build());
+    bundle = TestSupport.smallReferenceBundle();
     clip = dir.resolve("clip.mp4");
     SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(3).flash(1, 0.12, 0xFFFFFF).build().write(clip);
   }

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PilResizeTest {
   @TempDir Path tmp;
 
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = io.foley4j.SystemPython.PYTHON;
 
   /** Reads raw RGB, writes PIL's results, interleaved RGB, one file per case. */
   private static final String SCRIPT = String.join("\n",

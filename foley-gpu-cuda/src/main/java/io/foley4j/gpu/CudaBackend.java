@@ -127,9 +127,13 @@ public final class CudaBackend implements Backend {
    */
   @Override
   public java.util.OptionalLong freeMemoryBytes() {
+    return GpuMemory.free(probe, deviceId, gpuMemLimitBytes(), opener.fellBack(), System.getenv("CUDA_VISIBLE_DEVICES"));
+  }
+
+  /** The {@code gpu_mem_limit} given to the provider, -1 when unset (the whole device). */
+  long gpuMemLimitBytes() {
     String limit = providerOptions.get("gpu_mem_limit");
-    return GpuMemory.free(probe, deviceId, limit == null ? -1 : Long.parseLong(limit), opener.fellBack(),
-        System.getenv("CUDA_VISIBLE_DEVICES"));
+    return limit == null ? -1 : Long.parseLong(limit);
   }
 
   @Override

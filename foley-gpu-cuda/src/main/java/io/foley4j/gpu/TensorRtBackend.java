@@ -243,8 +243,7 @@ public final class TensorRtBackend implements Backend {
   /** As {@link CudaBackend#freeMemoryBytes()}, for this backend's device. */
   @Override
   public java.util.OptionalLong freeMemoryBytes() {
-    String limit = cuda.providerOptions().get("gpu_mem_limit");
-    return GpuMemory.free(probe, deviceId, limit == null ? -1 : Long.parseLong(limit), opener.fellBack(),
+    return GpuMemory.free(probe, deviceId, cuda.gpuMemLimitBytes(), opener.fellBack(),
         System.getenv("CUDA_VISIBLE_DEVICES"));
   }
 
