@@ -9,7 +9,7 @@ import java.util.Arrays;
  */
 record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSizes) {
 
-  public BatchPolicy {
+  BatchPolicy {
     if (maxBatchSize < 1) {
       throw new IllegalArgumentException("maxBatchSize must be at least 1, was " + maxBatchSize);
     }
@@ -39,7 +39,7 @@ record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSiz
   }
 
   /** Run one item at a time, never wait: what "unbatched" means in benchmarks. */
-  public static BatchPolicy unbatched() {
+  static BatchPolicy unbatched() {
     return new BatchPolicy(1, 0, null);
   }
 
@@ -50,7 +50,7 @@ record BatchPolicy(int maxBatchSize, long maxQueueDelayNanos, int[] preferredSiz
    * @param parties how many callers could currently add an item (each waits for its own)
    * @param headAgeNanos how long the oldest waiting item has waited
    */
-  public int decide(int queued, int parties, long headAgeNanos) {
+  int decide(int queued, int parties, long headAgeNanos) {
     if (queued <= 0) {
       return 0;
     }

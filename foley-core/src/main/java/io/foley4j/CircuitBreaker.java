@@ -16,7 +16,7 @@ final class CircuitBreaker {
   private long openedAt;
   private boolean probing;
 
-  public CircuitBreaker(int threshold, long openNanos, Ticker ticker) {
+  CircuitBreaker(int threshold, long openNanos, Ticker ticker) {
     if (threshold < 1) {
       throw new IllegalArgumentException("breaker threshold must be at least 1, was " + threshold);
     }
@@ -26,7 +26,8 @@ final class CircuitBreaker {
   }
 
   /** Whether a call may go to the backend now (a true in HALF_OPEN makes that call the probe). */
-  public synchronized boolean tryAcquire() {
+  synchronized boolean tryAcquire() {
+    assert LockOrder.taken(this);
     switch (state) {
       case CLOSED:
         return true;
@@ -47,22 +48,26 @@ final class CircuitBreaker {
   }
 
   /** Whether new work would be rejected right now (OPEN and not yet due for a probe). */
-  public synchronized boolean isRejecting() {
+  synchronized boolean isRejecting() {
+    assert LockOrder.taken(this);
     return state == BreakerState.OPEN && ticker.nanos() - openedAt < openNanos;
   }
 
-  public synchronized void onSuccess() {
+  synchronized void onSuccess() {
+    assert LockOrder.taken(this);
     failures = 0;
     probing = false;
     state = BreakerState.CLOSED;
   }
 
   /** A call ended without telling anything about the backend (it was stopped): frees the probe slot. */
-  public synchronized void onAbandoned() {
+  synchronized void onAbandoned() {
+    assert LockOrder.taken(this);
     probing = false;
   }
 
-  public synchronized void onFailure() {
+  synchronized void onFailure() {
+    assert LockOrder.taken(this);
     probing = false;
     if (state == BreakerState.HALF_OPEN || ++failures >= threshold) {
       state = BreakerState.OPEN;
@@ -72,6 +77,7 @@ final class CircuitBreaker {
   }
 
   synchronized BreakerState state() {
+    assert LockOrder.taken(this);
     if (state == BreakerState.OPEN && ticker.nanos() - openedAt >= openNanos) {
       return BreakerState.HALF_OPEN; // due for a probe
     }
@@ -79,11 +85,12 @@ final class CircuitBreaker {
   }
 
   /** Nanoseconds until an OPEN breaker lets a probe through (0 otherwise). */
-  public synchronized long nanosUntilProbe() {
+  synchronized long nanosUntilProbe() {
+    assert LockOrder.taken(this);
     return state == BreakerState.OPEN ? Math.max(0, openNanos - (ticker.nanos() - openedAt)) : 0;
   }
 
-  public int threshold() {
+  int threshold() {
     return threshold;
   }
 }

@@ -38,7 +38,7 @@ final class DeviceScheduler implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.schedule");
 
   /** What the scheduler needs to know about the job behind an item. */
-  public interface Owner {
+  interface Owner {
     /** 0 = most urgent. */
     int priority();
 
@@ -75,12 +75,11 @@ final class DeviceScheduler implements AutoCloseable {
   /**
    * Priority, then job (first come first served), then the job's earlier segment first (so its first
    * chunk is not held up by encoding later segments; callers may rank encoder work of a segment a
-   * job will soon run as an earlier one, see {@code EngineCore.call}), then the earlier stage of
+   * job will soon run as an earlier one, see {@code DeviceCalls.urgency}), then the earlier stage of
    * the pipeline (encoders before the denoiser at the same rank), then arrival.
    */
-  private static final Comparator<Item> ORDER = Comparator.<Item>comparingInt(i -> i.priority)
-      .thenComparingLong(i -> i.owner.sequence()).thenComparingInt(i -> i.segment)
-      .thenComparingInt(i -> i.stage.ordinal()).thenComparingLong(i -> i.seq);
+  private static final Comparator<Item> ORDER = Urgency.<Item>of(i -> i.priority, i -> i.owner.sequence(),
+      i -> i.segment).thenComparingInt(i -> i.stage.ordinal()).thenComparingLong(i -> i.seq);
 
   private final Map<Stage, StageSession> sessions;
   private final BatchPolicy policy;
@@ -93,7 +92,7 @@ final class DeviceScheduler implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Thread worker;
   private boolean closed;
-  private final Object runLock = new Monitor("running batch");
+  private final Object runLock = Monitor.running("running batch");
   private List<Item> runningBatch; // guarded by runLock
 
   // statistics
@@ -103,7 +102,7 @@ final class DeviceScheduler implements AutoCloseable {
   private final AtomicLongArray[] histogram = new AtomicLongArray[Stage.values().length];
   private final AtomicLong backendFailures = new AtomicLong();
 
-  public DeviceScheduler(String threadName, Map<Stage, StageSession> sessions, BatchPolicy policy, Ticker ticker,
+  DeviceScheduler(String threadName, Map<Stage, StageSession> sessions, BatchPolicy policy, Ticker ticker,
       CircuitBreaker breaker) {
     this.sessions = new EnumMap<>(sessions);
     this.policy = policy;
@@ -121,7 +120,7 @@ final class DeviceScheduler implements AutoCloseable {
   }
 
   /** Registers a caller that will submit items of this stage (one at a time) until {@link #exit}. */
-  public void enter(Stage stage) {
+  void enter(Stage stage) {
     lock.lock();
     try {
       parties.merge(stage, 1, Integer::sum);
@@ -130,7 +129,7 @@ final class DeviceScheduler implements AutoCloseable {
     }
   }
 
-  public void exit(Stage stage) {
+  void exit(Stage stage) {
     lock.lock();
     try {
       parties.merge(stage, -1, Integer::sum);
@@ -144,7 +143,7 @@ final class DeviceScheduler implements AutoCloseable {
    * Queues one work item; {@code rows} is its size along the batch axis of every input and
    * {@code segment} the first segment of its job it serves (-1 for whole-job work such as text).
    */
-  public CompletableFuture<Map<String, Tensor>> submit(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner,
+  CompletableFuture<Map<String, Tensor>> submit(Stage stage, Map<String, Tensor> inputs, int rows, Owner owner,
       int segment) {
     Item item = new Item(stage, inputs, rows, owner, segment, seq.incrementAndGet(), ticker.nanos());
     lock.lock();
@@ -323,9 +322,10 @@ final class DeviceScheduler implements AutoCloseable {
    * Called when some job stopped (cancelled, failed, expired): if nobody wants the call now
    * running any more, it is terminated; queued items of stopped jobs are dropped.
    */
-  public void ownerStopped() {
+  void ownerStopped() {
     // Under runLock the running batch cannot change, so the terminate reaches this batch's call.
     synchronized (runLock) {
+      assert LockOrder.taken(runLock);
       List<Item> batch = runningBatch;
       if (batch != null && allStopped(batch)) {
         sessions.get(batch.get(0).stage).terminateRunning();
@@ -425,6 +425,7 @@ final class DeviceScheduler implements AutoCloseable {
   /** One backend call, with the batch published for {@link #ownerStopped} and its time recorded. */
   private Map<String, Tensor> timedCall(Stage stage, List<Item> batch) {
     synchronized (runLock) {
+      assert LockOrder.taken(runLock);
       runningBatch = batch;
     }
     long t0 = System.nanoTime();
@@ -433,6 +434,7 @@ final class DeviceScheduler implements AutoCloseable {
     } finally {
       record(stage, batch.size(), System.nanoTime() - t0);
       synchronized (runLock) {
+        assert LockOrder.taken(runLock);
         runningBatch = null;
       }
     }
@@ -517,16 +519,16 @@ final class DeviceScheduler implements AutoCloseable {
 
   // ---- stats ----------------------------------------------------------------------------------
 
-  public CircuitBreaker breaker() {
+  CircuitBreaker breaker() {
     return breaker;
   }
 
-  public BatchPolicy policy() {
+  BatchPolicy policy() {
     return policy;
   }
 
   /** Items waiting per stage. */
-  public Map<Stage, Integer> queued() {
+  Map<Stage, Integer> queued() {
     lock.lock();
     try {
       Map<Stage, Integer> m = new EnumMap<>(Stage.class);
@@ -538,7 +540,7 @@ final class DeviceScheduler implements AutoCloseable {
   }
 
   /** Registered parties per stage (for the denoiser: segments in flight). */
-  public int parties(Stage stage) {
+  int parties(Stage stage) {
     lock.lock();
     try {
       return parties.get(stage);
@@ -547,16 +549,16 @@ final class DeviceScheduler implements AutoCloseable {
     }
   }
 
-  public long busyNanos(Stage s) {
+  long busyNanos(Stage s) {
     return busyNanos.get(s.ordinal());
   }
 
-  public long calls(Stage s) {
+  long calls(Stage s) {
     return calls.get(s.ordinal());
   }
 
   /** Count of calls per batch size (index = items in the batch). */
-  public long[] histogram(Stage s) {
+  long[] histogram(Stage s) {
     AtomicLongArray h = histogram[s.ordinal()];
     long[] out = new long[h.length()];
     for (int i = 0; i < out.length; i++) {
@@ -565,11 +567,11 @@ final class DeviceScheduler implements AutoCloseable {
     return out;
   }
 
-  public long backendFailures() {
+  long backendFailures() {
     return backendFailures.get();
   }
 
-  public long startedAt() {
+  long startedAt() {
     return startedAt;
   }
 
@@ -603,7 +605,7 @@ final class DeviceScheduler implements AutoCloseable {
   }
 
   /** Total nanoseconds inside the runtime (all stages). */
-  public long runtimeNanos() {
+  long runtimeNanos() {
     long n = 0;
     for (StageSession s : sessions.values()) {
       n += s.runNanos();
@@ -631,6 +633,7 @@ final class DeviceScheduler implements AutoCloseable {
     boolean interrupted = joinUninterruptibly(worker, 60_000);
     if (worker.isAlive()) {
       synchronized (runLock) {
+        assert LockOrder.taken(runLock);
         List<Item> batch = runningBatch;
         if (batch != null) {
           sessions.get(batch.get(0).stage).terminateRunning();

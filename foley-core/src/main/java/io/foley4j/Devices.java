@@ -99,6 +99,7 @@ final class Devices implements AutoCloseable {
     @Override
     public void close() {
       synchronized (monitor) {
+        assert LockOrder.taken(monitor);
         if (released) {
           return;
         }
@@ -122,6 +123,7 @@ final class Devices implements AutoCloseable {
     @Override
     public void close() {
       synchronized (monitor) {
+        assert LockOrder.taken(monitor);
         if (!released) {
           released = true;
           device.homes--;
@@ -132,11 +134,12 @@ final class Devices implements AutoCloseable {
 
   private record Waiter(int priority, long job, int segment, long seq) {}
 
-  private static final Comparator<Waiter> URGENCY = Comparator.comparingInt(Waiter::priority)
-      .thenComparingLong(Waiter::job).thenComparingInt(Waiter::segment).thenComparingLong(Waiter::seq);
+  /** {@link Urgency}, then arrival. */
+  private static final Comparator<Waiter> URGENCY = Urgency.of(Waiter::priority, Waiter::job, Waiter::segment)
+      .thenComparingLong(Waiter::seq);
 
   private final List<Device> devices;
-  private final Object monitor = new Monitor("device placement");
+  private final Object monitor = Monitor.placement("device placement");
   private final TreeSet<Waiter> waiting = new TreeSet<>(URGENCY); // guarded by monitor
   private long waiterSeq; // guarded by monitor
 
@@ -154,6 +157,7 @@ final class Devices implements AutoCloseable {
   /** The least-loaded device that is not rejecting work, as the job's home for text and encoders. */
   Home home() {
     synchronized (monitor) {
+      assert LockOrder.taken(monitor);
       Device best = null;
       for (Device d : devices) {
         if (better(d, best, true)) {
@@ -218,6 +222,7 @@ final class Devices implements AutoCloseable {
   Lease acquire(DeviceScheduler.Owner owner, int segment, long bytes, Runnable stillWanted) {
     Waiter me;
     synchronized (monitor) {
+      assert LockOrder.taken(monitor);
       me = new Waiter(owner.priority(), owner.sequence(), segment, waiterSeq++);
       waiting.add(me);
     }
@@ -225,6 +230,7 @@ final class Devices implements AutoCloseable {
     try {
       while (true) {
         synchronized (monitor) {
+          assert LockOrder.taken(monitor);
           Lease lease = tryPlace(me, bytes);
           if (lease != null) {
             granted = true;
@@ -233,6 +239,7 @@ final class Devices implements AutoCloseable {
         }
         stillWanted.run();
         synchronized (monitor) {
+          assert LockOrder.taken(monitor);
           if (!canPlace(me, bytes)) {
             try {
               monitor.wait(50);
@@ -246,6 +253,7 @@ final class Devices implements AutoCloseable {
     } finally {
       if (!granted) {
         synchronized (monitor) {
+          assert LockOrder.taken(monitor);
           waiting.remove(me);
           monitor.notifyAll(); // the next waiter may be first in line now
         }
@@ -290,6 +298,7 @@ final class Devices implements AutoCloseable {
   /** Segments waiting for a device now. */
   int waiting() {
     synchronized (monitor) {
+      assert LockOrder.taken(monitor);
       return waiting.size();
     }
   }
@@ -298,6 +307,7 @@ final class Devices implements AutoCloseable {
   List<DeviceStats> stats(long nowNanos) {
     List<long[]> counters = new ArrayList<>();
     synchronized (monitor) {
+      assert LockOrder.taken(monitor);
       for (Device d : devices) {
         counters.add(new long[] {d.inFlight, d.homes, d.reservedBytes, d.segmentsPlaced});
       }

@@ -8,6 +8,7 @@ import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageContract;
 import io.foley4j.bundle.TensorSpec;
 import io.foley4j.cache.TensorCache;
 import io.foley4j.text.Tokenizer;
@@ -22,7 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +32,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The engine behind {@link io.foley4j.FoleyEngine}: loaded stages behind one batching
- * {@link DeviceScheduler}, the tokenizer and unconditional embeddings, the job pools, and admission
- * (bounded queue, rate limits, memory budget, circuit breaker). Internal; not part of the API.
+ * The engine behind {@link io.foley4j.FoleyEngine}: it builds (opens and warms up every device,
+ * makes the {@link PipelineConfig} and the pools), hands each job to {@link Admission}, reports
+ * statistics and closes. Who starts next is {@link Admission}'s; a job's work is {@link
+ * RequestRun}'s; identical jobs meet in {@link Flights}. Internal; not part of the API.
  */
 final class EngineCore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("io.foley4j.pipeline");
@@ -49,53 +51,40 @@ final class EngineCore implements AutoCloseable {
   private final Config config;
   private final BundleManifest manifest;
   private final Devices devices;
-  private final Tokenizer tokenizer;
-  private final float[] uncondVisual;
-  private final float[] uncondSync;
-  private final float[] uncondText; // null: the bundle has no learned empty prompt
+  private final PipelineConfig pipeline;
   private final ThreadPoolExecutor requests;
   private final ThreadPoolExecutor decode;
   private final ThreadPoolExecutor feeders;
   private final ThreadPoolExecutor segments;
+  private final ScheduledThreadPoolExecutor timer;
   private final AtomicLong ids = new AtomicLong();
-  private final AtomicBoolean closing = new AtomicBoolean();
+  private final StopSignal stop = new StopSignal();
   private final Set<Job> live = ConcurrentHashMap.newKeySet();
-  private final Map<Priority, AtomicInteger> queued = new EnumMap<>(Priority.class);
-  private final AtomicInteger running = new AtomicInteger();
-  private final AtomicInteger waitingTotal = new AtomicInteger(); // jobs queued, all priorities
-  private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
-  private final Object memoryLock = new Monitor("memory budget");
-  private long memoryInUse;
-  private volatile boolean abortOnClose;
+  private final Admission admission;
+  private final Flights flights = new Flights();
+  private final RequestRun.Context context;
   private final LoadMonitor load = new LoadMonitor();
-  private final Map<String, Flight> flights = new ConcurrentHashMap<>();
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
   private final Readiness readiness;
 
   /** Loads every stage, checks it against the manifest and warms it up; ready when it returns. */
-  public EngineCore(Config config) {
+  EngineCore(Config config) {
     this(config, System.nanoTime());
   }
 
   /** As above; {@code buildStartNanos} is when build() began, for the readiness report. */
   EngineCore(Config config, long buildStartNanos) {
     this.config = config;
-    ModelBundle bundle = config.bundle();
-    this.manifest = bundle.manifest();
-    this.tokenizer = bundle.tokenizer();
-    var uncond = bundle.unconditional();
-    this.uncondVisual = uncond.visual();
-    this.uncondSync = uncond.sync();
-    this.uncondText = uncond.text().orElse(null);
-    for (Priority p : Priority.values()) {
-      queued.put(p, new AtomicInteger());
-    }
+    this.pipeline = PipelineConfig.of(config);
+    this.manifest = pipeline.manifest();
     List<OpenedDevice> opened = openDevices();
     List<Readiness.DeviceReadiness> ready = opened.stream().map(OpenedDevice::readiness).toList();
     this.devices = new Devices(opened.stream().map(OpenedDevice::device).toList());
+    // Admission decides what starts; the pool only runs it (a task queues here only for the moment
+    // between a job giving back its slot and its thread finishing).
     this.requests = new ThreadPoolExecutor(config.maxConcurrentRequests(), config.maxConcurrentRequests(), 0,
-        TimeUnit.MILLISECONDS, new PriorityBlockingQueue<>(), threads("request"));
+        TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), threads("request"));
     // Decoding is CPU work: a few threads, so it never crowds out the backend; jobs beyond wait their
     // turn. Each running job also has a feeder task that hands its frames to the scheduler (it mostly
     // waits), on a pool as large as the number of jobs that may run, so it can never starve.
@@ -109,6 +98,16 @@ final class EngineCore implements AutoCloseable {
     this.segments = new ThreadPoolExecutor(segmentThreads, segmentThreads, 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("segment"));
     segments.allowCoreThreadTimeOut(true);
+    // wakes admission at the deadline of a waiting job; its one thread starts on first use
+    this.timer = new ScheduledThreadPoolExecutor(1, threads("timer"));
+    timer.setRemoveOnCancelPolicy(true);
+    timer.setKeepAliveTime(30, TimeUnit.SECONDS);
+    timer.allowCoreThreadTimeOut(true);
+    this.admission = new Admission(config.name(), new Admission.Limits(config.maxConcurrentRequests(),
+        config.memoryBudgetBytes(), config.maxQueuedRequests(), config.ratePerSecond(), config.rateBurst()),
+        config.ticker(), requests, timer, this::breakerOpen, stop);
+    this.context = new RequestRun.Context(pipeline, admission, flights, devices, stop, decode, feeders, segments,
+        config.events());
     try {
       double requestWarmUp = config.warmUp() == WarmUp.FULL ? warmUpRequest() : 0;
       this.readiness = new Readiness((System.nanoTime() - buildStartNanos) / 1e6, ready, heapUsed(), requestWarmUp);
@@ -344,10 +343,11 @@ final class EngineCore implements AutoCloseable {
   /** A symbolic dimension {@code d} of input {@code name} at the trained segment's size. */
   private long trainedLength(String name, int d) {
     return switch (name) {
-      case "latents" -> manifest.latentLength();
-      case "visual" -> manifest.visualFramesPerSegment();
-      case "sync" -> manifest.syncTokensPerSegment();
-      case "text", "input_ids", "attention_mask" -> manifest.maxTokens();
+      case StageContract.Denoiser.LATENTS -> manifest.latentLength(); // the VAE's input has the same name
+      case StageContract.Denoiser.VISUAL -> manifest.visualFramesPerSegment();
+      case StageContract.Denoiser.SYNC -> manifest.syncTokensPerSegment();
+      case StageContract.Denoiser.TEXT, StageContract.Text.INPUT_IDS, StageContract.Text.ATTENTION_MASK ->
+          manifest.maxTokens();
       default -> 1; // a symbolic dimension no stage input of the format has
     };
   }
@@ -381,9 +381,9 @@ final class EngineCore implements AutoCloseable {
     return false;
   }
 
-  // ---- submission and admission ----------------------------------------------------------------
+  // ---- submission ------------------------------------------------------------------------------
 
-  public FoleyJob submit(FoleyRequest request, FoleyListener listener) {
+  FoleyJob submit(FoleyRequest request, FoleyListener listener) {
     return submit(request, listener, false);
   }
 
@@ -392,7 +392,7 @@ final class EngineCore implements AutoCloseable {
     Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker(), warmUp);
     FoleyException refused = badVideoPath(request);
     if (refused == null) {
-      refused = refuse(request, warmUp);
+      refused = admission.refuse(request, warmUp);
       if (refused != null) {
         request.input().unclaim(); // refused before reading: the same request may be submitted again
       }
@@ -402,29 +402,18 @@ final class EngineCore implements AutoCloseable {
       return job;
     }
     live.add(job);
-    queued.get(request.priority()).incrementAndGet(); // the total was reserved by refuse()
-    guard(() -> events(job).queueStart(job.id()));
-    RequestRun run = new RequestRun(this, job);
+    guard(() -> context.events(job).queueStart(job.id()));
     job.whenDone(() -> {
       live.remove(job);
       job.releaseVideo(); // a video from memory is held only while its job runs
-      // A job cancelled (or failed) while still queued leaves the queue at once, freeing its place.
-      if (requests.remove(run)) {
-        unqueue(request.priority());
-        guard(() -> events(job).queueEnd(job.id(), System.nanoTime() - job.submittedNanos));
-      }
+      admission.promote(); // a job that left while waiting frees its place at once
       if (job.failedOrCancelled()) {
         for (Devices.Device d : devices.all()) {
           d.scheduler.ownerStopped(); // a cancelled job may be all that a running call is for
         }
       }
     });
-    try {
-      requests.execute(run);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      unqueue(request.priority());
-      job.fail(closedError());
-    }
+    admission.enqueue(new RequestRun(context, job, false));
     return job;
   }
 
@@ -445,241 +434,20 @@ final class EngineCore implements AutoCloseable {
     }
   }
 
-  /**
-   * Runs a job again from the start: the shared computation it had joined stopped because every
-   * other job left it (see {@code RequestRun.stopped}). It keeps its place in the live set and its
-   * queue events (one start, one end) are not repeated.
-   */
-  void rerun(Job job) {
-    Priority p = job.request().priority();
-    queued.get(p).incrementAndGet();
-    waitingTotal.incrementAndGet(); // started() takes both back
-    try {
-      if (closing.get()) {
-        throw new java.util.concurrent.RejectedExecutionException("closing");
-      }
-      requests.execute(new RequestRun(this, job, true));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      unqueue(p);
-      job.fail(closedError());
-    }
-  }
-
-  /**
-   * Why a request is turned away at once, or null after reserving its place in the queue. Nothing
-   * is started for a refused request.
-   */
-  private FoleyException refuse(FoleyRequest request, boolean warmUp) {
-    if (closing.get()) {
-      return closedError();
-    }
+  /** Why work is refused now because every device's breaker is open, or null. */
+  private FoleyException breakerOpen() {
     long probeIn = Long.MAX_VALUE; // while every device's breaker is open: the soonest probe
     for (Devices.Device d : devices.all()) {
       CircuitBreaker b = d.scheduler.breaker();
       probeIn = b.isRejecting() ? Math.min(probeIn, b.nanosUntilProbe()) : -1;
       if (probeIn < 0) {
-        break;
-      }
-    }
-    if (probeIn >= 0) {
-      return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name()
-          + " is rejecting work: its circuit breaker opened after repeated backend failures"
-          + (devices.all().size() > 1 ? " on every device" : "") + "; retry in "
-          + Math.max(1, probeIn / 1_000_000) + " ms");
-    }
-    if (config.ratePerSecond() > 0 && !warmUp) { // the engine's own warm-up takes no client's token
-      String client = request.clientId() == null ? "" : request.clientId();
-      if (buckets.size() > 10_000) {
-        buckets.values().removeIf(TokenBucket::isFull); // forget idle clients: a full bucket is a new one
-      }
-      TokenBucket b = buckets.computeIfAbsent(client, c -> new TokenBucket(config.ratePerSecond(), config.rateBurst(),
-          config.ticker()));
-      if (!b.tryTake()) {
-        return new FoleyException(FoleyException.Code.REJECTED, "rate limit for client \"" + client + "\" exceeded ("
-            + config.ratePerSecond() + " requests/s, burst " + config.rateBurst() + "); retry in "
-            + Math.max(1, b.nanosUntilToken() / 1_000_000) + " ms");
-      }
-    }
-    // reserve a place last, so that no other refusal has to give it back
-    for (int waiting; (waiting = waitingTotal.get()) < config.maxQueuedRequests(); ) {
-      if (waitingTotal.compareAndSet(waiting, waiting + 1)) {
         return null;
       }
     }
-    return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name() + " queue is full: "
-        + waitingTotal.get() + " requests waiting (maxQueuedRequests " + config.maxQueuedRequests()
-        + "); retry later or send to another node");
-  }
-
-  private FoleyException closedError() {
-    return new FoleyException(FoleyException.Code.CLOSED, "engine " + config.name() + " is closed; build a new one");
-  }
-
-  void started(RequestRun run) {
-    unqueue(run.job().request().priority());
-    running.incrementAndGet();
-  }
-
-  private void unqueue(Priority p) {
-    queued.get(p).decrementAndGet();
-    waitingTotal.decrementAndGet();
-  }
-
-  void finished(RequestRun run) {
-    running.decrementAndGet();
-  }
-
-  /**
-   * Bytes of host memory a job holds while it runs with {@code inFlight} segments at once, from the
-   * bundle's shapes and the video's length.
-   */
-  long memoryNeed(SegmentPlan plan, int inFlight) {
-    BundleManifest m = manifest;
-    long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
-    long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
-    SegmentPlan.Segment big = plan.largest();
-    // sync frames held: for each of up to three passes that overlap at a time, the frames from its
-    // next unpacked window on (a window plus a batch of strides), plus a batch being packed
-    long syncKept = 3L * (m.sync().window() + (long) syncBatch() * m.sync().stride()) + (long) syncBatch() * m.sync().window();
-    long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
-    // features and latents: the segments in flight, one taken before it starts and one being stitched
-    long segs = inFlight + 2L;
-    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * segs;
-    long latents = 2L * segs * m.latentChannels() * big.latents() * 4;
-    // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
-    long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
-    return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
-  }
-
-  /** Waits until the job's bytes fit the budget; refuses at once a job that never can. */
-  void admit(Flight flight, Job job, long need) {
-    long budget = config.memoryBudgetBytes();
-    if (need > budget) {
-      throw new FoleyException(FoleyException.Code.REJECTED, String.format(java.util.Locale.ROOT,
-          "request %d needs about %.1f MiB of frames, activations and audio in flight, more than the engine's "
-              + "memory budget of %.1f MiB: it can never be admitted; raise memoryBudgetBytes or send a shorter video",
-          job.id(), need / 1048576.0, budget / 1048576.0));
-    }
-    while (true) {
-      synchronized (memoryLock) {
-        if (memoryInUse + need <= budget) {
-          memoryInUse += need;
-          return;
-        }
-      }
-      // outside the monitor: failing an expired job runs its listener
-      if (!flight.expireAndCheck()) {
-        throw new RequestRun.StopJob();
-      }
-      synchronized (memoryLock) {
-        if (memoryInUse + need > budget) {
-          try {
-            memoryLock.wait(50);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while waiting for memory", e);
-          }
-        }
-      }
-    }
-  }
-
-  void release(long need) {
-    synchronized (memoryLock) {
-      memoryInUse -= need;
-      memoryLock.notifyAll();
-    }
-  }
-
-  // ---- backend calls for jobs -------------------------------------------------------------------
-
-  /**
-   * Runs one work item of a job through a device's scheduler, timing it into the job and the event
-   * listener.
-   */
-  Map<String, Tensor> call(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
-      int rows, int segment, int step) {
-    return submit(job, device, stage, phase, inputs, rows, segment, step).await();
-  }
-
-  /**
-   * Queues one work item of a job without waiting for it (a caller keeps several in flight, so that
-   * the device finds them queued together); {@link PendingCall#await} gives its outputs.
-   */
-  PendingCall submit(Flight job, DeviceScheduler device, Stage stage, Phase phase, Map<String, Tensor> inputs,
-      int rows, int segment, int step) {
-    FoleyEventListener ev = events(job.leader);
-    guard(() -> ev.callStart(job.id(), phase, segment, step));
-    return new PendingCall(job, phase, segment, step, System.nanoTime(),
-        device.submit(stage, inputs, rows, job, urgency(job, stage, segment)));
-  }
-
-  /** A work item in a device's queue; {@link #await} once (or {@link #awaitQuietly}). */
-  final class PendingCall {
-    private final Flight job;
-    private final Phase phase;
-    private final int segment;
-    private final int step;
-    private final long t0;
-    private final java.util.concurrent.CompletableFuture<Map<String, Tensor>> future;
-    private volatile long doneAt; // when the device finished it (System.nanoTime()), 0 while pending
-
-    private PendingCall(Flight job, Phase phase, int segment, int step, long t0,
-        java.util.concurrent.CompletableFuture<Map<String, Tensor>> future) {
-      this.job = job;
-      this.phase = phase;
-      this.segment = segment;
-      this.step = step;
-      this.t0 = t0;
-      this.future = future;
-      future.whenComplete((r, e) -> doneAt = System.nanoTime()); // on the device thread: no user code
-    }
-
-    /**
-     * Waits for the outputs and reports the call's end to the event listener. Its time runs from
-     * submission to when the device finished it (not to when the caller came back for it), and the
-     * job's clock counts the time its overlapping calls share once ({@link PhaseClock#addInterval}).
-     *
-     * @throws FoleyException the item's failure
-     */
-    Map<String, Tensor> await() {
-      boolean failed = true;
-      try {
-        Map<String, Tensor> out = DeviceScheduler.join(future);
-        failed = false;
-        return out;
-      } finally {
-        long end = doneAt != 0 ? doneAt : System.nanoTime(); // 0: the completion callback has not run yet
-        long dt = end - t0;
-        job.clock().addInterval(phase, t0, end);
-        boolean f = failed;
-        FoleyEventListener ev = events(job.leader);
-        guard(() -> ev.callEnd(job.id(), phase, segment, step, dt, f));
-      }
-    }
-
-    /** Waits for the call to end, ignoring its result or failure (a job that gave up on it). */
-    void awaitQuietly() {
-      try {
-        await();
-      } catch (FoleyException ignored) {
-        // the job already failed or stopped for its own reason
-      }
-    }
-  }
-
-  /**
-   * The segment an item ranks as in its device's queue: its own, except that encoder work for a
-   * segment the job will run within its segments in flight ranks as the segment running now, ahead
-   * of that segment's denoiser steps. With one segment in flight, encoding the next segment waits
-   * for the current one's steps (the first chunk comes sooner); with K, the K segments' features
-   * come first, so that they can denoise together.
-   */
-  private static int urgency(Flight job, Stage stage, int segment) {
-    if (segment > 0 && (stage == Stage.VISUAL_ENCODER || stage == Stage.SYNC_ENCODER)) {
-      return Math.max(0, segment - (job.segmentsInFlight() - 1));
-    }
-    return segment;
+    return new FoleyException(FoleyException.Code.REJECTED, "engine " + config.name()
+        + " is rejecting work: its circuit breaker opened after repeated backend failures"
+        + (devices.all().size() > 1 ? " on every device" : "") + "; retry in "
+        + Math.max(1, probeIn / 1_000_000) + " ms");
   }
 
   /** Calls the event listener (user code): contained, and never under a foley4j lock. */
@@ -687,146 +455,7 @@ final class EngineCore implements AutoCloseable {
     UserCode.run("event listener", r);
   }
 
-  /** The event listener for {@code job}'s events: the builder's, or none for the engine's warm-up request. */
-  FoleyEventListener events(Job job) {
-    return job.isWarmUp() ? NO_EVENTS : config.events();
-  }
-
-  private static final FoleyEventListener NO_EVENTS = new FoleyEventListener() {};
-
-  // ---- caches and single-flight -----------------------------------------------------------------
-
-  /** Whether jobs need a content key (to look up caches or share identical computations). */
-  boolean keyed() {
-    return config.resultCache() != null || config.featureCache() != null || config.singleFlight();
-  }
-
-  boolean singleFlight() {
-    return config.singleFlight();
-  }
-
-  TensorCache resultCache() {
-    return config.resultCache();
-  }
-
-  TensorCache featureCache() {
-    return config.featureCache();
-  }
-
-  String bundleDigest() {
-    return config.bundle().digest();
-  }
-
-  /** Identifies how frames are decoded: another decoder may give other pixels, hence other features. */
-  String videoSourceName() {
-    return config.videoSources().id();
-  }
-
-  /**
-   * Joins the computation already running for {@code key} (returns null: the job is served by it)
-   * or registers a new one led by {@code job}.
-   */
-  Flight joinOrLead(String key, Job job) {
-    Flight mine = new Flight(key, job);
-    while (true) {
-      Flight other = flights.putIfAbsent(key, mine);
-      if (other == null) {
-        return mine;
-      }
-      if (other.join(job)) {
-        return null;
-      }
-      flights.remove(key, other); // it finished meanwhile; take its place
-    }
-  }
-
-  void endFlight(Flight f) {
-    if (f.key != null) {
-      flights.remove(f.key, f);
-    }
-  }
-
-  // ---- accessors ------------------------------------------------------------------------------
-
-  BundleManifest manifest() {
-    return manifest;
-  }
-
-  Devices devices() {
-    return devices;
-  }
-
-  ExecutorService segmentPool() {
-    return segments;
-  }
-
-  /** Segments a job may keep in flight at most (the builder's {@code segmentsInFlight}). */
-  int segmentsInFlight() {
-    return config.segmentsInFlight();
-  }
-
-  /** The builder's {@code segmentMemoryBytes}, 0 for the estimate from the bundle's shapes. */
-  long segmentMemoryBytes() {
-    return config.segmentMemoryBytes();
-  }
-
-  long memoryBudgetBytes() {
-    return config.memoryBudgetBytes();
-  }
-
-  Tokenizer tokenizer() {
-    return tokenizer;
-  }
-
-  VideoSourceFactory videoSources() {
-    return config.videoSources();
-  }
-
-  /** Threads one video's decoder may use: the decode threads shared among the jobs that may run at once. */
-  int decoderThreadsPerVideo() {
-    return Math.max(1, config.decodeThreads() / Math.min(config.decodeThreads(), config.maxConcurrentRequests()));
-  }
-
-  ExecutorService decodePool() {
-    return decode;
-  }
-
-  ExecutorService feederPool() {
-    return feeders;
-  }
-
-  int visualBatch() {
-    return config.visualBatch();
-  }
-
-  int syncBatch() {
-    return config.syncBatch();
-  }
-
-  float[] unconditionalVisual() {
-    return uncondVisual;
-  }
-
-  float[] unconditionalSync() {
-    return uncondSync;
-  }
-
-  /** The learned empty text features [maxTokens × textDim], or null if the bundle has none. */
-  float[] unconditionalText() {
-    return uncondText;
-  }
-
-  boolean isClosing() {
-    return closing.get();
-  }
-
-  boolean abortOnClose() {
-    return abortOnClose;
-  }
-
-  Duration maxVideoDuration() {
-    return config.maxVideoDuration();
-  }
+  // ---- statistics -------------------------------------------------------------------------------
 
   long backendCalls() {
     long n = 0;
@@ -839,7 +468,7 @@ final class EngineCore implements AutoCloseable {
   }
 
   /** Nanoseconds spent inside the runtime by all stages so far. */
-  public long runtimeNanos() {
+  long runtimeNanos() {
     long n = 0;
     for (Devices.Device d : devices.all()) {
       n += d.scheduler.runtimeNanos();
@@ -847,14 +476,9 @@ final class EngineCore implements AutoCloseable {
     return n;
   }
 
-  private int queuedJobs() {
-    return waitingTotal.get();
-  }
-
   /** A snapshot of the engine's load. */
-  public EngineStats stats() {
-    Map<Priority, Integer> q = new EnumMap<>(Priority.class);
-    queued.forEach((p, a) -> q.put(p, Math.max(0, a.get())));
+  EngineStats stats() {
+    Map<Priority, Integer> q = admission.queued();
     Map<Stage, long[]> hist = new EnumMap<>(Stage.class);
     Map<Stage, Long> busy = new EnumMap<>(Stage.class);
     Map<Stage, Integer> items = new EnumMap<>(Stage.class);
@@ -885,17 +509,14 @@ final class EngineCore implements AutoCloseable {
       }
     }
     busyAll /= devices.all().size(); // utilization of the devices together, in [0, 1]
-    long mem;
-    synchronized (memoryLock) {
-      mem = memoryInUse;
-    }
-    int waiting = queuedJobs();
+    long mem = admission.memoryInUse();
+    int waiting = admission.queuedTotal();
     double[] scored = load.update(System.nanoTime(), busyAll, mem / (double) config.memoryBudgetBytes(),
         waiting / (double) config.maxQueuedRequests());
     double score = scored[1];
     EngineStats.ScaleAdvice advice = score > 0.8 ? EngineStats.ScaleAdvice.SCALE_UP
         : score < 0.3 ? EngineStats.ScaleAdvice.SCALE_DOWN : EngineStats.ScaleAdvice.HOLD;
-    return new EngineStats(q, running.get(), inFlight, items, hist, busy, scored[0], mem, config.memoryBudgetBytes(),
+    return new EngineStats(q, admission.running(), inFlight, items, hist, busy, scored[0], mem, config.memoryBudgetBytes(),
         score, advice, breaker, devices.stats(System.nanoTime()));
   }
 
@@ -920,14 +541,14 @@ final class EngineCore implements AutoCloseable {
   @Override
   public void close() {
     boolean own = isOwnThread(Thread.currentThread());
-    if (!closing.compareAndSet(false, true)) {
+    if (!stop.close()) {
       if (!own) {
         awaitClosed(); // a second close returns only once the first has freed everything
       }
       return;
     }
     if (own) {
-      abortOnClose = true;
+      stop.abort();
       try {
         failLive("engine " + config.name() + " was closed from one of its own callbacks");
       } finally {
@@ -964,28 +585,24 @@ final class EngineCore implements AutoCloseable {
   }
 
   private void shutdown() {
-    boolean interrupted = false;
+    boolean[] interrupted = {false};
     try {
-      requests.shutdown();
-      interrupted |= !awaitUninterruptibly(requests, config.closeTimeout().toNanos());
-      if (!requests.isTerminated()) {
-        abortOnClose = true;
+      // queued and running jobs may finish within the close timeout; admission keeps starting them
+      if (!admission.awaitIdle(config.closeTimeout().toNanos(), interrupted)) {
+        stop.abort();
         failLive("engine " + config.name() + " closed before the job finished (close timeout "
             + config.closeTimeout() + ")");
-        for (Runnable never : requests.shutdownNow()) { // queued jobs that will not start
-          if (never instanceof RequestRun rr) {
-            unqueue(rr.job().request().priority());
-            guard(() -> events(rr.job()).queueEnd(rr.job().id(), System.nanoTime() - rr.job().submittedNanos));
-          }
-        }
-        interrupted |= !awaitUninterruptibly(requests, TimeUnit.MINUTES.toNanos(1));
-        if (!requests.isTerminated()) {
-          LOG.log(System.Logger.Level.WARNING, "request threads of engine " + config.name() + " did not stop in time");
-        }
       }
+      admission.drain(admission.closedError()); // jobs still waiting will not start
+      requests.shutdown();
+      interrupted[0] |= !awaitUninterruptibly(requests, TimeUnit.MINUTES.toNanos(1));
+      if (!requests.isTerminated()) {
+        LOG.log(System.Logger.Level.WARNING, "request threads of engine " + config.name() + " did not stop in time");
+      }
+      timer.shutdownNow();
       for (ThreadPoolExecutor pool : List.of(segments, decode, feeders)) {
         pool.shutdown();
-        interrupted |= !awaitUninterruptibly(pool, TimeUnit.MINUTES.toNanos(1));
+        interrupted[0] |= !awaitUninterruptibly(pool, TimeUnit.MINUTES.toNanos(1));
         if (!pool.isTerminated()) {
           for (Runnable never : pool.shutdownNow()) { // tasks that will not start: free what they own
             if (never instanceof FeatureExtractor.Producer p) {
@@ -1005,7 +622,7 @@ final class EngineCore implements AutoCloseable {
           devices.close(); // frees the sessions; waits uninterrupted for each device thread
         } finally {
           closed.countDown();
-          if (interrupted) {
+          if (interrupted[0]) {
             Thread.currentThread().interrupt();
           }
         }
@@ -1038,7 +655,7 @@ final class EngineCore implements AutoCloseable {
   }
 
   /**
-   * Seed 002's load score: weighted utilization, memory and queue fill, exponentially smoothed.
+   * The load score: weighted utilization, memory and queue fill, exponentially smoothed.
    * It advances at most once per {@link #WINDOW_NANOS}: snapshots taken more often (several
    * pollers) see the current window's values and do not shorten it.
    */
@@ -1050,6 +667,7 @@ final class EngineCore implements AutoCloseable {
     private double smoothed;
 
     synchronized double[] update(long now, long busy, double memory, double queue) {
+      assert LockOrder.taken(this);
       if (lastNanos < 0) {
         lastNanos = now;
         lastBusy = busy;

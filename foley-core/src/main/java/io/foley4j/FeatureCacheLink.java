@@ -15,23 +15,23 @@ import java.util.Map;
  * throws is a miss or a dropped write, never a failed job.
  */
 final class FeatureCacheLink {
-  private final EngineCore engine;
+  private final PipelineConfig pipeline;
   private final TensorCache cache;
 
-  private FeatureCacheLink(EngineCore engine, TensorCache cache) {
-    this.engine = engine;
+  private FeatureCacheLink(PipelineConfig pipeline, TensorCache cache) {
+    this.pipeline = pipeline;
     this.cache = cache;
   }
 
   /** The link, or null when the engine has no feature cache or the job no content key. */
-  static FeatureCacheLink of(EngineCore engine, String videoDigest) {
-    TensorCache cache = engine.featureCache();
-    return cache == null || videoDigest == null ? null : new FeatureCacheLink(engine, cache);
+  static FeatureCacheLink of(PipelineConfig pipeline, String videoDigest) {
+    TensorCache cache = pipeline.featureCache();
+    return cache == null || videoDigest == null ? null : new FeatureCacheLink(pipeline, cache);
   }
 
   /** Every segment's features of the video from the cache, or null (then the video is decoded). */
   FeatureStream lookup(FoleyRequest request, String videoDigest) {
-    BundleManifest m = engine.manifest();
+    BundleManifest m = pipeline.manifest();
     CacheEntry first = get(key(videoDigest, 0));
     if (first == null) {
       return null;
@@ -51,7 +51,7 @@ final class FeatureCacheLink {
         CacheEntry e = k == 0 ? first : get(key(videoDigest, k));
         if (e == null || e.tensor("visual") == null || e.tensor("sync") == null
             || !Integer.toString(k).equals(e.metadata().get("segment"))
-            || !engine.bundleDigest().equals(e.metadata().get("bundle"))
+            || !pipeline.bundleDigest().equals(e.metadata().get("bundle"))
             || !first.metadata().get("durationTicks").equals(e.metadata().get("durationTicks"))) {
           return null; // not this segment's entry: a store mixing up keys is a miss
         }
@@ -66,7 +66,7 @@ final class FeatureCacheLink {
     } catch (RuntimeException malformed) { // a malformed entry is a miss
       return null;
     }
-    VideoFeatures.plan(engine, request, ticks, scale, plan.lastFrameSeconds); // the engine's limits hold here too
+    VideoFeatures.plan(pipeline, request, ticks, scale, plan.lastFrameSeconds); // the engine's limits hold here too
     return new Cached(plan, ticks, scale, out);
   }
 
@@ -89,8 +89,8 @@ final class FeatureCacheLink {
       }
 
       @Override
-      public void start() {
-        source.start();
+      public void start(StageCalls home) {
+        source.start(home);
       }
 
       @Override
@@ -108,7 +108,7 @@ final class FeatureCacheLink {
   }
 
   private void store(String videoDigest, SegmentFeatures sf, FeatureStream source) {
-    BundleManifest m = engine.manifest();
+    BundleManifest m = pipeline.manifest();
     SegmentPlan plan = source.plan();
     CacheEntry entry = CacheEntry.of(Map.of(
         "visual", Safetensors.Tensor.f32(sf.visual(), plan.segment(sf.index()).visualFrames(), m.visualDim()),
@@ -116,7 +116,7 @@ final class FeatureCacheLink {
         "durationTicks", Long.toString(source.durationTicks()),
         "durationTimescale", Long.toString(source.durationTimescale()),
         "lastFrameSeconds", Double.toString(plan.lastFrameSeconds),
-        "segment", Integer.toString(sf.index()), "bundle", engine.bundleDigest()));
+        "segment", Integer.toString(sf.index()), "bundle", pipeline.bundleDigest()));
     UserCode.run("feature cache put", () -> cache.put(key(videoDigest, sf.index()), entry));
   }
 
@@ -126,7 +126,7 @@ final class FeatureCacheLink {
 
 
   private String key(String videoDigest, int k) {
-    return CacheKeys.features(engine.bundleDigest(), engine.videoSourceName(), videoDigest, k);
+    return CacheKeys.features(pipeline.bundleDigest(), pipeline.videoSourceName(), videoDigest, k);
   }
 
   /** Features found in the cache: all in memory, nothing to start or release. */

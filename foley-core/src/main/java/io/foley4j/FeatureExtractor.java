@@ -4,6 +4,7 @@ import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageContract;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.ResizeMode;
 import io.foley4j.video.VideoSource;
@@ -112,8 +113,7 @@ final class FeatureExtractor {
   private final BundleManifest m;
   private final SegmentPlan plan;
   private final VideoSource source;
-  private final EngineCore engine;
-  private final Flight job;
+  private final StageCalls calls;
   private final PhaseClock clock;
   private final Channel<SegmentFeatures> out;
   private final BooleanSupplier stopped;
@@ -121,19 +121,23 @@ final class FeatureExtractor {
   private final int syncBatch;
   private final Channel<EncoderWork> work;
 
-  FeatureExtractor(EngineCore engine, Flight job, SegmentPlan plan, VideoSource source, Channel<SegmentFeatures> out,
-      int visualBatch, int syncBatch) {
-    this.m = engine.manifest();
-    this.engine = engine;
-    this.job = job;
+  /**
+   * @param calls the job's encoder calls, on its home device
+   * @param clock where decode time is counted
+   * @param stopped true once no job wants the features any more
+   */
+  FeatureExtractor(PipelineConfig pipeline, StageCalls calls, PhaseClock clock, BooleanSupplier stopped,
+      SegmentPlan plan, VideoSource source, Channel<SegmentFeatures> out) {
+    this.m = pipeline.manifest();
+    this.calls = calls;
     this.plan = plan;
     this.source = source;
-    this.clock = job.clock();
+    this.clock = clock;
     this.out = out;
-    this.stopped = job::isDone;
+    this.stopped = stopped;
     this.work = new Channel<>(3, stopped);
-    this.visualBatch = visualBatch;
-    this.syncBatch = syncBatch;
+    this.visualBatch = pipeline.visualBatch();
+    this.syncBatch = pipeline.syncBatch();
   }
 
   /** Starts the producer on the decode pool and the encoder feeder on its own pool; the producer closes the source. */
@@ -365,9 +369,8 @@ final class FeatureExtractor {
     int perWindow = m.sync().tokensPerWindow() * m.syncDim();
     Map<Long, float[]> recentVisual = new java.util.HashMap<>();
     Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
-    DeviceScheduler device = job.home();
-    device.enter(Stage.VISUAL_ENCODER);
-    device.enter(Stage.SYNC_ENCODER);
+    calls.enter(Stage.VISUAL_ENCODER);
+    calls.enter(Stage.SYNC_ENCODER);
     // Encoder calls in the device's queue at once: the device runs one call at a time, so a job that
     // waited for each call before queueing the next would get one encoder call per denoiser call of
     // other segments, and its later segments' features would trail them.
@@ -383,7 +386,7 @@ final class FeatureExtractor {
             }
             ended = true;
           } else {
-            queued.add(submit(o, device));
+            queued.add(submit(o));
           }
           continue;
         }
@@ -443,8 +446,8 @@ final class FeatureExtractor {
           q.call().awaitQuietly();
         }
       }
-      device.exit(Stage.VISUAL_ENCODER);
-      device.exit(Stage.SYNC_ENCODER);
+      calls.exit(Stage.VISUAL_ENCODER);
+      calls.exit(Stage.SYNC_ENCODER);
       work.clear(); // unblocks a producer waiting on a full channel; it then sees the job stopped or finishes
     }
   }
@@ -453,20 +456,22 @@ final class FeatureExtractor {
   static final int PIPELINE = 4;
 
   /** An encoder batch and its call in the device's queue (null: nothing to encode, only copies). */
-  private record Queued(EncoderWork work, EngineCore.PendingCall call, String output) {}
+  private record Queued(EncoderWork work, PendingCall call, String output) {}
 
-  private Queued submit(EncoderWork o, DeviceScheduler device) {
+  private Queued submit(EncoderWork o) {
     if (o instanceof VisualBatch vb) {
       int size = m.visual().size();
-      return new Queued(o, vb.n() == 0 ? null : engine.submit(job, device, Stage.VISUAL_ENCODER, Phase.VISUAL,
-          Map.of("pixels", Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), vb.seg()[0], -1), "features");
+      return new Queued(o, vb.n() == 0 ? null : calls.submit(Stage.VISUAL_ENCODER, Phase.VISUAL,
+          Map.of(StageContract.Visual.PIXELS, Tensor.of(vb.data(), vb.n(), 3, size, size)), vb.n(), vb.seg()[0], -1),
+          StageContract.Visual.FEATURES);
     }
     WindowBatch wb = (WindowBatch) o;
     int n = wb.windows().length;
     int size = m.sync().size();
     int window = m.sync().window();
-    return new Queued(o, n == 0 ? null : engine.submit(job, device, Stage.SYNC_ENCODER, Phase.SYNC,
-        Map.of("frames", Tensor.of(wb.data(), n, window, 3, size, size)), n, wb.windows()[0].segment(), -1), "tokens");
+    return new Queued(o, n == 0 ? null : calls.submit(Stage.SYNC_ENCODER, Phase.SYNC,
+        Map.of(StageContract.Sync.FRAMES, Tensor.of(wb.data(), n, window, 3, size, size)), n, wb.windows()[0].segment(),
+        -1), StageContract.Sync.TOKENS);
   }
 
   private void placeVisual(int k, int local, float[] f, float[][] visual, int[] visualDone, int dv) {

@@ -15,8 +15,11 @@ interface FeatureStream extends AutoCloseable {
 
   long durationTimescale();
 
-  /** Starts producing (after the job was admitted); a no-op for features already at hand. */
-  default void start() {}
+  /**
+   * Starts producing (after the job was admitted), encoding through {@code home}; a no-op for
+   * features already at hand.
+   */
+  default void start(StageCalls home) {}
 
   /**
    * The features of segment {@code k}; segments are taken in order, each once.

@@ -35,6 +35,7 @@ final class Flight implements DeviceScheduler.Owner {
   /** Adds a job; false if the flight already finished (then the caller computes on its own). */
   boolean join(Job job) {
     synchronized (this) {
+      assert LockOrder.taken(this);
       if (closed || allDone()) {
         return false;
       }
@@ -53,6 +54,7 @@ final class Flight implements DeviceScheduler.Owner {
    * may have joined after the work decided to stop). Atomic with {@link #join}.
    */
   synchronized boolean stopIfAllDone() {
+    assert LockOrder.taken(this);
     if (!allDone()) {
       return false;
     }
@@ -62,6 +64,7 @@ final class Flight implements DeviceScheduler.Owner {
 
   /** Closes the flight to joiners and returns the jobs that still want a result. */
   synchronized List<Job> closeAndTakeUnfinished() {
+    assert LockOrder.taken(this);
     closed = true;
     List<Job> left = new ArrayList<>();
     for (Job j : jobs) {
@@ -131,6 +134,17 @@ final class Flight implements DeviceScheduler.Owner {
     return !allDone();
   }
 
+  /** Ticker nanoseconds until the earliest deadline of its unfinished jobs, Long.MAX_VALUE for none. */
+  long nanosToDeadline() {
+    long soonest = Long.MAX_VALUE;
+    for (Job j : jobs) {
+      if (!j.isDone()) {
+        soonest = Math.min(soonest, j.nanosToDeadline());
+      }
+    }
+    return soonest;
+  }
+
   // ---- DeviceScheduler.Owner (lock-free) ------------------------------------------------------
 
   @Override
@@ -162,16 +176,12 @@ final class Flight implements DeviceScheduler.Owner {
 
   void chunk(AudioChunk c) {
     synchronized (this) {
+      assert LockOrder.taken(this);
       emitted.add(c);
       for (Job j : jobs) {
         j.enqueueChunk(c);
       }
     }
-    deliver();
-  }
-
-  void progress(Progress p) {
-    enqueueProgress(p);
     deliver();
   }
 
@@ -194,6 +204,7 @@ final class Flight implements DeviceScheduler.Owner {
 
   void complete(float[] samples, int sampleRate, StageTimings timings) {
     synchronized (this) {
+      assert LockOrder.taken(this);
       closed = true;
     }
     for (Job j : jobs) {
@@ -203,6 +214,7 @@ final class Flight implements DeviceScheduler.Owner {
 
   void fail(FoleyException e) {
     synchronized (this) {
+      assert LockOrder.taken(this);
       closed = true;
     }
     for (Job j : jobs) {

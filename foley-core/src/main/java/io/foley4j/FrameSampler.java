@@ -38,12 +38,12 @@ final class FrameSampler {
   }
 
   /** A sampler that reads {@code source} from its current position, with the frame on screen at t. */
-  public static FrameSampler over(VideoSource source) {
+  static FrameSampler over(VideoSource source) {
     return over(source, BundleManifest.FrameRule.AT_OR_BEFORE);
   }
 
   /** A sampler that reads {@code source} from its current position, picking frames by {@code rule}. */
-  public static FrameSampler over(VideoSource source, BundleManifest.FrameRule rule) {
+  static FrameSampler over(VideoSource source, BundleManifest.FrameRule rule) {
     return over(source, rule, EPS);
   }
 
@@ -59,7 +59,7 @@ final class FrameSampler {
   }
 
   /** The source's info. */
-  public VideoInfo info() {
+  VideoInfo info() {
     return source.info();
   }
 
@@ -69,7 +69,7 @@ final class FrameSampler {
    * @throws FoleyException {@code INVALID_ARGUMENT} if t is NaN or smaller than the previous t
    * @throws UnsupportedVideoException {@code CORRUPT_VIDEO} if the video has no frames
    */
-  public DecodedFrame frameAt(double t) {
+  DecodedFrame frameAt(double t) {
     if (Double.isNaN(t)) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "t must not be NaN");
     }

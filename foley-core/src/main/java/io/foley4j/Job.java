@@ -29,7 +29,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   final long submittedTicks;
   final PhaseClock clock = new PhaseClock();
   private final SerialEvents events = new SerialEvents();
-  private final Object lock = new Monitor("job");
+  private final Object lock = Monitor.leaf("job");
   private boolean done; // guarded by lock
   private volatile boolean finished;
   private volatile boolean cancelled;
@@ -156,6 +156,11 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
     return null;
   }
 
+  /** Nanoseconds of ticker time until its deadline (negative once past), Long.MAX_VALUE for none. */
+  long nanosToDeadline() {
+    return hasDeadline ? deadlineNanos - ticker.nanos() : Long.MAX_VALUE;
+  }
+
   FoleyException deadlineExceeded() {
     return new FoleyException(FoleyException.Code.DEADLINE_EXCEEDED, "job " + id + " passed its deadline of "
         + request.deadline().orElseThrow() + " after submission; its work was stopped");
@@ -169,6 +174,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   /** Queues a chunk for the listener and subscribers; call {@link #deliver()} after any lock. */
   void enqueueChunk(AudioChunk c) {
     synchronized (lock) {
+      assert LockOrder.taken(lock);
       if (!done) {
         events.add(() -> {
           try {
@@ -184,6 +190,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   /** Queues progress; call {@link #deliver()} after any lock. */
   void enqueueProgress(Progress p) {
     synchronized (lock) {
+      assert LockOrder.taken(lock);
       if (!done) {
         events.add(() -> guard(() -> listener.onProgress(p), "onProgress"));
       }
@@ -193,16 +200,6 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   /** Runs the queued events, unless another thread is already running them. Never under a lock. */
   void deliver() {
     events.drain();
-  }
-
-  void chunk(AudioChunk c) {
-    enqueueChunk(c);
-    deliver();
-  }
-
-  void progress(Progress p) {
-    enqueueProgress(p);
-    deliver();
   }
 
   @Override
@@ -220,6 +217,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
 
   private boolean finish(FoleyResult r, FoleyException e, boolean cancel) {
     synchronized (lock) {
+      assert LockOrder.taken(lock);
       if (done) {
         return false;
       }

@@ -4,6 +4,7 @@ import io.foley4j.StageTimings.Phase;
 import io.foley4j.bundle.BundleManifest;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 
 /**
  * Runs one job through the pipeline, each link in turn:
@@ -14,48 +15,146 @@ import java.util.List;
  *   features = feature cache hit, or video ─► frames ─► visual/sync encoders (stored through the feature cache)
  * </pre>
  *
- * Single-flight lets identical concurrent requests share one computation ({@link Flight}); the
- * caches are {@link ResultCacheLink} and {@link FeatureCacheLink}; features come as a
- * {@link FeatureStream}; the {@link Sampler} runs flow matching with guidance per segment; the
- * {@link Stitcher} crossfades segments into chunks that are final.
+ * It is an {@link Admission.Ticket} twice. First it waits to be <em>probed</em>: on a request
+ * thread it is keyed, joins an identical computation or leads one (single-flight, {@link Flights}),
+ * is answered by the result cache, or opens its features (the feature cache, or the video: opened
+ * and its segments planned) and learns its memory need; then it gives its thread back and waits
+ * again, now with that need, until {@link Admission} starts it with the memory reserved. The second
+ * run places it on a home device, starts the features and runs the segments ({@link
+ * SegmentPipeline}); the {@link Stitcher} crossfades segments into chunks that are final.
  */
-final class RequestRun implements Runnable, Comparable<RequestRun> {
-  private final EngineCore engine;
-  private final Job job;
-  private final boolean rerun; // a second run of a job whose shared computation stopped under it
-  private Flight flight;
+final class RequestRun implements Admission.Ticket {
+  /** What a run needs of the engine: the configuration, the owners it deals with, the pools. */
+  record Context(PipelineConfig pipeline, Admission admission, Flights flights, Devices devices, StopSignal stop,
+      ExecutorService decode, ExecutorService feeders, ExecutorService segments, FoleyEventListener events) {
 
-  RequestRun(EngineCore engine, Job job) {
-    this(engine, job, false);
+    /** The event listener for {@code job}'s events: none for the engine's warm-up request. */
+    FoleyEventListener events(Job job) {
+      return job.isWarmUp() ? NO_EVENTS : events;
+    }
   }
 
-  RequestRun(EngineCore engine, Job job, boolean rerun) {
-    this.engine = engine;
+  private static final FoleyEventListener NO_EVENTS = new FoleyEventListener() {};
+
+  private final Context cx;
+  private final Job job;
+  private final boolean rerun; // a second run of a job whose shared computation stopped under it
+  // Set by the probe; read by the second run or by abandon() on another thread, after Admission's
+  // monitor (enqueue, then promotion) ordered them.
+  private volatile boolean probed;
+  private Flight flight;
+  private String key;
+  private ResultCacheLink results;
+  private FeatureStream features;
+  private Sampler.Settings settings;
+  private int inFlight;
+  private long need;
+
+  RequestRun(Context cx, Job job, boolean rerun) {
+    this.cx = cx;
     this.job = job;
     this.rerun = rerun;
   }
 
-  /** Queue order of jobs waiting to start: priority, then submission. */
-  @Override
-  public int compareTo(RequestRun o) {
-    int c = Integer.compare(job.priority(), o.job.priority());
-    return c != 0 ? c : Long.compare(job.sequence(), o.job.sequence());
+  /** Queues {@code job} to run again on its own (its shared computation stopped under it). */
+  static void rerun(Context cx, Job job) {
+    if (cx.stop().isClosing()) {
+      job.fail(cx.admission().closedError());
+      return;
+    }
+    cx.admission().requeue(job.request().priority());
+    cx.admission().enqueue(new RequestRun(cx, job, true));
   }
 
   Job job() {
     return job;
   }
 
+  // ---- Admission.Ticket ----------------------------------------------------------------------------
+
+  @Override
+  public int priority() {
+    return probed ? flight.priority() : job.priority();
+  }
+
+  @Override
+  public long sequence() {
+    return job.sequence();
+  }
+
+  @Override
+  public long need() {
+    return probed ? need : 0;
+  }
+
+  @Override
+  public boolean stillWanted() {
+    if (probed) {
+      return flight.expireAndCheck();
+    }
+    if (job.isDone()) {
+      return false;
+    }
+    FoleyException expired = job.stopReason();
+    if (expired != null) {
+      job.fail(expired);
+      return false;
+    }
+    return true;
+  }
+
+  @Override
+  public long nanosToDeadline() {
+    return probed ? flight.nanosToDeadline() : job.nanosToDeadline();
+  }
+
   @Override
   public void run() {
-    engine.started(this);
+    if (probed) {
+      runAdmitted();
+    } else {
+      probe();
+    }
+  }
+
+  @Override
+  public void abandon(FoleyException why) {
+    if (!probed) { // it never started
+      cx.admission().unqueue(job.request().priority());
+      if (!rerun) {
+        long waited = System.nanoTime() - job.submittedNanos;
+        UserCode.run("event listener", () -> cx.events(job).queueEnd(job.id(), waited));
+      }
+      if (why != null) {
+        job.fail(why);
+      }
+      return;
+    }
+    try {
+      features.close();
+      if (why != null) {
+        failAll(why);
+      } else {
+        stopped();
+      }
+    } finally {
+      cx.admission().finished();
+    }
+  }
+
+  // ---- the probe -------------------------------------------------------------------------------------
+
+  /** The first run: up to knowing the job's memory need; then it waits again (or is done). */
+  private void probe() {
+    cx.admission().firstStart(job.request().priority());
     if (!rerun) {
       long started = System.nanoTime();
       job.clock.add(Phase.QUEUE_WAIT, started - job.submittedNanos);
-      EngineCore.guard(() -> engine.events(job).queueEnd(job.id(), started - job.submittedNanos));
+      UserCode.run("event listener", () -> cx.events(job).queueEnd(job.id(), started - job.submittedNanos));
     }
+    boolean handedOver = false;
     try {
-      execute();
+      handedOver = prepare();
     } catch (StopJob e) {
       stopped();
     } catch (FoleyException e) {
@@ -66,9 +165,149 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
         throw vme;
       }
     } finally {
-      engine.finished(this);
+      if (!handedOver) {
+        cx.admission().finished();
+      }
     }
   }
+
+  /**
+   * Keys the job, joins or leads its computation, answers it from the result cache, or opens its
+   * features and queues it again with its memory need (true: from then on the second run or
+   * {@link #abandon} owns it).
+   */
+  private boolean prepare() {
+    if (job.isDone()) {
+      return false;
+    }
+    FoleyException expired = job.stopReason();
+    if (expired != null) {
+      throw expired;
+    }
+    PipelineConfig p = cx.pipeline();
+    FoleyRequest req = job.request();
+    settings = Sampler.Settings.of(p.manifest(), req);
+    job.stampSource(); // before the first read: writeVideoWithSound refuses a source changed since
+
+    // content key: what single-flight and both caches are keyed by
+    // the video: a file, bytes, or a stream read into memory now (hashed as it arrives)
+    long t0 = System.nanoTime();
+    boolean keyed = p.keyed() && !job.isWarmUp(); // the warm-up neither reads nor fills a cache
+    VideoInput.Loaded video = job.video(keyed);
+    job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+    String videoDigest = video.digest();
+    if (keyed) {
+      key = CacheKeys.result(p.bundleDigest(), p.videoSourceName(), videoDigest, req.prompt(),
+          settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
+    }
+
+    // single-flight: join an identical computation in flight, or lead one
+    flight = key != null && p.singleFlight() ? cx.flights().joinOrLead(key, job) : new Flight(key, job);
+    if (flight == null) {
+      return false; // an identical computation in flight serves this job
+    }
+
+    // result cache
+    results = ResultCacheLink.of(p, key);
+    float[] stored = results != null ? results.lookup(key) : null;
+    if (stored != null) {
+      replay(stored);
+      return false;
+    }
+
+    // features (feature cache, or the video), then wait for memory
+    features = features(req, video, videoDigest);
+    boolean handedOver = false;
+    try {
+      SegmentPlan plan = features.plan();
+      cx.devices().checkFits(job.id(), Devices.segmentBytes(p.manifest(), plan.largest(), settings.rows(),
+          p.segmentMemoryBytes()));
+      inFlight = p.segmentsInFlight(plan);
+      need = p.memoryNeed(plan, inFlight);
+      cx.admission().checkNeed(job.id(), need);
+      probed = true;
+      handedOver = true;
+      cx.admission().enqueue(this);
+      return true;
+    } finally {
+      if (!handedOver) {
+        features.close();
+      }
+    }
+  }
+
+  /** The job's features: every segment from the feature cache, or the video's, stored through it. */
+  private FeatureStream features(FoleyRequest req, VideoInput.Loaded video, String videoDigest) {
+    FeatureCacheLink cache = FeatureCacheLink.of(cx.pipeline(), videoDigest);
+    FeatureStream cached = cache != null ? cache.lookup(req, videoDigest) : null;
+    if (cached != null) {
+      return cached;
+    }
+    FeatureStream fromVideo = VideoFeatures.open(cx.pipeline(), cx.decode(), cx.feeders(), flight, req, video);
+    return cache != null ? cache.storingThrough(fromVideo, videoDigest) : fromVideo;
+  }
+
+  /** A result-cache hit: the stored audio, as the chunks a computation would have emitted. */
+  private void replay(float[] audio) {
+    BundleManifest m = cx.pipeline().manifest();
+    SegmentPlan plan = new SegmentPlan(m, audio.length);
+    for (int k = 0; k < plan.count; k++) {
+      long start = plan.sampleStart(k);
+      long end = plan.chunkEnd(k);
+      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
+          k == plan.count - 1));
+    }
+    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
+    end();
+    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
+  }
+
+  // ---- the second run ----------------------------------------------------------------------------------
+
+  /** Runs the admitted job to completion, with its memory reserved by Admission. */
+  private void runAdmitted() {
+    try {
+      execute();
+    } catch (StopJob e) {
+      stopped();
+    } catch (FoleyException e) {
+      failAll(e);
+    } catch (Throwable e) {
+      failAll(new FoleyException(FoleyException.Code.INTERNAL, "job " + job.id() + " failed unexpectedly: " + e, e));
+      if (e instanceof VirtualMachineError vme) {
+        throw vme;
+      }
+    } finally {
+      cx.admission().finished();
+    }
+  }
+
+  private void execute() {
+    PipelineConfig p = cx.pipeline();
+    FoleyRequest req = job.request();
+    float[] audio;
+    long durationTicks;
+    long durationTimescale;
+    try (FeatureStream f = features; Devices.Home home = cx.devices().home()) {
+      checkLive();
+      durationTicks = f.durationTicks();
+      durationTimescale = f.durationTimescale();
+      flight.place(home.device.scheduler);
+      StageCalls calls = new DeviceCalls(flight, home.device.scheduler, cx.events(job));
+      f.start(calls);
+      audio = new SegmentPipeline(p, cx.devices(), cx.segments(), flight, calls, f, settings, inFlight, this::checkLive)
+          .run(req.prompt(), req.negativePrompt() != null);
+    }
+    if (results != null) {
+      results.store(key, audio, durationTicks, durationTimescale);
+    }
+    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
+    StageTimings timings = job.clock.snapshot(false);
+    end();
+    flight.complete(audio, p.manifest().sampleRate(), timings);
+  }
+
+  // ---- endings -------------------------------------------------------------------------------------------
 
   /**
    * The work stopped because no job wanted it. Jobs past their deadline fail with their own
@@ -86,7 +325,9 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     }
     List<Job> orphans = flight.closeAndTakeUnfinished();
     end();
-    orphans.forEach(engine::rerun);
+    for (Job orphan : orphans) {
+      rerun(cx, orphan);
+    }
   }
 
   private void failAll(FoleyException e) {
@@ -101,117 +342,8 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
   /** Takes the flight out of the single-flight table, so later identical requests start afresh. */
   private void end() {
     if (flight != null) {
-      engine.endFlight(flight);
+      cx.flights().end(flight);
     }
-  }
-
-  /** Runs the job to completion (or throws). */
-  private void execute() {
-    if (job.isDone()) {
-      return;
-    }
-    FoleyException expired = job.stopReason();
-    if (expired != null) {
-      throw expired;
-    }
-    FoleyRequest req = job.request();
-    Sampler.Settings settings = Sampler.Settings.of(engine.manifest(), req);
-    job.stampSource(); // before the first read: writeVideoWithSound refuses a source changed since
-
-    // content key: what single-flight and both caches are keyed by
-    // the video: a file, bytes, or a stream read into memory now (hashed as it arrives)
-    long t0 = System.nanoTime();
-    boolean keyed = engine.keyed() && !job.isWarmUp(); // the warm-up neither reads nor fills a cache
-    VideoInput.Loaded video = job.video(keyed);
-    job.clock.add(Phase.DECODE, System.nanoTime() - t0);
-    String videoDigest = video.digest();
-    String key = null;
-    if (keyed) {
-      key = CacheKeys.result(engine.bundleDigest(), engine.videoSourceName(), videoDigest, req.prompt(),
-          settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
-    }
-
-    // single-flight: join an identical computation in flight, or lead one
-    flight = key != null && engine.singleFlight() ? engine.joinOrLead(key, job) : new Flight(key, job);
-    if (flight == null) {
-      return; // an identical computation in flight serves this job
-    }
-
-    // result cache
-    ResultCacheLink results = ResultCacheLink.of(engine, key);
-    float[] stored = results != null ? results.lookup(key) : null;
-    if (stored != null) {
-      replay(stored);
-      return;
-    }
-
-    // features (feature cache, or the video) → sampler → VAE → stitch → chunks
-    float[] audio;
-    long durationTicks;
-    long durationTimescale;
-    try (FeatureStream features = features(req, video, videoDigest)) {
-      durationTicks = features.durationTicks();
-      durationTimescale = features.durationTimescale();
-      SegmentPlan plan = features.plan();
-      engine.devices().checkFits(job.id(), Devices.segmentBytes(engine.manifest(), plan.largest(), settings.rows(),
-          engine.segmentMemoryBytes()));
-      int inFlight = segmentsInFlight(plan);
-      long need = engine.memoryNeed(plan, inFlight);
-      engine.admit(flight, job, need);
-      try (Devices.Home home = engine.devices().home()) {
-        flight.place(home.device.scheduler);
-        features.start();
-        audio = new SegmentPipeline(engine, flight, features, settings, inFlight, this::checkLive)
-            .run(req.prompt(), req.negativePrompt() != null);
-      } finally {
-        engine.release(need);
-      }
-    }
-    if (results != null) {
-      results.store(key, audio, durationTicks, durationTimescale);
-    }
-    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
-    StageTimings timings = job.clock.snapshot(false);
-    end();
-    flight.complete(audio, engine.manifest().sampleRate(), timings);
-  }
-
-  /** The job's features: every segment from the feature cache, or the video's, stored through it. */
-  private FeatureStream features(FoleyRequest req, VideoInput.Loaded video, String videoDigest) {
-    FeatureCacheLink cache = FeatureCacheLink.of(engine, videoDigest);
-    FeatureStream cached = cache != null ? cache.lookup(req, videoDigest) : null;
-    if (cached != null) {
-      return cached;
-    }
-    FeatureStream fromVideo = VideoFeatures.open(engine, flight, req, video);
-    return cache != null ? cache.storingThrough(fromVideo, videoDigest) : fromVideo;
-  }
-
-  /** A result-cache hit: the stored audio, as the chunks a computation would have emitted. */
-  private void replay(float[] audio) {
-    BundleManifest m = engine.manifest();
-    SegmentPlan plan = new SegmentPlan(m, audio.length);
-    for (int k = 0; k < plan.count; k++) {
-      long start = plan.sampleStart(k);
-      long end = plan.chunkEnd(k);
-      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
-          k == plan.count - 1));
-    }
-    job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
-    end();
-    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
-  }
-
-  /**
-   * Segments the job keeps in flight: the engine's {@code segmentsInFlight}, no more than it has,
-   * and fewer when the host memory budget holds only fewer (down to one).
-   */
-  private int segmentsInFlight(SegmentPlan plan) {
-    int k = Math.max(1, Math.min(engine.segmentsInFlight(), plan.count));
-    while (k > 1 && engine.memoryNeed(plan, k) > engine.memoryBudgetBytes()) {
-      k--;
-    }
-    return k;
   }
 
   /** Stops the work when no job wants it any more (cancelled, failed or past its deadline). */
@@ -219,9 +351,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     if (!flight.expireAndCheck()) {
       throw new StopJob();
     }
-    if (engine.isClosing() && engine.abortOnClose()) {
-      throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + job.id() + " finished");
-    }
+    cx.stop().check(job.id());
   }
 
   /** Unwinds a job that already completed (cancelled); never reaches the user. */

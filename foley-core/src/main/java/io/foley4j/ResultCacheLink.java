@@ -23,10 +23,10 @@ final class ResultCacheLink {
   }
 
   /** The link, or null when the engine has no result cache or the job no content key. */
-  static ResultCacheLink of(EngineCore engine, String key) {
-    TensorCache cache = engine.resultCache();
-    return cache == null || key == null ? null : new ResultCacheLink(cache, engine.manifest().sampleRate(),
-        engine.bundleDigest());
+  static ResultCacheLink of(PipelineConfig pipeline, String key) {
+    TensorCache cache = pipeline.resultCache();
+    return cache == null || key == null ? null : new ResultCacheLink(cache, pipeline.manifest().sampleRate(),
+        pipeline.bundleDigest());
   }
 
   /**

@@ -4,6 +4,7 @@ import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.Stage;
+import io.foley4j.bundle.StageContract;
 import io.foley4j.text.Encoding;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -37,25 +38,23 @@ final class Sampler {
   /** The denoiser's conditioning for one segment, batched as the sampler's rows. */
   record Conditioning(Tensor text, Tensor visual, Tensor sync) {}
 
-  private final EngineCore engine;
-  private final Flight flight;
+  private final PipelineConfig pipeline;
   private final Settings settings;
   private final BundleManifest m;
   private final Runnable checkLive;
-  private final DeviceScheduler home;
+  private final StageCalls home;
   private final Runnable onStep;
 
   /**
-   * @param home the device of the job's text encoding
+   * @param home the job's calls on the device of its text encoding
+   * @param checkLive throws to stop the job; runs before each denoiser step
    * @param onStep called after each denoiser step of any segment (for progress); may be called from
    *     several threads at once when segments run in parallel
    */
-  Sampler(EngineCore engine, Flight flight, Settings settings, Runnable checkLive, DeviceScheduler home,
-      Runnable onStep) {
-    this.engine = engine;
-    this.flight = flight;
+  Sampler(PipelineConfig pipeline, Settings settings, StageCalls home, Runnable checkLive, Runnable onStep) {
+    this.pipeline = pipeline;
     this.settings = settings;
-    this.m = engine.manifest();
+    this.m = pipeline.manifest();
     this.checkLive = checkLive;
     this.home = home;
     this.onStep = onStep;
@@ -82,7 +81,7 @@ final class Sampler {
     }
     int n = m.maxTokens();
     int rows = settings.rows();
-    float[] learned = engine.unconditionalText();
+    float[] learned = pipeline.uncondText();
     boolean useLearned = settings.guided() && learned != null && !requestHasNegative
         && m.sampler().negativePrompt().isEmpty();
     int encoded = useLearned ? 1 : rows;
@@ -90,7 +89,7 @@ final class Sampler {
     long[] mask = new long[encoded * n];
     String[] texts = settings.guided() ? new String[] {prompt, settings.negativePrompt()} : new String[] {prompt};
     for (int r = 0; r < encoded; r++) {
-      Encoding e = engine.tokenizer().encode(texts[r], n);
+      Encoding e = pipeline.tokenizer().encode(texts[r], n);
       System.arraycopy(e.ids(), 0, ids, r * n, n);
       System.arraycopy(e.attentionMask(), 0, mask, r * n, n);
     }
@@ -106,8 +105,8 @@ final class Sampler {
   /** {@code pair-longest}: [prompt, negative] padded to the longer one, encoded, cut to maxTokens. */
   private Tensor encodePair(String prompt) {
     int limit = m.encoderMaxTokens();
-    Encoding a = engine.tokenizer().encode(prompt, limit);
-    Encoding b = engine.tokenizer().encode(settings.negativePrompt(), limit);
+    Encoding a = pipeline.tokenizer().encode(prompt, limit);
+    Encoding b = pipeline.tokenizer().encode(settings.negativePrompt(), limit);
     int len = Math.max(1, Math.max(length(a), length(b)));
     long[] ids = new long[2 * len];
     long[] mask = new long[2 * len];
@@ -136,26 +135,27 @@ final class Sampler {
   }
 
   private float[] encode(long[] ids, long[] mask, int rows, int n) {
-    Map<String, Tensor> in = Map.of("input_ids", Tensor.ofLongs(ids, rows, n), "attention_mask",
+    Map<String, Tensor> in = Map.of(StageContract.Text.INPUT_IDS, Tensor.ofLongs(ids, rows, n), StageContract.Text.ATTENTION_MASK,
         Tensor.ofLongs(mask, rows, n));
-    return stage(home, Stage.TEXT_ENCODER, () ->
-        engine.call(flight, home, Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get("text_embeds")).floats();
+    return home.asParty(Stage.TEXT_ENCODER, () ->
+        home.call(Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get(StageContract.Text.EMBEDS)).floats();
   }
 
   /** The segment's encoder features, with the unconditional rows added when guided. */
   Conditioning condition(Tensor text, SegmentFeatures sf, SegmentPlan.Segment seg) {
     int rows = settings.rows();
-    float[] visual = rows(sf.visual(), engine.unconditionalVisual(), rows);
-    float[] sync = rows(sf.sync(), engine.unconditionalSync(), rows);
+    float[] visual = rows(sf.visual(), pipeline.uncondVisual(), rows);
+    float[] sync = rows(sf.sync(), pipeline.uncondSync(), rows);
     return new Conditioning(text, Tensor.of(visual, rows, seg.visualFrames(), m.visualDim()),
         Tensor.of(sync, rows, seg.syncTokens(), m.syncDim()));
   }
 
   /**
-   * Integrates segment {@code k} from its noise to a clean latent [C × L] on {@code device}; calls
-   * {@code onStep} after each step. Thread-safe: segments of one job may sample in parallel.
+   * Integrates segment {@code k} from its noise to a clean latent [C × L] through {@code device}
+   * (the job's calls on the device the segment is placed on); calls {@code onStep} after each step.
+   * Thread-safe: segments of one job may sample in parallel.
    */
-  float[] sample(SegmentPlan.Segment seg, Conditioning c, DeviceScheduler device) {
+  float[] sample(SegmentPlan.Segment seg, Conditioning c, StageCalls device) {
     int k = seg.index();
     int channels = m.latentChannels();
     int length = seg.latents();
@@ -164,7 +164,7 @@ final class Sampler {
     int steps = settings.steps();
     float[] times = settings.times();
     float[] x = noise(settings.seed(), k, size);
-    return stage(device, Stage.DENOISER, () -> {
+    return device.asParty(Stage.DENOISER, () -> {
       for (int s = 0; s < steps; s++) {
         checkLive.run();
         float[] lat = new float[rows * size];
@@ -174,12 +174,12 @@ final class Sampler {
         float[] ts = new float[rows];
         Arrays.fill(ts, times[s]);
         Map<String, Tensor> in = new HashMap<>();
-        in.put("latents", Tensor.of(lat, rows, channels, length));
-        in.put("timestep", Tensor.of(ts, rows));
-        in.put("visual", c.visual());
-        in.put("sync", c.sync());
-        in.put("text", c.text());
-        float[] v = engine.call(flight, device, Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get("velocity").floats();
+        in.put(StageContract.Denoiser.LATENTS, Tensor.of(lat, rows, channels, length));
+        in.put(StageContract.Denoiser.TIMESTEP, Tensor.of(ts, rows));
+        in.put(StageContract.Denoiser.VISUAL, c.visual());
+        in.put(StageContract.Denoiser.SYNC, c.sync());
+        in.put(StageContract.Denoiser.TEXT, c.text());
+        float[] v = device.call(Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get(StageContract.Denoiser.VELOCITY).floats();
         eulerStep(x, v, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
         onStep.run();
       }
@@ -188,11 +188,11 @@ final class Sampler {
   }
 
   /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming) on {@code device}. */
-  float[] decode(SegmentPlan.Segment seg, float[] latent, DeviceScheduler device) {
+  float[] decode(SegmentPlan.Segment seg, float[] latent, StageCalls device) {
     int k = seg.index();
-    Map<String, Tensor> in = Map.of("latents", Tensor.of(latent, 1, m.latentChannels(), seg.latents()));
-    float[] audio = stage(device, Stage.VAE_DECODER, () ->
-        engine.call(flight, device, Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get("audio").floats());
+    Map<String, Tensor> in = Map.of(StageContract.Vae.LATENTS, Tensor.of(latent, 1, m.latentChannels(), seg.latents()));
+    float[] audio = device.asParty(Stage.VAE_DECODER, () ->
+        device.call(Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get(StageContract.Vae.AUDIO).floats());
     if (audio.length != seg.decodedSamples()) {
       throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
           + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × hop "
@@ -216,16 +216,6 @@ final class Sampler {
         float vu = v[n + i];
         x[i] += dt * (vu + cfg * (v[i] - vu));
       }
-    }
-  }
-
-  /** Runs {@code body} as a registered party of {@code stage}, so batches wait for this job's item. */
-  private static <T> T stage(DeviceScheduler device, Stage stage, java.util.function.Supplier<T> body) {
-    device.enter(stage);
-    try {
-      return body.get();
-    } finally {
-      device.exit(stage);
     }
   }
 

@@ -25,23 +25,34 @@ import java.util.concurrent.RejectedExecutionException;
  * has ended, so nothing of the job outlives its memory reservation.
  */
 final class SegmentPipeline {
-  private final EngineCore engine;
+  private final PipelineConfig pipeline;
+  private final Devices devices;
+  private final java.util.concurrent.ExecutorService segmentPool;
   private final Flight flight;
+  private final StageCalls home;
   private final SegmentPlan plan;
   private final FeatureStream features;
   private final Sampler.Settings settings;
   private final int inFlight;
   private final Runnable checkLive;
-  private final Object progressLock = new Monitor("job progress");
+  private final Object progressLock = Monitor.outer("job progress");
   private long stepsDone; // guarded by progressLock
   private int segmentsDone; // guarded by progressLock
   // the first failure of any segment or of the job's thread: the other segments stop at their next step
   private final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
-  SegmentPipeline(EngineCore engine, Flight flight, FeatureStream features, Sampler.Settings settings, int inFlight,
+  /**
+   * @param home the job's calls on its home device (text)
+   * @param segmentPool where segments run when more than one is in flight
+   */
+  SegmentPipeline(PipelineConfig pipeline, Devices devices, java.util.concurrent.ExecutorService segmentPool,
+      Flight flight, StageCalls home, FeatureStream features, Sampler.Settings settings, int inFlight,
       Runnable checkLive) {
-    this.engine = engine;
+    this.pipeline = pipeline;
+    this.devices = devices;
+    this.segmentPool = segmentPool;
     this.flight = flight;
+    this.home = home;
     this.plan = features.plan();
     this.features = features;
     this.settings = settings;
@@ -51,10 +62,10 @@ final class SegmentPipeline {
 
   /** Runs every segment and returns the stitched audio, emitting each chunk as it becomes final. */
   float[] run(String prompt, boolean requestHasNegative) {
-    Sampler sampler = new Sampler(engine, flight, settings, this::check, flight.home(), this::stepDone);
+    Sampler sampler = new Sampler(pipeline, settings, home, this::check, this::stepDone);
     Tensor text = sampler.encodeText(prompt, requestHasNegative);
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
-    Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
+    Stitcher stitcher = new Stitcher(plan, pipeline.manifest().sampleRate());
     ArrayDeque<Future<float[]>> running = new ArrayDeque<>();
     int next = 0;
     try {
@@ -110,17 +121,18 @@ final class SegmentPipeline {
 
   /** Samples and decodes one segment on the device it is placed on. */
   private float[] segment(Sampler sampler, Tensor text, SegmentPlan.Segment seg, SegmentFeatures sf) {
-    long bytes = Devices.segmentBytes(engine.manifest(), seg, settings.rows(), engine.segmentMemoryBytes());
-    try (Devices.Lease lease = engine.devices().acquire(flight, seg.index(), bytes, this::check)) {
-      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), lease.scheduler());
+    long bytes = Devices.segmentBytes(pipeline.manifest(), seg, settings.rows(), pipeline.segmentMemoryBytes());
+    try (Devices.Lease lease = devices.acquire(flight, seg.index(), bytes, this::check)) {
+      StageCalls there = home.on(lease.scheduler());
+      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), there);
       check();
-      return sampler.decode(seg, latent, lease.scheduler());
+      return sampler.decode(seg, latent, there);
     }
   }
 
   private Future<float[]> start(java.util.concurrent.Callable<float[]> task) {
     try {
-      return engine.segmentPool().submit(task);
+      return segmentPool.submit(task);
     } catch (RejectedExecutionException e) {
       throw new FoleyException(FoleyException.Code.CLOSED, "engine closed before job " + flight.id() + " finished", e);
     }
@@ -177,6 +189,7 @@ final class SegmentPipeline {
 
   private void stepDone() {
     synchronized (progressLock) {
+      assert LockOrder.taken(progressLock);
       stepsDone++;
       flight.enqueueProgress(progress());
     }
@@ -185,6 +198,7 @@ final class SegmentPipeline {
 
   private void segmentDone() {
     synchronized (progressLock) {
+      assert LockOrder.taken(progressLock);
       segmentsDone++;
       flight.enqueueProgress(progress());
     }

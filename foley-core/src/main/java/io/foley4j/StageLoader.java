@@ -67,6 +67,7 @@ final class StageLoader {
         }
       }
       synchronized (this) {
+        assert LockOrder.taken(this);
         loadNanos.putAll(times);
         return new EnumMap<>(opened);
       }
@@ -83,6 +84,7 @@ final class StageLoader {
 
   private void load(Backend backend, ModelBundle bundle, Stage s, Map<Stage, Long> times) {
     synchronized (this) {
+      assert LockOrder.taken(this);
       if (abandoned) {
         return;
       }
@@ -93,6 +95,7 @@ final class StageLoader {
       session = backend.open(bundle.manifest().stage(s), bundle.stageFile(s));
     } catch (RuntimeException | Error e) {
       synchronized (this) {
+        assert LockOrder.taken(this);
         abandoned = true; // stages not started yet are skipped; ones still opening close themselves
         if (firstFailure == null) {
           firstFailure = e;
@@ -105,6 +108,7 @@ final class StageLoader {
     long took = System.nanoTime() - t0;
     boolean close;
     synchronized (this) {
+      assert LockOrder.taken(this);
       close = abandoned;
       if (!close) {
         opened.put(s, session);
@@ -121,6 +125,7 @@ final class StageLoader {
     List<StageSession> toClose;
     Throwable first;
     synchronized (this) {
+      assert LockOrder.taken(this);
       abandoned = true;
       toClose = new ArrayList<>(opened.values());
       opened.clear();

@@ -5,7 +5,7 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Where a request's time went, per phase: the seeds' diagnosis table, built into every result.
+ * Where a request's time went, per phase: a diagnosis table built into every result.
  * Backend phases (visual, sync, text, denoise, vae) count the time this request had calls of that
  * phase at the device, from submission to result (queue wait included; calls of the request that
  * overlap, such as segments in flight sharing one batched call, count their common time once);

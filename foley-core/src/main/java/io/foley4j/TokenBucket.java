@@ -8,7 +8,7 @@ final class TokenBucket {
   private double tokens;
   private long last;
 
-  public TokenBucket(double ratePerSecond, int burst, Ticker ticker) {
+  TokenBucket(double ratePerSecond, int burst, Ticker ticker) {
     this.ratePerNano = ratePerSecond / 1e9;
     this.burst = burst;
     this.ticker = ticker;
@@ -17,7 +17,8 @@ final class TokenBucket {
   }
 
   /** Takes one token if there is one. */
-  public synchronized boolean tryTake() {
+  synchronized boolean tryTake() {
+    assert LockOrder.taken(this);
     refill();
     if (tokens >= 1) {
       tokens -= 1;
@@ -27,13 +28,15 @@ final class TokenBucket {
   }
 
   /** Whether the bucket has refilled completely (an idle client; it can be forgotten). */
-  public synchronized boolean isFull() {
+  synchronized boolean isFull() {
+    assert LockOrder.taken(this);
     refill();
     return tokens >= burst;
   }
 
   /** Nanoseconds until a token will be available. */
-  public synchronized long nanosUntilToken() {
+  synchronized long nanosUntilToken() {
+    assert LockOrder.taken(this);
     refill();
     return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / ratePerNano);
   }

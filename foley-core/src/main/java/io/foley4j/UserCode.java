@@ -20,7 +20,8 @@ final class UserCode {
   /** Classes whose instances foley4j synchronizes on. */
   private static final Set<String> LOCK_CLASSES = Set.of(Job.class.getName(), Flight.class.getName(),
       CircuitBreaker.class.getName(), TokenBucket.class.getName(), EngineCore.LoadMonitor.class.getName(),
-      Monitor.class.getName());
+      StageLoader.class.getName(), Monitor.Outer.class.getName(), Monitor.Placement.class.getName(),
+      Monitor.Running.class.getName(), Monitor.Leaf.class.getName());
 
   private static final boolean CHECKED = UserCode.class.desiredAssertionStatus();
 
@@ -99,10 +100,16 @@ final class UserCode {
     return e.getMessage() != null && e.getMessage().startsWith(LOCK_RULE);
   }
 
-  /** A lock whose holders the check above can see. */
+  /** Device queue locks ({@link TrackedLock}) this thread holds, counting re-entries; 0 unless checked. */
+  static int queueLocksHeld() {
+    return TRACKED.get()[0];
+  }
+
+  /** A lock whose holders the checks can see: a device's queue lock, in {@link LockOrder}'s place. */
   static final class TrackedLock extends ReentrantLock {
     @Override
     public void lock() {
+      assert isHeldByCurrentThread() || LockOrder.mayTakeQueue();
       super.lock();
       if (CHECKED) {
         TRACKED.get()[0]++;

@@ -5,6 +5,7 @@ import io.foley4j.video.VideoInfo;
 import io.foley4j.video.VideoSource;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.Executor;
 
 /**
  * Features computed from the video: the source is opened (and the plan made from its duration)
@@ -12,7 +13,9 @@ import java.util.Locale;
  * which decodes and encodes on the engine's pools and closes the source on every path.
  */
 final class VideoFeatures implements FeatureStream {
-  private final EngineCore engine;
+  private final PipelineConfig pipeline;
+  private final Executor decodePool;
+  private final Executor feederPool;
   private final Flight flight;
   private final SegmentPlan plan;
   private final long durationTicks;
@@ -20,8 +23,11 @@ final class VideoFeatures implements FeatureStream {
   private final Channel<SegmentFeatures> out;
   private VideoSource source; // owned here until start() hands it over
 
-  private VideoFeatures(EngineCore engine, Flight flight, VideoSource source, SegmentPlan plan, VideoInfo info) {
-    this.engine = engine;
+  private VideoFeatures(PipelineConfig pipeline, Executor decodePool, Executor feederPool, Flight flight,
+      VideoSource source, SegmentPlan plan, VideoInfo info) {
+    this.pipeline = pipeline;
+    this.decodePool = decodePool;
+    this.feederPool = feederPool;
     this.flight = flight;
     this.source = source;
     this.plan = plan;
@@ -31,16 +37,17 @@ final class VideoFeatures implements FeatureStream {
   }
 
   /** Opens the job's video and plans its segments; the time it takes counts as decoding. */
-  static VideoFeatures open(EngineCore engine, Flight flight, FoleyRequest request, VideoInput.Loaded video) {
+  static VideoFeatures open(PipelineConfig pipeline, Executor decodePool, Executor feederPool, Flight flight,
+      FoleyRequest request, VideoInput.Loaded video) {
     long t0 = System.nanoTime();
     VideoSource source = UserCode.call("video source factory",
-        () -> video.open(engine.videoSources(), request.video(), engine.decoderThreadsPerVideo()));
+        () -> video.open(pipeline.videoSources(), request.video(), pipeline.decoderThreads()));
     try {
       VideoInfo info = source.info();
       flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
-      SegmentPlan plan = plan(engine, request, info.durationTicks(), info.durationTimescale(),
+      SegmentPlan plan = plan(pipeline, request, info.durationTicks(), info.durationTimescale(),
           info.lastFrameSeconds());
-      return new VideoFeatures(engine, flight, source, plan, info);
+      return new VideoFeatures(pipeline, decodePool, feederPool, flight, source, plan, info);
     } catch (RuntimeException | Error e) {
       source.close();
       throw e;
@@ -51,14 +58,15 @@ final class VideoFeatures implements FeatureStream {
    * The plan for a video of {@code ticks / timescale} seconds, after the engine's limits: zero
    * length, longer than {@code maxVideoDuration}, or more audio than one array can hold.
    */
-  static SegmentPlan plan(EngineCore engine, FoleyRequest request, long ticks, long timescale, double lastFrame) {
-    BundleManifest m = engine.manifest();
+  static SegmentPlan plan(PipelineConfig pipeline, FoleyRequest request, long ticks, long timescale,
+      double lastFrame) {
+    BundleManifest m = pipeline.manifest();
     double seconds = timescale > 0 ? ticks / (double) timescale : Double.NaN;
     if (ticks <= 0 || timescale <= 0) {
       throw new UnsupportedVideoException(FoleyException.Code.CORRUPT_VIDEO,
           name(request) + " has zero duration; nothing to generate");
     }
-    Duration max = engine.maxVideoDuration();
+    Duration max = pipeline.maxVideoDuration();
     if (seconds > max.toNanos() / 1e9) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
           "%s lasts %.1f s, longer than this engine's maxVideoDuration of %.1f s: trim the video or raise "
@@ -100,11 +108,11 @@ final class VideoFeatures implements FeatureStream {
   }
 
   @Override
-  public void start() {
+  public void start(StageCalls home) {
     VideoSource owned = source;
     source = null; // from here the extractor owns it and closes it on every path
-    new FeatureExtractor(engine, flight, plan, owned, out, engine.visualBatch(), engine.syncBatch())
-        .start(engine.decodePool(), engine.feederPool());
+    new FeatureExtractor(pipeline, home, flight.clock(), flight::isDone, plan, owned, out)
+        .start(decodePool, feederPool);
   }
 
   @Override

@@ -232,7 +232,7 @@ class CallbackSafetyTest {
   @Test
   void lockCheckSeesFoleyMonitors() {
     assertTrue(UserCode.assertNoFoleyLockHeld("nothing held"));
-    Object m = new Monitor("test");
+    Object m = Monitor.leaf("test");
     synchronized (m) {
       AssertionError e = assertThrows(AssertionError.class, () -> UserCode.assertNoFoleyLockHeld("a listener"));
       assertTrue(e.getMessage().contains("a listener"), e.getMessage());

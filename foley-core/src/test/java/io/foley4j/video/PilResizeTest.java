@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -211,42 +210,5 @@ class PilResizeTest {
       }
     }
     return out;
-  }
-
-  @Test
-  void timing1080pTo512() {
-    Ffmpeg.require();
-    DecodedFrame f = secondFrame(clip("mandelbrot", 1920, 1080));
-    float[] half = {0.5f, 0.5f, 0.5f};
-    StringBuilder sb = new StringBuilder("[PilResizeTest] 1920x1080 frame, median of 9 runs:");
-    for (ResizeFilter filter : ResizeFilter.values()) {
-      for (ResizeMode mode : ResizeMode.values()) {
-        int size = mode == ResizeMode.SQUASH ? 512 : 224;
-        float[] t = new float[3 * size * size];
-        for (int i = 0; i < 3; i++) {
-          f.toTensor(size, mode, filter, half, half, t, 0);
-        }
-        long[] ns = new long[9];
-        for (int i = 0; i < ns.length; i++) {
-          long t0 = System.nanoTime();
-          f.toTensor(size, mode, filter, half, half, t, 0);
-          ns[i] = System.nanoTime() - t0;
-        }
-        Arrays.sort(ns);
-        sb.append(String.format("%n  %-14s %-11s -> %d: %6.1f ms", filter.manifestName(), mode, size,
-            ns[ns.length / 2] / 1e6));
-      }
-    }
-    long[] ns = new long[9];
-    for (int i = 0; i < 3 + ns.length; i++) {
-      long t0 = System.nanoTime();
-      f.toRgb();
-      if (i >= 3) {
-        ns[i - 3] = System.nanoTime() - t0;
-      }
-    }
-    Arrays.sort(ns);
-    sb.append(String.format("%n  (of which toRgb, the whole 8-bit RGB frame: %.1f ms)", ns[ns.length / 2] / 1e6));
-    System.out.println(sb);
   }
 }

@@ -1,0 +1,82 @@
+package io.foley4j;
+
+import io.foley4j.bundle.BundleManifest;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.cache.TensorCache;
+import io.foley4j.text.Tokenizer;
+import io.foley4j.video.VideoSourceFactory;
+import java.time.Duration;
+
+/**
+ * What every step of a job's pipeline reads and nothing changes: built once when the engine is
+ * built, shared by all jobs. Pipeline classes ({@link Sampler}, {@link FeatureExtractor},
+ * {@link VideoFeatures}, the cache links, {@link SegmentPipeline}) take this and a
+ * {@link StageCalls} handle, never the engine.
+ *
+ * @param uncondText the learned empty text features [maxTokens × textDim], or null if the bundle has none
+ * @param decoderThreads threads one video's decoder may use
+ * @param resultCache null: none
+ * @param featureCache null: none
+ * @param segmentMemoryBytes the builder's per-segment device memory charge, 0 for the estimate from the bundle
+ */
+record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] uncondVisual, float[] uncondSync,
+    float[] uncondText, int visualBatch, int syncBatch, VideoSourceFactory videoSources, int decoderThreads,
+    Duration maxVideoDuration, TensorCache resultCache, TensorCache featureCache, boolean singleFlight,
+    String bundleDigest, int segmentsInFlight, long segmentMemoryBytes, long memoryBudgetBytes) {
+
+  /** The configuration of an engine built with {@code c}. */
+  static PipelineConfig of(EngineCore.Config c) {
+    ModelBundle bundle = c.bundle();
+    var uncond = bundle.unconditional();
+    // the decode threads shared among the jobs that may decode at once
+    int decoderThreads = Math.max(1, c.decodeThreads() / Math.min(c.decodeThreads(), c.maxConcurrentRequests()));
+    return new PipelineConfig(bundle.manifest(), bundle.tokenizer(), uncond.visual(), uncond.sync(),
+        uncond.text().orElse(null), c.visualBatch(), c.syncBatch(), c.videoSources(), decoderThreads,
+        c.maxVideoDuration(), c.resultCache(), c.featureCache(), c.singleFlight(), bundle.digest(),
+        c.segmentsInFlight(), c.segmentMemoryBytes(), c.memoryBudgetBytes());
+  }
+
+  /** Whether jobs need a content key (to look up caches or share identical computations). */
+  boolean keyed() {
+    return resultCache != null || featureCache != null || singleFlight;
+  }
+
+  /** Identifies how frames are decoded: another decoder may give other pixels, hence other features. */
+  String videoSourceName() {
+    return videoSources.id();
+  }
+
+  /**
+   * Bytes of host memory a job holds while it runs with {@code inFlight} segments at once, from the
+   * bundle's shapes and the video's length (docs/scheduling.md, "Memory admission").
+   */
+  long memoryNeed(SegmentPlan plan, int inFlight) {
+    BundleManifest m = manifest;
+    long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
+    long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
+    SegmentPlan.Segment big = plan.largest();
+    // sync frames held: for each of up to three passes that overlap at a time, the frames from its
+    // next unpacked window on (a window plus a batch of strides), plus a batch being packed
+    long syncKept = 3L * (m.sync().window() + (long) syncBatch * m.sync().stride()) + (long) syncBatch * m.sync().window();
+    long inFlightBatches = 3 * Math.max(visualBatch * visualFrame, (long) syncBatch * m.sync().window() * syncFrame);
+    // features and latents: the segments in flight, one taken before it starts and one being stitched
+    long segs = inFlight + 2L;
+    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * segs;
+    long latents = 2L * segs * m.latentChannels() * big.latents() * 4;
+    // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
+    long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
+    return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
+  }
+
+  /**
+   * Segments a job keeps in flight: {@code segmentsInFlight}, no more than it has, and fewer when
+   * the host memory budget holds only fewer (down to one).
+   */
+  int segmentsInFlight(SegmentPlan plan) {
+    int k = Math.max(1, Math.min(segmentsInFlight, plan.count));
+    while (k > 1 && memoryNeed(plan, k) > memoryBudgetBytes) {
+      k--;
+    }
+    return k;
+  }
+}
