@@ -121,32 +121,33 @@ final class EngineCore implements AutoCloseable {
   /**
    * {@link WarmUp#FULL}'s request: a synthetic clip of one and a half segments through the whole
    * pipeline; its milliseconds, or 0 if it failed (logged). The engine is complete but for its
-   * readiness report when this runs.
+   * readiness report when this runs. The clip's frames come from memory ({@link
+   * io.foley4j.video.SyntheticVideo#asFactory()}, no container or decoder): {@link #videoSources()}
+   * answers with it while this request runs, which is before build() returns, so no host request
+   * can see it; like every warm-up job it uses no cache.
    */
   static final Duration WARM_UP_DEADLINE = Duration.ofMinutes(10);
 
+  private volatile VideoSourceFactory warmUpVideo; // non-null only while warmUpRequest() runs
+
   private double warmUpRequest() {
     long t0 = System.nanoTime();
-    java.nio.file.Path dir = null;
     try {
-      dir = java.nio.file.Files.createTempDirectory("foley-warm-up-");
-      java.nio.file.Path clip = dir.resolve("warm-up.mp4");
       double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
-      io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
-          .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().write(clip);
-      // a deadline, so that a video source that never returns cannot hang build()
-      FoleyRequest req = FoleyRequest.builder(clip).prompt("footsteps, a door closing").steps(2).seed(0)
+      warmUpVideo = io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
+          .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().asFactory();
+      // a request from memory (its one byte is not read: the synthetic factory ignores its input), with a
+      // deadline, so that nothing can hang build()
+      FoleyRequest req = FoleyRequest.builder(new byte[1]).prompt("footsteps, a door closing").steps(2).seed(0)
           .deadline(WARM_UP_DEADLINE).build();
       submit(req, null, true).await();
       return (System.nanoTime() - t0) / 1e6;
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "engine " + config.name() + ": the warm-up request failed; the first request"
           + " will pay for it instead: " + e, e);
       return 0;
     } finally {
-      if (dir != null) {
-        io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
-      }
+      warmUpVideo = null;
     }
   }
 
@@ -778,8 +779,10 @@ final class EngineCore implements AutoCloseable {
     return tokenizer;
   }
 
+  /** The engine's video sources; the warm-up request's synthetic clip while it runs (see warmUpRequest). */
   VideoSourceFactory videoSources() {
-    return config.videoSources();
+    VideoSourceFactory warmUp = warmUpVideo;
+    return warmUp != null ? warmUp : config.videoSources();
   }
 
   /** Threads one video's decoder may use: the decode threads shared among the jobs that may run at once. */

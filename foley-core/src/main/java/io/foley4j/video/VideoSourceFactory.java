@@ -32,14 +32,14 @@ public interface VideoSourceFactory {
    * VideoSources#memoryLabel}. Errors are those of {@link #open(Path)}.
    *
    * <p>The default refuses with {@code UNSUPPORTED_VIDEO} saying so, so that factories written
-   * before this method existed still compile and fail clearly. jcodec's and foley-ffmpeg's
+   * before this method existed still compile and fail clearly. foley-jcodec's and foley-ffmpeg's
    * factories override it.
    */
   default VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
     throw new io.foley4j.UnsupportedVideoException(io.foley4j.FoleyException.Code.UNSUPPORTED_VIDEO,
         "the video decoder " + id() + " cannot read a video from memory (it does not implement"
             + " VideoSourceFactory.open(ByteBuffer, int)): save the video to a file and pass its path, or use"
-            + " VideoSources.jcodec() or foley-ffmpeg's decoder");
+            + " foley-jcodec's or foley-ffmpeg's decoder");
   }
 
   /**

@@ -1,5 +1,9 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
@@ -63,8 +67,8 @@ final class BenchCommand implements Runnable {
       Path dir = Files.createTempDirectory("foley-bench-");
       try {
         Path video = dir.resolve("bench.mp4");
-        SyntheticVideo.builder().size(320, 240).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
-            .flash(4, 0.1, 0xFFFFFF).movingSquare(5, 7, 0xFF0000).build().write(video);
+        SyntheticMp4.write(SyntheticVideo.builder().size(320, 240).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
+            .flash(4, 0.1, 0xFFFFFF).movingSquare(5, 7, 0xFF0000).build(), video);
         Path bundleDir = dir.resolve("bundle");
         ReferenceModel.writeBundle(bundleDir, ReferenceModel.options().width(width).depth(depth)
             .denoiserSize(denoiserWidth, denoiserDepth).build());
@@ -94,13 +98,13 @@ final class BenchCommand implements Runnable {
 
         Path hd = dir.resolve("720p.mp4");
         long e0 = System.nanoTime();
-        SyntheticVideo.builder().size(1280, 720).fps(25, 1).durationSeconds(decodeSeconds).movingSquare(0, decodeSeconds,
-            0x40C040).flash(1, 0.2, 0xFFFFFF).build().write(hd);
+        SyntheticMp4.write(SyntheticVideo.builder().size(1280, 720).fps(25, 1).durationSeconds(decodeSeconds).movingSquare(0, decodeSeconds,
+            0x40C040).flash(1, 0.2, 0xFFFFFF).build(), hd);
         System.out.printf("encoded 720p clip with jcodec in %.1f s%n", (System.nanoTime() - e0) / 1e9);
         for (int pass = 0; pass < 2; pass++) {
           long t0 = System.nanoTime();
           int frames = 0;
-          try (VideoSource src = VideoSources.jcodec().open(hd)) {
+          try (VideoSource src = JcodecVideoSources.jcodec().open(hd)) {
             for (DecodedFrame f; (f = src.next()) != null; ) {
               frames++;
             }

@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
 import io.foley4j.bundle.ModelBundle;
@@ -39,14 +41,14 @@ final class CacheBench implements Callable<Integer> {
       TensorCache cache = TensorCaches.memory().maximumBytes(1L << 30).build();
       try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).featureCache(cache).build()) {
         Path warm = dir.resolve("warm.mp4");
-        SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(2).build().write(warm);
+        SyntheticMp4.write(SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(2).build(), warm);
         engine.generate(FoleyRequest.of(warm, "warm"));
         double full = 0;
         double promptOnly = 0;
         for (int r = 0; r < runs; r++) {
           Path v = dir.resolve("v" + r + ".mp4"); // new bytes each time: the first run is a real miss
-          SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(seconds).background(0x101010 * (r + 1))
-              .flash(1, 0.12, 0xFFFFFF).movingSquare(3, 6, 0xFF0000).build().write(v);
+          SyntheticMp4.write(SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(seconds).background(0x101010 * (r + 1))
+              .flash(1, 0.12, 0xFFFFFF).movingSquare(3, 6, 0xFF0000).build(), v);
           long t0 = System.nanoTime();
           engine.generate(FoleyRequest.of(v, "glass breaking"));
           long t1 = System.nanoTime();

@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
 import io.foley4j.Readiness;
@@ -91,8 +93,8 @@ final class ColdStartBench implements Callable<Integer> {
       ReferenceModel.writeBundle(bundle, ReferenceModel.options().width(width).depth(depth)
           .denoiserSize(denoiserWidth, denoiserDepth).build());
       Path v = dir.resolve("v.mp4");
-      SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
-          .movingSquare(0.5, Math.max(1, seconds - 0.5), 0xFF0000).build().write(v);
+      SyntheticMp4.write(SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
+          .movingSquare(0.5, Math.max(1, seconds - 0.5), 0xFF0000).build(), v);
       Path c = cache != null ? cache : dir.resolve("ort-cache");
       System.out.printf(Locale.ROOT, "coldstart: reference encoders %dx%d, denoiser %dx%d, %.1f s video, %d steps, "
           + "%d steady-state requests, %d cores, cache %s%n", width, depth, denoiserWidth, denoiserDepth, seconds,

@@ -1,5 +1,9 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
+import io.foley4j.jcodec.Mp4Outputs;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
@@ -46,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
       vb.movingSquare(2.5, 3.5, 0xE04040);
     }
     SyntheticVideo sv = vb.build();
-    sv.write(video);
+    SyntheticMp4.write(sv, video);
     System.out.printf("wrote %s: %.1f s, 320x240 @ 25 fps, white flashes at 1, 3, 5, ... s%n", video, seconds);
     try (ModelBundle bundle = ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("demo").build()) {
@@ -56,7 +60,7 @@ final class DemoCommand implements Callable<Integer> {
       Path wav = outDir.resolve("demo.wav");
       Path mov = outDir.resolve("demo-with-sound.mov");
       result.writeWav(wav);
-      result.writeVideoWithSound(mov);
+      Mp4Outputs.writeVideoWithSound(result, mov);
       System.out.printf("wrote %s (%d samples, %.3f s at %d Hz)%n", wav, result.sampleCount(), result.durationSeconds(),
           result.sampleRate());
       System.out.println("wrote " + mov + " (the input video with the generated sound)");

@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.EngineStats;
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
@@ -64,8 +66,8 @@ final class DevicesBench implements Callable<Integer> {
     Path dir = Files.createTempDirectory("foley-bench-devices-");
     try {
       Path video = dir.resolve("long.mp4");
-      SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
-          .movingSquare(2, seconds - 1, 0xFF0000).build().write(video);
+      SyntheticMp4.write(SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF)
+          .movingSquare(2, seconds - 1, 0xFF0000).build(), video);
       Path bundleDir = dir.resolve("bundle");
       ReferenceModel.writeBundle(bundleDir, ReferenceModel.options().denoiserSize(denoiserWidth, denoiserDepth).build());
       System.out.printf(Locale.ROOT, "devices: one %.0f s job, %d steps, reference denoiser %dx%d, fake devices of %d"

@@ -1,5 +1,9 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
@@ -70,7 +74,7 @@ final class HttpBench implements Callable<Integer> {
     }
     Path dir = Files.createTempDirectory("foley-bench-http-");
     Path video = dir.resolve("clip.mp4");
-    SyntheticVideo.builder().durationSeconds(videoSeconds).flash(videoSeconds / 3, 0.1, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(videoSeconds).flash(videoSeconds / 3, 0.1, 0xFFFFFF).build(), video);
     byte[] videoBytes = Files.readAllBytes(video);
     AtomicLong seeds = new AtomicLong();
     System.out.printf(Locale.ROOT, "%d clients, %d s per phase, %.1f s videos, %d steps, engine: %d running, %d queued%n",
@@ -78,7 +82,7 @@ final class HttpBench implements Callable<Integer> {
     try (ModelBundle bundle = ReferenceModel.bundle()) {
       Phase http;
       try (FoleyService service = FoleyService.start(ServiceConfig.defaults(dir.resolve("data")), engine(bundle),
-          VideoSources.jcodec())) {
+          JcodecVideoSources.jcodec())) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         http = run(() -> {
           long seed = seeds.incrementAndGet(); // unique: no identical request is answered from results

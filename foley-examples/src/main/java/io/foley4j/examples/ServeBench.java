@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.AudioChunk;
 import io.foley4j.EngineStats;
 import io.foley4j.FoleyEngine;
@@ -76,8 +78,8 @@ final class ServeBench implements Callable<Integer> {
       Path bundleDir = dir.resolve("bundle");
       ReferenceModel.writeBundle(bundleDir, opts);
       Path video = dir.resolve("v.mp4");
-      SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.12, 0xFFFFFF)
-          .movingSquare(3, 5, 0xFF0000).build().write(video);
+      SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.12, 0xFFFFFF)
+          .movingSquare(3, 5, 0xFF0000).build(), video);
       System.out.printf("serve: reference model (denoiser %dx%d), %.1f s videos, %d steps, %d cores, max batch %d, "
           + "max queue delay %d ms%n", denoiserWidth, denoiserDepth, seconds, steps,
           Runtime.getRuntime().availableProcessors(), maxBatch, maxQueueDelayMs);
@@ -187,8 +189,7 @@ final class ServeBench implements Callable<Integer> {
 
   private void longVideo(ModelBundle bundle, Path dir) throws Exception {
     Path video = dir.resolve("long.mp4");
-    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(longSeconds).flash(1, 0.12, 0xFFFFFF).build()
-        .write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(longSeconds).flash(1, 0.12, 0xFFFFFF).build(), video);
     try (FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle)).maxBatchSize(maxBatch)
         .build()) {
       engine.generate(FoleyRequest.builder(video).prompt("warm").steps(1).build());

@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyRequest;
@@ -70,8 +72,8 @@ final class SoakBench implements Callable<Integer> {
     Path dir = Files.createTempDirectory("foley-soak-");
     try {
       Path video = dir.resolve("soak.mp4");
-      SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(seconds / 2, 0.12, 0xFFFFFF)
-          .build().write(video);
+      SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(seconds / 2, 0.12, 0xFFFFFF)
+          .build(), video);
       StringBuilder malloc = new StringBuilder();
       new java.util.TreeMap<>(System.getenv()).forEach((k, v) -> {
         if (k.startsWith("MALLOC_")) {

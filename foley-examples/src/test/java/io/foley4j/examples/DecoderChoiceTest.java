@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,7 +34,7 @@ class DecoderChoiceTest {
   @Test
   void namedDecodersAndBadNames() {
     assertEquals(FfmpegVideoSources.ffmpegWithNvdec().id(), DecoderChoice.of("nvdec", BackendChoice.Kind.CPU).id());
-    assertEquals(VideoSources.jcodec().id(), DecoderChoice.of("jcodec", BackendChoice.Kind.CPU).id());
+    assertEquals(JcodecVideoSources.jcodec().id(), DecoderChoice.of("jcodec", BackendChoice.Kind.CPU).id());
     FoleyException e = assertThrows(FoleyException.class, () -> DecoderChoice.of("vlc", BackendChoice.Kind.CPU));
     assertTrue(e.getMessage().contains("vlc"), e.getMessage());
   }

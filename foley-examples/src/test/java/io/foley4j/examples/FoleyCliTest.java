@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -168,7 +170,7 @@ class FoleyCliTest {
   void progressWithoutATerminalIsOneLinePerSegmentAndNoCarriageReturns() throws Exception {
     Path v = dir.resolve("long.mp4");
     double seconds = 9;
-    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF).build().write(v);
+    SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF).build(), v);
     int segments;
     try (ModelBundle b = TestSupport.referenceBundle()) {
       segments = b.manifest().segmentCount(Math.round(seconds * b.manifest().sampleRate()));
@@ -256,7 +258,7 @@ class FoleyCliTest {
   private Path video() {
     Path v = dir.resolve("two-seconds.mp4");
     if (!Files.exists(v)) {
-      SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build().write(v);
+      SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build(), v);
     }
     return v;
   }

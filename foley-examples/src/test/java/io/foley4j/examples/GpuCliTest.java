@@ -1,5 +1,7 @@
 package io.foley4j.examples;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +31,7 @@ class GpuCliTest {
   private Path video() {
     Path v = dir.resolve("v.mp4");
     if (!Files.exists(v)) {
-      SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build().write(v);
+      SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build(), v);
     }
     return v;
   }

@@ -1,5 +1,7 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.Mp4Outputs;
+
 import com.google.gson.JsonObject;
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
@@ -146,7 +148,7 @@ final class LocalJobs implements Jobs {
     synchronized (rec) { // no user code runs here: only our own remux of our own files
       if (!Files.exists(mov)) {
         Path tmp = results.resolve(id + ".mov.tmp");
-        rec.result().writeVideoWithSound(tmp);
+        Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
         try {
           Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -1,5 +1,7 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.Mp4Outputs;
+
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.foley4j.AudioChunk;
@@ -389,7 +391,7 @@ final class RedisJobs implements Jobs {
       }
       try {
         store(result, id + ".wav", p -> result.writeWav(p));
-        store(result, id + ".mov", p -> result.writeVideoWithSound(p));
+        store(result, id + ".mov", p -> Mp4Outputs.writeVideoWithSound(result, p));
       } catch (IOException | RuntimeException e) {
         fail(h.entry(), h.spec(), h.rec(), e instanceof FoleyException f ? f
             : new FoleyException(FoleyException.Code.IO, "cannot store the result: " + e, e));

@@ -1,5 +1,9 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -52,7 +56,7 @@ class FoleyServiceTest {
   static void start() throws Exception {
     bundle = TestSupport.referenceBundle();
     video = dir.resolve("flash.mp4");
-    SyntheticVideo.builder().durationSeconds(SECONDS).flash(0.5, 0.1, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(SECONDS).flash(0.5, 0.1, 0xFFFFFF).build(), video);
     service = start(ServiceConfig.defaults(dir.resolve("main")), b -> b);
     http = new Http(service.uri());
   }
@@ -70,7 +74,7 @@ class FoleyServiceTest {
   static FoleyService start(ServiceConfig config,
       java.util.function.UnaryOperator<FoleyEngine.Builder> tune) {
     return FoleyService.start(config, tune.apply(FoleyEngine.builder().bundle(bundle).backend(Backends.cpu())),
-        VideoSources.jcodec());
+        JcodecVideoSources.jcodec());
   }
 
   static Http.Form job(String prompt, int seed) throws Exception {
@@ -396,7 +400,7 @@ class FoleyServiceTest {
     try (FoleyService s = FoleyService.start(ServiceConfig.defaults(dir.resolve("breaker")),
         // one failure opens it: the failing job's encoder calls succeed, and a success resets the count
         FoleyEngine.builder().bundle(bundle).backend(backend).circuitBreaker(1, Duration.ofSeconds(60)),
-        VideoSources.jcodec())) {
+        JcodecVideoSources.jcodec())) {
       Http h = new Http(s.uri());
       backend.failing = true;
       JsonObject failed = h.awaitFinished(Http.json(h.post(job("broken", 100))).get("id").getAsString());
@@ -516,7 +520,7 @@ class FoleyServiceTest {
     };
     CompletableFuture<FoleyService> starting = CompletableFuture.supplyAsync(() -> FoleyService.start(
         ServiceConfig.defaults(dir.resolve("warm")).withPort(port), FoleyEngine.builder().bundle(bundle).backend(slow),
-        VideoSources.jcodec()));
+        JcodecVideoSources.jcodec()));
     try {
       assertTrue(opening.await(60, TimeUnit.SECONDS), "the engine started loading");
       Http h = new Http(java.net.URI.create("http://127.0.0.1:" + port));

@@ -1,5 +1,9 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +32,7 @@ class RedisNodesTest {
   private static FoleyService node(ModelBundle bundle, Redis redis, Path shared, String name, Duration drain) {
     ServiceConfig c = ServiceConfig.defaults(shared).withDrainTimeout(drain)
         .withRedis(URI.create(redis.uri()), name, Duration.ofSeconds(2)).withWorkerJobs(1);
-    return FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()), VideoSources.jcodec());
+    return FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()), JcodecVideoSources.jcodec());
   }
 
   private static String node(StatefulRedisConnection<String, String> conn, String id) {
@@ -39,7 +43,7 @@ class RedisNodesTest {
   void anyNodeAnswersCancelsAndTakesOverWhatAStoppingNodeHandsBack() throws Exception {
     Path shared = dir.resolve("shared");
     Path video = dir.resolve("v.mp4");
-    SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
     try (Redis redis = new Redis(dir);
          ModelBundle bundle = TestSupport.referenceBundle()) {
       RedisClient client = RedisClient.create(redis.uri());

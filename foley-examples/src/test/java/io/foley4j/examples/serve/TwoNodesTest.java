@@ -1,5 +1,9 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,8 +51,8 @@ class TwoNodesTest {
   void aNodeKilledMidJobLosesNothingAndDoublesNothing() throws Exception {
     Path shared = dir.resolve("shared");
     Path video = dir.resolve("clip.mp4");
-    SyntheticVideo.builder().durationSeconds(1.5).flash(0.4, 0.1, 0xFFFFFF).movingSquare(0.8, 1.4, 0x00FF00)
-        .build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1.5).flash(0.4, 0.1, 0xFFFFFF).movingSquare(0.8, 1.4, 0x00FF00)
+        .build(), video);
     try (Redis redisServer = new Redis(dir);
          ModelBundle bundle = TestSupport.referenceBundle()) {
       ServiceConfig config = ServiceConfig.defaults(shared)
@@ -56,7 +60,7 @@ class TwoNodesTest {
       Process child = startChild(redisServer.uri(), shared);
       RedisClient client = RedisClient.create(redisServer.uri());
       try (FoleyService a = FoleyService.start(config, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
-               VideoSources.jcodec());
+               JcodecVideoSources.jcodec());
            StatefulRedisConnection<String, String> conn = client.connect()) {
         RedisCommands<String, String> redis = conn.sync();
         Http viaA = new Http(a.uri());

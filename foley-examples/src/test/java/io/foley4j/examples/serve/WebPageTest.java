@@ -1,5 +1,9 @@
 package io.foley4j.examples.serve;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,11 +27,10 @@ class WebPageTest {
   void uploadWatchAndPlay() throws Exception {
     Chromium.executable(); // skip (or fail when required) before starting anything
     Path video = dir.resolve("clip.mp4");
-    SyntheticVideo.builder().durationSeconds(2).flash(0.5, 0.1, 0xFFFFFF).movingSquare(1.0, 1.8, 0xFF0000).build()
-        .write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(2).flash(0.5, 0.1, 0xFFFFFF).movingSquare(1.0, 1.8, 0xFF0000).build(), video);
     try (ModelBundle bundle = TestSupport.referenceBundle();
          FoleyService service = FoleyService.start(ServiceConfig.defaults(dir.resolve("data")),
-             FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()), VideoSources.jcodec());
+             FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()), JcodecVideoSources.jcodec());
          Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
       waitFor(browser, "document.readyState === 'complete' && !!document.getElementById('video')");
       JsonObject doc = browser.call("DOM.getDocument", null);
