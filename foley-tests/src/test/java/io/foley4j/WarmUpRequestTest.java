@@ -88,7 +88,7 @@ class WarmUpRequestTest {
       assertArrayEquals(plain, e.generate(req).toArray(), "the same audio as without the warm-up");
       assertTrue(events.seen.size() > 0, "a real request's events are seen");
     }
-    assertEquals(dirsBefore, warmUpDirs(), "its temporary clip is deleted");
+    assertEquals(dirsBefore, warmUpDirs(), "it writes no temporary clip: its frames come from memory");
   }
 
   @Test
@@ -126,15 +126,13 @@ class WarmUpRequestTest {
     };
     Logger log = Logger.getLogger("io.foley4j.pipeline");
     log.addHandler(h);
-    // a video source that opens only the clips the test names: the synthetic warm-up clip is refused
-    io.foley4j.video.VideoSourceFactory jcodec = io.foley4j.jcodec.JcodecVideoSources.jcodec();
-    io.foley4j.video.VideoSourceFactory picky = file -> {
-      if (!file.equals(clip)) {
-        throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, "this source opens " + clip + " only");
-      }
-      return jcodec.open(file);
-    };
-    try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).warmUp(WarmUp.FULL).videoSources(picky).build()) {
+    // the warm-up request's frames come from memory, so its failure is injected at the device: the first call the
+    // scheduler makes (the stage warm-up before it runs on the building threads) fails
+    InterceptingBackend failingOnce = new InterceptingBackend();
+    java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+    failingOnce.fail = (stage, in) -> Thread.currentThread().getName().contains("-device-")
+        && failed.compareAndSet(false, true);
+    try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).backend(failingOnce).warmUp(WarmUp.FULL).build()) {
       assertEquals(0, e.readiness().requestWarmUpMillis());
       assertTrue(warnings.stream().anyMatch(w -> w.contains("the warm-up request failed")), warnings.toString());
       assertEquals(bundle.manifest().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
