@@ -124,7 +124,8 @@ final class EngineCore implements AutoCloseable {
    * readiness report when this runs. The clip's frames come from memory ({@link
    * io.foley4j.video.SyntheticVideo#asFactory()}, no container or decoder): {@link #videoSources()}
    * answers with it while this request runs, which is before build() returns, so no host request
-   * can see it; like every warm-up job it uses no cache.
+   * can see it; like every warm-up job it uses no cache. The engine's decoder is warmed up first, on
+   * its own ({@link VideoSourceFactory#warmUp()}).
    */
   static final Duration WARM_UP_DEADLINE = Duration.ofMinutes(10);
 
@@ -132,6 +133,12 @@ final class EngineCore implements AutoCloseable {
 
   private double warmUpRequest() {
     long t0 = System.nanoTime();
+    try {
+      config.videoSources().warmUp(); // the decoder, which the request below does not reach
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "engine " + config.name() + ": the video decoder's warm-up failed; the"
+          + " first request will pay for it instead: " + e, e);
+    }
     try {
       double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
       warmUpVideo = io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)

@@ -43,6 +43,15 @@ public interface VideoSourceFactory {
   }
 
   /**
+   * Prepares this decoder for its first video, so that a first request does not pay for it (a
+   * pure-Java decoder's code still to be compiled by the JIT, say). An engine built with {@code
+   * WarmUp.FULL} calls it once, on the building thread, before its warm-up request (whose frames
+   * come from memory and so never reach a decoder); a failure is logged and does not fail {@code
+   * build()}. The default does nothing; foley-jcodec's factory decodes a short synthetic clip.
+   */
+  default void warmUp() {}
+
+  /**
    * A stable name of this decoder and its version, part of every cache key: another decoder may
    * produce other pixels, hence other features. Override it in your own factories; the default is
    * the class name (which for a lambda changes between runs, so such entries are not shared).

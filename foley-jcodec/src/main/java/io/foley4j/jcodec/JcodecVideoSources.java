@@ -1,10 +1,13 @@
 package io.foley4j.jcodec;
 
 import io.foley4j.FoleyException;
+import io.foley4j.video.SyntheticVideo;
 import io.foley4j.video.VideoSource;
 import io.foley4j.video.VideoSourceFactory;
 import io.foley4j.video.VideoSources;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -25,6 +28,17 @@ public final class JcodecVideoSources {
     return FACTORY;
   }
 
+  private static void deleteQuietly(Path dir) {
+    try (var files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      // a temporary directory: the system cleans it up
+    }
+  }
+
   private static final VideoSourceFactory FACTORY = new VideoSourceFactory() {
     @Override
     public VideoSource open(Path file) {
@@ -37,6 +51,33 @@ public final class JcodecVideoSources {
         throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video bytes must not be null");
       }
       return JcodecVideoSource.open(video);
+    }
+
+    /**
+     * Writes a 12 s 160×120 synthetic clip (300 frames, a moving square and flashes) to a temporary
+     * file and decodes it, so that the JIT has compiled the demuxer and the H.264 decoder before a
+     * first request: what {@code WarmUp.FULL}'s request decoded when it read a file.
+     */
+    @Override
+    public void warmUp() {
+      Path dir = null;
+      try {
+        dir = Files.createTempDirectory("foley-jcodec-warm-up-");
+        Path clip = dir.resolve("warm-up.mp4");
+        SyntheticMp4.write(SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(12)
+            .flash(4, 0.12, 0xFFFFFF).movingSquare(0, 12, 0xFF0000).build(), clip);
+        try (VideoSource s = JcodecVideoSource.open(clip)) {
+          while (s.next() != null) {
+            // decoding is the point
+          }
+        }
+      } catch (IOException e) {
+        throw new FoleyException(FoleyException.Code.IO, "cannot write jcodec's warm-up clip: " + e.getMessage(), e);
+      } finally {
+        if (dir != null) {
+          deleteQuietly(dir);
+        }
+      }
     }
 
     @Override
