@@ -47,14 +47,16 @@ EOF
 
 if [ $DRY = 1 ]; then
   PROFILE=()
-  JAR=foley-examples/target/foley.jar
+  JAR=foley-cli/target/foley.jar
+  BENCH_JAR=foley-bench/target/foley-bench.jar
 else
   PROFILE=(-Pgpu)
-  JAR=foley-examples/target/foley-gpu.jar
+  JAR=foley-cli/target/foley-gpu.jar
+  BENCH_JAR=foley-bench/target/foley-bench-gpu.jar
 fi
 
 t0=$(date +%s)
-if mvn -B -q "${PROFILE[@]}" -DskipTests package -pl foley-examples -am >"$WORK/build.log" 2>&1; then
+if mvn -B -q "${PROFILE[@]}" -DskipTests package -pl foley-cli,foley-bench -am >"$WORK/build.log" 2>&1; then
   row "build ${PROFILE[*]:-(default)}" ok "$JAR, $(($(date +%s) - t0)) s"
 else
   row "build ${PROFILE[*]:-(default)}" FAIL "see below"; tail -30 "$WORK/build.log"
@@ -148,7 +150,7 @@ fi
 # in the dry run the same commands, tiny, on the CPU fallback, to check their wiring
 bench() { # name, args...: runs foley bench, keeps its output, adds a row with its last line
   local name=$1; shift
-  if java -jar "$JAR" bench "$@" >"$WORK/$name.txt" 2>&1; then
+  if java -jar "$BENCH_JAR" bench "$@" >"$WORK/$name.txt" 2>&1; then
     row "bench $name" ok "$(grep -v '^\s*$' "$WORK/$name.txt" | tail -1 | cut -c1-90) (all: $WORK/$name.txt)"
   else
     row "bench $name" FAIL "$(tail -1 "$WORK/$name.txt" | cut -c1-120)"

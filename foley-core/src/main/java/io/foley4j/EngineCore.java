@@ -120,32 +120,37 @@ final class EngineCore implements AutoCloseable {
   /**
    * {@link WarmUp#FULL}'s request: a synthetic clip of one and a half segments through the whole
    * pipeline; its milliseconds, or 0 if it failed (logged). The engine is complete but for its
-   * readiness report when this runs.
+   * readiness report when this runs. The clip's frames come from memory ({@link
+   * io.foley4j.video.SyntheticVideo#asFactory()}, no container or decoder): this one job runs with
+   * a copy of the pipeline configuration whose video source is that clip; like every warm-up job
+   * it uses no cache. The engine's decoder is warmed up first, on its own ({@link
+   * VideoSourceFactory#warmUp()}).
    */
   static final Duration WARM_UP_DEADLINE = Duration.ofMinutes(10);
 
   private double warmUpRequest() {
     long t0 = System.nanoTime();
-    java.nio.file.Path dir = null;
     try {
-      dir = java.nio.file.Files.createTempDirectory("foley-warm-up-");
-      java.nio.file.Path clip = dir.resolve("warm-up.mp4");
+      config.videoSources().warmUp(); // the decoder, which the request below does not reach
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "engine " + config.name() + ": the video decoder's warm-up failed; the"
+          + " first request will pay for it instead: " + e, e);
+    }
+    try {
       double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
-      io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
-          .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().write(clip);
-      // a deadline, so that a video source that never returns cannot hang build()
-      FoleyRequest req = FoleyRequest.builder(clip).prompt("footsteps, a door closing").steps(2).seed(0)
+      VideoSourceFactory clip = io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1)
+          .durationSeconds(seconds).flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build()
+          .asFactory();
+      // a request from memory (its one byte is not read: the synthetic factory ignores its input), with a
+      // deadline, so that nothing can hang build()
+      FoleyRequest req = FoleyRequest.builder(new byte[1]).prompt("footsteps, a door closing").steps(2).seed(0)
           .deadline(WARM_UP_DEADLINE).build();
-      submit(req, null, true).await();
+      submit(req, null, context.withVideoSources(clip)).await();
       return (System.nanoTime() - t0) / 1e6;
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "engine " + config.name() + ": the warm-up request failed; the first request"
           + " will pay for it instead: " + e, e);
       return 0;
-    } finally {
-      if (dir != null) {
-        io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
-      }
     }
   }
 
@@ -384,15 +389,17 @@ final class EngineCore implements AutoCloseable {
   // ---- submission ------------------------------------------------------------------------------
 
   FoleyJob submit(FoleyRequest request, FoleyListener listener) {
-    return submit(request, listener, false);
+    return submit(request, listener, null);
   }
 
-  private FoleyJob submit(FoleyRequest request, FoleyListener listener, boolean warmUp) {
+  /** @param warmUp the context of the engine's own warm-up request, null for a host's request */
+  private FoleyJob submit(FoleyRequest request, FoleyListener listener, RequestRun.Context warmUp) {
+    boolean isWarmUp = warmUp != null;
     Objects.requireNonNull(request, "request");
-    Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker(), warmUp);
+    Job job = new Job(ids.incrementAndGet(), request, listener, config.ticker(), isWarmUp);
     FoleyException refused = badVideoPath(request);
     if (refused == null) {
-      refused = admission.refuse(request, warmUp);
+      refused = admission.refuse(request, isWarmUp);
       if (refused != null) {
         request.input().unclaim(); // refused before reading: the same request may be submitted again
       }
@@ -413,7 +420,7 @@ final class EngineCore implements AutoCloseable {
         }
       }
     });
-    admission.enqueue(new RequestRun(context, job, false));
+    admission.enqueue(new RequestRun(isWarmUp ? warmUp : context, job, false));
     return job;
   }
 

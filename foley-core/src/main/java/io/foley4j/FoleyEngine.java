@@ -457,7 +457,7 @@ public final class FoleyEngine implements AutoCloseable {
 
     /**
      * How videos are opened; default {@link VideoSources#auto()}: FFmpeg when foley-ffmpeg is on
-     * the class path and its natives load, else jcodec (H.264 in MP4/MOV, pure Java).
+     * the class path and its natives load, else foley-jcodec's (H.264 in MP4/MOV, pure Java).
      */
     public Builder videoSources(VideoSourceFactory factory) {
       if (this.videoSources != null) {

@@ -2,16 +2,11 @@ package io.foley4j;
 
 import io.foley4j.audio.WavFormat;
 import io.foley4j.audio.WavWriter;
-import io.foley4j.video.Remux;
-import io.foley4j.video.VideoInfo;
-import io.foley4j.video.VideoSource;
-import io.foley4j.video.VideoSources;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Generated audio for a whole video: mono, {@link #sampleRate()} Hz, exactly the video's duration
@@ -88,36 +83,6 @@ public final class FoleyResult {
   }
 
   /**
-   * Writes a QuickTime (.mov) file with the request's video track, copied without re-encoding, and
-   * this audio as a 16-bit PCM track. A symbolic link is written through (its target is replaced
-   * atomically); the output must be a regular file, not the source video.
-   *
-   * @throws FoleyException {@code INVALID_ARGUMENT} if the source video changed since the job read
-   *     it (another file, size or modification time, when the engine recorded them) or no longer
-   *     lasts as long as this audio, if it is gone, or if {@code outMov} is the source, a directory
-   *     or a FIFO/device
-   */
-  public void writeVideoWithSound(Path outMov) {
-    if (outMov == null) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the output path must not be null");
-    }
-    requireVideoFile("write the video with sound");
-    Path video = request.video();
-    refuseSource(outMov);
-    if (source != null) {
-      source.check(video);
-    }
-    checkDuration(video);
-    Path target = followLinks(outMov);
-    if (Files.exists(target) && !Files.isRegularFile(target)) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "cannot write " + outMov + ": a MOV file is "
-          + "written out of order and must be a regular file, not a directory, FIFO or device; write a file and "
-          + "copy it");
-    }
-    Remux.withAudio(video, samples, sampleRate, target);
-  }
-
-  /**
    * Fails with {@code INVALID_ARGUMENT} if the request's video came from memory: there is no file
    * to copy its video track from (nor to check for changes). Muxers of other modules call it too.
    */
@@ -130,8 +95,15 @@ public final class FoleyResult {
     }
   }
 
-  /** Refuses an output that is the request's video (also through a link or another path). */
-  private void refuseSource(Path out) {
+  /**
+   * Fails with {@code INVALID_ARGUMENT} if {@code out} is the request's video (also through a link or
+   * another path): writing it would destroy the video. Writers of other modules call it before
+   * writing ({@code writeWav} does).
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} if {@code out} is null or the source video;
+   *     {@code IO} if the two cannot be compared
+   */
+  public void refuseSource(Path out) {
     if (out == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the output path must not be null");
     }
@@ -152,36 +124,16 @@ public final class FoleyResult {
     }
   }
 
-  /** Fails unless the source video still lasts as long as this audio (to the millisecond). */
-  private void checkDuration(Path video) {
-    VideoInfo info;
-    try (VideoSource s = VideoSources.jcodec().open(video)) {
-      info = s.info();
-    } catch (FoleyException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot read video " + video + ": " + e, e);
+  /**
+   * Fails with {@code INVALID_ARGUMENT} if the request's video file changed since the job read it
+   * (another file, size or modification time, when the engine recorded them) or is gone. Muxers of
+   * other modules call it before copying the video track; it does nothing for a result whose source
+   * was not recorded.
+   */
+  public void checkSourceUnchanged() {
+    if (source != null) {
+      source.check(request.video());
     }
-    double videoSeconds = info.durationTicks() / (double) info.durationTimescale();
-    if (Math.abs(videoSeconds - durationSeconds()) > 0.001) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, String.format(java.util.Locale.ROOT,
-          "the audio lasts %.3f s but video %s lasts %.3f s: the video changed since the audio was generated; "
-              + "run the job again on the current file", durationSeconds(), video, videoSeconds));
-    }
-  }
-
-  private static Path followLinks(Path p) {
-    Path cur = p;
-    try {
-      for (int i = 0; i < 40 && Files.isSymbolicLink(cur); i++) {
-        Path link = Files.readSymbolicLink(cur);
-        Path parent = cur.toAbsolutePath().getParent();
-        cur = parent == null ? link : parent.resolve(link);
-      }
-    } catch (IOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot read the symbolic link " + cur + ": " + e, e);
-    }
-    return cur;
   }
 
   @Override

@@ -36,6 +36,13 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
         c.segmentsInFlight(), c.segmentMemoryBytes(), c.memoryBudgetBytes());
   }
 
+  /** This configuration with another video source. */
+  PipelineConfig withVideoSources(VideoSourceFactory other) {
+    return new PipelineConfig(manifest, tokenizer, uncondVisual, uncondSync, uncondText, visualBatch, syncBatch, other,
+        decoderThreads, maxVideoDuration, resultCache, featureCache, singleFlight, bundleDigest, segmentsInFlight,
+        segmentMemoryBytes, memoryBudgetBytes);
+  }
+
   /** Whether jobs need a content key (to look up caches or share identical computations). */
   boolean keyed() {
     return resultCache != null || featureCache != null || singleFlight;

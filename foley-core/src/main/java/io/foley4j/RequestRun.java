@@ -28,6 +28,12 @@ final class RequestRun implements Admission.Ticket {
   record Context(PipelineConfig pipeline, Admission admission, Flights flights, Devices devices, StopSignal stop,
       ExecutorService decode, ExecutorService feeders, ExecutorService segments, FoleyEventListener events) {
 
+    /** The same with another video source (the engine's warm-up request reads a synthetic clip). */
+    Context withVideoSources(io.foley4j.video.VideoSourceFactory videoSources) {
+      return new Context(pipeline.withVideoSources(videoSources), admission, flights, devices, stop, decode, feeders,
+          segments, events);
+    }
+
     /** The event listener for {@code job}'s events: none for the engine's warm-up request. */
     FoleyEventListener events(Job job) {
       return job.isWarmUp() ? NO_EVENTS : events;

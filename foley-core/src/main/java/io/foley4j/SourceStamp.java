@@ -13,7 +13,7 @@ import java.util.Objects;
  * key (device and inode on Unix) where the platform has one. {@link #check} fails if the file at
  * that path is no longer the same, so audio is never muxed onto a video it was not made for. It
  * cannot see a rewrite that keeps the size, the modification time and the inode (a tool that
- * restores the mtime); the duration check in {@link FoleyResult#writeVideoWithSound} backs it up.
+ * restores the mtime); the duration check in foley-jcodec's {@code Mp4Outputs.writeVideoWithSound} backs it up.
  */
 final class SourceStamp {
   private final long size;

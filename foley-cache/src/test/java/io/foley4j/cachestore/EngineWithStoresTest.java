@@ -1,5 +1,7 @@
 package io.foley4j.cachestore;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +37,7 @@ class EngineWithStoresTest {
   static void setUp() {
     bundle = ReferenceModel.bundle();
     video = dir.resolve("v.mp4");
-    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(3).flash(1, 0.12, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(3).flash(1, 0.12, 0xFFFFFF).build(), video);
   }
 
   @AfterAll
@@ -77,6 +79,7 @@ class EngineWithStoresTest {
 
   @Test
   void requestsSucceedWhileRedisIsDown() throws Exception {
+    RedisServer.assumeInstalled(); // as RedisTensorCacheTest: skips without redis-server unless FOLEY_REQUIRE_REDIS=1
     try (RedisServer server = RedisServer.start(dir);
         CloseableTensorCache redis = TensorCaches.redis().host("127.0.0.1", server.port()).build();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).resultCache(redis).build()) {

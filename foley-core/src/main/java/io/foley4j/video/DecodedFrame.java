@@ -49,7 +49,8 @@ public final class DecodedFrame {
    * A frame from 8-bit YUV 4:2:0 planes, for {@link VideoSource} implementations outside this
    * package. The planes are taken over, not copied: the caller must not use them afterwards.
    *
-   * @param ptsTicks presentation time in ticks of {@code timescale}, not negative
+   * @param ptsTicks presentation time in ticks of {@code timescale}; negative for a frame that an
+   *     edit list places before the video's start (decoded for its successors, never sampled)
    * @param timescale ticks per second, positive
    * @param y luma, {@code width*height} bytes, row-major
    * @param u Cb, {@code ceil(width/2)*ceil(height/2)} bytes
@@ -58,7 +59,7 @@ public final class DecodedFrame {
    */
   public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
       byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange) {
-    if (width <= 0 || height <= 0 || timescale <= 0 || ptsTicks < 0 || y == null || u == null
+    if (width <= 0 || height <= 0 || timescale <= 0 || y == null || u == null
         || v == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "invalid frame: " + width
           + "x" + height + " at " + ptsTicks + "/" + timescale + " (planes must not be null)");

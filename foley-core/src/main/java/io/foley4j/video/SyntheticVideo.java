@@ -1,26 +1,22 @@
 package io.foley4j.video;
 
 import io.foley4j.FoleyException;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.jcodec.codecs.h264.H264Encoder;
-import org.jcodec.common.VideoEncoder;
-import org.jcodec.common.model.ColorSpace;
-import org.jcodec.common.model.Picture;
-import org.jcodec.common.model.Rect;
 
 /**
- * A generated test video with events at exactly known times: a background colour, whole-frame
- * "flashes" and squares moving left to right, encoded as H.264 (jcodec's encoder, BT.601 limited
- * range) in an MP4 whose time scale is the frame rate's numerator, so 30000/1001 fps is exact.
+ * A generated video with events at exactly known times: a background colour, whole-frame
+ * "flashes" and squares moving left to right (BT.601 limited range). Its frames come straight
+ * from memory ({@link #open()}, {@link #asFactory()}: no container, no codec); foley-jcodec's
+ * {@code io.foley4j.jcodec.SyntheticMp4} writes it as H.264 in an MP4 whose time scale is the frame
+ * rate's numerator, so 30000/1001 fps is exact.
  *
  * <pre>{@code
- * SyntheticVideo.builder().size(160, 120).fps(30000, 1001).durationSeconds(10)
- *     .flash(2.0, 0.1, 0xFFFFFF).movingSquare(1.0, 4.0, 0xFF0000).build().write(path);
+ * SyntheticVideo clip = SyntheticVideo.builder().size(160, 120).fps(30000, 1001).durationSeconds(10)
+ *     .flash(2.0, 0.1, 0xFFFFFF).movingSquare(1.0, 4.0, 0xFF0000).build();
+ * try (VideoSource frames = clip.open()) { ... }
  * }</pre>
  *
  * <p>Frame i has presentation time {@code i * fpsDen / fpsNum} seconds; a flash covers the frames
@@ -82,173 +78,113 @@ public final class SyntheticVideo {
     return c;
   }
 
+  /** Frame width in pixels. */
+  public int width() {
+    return width;
+  }
+
+  /** Frame height in pixels. */
+  public int height() {
+    return height;
+  }
+
+  /** The frame rate's numerator: frames' timestamps are in ticks of {@code 1 / fpsNumerator()} s. */
+  public int fpsNumerator() {
+    return fpsNum;
+  }
+
+  /** The frame rate's denominator: frame i is at tick {@code i * fpsDenominator()}. */
+  public int fpsDenominator() {
+    return fpsDen;
+  }
+
   /**
-   * Encodes the video as H.264 into an MP4 at {@code mp4}, written atomically (temporary file and
-   * rename).
-   *
-   * @throws FoleyException {@code IO} if the file cannot be written
+   * What an {@link #open() opened} source reports: {@code width()}×{@code height()}, codec {@code
+   * "synthetic"}, a duration of {@code frameCount() * fpsDenominator()} ticks of {@code
+   * fpsNumerator()} per second.
    */
-  public void write(Path mp4) {
-    if (mp4 == null) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "output path must not be null");
-    }
-    int w16 = (width + 15) & ~15;
-    int h16 = (height + 15) & ~15;
-    H264Encoder enc = H264Encoder.createH264Encoder();
-    Picture pic = Picture.createCropped(w16, h16, ColorSpace.YUV420J, new Rect(0, 0, width, height));
-    ByteBuffer out = ByteBuffer.allocate(Math.max(1 << 16, w16 * h16 * 4));
-    byte[] sps = null;
-    byte[] pps = null;
-    int[] sizes = new int[frameCount];
-    long[] offsets = new long[frameCount];
-    List<Integer> keys = new ArrayList<>();
-    try (Mp4Output o = new Mp4Output(mp4, ftyp())) {
-      for (int i = 0; i < frameCount; i++) {
-        render(i, pic);
-        out.clear();
-        VideoEncoder.EncodedFrame ef = enc.encodeFrame(pic, out);
-        ByteBuffer data = ef.getData();
-        byte[] annexB = new byte[data.remaining()];
-        data.get(annexB);
-        BoxWriter sample = new BoxWriter();
-        for (byte[] nal : splitAnnexB(annexB)) {
-          int type = nal[0] & 0x1f;
-          if (type == 7) {
-            sps = sps == null ? nal : sps;
-          } else if (type == 8) {
-            pps = pps == null ? nal : pps;
-          } else {
-            sample.u32(nal.length).bytes(nal);
-          }
-        }
-        if (ef.isKeyFrame()) {
-          keys.add(i + 1);
-        }
-        offsets[i] = o.position();
-        sizes[i] = sample.length();
-        o.write(ByteBuffer.wrap(sample.toByteArray()));
+  public VideoInfo info() {
+    return new VideoInfo(width, height, "synthetic", (long) frameCount * fpsDen, fpsNum, frameCount,
+        (long) (frameCount - 1) * fpsDen, fpsNum);
+  }
+
+  /**
+   * The frames straight from memory, no container and no codec: each frame is {@link
+   * #renderYuv420 rendered} when {@link VideoSource#next()} asks for it (BT.601, limited range).
+   * Used by the engine's {@code WarmUp.FULL} request and by tests that need no video file; an
+   * encoded file of the same video (foley-jcodec's {@code SyntheticMp4}) decodes to nearly the same
+   * pixels. Not thread-safe, as no {@link VideoSource} is.
+   */
+  public VideoSource open() {
+    return new Frames(this);
+  }
+
+  /**
+   * A factory whose every {@code open} (of a file or of bytes, which it does not read) returns
+   * {@link #open()}: for a request that should see this video whatever its input says. Its {@link
+   * VideoSourceFactory#id()} names this video's description, so two different videos never share
+   * cache entries.
+   */
+  public VideoSourceFactory asFactory() {
+    SyntheticVideo video = this;
+    return new VideoSourceFactory() {
+      @Override
+      public VideoSource open(Path file) {
+        return video.open();
       }
-      if (sps == null || pps == null) {
-        throw new FoleyException(FoleyException.Code.INTERNAL,
-            "the H.264 encoder produced no SPS/PPS");
+
+      @Override
+      public VideoSource open(java.nio.ByteBuffer bytes, int decoderThreads) {
+        return video.open();
       }
-      o.commit(moov(sps, pps, offsets, sizes, keys));
-    } catch (IOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot write " + mp4 + ": "
-          + e.getMessage(), e);
-    } catch (FoleyException e) {
-      throw e;
-    } catch (RuntimeException e) {
-      throw new FoleyException(FoleyException.Code.INTERNAL, "encoding the synthetic video failed: "
-          + e, e);
-    }
-  }
 
-  private static byte[] ftyp() {
-    BoxWriter w = new BoxWriter();
-    int m = w.begin("ftyp");
-    w.fourcc("isom").u32(0x200).fourcc("isom").fourcc("iso2").fourcc("avc1").fourcc("mp41");
-    w.end(m);
-    return w.toByteArray();
-  }
-
-  private byte[] moov(byte[] sps, byte[] pps, long[] offsets, int[] sizes, List<Integer> keys) {
-    long duration = (long) frameCount * fpsDen;
-    BoxWriter w = new BoxWriter();
-    int moov = w.begin("moov");
-    w.mvhd(fpsNum, duration, 2);
-    int trak = w.begin("trak");
-    w.tkhd(1, duration, false, (long) width << 16, (long) height << 16);
-    int mdia = w.begin("mdia");
-    w.mdhd(fpsNum, duration);
-    w.hdlr("vide", false);
-    int minf = w.begin("minf");
-    w.vmhd();
-    w.dinf();
-    int stbl = w.begin("stbl");
-    int stsd = w.beginFull("stsd", 0, 0);
-    w.u32(1);
-    writeAvc1(w, width, height, sps, pps);
-    w.end(stsd);
-    int stts = w.beginFull("stts", 0, 0);
-    w.u32(1).u32(frameCount).u32(fpsDen);
-    w.end(stts);
-    int stss = w.beginFull("stss", 0, 0);
-    w.u32(keys.size());
-    for (int k : keys) {
-      w.u32(k);
-    }
-    w.end(stss);
-    w.stscUniform(frameCount, 1);
-    w.stsz(sizes, frameCount);
-    w.chunkOffsets(offsets, frameCount);
-    w.end(stbl);
-    w.end(minf);
-    w.end(mdia);
-    w.end(trak);
-    w.end(moov);
-    return w.toByteArray();
-  }
-
-  /** An avc1 sample entry with its avcC configuration record. */
-  static void writeAvc1(BoxWriter w, int width, int height, byte[] sps, byte[] pps) {
-    int e = w.begin("avc1");
-    w.zeros(6).u16(1).u16(0).u16(0).zeros(12).u16(width).u16(height);
-    w.u32(0x00480000).u32(0x00480000).u32(0).u16(1);
-    w.zeros(32).u16(0x18).u16(0xffff);
-    int c = w.begin("avcC");
-    int profile = sps[1] & 0xff;
-    w.u8(1).u8(profile).u8(sps[2] & 0xff).u8(sps[3] & 0xff).u8(0xff).u8(0xe1);
-    w.u16(sps.length).bytes(sps);
-    w.u8(1).u16(pps.length).bytes(pps);
-    if (profile == 100 || profile == 110 || profile == 122 || profile == 144) {
-      w.u8(0xfc | 1).u8(0xf8).u8(0xf8).u8(0);
-    }
-    w.end(c);
-    w.end(e);
-  }
-
-  /** Splits an Annex-B byte stream into NAL units (without start codes). */
-  static List<byte[]> splitAnnexB(byte[] d) {
-    List<byte[]> out = new ArrayList<>();
-    int start = -1;
-    int i = 0;
-    while (i + 2 < d.length) {
-      if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1) {
-        if (start >= 0) {
-          int e = i;
-          while (e > start && d[e - 1] == 0) {
-            e--;
-          }
-          if (e > start) {
-            out.add(Arrays.copyOfRange(d, start, e));
-          }
-        }
-        i += 3;
-        start = i;
-      } else {
-        i++;
+      @Override
+      public String id() {
+        return "synthetic-" + video.description() + "/foley4j-1";
       }
-    }
-    if (start >= 0 && start < d.length) {
-      out.add(Arrays.copyOfRange(d, start, d.length));
-    }
-    return out;
+
+      @Override
+      public String toString() {
+        return "SyntheticVideo.asFactory()";
+      }
+    };
   }
 
-  /** Fills the picture (jcodec's signed samples: value - 128) for frame i. */
-  private void render(int i, Picture pic) {
+  private String description() {
+    StringBuilder b = new StringBuilder().append(width).append('x').append(height).append('@').append(fpsNum)
+        .append('/').append(fpsDen).append('x').append(frameCount).append("-bg").append(Integer.toHexString(background));
+    for (double[] f : flashes) {
+      b.append("-f").append(f[0]).append(',').append(f[1]).append(',').append(Integer.toHexString((int) f[2]));
+    }
+    for (double[] q : squares) {
+      b.append("-s").append(q[0]).append(',').append(q[1]).append(',').append(Integer.toHexString((int) q[2]));
+    }
+    return b.toString();
+  }
+
+  /**
+   * Draws frame {@code i} as 8-bit 4:2:0 planes (BT.601 limited range, plain unsigned samples): every
+   * byte of each array is first set to the frame's colour (so planes padded beyond the picture are
+   * filled too), then the squares are drawn; rows are {@code yStride} and {@code cStride} bytes apart.
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} if {@code i} is not a frame of this video or a
+   *     plane is too small for the picture at its stride
+   */
+  public void renderYuv420(int i, byte[] y, int yStride, byte[] u, byte[] v, int cStride) {
+    if (i < 0 || i >= frameCount) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "frame " + i + " is not in 0.." + (frameCount - 1));
+    }
+    if (y == null || u == null || v == null || yStride < width || cStride < width / 2
+        || y.length < yStride * height || u.length < cStride * (height / 2) || v.length < cStride * (height / 2)) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "planes too small for " + width + "x" + height
+          + " at strides " + yStride + "/" + cStride);
+    }
     int c = frameColour(i);
-    byte[] yp = pic.getPlaneData(0);
-    byte[] up = pic.getPlaneData(1);
-    byte[] vp = pic.getPlaneData(2);
     int[] yuv = yuv(c);
-    Arrays.fill(yp, (byte) (yuv[0] - 128));
-    Arrays.fill(up, (byte) (yuv[1] - 128));
-    Arrays.fill(vp, (byte) (yuv[2] - 128));
+    Arrays.fill(y, (byte) yuv[0]);
+    Arrays.fill(u, (byte) yuv[1]);
+    Arrays.fill(v, (byte) yuv[2]);
     double t = frameTime(i);
-    int stride = pic.getPlaneWidth(0);
-    int cstride = pic.getPlaneWidth(1);
     for (double[] s : squares) {
       if (t < s[0] - 1e-9 || t >= s[1] - 1e-9 || c != background) {
         continue;
@@ -258,13 +194,55 @@ public final class SyntheticVideo {
       int x0 = ((int) Math.round(frac * (width - side))) & ~1;
       int y0 = ((height - side) / 2) & ~1;
       int[] q = yuv((int) s[2]);
-      for (int y = y0; y < y0 + side; y++) {
-        Arrays.fill(yp, y * stride + x0, y * stride + x0 + side, (byte) (q[0] - 128));
+      for (int r = y0; r < y0 + side; r++) {
+        Arrays.fill(y, r * yStride + x0, r * yStride + x0 + side, (byte) q[0]);
       }
-      for (int y = y0 / 2; y < (y0 + side) / 2; y++) {
-        Arrays.fill(up, y * cstride + x0 / 2, y * cstride + (x0 + side) / 2, (byte) (q[1] - 128));
-        Arrays.fill(vp, y * cstride + x0 / 2, y * cstride + (x0 + side) / 2, (byte) (q[2] - 128));
+      for (int r = y0 / 2; r < (y0 + side) / 2; r++) {
+        Arrays.fill(u, r * cStride + x0 / 2, r * cStride + (x0 + side) / 2, (byte) q[1]);
+        Arrays.fill(v, r * cStride + x0 / 2, r * cStride + (x0 + side) / 2, (byte) q[2]);
       }
+    }
+  }
+
+  /** {@link #open()}'s source: renders each frame on demand. */
+  private static final class Frames implements VideoSource {
+    private final SyntheticVideo video;
+    private final VideoInfo info;
+    private int next;
+    private boolean closed;
+
+    Frames(SyntheticVideo video) {
+      this.video = video;
+      this.info = video.info();
+    }
+
+    @Override
+    public VideoInfo info() {
+      return info;
+    }
+
+    @Override
+    public DecodedFrame next() {
+      if (closed) {
+        throw new FoleyException(FoleyException.Code.CLOSED, "the synthetic video source is closed");
+      }
+      if (next >= video.frameCount) {
+        return null;
+      }
+      int w = video.width;
+      int h = video.height;
+      byte[] y = new byte[w * h];
+      byte[] u = new byte[(w / 2) * (h / 2)];
+      byte[] v = new byte[u.length];
+      video.renderYuv420(next, y, w, u, v, w / 2);
+      DecodedFrame f = DecodedFrame.ofYuv420((long) next * video.fpsDen, video.fpsNum, w, h, y, u, v, false, false);
+      next++;
+      return f;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
     }
   }
 

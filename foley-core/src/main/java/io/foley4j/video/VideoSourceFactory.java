@@ -32,15 +32,24 @@ public interface VideoSourceFactory {
    * VideoSources#memoryLabel}. Errors are those of {@link #open(Path)}.
    *
    * <p>The default refuses with {@code UNSUPPORTED_VIDEO} saying so, so that factories written
-   * before this method existed still compile and fail clearly. jcodec's and foley-ffmpeg's
+   * before this method existed still compile and fail clearly. foley-jcodec's and foley-ffmpeg's
    * factories override it.
    */
   default VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
     throw new io.foley4j.UnsupportedVideoException(io.foley4j.FoleyException.Code.UNSUPPORTED_VIDEO,
         "the video decoder " + id() + " cannot read a video from memory (it does not implement"
             + " VideoSourceFactory.open(ByteBuffer, int)): save the video to a file and pass its path, or use"
-            + " VideoSources.jcodec() or foley-ffmpeg's decoder");
+            + " foley-jcodec's or foley-ffmpeg's decoder");
   }
+
+  /**
+   * Prepares this decoder for its first video, so that a first request does not pay for it (a
+   * pure-Java decoder's code still to be compiled by the JIT, say). An engine built with {@code
+   * WarmUp.FULL} calls it once, on the building thread, before its warm-up request (whose frames
+   * come from memory and so never reach a decoder); a failure is logged and does not fail {@code
+   * build()}. The default does nothing; foley-jcodec's factory decodes a short synthetic clip.
+   */
+  default void warmUp() {}
 
   /**
    * A stable name of this decoder and its version, part of every cache key: another decoder may

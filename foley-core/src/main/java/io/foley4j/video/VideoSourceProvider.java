@@ -2,7 +2,8 @@ package io.foley4j.video;
 
 /**
  * A decoder that foley-core finds on the class path with {@link java.util.ServiceLoader} (listed
- * in {@code META-INF/services/io.foley4j.video.VideoSourceProvider}), such as foley-ffmpeg's. See
+ * in {@code META-INF/services/io.foley4j.video.VideoSourceProvider}), such as foley-ffmpeg's or
+ * foley-jcodec's. See
  * {@link VideoSources#auto()} and {@link VideoSources#named(String)}.
  *
  * <p>Implementations need a public no-argument constructor that does no work: loading natives
@@ -14,8 +15,8 @@ public interface VideoSourceProvider {
   String name();
 
   /**
-   * Higher is preferred by {@link VideoSources#auto()}; jcodec, the built-in fallback, counts as
-   * 0.
+   * Higher is preferred by {@link VideoSources#auto()}: foley-ffmpeg's is 100 (the default),
+   * foley-jcodec's 10.
    */
   default int priority() {
     return 100;

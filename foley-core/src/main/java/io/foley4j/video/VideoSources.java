@@ -13,7 +13,10 @@ import java.util.Locale;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 
-/** Factories for the built-in {@link VideoSourceFactory} implementations. */
+/**
+ * Finds the {@link VideoSourceFactory} of a decoder module on the class path (foley-ffmpeg,
+ * foley-jcodec) through {@link VideoSourceProvider}; foley-core itself holds no container or codec.
+ */
 public final class VideoSources {
   private static final int S_IFMT = 0170000;
   private static final int S_IFIFO = 0010000;
@@ -24,21 +27,14 @@ public final class VideoSources {
   private VideoSources() {}
 
   /**
-   * Pure-Java decoding with jcodec: MP4/MOV files (including fragmented MP4) with 8-bit 4:2:0
-   * progressive H.264 video (Baseline, Main, High; CAVLC or CABAC). Decodes on the calling thread
-   * and starts no threads. Opening checks the container's stated durations against the frames'
-   * timestamps (within one frame duration) and refuses a mismatch as {@code CORRUPT_VIDEO}.
-   */
-  public static VideoSourceFactory jcodec() {
-    return JCODEC;
-  }
-
-  /**
    * The best decoder on this class path: the {@link VideoSourceProvider} of highest priority whose
-   * factory loads (foley-ffmpeg's, when that module is present), else {@link #jcodec()}. A
-   * provider that is present but cannot load (its natives are missing for this platform) is
-   * skipped with one warning on the {@code io.foley4j.video} logger. Each call looks again; the
-   * providers themselves load their natives only once.
+   * factory loads (foley-ffmpeg's when that module is present, else foley-jcodec's). A provider
+   * that is present but cannot load (its natives are missing for this platform) is skipped with
+   * one warning on the {@code io.foley4j.video} logger. Each call looks again; the providers
+   * themselves load their natives only once.
+   *
+   * @throws io.foley4j.UnsupportedVideoException {@code UNSUPPORTED_VIDEO} if no decoder on the
+   *     class path loads: the message says to add io.foley4j:foley-ffmpeg or io.foley4j:foley-jcodec
    */
   public static VideoSourceFactory auto() {
     return auto(providers());
@@ -46,22 +42,28 @@ public final class VideoSources {
 
   /** {@link #auto()} over these providers, best first. */
   static VideoSourceFactory auto(List<VideoSourceProvider> providers) {
+    List<String> failed = new ArrayList<>();
     for (VideoSourceProvider p : providers) {
       try {
         return p.factory();
       } catch (FoleyException | LinkageError e) {
         System.getLogger("io.foley4j.video").log(System.Logger.Level.WARNING, "video decoder \""
             + p.name() + "\" is on the class path but cannot load (" + e.getMessage()
-            + "); falling back to jcodec (H.264 in MP4/MOV only)");
+            + "); trying the next decoder");
+        failed.add(p.name() + ": " + e.getMessage());
       }
     }
-    return JCODEC;
+    throw new io.foley4j.UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, (failed.isEmpty()
+        ? "no video decoder on the class path"
+        : "no video decoder on the class path loads here (" + String.join("; ", failed) + ")")
+        + ": add io.foley4j:foley-ffmpeg (FFmpeg: most containers and codecs) or io.foley4j:foley-jcodec (pure"
+        + " Java: H.264 in MP4/MOV) to the application's dependencies, or pass your own VideoSourceFactory");
   }
 
   /**
-   * The decoder called {@code name}: {@code "jcodec"}, or the {@link VideoSourceProvider#name()}
-   * of a provider on the class path ({@code "ffmpeg"} with foley-ffmpeg). Unlike {@link #auto()}
-   * it never falls back.
+   * The decoder called {@code name}: the {@link VideoSourceProvider#name()} of a provider on the
+   * class path ({@code "ffmpeg"} with foley-ffmpeg, {@code "jcodec"} with foley-jcodec). Unlike
+   * {@link #auto()} it never falls back.
    *
    * @throws FoleyException {@code INVALID_ARGUMENT} if no decoder has that name (the message lists
    *     those present); {@code UNSUPPORTED_VIDEO} if it is present but cannot load here
@@ -76,10 +78,7 @@ public final class VideoSources {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "decoder name must not be null");
     }
     String n = name.trim().toLowerCase(Locale.ROOT);
-    if (n.equals("jcodec")) {
-      return JCODEC;
-    }
-    List<String> names = new ArrayList<>(List.of("jcodec"));
+    List<String> names = new ArrayList<>();
     for (VideoSourceProvider p : providers) {
       if (p.name().equals(n)) {
         try {
@@ -91,9 +90,10 @@ public final class VideoSources {
       }
       names.add(p.name());
     }
-    String hint = n.equals("ffmpeg") ? ": add io.foley4j:foley-ffmpeg to the class path" : "";
+    String hint = n.equals("ffmpeg") || n.equals("jcodec") ? ": add io.foley4j:foley-" + n + " to the class path" : "";
     throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "no video decoder named \""
-        + name + "\" on the class path (present: " + String.join(", ", names) + ")" + hint);
+        + name + "\" on the class path (present: " + (names.isEmpty() ? "none" : String.join(", ", names)) + ")"
+        + hint);
   }
 
   /** The providers on the class path, highest priority first. */
@@ -177,29 +177,4 @@ public final class VideoSources {
   public static String memoryLabel(long bytes) {
     return "video from memory (" + bytes + " bytes)";
   }
-
-  private static final VideoSourceFactory JCODEC = new VideoSourceFactory() {
-    @Override
-    public VideoSource open(java.nio.file.Path file) {
-      return JcodecVideoSource.open(file);
-    }
-
-    @Override
-    public VideoSource open(java.nio.ByteBuffer video, int decoderThreads) {
-      if (video == null) {
-        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "video bytes must not be null");
-      }
-      return JcodecVideoSource.open(video);
-    }
-
-    @Override
-    public String id() {
-      return "jcodec-0.2.5/foley4j-1";
-    }
-
-    @Override
-    public String toString() {
-      return "VideoSources.jcodec()";
-    }
-  };
 }

@@ -29,6 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ModelBundleTest {
+  /** foley-core has no decoder of its own; these engines fail before any video is opened. */
+  private static final io.foley4j.video.VideoSourceFactory NO_DECODER =
+      io.foley4j.video.SyntheticVideo.builder().build().asFactory();
+
   @TempDir
   Path tmp;
 
@@ -193,7 +197,7 @@ class ModelBundleTest {
     Files.writeString(mf, o.toString());
     try (ModelBundle b = ModelBundle.open(d)) {
       InvalidBundleException e = assertThrows(InvalidBundleException.class,
-          () -> FoleyEngine.builder().bundle(b).build().close());
+          () -> FoleyEngine.builder().bundle(b).videoSources(NO_DECODER).build().close());
       assertTrue(e.getMessage().contains("shape mismatch"), e.getMessage());
     }
   }
@@ -203,7 +207,7 @@ class ModelBundleTest {
   void engineReportsAnUnparseableOnnxFileAsAnInvalidBundle(TamperedBundles.Kind kind) {
     Path d = TamperedBundles.write(tmp, kind);
     try (ModelBundle b = ModelBundle.open(d)) { // the hashes match: only loading can tell
-      FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(b).build().close());
+      FoleyException e = assertThrows(FoleyException.class, () -> FoleyEngine.builder().bundle(b).videoSources(NO_DECODER).build().close());
       assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code(), e.toString());
       assertTrue(e instanceof InvalidBundleException, e.toString());
       assertTrue(e.getMessage().contains(kind.file()) && e.getMessage().contains("re-export"), e.getMessage());

@@ -87,12 +87,19 @@ class VideoSourceDiscoveryTest {
   }
 
   @Test
-  void autoFallsBackToJcodecWithOneWarning() {
-    VideoSourceFactory f = VideoSources.auto(List.of(provider("ffmpeg", 100, false)));
-    assertEquals(VideoSources.jcodec().id(), f.id());
+  void autoWithNoProviderThatLoadsFailsNamingTheModulesToAdd() {
+    FoleyException e = assertThrows(FoleyException.class, () -> VideoSources.auto(List.of(provider("ffmpeg", 100, false))));
+    assertEquals(FoleyException.Code.UNSUPPORTED_VIDEO, e.code());
+    assertTrue(e.getMessage().contains("no natives for this platform"), e.getMessage());
+    assertTrue(e.getMessage().contains("io.foley4j:foley-ffmpeg") && e.getMessage().contains("io.foley4j:foley-jcodec"),
+        e.getMessage());
     assertEquals(1, logged.size());
-    assertTrue(logged.get(0).getMessage().contains("falling back to jcodec"), logged.get(0).getMessage());
-    assertEquals(VideoSources.jcodec().id(), VideoSources.auto(List.of()).id());
+    assertTrue(logged.get(0).getMessage().contains("ffmpeg") && logged.get(0).getMessage().contains("no natives"),
+        logged.get(0).getMessage());
+    e = assertThrows(FoleyException.class, () -> VideoSources.auto(List.of()));
+    assertEquals(FoleyException.Code.UNSUPPORTED_VIDEO, e.code());
+    assertTrue(e.getMessage().contains("io.foley4j:foley-ffmpeg") && e.getMessage().contains("io.foley4j:foley-jcodec"),
+        e.getMessage());
   }
 
   @Test
@@ -104,13 +111,17 @@ class VideoSourceDiscoveryTest {
     assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
     assertTrue(e.getMessage().contains("foley-ffmpeg"), e.getMessage());
     assertSame(WORKING, VideoSources.named(" Good ", List.of(provider("good", 1, true))));
-    assertEquals(VideoSources.jcodec().id(), VideoSources.named("jcodec", List.of()).id());
+    e = assertThrows(FoleyException.class, () -> VideoSources.named("jcodec", List.of(provider("good", 1, true))));
+    assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
+    assertTrue(e.getMessage().contains("io.foley4j:foley-jcodec") && e.getMessage().contains("good"), e.getMessage());
     assertEquals(FoleyException.Code.INVALID_ARGUMENT,
         assertThrows(FoleyException.class, () -> VideoSources.named(null)).code());
   }
 
   @Test
-  void withoutFoleyFfmpegTheDefaultIsJcodec() {
-    assertEquals(VideoSources.jcodec().id(), VideoSources.auto().id());
+  void foleyCoreAloneHasNoDecoder() {
+    FoleyException e = assertThrows(FoleyException.class, VideoSources::auto);
+    assertEquals(FoleyException.Code.UNSUPPORTED_VIDEO, e.code());
+    assertTrue(e.getMessage().contains("io.foley4j:foley-jcodec"), e.getMessage());
   }
 }

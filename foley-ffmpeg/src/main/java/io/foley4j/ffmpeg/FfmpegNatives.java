@@ -82,6 +82,6 @@ final class FfmpegNatives {
   private static FoleyException unavailable(String why, Throwable cause) {
     return new FoleyException(FoleyException.Code.UNSUPPORTED_VIDEO, "FFmpeg's natives cannot load on this host ("
         + why + "): foley-ffmpeg ships them for linux-x86_64 and needs the system's libudev.so.1; use"
-        + " VideoSources.jcodec() or install the missing library", cause);
+        + " foley-jcodec (io.foley4j:foley-jcodec, H.264 in MP4/MOV) or install the missing library", cause);
   }
 }

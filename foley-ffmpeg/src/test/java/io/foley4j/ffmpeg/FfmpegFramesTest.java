@@ -1,5 +1,7 @@
 package io.foley4j.ffmpeg;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,7 +49,7 @@ class FfmpegFramesTest {
         "-pix_fmt", "yuv420p", "-bf", "3", "-g", "30");
     VideoInfo fi;
     VideoInfo ji;
-    try (VideoSource a = ffmpeg.open(v); VideoSource b = VideoSources.jcodec().open(v)) {
+    try (VideoSource a = ffmpeg.open(v); VideoSource b = JcodecVideoSources.jcodec().open(v)) {
       fi = a.info();
       ji = b.info();
     }
@@ -57,7 +59,7 @@ class FfmpegFramesTest {
     assertEquals(ji.durationSeconds(), fi.durationSeconds(), 1e-9);
     assertEquals(ji.lastFrameSeconds(), fi.lastFrameSeconds(), 1e-9);
     List<DecodedFrame> f = all(ffmpeg, v);
-    List<DecodedFrame> j = all(VideoSources.jcodec(), v);
+    List<DecodedFrame> j = all(JcodecVideoSources.jcodec(), v);
     assertEquals(j.size(), f.size());
     float[] tf = new float[3 * 224 * 224];
     float[] tj = new float[3 * 224 * 224];

@@ -1,5 +1,7 @@
 package io.foley4j.ffmpeg;
 
+import io.foley4j.jcodec.JcodecVideoSources;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -73,7 +75,7 @@ class FfmpegVideoSourceTest {
   void autoPrefersFfmpegAndNamedFindsBoth() {
     assertTrue(VideoSources.auto().id().startsWith("ffmpeg-"), VideoSources.auto().id());
     assertEquals(ffmpeg.id(), VideoSources.named("ffmpeg").id());
-    assertEquals(VideoSources.jcodec().id(), VideoSources.named("jcodec").id());
+    assertEquals(JcodecVideoSources.jcodec().id(), VideoSources.named("jcodec").id());
     FoleyException e = assertThrows(FoleyException.class, () -> VideoSources.named("gstreamer"));
     assertEquals(FoleyException.Code.INVALID_ARGUMENT, e.code());
     assertTrue(e.getMessage().contains("ffmpeg") && e.getMessage().contains("jcodec"), e.getMessage());

@@ -1,5 +1,7 @@
 package io.foley4j.gpu;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -178,7 +180,7 @@ class CudaBackendTest {
   void fallbackCpuWarnsOnceAndGivesTheCpuBackendsAudio() throws Exception {
     Assumptions.assumeFalse(GpuProbe.run().cudaDriver().ok(), "this machine has a working CUDA driver");
     Path video = dir.resolve("v.mp4");
-    SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.1, 0xFFFFFF).build(), video);
     FoleyRequest request = FoleyRequest.builder(video).prompt("glass clink").seed(3).steps(4).build();
     CpuBackend cpu = CpuBackend.builder().intraOpThreads(1).build();
     CudaBackend cuda = CudaBackend.builder().fallback(Fallback.CPU).cpu(cpu).build();

@@ -1,5 +1,7 @@
 package io.foley4j.gpu;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,7 +43,7 @@ class RealGpuTest {
   private float maxDifference(Backend gpu) {
     Path video = dir.resolve("v.mp4");
     if (!Files.exists(video)) {
-      SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(3).flash(1, 0.1, 0xFFFFFF).build().write(video);
+      SyntheticMp4.write(SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(3).flash(1, 0.1, 0xFFFFFF).build(), video);
     }
     FoleyRequest request = FoleyRequest.builder(video).prompt("glass clink").seed(7).steps(10).build();
     try (ModelBundle bundle = TestSupport.referenceBundle()) {

@@ -1,5 +1,7 @@
 package io.foley4j.micrometer;
 
+import io.foley4j.jcodec.SyntheticMp4;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,7 +55,7 @@ class FoleyEngineMetricsTest {
   @Test
   void metersFollowTheEngine() throws Exception {
     Path video = dir.resolve("v.mp4");
-    SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build().write(video);
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
     CountingCache cache = new CountingCache();
     FoleyEngineMetrics metrics = new FoleyEngineMetrics(Duration.ZERO);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();

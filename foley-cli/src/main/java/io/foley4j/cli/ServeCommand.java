@@ -1,0 +1,183 @@
+package io.foley4j.cli;
+
+import io.foley4j.FoleyEngine;
+import io.foley4j.FoleyException;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.server.FoleyService;
+import io.foley4j.server.ServiceConfig;
+import io.foley4j.reference.ReferenceModel;
+import io.foley4j.video.VideoSources;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code foley serve}: the HTTP service (see docs/operations.md). Runs until SIGTERM or Ctrl-C. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the Foley HTTP service: jobs, SSE progress, WAV/video results, metrics, a web page.")
+final class ServeCommand implements Callable<Integer> {
+  @picocli.CommandLine.Mixin
+  EngineOptions engineOptions = new EngineOptions();
+
+  @Option(names = "--port", defaultValue = "8080", description = "Port (0: any free one; default ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1",
+      description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+  String host;
+
+  @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
+  Path bundlePath;
+
+
+
+
+
+  @Option(names = "--redis", description = "Redis URI (redis://host:port): many nodes share one job stream.")
+  URI redis;
+
+  @Option(names = "--node-id", description = "This node's name in the stream's consumer group (default: host-pid).")
+  String nodeId;
+
+  @Option(names = "--visibility-timeout", defaultValue = "PT60S",
+      description = "Unacknowledged jobs older than this are reclaimed by other nodes (default ${DEFAULT-VALUE}).")
+  Duration visibility;
+
+  @Option(names = "--worker-jobs", description = "With --redis: stream entries this node works on at once "
+      + "(default: --max-concurrent).")
+  Integer workerJobs;
+
+  @Option(names = "--data-dir", defaultValue = "foley-data",
+      description = "Uploads and results (shared by every node with --redis; default ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--max-upload", defaultValue = "500MB", description = "Largest upload, e.g. 500MB, 2GB (default ${DEFAULT-VALUE}).")
+  String maxUpload;
+
+  @Option(names = "--retention", defaultValue = "PT1H", description = "How long results are kept (default ${DEFAULT-VALUE}).")
+  Duration retention;
+
+  @Option(names = "--api-keys-file", description = "File of accepted API keys, one a line (also: env FOLEY_API_KEYS, comma-separated).")
+  Path apiKeysFile;
+
+  @Option(names = "--rate", defaultValue = "0", description = "Jobs per second per client (API key, else IP); 0: no limit.")
+  double rate;
+
+  @Option(names = "--burst", defaultValue = "10", description = "Jobs a client may send at once (default ${DEFAULT-VALUE}).")
+  int burst;
+
+  @Option(names = "--max-queued", defaultValue = "256", description = "Jobs waiting in the engine; beyond: 503 (default ${DEFAULT-VALUE}).")
+  int maxQueued;
+
+  @Option(names = "--max-concurrent", defaultValue = "8", description = "Jobs running at once (default ${DEFAULT-VALUE}).")
+  int maxConcurrent;
+
+  @Option(names = "--webhook-host", description = "Host names webhooks may target (repeat; default: any).")
+  Set<String> webhookHosts = new HashSet<>();
+
+  @Option(names = "--drain-timeout", defaultValue = "PT30S", description = "Graceful shutdown waits this long for running jobs.")
+  Duration drain;
+
+  @Override
+  public Integer call() throws Exception {
+    engineOptions.configure(FoleyEngine.builder()); // bad options: exit 2 now
+    io.foley4j.video.VideoSourceFactory sources = engineOptions.decoder();
+    ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
+        .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
+        .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
+    if (redis != null) {
+      config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
+          .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
+    }
+    ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
+    FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
+        .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
+    if (engineOptions.warmUp == null) {
+      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
+      engine.warmUp(io.foley4j.WarmUp.FULL);
+    }
+    FoleyService service;
+    try {
+      service = FoleyService.start(config, engine, sources);
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      try {
+        service.close(); // graceful: stop accepting, drain, hand back, close the engine
+      } finally {
+        bundle.close();
+        stopped.countDown();
+      }
+    }, "foley-serve-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    System.out.println("foley serve: listening on " + service.uri() + (redis != null ? " (stream on " + redis + ")" : ""));
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+
+  private Set<String> apiKeys() throws IOException {
+    Set<String> keys = new HashSet<>();
+    String env = System.getenv("FOLEY_API_KEYS");
+    if (env != null) {
+      for (String k : env.split(",")) {
+        if (!k.isBlank()) {
+          keys.add(k.strip());
+        }
+      }
+    }
+    if (apiKeysFile != null) {
+      if (!Files.isRegularFile(apiKeysFile)) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--api-keys-file " + apiKeysFile
+            + " is not a readable file");
+      }
+      for (String line : Files.readAllLines(apiKeysFile)) {
+        String k = line.strip();
+        if (!k.isEmpty() && !k.startsWith("#")) {
+          keys.add(k);
+        }
+      }
+    }
+    return keys;
+  }
+
+  private static Set<String> lower(Set<String> hosts) {
+    Set<String> out = new HashSet<>();
+    hosts.forEach(h -> out.add(h.toLowerCase(Locale.ROOT)));
+    return out;
+  }
+
+  /** "500MB", "2GB", "64KB" or a number of bytes. */
+  static long parseSize(String s) {
+    String v = s.strip().toUpperCase(Locale.ROOT);
+    long unit = 1;
+    for (String[] u : new String[][] {{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}}) {
+      if (v.endsWith(u[0])) {
+        unit = Long.parseLong(u[1]);
+        v = v.substring(0, v.length() - u[0].length()).strip();
+        break;
+      }
+    }
+    try {
+      long n = Long.parseLong(v);
+      if (n <= 0 || n > Long.MAX_VALUE / unit) {
+        throw new NumberFormatException();
+      }
+      return n * unit;
+    } catch (NumberFormatException e) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--max-upload must be a size such as 500MB, "
+          + "2GB or 65536, got \"" + s + "\"");
+    }
+  }
+}

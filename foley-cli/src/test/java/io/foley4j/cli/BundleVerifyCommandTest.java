@@ -1,0 +1,68 @@
+package io.foley4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.TestSupport;
+import io.foley4j.bundle.TamperedBundles;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@code foley bundle verify}: deep by default, {@code --shallow} for the hashes only. */
+class BundleVerifyCommandTest {
+  @TempDir
+  Path dir;
+
+  @ParameterizedTest
+  @EnumSource(TamperedBundles.Kind.class)
+  void deepVerifyRefusesBundlesWhoseHashesMatchButCannotLoad(TamperedBundles.Kind kind) {
+    Path b = TamperedBundles.write(dir, kind);
+    for (String[] args : new String[][] {{"bundle", "verify", b.toString()}, {"bundle", "verify", "--deep", b.toString()}}) {
+      CliOutput o = CliOutput.of(args);
+      assertEquals(2, o.rc(), kind + " " + String.join(" ", args) + ": " + o);
+      String err = o.err().strip();
+      assertTrue(err.startsWith("foley: ") && err.contains(kind.file()), kind + ": " + o);
+      assertFalse(err.contains("\n"), "one line: " + o);
+      assertFalse(err.contains("\tat ") || err.contains("Exception"), "no stack trace: " + o);
+      assertFalse(o.out().contains("OK"), o.toString());
+    }
+    // the hashes do match, which is all --shallow looks at
+    CliOutput shallow = CliOutput.of("bundle", "verify", "--shallow", b.toString());
+    assertEquals(0, shallow.rc(), shallow.toString());
+    assertTrue(shallow.out().contains("OK") && shallow.out().contains("sha256"), shallow.toString());
+  }
+
+  @Test
+  void deepVerifyAcceptsTheReferenceBundleAndSaysWhatItChecked() {
+    CliOutput o = CliOutput.of("bundle", "verify", TestSupport.referenceBundleDir().toString());
+    assertEquals(0, o.rc(), o.toString());
+    assertTrue(o.out().contains("OK") && o.out().contains("deep"), o.toString());
+    assertTrue(o.out().contains("stage denoiser") && o.out().contains("tokenizer.json")
+        && o.out().contains("unconditional.safetensors"), o.toString());
+    assertEquals("", o.err(), o.toString());
+  }
+
+  @Test
+  void verifyListsTheKeysItIgnored() throws Exception {
+    Path b = TamperedBundles.copy(TestSupport.referenceBundleDir(), dir.resolve("extra"));
+    Path mf = b.resolve("foley-bundle.json");
+    java.nio.file.Files.writeString(mf, java.nio.file.Files.readString(mf).replaceFirst("\\{", "{\"colour\": \"blue\","));
+    for (String mode : new String[] {"--deep", "--shallow"}) {
+      CliOutput o = CliOutput.of("bundle", "verify", mode, b.toString());
+      assertEquals(0, o.rc(), o.toString());
+      assertTrue(o.out().contains("ignored unknown manifest keys: [colour]"), o.toString());
+    }
+  }
+
+  @Test
+  void shallowAndDeepTogetherIsAUsageError() {
+    CliOutput o = CliOutput.of("bundle", "verify", "--shallow", "--deep",
+        TestSupport.referenceBundleDir().toString());
+    assertEquals(2, o.rc(), o.toString());
+    assertTrue(o.err().contains("--shallow") && o.err().contains("--deep"), o.toString());
+  }
+}

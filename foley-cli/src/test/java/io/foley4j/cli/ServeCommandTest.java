@@ -1,0 +1,55 @@
+package io.foley4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.FoleyException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ServeCommandTest {
+
+  @Test
+  void sizesParse() {
+    assertEquals(500L << 20, ServeCommand.parseSize("500MB"));
+    assertEquals(2L << 30, ServeCommand.parseSize("2gb"));
+    assertEquals(64 * 1024, ServeCommand.parseSize("64 KB"));
+    assertEquals(65536, ServeCommand.parseSize("65536"));
+    for (String bad : new String[] {"lots", "-5MB", "0", "MB", "99999999999GB"}) {
+      FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.parseSize(bad), bad);
+      assertTrue(e.getMessage().contains("--max-upload must be a size"), e.getMessage());
+    }
+  }
+
+  @Test
+  void badOptionsExitWithCode2AndOneLine() {
+    // the GPU backends are wired as in foley generate: on this machine (no GPU, the CPU ONNX Runtime) the
+    // engine cannot be built on cuda, so the service stops (after the HTTP server's start-up log) and exits 2,
+    // its last line naming the reason
+    CliOutput cuda = CliOutput.of("serve", "--backend", "cuda", "--port", "0");
+    assertEquals(2, cuda.rc(), cuda.toString());
+    String[] lines = cuda.err().strip().split("\n");
+    String last = lines[lines.length - 1];
+    assertTrue(last.startsWith("foley: ") && last.toLowerCase(java.util.Locale.ROOT).contains("cuda"), cuda.toString());
+    assertEquals(2, run("serve", "--decoder", "vlc", "--port", "0"));
+    assertEquals(2, run("serve", "--max-upload", "lots", "--port", "0"));
+    assertEquals(2, run("serve", "--api-keys-file", "/nonexistent/keys", "--port", "0"));
+  }
+
+  private static int run(String... args) {
+    PrintStream err = System.err;
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      int code = FoleyCli.run(args);
+      String text = buf.toString(StandardCharsets.UTF_8).strip();
+      assertTrue(text.startsWith("foley: ") && !text.contains("\n"), "one line: " + text);
+      return code;
+    } finally {
+      System.setErr(err);
+    }
+  }
+}

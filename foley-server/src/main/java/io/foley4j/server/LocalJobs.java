@@ -1,0 +1,207 @@
+package io.foley4j.server;
+
+import io.foley4j.jcodec.Mp4Outputs;
+
+import com.google.gson.JsonObject;
+import io.foley4j.FoleyEngine;
+import io.foley4j.FoleyException;
+import io.foley4j.FoleyJob;
+import io.foley4j.FoleyResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/** Jobs on this node's engine, kept in memory: one node, no Redis. */
+final class LocalJobs implements Jobs {
+  private final FoleyEngine engine;
+  private final Path uploads;
+  private final Path results;
+  private final Duration retention;
+  private final ExecutorService finisher;
+  private final Webhooks webhooks;
+  private final Map<String, JobRecord> jobs = new ConcurrentHashMap<>();
+  private final Map<String, String> doneByKey = new ConcurrentHashMap<>();
+
+  LocalJobs(FoleyEngine engine, Path uploads, Path results, Duration retention, ExecutorService finisher,
+      Webhooks webhooks) {
+    this.engine = engine;
+    this.uploads = uploads;
+    this.results = results;
+    this.retention = retention;
+    this.finisher = finisher;
+    this.webhooks = webhooks;
+  }
+
+  @Override
+  public JsonObject doneFor(String key) {
+    String id = doneByKey.get(key);
+    JobRecord prior = id == null ? null : jobs.get(id);
+    return prior != null && prior.status() == JobRecord.Status.DONE ? prior.toJson() : null;
+  }
+
+  @Override
+  public JsonObject submit(JobSpec spec) {
+    JobRecord rec = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
+        spec.webhook());
+    FoleyJob job = engine.submit(spec.toRequest(uploads), rec);
+    if (job.result().isCompletedExceptionally()) {
+      throw HttpError.refused(failure(job));
+    }
+    rec.attach(job);
+    jobs.put(spec.id(), rec);
+    job.result().whenCompleteAsync((r, e) -> finish(rec, r), finisher);
+    return rec.toJson();
+  }
+
+  /** On a finisher thread: stores the WAV, then marks the job done (or failed) and calls its webhook. */
+  private void finish(JobRecord rec, FoleyResult result) {
+    if (result == null) {
+      rec.failed(failure(rec.job()));
+    } else {
+      try {
+        Path tmp = results.resolve(rec.id + ".wav.tmp");
+        result.writeWav(tmp);
+        Files.move(tmp, results.resolve(rec.id + ".wav"), StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
+        rec.done(result);
+        doneByKey.put(rec.key, rec.id);
+      } catch (IOException | RuntimeException e) {
+        rec.failed(e instanceof FoleyException f ? f
+            : new FoleyException(FoleyException.Code.IO, "cannot store the result: " + e, e));
+      }
+    }
+    if (rec.webhook != null) {
+      webhooks.deliver(rec.webhook, rec.toJson().toString());
+    }
+  }
+
+  static FoleyException failure(FoleyJob job) {
+    try {
+      job.await();
+      return new FoleyException(FoleyException.Code.INTERNAL, "job completed without a result");
+    } catch (FoleyException e) {
+      return e;
+    }
+  }
+
+  private JobRecord get(String id) {
+    JobRecord rec = jobs.get(id);
+    if (rec == null) {
+      throw HttpError.notFound(id, retention);
+    }
+    return rec;
+  }
+
+  @Override
+  public JsonObject status(String id) {
+    JobRecord rec = jobs.get(id);
+    return rec == null ? null : rec.toJson();
+  }
+
+  @Override
+  public Slice events(String id, int from, long millis) throws InterruptedException {
+    JobRecord rec = jobs.get(id);
+    if (rec == null) {
+      return null;
+    }
+    List<String> frames = rec.eventsFrom(from, millis);
+    return new Slice(frames, rec.complete(from + frames.size()));
+  }
+
+  @Override
+  public JsonObject cancel(String id) {
+    JobRecord rec = get(id);
+    FoleyJob job = rec.job();
+    if (rec.status().terminal() || job == null || !job.cancel()) {
+      throw HttpError.alreadyFinished(id, rec.status().json());
+    }
+    rec.failed(new FoleyException(FoleyException.Code.CANCELLED, "cancelled by DELETE /v1/jobs/" + id));
+    return rec.toJson();
+  }
+
+  private JobRecord done(String id) {
+    JobRecord rec = get(id);
+    if (rec.status() != JobRecord.Status.DONE) {
+      throw HttpError.notDone(id, rec.status().json());
+    }
+    return rec;
+  }
+
+  @Override
+  public Path audio(String id) {
+    return results.resolve(done(id).id + ".wav");
+  }
+
+  @Override
+  public Path video(String id) {
+    JobRecord rec = done(id);
+    Path mov = results.resolve(id + ".mov");
+    synchronized (rec) { // no user code runs here: only our own remux of our own files
+      if (!Files.exists(mov)) {
+        Path tmp = results.resolve(id + ".mov.tmp");
+        Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
+        try {
+          Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          throw new FoleyException(FoleyException.Code.IO, "cannot store the video: " + e, e);
+        }
+      }
+    }
+    return mov;
+  }
+
+  @Override
+  public void drain(long deadlineNanos) throws InterruptedException {
+    List<JobRecord> open = new ArrayList<>(jobs.values());
+    for (JobRecord rec : open) {
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      try {
+        rec.job().result().handle((r, e) -> null).get(left, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        break; // the rest are cancelled below
+      }
+    }
+    for (JobRecord rec : open) {
+      if (rec.job().cancel()) {
+        rec.failed(new FoleyException(FoleyException.Code.CANCELLED, "the service shut down before the job "
+            + "finished; submit it again"));
+      }
+    }
+  }
+
+  @Override
+  public void expire() {
+    Instant limit = Instant.now().minus(retention);
+    for (JobRecord rec : jobs.values()) {
+      Instant f = rec.finished();
+      if (f != null && f.isBefore(limit)) {
+        doneByKey.remove(rec.key, rec.id);
+        Files2.deleteQuietly(results.resolve(rec.id + ".wav"));
+        Files2.deleteQuietly(results.resolve(rec.id + ".mov"));
+        Files2.deleteQuietly(results.resolve(rec.id + ".flac")); // made on request by /audio?format=
+        Files2.deleteQuietly(results.resolve(rec.id + ".m4a"));
+        Files2.deleteQuietly(rec.video);
+        jobs.remove(rec.id); // last: a 404 means the files are gone
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    for (JobRecord rec : jobs.values()) {
+      rec.wake();
+    }
+  }
+}

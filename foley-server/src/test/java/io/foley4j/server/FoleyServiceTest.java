@@ -1,0 +1,563 @@
+package io.foley4j.server;
+
+import io.foley4j.jcodec.JcodecVideoSources;
+
+import io.foley4j.jcodec.SyntheticMp4;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.sun.net.httpserver.HttpServer;
+import io.foley4j.FoleyEngine;
+import io.foley4j.FoleyRequest;
+import io.foley4j.FoleyResult;
+import io.foley4j.TestSupport;
+import io.foley4j.backend.Backends;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.video.SyntheticVideo;
+import io.foley4j.video.VideoSources;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every endpoint and status code of foley serve, over real HTTP, on the reference model. */
+class FoleyServiceTest {
+  static final double SECONDS = 1.5;
+  @TempDir static Path dir;
+  static ModelBundle bundle;
+  static FoleyService service;
+  static Http http;
+  static Path video;
+
+  @BeforeAll
+  static void start() throws Exception {
+    bundle = TestSupport.referenceBundle();
+    video = dir.resolve("flash.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(SECONDS).flash(0.5, 0.1, 0xFFFFFF).build(), video);
+    service = start(ServiceConfig.defaults(dir.resolve("main")), b -> b);
+    http = new Http(service.uri());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (service != null) {
+      service.close();
+    }
+    if (bundle != null) {
+      bundle.close();
+    }
+  }
+
+  static FoleyService start(ServiceConfig config,
+      java.util.function.UnaryOperator<FoleyEngine.Builder> tune) {
+    return FoleyService.start(config, tune.apply(FoleyEngine.builder().bundle(bundle).backend(Backends.cpu())),
+        JcodecVideoSources.jcodec());
+  }
+
+  static Http.Form job(String prompt, int seed) throws Exception {
+    return new Http.Form().video(video).field("prompt", prompt).field("steps", "2").field("seed",
+        Integer.toString(seed));
+  }
+
+  @Test
+  void aJobRunsToTheSameAudioAsTheEngineAloneAndAnIdenticalOneIsAnsweredAtOnce() throws Exception {
+    HttpResponse<String> r = http.post(job("footsteps", 11).field("priority", "high").field("cfg", "3.5"));
+    assertEquals(202, r.statusCode(), r.body());
+    JsonObject accepted = Http.json(r);
+    String id = accepted.get("id").getAsString();
+    assertTrue(Set.of("queued", "running").contains(accepted.get("status").getAsString()), r.body());
+    assertEquals("/v1/jobs/" + id, r.headers().firstValue("Location").orElseThrow());
+    assertTrue(accepted.getAsJsonObject("progress").get("fraction").getAsDouble() < 1.0, r.body());
+
+    JsonObject done = http.awaitFinished(id);
+    assertEquals("done", done.get("status").getAsString(), done.toString());
+    long expectedSamples = Math.round(SECONDS * 48_000);
+    assertEquals(expectedSamples, done.get("sampleCount").getAsLong(), "exact length");
+    assertTrue(done.getAsJsonObject("timingsMs").get("denoise").getAsDouble() > 0, done.toString());
+    assertEquals(1.0, done.getAsJsonObject("progress").get("fraction").getAsDouble());
+
+    HttpResponse<byte[]> wav = http.bytes("/v1/jobs/" + id + "/audio");
+    assertEquals(200, wav.statusCode());
+    assertEquals("audio/wav", wav.headers().firstValue("Content-Type").orElseThrow());
+    short[] served = Http.wavSamples(wav.body());
+    assertEquals(expectedSamples, served.length);
+    // the same request run on an engine of its own gives the same audio (16-bit quantised)
+    try (FoleyEngine alone = FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()).build()) {
+      FoleyResult ref = alone.generate(FoleyRequest.builder(video).prompt("footsteps").steps(2).seed(11)
+          .cfgScale(3.5).build());
+      float[] x = ref.toArray();
+      int loud = 0;
+      for (int i = 0; i < x.length; i++) {
+        int q = (int) Math.max(-32768, Math.min(32767, Math.round(x[i] * 32767.0)));
+        assertTrue(Math.abs(q - served[i]) <= 2, "sample " + i + ": " + q + " vs " + served[i]);
+        loud += Math.abs(served[i]) > 100 ? 1 : 0;
+      }
+      assertTrue(loud > 100, "the flash makes sound");
+    }
+
+    HttpResponse<String> again = http.post(job("footsteps", 11).field("priority", "high").field("cfg", "3.5"));
+    assertEquals(200, again.statusCode(), again.body());
+    assertEquals(id, Http.json(again).get("id").getAsString());
+    assertEquals("done", Http.json(again).get("status").getAsString());
+    TestSupport.awaitCondition("Jetty's spilled upload parts are deleted", () -> {
+      try (var files = Files.list(dir.resolve("main").resolve("tmp"))) {
+        return files.count() == 0;
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  @Test
+  void eventsStreamProgressChunksThatTileTheAudioAndDone() throws Exception {
+    String id = Http.json(http.post(job("rain", 3))).get("id").getAsString();
+    HttpResponse<java.io.InputStream> r = http.client.send(http.request("/v1/jobs/" + id + "/events")
+        .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, r.statusCode());
+    assertTrue(r.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+    List<String[]> events = new ArrayList<>();
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+      String event = null;
+      for (String line; (line = in.readLine()) != null; ) {
+        if (line.startsWith("event: ")) {
+          event = line.substring(7);
+        } else if (line.startsWith("data: ")) {
+          events.add(new String[] {event, line.substring(6)});
+        }
+      }
+    }
+    assertTrue(events.stream().anyMatch(e -> e[0].equals("progress")), "progress events");
+    String[] last = events.get(events.size() - 1);
+    assertEquals("done", last[0], "the stream ends with done");
+    long total = JsonParser.parseString(last[1]).getAsJsonObject().get("sampleCount").getAsLong();
+    long next = 0;
+    for (String[] e : events) {
+      if (e[0].equals("chunk")) {
+        JsonObject c = JsonParser.parseString(e[1]).getAsJsonObject();
+        assertEquals(next, c.get("offset").getAsLong(), "chunks in order, without gaps");
+        next += c.get("length").getAsLong();
+      }
+    }
+    assertEquals(total, next, "chunks tile the whole audio");
+  }
+
+  @Test
+  void theVideoComesBackWithItsNewSound() throws Exception {
+    String id = Http.json(http.post(job("glass", 5))).get("id").getAsString();
+    assertEquals("done", http.awaitFinished(id).get("status").getAsString());
+    HttpResponse<byte[]> mov = http.bytes("/v1/jobs/" + id + "/video");
+    assertEquals(200, mov.statusCode());
+    assertEquals("video/quicktime", mov.headers().firstValue("Content-Type").orElseThrow());
+    Path out = dir.resolve("back.mov");
+    Files.write(out, mov.body());
+    if (TestSupport.ffmpegAvailable()) {
+      String streams = TestSupport.run("ffprobe", "-v", "error", "-show_entries", "stream=codec_type",
+          "-of", "csv=p=0", out.toString());
+      assertTrue(streams.contains("video") && streams.contains("audio"), streams);
+    }
+    assertTrue(new String(mov.body(), StandardCharsets.ISO_8859_1).contains("sowt"), "a PCM audio track");
+  }
+
+  @Test
+  void theAudioComesAsFlacOrM4aOnRequest() throws Exception {
+    String id = Http.json(http.post(job("rain", 6))).get("id").getAsString();
+    assertEquals("done", http.awaitFinished(id).get("status").getAsString());
+    short[] wav = Http.wavSamples(http.bytes("/v1/jobs/" + id + "/audio").body());
+    HttpResponse<byte[]> flac = http.bytes("/v1/jobs/" + id + "/audio?format=flac");
+    assertEquals(200, flac.statusCode(), () -> new String(flac.body(), StandardCharsets.UTF_8));
+    assertEquals("audio/flac", flac.headers().firstValue("Content-Type").orElseThrow());
+    HttpResponse<byte[]> m4a = http.bytes("/v1/jobs/" + id + "/audio?format=m4a");
+    assertEquals(200, m4a.statusCode(), () -> new String(m4a.body(), StandardCharsets.UTF_8));
+    assertEquals("audio/mp4", m4a.headers().firstValue("Content-Type").orElseThrow());
+    HttpResponse<String> bad = http.get("/v1/jobs/" + id + "/audio?format=ogg");
+    assertEquals(400, bad.statusCode());
+    assertTrue(bad.body().contains("format must be wav, flac or m4a"), bad.body());
+    if (TestSupport.ffmpegAvailable()) { // an independent decoder: FLAC is lossless, M4A is AAC at 128 kbps
+      Path f = dir.resolve(id + ".flac");
+      Files.write(f, flac.body());
+      Path w = dir.resolve(id + "-from-flac.wav");
+      TestSupport.run("ffmpeg", "-v", "error", "-y", "-i", f.toString(), "-c:a", "pcm_s16le", w.toString());
+      org.junit.jupiter.api.Assertions.assertArrayEquals(wav, Http.wavSamples(Files.readAllBytes(w)),
+          "FLAC decodes to the WAV's samples");
+      Path a = dir.resolve(id + ".m4a");
+      Files.write(a, m4a.body());
+      String probe = TestSupport.run("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate",
+          "-of", "csv=p=0", a.toString());
+      assertTrue(probe.contains("aac") && probe.contains("48000"), probe);
+    }
+  }
+
+  @Test
+  void badInputGets4xxWithTheReason() throws Exception {
+    HttpResponse<String> corrupt = http.post(new Http.Form().video("not a video at all".repeat(100)
+        .getBytes(StandardCharsets.UTF_8)).field("prompt", "x"));
+    assertEquals(400, corrupt.statusCode(), corrupt.body());
+    assertEquals("CORRUPT_VIDEO", Http.json(corrupt).getAsJsonObject("error").get("code").getAsString());
+
+    HttpResponse<String> noVideo = http.post(new Http.Form().field("prompt", "x"));
+    assertEquals(400, noVideo.statusCode());
+    assertTrue(noVideo.body().contains("'video'"), noVideo.body());
+
+    HttpResponse<String> steps = http.post(job("x", 0).field("steps", "0"));
+    assertEquals(400, steps.statusCode());
+    assertTrue(steps.body().contains("steps must be between 1 and 1000"), steps.body());
+
+    HttpResponse<String> prio = http.post(new Http.Form().video(video).field("priority", "urgent"));
+    assertEquals(400, prio.statusCode());
+    assertTrue(prio.body().contains("priority must be high, normal or low"), prio.body());
+
+    HttpResponse<String> hook = http.post(new Http.Form().video(video).field("webhook", "ftp://x/y"));
+    assertEquals(400, hook.statusCode());
+
+    HttpResponse<String> notMultipart = http.client.send(http.request("/v1/jobs").header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, notMultipart.statusCode());
+
+    assertEquals(404, http.get("/v1/jobs/nope").statusCode());
+    assertEquals(404, http.bytes("/v1/jobs/nope/audio").statusCode());
+    assertEquals(404, http.delete("/v1/jobs/nope").statusCode());
+  }
+
+  @Test
+  void anUploadOverTheLimitIs413() throws Exception {
+    try (FoleyService small = start(ServiceConfig.defaults(dir.resolve("small")).withMaxUpload(16 * 1024), b -> b)) {
+      Http h = new Http(small.uri());
+      HttpResponse<String> r = h.post(new Http.Form().video(new byte[200 * 1024]).field("prompt", "x"));
+      assertEquals(413, r.statusCode(), r.body());
+      assertTrue(r.body().contains("limit of 16384 bytes"), r.body());
+      // a streamed (chunked) upload has no length to check first: Jetty's own limit stops it
+      String boundary = "b" + System.nanoTime();
+      byte[] body = new Http.Form().video(new byte[200 * 1024]).body(boundary);
+      HttpResponse<String> chunked = h.client.send(h.request("/v1/jobs")
+          .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+          .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(413, chunked.statusCode(), chunked.body());
+      try (var files = Files.list(dir.resolve("small").resolve("uploads"))) {
+        assertEquals(0, files.count(), "nothing is kept of a refused upload");
+      }
+      TestSupport.awaitCondition("Jetty's spilled parts are deleted", () -> {
+        try (var files = Files.list(dir.resolve("small").resolve("tmp"))) {
+          return files.count() == 0;
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    }
+  }
+
+  @Test
+  void cancelAndConflicts() throws Exception {
+    // a long job (many steps) to cancel while it runs
+    String id = Http.json(http.post(new Http.Form().video(video).field("prompt", "long").field("steps", "400")))
+        .get("id").getAsString();
+    assertEquals(409, http.get("/v1/jobs/" + id + "/audio").statusCode(), "no audio before done");
+    HttpResponse<String> del = http.delete("/v1/jobs/" + id);
+    assertEquals(200, del.statusCode(), del.body());
+    assertEquals("cancelled", Http.json(del).get("status").getAsString());
+    JsonObject after = http.awaitFinished(id);
+    assertEquals("cancelled", after.get("status").getAsString());
+    assertEquals("CANCELLED", after.getAsJsonObject("error").get("code").getAsString());
+    assertEquals(409, http.delete("/v1/jobs/" + id).statusCode(), "cancelling twice");
+  }
+
+  @Test
+  void apiKeysGuardEveryJobEndpointAndNothingRunsWithoutOne() throws Exception {
+    try (FoleyService keyed = start(ServiceConfig.defaults(dir.resolve("keyed")).withApiKeys(Set.of("k1")), b -> b)) {
+      Http h = new Http(keyed.uri());
+      HttpResponse<String> none = h.post(job("x", 1));
+      assertEquals(401, none.statusCode());
+      assertTrue(none.body().contains("API key is required"), none.body());
+      // refused before its upload was read: the connection is not reused (a client that sent the next
+      // request on it could find it closed under it)
+      assertEquals(java.util.Optional.of("close"), none.headers().firstValue("connection"), none.headers().toString());
+      h.apiKey = "wrong";
+      assertEquals(401, h.post(job("x", 1)).statusCode());
+      assertEquals(401, h.get("/v1/jobs/anything").statusCode());
+      assertEquals(0, keyed.engine().stats().runningJobs() + keyed.engine().stats().queuedJobs());
+      assertTrue(h.get("/metrics").body().contains("foley_serve_jobs_submitted_total 0.0"), "nothing ran");
+      h.apiKey = "k1";
+      HttpResponse<String> ok = h.post(job("x", 1));
+      assertEquals(202, ok.statusCode(), ok.body());
+      assertEquals("done", h.awaitFinished(Http.json(ok).get("id").getAsString()).get("status").getAsString());
+      assertEquals(200, h.get("/health/live").statusCode(), "health needs no key");
+    }
+  }
+
+  @Test
+  void overTheClientRateIs429WithRetryAfter() throws Exception {
+    try (FoleyService limited = start(ServiceConfig.defaults(dir.resolve("rate")).withRate(0.01, 1)
+        .withApiKeys(Set.of("k1", "k2")), b -> b)) {
+      Http h = new Http(limited.uri());
+      h.apiKey = "k1";
+      assertEquals(202, h.post(job("a", 1)).statusCode());
+      HttpResponse<String> second = h.post(job("b", 2));
+      assertEquals(429, second.statusCode(), second.body());
+      long retry = Long.parseLong(second.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retry >= 1 && retry <= 100, "Retry-After " + retry);
+      h.apiKey = "k2";
+      assertEquals(202, h.post(job("c", 3)).statusCode(), "limits are per client");
+    }
+  }
+
+  @Test
+  void aFullEngineQueueIs503WithRetryAfter() throws Exception {
+    try (FoleyService busy = start(ServiceConfig.defaults(dir.resolve("busy")).withDrainTimeout(Duration.ofMillis(1)),
+        b -> b.maxConcurrentRequests(1).maxQueuedRequests(1))) {
+      Http h = new Http(busy.uri());
+      int accepted = 0;
+      HttpResponse<String> refused = null;
+      for (int i = 0; i < 6 && refused == null; i++) {
+        HttpResponse<String> r = h.post(new Http.Form().video(video).field("prompt", "p" + i).field("steps", "500"));
+        if (r.statusCode() == 202) {
+          accepted++;
+          if (accepted == 1) { // let the first job start running, so that the next one takes the queue's place
+            String id = Http.json(r).get("id").getAsString();
+            long until = System.nanoTime() + 60_000_000_000L;
+            while (!Http.json(h.get("/v1/jobs/" + id)).get("status").getAsString().equals("running")) {
+              assertTrue(System.nanoTime() < until, "the first job never started running");
+              Thread.sleep(20);
+            }
+          }
+        } else {
+          refused = r;
+        }
+      }
+      assertNotNull(refused, "the queue of one fills");
+      assertEquals(503, refused.statusCode(), refused.body());
+      assertTrue(refused.body().contains("queue is full"), refused.body());
+      assertTrue(refused.headers().firstValue("Retry-After").isPresent());
+      assertTrue(accepted >= 2, "one running and one queued were accepted, got " + accepted);
+    }
+  }
+
+  /** The CPU backend whose denoiser calls fail while {@code failing} is set. */
+  static final class FailingBackend implements io.foley4j.backend.Backend {
+    final io.foley4j.backend.Backend cpu = Backends.cpu();
+    volatile boolean failing;
+
+    @Override
+    public String name() {
+      return "failing-cpu";
+    }
+
+    @Override
+    public io.foley4j.backend.StageSession open(io.foley4j.bundle.StageSpec spec, Path modelFile) {
+      io.foley4j.backend.StageSession s = cpu.open(spec, modelFile);
+      return new io.foley4j.backend.StageSession() {
+        @Override
+        public io.foley4j.bundle.StageSpec spec() {
+          return s.spec();
+        }
+
+        @Override
+        public java.util.Map<String, io.foley4j.backend.Tensor> run(java.util.Map<String, io.foley4j.backend.Tensor> in) {
+          if (failing && spec.stage() == io.foley4j.bundle.Stage.DENOISER) {
+            throw new io.foley4j.FoleyException(io.foley4j.FoleyException.Code.BACKEND_FAILURE, "injected device failure");
+          }
+          return s.run(in);
+        }
+
+        @Override
+        public long runNanos() {
+          return s.runNanos();
+        }
+
+        @Override
+        public void close() {
+          s.close();
+        }
+      };
+    }
+  }
+
+  @Test
+  void anOpenBreakerIs503WithRetryAfter() throws Exception {
+    FailingBackend backend = new FailingBackend();
+    try (FoleyService s = FoleyService.start(ServiceConfig.defaults(dir.resolve("breaker")),
+        // one failure opens it: the failing job's encoder calls succeed, and a success resets the count
+        FoleyEngine.builder().bundle(bundle).backend(backend).circuitBreaker(1, Duration.ofSeconds(60)),
+        JcodecVideoSources.jcodec())) {
+      Http h = new Http(s.uri());
+      backend.failing = true;
+      JsonObject failed = h.awaitFinished(Http.json(h.post(job("broken", 100))).get("id").getAsString());
+      assertEquals("failed", failed.get("status").getAsString(), failed.toString());
+      assertEquals("BACKEND_FAILURE", failed.getAsJsonObject("error").get("code").getAsString());
+      assertTrue(failed.getAsJsonObject("error").get("message").getAsString().contains("injected device failure"));
+      HttpResponse<String> refused = h.post(job("after", 200));
+      assertEquals(503, refused.statusCode(), refused.body());
+      assertTrue(refused.body().contains("circuit breaker"), refused.body());
+      long retry = Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow());
+      assertTrue(retry >= 1 && retry <= 60, "Retry-After " + retry + " from the breaker's own estimate");
+      // the gauges share a snapshot of at most a second ago
+      TestSupport.awaitCondition("the metrics show the open breaker", () -> {
+        try {
+          return h.get("/metrics").body().contains("foley_breaker_state{state=\"open\"} 1.0");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+    }
+  }
+
+  @Test
+  void theWebhookIsRetriedUntilItSucceeds() throws Exception {
+    HttpServer hook = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    List<String> bodies = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    hook.createContext("/hook", ex -> {
+      bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      ex.sendResponseHeaders(calls.incrementAndGet() == 1 ? 500 : 204, -1);
+      ex.close();
+    });
+    hook.start();
+    try {
+      String url = "http://127.0.0.1:" + hook.getAddress().getPort() + "/hook";
+      HttpResponse<String> r = http.post(job("hooked", 9).field("webhook", url));
+      assertEquals(202, r.statusCode(), r.body());
+      String id = Http.json(r).get("id").getAsString();
+      http.awaitFinished(id);
+      TestSupport.awaitCondition("two webhook calls", () -> bodies.size() >= 2);
+      Thread.sleep(500);
+      assertEquals(2, bodies.size(), "no call after the success");
+      JsonObject last = JsonParser.parseString(bodies.get(1)).getAsJsonObject();
+      assertEquals(id, last.get("id").getAsString());
+      assertEquals("done", last.get("status").getAsString());
+    } finally {
+      hook.stop(0);
+    }
+  }
+
+  @Test
+  void resultsAreDeletedAfterTheRetention() throws Exception {
+    Path data = dir.resolve("short");
+    try (FoleyService s = start(ServiceConfig.defaults(data).withRetention(Duration.ofMillis(800)), b -> b)) {
+      Http h = new Http(s.uri());
+      String id = Http.json(h.post(job("brief", 4))).get("id").getAsString();
+      assertEquals("done", h.awaitFinished(id).get("status").getAsString());
+      assertTrue(Files.exists(data.resolve("results").resolve(id + ".wav")));
+      TestSupport.awaitCondition("expiry", () -> {
+        try {
+          return h.get("/v1/jobs/" + id).statusCode() == 404;
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertFalse(Files.exists(data.resolve("results").resolve(id + ".wav")));
+      assertFalse(Files.exists(data.resolve("uploads").resolve(id + ".mp4")));
+    }
+  }
+
+  @Test
+  void healthAndMetrics() throws Exception {
+    assertEquals(200, http.get("/health/live").statusCode());
+    assertEquals(200, http.get("/health/ready").statusCode());
+    String id = Http.json(http.post(job("metrics", 21))).get("id").getAsString();
+    http.awaitFinished(id);
+    HttpResponse<String> m = http.get("/metrics");
+    assertEquals(200, m.statusCode());
+    String text = m.body();
+    for (String metric : List.of("foley_queue_depth{priority=\"high\"}", "foley_batch_calls_total{size=\"1\",stage=\"denoiser\"}",
+        "foley_stage_call_seconds_count{outcome=\"ok\",phase=\"denoise\"}", "foley_cache_hits_total{cache=\"result\"}",
+        "foley_cache_misses_total{cache=\"result\"}", "foley_breaker_state{state=\"closed\"} 1.0", "foley_load_score",
+        "foley_scale_advice{advice=\"hold\"}", "foley_queue_wait_seconds_count",
+        "foley_stage_busy_seconds_total{stage=\"denoiser\"}", "foley_jobs_running", "foley_memory_used",
+        "foley_utilization", "foley_cache_entries{cache=\"result\"}")) {
+      assertTrue(text.contains(metric), metric + " in\n" + text);
+    }
+    assertFalse(text.contains("foley_stage_call_seconds_count{outcome=\"ok\",phase=\"denoise\"} 0.0"),
+        "denoise calls were timed");
+  }
+
+  @Test
+  void readyOnlyOnceTheEngineIsBuilt() throws Exception {
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    }
+    java.util.concurrent.CountDownLatch opening = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    io.foley4j.backend.Backend cpu = Backends.cpu();
+    io.foley4j.backend.Backend slow = new io.foley4j.backend.Backend() {
+      @Override
+      public String name() {
+        return "slow-to-load";
+      }
+
+      @Override
+      public io.foley4j.backend.StageSession open(io.foley4j.bundle.StageSpec spec, Path file) {
+        opening.countDown();
+        try {
+          release.await(); // the engine's build (loading and warm-up) waits here
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return cpu.open(spec, file);
+      }
+    };
+    CompletableFuture<FoleyService> starting = CompletableFuture.supplyAsync(() -> FoleyService.start(
+        ServiceConfig.defaults(dir.resolve("warm")).withPort(port), FoleyEngine.builder().bundle(bundle).backend(slow),
+        JcodecVideoSources.jcodec()));
+    try {
+      assertTrue(opening.await(60, TimeUnit.SECONDS), "the engine started loading");
+      Http h = new Http(java.net.URI.create("http://127.0.0.1:" + port));
+      assertEquals(200, h.get("/health/live").statusCode(), "live while loading");
+      HttpResponse<String> notReady = h.get("/health/ready");
+      assertEquals(503, notReady.statusCode(), notReady.body());
+      assertTrue(notReady.headers().firstValue("Retry-After").isPresent());
+      assertEquals(503, h.post(job("early", 1)).statusCode(), "no job before the engine is ready");
+      assertEquals(503, h.get("/v1/jobs/any").statusCode(), "nor job state");
+    } finally {
+      release.countDown();
+    }
+    try (FoleyService s = starting.get(2, TimeUnit.MINUTES)) {
+      assertEquals(200, new Http(s.uri()).get("/health/ready").statusCode());
+    }
+  }
+
+  @Test
+  void gracefulShutdownFinishesRunningJobsAndRefusesNewOnes() throws Exception {
+    Path data = dir.resolve("drain");
+    FoleyService s = start(ServiceConfig.defaults(data).withDrainTimeout(Duration.ofMinutes(1)), b -> b);
+    Http h = new Http(s.uri());
+    String id = Http.json(h.post(new Http.Form().video(video).field("prompt", "d").field("steps", "30")))
+        .get("id").getAsString();
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(s::close);
+    TestSupport.awaitCondition("not ready while draining", () -> {
+      try {
+        return h.get("/health/ready").statusCode() == 503;
+      } catch (Exception e) {
+        return closing.isDone();
+      }
+    });
+    if (!closing.isDone()) {
+      HttpResponse<String> refused = h.post(job("late", 1));
+      assertEquals(503, refused.statusCode(), refused.body());
+    }
+    closing.get(2, TimeUnit.MINUTES);
+    assertTrue(Files.exists(data.resolve("results").resolve(id + ".wav")), "the running job was finished");
+  }
+}
