@@ -131,7 +131,7 @@ final class EngineCore implements AutoCloseable {
     try {
       dir = java.nio.file.Files.createTempDirectory("foley-warm-up-");
       java.nio.file.Path clip = dir.resolve("warm-up.mp4");
-      double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
+      double seconds = Math.min(1.5 * manifest.segment().seconds(), config.maxVideoDuration().toMillis() / 1000.0);
       io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1).durationSeconds(seconds)
           .flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build().write(clip);
       // a deadline, so that a video source that never returns cannot hang build()
@@ -236,7 +236,7 @@ final class EngineCore implements AutoCloseable {
       warmUp(sessions, warmNanos, warmed);
       free = freeMemory(backend);
       budget = free < 0 ? -1 : (long) (free * Devices.MEMORY_FRACTION);
-      perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.samplesPerSegment()).largest(), 2,
+      perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.segment().decodedSamples()).largest(), 2,
           config.segmentMemoryBytes());
       capacity = config.maxSegmentsPerDevice();
       if (budget >= 0) {
@@ -344,10 +344,10 @@ final class EngineCore implements AutoCloseable {
   /** A symbolic dimension {@code d} of input {@code name} at the trained segment's size. */
   private long trainedLength(String name, int d) {
     return switch (name) {
-      case "latents" -> manifest.latentLength();
-      case "visual" -> manifest.visualFramesPerSegment();
-      case "sync" -> manifest.syncTokensPerSegment();
-      case "text", "input_ids", "attention_mask" -> manifest.maxTokens();
+      case "latents" -> manifest.segment().latents();
+      case "visual" -> manifest.segment().visualFrames();
+      case "sync" -> manifest.segment().syncTokens();
+      case "text", "input_ids", "attention_mask" -> manifest.text().maxTokens();
       default -> 1; // a symbolic dimension no stage input of the format has
     };
   }
@@ -544,8 +544,8 @@ final class EngineCore implements AutoCloseable {
     long inFlightBatches = 3 * Math.max(visualBatch() * visualFrame, (long) syncBatch() * m.sync().window() * syncFrame);
     // features and latents: the segments in flight, one taken before it starts and one being stitched
     long segs = inFlight + 2L;
-    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * segs;
-    long latents = 2L * segs * m.latentChannels() * big.latents() * 4;
+    long features = 2L * (big.visualFrames() * m.widths().visual() + (long) big.syncTokens() * m.widths().sync()) * 4 * segs;
+    long latents = 2L * segs * m.latent().channels() * big.latents() * 4;
     // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
     long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
     return visualBatch() * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;

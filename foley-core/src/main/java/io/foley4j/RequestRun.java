@@ -173,7 +173,7 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     StageTimings timings = job.clock.snapshot(false);
     end();
-    flight.complete(audio, engine.manifest().sampleRate(), timings);
+    flight.complete(audio, engine.manifest().audio().sampleRate(), timings);
   }
 
   /** The job's features: every segment from the feature cache, or the video's, stored through it. */
@@ -194,12 +194,12 @@ final class RequestRun implements Runnable, Comparable<RequestRun> {
     for (int k = 0; k < plan.count; k++) {
       long start = plan.sampleStart(k);
       long end = plan.chunkEnd(k);
-      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
+      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.audio().sampleRate(),
           k == plan.count - 1));
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     end();
-    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
+    flight.complete(audio, m.audio().sampleRate(), job.clock.snapshot(true));
   }
 
   /**

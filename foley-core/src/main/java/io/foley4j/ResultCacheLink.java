@@ -25,7 +25,7 @@ final class ResultCacheLink {
   /** The link, or null when the engine has no result cache or the job no content key. */
   static ResultCacheLink of(EngineCore engine, String key) {
     TensorCache cache = engine.resultCache();
-    return cache == null || key == null ? null : new ResultCacheLink(cache, engine.manifest().sampleRate(),
+    return cache == null || key == null ? null : new ResultCacheLink(cache, engine.manifest().audio().sampleRate(),
         engine.bundleDigest());
   }
 

@@ -54,7 +54,7 @@ final class SegmentPipeline {
     Sampler sampler = new Sampler(engine, flight, settings, this::check, flight.home(), this::stepDone);
     Tensor text = sampler.encodeText(prompt, requestHasNegative);
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
-    Stitcher stitcher = new Stitcher(plan, engine.manifest().sampleRate());
+    Stitcher stitcher = new Stitcher(plan, engine.manifest().audio().sampleRate());
     ArrayDeque<Future<float[]>> running = new ArrayDeque<>();
     int next = 0;
     try {
