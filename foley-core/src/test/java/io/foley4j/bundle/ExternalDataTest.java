@@ -16,7 +16,6 @@ import io.foley4j.InvalidBundleException;
 import io.foley4j.reference.ReferenceModel;
 import io.foley4j.video.SyntheticVideo;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
