@@ -29,7 +29,7 @@ final class BundleWriter {
   static final int TOKENS_PER_WINDOW = 8;
   static final int LATENT_RATE = 50;
   static final int SAMPLE_RATE = 48000;
-  static final int HOP = SAMPLE_RATE / LATENT_RATE;
+  static final int SAMPLES_PER_LATENT = SAMPLE_RATE / LATENT_RATE;
   static final int STEPS = 50;
   static final double CFG_SCALE = 4.5;
   static final String NEGATIVE_PROMPT = "noisy, harsh";

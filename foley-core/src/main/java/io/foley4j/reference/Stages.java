@@ -239,7 +239,7 @@ final class Stages {
   static byte[] vaeDecoder(ReferenceModel.Options o) {
     int c = o.latentChannels();
     int l = o.latentLength();
-    int hop = BundleWriter.HOP;
+    int spl = BundleWriter.SAMPLES_PER_LATENT; // the decoder's audio samples per latent
     int w = o.width();
     Random rnd = rng(o.seed(), 5);
     OnnxGraph g = new OnnxGraph("vae_decoder", boundary(o));
@@ -254,25 +254,25 @@ final class Stages {
     h = g.op("Transpose", in(dense(g, rnd, h, w, c, false, false)), Attr.ints("perm", 0, 2, 1));
     a = g.op("Add", in(a, g.op("Mul", in(h, g.scalar("mlp_scale", MLP_SCALE)))));
 
-    float[] kernel = new float[c * 2 * hop];
+    float[] kernel = new float[c * 2 * spl];
     double sr = BundleWriter.SAMPLE_RATE;
     for (int ch = 0; ch < c; ch++) {
       double f = frequency(ch, c);
       double phase = rnd.nextDouble() * 2 * Math.PI;
-      for (int n = 0; n < 2 * hop; n++) {
-        double tri = 1.0 - Math.abs(n - hop) / (double) hop;
-        // n - hop/2 is the output sample offset after the centred slice; f·hop/sr is an integer,
+      for (int n = 0; n < 2 * spl; n++) {
+        double tri = 1.0 - Math.abs(n - spl) / (double) spl;
+        // n - spl/2 is the output sample offset after the centred slice; f·spl/sr is an integer,
         // so every latent's carrier continues the previous one's phase.
-        double carrier = 0.9 * StrictMath.sin(2 * Math.PI * f * (n - hop / 2.0) / sr + phase) + 0.1 * rnd.nextGaussian();
-        kernel[ch * 2 * hop + n] = (float) (CARRIER_AMPLITUDE * tri * carrier);
+        double carrier = 0.9 * StrictMath.sin(2 * Math.PI * f * (n - spl / 2.0) / sr + phase) + 0.1 * rnd.nextGaussian();
+        kernel[ch * 2 * spl + n] = (float) (CARRIER_AMPLITUDE * tri * carrier);
       }
     }
-    String y = g.op("ConvTranspose", in(a, g.constant("carriers", kernel, c, 1, 2L * hop)),
-        Attr.ints("kernel_shape", 2L * hop), Attr.ints("strides", hop));
-    y = g.op("Slice", in(y, g.ints("start", hop / 2), g.ints("end", hop / 2 + (long) l * hop), g.ints("axis2", 2)));
+    String y = g.op("ConvTranspose", in(a, g.constant("carriers", kernel, c, 1, 2L * spl)),
+        Attr.ints("kernel_shape", 2L * spl), Attr.ints("strides", spl));
+    y = g.op("Slice", in(y, g.ints("start", spl / 2), g.ints("end", spl / 2 + (long) l * spl), g.ints("axis2", 2)));
     y = g.op("Reshape", in(y, g.ints("flat", 0, -1)));
     y = g.op("Tanh", in(g.op("Mul", in(y, g.scalar("soft_clip", SOFT_CLIP_GAIN)))));
-    g.output(y, "audio", FLOAT, BATCH, (long) l * hop);
+    g.output(y, "audio", FLOAT, BATCH, (long) l * spl);
     return g.toModel("foley4j reference VAE decoder: carriers overlap-added at hop 960");
   }
 
