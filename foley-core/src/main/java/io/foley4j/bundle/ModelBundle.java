@@ -209,6 +209,7 @@ public final class ModelBundle implements AutoCloseable {
     return directory;
   }
 
+  /** The bundle's parsed and validated {@code foley-bundle.json}. */
   public BundleManifest manifest() {
     return manifest;
   }
