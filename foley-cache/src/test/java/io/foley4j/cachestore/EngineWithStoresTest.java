@@ -77,6 +77,7 @@ class EngineWithStoresTest {
 
   @Test
   void requestsSucceedWhileRedisIsDown() throws Exception {
+    RedisServer.assumeInstalled();
     try (RedisServer server = RedisServer.start(dir);
         CloseableTensorCache redis = TensorCaches.redis().host("127.0.0.1", server.port()).build();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).resultCache(redis).build()) {
