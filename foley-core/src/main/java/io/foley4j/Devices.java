@@ -343,11 +343,11 @@ final class Devices implements AutoCloseable {
    */
   static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, int rows, long perTrainedSegment) {
     if (perTrainedSegment > 0) {
-      return Math.max(1, Math.round(perTrainedSegment * (seg.latents() / (double) m.latentLength())));
+      return Math.max(1, Math.round(perTrainedSegment * (seg.latents() / (double) m.segment().latents())));
     }
-    long latents = (long) m.latentChannels() * seg.latents();
-    long denoiser = rows * (2 * latents + 1 + (long) seg.visualFrames() * m.visualDim()
-        + (long) seg.syncTokens() * m.syncDim() + (long) m.maxTokens() * m.textDim());
+    long latents = (long) m.latent().channels() * seg.latents();
+    long denoiser = rows * (2 * latents + 1 + (long) seg.visualFrames() * m.widths().visual()
+        + (long) seg.syncTokens() * m.widths().sync() + (long) m.text().maxTokens() * m.widths().text());
     long vae = latents + seg.decodedSamples();
     return 4 * ACTIVATION_FACTOR * Math.max(denoiser, vae);
   }

@@ -137,7 +137,7 @@ final class EngineCore implements AutoCloseable {
           + " first request will pay for it instead: " + e, e);
     }
     try {
-      double seconds = Math.min(1.5 * manifest.segmentSeconds(), config.maxVideoDuration().toMillis() / 1000.0);
+      double seconds = Math.min(1.5 * manifest.segment().seconds(), config.maxVideoDuration().toMillis() / 1000.0);
       VideoSourceFactory clip = io.foley4j.video.SyntheticVideo.builder().size(160, 120).fps(25, 1)
           .durationSeconds(seconds).flash(seconds / 3, 0.12, 0xFFFFFF).movingSquare(0, seconds, 0xFF0000).build()
           .asFactory();
@@ -240,7 +240,7 @@ final class EngineCore implements AutoCloseable {
       warmUp(sessions, warmNanos, warmed);
       free = freeMemory(backend);
       budget = free < 0 ? -1 : (long) (free * Devices.MEMORY_FRACTION);
-      perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.samplesPerSegment()).largest(), 2,
+      perSegment = Devices.segmentBytes(manifest, new SegmentPlan(manifest, manifest.segment().decodedSamples()).largest(), 2,
           config.segmentMemoryBytes());
       capacity = config.maxSegmentsPerDevice();
       if (budget >= 0) {
@@ -348,11 +348,11 @@ final class EngineCore implements AutoCloseable {
   /** A symbolic dimension {@code d} of input {@code name} at the trained segment's size. */
   private long trainedLength(String name, int d) {
     return switch (name) {
-      case StageContract.Denoiser.LATENTS -> manifest.latentLength(); // the VAE's input has the same name
-      case StageContract.Denoiser.VISUAL -> manifest.visualFramesPerSegment();
-      case StageContract.Denoiser.SYNC -> manifest.syncTokensPerSegment();
+      case StageContract.Denoiser.LATENTS -> manifest.segment().latents(); // the VAE's input has the same name
+      case StageContract.Denoiser.VISUAL -> manifest.segment().visualFrames();
+      case StageContract.Denoiser.SYNC -> manifest.segment().syncTokens();
       case StageContract.Denoiser.TEXT, StageContract.Text.INPUT_IDS, StageContract.Text.ATTENTION_MASK ->
-          manifest.maxTokens();
+          manifest.text().maxTokens();
       default -> 1; // a symbolic dimension no stage input of the format has
     };
   }

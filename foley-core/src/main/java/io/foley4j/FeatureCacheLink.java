@@ -45,7 +45,7 @@ final class FeatureCacheLink {
       scale = Long.parseLong(first.metadata().get("durationTimescale"));
       // an entry without the last frame's time (written before it was kept) is a miss
       double lastFrame = Double.parseDouble(first.metadata().get("lastFrameSeconds"));
-      plan = new SegmentPlan(m, SegmentPlan.samplesFor(ticks, scale, m.sampleRate()), lastFrame);
+      plan = new SegmentPlan(m, SegmentPlan.samplesFor(ticks, scale, m.audio().sampleRate()), lastFrame);
       out = new SegmentFeatures[plan.count];
       for (int k = 0; k < plan.count; k++) {
         CacheEntry e = k == 0 ? first : get(key(videoDigest, k));
@@ -58,7 +58,7 @@ final class FeatureCacheLink {
         float[] v = e.tensor("visual").floats();
         float[] s = e.tensor("sync").floats();
         SegmentPlan.Segment seg = plan.segment(k);
-        if (v.length != seg.visualFrames() * m.visualDim() || s.length != seg.syncTokens() * m.syncDim()) {
+        if (v.length != seg.visualFrames() * m.widths().visual() || s.length != seg.syncTokens() * m.widths().sync()) {
           return null;
         }
         out[k] = new SegmentFeatures(k, v, s);
@@ -111,8 +111,8 @@ final class FeatureCacheLink {
     BundleManifest m = pipeline.manifest();
     SegmentPlan plan = source.plan();
     CacheEntry entry = CacheEntry.of(Map.of(
-        "visual", Safetensors.Tensor.f32(sf.visual(), plan.segment(sf.index()).visualFrames(), m.visualDim()),
-        "sync", Safetensors.Tensor.f32(sf.sync(), plan.segment(sf.index()).syncTokens(), m.syncDim())), Map.of(
+        "visual", Safetensors.Tensor.f32(sf.visual(), plan.segment(sf.index()).visualFrames(), m.widths().visual()),
+        "sync", Safetensors.Tensor.f32(sf.sync(), plan.segment(sf.index()).syncTokens(), m.widths().sync())), Map.of(
         "durationTicks", Long.toString(source.durationTicks()),
         "durationTimescale", Long.toString(source.durationTimescale()),
         "lastFrameSeconds", Double.toString(plan.lastFrameSeconds),

@@ -365,8 +365,8 @@ final class FeatureExtractor {
     int[] visualDone = new int[plan.count];
     int[] windowsDone = new int[plan.count];
     int next = 0;
-    int dv = m.visualDim();
-    int perWindow = m.sync().tokensPerWindow() * m.syncDim();
+    int dv = m.widths().visual();
+    int perWindow = m.sync().tokensPerWindow() * m.widths().sync();
     Map<Long, float[]> recentVisual = new java.util.HashMap<>();
     Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
     calls.enter(Stage.VISUAL_ENCODER);

@@ -68,8 +68,8 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
     long inFlightBatches = 3 * Math.max(visualBatch * visualFrame, (long) syncBatch * m.sync().window() * syncFrame);
     // features and latents: the segments in flight, one taken before it starts and one being stitched
     long segs = inFlight + 2L;
-    long features = 2L * (big.visualFrames() * m.visualDim() + (long) big.syncTokens() * m.syncDim()) * 4 * segs;
-    long latents = 2L * segs * m.latentChannels() * big.latents() * 4;
+    long features = 2L * (big.visualFrames() * m.widths().visual() + (long) big.syncTokens() * m.widths().sync()) * 4 * segs;
+    long latents = 2L * segs * m.latent().channels() * big.latents() * 4;
     // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
     long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
     return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;

@@ -118,7 +118,7 @@ public record Readiness(double buildMillis, List<DeviceReadiness> devices, long 
 
   private static long modelBytes(ModelBundle bundle, Stage s) {
     long n = size(bundle.stageFile(s));
-    for (String f : bundle.manifest().externalDataFiles(s)) {
+    for (String f : bundle.manifest().files().externalData().get(s)) {
       n += size(bundle.directory().resolve(f));
     }
     return n;

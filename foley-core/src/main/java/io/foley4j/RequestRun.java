@@ -260,12 +260,12 @@ final class RequestRun implements Admission.Ticket {
     for (int k = 0; k < plan.count; k++) {
       long start = plan.sampleStart(k);
       long end = plan.chunkEnd(k);
-      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.sampleRate(),
+      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.audio().sampleRate(),
           k == plan.count - 1));
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     end();
-    flight.complete(audio, m.sampleRate(), job.clock.snapshot(true));
+    flight.complete(audio, m.audio().sampleRate(), job.clock.snapshot(true));
   }
 
   // ---- the second run ----------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ final class RequestRun implements Admission.Ticket {
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     StageTimings timings = job.clock.snapshot(false);
     end();
-    flight.complete(audio, p.manifest().sampleRate(), timings);
+    flight.complete(audio, p.manifest().audio().sampleRate(), timings);
   }
 
   // ---- endings -------------------------------------------------------------------------------------------

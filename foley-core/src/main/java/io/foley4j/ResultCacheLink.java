@@ -25,7 +25,7 @@ final class ResultCacheLink {
   /** The link, or null when the engine has no result cache or the job no content key. */
   static ResultCacheLink of(PipelineConfig pipeline, String key) {
     TensorCache cache = pipeline.resultCache();
-    return cache == null || key == null ? null : new ResultCacheLink(cache, pipeline.manifest().sampleRate(),
+    return cache == null || key == null ? null : new ResultCacheLink(cache, pipeline.manifest().audio().sampleRate(),
         pipeline.bundleDigest());
   }
 

@@ -76,10 +76,10 @@ final class Sampler {
    * </ul>
    */
   Tensor encodeText(String prompt, boolean requestHasNegative) {
-    if (m.textPadding() == BundleManifest.TextPadding.PAIR_LONGEST) {
+    if (m.text().padding() == BundleManifest.TextPadding.PAIR_LONGEST) {
       return encodePair(prompt);
     }
-    int n = m.maxTokens();
+    int n = m.text().maxTokens();
     int rows = settings.rows();
     float[] learned = pipeline.uncondText();
     boolean useLearned = settings.guided() && learned != null && !requestHasNegative
@@ -95,16 +95,16 @@ final class Sampler {
     }
     float[] embeds = encode(ids, mask, encoded, n);
     if (useLearned) {
-      float[] both = Arrays.copyOf(embeds, 2 * n * m.textDim());
-      System.arraycopy(learned, 0, both, n * m.textDim(), n * m.textDim());
+      float[] both = Arrays.copyOf(embeds, 2 * n * m.widths().text());
+      System.arraycopy(learned, 0, both, n * m.widths().text(), n * m.widths().text());
       embeds = both;
     }
-    return Tensor.of(embeds, rows, n, m.textDim());
+    return Tensor.of(embeds, rows, n, m.widths().text());
   }
 
   /** {@code pair-longest}: [prompt, negative] padded to the longer one, encoded, cut to maxTokens. */
   private Tensor encodePair(String prompt) {
-    int limit = m.encoderMaxTokens();
+    int limit = m.text().encoderMaxTokens();
     Encoding a = pipeline.tokenizer().encode(prompt, limit);
     Encoding b = pipeline.tokenizer().encode(settings.negativePrompt(), limit);
     int len = Math.max(1, Math.max(length(a), length(b)));
@@ -115,8 +115,8 @@ final class Sampler {
     System.arraycopy(b.ids(), 0, ids, len, len);
     System.arraycopy(b.attentionMask(), 0, mask, len, len);
     float[] embeds = encode(ids, mask, 2, len);
-    int keep = Math.min(len, m.maxTokens());
-    int d = m.textDim();
+    int keep = Math.min(len, m.text().maxTokens());
+    int d = m.widths().text();
     int rows = settings.rows();
     float[] out = new float[rows * keep * d];
     for (int r = 0; r < rows; r++) {
@@ -146,8 +146,8 @@ final class Sampler {
     int rows = settings.rows();
     float[] visual = rows(sf.visual(), pipeline.uncondVisual(), rows);
     float[] sync = rows(sf.sync(), pipeline.uncondSync(), rows);
-    return new Conditioning(text, Tensor.of(visual, rows, seg.visualFrames(), m.visualDim()),
-        Tensor.of(sync, rows, seg.syncTokens(), m.syncDim()));
+    return new Conditioning(text, Tensor.of(visual, rows, seg.visualFrames(), m.widths().visual()),
+        Tensor.of(sync, rows, seg.syncTokens(), m.widths().sync()));
   }
 
   /**
@@ -157,7 +157,7 @@ final class Sampler {
    */
   float[] sample(SegmentPlan.Segment seg, Conditioning c, StageCalls device) {
     int k = seg.index();
-    int channels = m.latentChannels();
+    int channels = m.latent().channels();
     int length = seg.latents();
     int size = channels * length;
     int rows = settings.rows();
@@ -190,13 +190,13 @@ final class Sampler {
   /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming) on {@code device}. */
   float[] decode(SegmentPlan.Segment seg, float[] latent, StageCalls device) {
     int k = seg.index();
-    Map<String, Tensor> in = Map.of(StageContract.Vae.LATENTS, Tensor.of(latent, 1, m.latentChannels(), seg.latents()));
+    Map<String, Tensor> in = Map.of(StageContract.Vae.LATENTS, Tensor.of(latent, 1, m.latent().channels(), seg.latents()));
     float[] audio = device.asParty(Stage.VAE_DECODER, () ->
         device.call(Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get(StageContract.Vae.AUDIO).floats());
     if (audio.length != seg.decodedSamples()) {
       throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
-          + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × hop "
-          + m.hop() + "); the stage does not match its manifest");
+          + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × samples per latent "
+          + m.segment().samplesPerLatent() + "); the stage does not match its manifest");
     }
     return audio;
   }

@@ -65,7 +65,7 @@ final class SegmentPipeline {
     Sampler sampler = new Sampler(pipeline, settings, home, this::check, this::stepDone);
     Tensor text = sampler.encodeText(prompt, requestHasNegative);
     float[] result = new float[Math.toIntExact(plan.totalSamples)];
-    Stitcher stitcher = new Stitcher(plan, pipeline.manifest().sampleRate());
+    Stitcher stitcher = new Stitcher(plan, pipeline.manifest().audio().sampleRate());
     ArrayDeque<Future<float[]>> running = new ArrayDeque<>();
     int next = 0;
     try {

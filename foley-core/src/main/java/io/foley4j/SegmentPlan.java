@@ -40,8 +40,8 @@ final class SegmentPlan {
   final double lastFrameSeconds;
   private final int sampleRate;
   private final Segment regular; // the trained segment's shape, starting at 0
-  private final long hopSamples;
-  private final double hopSeconds;
+  private final long stepSamples;
+  private final double stepSeconds;
   private final Segment last;
 
   /** A plan for a clip whose last frame is unknown (estimated: one average frame before its end). */
@@ -59,16 +59,16 @@ final class SegmentPlan {
     }
     this.totalSamples = totalSamples;
     this.lastFrameSeconds = lastFrameSeconds;
-    this.sampleRate = m.sampleRate();
+    this.sampleRate = m.audio().sampleRate();
     this.window = m.sync().window();
     this.stride = m.sync().stride();
-    this.hopSamples = m.hopSamples();
-    this.hopSeconds = m.segmentSeconds() - m.overlapSeconds();
-    this.regular = new Segment(0, 0, 0, m.visualFramesPerSegment(), m.syncFramesPerSegment(),
-        m.syncWindowsPerSegment(), m.syncTokensPerSegment(), m.latentLength(), m.samplesPerSegment(),
-        m.keepSamplesPerSegment());
+    this.stepSamples = m.segment().stepSamples();
+    this.stepSeconds = m.segment().stepSeconds();
+    this.regular = new Segment(0, 0, 0, m.segment().visualFrames(), m.segment().syncFrames(),
+        m.segment().syncWindows(), m.segment().syncTokens(), m.segment().latents(), m.segment().decodedSamples(),
+        m.segment().keptSamples());
     double seconds = totalSamples / (double) sampleRate;
-    double single = m.singlePassMaxSeconds().orElse(Double.NaN);
+    double single = m.segment().singlePassMaxSeconds().orElse(Double.NaN);
     if (!Double.isNaN(single) && totalSamples <= Math.round(single * sampleRate)) {
       this.singlePass = true;
       this.count = 1;
@@ -76,7 +76,7 @@ final class SegmentPlan {
       this.last = ownLength(m, seconds, Math.min(lastFrame, seconds));
     } else {
       this.singlePass = false;
-      this.count = m.segmentCount(totalSamples);
+      this.count = m.segment().count(totalSamples);
       if (count == 1) {
         this.last = regular;
       } else {
@@ -101,37 +101,37 @@ final class SegmentPlan {
     double passSeconds;
     int latents;
     int keep;
-    switch (m.singlePassLength()) {
+    switch (m.segment().singlePassLength()) {
       case SYNC_FRAMES -> { // HunyuanVideo-Foley: every time the frames reach; the pass lasts n_sync / fps
         visualFrames = reach(vf, lastFrame, m.frameGrid());
         syncFrames = Math.max(s.window(), reach(sf, lastFrame, m.frameGrid()));
         passSeconds = syncFrames / sf;
-        latents = (int) (passSeconds * m.latentRate());
-        keep = Math.multiplyExact(latents, m.hop()); // HVF keeps every decoded sample
+        latents = (int) (passSeconds * m.latent().rate());
+        keep = Math.multiplyExact(latents, m.segment().samplesPerLatent()); // HVF keeps every decoded sample
       }
       case SHORTEST_STREAM -> { // MMAudio: the clip, shortened to what both streams' frames cover
         passSeconds = Math.min(seconds, Math.min(reach(vf, lastFrame, m.frameGrid()) / vf,
             reach(sf, lastFrame, m.frameGrid()) / sf));
         visualFrames = (int) (vf * passSeconds);
         syncFrames = Math.max(s.window(), (int) (sf * passSeconds));
-        latents = (int) Math.ceil(passSeconds * m.sampleRate() / m.hop());
-        keep = (int) Math.min((long) latents * m.hop(), Math.round(passSeconds * m.sampleRate()));
+        latents = (int) Math.ceil(passSeconds * m.audio().sampleRate() / m.segment().samplesPerLatent());
+        keep = (int) Math.min((long) latents * m.segment().samplesPerLatent(), Math.round(passSeconds * m.audio().sampleRate()));
       }
       default -> { // DURATION
         syncFrames = (int) Math.max(s.window(), Math.round(seconds * sf));
         visualFrames = (int) Math.round(seconds * vf);
         passSeconds = syncFrames / sf;
-        double exact = syncFrames * m.latentRate() / sf;
+        double exact = syncFrames * m.latent().rate() / sf;
         long rounded = Math.round(exact);
         latents = Math.abs(exact - rounded) <= 1e-9 * Math.max(1, exact) ? (int) rounded
-            : (int) Math.ceil(passSeconds * m.latentRate() - 1e-9);
-        keep = (int) Math.min((long) latents * m.hop(), Math.round(passSeconds * m.sampleRate()));
+            : (int) Math.ceil(passSeconds * m.latent().rate() - 1e-9);
+        keep = (int) Math.min((long) latents * m.segment().samplesPerLatent(), Math.round(passSeconds * m.audio().sampleRate()));
       }
     }
     visualFrames = Math.max(1, visualFrames);
     latents = Math.max(1, latents);
     int windows = (syncFrames - s.window()) / s.stride() + 1;
-    int decoded = Math.multiplyExact(latents, m.hop());
+    int decoded = Math.multiplyExact(latents, m.segment().samplesPerLatent());
     return new Segment(0, 0, 0, visualFrames, syncFrames, windows, windows * s.tokensPerWindow(), latents, decoded,
         Math.max(1, keep));
   }
@@ -174,7 +174,7 @@ final class SegmentPlan {
     if (k == count - 1) {
       return last;
     }
-    return new Segment(k, k * hopSamples, k * hopSeconds, regular.visualFrames, regular.syncFrames, regular.windows,
+    return new Segment(k, k * stepSamples, k * stepSeconds, regular.visualFrames, regular.syncFrames, regular.windows,
         regular.syncTokens, regular.latents, regular.decodedSamples, regular.keepSamples);
   }
 

@@ -74,15 +74,15 @@ final class VideoFeatures implements FeatureStream {
     }
     long total;
     try {
-      total = SegmentPlan.samplesFor(ticks, timescale, m.sampleRate());
+      total = SegmentPlan.samplesFor(ticks, timescale, m.audio().sampleRate());
     } catch (ArithmeticException e) {
       total = Long.MAX_VALUE;
     }
     if (total > Integer.MAX_VALUE - 16) {
       throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
           "%s lasts %.1f hours; one request can produce at most %.1f hours of audio at %d Hz: split the video",
-          name(request), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.sampleRate() / 3600,
-          m.sampleRate()));
+          name(request), seconds / 3600, (Integer.MAX_VALUE - 16) / (double) m.audio().sampleRate() / 3600,
+          m.audio().sampleRate()));
     }
     return new SegmentPlan(m, total, lastFrame);
   }

@@ -79,7 +79,7 @@ class CacheLinksTest {
     assertNull(ResultCacheLink.of(p, null), "a job without a content key has no result link");
     ResultCacheLink link = ResultCacheLink.of(p, "k1");
     assertNull(link.lookup("k1"), "empty store: a miss");
-    int samples = (int) SegmentPlan.samplesFor(3, 1, m.sampleRate());
+    int samples = (int) SegmentPlan.samplesFor(3, 1, m.audio().sampleRate());
     float[] audio = new float[samples];
     audio[5] = 0.5f;
     link.store("k1", audio, 3, 1);
@@ -98,13 +98,13 @@ class CacheLinksTest {
     FeatureCacheLink link = FeatureCacheLink.of(p, "video-digest");
     FoleyRequest req = FoleyRequest.builder(Path.of("never-read.mp4")).prompt("x").build();
     assertNull(link.lookup(req, "video-digest"));
-    long total = SegmentPlan.samplesFor(20, 1, m.sampleRate());
+    long total = SegmentPlan.samplesFor(20, 1, m.audio().sampleRate());
     SegmentPlan plan = new SegmentPlan(m, total, 19.9);
     SegmentFeatures[] made = new SegmentFeatures[plan.count];
     for (int k = 0; k < plan.count; k++) {
       SegmentPlan.Segment seg = plan.segment(k);
-      float[] v = new float[seg.visualFrames() * m.visualDim()];
-      float[] s = new float[seg.syncTokens() * m.syncDim()];
+      float[] v = new float[seg.visualFrames() * m.widths().visual()];
+      float[] s = new float[seg.syncTokens() * m.widths().sync()];
       v[0] = k + 1;
       s[1] = -(k + 1);
       made[k] = new SegmentFeatures(k, v, s);

@@ -85,23 +85,23 @@ class FeatureExtractorTest {
     float[] px = c.inputs().get(StageContract.Visual.PIXELS).floats();
     int n = c.rows();
     int per = px.length / n;
-    float[] out = new float[n * m.visualDim()];
+    float[] out = new float[n * m.widths().visual()];
     for (int b = 0; b < n; b++) {
       double sum = 0;
       for (int i = 0; i < per; i++) {
         sum += px[b * per + i];
       }
-      Arrays.fill(out, b * m.visualDim(), (b + 1) * m.visualDim(), (float) (sum / per));
+      Arrays.fill(out, b * m.widths().visual(), (b + 1) * m.widths().visual(), (float) (sum / per));
     }
-    return Map.of(StageContract.Visual.FEATURES, Tensor.of(out, n, m.visualDim()));
+    return Map.of(StageContract.Visual.FEATURES, Tensor.of(out, n, m.widths().visual()));
   }
 
   private static Map<String, Tensor> sync(FakeStageCalls.Call c) {
     int n = c.rows();
     int t = m.sync().tokensPerWindow();
-    float[] out = new float[n * t * m.syncDim()];
+    float[] out = new float[n * t * m.widths().sync()];
     Arrays.fill(out, 0.5f);
-    return Map.of(StageContract.Sync.TOKENS, Tensor.of(out, n, t, m.syncDim()));
+    return Map.of(StageContract.Sync.TOKENS, Tensor.of(out, n, t, m.widths().sync()));
   }
 
   private static Channel<SegmentFeatures> run(FakeStageCalls calls, Frames frames, SegmentPlan plan,
@@ -116,7 +116,7 @@ class FeatureExtractorTest {
   void everySegmentsFeaturesInOrderAndEachPictureEncodedOnce() {
     double seconds = 2.0;
     Frames frames = new Frames(seconds);
-    SegmentPlan plan = new SegmentPlan(m, SegmentPlan.samplesFor(frames.count, 25, m.sampleRate()),
+    SegmentPlan plan = new SegmentPlan(m, SegmentPlan.samplesFor(frames.count, 25, m.audio().sampleRate()),
         (frames.count - 1) / 25.0);
     FakeStageCalls calls = new FakeStageCalls().answer(Stage.VISUAL_ENCODER, FeatureExtractorTest::visual)
         .answer(Stage.SYNC_ENCODER, FeatureExtractorTest::sync);
@@ -125,13 +125,13 @@ class FeatureExtractorTest {
       SegmentFeatures sf = out.take(() -> {});
       assertEquals(k, sf.index());
       SegmentPlan.Segment seg = plan.segment(k);
-      assertEquals(seg.visualFrames() * m.visualDim(), sf.visual().length);
-      assertEquals(seg.syncTokens() * m.syncDim(), sf.sync().length);
+      assertEquals(seg.visualFrames() * m.widths().visual(), sf.visual().length);
+      assertEquals(seg.syncTokens() * m.widths().sync(), sf.sync().length);
       // the grid point at t = i / fps shows the grey picture before 1 s and the white one after
       float grey = sf.visual()[0];
       int white = (int) Math.ceil(1.0 * m.visual().fps());
-      assertNotEquals(grey, sf.visual()[white * m.visualDim()], "the picture changed at 1 s");
-      assertEquals(sf.visual()[white * m.visualDim()], sf.visual()[(seg.visualFrames() - 1) * m.visualDim()]);
+      assertNotEquals(grey, sf.visual()[white * m.widths().visual()], "the picture changed at 1 s");
+      assertEquals(sf.visual()[white * m.widths().visual()], sf.visual()[(seg.visualFrames() - 1) * m.widths().visual()]);
     }
     // at most one row per grid point (repeated frames, such as the padding past the end, reuse features)
     int encoded = calls.of(Stage.VISUAL_ENCODER).stream().mapToInt(FakeStageCalls.Call::rows).sum();
@@ -150,7 +150,7 @@ class FeatureExtractorTest {
   @Test
   void anEncoderFailureEndsTheStreamWithIt() {
     Frames frames = new Frames(1.0);
-    SegmentPlan plan = new SegmentPlan(m, SegmentPlan.samplesFor(frames.count, 25, m.sampleRate()),
+    SegmentPlan plan = new SegmentPlan(m, SegmentPlan.samplesFor(frames.count, 25, m.audio().sampleRate()),
         (frames.count - 1) / 25.0);
     FakeStageCalls calls = new FakeStageCalls().answer(Stage.VISUAL_ENCODER, FeatureExtractorTest::visual);
     AtomicBoolean stopped = new AtomicBoolean();

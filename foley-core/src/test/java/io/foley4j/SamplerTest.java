@@ -47,11 +47,11 @@ class SamplerTest {
     long[] shape = c.inputs().get("input_ids").shape();
     int rows = (int) shape[0];
     int n = (int) shape[1];
-    float[] out = new float[rows * n * m.textDim()];
+    float[] out = new float[rows * n * m.widths().text()];
     for (int r = 0; r < rows; r++) {
-      Arrays.fill(out, r * n * m.textDim(), (r + 1) * n * m.textDim(), r + 1);
+      Arrays.fill(out, r * n * m.widths().text(), (r + 1) * n * m.widths().text(), r + 1);
     }
-    return Map.of("text_embeds", Tensor.of(out, rows, n, m.textDim()));
+    return Map.of("text_embeds", Tensor.of(out, rows, n, m.widths().text()));
   }
 
   @Test
@@ -72,15 +72,15 @@ class SamplerTest {
     Tensor text = sampler.encodeText("footsteps on gravel", false);
     assertEquals(2, text.shape()[0], "a conditional and an unconditional row");
 
-    SegmentPlan plan = new SegmentPlan(m, m.samplesPerSegment());
+    SegmentPlan plan = new SegmentPlan(m, m.segment().decodedSamples());
     SegmentPlan.Segment seg = plan.segment(0);
-    float[] visual = new float[seg.visualFrames() * m.visualDim()];
-    float[] sync = new float[seg.syncTokens() * m.syncDim()];
+    float[] visual = new float[seg.visualFrames() * m.widths().visual()];
+    float[] sync = new float[seg.syncTokens() * m.widths().sync()];
     Arrays.fill(visual, 7f);
     Sampler.Conditioning c = sampler.condition(text, new SegmentFeatures(0, visual, sync), seg);
     float[] cv = c.visual().floats();
     assertEquals(7f, cv[0]);
-    assertArrayEquals(pipeline.uncondVisual(), Arrays.copyOfRange(cv, visual.length, visual.length + m.visualDim()),
+    assertArrayEquals(pipeline.uncondVisual(), Arrays.copyOfRange(cv, visual.length, visual.length + m.widths().visual()),
         "the unconditional row is the bundle's learned empty visual feature");
 
     float[] x = sampler.sample(seg, c, calls);
@@ -120,9 +120,9 @@ class SamplerTest {
     Sampler sampler = new Sampler(pipeline, settings, calls, () -> {}, () -> {});
     Tensor text = sampler.encodeText("rain", false);
     assertEquals(1, text.shape()[0]);
-    SegmentPlan.Segment seg = new SegmentPlan(m, m.samplesPerSegment()).segment(0);
+    SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).segment(0);
     float[] x = sampler.sample(seg, sampler.condition(text, new SegmentFeatures(0,
-        new float[seg.visualFrames() * m.visualDim()], new float[seg.syncTokens() * m.syncDim()]), seg), calls);
+        new float[seg.visualFrames() * m.widths().visual()], new float[seg.syncTokens() * m.widths().sync()]), seg), calls);
     float[] noise = Sampler.noise(11, 0, x.length);
     float[] t = settings.times();
     assertEquals(noise[3] - 2 * (t[3] - t[0]), x[3], 1e-4);
@@ -142,10 +142,10 @@ class SamplerTest {
         throw new RequestRun.StopJob();
       }
     }, () -> {});
-    SegmentPlan.Segment seg = new SegmentPlan(m, m.samplesPerSegment()).segment(0);
-    Tensor text = Tensor.of(new float[2 * m.maxTokens() * m.textDim()], 2, m.maxTokens(), m.textDim());
+    SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).segment(0);
+    Tensor text = Tensor.of(new float[2 * m.text().maxTokens() * m.widths().text()], 2, m.text().maxTokens(), m.widths().text());
     Sampler.Conditioning c = sampler.condition(text, new SegmentFeatures(0,
-        new float[seg.visualFrames() * m.visualDim()], new float[seg.syncTokens() * m.syncDim()]), seg);
+        new float[seg.visualFrames() * m.widths().visual()], new float[seg.syncTokens() * m.widths().sync()]), seg);
     assertThrows(RequestRun.StopJob.class, () -> sampler.sample(seg, c, calls));
     assertEquals(3, calls.of(Stage.DENOISER).size(), "no call after the stop");
     assertEquals(0, calls.parties.get(Stage.DENOISER).get(), "the party is left on the way out");
@@ -154,18 +154,18 @@ class SamplerTest {
   @Test
   void aDecoderThatReturnsTheWrongLengthIsABackendFailure() {
     Sampler.Settings settings = Sampler.Settings.of(m, request(2, 4.5));
-    SegmentPlan.Segment seg = new SegmentPlan(m, m.samplesPerSegment()).segment(0);
+    SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).segment(0);
     FakeStageCalls calls = new FakeStageCalls().answer(Stage.VAE_DECODER,
         c -> Map.of("audio", Tensor.of(new float[seg.decodedSamples() - 1], 1, seg.decodedSamples() - 1)));
     Sampler sampler = new Sampler(pipeline, settings, calls, () -> {}, () -> {});
     FoleyException e = assertThrows(FoleyException.class,
-        () -> sampler.decode(seg, new float[m.latentChannels() * seg.latents()], calls));
+        () -> sampler.decode(seg, new float[m.latent().channels() * seg.latents()], calls));
     assertEquals(FoleyException.Code.BACKEND_FAILURE, e.code());
     assertTrue(e.getMessage().contains("vae_decoder returned"), e.getMessage());
     FakeStageCalls good = new FakeStageCalls().answer(Stage.VAE_DECODER,
         c -> Map.of("audio", Tensor.of(new float[seg.decodedSamples()], 1, seg.decodedSamples())));
     assertEquals(seg.decodedSamples(), new Sampler(pipeline, settings, good, () -> {}, () -> {})
-        .decode(seg, new float[m.latentChannels() * seg.latents()], good).length);
+        .decode(seg, new float[m.latent().channels() * seg.latents()], good).length);
     assertEquals(1, good.of(Stage.VAE_DECODER).get(0).rows());
   }
 }

@@ -43,8 +43,8 @@ class AdmissionEngineTest {
     BundleManifest m = bundle.manifest();
     // what one job of each clip needs with the engine's default encoder batches (8, 2), one segment in flight
     PipelineConfig p = FakeStageCalls.pipeline(bundle, 8, 2);
-    oneJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(3, 1, m.sampleRate())), 1);
-    longJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(20, 1, m.sampleRate())), 1);
+    oneJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(3, 1, m.audio().sampleRate())), 1);
+    longJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(20, 1, m.audio().sampleRate())), 1);
   }
 
   @AfterAll

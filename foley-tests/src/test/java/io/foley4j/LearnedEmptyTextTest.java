@@ -60,8 +60,8 @@ class LearnedEmptyTextTest {
     Path video = tmp.resolve("v.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(2).flash(1, 0.12, 0xFFFFFF).build(), video);
     BundleManifest m = TestSupport.referenceBundle().manifest();
-    int n = m.maxTokens();
-    int d = m.textDim();
+    int n = m.text().maxTokens();
+    int d = m.widths().text();
     Path dir = bundleWithLearnedText(new long[] {1, n, d}, 0.25f);
     List<Long> textRows = new CopyOnWriteArrayList<>();
     List<float[]> denoiserText = new CopyOnWriteArrayList<>();
@@ -100,7 +100,7 @@ class LearnedEmptyTextTest {
   @Test
   void aLearnedTextOfTheWrongShapeIsAnInvalidBundle() throws Exception {
     BundleManifest m = TestSupport.referenceBundle().manifest();
-    Path dir = bundleWithLearnedText(new long[] {m.maxTokens() + 1, m.textDim()}, 0f);
+    Path dir = bundleWithLearnedText(new long[] {m.text().maxTokens() + 1, m.widths().text()}, 0f);
     try (ModelBundle b = ModelBundle.open(dir)) {
       FoleyException e = assertThrows(FoleyException.class, b::unconditional);
       assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());

@@ -314,7 +314,7 @@ class MultiDeviceTest {
       TestSupport.awaitCondition("leases returned", () -> e.stats().devices().get(0).segmentsInFlight() == 0);
       assertEquals(0, e.stats().inFlightSegments());
       dev.failVaeCall = -1;
-      assertEquals(bundle.manifest().sampleRate() * 36, e.generate(request(2)).toArray().length);
+      assertEquals(bundle.manifest().audio().sampleRate() * 36, e.generate(request(2)).toArray().length);
     }
     TestSupport.joinThreads("foley-segfail-");
   }
@@ -337,7 +337,7 @@ class MultiDeviceTest {
       TestSupport.awaitCondition("leases returned", () -> e.stats().devices().stream()
           .mapToInt(DeviceStats::segmentsInFlight).sum() == 0 && e.stats().runningJobs() == 0);
       assertEquals(0, e.stats().inFlightSegments());
-      assertEquals(bundle.manifest().sampleRate() * 36, e.generate(request(2)).toArray().length);
+      assertEquals(bundle.manifest().audio().sampleRate() * 36, e.generate(request(2)).toArray().length);
     }
     TestSupport.joinThreads("foley-segcancel-");
   }

@@ -127,12 +127,12 @@ class ParityTest {
     Path bundleDir = work.resolve(kind + "-bundle");
     try (ModelBundle bundle = ModelBundle.open(bundleDir)) {
       BundleManifest m = bundle.manifest();
-      long total = SegmentPlan.samplesFor(ticks, timescale, m.sampleRate());
+      long total = SegmentPlan.samplesFor(ticks, timescale, m.audio().sampleRate());
       SegmentPlan plan = new SegmentPlan(m, total);
       for (int k = 0; k < plan.count; k++) {
         int l = plan.segment(k).latents();
-        NpyWriter.floats(dir.resolve("noise_" + k + ".npy"), Sampler.noise(SEED, k, m.latentChannels() * l),
-            m.latentChannels(), l);
+        NpyWriter.floats(dir.resolve("noise_" + k + ".npy"), Sampler.noise(SEED, k, m.latent().channels() * l),
+            m.latent().channels(), l);
       }
       List<String> common = new ArrayList<>(List.of("-m", "foley_export", "reference", "--kind", kind,
           "--checkpoint", work.resolve(kind + "-ckpt").toString(), "--prompt", PROMPT, "--negative", NEGATIVE,
@@ -143,7 +143,7 @@ class ParityTest {
         common.addAll(List.of("--segments", "--noise", "noise_{k}.npy"));
       }
       if (kind.equals("mmaudio") || !plan.singlePass) {
-        common.addAll(List.of("--duration", Double.toString(total / (double) m.sampleRate())));
+        common.addAll(List.of("--duration", Double.toString(total / (double) m.audio().sampleRate())));
       }
       List<String> sameFrames = new ArrayList<>(common);
       sameFrames.addAll(List.of("--frames", "frames.npy", "--pts", "pts.npy", "--out", "expected.npz"));

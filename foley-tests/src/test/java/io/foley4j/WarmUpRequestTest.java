@@ -96,7 +96,7 @@ class WarmUpRequestTest {
     try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).warmUp(WarmUp.FULL).rateLimit(0.001, 1).build()) {
       assertTrue(e.readiness().requestWarmUpMillis() > 0);
       // the anonymous client's only token is still there
-      assertEquals(bundle.manifest().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
+      assertEquals(bundle.manifest().audio().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
           .build()).toArray().length);
     }
   }
@@ -135,7 +135,7 @@ class WarmUpRequestTest {
     try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).backend(failingOnce).warmUp(WarmUp.FULL).build()) {
       assertEquals(0, e.readiness().requestWarmUpMillis());
       assertTrue(warnings.stream().anyMatch(w -> w.contains("the warm-up request failed")), warnings.toString());
-      assertEquals(bundle.manifest().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
+      assertEquals(bundle.manifest().audio().sampleRate() * 3, e.generate(FoleyRequest.builder(clip).prompt("x").steps(1)
           .build()).toArray().length);
     } finally {
       log.removeHandler(h);

@@ -89,7 +89,7 @@ final class ServeBench implements Callable<Integer> {
           Runtime.getRuntime().availableProcessors(), maxBatch, maxQueueDelayMs);
       try (ModelBundle bundle = ModelBundle.open(bundleDir)) {
         BundleManifest m = bundle.manifest();
-        int segments = m.segmentCount(Math.round(seconds * m.sampleRate()));
+        int segments = m.segment().count(Math.round(seconds * m.audio().sampleRate()));
         System.out.printf("%-10s %5s %9s %9s %9s %9s %9s %9s %9s %8s%n", "mode", "conc", "req/s", "p50 s", "p95 s",
             "p99 s", "ttfc s", "ideal/s", "effic.", "batch");
         for (boolean batched : new boolean[] {false, true}) {

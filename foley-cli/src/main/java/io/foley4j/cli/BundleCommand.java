@@ -54,13 +54,13 @@ final class BundleCommand implements Runnable {
       boolean shallow = depth != null && depth.shallow;
       try (ModelBundle b = ModelBundle.open(path)) {
         if (shallow) {
-          System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().fileDigests().size()
+          System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().files().digests().size()
               + " files match their sha256, digest " + b.digest() + " (shallow: nothing was loaded)");
           printIgnored(b);
           return 0;
         }
         BundleVerification v = b.verifyDeep();
-        System.out.println("OK " + path + ": " + v.bundleName() + ", " + b.manifest().fileDigests().size()
+        System.out.println("OK " + path + ": " + v.bundleName() + ", " + b.manifest().files().digests().size()
             + " files match their sha256 and load (deep), digest " + v.digest());
         v.checks().forEach(c -> System.out.println("  " + c));
         printIgnored(b);
@@ -126,15 +126,15 @@ final class BundleCommand implements Runnable {
         BundleManifest m = b.manifest();
         System.out.println("name:      " + m.name());
         System.out.println("digest:    " + b.digest());
-        System.out.printf("segment:   %.2f s with %.2f s overlap%n", m.segmentSeconds(), m.overlapSeconds());
+        System.out.printf("segment:   %.2f s with %.2f s overlap%n", m.segment().seconds(), m.segment().overlapSeconds());
         System.out.printf("visual:    %.0f fps, %dx%d, %s, %s%n", m.visual().fps(), m.visual().size(), m.visual().size(),
             m.visual().resize(), m.visual().filter());
         System.out.printf("sync:      %.0f fps, %dx%d, %s, %s, windows of %d every %d%n", m.sync().fps(), m.sync().size(),
             m.sync().size(), m.sync().resize(), m.sync().filter(), m.sync().window(), m.sync().stride());
-        System.out.printf("text:      %d tokens%n", m.maxTokens());
-        System.out.printf("latent:    %.0f/s x %d channels, %d per segment%n", m.latentRate(), m.latentChannels(),
-            m.latentLength());
-        System.out.printf("audio:     %d Hz mono, %d samples per segment%n", m.sampleRate(), m.samplesPerSegment());
+        System.out.printf("text:      %d tokens%n", m.text().maxTokens());
+        System.out.printf("latent:    %.0f/s x %d channels, %d per segment%n", m.latent().rate(), m.latent().channels(),
+            m.segment().latents());
+        System.out.printf("audio:     %d Hz mono, %d samples per segment%n", m.audio().sampleRate(), m.segment().decodedSamples());
         System.out.printf("sampler:   %d steps, cfg %.2f, shift %.2f, negative \"%s\"%n", m.sampler().steps(),
             m.sampler().cfgScale(), m.sampler().shift(), m.sampler().negativePrompt());
         for (Stage s : Stage.values()) {

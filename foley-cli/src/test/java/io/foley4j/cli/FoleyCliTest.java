@@ -173,7 +173,7 @@ class FoleyCliTest {
     SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(seconds).flash(1, 0.1, 0xFFFFFF).build(), v);
     int segments;
     try (ModelBundle b = TestSupport.referenceBundle()) {
-      segments = b.manifest().segmentCount(Math.round(seconds * b.manifest().sampleRate()));
+      segments = b.manifest().segment().count(Math.round(seconds * b.manifest().audio().sampleRate()));
     }
     assertTrue(segments >= 2, "the test needs several segments, got " + segments);
     Result r = cli("generate", "--video", v.toString(), "--prompt", "x", "--steps", "2", "--out",

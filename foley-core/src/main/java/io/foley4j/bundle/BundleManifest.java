@@ -1,44 +1,49 @@
 package io.foley4j.bundle;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonPrimitive;
-import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
-import io.foley4j.text.StrictJson;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.ResizeFilter;
-import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalDouble;
 
 /**
- * The parsed and validated {@code foley-bundle.json} (format v1, see docs/bundle-format.md): the
- * stages with their declared tensors, and the model's rates. Immutable.
+ * The parsed and validated {@code foley-bundle.json} (format versions 1 and 2, see
+ * docs/bundle-format.md): the stages with their declared tensors, the files, and the model's
+ * streams and rates, one immutable value record per manifest section. Immutable.
  *
- * <p>Besides the declared numbers it offers the derived per-segment sizes (visual frames, sync
- * frames and windows, latent length, samples) that every stage shape is checked against.
+ * <p>{@link #segment()} also holds what the rates imply for one trained segment (frames, sync
+ * windows and tokens, latents, samples), which every stage shape is checked against, and
+ * {@link #widths()} the feature widths the encoders declare.
+ *
+ * <p>Two step sizes must not be confused: {@link SegmentSpec#samplesPerLatent()} is the VAE
+ * decoder's (audio samples per latent), {@link SegmentSpec#stepSamples()} and
+ * {@link SegmentSpec#stepSeconds()} the distance between the starts of consecutive segments
+ * ({@code segment.seconds − segment.overlapSeconds}).
  */
 public final class BundleManifest {
 
   /** The manifest format version this foley4j reads. */
   public static final int FORMAT_VERSION = 2;
 
-  /** The resampling filter a stream gets when its manifest names none: foley4j's original one. */
-  public static final String DEFAULT_FILTER = "bilinear-2tap";
 
   /**
-   * Frames of the visual stream. {@code resize} is "squash" or "center_crop"; {@code filter} is
-   * "bilinear-2tap" (the default), "pil-bilinear" or "pil-bicubic" (see {@link ResizeFilter}).
+   * Frames of the visual stream ({@code visual}). {@code resize} is "squash" or "center_crop";
+   * {@code filter} is "bilinear-2tap" (the default), "pil-bilinear" or "pil-bicubic" (see
+   * {@link ResizeFilter}); each frame is normalised as {@code (v/255 − mean[c]) / std[c]}.
+   *
+   * @param fps frames sampled per second
+   * @param size the side of the square frame the visual encoder takes, in pixels
+   * @param resize how a frame is brought to {@code size}
+   * @param mean the per-channel mean (R, G, B) of the normalisation
+   * @param std the per-channel standard deviation (R, G, B) of the normalisation
+   * @param filter the resampling filter's manifest name
    */
   public record VisualSpec(double fps, int size, String resize, float[] mean, float[] std, String filter) {
-    /** A spec with the default filter ("bilinear-2tap"). */
-    public VisualSpec(double fps, int size, String resize, float[] mean, float[] std) {
-      this(fps, size, resize, mean, std, DEFAULT_FILTER);
-    }
-
     /** {@link #filter()} as the enum {@link DecodedFrame#toTensor} takes. */
     public ResizeFilter resizeFilter() {
       return ResizeFilter.fromManifestName(filter);
@@ -46,17 +51,22 @@ public final class BundleManifest {
   }
 
   /**
-   * Frames of the sync stream, grouped in windows of {@code window} frames every {@code stride};
-   * {@code resize} and {@code filter} as in {@link VisualSpec}.
+   * Frames of the sync stream ({@code sync}), grouped in windows of {@code window} frames every
+   * {@code stride}; {@code resize}, {@code filter}, {@code mean} and {@code std} as in
+   * {@link VisualSpec}.
+   *
+   * @param fps frames sampled per second
+   * @param size the side of the square frame the sync encoder takes, in pixels
+   * @param resize how a frame is brought to {@code size}
+   * @param window frames per window
+   * @param stride frames between the starts of consecutive windows
+   * @param tokensPerWindow tokens the sync encoder returns for one window
+   * @param mean the per-channel mean (R, G, B) of the normalisation
+   * @param std the per-channel standard deviation (R, G, B) of the normalisation
+   * @param filter the resampling filter's manifest name
    */
   public record SyncSpec(double fps, int size, String resize, int window, int stride, int tokensPerWindow,
       float[] mean, float[] std, String filter) {
-    /** A spec with the default filter ("bilinear-2tap"). */
-    public SyncSpec(double fps, int size, String resize, int window, int stride, int tokensPerWindow,
-        float[] mean, float[] std) {
-      this(fps, size, resize, window, stride, tokensPerWindow, mean, std, DEFAULT_FILTER);
-    }
-
     /** {@link #filter()} as the enum {@link DecodedFrame#toTensor} takes. */
     public ResizeFilter resizeFilter() {
       return ResizeFilter.fromManifestName(filter);
@@ -64,17 +74,136 @@ public final class BundleManifest {
   }
 
   /**
-   * Defaults of the flow-matching sampler, and the model's rule for when classifier-free guidance
-   * runs ({@code sampler.guidance}).
+   * The text stream ({@code text}).
+   *
+   * @param maxTokens the denoiser's text rows ({@code text.maxTokens})
+   * @param padding how the prompt and the negative prompt are padded ({@code text.padding})
+   * @param encoderMaxTokens the most tokens the text encoder takes ({@code text.encoderMaxTokens};
+   *     {@code maxTokens} unless {@code padding} is {@link TextPadding#PAIR_LONGEST})
    */
-  public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt, Guidance guidance) {
-    public SamplerSpec {
-      java.util.Objects.requireNonNull(guidance, "guidance");
+  public record TextSpec(int maxTokens, TextPadding padding, int encoderMaxTokens) {
+  }
+
+  /**
+   * The latent space ({@code latent}).
+   *
+   * @param rate latents per second of audio (may be fractional)
+   * @param channels channels of one latent
+   */
+  public record LatentSpec(double rate, int channels) {
+  }
+
+  /**
+   * The audio the VAE decoder returns ({@code audio}).
+   *
+   * @param sampleRate samples per second
+   * @param channels audio channels: always 1 (mono), the only layout the format has
+   */
+  public record AudioSpec(int sampleRate, int channels) {
+  }
+
+  /**
+   * The feature widths the encoders declare: the last dimension of each encoder's output.
+   *
+   * @param visual the width of the visual features (visual_encoder)
+   * @param sync the width of the sync tokens (sync_encoder)
+   * @param text the width of the text embeddings (text_encoder)
+   */
+  public record Widths(int visual, int sync, int text) {
+  }
+
+  /**
+   * The bundle's files besides the stages' models ({@code files} and each stage's
+   * {@code externalData}), as plain file names inside the bundle.
+   *
+   * @param tokenizer the tokenizer ({@code files.tokenizer.file})
+   * @param unconditional the unconditional embeddings ({@code files.unconditional.file})
+   * @param externalData for every stage, the ONNX external-data files beside its model (format
+   *     version 2), verified like every other file and covered by the digest; an empty list for
+   *     weights inside the model
+   * @param digests every file the manifest lists (stages, their external data, tokenizer,
+   *     embeddings) to its SHA-256 (lower-case hex), in the manifest's order
+   */
+  public record FileSpec(String tokenizer, String unconditional, Map<Stage, List<String>> externalData,
+      Map<String, String> digests) {
+    /** Keeps unmodifiable copies of the maps, in their order. */
+    public FileSpec {
+      Map<Stage, List<String>> x = new EnumMap<>(Stage.class);
+      externalData.forEach((s, l) -> x.put(s, List.copyOf(l)));
+      externalData = Collections.unmodifiableMap(x);
+      digests = Collections.unmodifiableMap(new LinkedHashMap<>(digests));
+    }
+  }
+
+  /**
+   * One trained segment ({@code segment}), and what the manifest's rates make of it. Every pass
+   * but a single pass ({@code singlePassMaxSeconds}) has exactly these sizes.
+   *
+   * <p>{@code samplesPerLatent} is the VAE decoder's step (audio samples per latent);
+   * {@link #stepSamples()} is the segments' step (samples between the starts of consecutive
+   * segments). They are unrelated.
+   *
+   * @param seconds the segment's length ({@code segment.seconds})
+   * @param overlapSeconds the overlap of consecutive segments ({@code segment.overlapSeconds})
+   * @param singlePassMaxSeconds the longest clip that runs as one pass at its own length
+   *     ({@code segment.singlePassMaxSeconds}), or empty when every pass has this segment's shape
+   * @param singlePassLength the rule for a single pass's length and frame counts
+   * @param visualFrames visual frames of a segment: round(seconds × visual.fps)
+   * @param syncFrames sync frames of a segment: round(seconds × sync.fps)
+   * @param syncWindows sync windows of a segment: (syncFrames − window) / stride + 1
+   * @param syncTokens sync tokens of a segment: syncWindows × tokensPerWindow
+   * @param latents latents of a segment ({@code segment.latents}, else seconds × latent.rate)
+   * @param samplesPerLatent audio samples the decoder returns per latent ({@code segment.samples /
+   *     segment.latents}, else audio.sampleRate / latent.rate)
+   * @param keptSamples samples a segment keeps after trimming: round(seconds × sampleRate)
+   * @param overlapSamples samples of overlap between consecutive segments:
+   *     round(overlapSeconds × sampleRate)
+   */
+  public record SegmentSpec(double seconds, double overlapSeconds, OptionalDouble singlePassMaxSeconds,
+      PassLength singlePassLength, int visualFrames, int syncFrames, int syncWindows, int syncTokens, int latents,
+      int samplesPerLatent, int keptSamples, int overlapSamples) {
+
+    /** Samples the decoder returns for one segment (latents × samplesPerLatent), before trimming. */
+    public int decodedSamples() {
+      return latents * samplesPerLatent;
     }
 
-    /** With HunyuanVideo-Foley's guidance rule. */
-    public SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt) {
-      this(steps, cfgScale, shift, negativePrompt, Guidance.ABOVE_ONE);
+    /** Seconds between the starts of consecutive segments: seconds − overlapSeconds. */
+    public double stepSeconds() {
+      return seconds - overlapSeconds;
+    }
+
+    /** Samples between the starts of consecutive segments (all but the last, which ends at the end). */
+    public int stepSamples() {
+      return keptSamples - overlapSamples;
+    }
+
+    /**
+     * Segments needed for {@code totalSamples} of audio: one if it fits a segment, otherwise as
+     * many as it takes for the last one to reach the end (none wasted).
+     */
+    public int count(long totalSamples) {
+      if (totalSamples <= keptSamples) {
+        return 1;
+      }
+      return (int) -Math.floorDiv(-(totalSamples - overlapSamples), (long) stepSamples());
+    }
+  }
+
+  /**
+   * Defaults of the flow-matching sampler ({@code sampler}), and the model's rule for when
+   * classifier-free guidance runs ({@code sampler.guidance}).
+   *
+   * @param steps Euler steps
+   * @param cfgScale the classifier-free guidance scale
+   * @param shift the time warp of the schedule (1: the plain linear schedule)
+   * @param negativePrompt the negative prompt when a request gives none
+   * @param guidance when guidance runs
+   */
+  public record SamplerSpec(int steps, float cfgScale, float shift, String negativePrompt, Guidance guidance) {
+    /** Refuses a null {@code guidance}. */
+    public SamplerSpec {
+      Objects.requireNonNull(guidance, "guidance");
     }
 
     /** When a model runs the unconditional branch: its inference code decides on the cfg scale. */
@@ -97,6 +226,7 @@ public final class BundleManifest {
         this.manifestName = manifestName;
       }
 
+      /** The value of {@code sampler.guidance} that names this rule. */
       public String manifestName() {
         return manifestName;
       }
@@ -113,30 +243,6 @@ public final class BundleManifest {
       }
     }
   }
-
-  private final String name;
-  private final Map<Stage, StageSpec> stages;
-  private final Map<String, String[]> files; // key -> {file, sha256}
-  private final VisualSpec visual;
-  private final SyncSpec sync;
-  private final int maxTokens;
-  private final TextPadding textPadding;
-  private final int encoderMaxTokens;
-  private final double latentRate;
-  private final int latentsPerSegment;
-  private final int decoderHop;
-  private final double singlePassMaxSeconds;
-  private final PassLength passLength;
-  private final FrameGrid frameGrid;
-  private final int latentChannels;
-  private final int sampleRate;
-  private final int audioChannels;
-  private final double segmentSeconds;
-  private final double overlapSeconds;
-  private final SamplerSpec sampler;
-  private final FrameRule frameRule;
-  private final Map<Stage, List<String[]>> external; // stage -> {file, sha256} of its ONNX external data
-  private final List<String> ignoredKeys;
 
   /**
    * Which decoded frame stands for a sampling time t on the visual and sync grids
@@ -157,6 +263,7 @@ public final class BundleManifest {
       this.manifestName = manifestName;
     }
 
+    /** The value of {@code frameRule} that names this rule. */
     public String manifestName() {
       return manifestName;
     }
@@ -191,6 +298,7 @@ public final class BundleManifest {
       this.manifestName = manifestName;
     }
 
+    /** The value of {@code text.padding} that names this rule. */
     public String manifestName() {
       return manifestName;
     }
@@ -211,7 +319,9 @@ public final class BundleManifest {
    * frame's timestamp takes the next frame, as the models do.
    */
   public enum FrameGrid {
+    /** {@code "exact"}: {@code t_i = i / fps}. The default. */
     EXACT("exact"),
+    /** {@code "accumulated"}: {@code t_i} is {@code 1/fps} added i times in binary64. */
     ACCUMULATED("accumulated");
 
     private final String manifestName;
@@ -220,6 +330,7 @@ public final class BundleManifest {
       this.manifestName = manifestName;
     }
 
+    /** The value of {@code frameGrid} that names this rule. */
     public String manifestName() {
       return manifestName;
     }
@@ -250,7 +361,7 @@ public final class BundleManifest {
     /**
      * {@code "shortest-stream"} (MMAudio): the pass lasts D, shortened to what the frames of both
      * streams cover ({@code n / fps} each); each stream keeps {@code int(length × fps)} frames,
-     * with {@code ceil(length × sampleRate / hop)} latents.
+     * with {@code ceil(length × sampleRate / samplesPerLatent)} latents.
      */
     SHORTEST_STREAM("shortest-stream");
 
@@ -260,6 +371,7 @@ public final class BundleManifest {
       this.manifestName = manifestName;
     }
 
+    /** The value of {@code segment.singlePassLength} that names this rule. */
     public String manifestName() {
       return manifestName;
     }
@@ -270,49 +382,38 @@ public final class BundleManifest {
     }
   }
 
-  /** How the sampling times of both grids are computed. */
-  public FrameGrid frameGrid() {
-    return frameGrid;
-  }
+  private final String name;
+  private final Map<Stage, StageSpec> stages;
+  private final FileSpec files;
+  private final VisualSpec visual;
+  private final SyncSpec sync;
+  private final TextSpec text;
+  private final LatentSpec latent;
+  private final AudioSpec audio;
+  private final SegmentSpec segment;
+  private final SamplerSpec sampler;
+  private final Widths widths;
+  private final FrameRule frameRule;
+  private final FrameGrid frameGrid;
+  private final List<String> ignoredKeys;
 
-  /** The rule for a single pass's length and frame counts. */
-  public PassLength singlePassLength() {
-    return passLength;
-  }
-
-  /** The frame rule of both sampling grids. */
-  public FrameRule frameRule() {
-    return frameRule;
-  }
-
-  private BundleManifest(String name, Map<Stage, StageSpec> stages, Map<String, String[]> files,
-      VisualSpec visual, SyncSpec sync, int maxTokens, TextPadding textPadding, int encoderMaxTokens,
-      double latentRate, int latentChannels, int latentsPerSegment, int decoderHop,
-      int sampleRate, int audioChannels, double segmentSeconds, double overlapSeconds, double singlePassMaxSeconds,
-      PassLength passLength, FrameGrid frameGrid, SamplerSpec sampler, FrameRule frameRule, Map<Stage, List<String[]>> external, List<String> ignoredKeys) {
+  /** A manifest of these sections, which {@link ManifestReader} has read and checked. */
+  BundleManifest(String name, Map<Stage, StageSpec> stages, FileSpec files, VisualSpec visual, SyncSpec sync,
+      TextSpec text, LatentSpec latent, AudioSpec audio, SegmentSpec segment, SamplerSpec sampler, Widths widths,
+      FrameRule frameRule, FrameGrid frameGrid, List<String> ignoredKeys) {
     this.name = name;
     this.stages = stages;
     this.files = files;
     this.visual = visual;
     this.sync = sync;
-    this.maxTokens = maxTokens;
-    this.textPadding = textPadding;
-    this.encoderMaxTokens = encoderMaxTokens;
-    this.latentRate = latentRate;
-    this.latentsPerSegment = latentsPerSegment;
-    this.decoderHop = decoderHop;
-    this.singlePassMaxSeconds = singlePassMaxSeconds;
-    this.passLength = passLength;
-    this.frameGrid = frameGrid;
-    this.latentChannels = latentChannels;
-    this.sampleRate = sampleRate;
-    this.audioChannels = audioChannels;
-    this.segmentSeconds = segmentSeconds;
-    this.overlapSeconds = overlapSeconds;
+    this.text = text;
+    this.latent = latent;
+    this.audio = audio;
+    this.segment = segment;
     this.sampler = sampler;
+    this.widths = widths;
     this.frameRule = frameRule;
-    this.external = new EnumMap<>(Stage.class);
-    this.external.putAll(external);
+    this.frameGrid = frameGrid;
     this.ignoredKeys = List.copyOf(ignoredKeys);
   }
 
@@ -324,427 +425,74 @@ public final class BundleManifest {
    * @throws InvalidBundleException naming the field that is missing or wrong
    */
   public static BundleManifest parse(String json) {
-    JsonElement e = StrictJson.parse(json, ModelBundle.MANIFEST, FoleyException.Code.INVALID_BUNDLE);
-    if (!e.isJsonObject()) {
-      throw new InvalidBundleException("foley-bundle.json must hold a JSON object, found " + kind(e));
-    }
-    JsonObject root = e.getAsJsonObject();
-    List<String> ignored = new ArrayList<>();
-    known(root, null, ignored, "format", "formatVersion", "name", "description", "reference", "stages", "files",
-        "visual", "sync", "text", "latent", "audio", "segment", "sampler", "frameRule", "frameGrid");
-    String format = str(root, "format");
-    if (!"foley-bundle".equals(format)) {
-      throw new InvalidBundleException("foley-bundle.json: \"format\" must be \"foley-bundle\", found \"" + format + "\"");
-    }
-    int version = integer(root, "formatVersion");
-    if (version > FORMAT_VERSION) {
-      throw new InvalidBundleException("bundle format version " + version + " is newer than this foley4j supports ("
-          + FORMAT_VERSION + "); upgrade foley4j or re-export the bundle as version " + FORMAT_VERSION);
-    }
-    if (version < 1) {
-      throw new InvalidBundleException("foley-bundle.json: invalid formatVersion " + version);
-    }
-    String name = root.has("name") ? str(root, "name") : "unnamed";
-
-    JsonObject st = obj(root, "stages");
-    for (String key : st.keySet()) {
-      if (java.util.Arrays.stream(Stage.values()).noneMatch(s -> s.key().equals(key))) {
-        throw new InvalidBundleException("foley-bundle.json: unknown stage \"" + key + "\" in \"stages\" (format v1 has "
-            + java.util.Arrays.stream(Stage.values()).map(Stage::key).toList() + "); a bundle with other stages needs"
-            + " a newer foley4j or a re-export");
-      }
-    }
-    Map<Stage, StageSpec> stages = new EnumMap<>(Stage.class);
-    Map<Stage, List<String[]>> external = new EnumMap<>(Stage.class);
-    for (Stage s : Stage.values()) {
-      if (!st.has(s.key())) {
-        throw new InvalidBundleException("bundle is missing stage \"" + s.key() + "\" in foley-bundle.json (a bundle needs all of "
-            + java.util.Arrays.stream(Stage.values()).map(Stage::key).toList() + ")");
-      }
-      JsonObject so = obj(st, s.key(), "stages");
-      String where = "stages." + s.key();
-      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData");
-      stages.put(s, new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
-          tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored)));
-      if (version < 2) {
-        for (TensorSpec t : java.util.stream.Stream.concat(stages.get(s).inputs().stream(),
-            stages.get(s).outputs().stream()).toList()) {
-          if (t.isHalf()) {
-            throw new InvalidBundleException("foley-bundle.json: " + where + " tensor \"" + t.name() + "\" has dtype "
-                + t.dtype() + ", which needs formatVersion 2 (this manifest says " + version + "); write \"formatVersion\": 2");
-          }
-        }
-      }
-      if (so.has("externalData")) {
-        if (version < 2) {
-          throw new InvalidBundleException("foley-bundle.json: " + where + ".externalData needs formatVersion 2 (this "
-              + "manifest says " + version + "); write \"formatVersion\": 2");
-        }
-        if (!so.get("externalData").isJsonArray()) {
-          throw new InvalidBundleException("foley-bundle.json: " + where + ".externalData must be an array of "
-              + "{\"file\", \"sha256\"} objects");
-        }
-        List<String[]> list = new ArrayList<>();
-        int k = 0;
-        for (JsonElement el : so.getAsJsonArray("externalData")) {
-          String w = where + ".externalData[" + k++ + "]";
-          if (!el.isJsonObject()) {
-            throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object {\"file\", \"sha256\"}");
-          }
-          JsonObject xo = el.getAsJsonObject();
-          known(xo, w, ignored, "file", "sha256");
-          list.add(new String[] {safeName(str(xo, "file", w), w), sha(str(xo, "sha256", w), w)});
-        }
-        external.put(s, List.copyOf(list));
-      }
-    }
-    Map<String, String[]> files = new java.util.LinkedHashMap<>();
-    JsonObject fo = obj(root, "files");
-    known(fo, "files", ignored, "tokenizer", "unconditional");
-    for (String key : new String[] {"tokenizer", "unconditional"}) {
-      if (!fo.has(key)) {
-        throw new InvalidBundleException("foley-bundle.json: files." + key + " is missing");
-      }
-      JsonObject f = obj(fo, key, "files");
-      String where = "files." + key;
-      known(f, where, ignored, "file", "sha256");
-      files.put(key, new String[] {safeName(str(f, "file", where), where), sha(str(f, "sha256", where), where)});
-    }
-
-    JsonObject v = obj(root, "visual");
-    known(v, "visual", ignored, "fps", "size", "resize", "filter", "mean", "std");
-    VisualSpec visual = new VisualSpec(num(v, "fps", "visual"), integer(v, "size", "visual"),
-        resize(str(v, "resize", "visual"), "visual"), floats3(v, "mean", "visual"), floats3(v, "std", "visual"),
-        filter(v, "visual"));
-    JsonObject sy = obj(root, "sync");
-    known(sy, "sync", ignored, "fps", "size", "resize", "filter", "window", "stride", "tokensPerWindow", "mean", "std");
-    SyncSpec sync = new SyncSpec(num(sy, "fps", "sync"), integer(sy, "size", "sync"), resize(str(sy, "resize", "sync"), "sync"),
-        integer(sy, "window", "sync"), integer(sy, "stride", "sync"), integer(sy, "tokensPerWindow", "sync"),
-        floats3(sy, "mean", "sync"), floats3(sy, "std", "sync"), filter(sy, "sync"));
-    JsonObject tx = obj(root, "text");
-    known(tx, "text", ignored, "maxTokens", "padding", "encoderMaxTokens");
-    int maxTokens = integer(tx, "maxTokens", "text");
-    TextPadding padding = present(tx, "padding") ? TextPadding.fromManifest(str(tx, "padding", "text")) : TextPadding.FIXED;
-    int encoderMax = present(tx, "encoderMaxTokens") ? integer(tx, "encoderMaxTokens", "text") : maxTokens;
-    JsonObject lat = obj(root, "latent");
-    known(lat, "latent", ignored, "rate", "channels");
-    JsonObject au = obj(root, "audio");
-    known(au, "audio", ignored, "sampleRate", "channels");
-    JsonObject seg = obj(root, "segment");
-    known(seg, "segment", ignored, "seconds", "overlapSeconds", "singlePassMaxSeconds", "singlePassLength", "latents",
-        "samples");
-    double segSeconds = num(seg, "seconds", "segment");
-    boolean v2Only = present(seg, "singlePassMaxSeconds") || present(seg, "singlePassLength")
-        || present(seg, "latents") || present(seg, "samples") || present(tx, "padding")
-        || present(tx, "encoderMaxTokens") || present(root, "frameGrid");
-    if (v2Only && version < 2) {
-      throw new InvalidBundleException("foley-bundle.json: text.padding, text.encoderMaxTokens, "
-          + "segment.singlePassMaxSeconds, segment.singlePassLength, segment.latents, segment.samples and frameGrid "
-          + "need formatVersion 2 (this manifest says " + version + "); write \"formatVersion\": 2");
-    }
-    if (present(seg, "singlePassLength") && !present(seg, "singlePassMaxSeconds")) {
-      throw new InvalidBundleException("foley-bundle.json: segment.singlePassLength needs segment.singlePassMaxSeconds "
-          + "(it is the rule for single passes)");
-    }
-    PassLength passLength = present(seg, "singlePassLength")
-        ? PassLength.fromManifest(str(seg, "singlePassLength", "segment")) : PassLength.DURATION;
-    FrameGrid grid = present(root, "frameGrid") ? FrameGrid.fromManifest(str(root, "frameGrid")) : FrameGrid.EXACT;
-    if (present(seg, "samples") && !present(seg, "latents")) {
-      throw new InvalidBundleException("foley-bundle.json: segment.samples needs segment.latents (the decoder's hop is "
-          + "samples / latents)");
-    }
-    double rate = num(lat, "rate", "latent");
-    int sampleRate = integer(au, "sampleRate", "audio");
-    int latents = present(seg, "latents") ? integer(seg, "latents", "segment") : wholeOrRefuse(
-        "segment.seconds × latent.rate", segSeconds * rate, "or state segment.latents and segment.samples");
-    int hop;
-    if (present(seg, "samples")) {
-      int samples = integer(seg, "samples", "segment");
-      positive("segment.latents", latents);
-      if (samples <= 0 || samples % latents != 0) {
-        throw new InvalidBundleException("foley-bundle.json: segment.samples must be a positive multiple of "
-            + "segment.latents (the decoder's hop is samples / latents), found " + samples + " samples for " + latents
-            + " latents");
-      }
-      hop = samples / latents;
-    } else {
-      hop = wholeOrRefuse("audio.sampleRate / latent.rate (the decoder hop)", sampleRate / rate,
-          "or state segment.latents and segment.samples");
-    }
-    double singlePass = present(seg, "singlePassMaxSeconds") ? num(seg, "singlePassMaxSeconds", "segment") : Double.NaN;
-    JsonObject sa = obj(root, "sampler");
-    known(sa, "sampler", ignored, "steps", "cfgScale", "shift", "negativePrompt", "guidance");
-    int steps = integer(sa, "steps", "sampler");
-    double cfg = num(sa, "cfgScale", "sampler");
-    double shift = num(sa, "shift", "sampler");
-    if (!(cfg >= 0 && cfg <= 100)) {
-      throw new InvalidBundleException("foley-bundle.json: sampler.cfgScale must be in [0, 100] (1 = no guidance), found "
-          + cfg);
-    }
-    if (!(shift > 0 && shift <= 100)) {
-      throw new InvalidBundleException("foley-bundle.json: sampler.shift must be in (0, 100] (1 = the plain linear"
-          + " schedule), found " + shift);
-    }
-    SamplerSpec.Guidance guidance = !sa.has("guidance") || sa.get("guidance").isJsonNull()
-        ? SamplerSpec.Guidance.ABOVE_ONE : SamplerSpec.Guidance.fromManifest(str(sa, "guidance", "sampler"));
-    SamplerSpec sampler = new SamplerSpec(steps, (float) cfg, (float) shift, str(sa, "negativePrompt", "sampler"),
-        guidance);
-    BundleManifest m = new BundleManifest(name, stages, files, visual, sync, maxTokens, padding, encoderMax,
-        rate, integer(lat, "channels", "latent"), latents, hop,
-        sampleRate, integer(au, "channels", "audio"),
-        segSeconds, num(seg, "overlapSeconds", "segment"), singlePass, passLength, grid, sampler,
-        root.has("frameRule") && !root.get("frameRule").isJsonNull() ? FrameRule.fromManifest(str(root, "frameRule"))
-            : FrameRule.AT_OR_BEFORE, external, ignored);
-    m.validate();
-    if (!ignored.isEmpty()) {
-      System.getLogger("io.foley4j.bundle").log(System.Logger.Level.WARNING, "foley-bundle.json of " + name
-          + ": ignoring keys this foley4j does not know: " + ignored + " (a newer format revision or a typo)");
-    }
-    return m;
-  }
-
-  /** Records the keys of {@code o} that are not {@code names} (provenance and future additions). */
-  private static void known(JsonObject o, String where, List<String> ignored, String... names) {
-    List<String> k = List.of(names);
-    for (String key : o.keySet()) {
-      if (!k.contains(key)) {
-        ignored.add(where == null ? key : where + "." + key);
-      }
-    }
-  }
-
-  private void validate() {
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    List<String> all = new ArrayList<>();
-    stages.values().forEach(st -> all.add(st.file()));
-    external.values().forEach(l -> l.forEach(x -> all.add(x[0])));
-    files.values().forEach(x -> all.add(x[0]));
-    for (String name : all) {
-      if (!seen.add(name)) {
-        throw new InvalidBundleException("foley-bundle.json: the file \"" + name + "\" is listed twice; every file "
-            + "of a bundle has one role (a stage, its external data, the tokenizer or the embeddings)");
-      }
-    }
-    positive("visual.fps", visual.fps);
-    positive("visual.size", visual.size);
-    positive("sync.fps", sync.fps);
-    positive("sync.size", sync.size);
-    positive("sync.window", sync.window);
-    positive("sync.stride", sync.stride);
-    positive("sync.tokensPerWindow", sync.tokensPerWindow);
-    positive("text.maxTokens", maxTokens);
-    positive("latent.rate", latentRate);
-    positive("latent.channels", latentChannels);
-    positive("audio.sampleRate", sampleRate);
-    positive("segment.seconds", segmentSeconds);
-    positive("sampler.steps", sampler.steps);
-    // sanity bounds: a typo or a hostile manifest must not make the engine allocate gigabytes
-    atMost("visual.size", visual.size, 4096);
-    atMost("sync.size", sync.size, 4096);
-    atMost("visual.fps", visual.fps, 240);
-    atMost("sync.fps", sync.fps, 240);
-    atMost("sync.window", sync.window, 1024);
-    atMost("sync.tokensPerWindow", sync.tokensPerWindow, 4096);
-    atMost("text.maxTokens", maxTokens, 8192);
-    atMost("latent.rate", latentRate, 48000);
-    atMost("latent.channels", latentChannels, 8192);
-    atMost("audio.sampleRate", sampleRate, 384000);
-    atMost("segment.seconds", segmentSeconds, 600);
-    atMost("sampler.steps", sampler.steps, 1000);
-    if (audioChannels != 1) {
-      throw new InvalidBundleException("audio.channels is " + audioChannels + "; foley4j format v1 supports mono (1) only");
-    }
-    if (overlapSeconds < 0 || overlapSeconds >= segmentSeconds) {
-      throw new InvalidBundleException("segment.overlapSeconds must be in [0, segment.seconds), found " + overlapSeconds);
-    }
-    for (float s : visual.std) {
-      positive("visual.std", s);
-    }
-    for (float s : sync.std) {
-      positive("sync.std", s);
-    }
-    positive("text.encoderMaxTokens", encoderMaxTokens);
-    atMost("text.encoderMaxTokens", encoderMaxTokens, 8192);
-    if (textPadding == TextPadding.FIXED && encoderMaxTokens != maxTokens) {
-      throw new InvalidBundleException("foley-bundle.json: text.encoderMaxTokens (" + encoderMaxTokens + ") differs from "
-          + "text.maxTokens (" + maxTokens + "), which only text.padding \"pair-longest\" allows (with \"fixed\" every "
-          + "text is encoded at exactly maxTokens)");
-    }
-    if (encoderMaxTokens < maxTokens) {
-      throw new InvalidBundleException("foley-bundle.json: text.encoderMaxTokens (" + encoderMaxTokens + ") must be at "
-          + "least text.maxTokens (" + maxTokens + ")");
-    }
-    positive("segment.latents", latentsPerSegment);
-    atMost("segment.latents", latentsPerSegment, 1 << 20);
-    positive("the decoder hop (samples per latent)", decoderHop);
-    atMost("the decoder hop (samples per latent)", decoderHop, 1 << 16);
-    integral("segment.seconds × visual.fps", segmentSeconds * visual.fps);
-    integral("segment.seconds × sync.fps", segmentSeconds * sync.fps);
-    if ((long) latentsPerSegment * decoderHop < keepSamplesPerSegment()) {
-      throw new InvalidBundleException("foley-bundle.json: a segment's " + latentsPerSegment + " latents × hop "
-          + decoderHop + " = " + (long) latentsPerSegment * decoderHop + " samples do not cover segment.seconds × "
-          + "audio.sampleRate = " + keepSamplesPerSegment() + " samples");
-    }
-    if (!Double.isNaN(singlePassMaxSeconds)
-        && !(singlePassMaxSeconds >= segmentSeconds && singlePassMaxSeconds <= 600)) {
-      throw new InvalidBundleException("foley-bundle.json: segment.singlePassMaxSeconds must be in [segment.seconds, "
-          + "600], found " + singlePassMaxSeconds);
-    }
-    double hop = segmentSeconds - overlapSeconds;
-    // Consecutive segments must advance by whole frames, so that they share sampling times.
-    positiveWhole("(segment.seconds − overlapSeconds) × visual.fps", hop * visual.fps);
-    positiveWhole("(segment.seconds − overlapSeconds) × sync.fps", hop * sync.fps);
-    if (syncFramesPerSegment() < sync.window || (syncFramesPerSegment() - sync.window) % sync.stride != 0) {
-      throw new InvalidBundleException("sync windows do not tile the segment: " + syncFramesPerSegment()
-          + " frames, window " + sync.window + ", stride " + sync.stride);
-    }
-    long b = -1;
-    boolean single = !Double.isNaN(singlePassMaxSeconds);
-    long vn = length(visualFramesPerSegment(), single);
-    long sn = length(syncTokensPerSegment(), single);
-    long ln = length(latentLength(), single);
-    long tn = length(maxTokens, textPadding == TextPadding.PAIR_LONGEST);
-    expect(Stage.VISUAL_ENCODER, true, "pixels", "float32", b, 3, visual.size, visual.size);
-    expect(Stage.VISUAL_ENCODER, false, "features", "float32", b, -2);
-    long vd = stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
-    expect(Stage.SYNC_ENCODER, true, "frames", "float32", b, sync.window, 3, sync.size, sync.size);
-    expect(Stage.SYNC_ENCODER, false, "tokens", "float32", b, sync.tokensPerWindow, -2);
-    long sd = stages.get(Stage.SYNC_ENCODER).outputs().get(0).dim(2);
-    expect(Stage.TEXT_ENCODER, true, "input_ids", "int64", b, tn);
-    expect(Stage.TEXT_ENCODER, true, "attention_mask", "int64", b, tn);
-    expect(Stage.TEXT_ENCODER, false, "text_embeds", "float32", b, tn, -2);
-    long td = stages.get(Stage.TEXT_ENCODER).outputs().get(0).dim(2);
-    expect(Stage.DENOISER, true, "latents", "float32", b, latentChannels, ln);
-    expect(Stage.DENOISER, true, "timestep", "float32", b);
-    expect(Stage.DENOISER, true, "visual", "float32", b, vn, vd);
-    expect(Stage.DENOISER, true, "sync", "float32", b, sn, sd);
-    expect(Stage.DENOISER, true, "text", "float32", b, tn, td);
-    expect(Stage.DENOISER, false, "velocity", "float32", b, latentChannels, ln);
-    expect(Stage.VAE_DECODER, true, "latents", "float32", b, latentChannels, ln);
-    expect(Stage.VAE_DECODER, false, "audio", "float32", b, single ? SYMBOLIC : length(samplesPerSegment(), false));
-  }
-
-  /** In {@link #expect}: the dimension must be symbolic. */
-  private static final long SYMBOLIC = -3;
-
-  /**
-   * In {@link #expect}: a length axis, which must be symbolic when {@code mustBeSymbolic}, else may
-   * be symbolic or exactly {@code fixed} (encoded below -9).
-   */
-  private static long length(long fixed, boolean mustBeSymbolic) {
-    return mustBeSymbolic ? SYMBOLIC : -10 - fixed;
-  }
-
-  /** Checks that a stage declares exactly one tensor of this name, type and shape (-1: batch, -2: any positive). */
-  private void expect(Stage stage, boolean input, String tensor, String dtype, long... shape) {
-    StageSpec s = stages.get(stage);
-    List<TensorSpec> list = input ? s.inputs() : s.outputs();
-    String kind = input ? "input" : "output";
-    TensorSpec t = list.stream().filter(x -> x.name().equals(tensor)).findFirst().orElseThrow(() ->
-        new InvalidBundleException("stage " + stage.key() + " must declare " + kind + " \"" + tensor + "\"; it declares "
-            + list));
-    // Every float tensor may be declared in any float type (float32, float16, bfloat16): the backend converts.
-    boolean ok = (dtype.equals("float32") ? t.isFloat() : t.dtype().equals(dtype)) && t.rank() == shape.length;
-    for (int i = 0; ok && i < shape.length; i++) {
-      long want = shape[i];
-      long got = t.dim(i);
-      ok = want == -2 ? got > 0 : want == SYMBOLIC ? got == -1 : want <= -10 ? got == -1 || got == -10 - want
-          : want == got;
-    }
-    if (!ok) {
-      // a float tensor's wanted type is shown as declared when it is a float: the shape is what differs
-      StringBuilder w = new StringBuilder(dtype.equals("float32") && t.isFloat() ? t.dtype() : dtype).append('[');
-      for (int i = 0; i < shape.length; i++) {
-        long d = shape[i];
-        w.append(i > 0 ? "," : "").append(d == -1 ? "batch" : d == -2 ? "D" : d == SYMBOLIC ? "<symbolic>"
-            : d <= -10 ? (-10 - d) + "|<symbolic>" : Long.toString(d));
-      }
-      throw new InvalidBundleException("shape mismatch: stage " + stage.key() + " " + kind + " " + t
-          + " does not match what the manifest's rates imply: " + tensor + ":" + w + "] (segment "
-          + segmentSeconds + " s, visual " + visual.fps + " fps, sync " + sync.fps + " fps, latent " + latentRate
-          + "/s, " + sampleRate + " Hz" + (Double.isNaN(singlePassMaxSeconds) ? "" : ", single passes up to "
-          + singlePassMaxSeconds + " s need symbolic length axes") + (textPadding == TextPadding.PAIR_LONGEST
-          ? ", text.padding pair-longest needs symbolic text axes" : "") + ")");
-    }
+    return ManifestReader.read(json);
   }
 
   // ---- accessors -------------------------------------------------------------------------------
 
+  /** The bundle's {@code name}, or "unnamed". */
   public String name() {
     return name;
   }
 
+  /** A stage's model file, hash and declared tensors. */
   public StageSpec stage(Stage s) {
     return stages.get(s);
   }
 
-  /** File name of the tokenizer ({@code files.tokenizer.file}). */
-  public String tokenizerFile() {
-    return files.get("tokenizer")[0];
+  /** The tokenizer, the embeddings, each stage's external data, and every file's SHA-256. */
+  public FileSpec files() {
+    return files;
   }
 
-  /** File name of the unconditional embeddings ({@code files.unconditional.file}). */
-  public String unconditionalFile() {
-    return files.get("unconditional")[0];
-  }
-
-  /**
-   * The ONNX external-data files of a stage (format v2), beside its model file: verified like
-   * every other file and covered by the digest. Empty for weights inside the model.
-   */
-  public List<String> externalDataFiles(Stage stage) {
-    return external.getOrDefault(stage, List.of()).stream().map(f -> f[0]).toList();
-  }
-
-  /** All files the manifest lists (stages, their external data, tokenizer, embeddings), to SHA-256 (hex). */
-  public Map<String, String> fileDigests() {
-    Map<String, String> m = new java.util.LinkedHashMap<>();
-    for (StageSpec s : stages.values()) {
-      m.put(s.file(), s.sha256());
-      for (String[] x : external.getOrDefault(s.stage(), List.of())) {
-        m.put(x[0], x[1]);
-      }
-    }
-    for (String[] f : files.values()) {
-      m.put(f[0], f[1]);
-    }
-    return m;
-  }
-
+  /** The visual stream. */
   public VisualSpec visual() {
     return visual;
   }
 
+  /** The sync stream. */
   public SyncSpec sync() {
     return sync;
   }
 
-  public int maxTokens() {
-    return maxTokens;
+  /** The text stream. */
+  public TextSpec text() {
+    return text;
   }
 
-  public double latentRate() {
-    return latentRate;
+  /** The latent space. */
+  public LatentSpec latent() {
+    return latent;
   }
 
-  public int latentChannels() {
-    return latentChannels;
+  /** The audio the decoder returns. */
+  public AudioSpec audio() {
+    return audio;
   }
 
-  public int sampleRate() {
-    return sampleRate;
+  /** One trained segment, with the sizes the rates imply for it. */
+  public SegmentSpec segment() {
+    return segment;
   }
 
-  public double segmentSeconds() {
-    return segmentSeconds;
-  }
-
-  public double overlapSeconds() {
-    return overlapSeconds;
-  }
-
+  /** The sampler's defaults and guidance rule. */
   public SamplerSpec sampler() {
     return sampler;
+  }
+
+  /** The feature widths the encoders declare. */
+  public Widths widths() {
+    return widths;
+  }
+
+  /** The frame rule of both sampling grids. */
+  public FrameRule frameRule() {
+    return frameRule;
+  }
+
+  /** How the sampling times of both grids are computed. */
+  public FrameGrid frameGrid() {
+    return frameGrid;
   }
 
   /**
@@ -754,301 +502,6 @@ public final class BundleManifest {
    */
   public List<String> ignoredKeys() {
     return ignoredKeys;
-  }
-
-  /** Width of the visual features (D of visual_encoder's output). */
-  public int visualDim() {
-    return (int) stages.get(Stage.VISUAL_ENCODER).outputs().get(0).dim(1);
-  }
-
-  /** Width of the sync tokens. */
-  public int syncDim() {
-    return (int) stages.get(Stage.SYNC_ENCODER).outputs().get(0).dim(2);
-  }
-
-  /** Width of the text embeddings. */
-  public int textDim() {
-    return (int) stages.get(Stage.TEXT_ENCODER).outputs().get(0).dim(2);
-  }
-
-  public int visualFramesPerSegment() {
-    return (int) Math.round(segmentSeconds * visual.fps);
-  }
-
-  public int syncFramesPerSegment() {
-    return (int) Math.round(segmentSeconds * sync.fps);
-  }
-
-  public int syncWindowsPerSegment() {
-    return (syncFramesPerSegment() - sync.window) / sync.stride + 1;
-  }
-
-  public int syncTokensPerSegment() {
-    return syncWindowsPerSegment() * sync.tokensPerWindow;
-  }
-
-  /** Latents of one trained segment ({@code segment.latents}, else seconds × rate). */
-  public int latentLength() {
-    return latentsPerSegment;
-  }
-
-  /** Audio samples per latent (the VAE decoder's hop: samples / latents, else sampleRate / rate). */
-  public int hop() {
-    return decoderHop;
-  }
-
-  /** Samples the decoder returns for one trained segment (latents × hop), before trimming. */
-  public int samplesPerSegment() {
-    return latentLength() * hop();
-  }
-
-  /** Samples one trained segment keeps after trimming: round(seconds × sampleRate). */
-  public int keepSamplesPerSegment() {
-    return (int) Math.round(segmentSeconds * sampleRate);
-  }
-
-  /** How the text rows are padded ({@code text.padding}). */
-  public TextPadding textPadding() {
-    return textPadding;
-  }
-
-  /** Most tokens the text encoder takes ({@code text.encoderMaxTokens}; maxTokens unless pair-longest). */
-  public int encoderMaxTokens() {
-    return encoderMaxTokens;
-  }
-
-  /**
-   * The longest clip that runs as one pass at its own length ({@code segment.singlePassMaxSeconds}),
-   * or empty when every pass has the trained segment's fixed shape.
-   */
-  public java.util.OptionalDouble singlePassMaxSeconds() {
-    return Double.isNaN(singlePassMaxSeconds) ? java.util.OptionalDouble.empty()
-        : java.util.OptionalDouble.of(singlePassMaxSeconds);
-  }
-
-  /** Samples of overlap between consecutive segments. */
-  public int overlapSamples() {
-    return (int) Math.round(overlapSeconds * sampleRate);
-  }
-
-  /** Samples between the starts of consecutive segments (all but the last, which ends at the end). */
-  public int hopSamples() {
-    return keepSamplesPerSegment() - overlapSamples();
-  }
-
-  /**
-   * Fixed-length segments needed for {@code totalSamples} of audio: one if it fits a segment,
-   * otherwise as many as it takes for the last one to reach the end (none wasted).
-   */
-  public int segmentCount(long totalSamples) {
-    if (totalSamples <= keepSamplesPerSegment()) {
-      return 1;
-    }
-    return (int) -Math.floorDiv(-(totalSamples - overlapSamples()), (long) hopSamples());
-  }
-
-  // ---- JSON helpers ----------------------------------------------------------------------------
-
-  private static String path(String where, String key) {
-    return where == null ? key : where + "." + key;
-  }
-
-  private static String kind(JsonElement e) {
-    if (e == null || e.isJsonNull()) {
-      return "null";
-    }
-    if (e.isJsonObject()) {
-      return "an object";
-    }
-    if (e.isJsonArray()) {
-      return "an array";
-    }
-    JsonPrimitive p = e.getAsJsonPrimitive();
-    String v = p.toString();
-    v = v.length() > 40 ? v.substring(0, 37) + "..." : v;
-    return p.isString() ? "the string " + v : v;
-  }
-
-  private static JsonObject obj(JsonObject o, String key) {
-    return obj(o, key, null);
-  }
-
-  private static JsonObject obj(JsonObject o, String key, String where) {
-    JsonElement e = o.get(key);
-    if (e == null || !e.isJsonObject()) {
-      throw new InvalidBundleException("foley-bundle.json: \"" + path(where, key) + "\" must be an object, found "
-          + (e == null ? "nothing" : kind(e)));
-    }
-    return e.getAsJsonObject();
-  }
-
-  private static JsonElement field(JsonObject o, String key, String where) {
-    JsonElement e = o.get(key);
-    if (e == null || e.isJsonNull()) {
-      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " is missing");
-    }
-    return e;
-  }
-
-  private static String str(JsonObject o, String key) {
-    return str(o, key, null);
-  }
-
-  private static String str(JsonObject o, String key, String where) {
-    JsonElement e = field(o, key, where);
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be a string, found " + kind(e));
-    }
-    return e.getAsString();
-  }
-
-  /** A finite JSON number. */
-  private static double num(JsonObject o, String key, String where) {
-    JsonElement e = field(o, key, where);
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be a number, found " + kind(e));
-    }
-    double d = e.getAsDouble();
-    if (!Double.isFinite(d)) {
-      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be finite, found " + kind(e));
-    }
-    return d;
-  }
-
-  private static int integer(JsonObject o, String key) {
-    return integer(o, key, null);
-  }
-
-  /** A JSON number with an integral value that fits an int (512 and 512.0, not 512.5 or 2^32). */
-  private static int integer(JsonObject o, String key, String where) {
-    JsonElement e = field(o, key, where);
-    long v = integralValue(e, Integer.MIN_VALUE, Integer.MAX_VALUE);
-    if (v == Long.MIN_VALUE) {
-      throw new InvalidBundleException("foley-bundle.json: " + path(where, key) + " must be an integer, found " + kind(e));
-    }
-    return (int) v;
-  }
-
-  /** The integral value of a JSON number in [min, max], or Long.MIN_VALUE if it is anything else. */
-  private static long integralValue(JsonElement e, long min, long max) {
-    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      return Long.MIN_VALUE;
-    }
-    java.math.BigDecimal d;
-    try {
-      d = e.getAsBigDecimal();
-    } catch (NumberFormatException ex) {
-      return Long.MIN_VALUE;
-    }
-    // compareTo instead of conversions: a huge exponent must not be expanded
-    if (d.compareTo(java.math.BigDecimal.valueOf(min)) < 0 || d.compareTo(java.math.BigDecimal.valueOf(max)) > 0
-        || d.signum() != 0 && d.stripTrailingZeros().scale() > 0) {
-      return Long.MIN_VALUE;
-    }
-    return d.longValueExact();
-  }
-
-  private static float[] floats3(JsonObject o, String key, String where) {
-    JsonElement e = field(o, key, where);
-    String what = "foley-bundle.json: " + path(where, key) + " must be an array of 3 numbers (R, G, B)";
-    if (!e.isJsonArray() || e.getAsJsonArray().size() != 3) {
-      throw new InvalidBundleException(what + ", found " + kind(e));
-    }
-    float[] f = new float[3];
-    for (int i = 0; i < 3; i++) {
-      JsonElement x = e.getAsJsonArray().get(i);
-      if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isNumber()) {
-        throw new InvalidBundleException(what + ", found " + kind(x) + " at index " + i);
-      }
-      f[i] = x.getAsFloat();
-      if (!Float.isFinite(f[i])) {
-        throw new InvalidBundleException("foley-bundle.json: " + path(where, key)
-            + " must be an array of 3 finite numbers (float32), found " + kind(x) + " at index " + i);
-      }
-    }
-    return f;
-  }
-
-  private static String resize(String s, String where) {
-    if (!s.equals("squash") && !s.equals("center_crop")) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + ".resize must be \"squash\" or \"center_crop\", found \"" + s + "\"");
-    }
-    return s;
-  }
-
-  /** The optional {@code filter} of a stream: one of {@link ResizeFilter}'s names, else the default. */
-  private static String filter(JsonObject o, String where) {
-    if (!o.has("filter") || o.get("filter").isJsonNull()) {
-      return DEFAULT_FILTER;
-    }
-    String s = str(o, "filter", where);
-    if (ResizeFilter.fromManifestName(s) == null) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + ".filter must be one of "
-          + ResizeFilter.allowedNames() + ", found \"" + s + "\"");
-    }
-    return s;
-  }
-
-  private static String sha(String s, String where) {
-    if (!s.matches("[0-9a-fA-F]{64}")) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + ".sha256 must be 64 hex digits");
-    }
-    return s.toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** File names must be plain names inside the bundle: no separators, no "..". */
-  private static String safeName(String f, String where) {
-    if (f.isEmpty() || f.contains("/") || f.contains("\\") || f.equals("..") || f.equals(".") || f.contains("\0")) {
-      throw new InvalidBundleException("foley-bundle.json: " + where + ".file \"" + f + "\" must be a plain file name inside the bundle");
-    }
-    return f;
-  }
-
-  private static List<TensorSpec> tensors(JsonObject o, String key, String where, List<String> ignored) {
-    JsonElement e = field(o, key, where);
-    String list = where + "." + key;
-    if (!e.isJsonArray()) {
-      throw new InvalidBundleException("foley-bundle.json: " + list + " must be an array, found " + kind(e));
-    }
-    List<TensorSpec> out = new ArrayList<>();
-    JsonArray a = e.getAsJsonArray();
-    for (int n = 0; n < a.size(); n++) {
-      JsonElement t = a.get(n);
-      String w = list + "[" + n + "]";
-      if (!t.isJsonObject()) {
-        throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object, found " + kind(t));
-      }
-      JsonObject to = t.getAsJsonObject();
-      known(to, w, ignored, "name", "dtype", "shape");
-      String name = str(to, "name", w);
-      String dtype = str(to, "dtype", w);
-      if (!TensorSpec.DTYPES.contains(dtype)) {
-        throw new InvalidBundleException("foley-bundle.json: " + w + " dtype \"" + dtype + "\" is not supported (float32,"
-            + " float16, bfloat16, int64)");
-      }
-      JsonElement she = field(to, "shape", w);
-      if (!she.isJsonArray()) {
-        throw new InvalidBundleException("foley-bundle.json: " + w + ".shape must be an array, found " + kind(she));
-      }
-      JsonArray sh = she.getAsJsonArray();
-      long[] shape = new long[sh.size()];
-      String[] symbols = new String[shape.length];
-      for (int i = 0; i < shape.length; i++) {
-        JsonElement d = sh.get(i);
-        boolean symbolic = d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() && !d.getAsString().isEmpty();
-        symbols[i] = symbolic ? d.getAsString() : null;
-        shape[i] = symbolic ? -1 : integralValue(d, 1, Integer.MAX_VALUE);
-        if (shape[i] == Long.MIN_VALUE) {
-          throw new InvalidBundleException("foley-bundle.json: " + w + ".shape[" + i + "] must be a positive integer or a"
-              + " name (such as \"batch\") for a symbolic dimension, found " + kind(d));
-        }
-      }
-      if (out.stream().anyMatch(x -> x.name().equals(name))) {
-        throw new InvalidBundleException("foley-bundle.json: " + list + " declares \"" + name + "\" twice");
-      }
-      out.add(new TensorSpec(name, dtype, shape, symbols));
-    }
-    return out;
   }
 
   /** The constant whose manifest name is {@code value}, else the refusal {@code message} gives. */
@@ -1062,49 +515,8 @@ public final class BundleManifest {
     throw new InvalidBundleException(message.get());
   }
 
-  private static boolean present(JsonObject o, String key) {
-    return o.has(key) && !o.get(key).isJsonNull();
-  }
-
-  /** {@code v} as an int when it is whole (within 1e-9), else a refusal naming {@code what}. */
-  private static int wholeOrRefuse(String what, double v, String alternative) {
-    long r = Math.round(v);
-    if (!(Math.abs(v - r) <= 1e-9 * Math.max(1, Math.abs(v))) || r <= 0 || r > Integer.MAX_VALUE) {
-      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a positive whole number, found " + v
-          + " (" + alternative + ")");
-    }
-    return (int) r;
-  }
-
-  private static void positive(String what, double v) {
-    if (!(v > 0) || Double.isInfinite(v)) {
-      throw new InvalidBundleException("foley-bundle.json: " + what + " must be positive, found " + v);
-    }
-  }
-
-  private static void atMost(String what, double v, double max) {
-    if (v > max) {
-      throw new InvalidBundleException("foley-bundle.json: " + what + " is " + v + ", more than foley4j accepts (" + max
-          + "); check the manifest");
-    }
-  }
-
-  private static void integral(String what, double v) {
-    if (Math.abs(v - Math.rint(v)) > 1e-6) {
-      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a whole number, found " + v
-          + " (fixed-length segments need whole frames, latents and samples)");
-    }
-  }
-
-  private static void positiveWhole(String what, double v) {
-    if (Math.abs(v - Math.rint(v)) > 1e-6 || Math.rint(v) < 1) {
-      throw new InvalidBundleException("foley-bundle.json: " + what + " must be a positive whole number, found " + v
-          + " (each segment starts whole frames, latents and samples after the previous one)");
-    }
-  }
-
   @Override
   public String toString() {
-    return "BundleManifest[" + name + ", segment " + segmentSeconds + " s, " + sampleRate + " Hz]";
+    return "BundleManifest[" + name + ", segment " + segment.seconds() + " s, " + audio.sampleRate() + " Hz]";
   }
 }

@@ -8,6 +8,7 @@ import java.util.List;
  * gets one: a failed check throws instead.
  */
 public record BundleVerification(String bundleName, String digest, List<String> checks) {
+  /** Keeps an unmodifiable copy of {@code checks}. */
   public BundleVerification {
     checks = List.copyOf(checks);
   }

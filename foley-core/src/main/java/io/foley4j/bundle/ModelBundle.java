@@ -59,9 +59,9 @@ public final class ModelBundle implements AutoCloseable {
 
   /**
    * The learned "empty" features of {@code unconditional.safetensors}: {@code visual} of
-   * {@link BundleManifest#visualDim()} and {@code sync} of {@link BundleManifest#syncDim()} floats,
-   * and optionally {@code text}, the text encoder's output for "no prompt" as MMAudio learns it
-   * ([maxTokens, textDim], or with a leading 1), used for the unconditional rows of a request
+   * {@link BundleManifest.Widths#visual()} and {@code sync} of {@link BundleManifest.Widths#sync()}
+   * floats, and optionally {@code text}, the text encoder's output for "no prompt" as MMAudio learns
+   * it ([maxTokens, text width], or with a leading 1), used for the unconditional rows of a request
    * that has no negative prompt when the bundle's default negative prompt is empty.
    */
   public static final class Unconditional {
@@ -75,7 +75,7 @@ public final class ModelBundle implements AutoCloseable {
       this.text = text;
     }
 
-    /** A copy of the learned empty text features [maxTokens × textDim], if the bundle has them. */
+    /** A copy of the learned empty text features [maxTokens × text width], if the bundle has them. */
     public java.util.Optional<float[]> text() {
       return text == null ? java.util.Optional.empty() : java.util.Optional.of(text.clone());
     }
@@ -186,7 +186,7 @@ public final class ModelBundle implements AutoCloseable {
       throw new FoleyException(FoleyException.Code.IO, "cannot read " + mf + ": " + e, e);
     }
     BundleManifest manifest = BundleManifest.parse(new String(manifestBytes, StandardCharsets.UTF_8));
-    for (Map.Entry<String, String> f : manifest.fileDigests().entrySet()) {
+    for (Map.Entry<String, String> f : manifest.files().digests().entrySet()) {
       Path p = dir.resolve(f.getKey());
       if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new InvalidBundleException("bundle " + dir + " lists " + f.getKey() + " but the file is missing"
@@ -209,6 +209,7 @@ public final class ModelBundle implements AutoCloseable {
     return directory;
   }
 
+  /** The bundle's parsed and validated {@code foley-bundle.json}. */
   public BundleManifest manifest() {
     return manifest;
   }
@@ -225,12 +226,12 @@ public final class ModelBundle implements AutoCloseable {
 
   /** The path of the tokenizer file. */
   public Path tokenizerFile() {
-    return directory().resolve(manifest.tokenizerFile());
+    return directory().resolve(manifest.files().tokenizer());
   }
 
   /** The path of the unconditional embeddings (safetensors). */
   public Path unconditionalFile() {
-    return directory().resolve(manifest.unconditionalFile());
+    return directory().resolve(manifest.files().unconditional());
   }
 
   /**
@@ -249,7 +250,7 @@ public final class ModelBundle implements AutoCloseable {
           if (e.code() != FoleyException.Code.INVALID_BUNDLE) {
             throw e;
           }
-          throw new InvalidBundleException(manifest.tokenizerFile() + " of bundle " + directory + " is not a usable"
+          throw new InvalidBundleException(manifest.files().tokenizer() + " of bundle " + directory + " is not a usable"
               + " tokenizer (" + e.getMessage() + "); re-export it with Hugging Face tokenizers or re-download the"
               + " bundle", e);
         }
@@ -270,7 +271,7 @@ public final class ModelBundle implements AutoCloseable {
   public Unconditional unconditional() {
     synchronized (readLock) {
       if (unconditional == null) {
-        String name = manifest.unconditionalFile();
+        String name = manifest.files().unconditional();
         Safetensors.Contents c;
         try {
           c = Safetensors.read(unconditionalFile());
@@ -282,26 +283,26 @@ public final class ModelBundle implements AutoCloseable {
               + e.getMessage() + "); the file is damaged or was not exported correctly: re-export or re-download"
               + " the bundle", e);
         }
-        unconditional = new Unconditional(vector(c, "visual", manifest.visualDim(), name),
-            vector(c, "sync", manifest.syncDim(), name), emptyText(c, name));
+        unconditional = new Unconditional(vector(c, "visual", manifest.widths().visual(), name),
+            vector(c, "sync", manifest.widths().sync(), name), emptyText(c, name));
       }
       return unconditional;
     }
   }
 
-  /** The optional learned empty text: F32 [maxTokens, textDim] or [1, maxTokens, textDim]. */
+  /** The optional learned empty text: F32 [maxTokens, text width] or [1, maxTokens, text width]. */
   private float[] emptyText(Safetensors.Contents c, String file) {
     Safetensors.Tensor t = c.tensors().get("text");
     if (t == null) {
       return null;
     }
-    if (manifest.textPadding() == BundleManifest.TextPadding.PAIR_LONGEST) {
+    if (manifest.text().padding() == BundleManifest.TextPadding.PAIR_LONGEST) {
       throw new InvalidBundleException(file + " of bundle " + directory + " carries a learned empty text (\"text\"), "
           + "which only text.padding \"fixed\" can use (with \"pair-longest\" the text length follows the prompts); "
           + "remove the tensor or re-export with fixed padding");
     }
-    long n = manifest.maxTokens();
-    long d = manifest.textDim();
+    long n = manifest.text().maxTokens();
+    long d = manifest.widths().text();
     long[] shape = t.shape();
     boolean ok = t.dtype() == Safetensors.DType.F32 && (Arrays.equals(shape, new long[] {n, d})
         || Arrays.equals(shape, new long[] {1, n, d}));
@@ -353,12 +354,12 @@ public final class ModelBundle implements AutoCloseable {
       }
     }
     Tokenizer t = tokenizer();
-    int max = manifest.maxTokens();
+    int max = manifest.text().maxTokens();
     Encoding e;
     try {
       e = t.encode("a dog barks twice, then a door slams", max);
     } catch (FoleyException ex) {
-      throw new InvalidBundleException(manifest.tokenizerFile() + " of bundle " + directory + " cannot encode a prompt"
+      throw new InvalidBundleException(manifest.files().tokenizer() + " of bundle " + directory + " cannot encode a prompt"
           + " into text.maxTokens = " + max + " ids (" + ex.getMessage() + "); re-export the tokenizer or fix the"
           + " manifest", ex);
     }
@@ -366,11 +367,11 @@ public final class ModelBundle implements AutoCloseable {
       throw new FoleyException(FoleyException.Code.INTERNAL, "the tokenizer returned " + e.ids().length
           + " ids for maxLength " + max);
     }
-    checks.add(manifest.tokenizerFile() + ": tokenizer with " + t.vocabSize() + " ids encodes a test prompt into "
+    checks.add(manifest.files().tokenizer() + ": tokenizer with " + t.vocabSize() + " ids encodes a test prompt into "
         + max + " tokens");
     unconditional();
-    checks.add(manifest.unconditionalFile() + ": F32 visual [" + manifest.visualDim() + "] and sync ["
-        + manifest.syncDim() + "]");
+    checks.add(manifest.files().unconditional() + ": F32 visual [" + manifest.widths().visual() + "] and sync ["
+        + manifest.widths().sync() + "]");
     return new BundleVerification(manifest.name(), digest, checks);
   }
 

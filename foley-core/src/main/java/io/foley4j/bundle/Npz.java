@@ -25,10 +25,12 @@ import java.util.zip.ZipInputStream;
 public final class Npz {
   /** One array: its shape and its elements, as floats or as longs. */
   public record Array(long[] shape, float[] floats, long[] longs) {
+    /** Whether the elements are floats (else longs). */
     public boolean isFloat() {
       return floats != null;
     }
 
+    /** The number of elements: the product of the shape. */
     public long size() {
       long n = 1;
       for (long d : shape) {

@@ -90,6 +90,7 @@ public final class Safetensors {
       return new Tensor(DType.I64, shape.clone(), null, data.clone());
     }
 
+    /** The element type. */
     public DType dtype() {
       return dtype;
     }

@@ -12,6 +12,7 @@ public final class StageSpec {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
 
+  /** A stage declared with this file, hash and tensors (the lists are copied). */
   public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs) {
     this.stage = Objects.requireNonNull(stage);
     this.file = Objects.requireNonNull(file);
@@ -20,6 +21,7 @@ public final class StageSpec {
     this.outputs = List.copyOf(outputs);
   }
 
+  /** Which stage this is. */
   public Stage stage() {
     return stage;
   }
@@ -29,14 +31,17 @@ public final class StageSpec {
     return file;
   }
 
+  /** The file's SHA-256 (hex; lower-case when parsed from a manifest). */
   public String sha256() {
     return sha256;
   }
 
+  /** The declared inputs, in manifest order. */
   public List<TensorSpec> inputs() {
     return inputs;
   }
 
+  /** The declared outputs, in manifest order. */
   public List<TensorSpec> outputs() {
     return outputs;
   }

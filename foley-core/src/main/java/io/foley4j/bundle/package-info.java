@@ -1,5 +1,5 @@
 /**
- * Model bundles (format v1, see docs/bundle-format.md): opening directories and archives safely,
+ * Model bundles (format versions 1 and 2, see docs/bundle-format.md): opening directories and archives safely,
  * verifying every file's SHA-256, and the parsed manifest with the rates and shapes it implies.
  */
 package io.foley4j.bundle;

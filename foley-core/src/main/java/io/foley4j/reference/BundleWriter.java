@@ -8,6 +8,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.foley4j.FoleyException;
 import io.foley4j.bundle.Safetensors;
+import io.foley4j.bundle.StageContract;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +30,7 @@ final class BundleWriter {
   static final int TOKENS_PER_WINDOW = 8;
   static final int LATENT_RATE = 50;
   static final int SAMPLE_RATE = 48000;
-  static final int HOP = SAMPLE_RATE / LATENT_RATE;
+  static final int SAMPLES_PER_LATENT = SAMPLE_RATE / LATENT_RATE;
   static final int STEPS = 50;
   static final double CFG_SCALE = 4.5;
   static final String NEGATIVE_PROMPT = "noisy, harsh";
@@ -52,16 +53,16 @@ final class BundleWriter {
       String f = o.precision().dtype(); // the float tensors' dtype
       JsonObject stages = new JsonObject();
       stages.add("visual_encoder", stage(dir, "visual_encoder", Stages.visualEncoder(o),
-          new Object[][] {{"pixels", f, new Object[] {"batch", 3, o.visualSize(), o.visualSize()}}},
-          new Object[][] {{"features", f, new Object[] {"batch", d}}}));
+          new Object[][] {{StageContract.Visual.PIXELS, f, new Object[] {"batch", 3, o.visualSize(), o.visualSize()}}},
+          new Object[][] {{StageContract.Visual.FEATURES, f, new Object[] {"batch", d}}}));
       stages.add("sync_encoder", stage(dir, "sync_encoder", Stages.syncEncoder(o),
-          new Object[][] {{"frames", f, new Object[] {"batch", SYNC_WINDOW, 3, o.syncSize(), o.syncSize()}}},
-          new Object[][] {{"tokens", f, new Object[] {"batch", TOKENS_PER_WINDOW, d}}}));
+          new Object[][] {{StageContract.Sync.FRAMES, f, new Object[] {"batch", SYNC_WINDOW, 3, o.syncSize(), o.syncSize()}}},
+          new Object[][] {{StageContract.Sync.TOKENS, f, new Object[] {"batch", TOKENS_PER_WINDOW, d}}}));
       stages.add("text_encoder", stage(dir, "text_encoder", Stages.textEncoder(o, bpe),
           new Object[][] {
-            {"input_ids", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}},
-            {"attention_mask", "int64", new Object[] {"batch", Bpe.MAX_TOKENS}}},
-          new Object[][] {{"text_embeds", f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}}));
+            {StageContract.Text.INPUT_IDS, "int64", new Object[] {"batch", Bpe.MAX_TOKENS}},
+            {StageContract.Text.ATTENTION_MASK, "int64", new Object[] {"batch", Bpe.MAX_TOKENS}}},
+          new Object[][] {{StageContract.Text.EMBEDS, f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}}));
       byte[] denoiserModel;
       JsonObject externalData = null;
       if (o.externalData()) {
@@ -74,20 +75,20 @@ final class BundleWriter {
       }
       stages.add("denoiser", stage(dir, "denoiser", denoiserModel,
           new Object[][] {
-            {"latents", f, new Object[] {"batch", c, l}},
-            {"timestep", f, new Object[] {"batch"}},
-            {"visual", f, new Object[] {"batch", o.visualFrames(), d}},
-            {"sync", f, new Object[] {"batch", o.syncTokens(), d}},
-            {"text", f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}},
-          new Object[][] {{"velocity", f, new Object[] {"batch", c, l}}}));
+            {StageContract.Denoiser.LATENTS, f, new Object[] {"batch", c, l}},
+            {StageContract.Denoiser.TIMESTEP, f, new Object[] {"batch"}},
+            {StageContract.Denoiser.VISUAL, f, new Object[] {"batch", o.visualFrames(), d}},
+            {StageContract.Denoiser.SYNC, f, new Object[] {"batch", o.syncTokens(), d}},
+            {StageContract.Denoiser.TEXT, f, new Object[] {"batch", Bpe.MAX_TOKENS, d}}},
+          new Object[][] {{StageContract.Denoiser.VELOCITY, f, new Object[] {"batch", c, l}}}));
       if (externalData != null) {
         JsonArray list = new JsonArray();
         list.add(externalData);
         stages.getAsJsonObject("denoiser").add("externalData", list);
       }
       stages.add("vae_decoder", stage(dir, "vae_decoder", Stages.vaeDecoder(o),
-          new Object[][] {{"latents", f, new Object[] {"batch", c, l}}},
-          new Object[][] {{"audio", f, new Object[] {"batch", o.samples()}}}));
+          new Object[][] {{StageContract.Vae.LATENTS, f, new Object[] {"batch", c, l}}},
+          new Object[][] {{StageContract.Vae.AUDIO, f, new Object[] {"batch", o.samples()}}}));
 
       JsonObject files = new JsonObject();
       files.add("tokenizer", file(dir, "tokenizer.json", tokenizerJson(bpe).getBytes(StandardCharsets.UTF_8)));

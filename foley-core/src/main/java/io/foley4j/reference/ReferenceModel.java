@@ -239,7 +239,7 @@ public final class ReferenceModel {
     }
 
     int samples() {
-      return latentLength() * BundleWriter.HOP;
+      return latentLength() * BundleWriter.SAMPLES_PER_LATENT;
     }
 
     @Override

@@ -4,6 +4,7 @@ import static io.foley4j.reference.OnnxGraph.FLOAT;
 import static io.foley4j.reference.OnnxGraph.INT64;
 import static io.foley4j.reference.OnnxGraph.in;
 
+import io.foley4j.bundle.StageContract;
 import io.foley4j.reference.OnnxGraph.Attr;
 import java.util.Random;
 
@@ -43,13 +44,13 @@ final class Stages {
     int s = o.visualSize();
     Random rnd = rng(o.seed(), 1);
     OnnxGraph g = new OnnxGraph("visual_encoder", boundary(o));
-    String px = g.input("pixels", FLOAT, BATCH, 3, s, s);
+    String px = g.input(StageContract.Visual.PIXELS, FLOAT, BATCH, 3, s, s);
     String mean = g.op("ReduceMean", in(px), Attr.ints("axes", 2, 3), Attr.i("keepdims", 0)); // [B,3]
     String exact = g.op("MatMul", in(mean, g.constant("rgb_to_d", placement(3, d, 0), 3, d)));
     String pooled = patchFeatures(g, rnd, px, o.width(), o.depth());
     String learned = g.op("MatMul", in(pooled, g.constant("proj", gaussian(rnd, o.width() * d, Math.sqrt(1.0 / o.width())), o.width(), d)));
     learned = g.op("Mul", in(learned, g.constant("proj_scale", maskedScale(d, 3, 0.1f), d)));
-    g.output(g.op("Add", in(exact, learned)), "features", FLOAT, BATCH, d);
+    g.output(g.op("Add", in(exact, learned)), StageContract.Visual.FEATURES, FLOAT, BATCH, d);
     return g.toModel("foley4j reference visual encoder: mean RGB in channels 0..2 plus a patch CNN");
   }
 
@@ -62,7 +63,7 @@ final class Stages {
     int perTok = win / tok; // 2 frames per token
     Random rnd = rng(o.seed(), 2);
     OnnxGraph g = new OnnxGraph("sync_encoder", boundary(o));
-    String fr = g.input("frames", FLOAT, BATCH, win, 3, s, s);
+    String fr = g.input(StageContract.Sync.FRAMES, FLOAT, BATCH, win, 3, s, s);
     String axis1 = g.ints("axis1", 1);
     String next = g.op("Slice", in(fr, g.ints("s1", 1), g.ints("e1", win), axis1));
     String prev = g.op("Slice", in(fr, g.ints("s0", 0), g.ints("e0", win - 1), axis1));
@@ -81,7 +82,7 @@ final class Stages {
     int in = perTok * o.width();
     String learned = g.op("MatMul", in(grouped, g.constant("proj", gaussian(rnd, in * d, Math.sqrt(1.0 / in)), in, d)));
     learned = g.op("Mul", in(learned, g.constant("proj_scale", maskedScale(d, perTok, 0.05f), d)));
-    g.output(g.op("Add", in(exact, learned)), "tokens", FLOAT, BATCH, tok, d);
+    g.output(g.op("Add", in(exact, learned)), StageContract.Sync.TOKENS, FLOAT, BATCH, tok, d);
     return g.toModel("foley4j reference sync encoder: frame motion in channels 0/1 plus a patch CNN");
   }
 
@@ -97,8 +98,8 @@ final class Stages {
       table[id * d + 1] = 1f;
     }
     OnnxGraph g = new OnnxGraph("text_encoder", boundary(o));
-    String ids = g.input("input_ids", INT64, BATCH, Bpe.MAX_TOKENS);
-    String mask = g.input("attention_mask", INT64, BATCH, Bpe.MAX_TOKENS);
+    String ids = g.input(StageContract.Text.INPUT_IDS, INT64, BATCH, Bpe.MAX_TOKENS);
+    String mask = g.input(StageContract.Text.ATTENTION_MASK, INT64, BATCH, Bpe.MAX_TOKENS);
     String h = g.op("Gather", in(g.constant("embedding", table, v, d), ids), Attr.i("axis", 0));
     for (int layer = 0; layer < o.depth(); layer++) {
       String w1 = g.constant("w1", gaussian(rnd, d * w, Math.sqrt(2.0 / d)), d, w);
@@ -113,7 +114,7 @@ final class Stages {
     }
     String m = g.op("Cast", in(mask), Attr.i("to", FLOAT));
     m = g.op("Unsqueeze", in(m, g.ints("axis2", 2)));
-    g.output(g.op("Mul", in(h, m)), "text_embeds", FLOAT, BATCH, Bpe.MAX_TOKENS, d);
+    g.output(g.op("Mul", in(h, m)), StageContract.Text.EMBEDS, FLOAT, BATCH, Bpe.MAX_TOKENS, d);
     return g.toModel("foley4j reference text encoder: pitch in channel 0, presence in channel 1");
   }
 
@@ -159,11 +160,11 @@ final class Stages {
     int w = o.denoiserWidth();
     Random rnd = rng(o.seed(), 4);
     OnnxGraph g = new OnnxGraph("denoiser", boundary(o));
-    String x = g.input("latents", FLOAT, BATCH, c, l);
-    String t = g.input("timestep", FLOAT, BATCH);
-    String visual = g.input("visual", FLOAT, BATCH, nv, d);
-    String sync = g.input("sync", FLOAT, BATCH, ns, d);
-    String text = g.input("text", FLOAT, BATCH, Bpe.MAX_TOKENS, d);
+    String x = g.input(StageContract.Denoiser.LATENTS, FLOAT, BATCH, c, l);
+    String t = g.input(StageContract.Denoiser.TIMESTEP, FLOAT, BATCH);
+    String visual = g.input(StageContract.Denoiser.VISUAL, FLOAT, BATCH, nv, d);
+    String sync = g.input(StageContract.Denoiser.SYNC, FLOAT, BATCH, ns, d);
+    String text = g.input(StageContract.Denoiser.TEXT, FLOAT, BATCH, Bpe.MAX_TOKENS, d);
     String axis2 = g.ints("axis2", 2);
 
     // env: per-frame motion → gate → latents 2j-1, 2j → causal decay
@@ -231,7 +232,7 @@ final class Stages {
     h = g.op("Tanh", in(dense(g, rnd, h, w, c, true, false)));
     h = g.op("Transpose", in(h), Attr.ints("perm", 0, 2, 1));
     String velocity = g.op("Add", in(v, g.op("Mul", in(h, g.scalar("mlp_scale", MLP_SCALE)))));
-    g.output(velocity, "velocity", FLOAT, BATCH, c, l);
+    g.output(velocity, StageContract.Denoiser.VELOCITY, FLOAT, BATCH, c, l);
     return g;
   }
 
@@ -239,11 +240,11 @@ final class Stages {
   static byte[] vaeDecoder(ReferenceModel.Options o) {
     int c = o.latentChannels();
     int l = o.latentLength();
-    int hop = BundleWriter.HOP;
+    int spl = BundleWriter.SAMPLES_PER_LATENT; // the decoder's audio samples per latent
     int w = o.width();
     Random rnd = rng(o.seed(), 5);
     OnnxGraph g = new OnnxGraph("vae_decoder", boundary(o));
-    String x = g.input("latents", FLOAT, BATCH, c, l);
+    String x = g.input(StageContract.Vae.LATENTS, FLOAT, BATCH, c, l);
     String a = g.op("Relu", in(x));
     // cost layers without biases: zero in, zero out (silence stays exact)
     String h = g.op("Transpose", in(a), Attr.ints("perm", 0, 2, 1));
@@ -254,25 +255,25 @@ final class Stages {
     h = g.op("Transpose", in(dense(g, rnd, h, w, c, false, false)), Attr.ints("perm", 0, 2, 1));
     a = g.op("Add", in(a, g.op("Mul", in(h, g.scalar("mlp_scale", MLP_SCALE)))));
 
-    float[] kernel = new float[c * 2 * hop];
+    float[] kernel = new float[c * 2 * spl];
     double sr = BundleWriter.SAMPLE_RATE;
     for (int ch = 0; ch < c; ch++) {
       double f = frequency(ch, c);
       double phase = rnd.nextDouble() * 2 * Math.PI;
-      for (int n = 0; n < 2 * hop; n++) {
-        double tri = 1.0 - Math.abs(n - hop) / (double) hop;
-        // n - hop/2 is the output sample offset after the centred slice; f·hop/sr is an integer,
+      for (int n = 0; n < 2 * spl; n++) {
+        double tri = 1.0 - Math.abs(n - spl) / (double) spl;
+        // n - spl/2 is the output sample offset after the centred slice; f·spl/sr is an integer,
         // so every latent's carrier continues the previous one's phase.
-        double carrier = 0.9 * StrictMath.sin(2 * Math.PI * f * (n - hop / 2.0) / sr + phase) + 0.1 * rnd.nextGaussian();
-        kernel[ch * 2 * hop + n] = (float) (CARRIER_AMPLITUDE * tri * carrier);
+        double carrier = 0.9 * StrictMath.sin(2 * Math.PI * f * (n - spl / 2.0) / sr + phase) + 0.1 * rnd.nextGaussian();
+        kernel[ch * 2 * spl + n] = (float) (CARRIER_AMPLITUDE * tri * carrier);
       }
     }
-    String y = g.op("ConvTranspose", in(a, g.constant("carriers", kernel, c, 1, 2L * hop)),
-        Attr.ints("kernel_shape", 2L * hop), Attr.ints("strides", hop));
-    y = g.op("Slice", in(y, g.ints("start", hop / 2), g.ints("end", hop / 2 + (long) l * hop), g.ints("axis2", 2)));
+    String y = g.op("ConvTranspose", in(a, g.constant("carriers", kernel, c, 1, 2L * spl)),
+        Attr.ints("kernel_shape", 2L * spl), Attr.ints("strides", spl));
+    y = g.op("Slice", in(y, g.ints("start", spl / 2), g.ints("end", spl / 2 + (long) l * spl), g.ints("axis2", 2)));
     y = g.op("Reshape", in(y, g.ints("flat", 0, -1)));
     y = g.op("Tanh", in(g.op("Mul", in(y, g.scalar("soft_clip", SOFT_CLIP_GAIN)))));
-    g.output(y, "audio", FLOAT, BATCH, (long) l * hop);
+    g.output(y, StageContract.Vae.AUDIO, FLOAT, BATCH, (long) l * spl);
     return g.toModel("foley4j reference VAE decoder: carriers overlap-added at hop 960");
   }
 

@@ -53,24 +53,4 @@ final class Text {
         || t == Character.LETTER_NUMBER
         || t == Character.OTHER_NUMBER;
   }
-
-  /** ASCII punctuation or any Unicode punctuation category (BERT's definition). */
-  static boolean isPunctuation(int cp) {
-    if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96)
-        || (cp >= 123 && cp <= 126)) {
-      return true;
-    }
-    switch (Character.getType(cp)) {
-      case Character.CONNECTOR_PUNCTUATION:
-      case Character.DASH_PUNCTUATION:
-      case Character.START_PUNCTUATION:
-      case Character.END_PUNCTUATION:
-      case Character.INITIAL_QUOTE_PUNCTUATION:
-      case Character.FINAL_QUOTE_PUNCTUATION:
-      case Character.OTHER_PUNCTUATION:
-        return true;
-      default:
-        return false;
-    }
-  }
 }

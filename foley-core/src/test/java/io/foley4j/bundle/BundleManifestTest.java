@@ -22,16 +22,16 @@ class BundleManifestTest {
   @Test
   void derivesSegmentSizesFromRates() {
     BundleManifest m = TestManifests.parse(TestManifests.hvf());
-    assertEquals(64, m.visualFramesPerSegment());
-    assertEquals(200, m.syncFramesPerSegment());
-    assertEquals(24, m.syncWindowsPerSegment());
-    assertEquals(192, m.syncTokensPerSegment());
-    assertEquals(400, m.latentLength());
-    assertEquals(960, m.hop());
-    assertEquals(384000, m.samplesPerSegment());
-    assertEquals(48000, m.overlapSamples());
-    assertEquals(336000, m.hopSamples());
-    assertEquals(768, m.visualDim());
+    assertEquals(64, m.segment().visualFrames());
+    assertEquals(200, m.segment().syncFrames());
+    assertEquals(24, m.segment().syncWindows());
+    assertEquals(192, m.segment().syncTokens());
+    assertEquals(400, m.segment().latents());
+    assertEquals(960, m.segment().samplesPerLatent());
+    assertEquals(384000, m.segment().decodedSamples());
+    assertEquals(48000, m.segment().overlapSamples());
+    assertEquals(336000, m.segment().stepSamples());
+    assertEquals(768, m.widths().visual());
     assertEquals(4.5f, m.sampler().cfgScale());
     assertEquals("noisy, harsh", m.sampler().negativePrompt());
   }
@@ -45,7 +45,7 @@ class BundleManifestTest {
     JsonObject v2 = TestManifests.hvf();
     v2.addProperty("formatVersion", 2);
     assertEquals(2, BundleManifest.FORMAT_VERSION);
-    assertEquals(TestManifests.parse(TestManifests.hvf()).fileDigests(), TestManifests.parse(v2).fileDigests(),
+    assertEquals(TestManifests.parse(TestManifests.hvf()).files().digests(), TestManifests.parse(v2).files().digests(),
         "a v2 manifest without external data reads like v1");
     assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
   }
@@ -208,7 +208,7 @@ class BundleManifestTest {
         "\"sampleRate\":4.8e4");
     BundleManifest m = BundleManifest.parse(json);
     assertEquals(512, m.visual().size());
-    assertEquals(48000, m.sampleRate());
+    assertEquals(48000, m.audio().sampleRate());
   }
 
   @Test

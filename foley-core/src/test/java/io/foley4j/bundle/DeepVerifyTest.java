@@ -84,8 +84,8 @@ class DeepVerifyTest {
     }
     try (ModelBundle b = ModelBundle.open(TestSupport.referenceBundleDir())) {
       ModelBundle.Unconditional u = b.unconditional();
-      assertEquals(b.manifest().visualDim(), u.visual().length);
-      assertEquals(b.manifest().syncDim(), u.sync().length);
+      assertEquals(b.manifest().widths().visual(), u.visual().length);
+      assertEquals(b.manifest().widths().sync(), u.sync().length);
       u.visual()[0] = 42f;
       assertFalse(b.unconditional().visual()[0] == 42f, "returns copies");
     }
@@ -99,7 +99,7 @@ class DeepVerifyTest {
     }
     try (ModelBundle b = ModelBundle.open(TestSupport.referenceBundleDir())) {
       assertTrue(b.tokenizer() == b.tokenizer(), "read once per bundle");
-      assertEquals(b.manifest().maxTokens(), b.tokenizer().encode("a door slams", b.manifest().maxTokens()).ids().length);
+      assertEquals(b.manifest().text().maxTokens(), b.tokenizer().encode("a door slams", b.manifest().text().maxTokens()).ids().length);
     }
   }
 }

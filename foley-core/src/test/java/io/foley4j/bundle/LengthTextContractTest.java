@@ -17,37 +17,37 @@ class LengthTextContractTest {
   @Test
   void hvfV2ReadsPairLongestAndSinglePass() {
     BundleManifest m = TestManifests.parse(TestManifests.hvfV2());
-    assertEquals(BundleManifest.TextPadding.PAIR_LONGEST, m.textPadding());
-    assertEquals(512, m.encoderMaxTokens());
-    assertEquals(77, m.maxTokens());
-    assertEquals(15.0, m.singlePassMaxSeconds().getAsDouble());
-    assertEquals(BundleManifest.PassLength.SYNC_FRAMES, m.singlePassLength());
+    assertEquals(BundleManifest.TextPadding.PAIR_LONGEST, m.text().padding());
+    assertEquals(512, m.text().encoderMaxTokens());
+    assertEquals(77, m.text().maxTokens());
+    assertEquals(15.0, m.segment().singlePassMaxSeconds().getAsDouble());
+    assertEquals(BundleManifest.PassLength.SYNC_FRAMES, m.segment().singlePassLength());
     assertEquals(BundleManifest.FrameGrid.ACCUMULATED, m.frameGrid());
-    assertEquals(400, m.latentLength());
-    assertEquals(384000, m.samplesPerSegment());
-    assertEquals(384000, m.keepSamplesPerSegment());
+    assertEquals(400, m.segment().latents());
+    assertEquals(384000, m.segment().decodedSamples());
+    assertEquals(384000, m.segment().keptSamples());
   }
 
   @Test
   void v1DefaultsAreFixedTextAndFixedSegments() {
     BundleManifest m = TestManifests.parse(TestManifests.hvf());
-    assertEquals(BundleManifest.TextPadding.FIXED, m.textPadding());
-    assertEquals(77, m.encoderMaxTokens());
-    assertTrue(m.singlePassMaxSeconds().isEmpty());
-    assertEquals(BundleManifest.PassLength.DURATION, m.singlePassLength());
+    assertEquals(BundleManifest.TextPadding.FIXED, m.text().padding());
+    assertEquals(77, m.text().encoderMaxTokens());
+    assertTrue(m.segment().singlePassMaxSeconds().isEmpty());
+    assertEquals(BundleManifest.PassLength.DURATION, m.segment().singlePassLength());
     assertEquals(BundleManifest.FrameGrid.EXACT, m.frameGrid());
   }
 
   @Test
   void mmaudioStatesItsCountsExplicitlyAndTrims() {
     BundleManifest m = TestManifests.parse(TestManifests.mmaudio());
-    assertEquals(345, m.latentLength());
-    assertEquals(1024, m.hop());
-    assertEquals(353280, m.samplesPerSegment());
-    assertEquals(352800, m.keepSamplesPerSegment());
-    assertEquals(44100, m.overlapSamples());
-    assertEquals(308700, m.hopSamples());
-    assertEquals(BundleManifest.TextPadding.FIXED, m.textPadding());
+    assertEquals(345, m.segment().latents());
+    assertEquals(1024, m.segment().samplesPerLatent());
+    assertEquals(353280, m.segment().decodedSamples());
+    assertEquals(352800, m.segment().keptSamples());
+    assertEquals(44100, m.segment().overlapSamples());
+    assertEquals(308700, m.segment().stepSamples());
+    assertEquals(BundleManifest.TextPadding.FIXED, m.text().padding());
   }
 
   @Test
@@ -96,7 +96,7 @@ class LengthTextContractTest {
     r.getAsJsonObject("segment").remove("singlePassMaxSeconds");
     r.getAsJsonObject("segment").remove("singlePassLength");
     BundleManifest m = TestManifests.parse(r);
-    assertTrue(m.singlePassMaxSeconds().isEmpty());
+    assertTrue(m.segment().singlePassMaxSeconds().isEmpty());
   }
 
   @Test

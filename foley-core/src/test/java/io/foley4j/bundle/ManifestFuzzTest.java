@@ -24,10 +24,10 @@ class ManifestFuzzTest {
       return;
     }
     // what the engine derives from an accepted manifest must be usable
-    assertTrue(m.visualFramesPerSegment() > 0 && m.syncWindowsPerSegment() > 0 && m.latentLength() > 0);
-    assertTrue(m.hop() > 0 && m.samplesPerSegment() > 0);
-    assertTrue(m.hopSamples() > 0 && m.overlapSamples() >= 0, "segments must advance: " + m.hopSamples());
-    assertTrue(m.segmentCount(1) == 1 && m.segmentCount(10L * m.samplesPerSegment()) >= 10);
-    assertTrue(m.visualDim() > 0 && m.syncDim() > 0 && m.textDim() > 0);
+    assertTrue(m.segment().visualFrames() > 0 && m.segment().syncWindows() > 0 && m.segment().latents() > 0);
+    assertTrue(m.segment().samplesPerLatent() > 0 && m.segment().decodedSamples() > 0);
+    assertTrue(m.segment().stepSamples() > 0 && m.segment().overlapSamples() >= 0, "segments must advance: " + m.segment().stepSamples());
+    assertTrue(m.segment().count(1) == 1 && m.segment().count(10L * m.segment().decodedSamples()) >= 10);
+    assertTrue(m.widths().visual() > 0 && m.widths().sync() > 0 && m.widths().text() > 0);
   }
 }

@@ -51,7 +51,7 @@ class ModelBundleTest {
   void opensAndVerifiesADirectory() throws IOException {
     try (ModelBundle b = ModelBundle.open(copyOfReference())) {
       assertEquals(64, b.digest().length());
-      assertEquals(8.0, b.manifest().segmentSeconds());
+      assertEquals(8.0, b.manifest().segment().seconds());
       assertTrue(Files.exists(b.stageFile(Stage.DENOISER)));
     }
   }

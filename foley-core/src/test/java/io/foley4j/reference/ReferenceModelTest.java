@@ -215,13 +215,13 @@ class ReferenceModelTest {
     System.out.printf("centroid glass %.0f Hz (peak %.2f), thunder %.0f Hz (peak %.2f)%n", cg, pg, ct, pt);
     assertTrue(cg > 3 * ct && cg > 2000 && ct < 1000, "glass " + cg + " vs thunder " + ct);
     assertTrue(pg > 0.2 && pg < 0.8 && pt > 0.2 && pt < 0.8, "peaks " + pg + ", " + pt);
-    // nothing before the first flash's onset (latent 2·40−1 starts half a hop before its centre)
-    int firstSample = (2 * flashes[0] - 1) * BundleWriter.HOP - BundleWriter.HOP / 2;
+    // nothing before the first flash's onset (latent 2·40−1 starts half a latent, SAMPLES_PER_LATENT / 2 samples, before its centre)
+    int firstSample = (2 * flashes[0] - 1) * BundleWriter.SAMPLES_PER_LATENT - BundleWriter.SAMPLES_PER_LATENT / 2;
     for (int i = 0; i < firstSample; i++) {
       assertEquals(0f, glass[i], "sample " + i);
     }
     double onset = 0;
-    for (int i = firstSample; i < firstSample + 3 * BundleWriter.HOP; i++) {
+    for (int i = firstSample; i < firstSample + 3 * BundleWriter.SAMPLES_PER_LATENT; i++) {
       onset = Math.max(onset, Math.abs(glass[i]));
     }
     assertTrue(onset > 0.05, "sound right at the flash: " + onset);

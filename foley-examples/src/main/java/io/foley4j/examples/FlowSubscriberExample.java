@@ -31,7 +31,7 @@ public final class FlowSubscriberExample {
 
     try (ModelBundle bundle = ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build();
-        WavWriter out = WavWriter.open(wav, bundle.manifest().sampleRate(), WavFormat.PCM_16)) {
+        WavWriter out = WavWriter.open(wav, bundle.manifest().audio().sampleRate(), WavFormat.PCM_16)) {
       FoleyJob job = engine.submit(FoleyRequest.builder(clip).prompt("a door knocks").steps(4).seed(1).build());
       CompletableFuture<Long> done = new CompletableFuture<>();
       job.chunks().subscribe(new Flow.Subscriber<AudioChunk>() { // sees every chunk from the first

@@ -30,7 +30,7 @@ public final class StreamingExample {
 
     try (ModelBundle bundle = ReferenceModel.bundle();
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build();
-        WavWriter out = WavWriter.open(wav, bundle.manifest().sampleRate(), WavFormat.PCM_16)) {
+        WavWriter out = WavWriter.open(wav, bundle.manifest().audio().sampleRate(), WavFormat.PCM_16)) {
       FoleyRequest request = FoleyRequest.builder(clip).prompt("footsteps on gravel").steps(4).seed(7).build();
       FoleyJob job = engine.submit(request, new FoleyListener() {
         @Override

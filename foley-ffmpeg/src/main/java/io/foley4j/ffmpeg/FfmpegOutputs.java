@@ -19,7 +19,7 @@ import java.util.Locale;
  * complete, so a failure never leaves a half-written {@code out}.
  */
 public final class FfmpegOutputs {
-  /** The bit rate of AAC when none is given: the seeds' "AAC 128 kbps". */
+  /** The bit rate of AAC when none is given: 128 kbit/s. */
   public static final int DEFAULT_AAC_BITRATE = 128_000;
 
   /** The audio codec of a written file or track. */

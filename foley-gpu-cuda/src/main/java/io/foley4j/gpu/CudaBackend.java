@@ -300,10 +300,6 @@ public final class CudaBackend implements Backend {
       return b;
     }
 
-    int resolvedDeviceId() {
-      return deviceId < 0 ? 0 : deviceId;
-    }
-
     private Map<String, String> options() {
       Map<String, String> o = new LinkedHashMap<>();
       o.put("device_id", Integer.toString(deviceId));

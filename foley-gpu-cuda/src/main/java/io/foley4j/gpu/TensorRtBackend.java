@@ -6,8 +6,6 @@ import static io.foley4j.gpu.BuilderChecks.notNull;
 import static io.foley4j.gpu.BuilderChecks.once;
 
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
 import io.foley4j.FoleyException;
 import io.foley4j.backend.Backend;

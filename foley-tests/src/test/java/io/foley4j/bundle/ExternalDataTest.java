@@ -18,7 +18,6 @@ import io.foley4j.InvalidBundleException;
 import io.foley4j.reference.ReferenceModel;
 import io.foley4j.video.SyntheticVideo;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,12 +54,12 @@ class ExternalDataTest {
     float[] a;
     float[] b;
     try (ModelBundle bi = ModelBundle.open(inline); FoleyEngine e = FoleyEngine.builder().bundle(bi).build()) {
-      assertEquals(List.of(), bi.manifest().externalDataFiles(Stage.DENOISER), "v1: weights inside the model");
+      assertEquals(List.of(), bi.manifest().files().externalData().get(Stage.DENOISER), "v1: weights inside the model");
       a = e.generate(r).toArray();
     }
     try (ModelBundle be = ModelBundle.open(external); FoleyEngine e = FoleyEngine.builder().bundle(be).build()) {
-      assertEquals(List.of("denoiser.onnx.data"), be.manifest().externalDataFiles(Stage.DENOISER));
-      assertTrue(be.manifest().fileDigests().containsKey("denoiser.onnx.data"));
+      assertEquals(List.of("denoiser.onnx.data"), be.manifest().files().externalData().get(Stage.DENOISER));
+      assertTrue(be.manifest().files().digests().containsKey("denoiser.onnx.data"));
       be.verifyDeep();
       b = e.generate(r).toArray();
     }
@@ -102,7 +101,7 @@ class ExternalDataTest {
       }
     }
     try (ModelBundle b = ModelBundle.open(zip)) {
-      assertEquals(List.of("denoiser.onnx.data"), b.manifest().externalDataFiles(Stage.DENOISER));
+      assertEquals(List.of("denoiser.onnx.data"), b.manifest().files().externalData().get(Stage.DENOISER));
       b.verifyDeep(); // ONNX Runtime finds the data beside the extracted model
     }
   }
