@@ -208,7 +208,8 @@ final class VideoInput {
       long backoff = 1;
       try (in) {
         while (!stopped) {
-          ByteBuffer b = ByteBuffer.allocate(1 << 16);
+          // never more than one byte past the bound: enough to tell that the stream is too long
+          ByteBuffer b = ByteBuffer.allocate((int) Math.min(1 << 16, maxBytes + 1 - total));
           int n = in.read(b);
           if (n < 0) {
             hand(END);
