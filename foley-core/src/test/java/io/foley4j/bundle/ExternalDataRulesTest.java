@@ -121,4 +121,23 @@ class ExternalDataRulesTest {
     assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code(), e.toString());
     assertTrue(e.getMessage().contains(LOCATION) && e.getMessage().contains("missing"), e.getMessage());
   }
+
+  @Test
+  void onnxRuntimeAloneReportsMissingOrTruncatedExternalDataAsAnInvalidBundle() throws IOException {
+    // a host that opens a stage file with the backend directly, without ModelBundle's check
+    Path dir = external("direct");
+    StageSpec spec;
+    try (ModelBundle b = ModelBundle.open(dir)) {
+      spec = b.manifest().stage(Stage.DENOISER);
+    }
+    Path data = dir.resolve(LOCATION);
+    byte[] w = Files.readAllBytes(data);
+    io.foley4j.backend.CpuBackend cpu = io.foley4j.backend.CpuBackend.builder().intraOpThreads(1).build();
+    Files.write(data, Arrays.copyOf(w, w.length / 2));
+    FoleyException truncated = assertThrows(FoleyException.class, () -> cpu.open(spec, dir.resolve("denoiser.onnx")).close());
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, truncated.code(), truncated.toString());
+    Files.delete(data);
+    FoleyException missing = assertThrows(FoleyException.class, () -> cpu.open(spec, dir.resolve("denoiser.onnx")).close());
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, missing.code(), missing.toString());
+  }
 }
