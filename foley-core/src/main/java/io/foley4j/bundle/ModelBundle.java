@@ -201,7 +201,9 @@ public final class ModelBundle implements AutoCloseable {
     }
     // The manifest lists every file's digest, so hashing it identifies the whole bundle.
     String digest = HexFormat.of().formatHex(sha256(manifestBytes));
-    return new ModelBundle(dir, manifest, digest, tempRoot);
+    ModelBundle bundle = new ModelBundle(dir, manifest, digest, tempRoot);
+    bundle.checkExternalDataOfWellFormedModels();
+    return bundle;
   }
 
   /** The directory that holds the bundle's files (a temporary one for an archive). */
@@ -239,6 +241,24 @@ public final class ModelBundle implements AutoCloseable {
       }
     }
     return file;
+  }
+
+  /**
+   * At open (the shallow check too): the external-data rules of {@link #stageFile} for every stage
+   * whose model parses; a model that does not parse is left to the deep check and the engine, which
+   * refuse it when they load it.
+   */
+  private void checkExternalDataOfWellFormedModels() {
+    synchronized (readLock) {
+      for (Stage s : Stage.values()) {
+        try {
+          checkExternalData(s, directory.resolve(manifest.stage(s).file()));
+          externalChecked.add(s);
+        } catch (OnnxExternalData.Malformed notAModel) {
+          // checked again, strictly, before the stage loads
+        }
+      }
+    }
   }
 
   /** See {@link #stageFile}: every byte a stage loads is inside the bundle, listed and hashed. */

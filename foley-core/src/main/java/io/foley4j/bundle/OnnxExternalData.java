@@ -21,6 +21,13 @@ import java.util.List;
  * headers, not its size in memory.
  */
 final class OnnxExternalData {
+  /** A model file that is not well-formed protobuf where the reader looked. */
+  static final class Malformed extends InvalidBundleException {
+    Malformed(String message) {
+      super(message);
+    }
+  }
+
   /** One tensor's reference to bytes outside the model file. */
   record Ref(String tensor, String location, long offset, long length, long expectedBytes) {
     /** The bytes ONNX Runtime reads: {@code length} when given, else the tensor's own size (-1: unknown). */
@@ -426,7 +433,7 @@ final class OnnxExternalData {
     }
 
     InvalidBundleException invalid(String what) {
-      return new InvalidBundleException(file.getFileName() + " (" + file + ") is not a well-formed ONNX model: " + what
+      return new Malformed(file.getFileName() + " (" + file + ") is not a well-formed ONNX model: " + what
           + " (at byte " + pos + "); re-export the stage or re-download the bundle");
     }
   }

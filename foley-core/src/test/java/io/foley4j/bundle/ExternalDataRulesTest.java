@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.InvalidBundleException;
 import io.foley4j.reference.ReferenceModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,12 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Every byte a stage loads must be inside the bundle, listed in the manifest, hashed and covered by
  * the digest. The bundles here are built by hand: the reference model with external data, whose
  * denoiser.onnx is patched to read its weights from somewhere else, and whose manifest is re-hashed
- * so that the shallow check passes.
+ * so that every listed file's sha256 matches.
  */
 class ExternalDataRulesTest {
   private static final String LOCATION = "denoiser.onnx.data"; // 18 bytes
-  private static final io.foley4j.video.VideoSourceFactory NO_DECODER =
-      io.foley4j.video.SyntheticVideo.builder().build().asFactory();
 
   @TempDir Path tmp;
 
@@ -38,18 +34,13 @@ class ExternalDataRulesTest {
     return dir;
   }
 
+  /** Refused when the bundle opens (the shallow check too), so neither a deep check nor an engine ever loads it. */
   private static void assertRefused(Path dir, String... fragments) {
-    try (ModelBundle b = ModelBundle.open(dir)) { // names and hashes are fine: open is the shallow check
-      InvalidBundleException e = assertThrows(InvalidBundleException.class, b::verifyDeep);
-      assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
-      assertTrue(e.getMessage().contains("denoiser.onnx"), e.getMessage());
-      for (String f : fragments) {
-        assertTrue(e.getMessage().contains(f), "\"" + f + "\" in: " + e.getMessage());
-      }
-      FoleyException built = assertThrows(FoleyException.class,
-          () -> FoleyEngine.builder().bundle(b).videoSources(NO_DECODER).build().close());
-      assertEquals(FoleyException.Code.INVALID_BUNDLE, built.code(), "the engine refuses to load it: " + built);
-      assertThrows(InvalidBundleException.class, () -> b.stageFile(Stage.DENOISER));
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ModelBundle.open(dir).close());
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().contains("denoiser.onnx"), e.getMessage());
+    for (String f : fragments) {
+      assertTrue(e.getMessage().contains(f), "\"" + f + "\" in: " + e.getMessage());
     }
   }
 
