@@ -206,14 +206,15 @@ final class VideoInput {
     public void run() {
       long total = 0;
       long backoff = 1;
-      try (in) {
+      Object last = null; // what to hand over once the stream is closed: END, the chunk past the bound, an error
+      try {
         while (!stopped) {
           // never more than one byte past the bound: enough to tell that the stream is too long
           ByteBuffer b = ByteBuffer.allocate((int) Math.min(1 << 16, maxBytes + 1 - total));
           int n = in.read(b);
           if (n < 0) {
-            hand(END);
-            return;
+            last = END;
+            break;
           }
           if (n == 0) { // a non-blocking channel with nothing yet: wait a little, longer each time
             Thread.sleep(backoff);
@@ -222,21 +223,30 @@ final class VideoInput {
           }
           backoff = 1;
           total += n;
-          hand(Arrays.copyOf(b.array(), n));
+          byte[] chunk = Arrays.copyOf(b.array(), n);
           if (total > maxBytes) {
-            return; // the caller refuses it as too long; nothing more is read
+            last = chunk; // the caller refuses the stream as too long; nothing more is read
+            break;
           }
+          hand(chunk);
         }
       } catch (IOException e) {
-        if (!stopped) {
-          hand(e);
-        }
+        last = e;
       } catch (InterruptedException e) {
-        // stopped: the caller is gone
+        last = null; // stopped: the caller is gone
       } catch (RuntimeException e) {
-        if (!stopped) {
-          hand(new IOException("the video stream threw " + e, e));
+        last = new IOException("the video stream threw " + e, e);
+      }
+      // closed before the last item is handed over, so that the caller returns with the stream closed
+      try {
+        in.close();
+      } catch (IOException | RuntimeException e) {
+        if (last == END) {
+          last = e instanceof IOException io ? io : new IOException("closing the video stream threw " + e, e);
         }
+      }
+      if (last != null && !stopped) {
+        hand(last);
       }
     }
 
