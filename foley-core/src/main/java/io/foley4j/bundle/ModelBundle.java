@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Archives are extracted into a private temporary directory, safely: entries that would escape it,
  * links, special files, and archives over the size limit are refused. Every listed file's SHA-256 is
  * checked before the bundle is returned, and the manifest's shapes are checked against its rates.
+ * Every ONNX external data a stage names must be a file of the bundle that the manifest lists (so
+ * hashed and covered by the {@link #digest()}), and the bytes it names must lie inside it: checked
+ * when the bundle opens and again before a stage loads ({@link #stageFile}).
  *
  * <p>Opening checks the manifest and the hashes only (cheap next to loading the models);
  * {@link #verifyDeep()} also loads every stage, the tokenizer and the unconditional embeddings.
