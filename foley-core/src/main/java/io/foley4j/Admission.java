@@ -159,7 +159,7 @@ final class Admission {
     if (need > limits.memoryBudgetBytes()) {
       throw new FoleyException(FoleyException.Code.REJECTED, String.format(java.util.Locale.ROOT,
           "request %d needs about %.1f MiB of frames, activations and audio in flight, more than the engine's "
-              + "memory budget of %.1f MiB: it can never be admitted; raise memoryBudgetBytes or send a shorter video",
+              + "memory budget of %.1f MiB: it can never be admitted; raise memoryBudgetBytes (or the heap), or send a shorter or lower-resolution video",
           jobId, need / 1048576.0, limits.memoryBudgetBytes() / 1048576.0));
     }
   }

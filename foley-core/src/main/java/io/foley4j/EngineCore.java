@@ -46,7 +46,7 @@ final class EngineCore implements AutoCloseable {
       int decodeThreads, int maxQueuedRequests, long memoryBudgetBytes, double ratePerSecond, int rateBurst, int breakerThreshold,
       Duration breakerOpen, Ticker ticker, FoleyEventListener events, TensorCache resultCache,
       TensorCache featureCache, boolean singleFlight, Duration maxVideoDuration, int segmentsInFlight,
-      int maxSegmentsPerDevice, long segmentMemoryBytes, WarmUp warmUp) {}
+      int maxSegmentsPerDevice, long segmentMemoryBytes, WarmUp warmUp, long maxPicturePixels) {}
 
   private final Config config;
   private final BundleManifest manifest;

@@ -74,6 +74,11 @@ final class FeatureCacheLink {
   FeatureStream storingThrough(FeatureStream source, String videoDigest) {
     return new FeatureStream() {
       @Override
+      public long pictureBytes() {
+        return source.pictureBytes();
+      }
+
+      @Override
       public SegmentPlan plan() {
         return source.plan();
       }

@@ -16,6 +16,14 @@ interface FeatureStream extends AutoCloseable {
   long durationTimescale();
 
   /**
+   * Bytes of one decoded picture of the video this stream decodes ({@link
+   * PipelineConfig#pictureBytes}), or 0 when it decodes nothing (features from the cache).
+   */
+  default long pictureBytes() {
+    return 0;
+  }
+
+  /**
    * Starts producing (after the job was admitted), encoding through {@code home}; a no-op for
    * features already at hand.
    */

@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sessions. It does not close the bundle.
  */
 public final class FoleyEngine implements AutoCloseable {
+  /** The default {@link Builder#maxPicturePixels}: 8192 × 8192 pixels. */
+  public static final long DEFAULT_MAX_PICTURE_PIXELS = 8192L * 8192;
+
   private static final AtomicInteger ENGINES = new AtomicInteger();
 
   private final EngineCore core;
@@ -161,8 +164,29 @@ public final class FoleyEngine implements AutoCloseable {
     private TensorCache featureCache;
     private Boolean singleFlight;
     private Duration maxVideoDuration;
+    private long maxPicturePixels;
 
     private Builder() {}
+
+    /**
+     * Largest picture (width × height of the upright frames) a job's video may have; a larger one
+     * fails with UNSUPPORTED_VIDEO when the video is opened, before any frame is decoded for the
+     * model. Default {@link FoleyEngine#DEFAULT_MAX_PICTURE_PIXELS} (8192 × 8192, 67 Mpx: 8K UHD
+     * fits). Each decoded frame is a copy on the heap (1.5 bytes per pixel) and a job holds up to 21
+     * of them, which its memory need counts (docs/scheduling.md): the model sees frames of a few
+     * hundred pixels, so a bigger source only costs memory.
+     */
+    public Builder maxPicturePixels(long pixels) {
+      if (maxPicturePixels != 0) {
+        throw new IllegalStateException("maxPicturePixels was already set to " + maxPicturePixels);
+      }
+      if (pixels <= 0) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "maxPicturePixels must be positive, was "
+            + pixels);
+      }
+      this.maxPicturePixels = pixels;
+      return this;
+    }
 
     /**
      * Longest video a job may have; a longer one fails with UNSUPPORTED_VIDEO before anything is
@@ -557,7 +581,8 @@ public final class FoleyEngine implements AutoCloseable {
           segmentsInFlight != 0 ? segmentsInFlight : 4,
           maxSegmentsPerDevice != 0 ? maxSegmentsPerDevice : Integer.MAX_VALUE,
           segmentMemoryBytes,
-          warmUp != null ? warmUp : WarmUp.TRAINED_SHAPE);
+          warmUp != null ? warmUp : WarmUp.TRAINED_SHAPE,
+          maxPicturePixels != 0 ? maxPicturePixels : DEFAULT_MAX_PICTURE_PIXELS);
       return new FoleyEngine(new EngineCore(cfg, start), bundle, b);
     }
   }

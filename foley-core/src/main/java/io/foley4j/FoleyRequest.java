@@ -92,14 +92,22 @@ public final class FoleyRequest {
    * A request for a video that arrives on a stream (an upload not on disk). The job reads it once,
    * to its end, into memory, hashing it as it arrives, and closes it; a stream longer than {@link
    * Builder#maxStreamBytes} fails the job with {@code INVALID_ARGUMENT} before anything runs. The
-   * read blocks the job's thread: a stream that never ends holds it (cancel cannot interrupt a
-   * blocked read), so give the stream a read timeout.
+   * stream is read on a reader thread of the job's own ({@code foley-<engine>-stream-<job>}), and the
+   * job checks its deadline and cancellation between chunks and at least every 20 ms: a slow or
+   * endless stream fails the job with {@code DEADLINE_EXCEEDED} (or {@code CANCELLED}) promptly and
+   * frees the engine's request thread. A read blocked inside a plain {@code InputStream} cannot be
+   * interrupted in general, so the reader thread (a daemon, holding nothing of the engine's) lingers
+   * until that read returns; give a network stream a read timeout, or a deadline to the request.
    */
   public static Builder builder(InputStream video) {
     return new Builder(null, Builder.nonNull(video, "video", "give the stream of the video file"));
   }
 
-  /** As {@link #builder(InputStream)}, for a channel (blocking). */
+  /**
+   * As {@link #builder(InputStream)}, for a channel. A blocking channel that is interruptible (a
+   * socket or file channel, {@code Channels.newChannel}) is closed when the job stops; a non-blocking
+   * one that returns 0 bytes is polled with a back-off of up to 20 ms, not spun on.
+   */
   public static Builder builder(ReadableByteChannel video) {
     return new Builder(null, Builder.nonNull(video, "video", "give the channel of the video file"));
   }

@@ -76,10 +76,17 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   VideoInput.Loaded video(boolean digest) {
     VideoInput.Loaded v = video;
     if (v == null) {
-      v = request.input().load(digest);
+      v = request.input().load(digest, this::stopReason, streamReaderName());
       video = isDone() ? null : v; // done meanwhile: whenDone already ran and must not be outlived
     }
     return v;
+  }
+
+  /** foley-&lt;engine&gt;-stream-&lt;job&gt;, from the request thread's name foley-&lt;engine&gt;-request-N. */
+  private String streamReaderName() {
+    String t = Thread.currentThread().getName();
+    int i = t.lastIndexOf("-request-");
+    return (i > 0 ? t.substring(0, i) : "foley") + "-stream-" + id;
   }
 
   /** Whether the job holds its video's bytes now (for tests). */

@@ -18,11 +18,31 @@ import java.time.Duration;
  * @param resultCache null: none
  * @param featureCache null: none
  * @param segmentMemoryBytes the builder's per-segment device memory charge, 0 for the estimate from the bundle
+ * @param maxPicturePixels the largest picture (width × height) a job's video may have
  */
 record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] uncondVisual, float[] uncondSync,
     float[] uncondText, int visualBatch, int syncBatch, VideoSourceFactory videoSources, int decoderThreads,
     Duration maxVideoDuration, TensorCache resultCache, TensorCache featureCache, boolean singleFlight,
-    String bundleDigest, int segmentsInFlight, long segmentMemoryBytes, long memoryBudgetBytes) {
+    String bundleDigest, int segmentsInFlight, long segmentMemoryBytes, long memoryBudgetBytes,
+    long maxPicturePixels) {
+
+  /**
+   * Decoded pictures a source may hold at once: its reorder window (presentation order from decode
+   * order; jcodec's window is at most 16 frames, H.264's and HEVC's largest decoded picture buffer).
+   */
+  static final int SOURCE_FRAMES = 16;
+
+  /**
+   * Decoded pictures the job's frame producer holds besides: the sampler's current and next frame,
+   * the last visual and sync frames it sampled, and the frame being decoded and copied.
+   */
+  static final int SAMPLER_FRAMES = 5;
+
+  /** Bytes of one decoded picture as {@code DecodedFrame} holds it: 8-bit Y, U and V planes, 4:2:0. */
+  static long pictureBytes(int width, int height) {
+    long chroma = ((width + 1L) / 2) * ((height + 1L) / 2);
+    return (long) width * height + 2 * chroma;
+  }
 
   /** The configuration of an engine built with {@code c}. */
   static PipelineConfig of(EngineCore.Config c) {
@@ -33,14 +53,14 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
     return new PipelineConfig(bundle.manifest(), bundle.tokenizer(), uncond.visual(), uncond.sync(),
         uncond.text().orElse(null), c.visualBatch(), c.syncBatch(), c.videoSources(), decoderThreads,
         c.maxVideoDuration(), c.resultCache(), c.featureCache(), c.singleFlight(), bundle.digest(),
-        c.segmentsInFlight(), c.segmentMemoryBytes(), c.memoryBudgetBytes());
+        c.segmentsInFlight(), c.segmentMemoryBytes(), c.memoryBudgetBytes(), c.maxPicturePixels());
   }
 
   /** This configuration with another video source. */
   PipelineConfig withVideoSources(VideoSourceFactory other) {
     return new PipelineConfig(manifest, tokenizer, uncondVisual, uncondSync, uncondText, visualBatch, syncBatch, other,
         decoderThreads, maxVideoDuration, resultCache, featureCache, singleFlight, bundleDigest, segmentsInFlight,
-        segmentMemoryBytes, memoryBudgetBytes);
+        segmentMemoryBytes, memoryBudgetBytes, maxPicturePixels);
   }
 
   /** Whether jobs need a content key (to look up caches or share identical computations). */
@@ -55,9 +75,12 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
 
   /**
    * Bytes of host memory a job holds while it runs with {@code inFlight} segments at once, from the
-   * bundle's shapes and the video's length (docs/scheduling.md, "Memory admission").
+   * bundle's shapes, the video's length and its picture size (docs/scheduling.md, "Memory admission").
+   *
+   * @param pictureBytes one decoded picture of the video ({@link #pictureBytes(int, int)}), 0 when the
+   *     job decodes nothing (its features come from the cache)
    */
-  long memoryNeed(SegmentPlan plan, int inFlight) {
+  long memoryNeed(SegmentPlan plan, int inFlight, long pictureBytes) {
     BundleManifest m = manifest;
     long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
     long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
@@ -72,16 +95,18 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
     long latents = 2L * segs * m.latent().channels() * big.latents() * 4;
     // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
     long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
-    return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio;
+    // the decoded pictures at the video's own size: the source's reorder window and the producer's
+    long frames = (long) (SOURCE_FRAMES + SAMPLER_FRAMES) * pictureBytes;
+    return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio + frames;
   }
 
   /**
    * Segments a job keeps in flight: {@code segmentsInFlight}, no more than it has, and fewer when
    * the host memory budget holds only fewer (down to one).
    */
-  int segmentsInFlight(SegmentPlan plan) {
+  int segmentsInFlight(SegmentPlan plan, long pictureBytes) {
     int k = Math.max(1, Math.min(segmentsInFlight, plan.count));
-    while (k > 1 && memoryNeed(plan, k) > memoryBudgetBytes) {
+    while (k > 1 && memoryNeed(plan, k, pictureBytes) > memoryBudgetBytes) {
       k--;
     }
     return k;

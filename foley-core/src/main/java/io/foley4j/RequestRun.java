@@ -228,8 +228,8 @@ final class RequestRun implements Admission.Ticket {
       SegmentPlan plan = features.plan();
       cx.devices().checkFits(job.id(), Devices.segmentBytes(p.manifest(), plan.largest(), settings.rows(),
           p.segmentMemoryBytes()));
-      inFlight = p.segmentsInFlight(plan);
-      need = p.memoryNeed(plan, inFlight);
+      inFlight = p.segmentsInFlight(plan, features.pictureBytes());
+      need = p.memoryNeed(plan, inFlight, features.pictureBytes());
       cx.admission().checkNeed(job.id(), need);
       probed = true;
       handedOver = true;

@@ -20,6 +20,7 @@ final class VideoFeatures implements FeatureStream {
   private final SegmentPlan plan;
   private final long durationTicks;
   private final long durationTimescale;
+  private final long pictureBytes;
   private final Channel<SegmentFeatures> out;
   private VideoSource source; // owned here until start() hands it over
 
@@ -33,6 +34,7 @@ final class VideoFeatures implements FeatureStream {
     this.plan = plan;
     this.durationTicks = info.durationTicks();
     this.durationTimescale = info.durationTimescale();
+    this.pictureBytes = PipelineConfig.pictureBytes(info.width(), info.height());
     this.out = new Channel<>(2, flight::isDone);
   }
 
@@ -45,6 +47,7 @@ final class VideoFeatures implements FeatureStream {
     try {
       VideoInfo info = source.info();
       flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
+      checkPicture(pipeline, request, info);
       SegmentPlan plan = plan(pipeline, request, info.durationTicks(), info.durationTimescale(),
           info.lastFrameSeconds());
       return new VideoFeatures(pipeline, decodePool, feederPool, flight, source, plan, info);
@@ -85,6 +88,28 @@ final class VideoFeatures implements FeatureStream {
           m.audio().sampleRate()));
     }
     return new SegmentPlan(m, total, lastFrame);
+  }
+
+  /**
+   * Refuses a picture larger than the engine's {@code maxPicturePixels}: each decoded frame of it is
+   * a copy on the heap, and a job holds many (see {@link PipelineConfig#memoryNeed}).
+   */
+  static void checkPicture(PipelineConfig pipeline, FoleyRequest request, VideoInfo info) {
+    long pixels = (long) info.width() * info.height();
+    if (pixels > pipeline.maxPicturePixels()) {
+      throw new UnsupportedVideoException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT,
+          "%s has %d x %d pictures (%d pixels, %.0f MiB per decoded frame), more than this engine's"
+              + " maxPicturePixels of %d: the model sees frames of at most %d px, so scale the video down first"
+              + " (e.g. ffmpeg -vf scale=-2:1080), or raise FoleyEngine.Builder.maxPicturePixels",
+          name(request), info.width(), info.height(), pixels,
+          PipelineConfig.pictureBytes(info.width(), info.height()) / (double) (1 << 20), pipeline.maxPicturePixels(),
+          Math.max(pipeline.manifest().visual().size(), pipeline.manifest().sync().size())));
+    }
+  }
+
+  @Override
+  public long pictureBytes() {
+    return pictureBytes;
   }
 
   /** How messages name the request's video: "video PATH", or "video from memory (N bytes)". */

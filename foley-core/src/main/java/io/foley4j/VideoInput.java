@@ -108,10 +108,20 @@ final class VideoInput {
    * file is not loaded ({@code bytes} null, the digest read from the file). A stream is read to its
    * end, once, hashing each chunk as it arrives, and closed.
    *
+   * <p>A stream is read on a reader thread of its own ({@code readerName}), which hands chunks to
+   * the calling thread; the caller asks {@code stop} at least every {@link #STOP_CHECK_MILLIS} ms
+   * and between chunks, and gives up as soon as it answers (the job's deadline passed, or it was
+   * cancelled): the caller's thread is free at once, the channel is closed and the reader thread
+   * interrupted. A read that blocks in a plain {@code InputStream} cannot be interrupted in
+   * general: that daemon reader thread then ends when the read returns, holding nothing of the
+   * engine's. A non-blocking channel that returns 0 bytes is polled with a back-off (1 ms doubling
+   * to {@link #MAX_BACKOFF_MILLIS} ms), not spun on.
+   *
+   * @param stop the reason the job must stop now, or null to go on
    * @throws FoleyException {@code INVALID_ARGUMENT} if a stream is longer than {@code maxStreamBytes};
-   *     {@code IO} if it cannot be read
+   *     {@code IO} if it cannot be read; what {@code stop} returned if it stopped the read
    */
-  Loaded load(boolean digest) {
+  Loaded load(boolean digest, java.util.function.Supplier<FoleyException> stop, String readerName) {
     if (path != null) {
       return new Loaded(null, path.toString(), digest ? CacheKeys.videoDigest(path) : null);
     }
@@ -121,34 +131,144 @@ final class VideoInput {
     MessageDigest md = digest ? sha() : null;
     byte[] buf = new byte[(int) Math.min(1 << 20, maxStreamBytes + 1)];
     long total = 0;
-    try (ReadableByteChannel in = stream) {
+    StreamReader reader = new StreamReader(stream, maxStreamBytes, readerName);
+    try {
       while (true) {
-        if (total == buf.length) {
-          if (total > maxStreamBytes) {
-            throw tooLong();
-          }
-          buf = Arrays.copyOf(buf, (int) Math.min(Math.max(buf.length * 2L, 1 << 16), maxStreamBytes + 1));
+        FoleyException why = stop.get();
+        if (why != null) {
+          throw why;
         }
-        ByteBuffer dst = ByteBuffer.wrap(buf, (int) total, buf.length - (int) total);
-        int n = in.read(dst);
-        if (n < 0) {
+        Object next;
+        try {
+          next = reader.chunks.poll(STOP_CHECK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while reading the video stream", e);
+        }
+        if (next == null) {
+          continue;
+        }
+        if (next == StreamReader.END) {
           break;
         }
-        if (md != null) {
-          md.update(buf, (int) total, n);
+        if (next instanceof IOException e) {
+          throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: "
+              + e, e);
         }
-        total += n;
+        byte[] chunk = (byte[]) next;
+        if (total + chunk.length > maxStreamBytes) {
+          throw tooLong();
+        }
+        if (total + chunk.length > buf.length) {
+          long want = Math.max(buf.length * 2L, total + chunk.length);
+          buf = Arrays.copyOf(buf, (int) Math.min(want, maxStreamBytes + 1));
+        }
+        System.arraycopy(chunk, 0, buf, (int) total, chunk.length);
+        if (md != null) {
+          md.update(chunk);
+        }
+        total += chunk.length;
       }
-    } catch (IOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: " + e,
-          e);
-    }
-    if (total > maxStreamBytes) {
-      throw tooLong();
+    } finally {
+      reader.stop(); // at the end, on a failure, or when the job stopped: the stream is closed
     }
     ByteBuffer view = ByteBuffer.wrap(buf, 0, (int) total).slice().asReadOnlyBuffer();
     streamName = VideoSources.memoryLabel(total);
     return new Loaded(view, streamName, md != null ? HexFormat.of().formatHex(md.digest()) : null);
+  }
+
+  /** Longest a stream's reader waits between two looks at the job's deadline and cancellation. */
+  static final long STOP_CHECK_MILLIS = 20;
+  /** Longest pause between two reads of a channel that returned 0 bytes. */
+  static final long MAX_BACKOFF_MILLIS = 20;
+
+  /**
+   * Reads a stream on a daemon thread of its own into a small queue of chunks (at most 4 of 64 KiB
+   * waiting), so that a blocked read never holds the job's thread.
+   */
+  private static final class StreamReader implements Runnable {
+    static final Object END = new Object();
+    final java.util.concurrent.BlockingQueue<Object> chunks = new java.util.concurrent.ArrayBlockingQueue<>(4);
+    private final ReadableByteChannel in;
+    private final long maxBytes;
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    StreamReader(ReadableByteChannel in, long maxBytes, String name) {
+      this.in = in;
+      this.maxBytes = maxBytes;
+      this.thread = new Thread(this, name);
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    @Override
+    public void run() {
+      long total = 0;
+      long backoff = 1;
+      Object last = null; // what to hand over once the stream is closed: END, the chunk past the bound, an error
+      try {
+        while (!stopped) {
+          // never more than one byte past the bound: enough to tell that the stream is too long
+          ByteBuffer b = ByteBuffer.allocate((int) Math.min(1 << 16, maxBytes + 1 - total));
+          int n = in.read(b);
+          if (n < 0) {
+            last = END;
+            break;
+          }
+          if (n == 0) { // a non-blocking channel with nothing yet: wait a little, longer each time
+            Thread.sleep(backoff);
+            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            continue;
+          }
+          backoff = 1;
+          total += n;
+          byte[] chunk = Arrays.copyOf(b.array(), n);
+          if (total > maxBytes) {
+            last = chunk; // the caller refuses the stream as too long; nothing more is read
+            break;
+          }
+          hand(chunk);
+        }
+      } catch (IOException e) {
+        last = e;
+      } catch (InterruptedException e) {
+        last = null; // stopped: the caller is gone
+      } catch (RuntimeException e) {
+        last = new IOException("the video stream threw " + e, e);
+      }
+      // closed before the last item is handed over, so that the caller returns with the stream closed
+      try {
+        in.close();
+      } catch (IOException | RuntimeException e) {
+        if (last == END) {
+          last = e instanceof IOException io ? io : new IOException("closing the video stream threw " + e, e);
+        }
+      }
+      if (last != null && !stopped) {
+        hand(last);
+      }
+    }
+
+    /** Queues an item for the caller, giving up when it stopped listening. */
+    private void hand(Object item) {
+      try {
+        while (!stopped && !chunks.offer(item, STOP_CHECK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          // the caller is slower, or busy; try again
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /** Ends the reading: an interruptible channel is closed by the interrupt; any other read ends when it returns. */
+    void stop() {
+      stopped = true;
+      if (thread.isAlive()) {
+        thread.interrupt();
+      }
+      chunks.clear();
+    }
   }
 
   private FoleyException tooLong() {

@@ -69,7 +69,8 @@ class CacheLinksTest {
       }
     };
     return new PipelineConfig(m, bundle.tokenizer(), u.visual(), u.sync(), null, 4, 4, decoder, 1,
-        java.time.Duration.ofHours(1), results, features, false, bundle.digest(), 1, 0, Long.MAX_VALUE);
+        java.time.Duration.ofHours(1), results, features, false, bundle.digest(), 1, 0, Long.MAX_VALUE,
+        FoleyEngine.DEFAULT_MAX_PICTURE_PIXELS);
   }
 
   @Test

@@ -78,6 +78,6 @@ final class FakeStageCalls implements StageCalls {
     var u = bundle.unconditional();
     return new PipelineConfig(bundle.manifest(), bundle.tokenizer(), u.visual(), u.sync(), u.text().orElse(null),
         visualBatch, syncBatch, null, 1, java.time.Duration.ofHours(1), null, null, false, bundle.digest(), 1, 0,
-        Long.MAX_VALUE);
+        Long.MAX_VALUE, FoleyEngine.DEFAULT_MAX_PICTURE_PIXELS);
   }
 }

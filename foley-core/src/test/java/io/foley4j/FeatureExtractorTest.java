@@ -143,7 +143,8 @@ class FeatureExtractorTest {
     assertTrue(calls.of(Stage.VISUAL_ENCODER).stream().allMatch(c -> c.rows() <= 4), "visual batches of at most 4");
     List<FakeStageCalls.Call> syncCalls = calls.of(Stage.SYNC_ENCODER);
     assertTrue(syncCalls.stream().allMatch(c -> c.rows() <= 2), "sync batches of at most 2 windows");
-    assertTrue(frames.closed.get(), "the source is closed when the producer ends");
+    // the producer closes the source after it handed over the last segment: wait for it
+    TestSupport.awaitCondition("the source is closed when the producer ends", frames.closed::get);
     assertEquals(0, calls.parties.get(Stage.VISUAL_ENCODER).get(), "every enter has its exit");
   }
 

@@ -43,8 +43,9 @@ class AdmissionEngineTest {
     BundleManifest m = bundle.manifest();
     // what one job of each clip needs with the engine's default encoder batches (8, 2), one segment in flight
     PipelineConfig p = FakeStageCalls.pipeline(bundle, 8, 2);
-    oneJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(3, 1, m.audio().sampleRate())), 1);
-    longJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(20, 1, m.audio().sampleRate())), 1);
+    long picture = PipelineConfig.pictureBytes(64, 48); // both clips' decoded frames count too
+    oneJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(3, 1, m.audio().sampleRate())), 1, picture);
+    longJob = p.memoryNeed(new SegmentPlan(m, SegmentPlan.samplesFor(20, 1, m.audio().sampleRate())), 1, picture);
   }
 
   @AfterAll

@@ -280,8 +280,34 @@ class BadInputMatrixTest {
         }),
         Arguments.of("zip with an entry escaping the folder", (Function<Path, Path>) d -> zip(d.resolve("slip.zip"),
             Map.of("foley-bundle.json", "{}".getBytes(StandardCharsets.UTF_8), "../../evil", new byte[] {1}))),
+        Arguments.of("external data outside the bundle (../), hashes updated", (Function<Path, Path>) d ->
+            externalData(d, "../xx/er.onnx.data")),
+        Arguments.of("external data the manifest does not list, hashes updated", (Function<Path, Path>) d ->
+            externalData(d, "denoiser.other.dat")),
+        Arguments.of("truncated external data with its hash updated", (Function<Path, Path>) d -> {
+          try {
+            Path b = d.resolve("truncated-external");
+            io.foley4j.reference.ReferenceModel.writeBundle(b,
+                io.foley4j.reference.ReferenceModel.options().externalData(true).build());
+            byte[] w = read(b.resolve("denoiser.onnx.data"));
+            Files.write(b.resolve("denoiser.onnx.data"), java.util.Arrays.copyOf(w, w.length / 2));
+            io.foley4j.bundle.TamperedBundles.rehash(b);
+            return b;
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }),
         Arguments.of("zip of random bytes", (Function<Path, Path>) d -> write(d, "random.zip", random(1000))),
         Arguments.of("tar.gz of random bytes", (Function<Path, Path>) d -> write(d, "random.tar.gz", random(1000))));
+  }
+
+  /** The reference model whose denoiser reads its weights from {@code location} instead of its listed file. */
+  private static Path externalData(Path parent, String location) {
+    try {
+      return io.foley4j.bundle.TamperedBundles.externalDataElsewhere(parent, "external", location);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @ParameterizedTest(name = "{0}")

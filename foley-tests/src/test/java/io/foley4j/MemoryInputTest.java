@@ -112,7 +112,7 @@ class MemoryInputTest {
   @Test
   void identicalBytesGiveTheSameCacheKeyAsTheFile() {
     assertEquals(CacheKeys.videoDigest(video), CacheKeys.videoDigest(ByteBuffer.wrap(bytes)));
-    VideoInput.Loaded streamed = VideoInput.of(new Trickle(bytes), FoleyRequest.DEFAULT_MAX_STREAM_BYTES).load(true);
+    VideoInput.Loaded streamed = VideoInput.of(new Trickle(bytes), FoleyRequest.DEFAULT_MAX_STREAM_BYTES).load(true, () -> null, "foley-test-stream-0");
     assertEquals(CacheKeys.videoDigest(video), streamed.digest(), "hashed as it streamed in");
     assertEquals(ByteBuffer.wrap(bytes), streamed.bytes(), "the decoder reads the same bytes");
     assertEquals("video from memory (" + bytes.length + " bytes)", streamed.name());

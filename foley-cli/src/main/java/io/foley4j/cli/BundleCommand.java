@@ -35,6 +35,9 @@ final class BundleCommand implements Runnable {
     @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
     Path path;
 
+    @picocli.CommandLine.Mixin
+    ExtractLimit extractLimit = new ExtractLimit();
+
     @picocli.CommandLine.ArgGroup(exclusive = true)
     Depth depth;
 
@@ -52,7 +55,7 @@ final class BundleCommand implements Runnable {
     @Override
     public Integer call() {
       boolean shallow = depth != null && depth.shallow;
-      try (ModelBundle b = ModelBundle.open(path)) {
+      try (ModelBundle b = extractLimit.open(path)) {
         if (shallow) {
           System.out.println("OK " + path + ": " + b.manifest().name() + ", " + b.manifest().files().digests().size()
               + " files match their sha256, digest " + b.digest() + " (shallow: nothing was loaded)");
@@ -86,6 +89,9 @@ final class BundleCommand implements Runnable {
     @Parameters(paramLabel = "BUNDLE", description = "Bundle directory, .tar.gz or .zip")
     Path path;
 
+    @picocli.CommandLine.Mixin
+    ExtractLimit extractLimit = new ExtractLimit();
+
     @Option(names = "--against", required = true, paramLabel = "NPZ", description = "The recorded stage inputs and outputs.")
     Path against;
 
@@ -99,7 +105,7 @@ final class BundleCommand implements Runnable {
         throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--tolerance must be a number >= 0, found "
             + tolerance);
       }
-      try (ModelBundle b = ModelBundle.open(path)) {
+      try (ModelBundle b = extractLimit.open(path)) {
         java.util.List<io.foley4j.backend.StageCheck.Result> results =
             io.foley4j.backend.StageCheck.run(b, io.foley4j.backend.Backends.cpu(), against);
         boolean ok = true;
@@ -120,9 +126,12 @@ final class BundleCommand implements Runnable {
     @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
     Path path;
 
+    @picocli.CommandLine.Mixin
+    ExtractLimit extractLimit = new ExtractLimit();
+
     @Override
     public Integer call() {
-      try (ModelBundle b = ModelBundle.open(path)) {
+      try (ModelBundle b = extractLimit.open(path)) {
         BundleManifest m = b.manifest();
         System.out.println("name:      " + m.name());
         System.out.println("digest:    " + b.digest());

@@ -69,6 +69,9 @@ final class GenerateCommand implements Callable<Integer> {
   Path mux;
 
 
+  @picocli.CommandLine.Mixin
+  ExtractLimit extractLimit = new ExtractLimit();
+
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
@@ -113,7 +116,7 @@ final class GenerateCommand implements Callable<Integer> {
     WavFormat wavFormat = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     String fileFormat = audioFormat(toStdout);
     VideoSourceFactory sources = engineOptions.decoder();
-    try (ModelBundle bundle = bundlePath != null ? ModelBundle.open(bundlePath) : ReferenceModel.bundle();
+    try (ModelBundle bundle = bundlePath != null ? extractLimit.open(bundlePath) : ReferenceModel.bundle();
         FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle).name("cli")
             .videoSources(sources)).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);

@@ -34,6 +34,9 @@ final class ServeCommand implements Callable<Integer> {
       description = "Address to bind (default ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
   String host;
 
+  @picocli.CommandLine.Mixin
+  ExtractLimit extractLimit = new ExtractLimit();
+
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
@@ -97,7 +100,7 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
-    ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : ModelBundle.open(bundlePath);
+    ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : extractLimit.open(bundlePath);
     FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
         .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
     if (engineOptions.warmUp == null) {

@@ -65,4 +65,55 @@ class BundleVerifyCommandTest {
     assertEquals(2, o.rc(), o.toString());
     assertTrue(o.err().contains("--shallow") && o.err().contains("--deep"), o.toString());
   }
+
+  @Test
+  void externalDataOutsideTheBundleOrUnlistedFailsDeepVerifyWithExit2() throws Exception {
+    for (String location : new String[] {"denoiser.other.dat", "../xx/er.onnx.data"}) {
+      Path b = TamperedBundles.externalDataElsewhere(dir, "x" + location.length() + location.hashCode(), location);
+      for (String mode : new String[] {"--deep", "--shallow"}) { // refused when the bundle opens
+        CliOutput o = CliOutput.of("bundle", "verify", mode, b.toString());
+        assertEquals(2, o.rc(), location + " " + mode + ": " + o);
+        assertTrue(o.err().startsWith("foley: "), o.toString());
+        assertTrue(o.err().contains(location) && o.err().contains("denoiser.onnx"), o.toString());
+        assertFalse(o.out().contains("OK"), o.toString());
+      }
+    }
+  }
+
+  @Test
+  void truncatedExternalDataIsExit2NotABackendFailure() throws Exception {
+    Path b = dir.resolve("truncated");
+    io.foley4j.reference.ReferenceModel.writeBundle(b,
+        io.foley4j.reference.ReferenceModel.options().externalData(true).build());
+    Path data = b.resolve("denoiser.onnx.data");
+    byte[] w = java.nio.file.Files.readAllBytes(data);
+    java.nio.file.Files.write(data, java.util.Arrays.copyOf(w, w.length / 2));
+    TamperedBundles.rehash(b);
+    CliOutput o = CliOutput.of("bundle", "verify", b.toString());
+    assertEquals(2, o.rc(), o.toString());
+    assertTrue(o.err().contains("denoiser.onnx.data") && o.err().contains("truncated"), o.toString());
+  }
+
+  @Test
+  void maxExtractedBytesBoundsWhatAnArchiveMayExtractTo() throws Exception {
+    Path tgz = dir.resolve("bomb.tgz");
+    try (var t = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+        new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(
+            java.nio.file.Files.newOutputStream(tgz)))) {
+      var e = new org.apache.commons.compress.archivers.tar.TarArchiveEntry("zeros.bin");
+      e.setSize(8L << 20);
+      t.putArchiveEntry(e);
+      t.write(new byte[8 << 20]);
+      t.closeArchiveEntry();
+    }
+    CliOutput o = CliOutput.of("bundle", "verify", "--max-extracted-bytes", "1M", tgz.toString());
+    assertEquals(2, o.rc(), o.toString());
+    assertTrue(o.err().contains("limit of 1048576 bytes") && o.err().contains("declares 8388608 bytes"), o.toString());
+    CliOutput bad = CliOutput.of("bundle", "verify", "--max-extracted-bytes", "lots", tgz.toString());
+    assertEquals(2, bad.rc(), bad.toString());
+    assertTrue(bad.err().contains("--max-extracted-bytes"), bad.toString());
+    assertEquals(3L << 30, ExtractLimit.parse("3G"));
+    assertEquals(500L << 20, ExtractLimit.parse("500MiB"));
+    assertEquals(1000, ExtractLimit.parse("1000"));
+  }
 }

@@ -135,7 +135,8 @@ final class OrtStageSession implements StageSession {
   /**
    * The error for a session that ONNX Runtime could not create. A file that is not a valid model
    * (unparseable protobuf, inconsistent graph, no graph, an operator or type ONNX Runtime does not
-   * implement, a model ONNX Runtime refuses to load) is a broken bundle; anything else, such as an
+   * implement, a model ONNX Runtime refuses to load, external data it cannot read) is a broken
+   * bundle; anything else, such as an
    * execution provider that fails to start, is a backend failure.
    */
   static FoleyException loadFailure(StageSpec spec, Path modelFile, OrtException e) {
@@ -144,7 +145,13 @@ final class OrtStageSession implements StageSession {
       case ORT_INVALID_PROTOBUF, ORT_INVALID_GRAPH, ORT_NO_MODEL, ORT_NOT_IMPLEMENTED, ORT_NO_SUCHFILE -> true;
       // ORT reports a model it refuses (unsupported IR version or opset, bad initializer) as a plain
       // failure of the load step; its message then starts with "Load model from".
-      case ORT_FAIL, ORT_INVALID_ARGUMENT -> String.valueOf(e.getMessage()).contains("Load model from");
+      // Weights it cannot read from the model's external data (missing, truncated, out of bounds)
+      // fail the same way, naming the initializer: the bundle's files are broken, not the runtime.
+      case ORT_FAIL, ORT_INVALID_ARGUMENT -> isModelFileProblem(String.valueOf(e.getMessage()));
+      // a file beside the model (its external data) that does not exist or cannot be read
+      case ORT_RUNTIME_EXCEPTION -> String.valueOf(e.getMessage()).contains("filesystem error")
+          && modelFile.toAbsolutePath().getParent() != null
+          && String.valueOf(e.getMessage()).contains(modelFile.toAbsolutePath().getParent().toString());
       default -> false;
     };
     if (badModel) {
@@ -154,6 +161,13 @@ final class OrtStageSession implements StageSession {
     }
     return new FoleyException(FoleyException.Code.BACKEND_FAILURE, "ONNX Runtime cannot load stage "
         + spec.stage().key() + " from " + modelFile + ": " + e.getMessage(), e);
+  }
+
+  /** Whether an ORT_FAIL message is about the model's own files (the model or its external data). */
+  private static boolean isModelFileProblem(String message) {
+    String m = message.toLowerCase(java.util.Locale.ROOT);
+    return message.contains("Load model from") || m.contains("external initializer") || m.contains("external data")
+        || m.contains("getextdatafromtensorproto") || m.contains("deserialize tensor");
   }
 
   private static void check(StageSpec spec, Path modelFile, String kind, List<TensorSpec> declared,

@@ -99,20 +99,34 @@ final class BundleArchives {
         Files.createDirectories(target);
         return;
       }
+      // The sizes an archive declares can lie (the bytes written are counted below), but an entry
+      // that declares more than what is left is refused before a byte of it is written.
+      long declared = e.getSize();
+      if (declared > maxBytes - total) {
+        throw overLimit("its entry \"" + name + "\" declares " + declared + " bytes, more than the "
+            + (maxBytes - total) + " bytes left of");
+      }
       Files.createDirectories(target.getParent());
       try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
         byte[] buf = new byte[1 << 16];
         for (int n; (n = in.read(buf)) > 0; ) {
           total += n;
           if (total > maxBytes) {
-            throw new InvalidBundleException("bundle archive " + archive + " extracts to more than " + maxBytes
-                + " bytes (the limit); raise the limit with ModelBundle.open(path, maxExtractedBytes) if it is genuine");
+            throw overLimit("entry \"" + name + "\" takes it to more than");
           }
           out.write(buf, 0, n);
         }
       } catch (FileAlreadyExistsException dup) {
         throw new InvalidBundleException("bundle archive " + archive + " contains \"" + name + "\" twice");
       }
+    }
+
+    /** Refuses an archive that extracts to more than {@code maxBytes}, with the numbers. */
+    InvalidBundleException overLimit(String what) {
+      return new InvalidBundleException("bundle archive " + archive + " extracts to more than the limit: " + what
+          + " the limit of " + maxBytes + " bytes (" + total + " bytes written so far, entry " + count + "). A real"
+          + " bundle is at most a few tens of GB; if this one is genuine, raise the limit (ModelBundle.open(path,"
+          + " maxExtractedBytes), foley --max-extracted-bytes), otherwise it is an archive bomb or not a bundle");
     }
   }
 

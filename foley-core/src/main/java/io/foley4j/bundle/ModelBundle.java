@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Archives are extracted into a private temporary directory, safely: entries that would escape it,
  * links, special files, and archives over the size limit are refused. Every listed file's SHA-256 is
  * checked before the bundle is returned, and the manifest's shapes are checked against its rates.
+ * Every ONNX external data a stage names must be a file of the bundle that the manifest lists (so
+ * hashed and covered by the {@link #digest()}), and the bytes it names must lie inside it: checked
+ * when the bundle opens and again before a stage loads ({@link #stageFile}).
  *
  * <p>Opening checks the manifest and the hashes only (cheap next to loading the models);
  * {@link #verifyDeep()} also loads every stage, the tokenizer and the unconditional embeddings.
@@ -56,6 +59,7 @@ public final class ModelBundle implements AutoCloseable {
   private final Object readLock = new Object();
   private Tokenizer tokenizer; // guarded by readLock, read once
   private Unconditional unconditional; // guarded by readLock, read once
+  private final java.util.Set<Stage> externalChecked = java.util.EnumSet.noneOf(Stage.class); // guarded by readLock
 
   /**
    * The learned "empty" features of {@code unconditional.safetensors}: {@code visual} of
@@ -200,7 +204,9 @@ public final class ModelBundle implements AutoCloseable {
     }
     // The manifest lists every file's digest, so hashing it identifies the whole bundle.
     String digest = HexFormat.of().formatHex(sha256(manifestBytes));
-    return new ModelBundle(dir, manifest, digest, tempRoot);
+    ModelBundle bundle = new ModelBundle(dir, manifest, digest, tempRoot);
+    bundle.checkExternalDataOfWellFormedModels();
+    return bundle;
   }
 
   /** The directory that holds the bundle's files (a temporary one for an archive). */
@@ -219,9 +225,85 @@ public final class ModelBundle implements AutoCloseable {
     return digest;
   }
 
-  /** The path of a stage's ONNX file. */
+  /**
+   * The path of a stage's ONNX file, once the external data it names has been checked: every
+   * tensor whose weights live outside the model must name, as a plain file name, one of the files
+   * the manifest lists under the stage's {@code externalData} (hashed when the bundle opened and
+   * covered by the digest), and the bytes it names must lie inside that file. The check reads the
+   * model's protobuf in Java (headers only, inline weights are skipped) once per stage.
+   *
+   * @throws InvalidBundleException if the model names external data outside the bundle, data the
+   *     manifest does not list, or bytes past the end of a listed file, or does not parse
+   */
   public Path stageFile(Stage stage) {
-    return directory().resolve(manifest.stage(stage).file());
+    Path file = directory().resolve(manifest.stage(stage).file());
+    synchronized (readLock) {
+      if (!externalChecked.contains(stage)) {
+        checkExternalData(stage, file);
+        externalChecked.add(stage);
+      }
+    }
+    return file;
+  }
+
+  /**
+   * At open (the shallow check too): the external-data rules of {@link #stageFile} for every stage
+   * whose model parses; a model that does not parse is left to the deep check and the engine, which
+   * refuse it when they load it.
+   */
+  private void checkExternalDataOfWellFormedModels() {
+    synchronized (readLock) {
+      for (Stage s : Stage.values()) {
+        try {
+          checkExternalData(s, directory.resolve(manifest.stage(s).file()));
+          externalChecked.add(s);
+        } catch (OnnxExternalData.Malformed notAModel) {
+          // checked again, strictly, before the stage loads
+        }
+      }
+    }
+  }
+
+  /** See {@link #stageFile}: every byte a stage loads is inside the bundle, listed and hashed. */
+  private void checkExternalData(Stage stage, Path model) {
+    StageSpec spec = manifest.stage(stage);
+    List<String> listed = manifest.files().externalData().getOrDefault(stage, List.of());
+    String where = "stage " + stage.key() + " (" + spec.file() + ")";
+    for (OnnxExternalData.Ref r : OnnxExternalData.references(model)) {
+      String loc = r.location();
+      String tensor = "tensor \"" + r.tensor() + "\"";
+      if (loc.isEmpty() || loc.contains("/") || loc.contains("\\") || loc.equals("..") || loc.equals(".")
+          || loc.contains("\0") || loc.contains(":")) {
+        throw new InvalidBundleException(where + ": " + tensor + " reads its weights from \"" + loc + "\", which is"
+            + " not a plain file name inside the bundle (a directory, \"..\" or an absolute path); every byte a bundle"
+            + " loads must sit beside its model and be listed in the manifest: re-export the stage with its external data"
+            + " next to it");
+      }
+      if (!listed.contains(loc)) {
+        throw new InvalidBundleException(where + ": " + tensor + " reads its weights from external data \"" + loc
+            + "\", which the manifest does not list (stages." + stage.key() + ".externalData lists " + listed
+            + "), so it is neither verified nor covered by the bundle's digest; list it with its sha256 (bundle format"
+            + " version 2) or re-export the stage with its weights inside the model");
+      }
+      Path data = directory.resolve(loc);
+      long size;
+      try {
+        size = Files.size(data);
+      } catch (IOException e) {
+        throw new InvalidBundleException(where + ": external data " + loc + " of " + tensor + " is missing or"
+            + " unreadable (" + e + "); re-copy or re-download the bundle", e);
+      }
+      long bytes = r.bytes();
+      if (r.offset() > size || bytes >= 0 && bytes > size - r.offset()) {
+        throw new InvalidBundleException(where + ": " + tensor + " needs " + (bytes >= 0 ? bytes + " bytes" : "its bytes")
+            + " at offset " + r.offset() + " of external data " + loc + ", which has only " + size + " bytes: the file"
+            + " is truncated or belongs to another export; re-export or re-download the bundle");
+      }
+      if (r.length() >= 0 && r.expectedBytes() >= 0 && r.length() != r.expectedBytes()) {
+        throw new InvalidBundleException(where + ": " + tensor + " declares " + r.length() + " bytes of external data"
+            + " in " + loc + " but its type and shape need " + r.expectedBytes() + "; re-export the stage");
+      }
+    }
   }
 
   /** The path of the tokenizer file. */

@@ -163,7 +163,39 @@ class ModelBundleTest {
     Path zip = tmp.resolve("big.zip");
     writeZip(zip, d, "", null);
     InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ModelBundle.open(zip, 100_000));
-    assertTrue(e.getMessage().contains("more than 100000 bytes"), e.getMessage());
+    assertTrue(e.getMessage().contains("limit of 100000 bytes"), e.getMessage());
+  }
+
+  /** A tar.gz of one entry of {@code size} zero bytes: about 1 MB on disk per GiB extracted. */
+  static Path zeroBomb(Path out, long size) throws IOException {
+    org.apache.commons.compress.compressors.gzip.GzipParameters p =
+        new org.apache.commons.compress.compressors.gzip.GzipParameters();
+    p.setCompressionLevel(java.util.zip.Deflater.BEST_SPEED);
+    try (TarArchiveOutputStream t = new TarArchiveOutputStream(new GzipCompressorOutputStream(
+        new java.io.BufferedOutputStream(Files.newOutputStream(out)), p))) {
+      t.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+      TarArchiveEntry e = new TarArchiveEntry("zeros.bin");
+      e.setSize(size);
+      t.putArchiveEntry(e);
+      byte[] zeros = new byte[1 << 20];
+      for (long left = size; left > 0; left -= zeros.length) {
+        t.write(zeros, 0, (int) Math.min(zeros.length, left));
+      }
+      t.closeArchiveEntry();
+    }
+    return out;
+  }
+
+  @Test
+  void aGibibyteBombIsRefusedBeforeItIsWrittenWithTheNumbers() throws IOException {
+    Path bomb = zeroBomb(tmp.resolve("bomb.tar.gz"), 1L << 30);
+    assertTrue(Files.size(bomb) < 16L << 20, "small on disk: " + Files.size(bomb));
+    InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> ModelBundle.open(bomb, 64L << 20));
+    assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+    assertTrue(e.getMessage().contains("zeros.bin") && e.getMessage().contains("declares 1073741824 bytes")
+        && e.getMessage().contains("limit of 67108864 bytes") && e.getMessage().contains("raise the limit"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> ModelBundle.open(bomb, 0));
   }
 
   @Test
