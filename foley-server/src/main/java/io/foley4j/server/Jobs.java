@@ -19,6 +19,9 @@ interface Jobs extends AutoCloseable {
   /** Accepts a job whose video is stored under its id; returns its JSON (202), or throws an HttpError. */
   JsonObject submit(JobSpec spec);
 
+  /** The tenant that submitted a job ("" when not recorded), or null when the job is unknown. */
+  String owner(String id);
+
   /** A job's JSON, or null when unknown (never existed, or expired). */
   JsonObject status(String id);
 

@@ -102,6 +102,12 @@ final class LocalJobs implements Jobs {
   }
 
   @Override
+  public String owner(String id) {
+    JobRecord rec = jobs.get(id);
+    return rec == null ? null : rec.client;
+  }
+
+  @Override
   public JsonObject status(String id) {
     JobRecord rec = jobs.get(id);
     return rec == null ? null : rec.toJson();

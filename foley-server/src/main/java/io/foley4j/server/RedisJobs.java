@@ -183,11 +183,17 @@ final class RedisJobs implements Jobs {
   public JsonObject submit(JobSpec spec) {
     JsonObject json = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
         spec.webhook()).toJson();
-    redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued"));
+    redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued", "owner", spec.client()));
     // bounded even if no node ever takes it; reset to the retention when it finishes
     redis.expire(job(spec.id()), ttlSeconds + Duration.ofDays(1).toSeconds());
     redis.xadd(STREAM, spec.toFields());
     return json;
+  }
+
+  @Override
+  public String owner(String id) {
+    List<String> v = redis.hmget(job(id), "json", "owner").stream().map(kv -> kv.getValueOrElse(null)).toList();
+    return v.get(0) == null ? null : v.get(1) == null ? "" : v.get(1);
   }
 
   @Override
