@@ -64,8 +64,6 @@ public final class FoleyService implements AutoCloseable {
   static final int MAX_FIELD_BYTES = 16 * 1024;
   /** The text fields of one form in all, in bytes (Jetty refuses more before the fields are seen). */
   static final int MAX_FORM_BYTES = 1 << 20;
-  /** A job id as this service makes them: 32 lowercase hex digits. */
-  private static final Pattern JOB_ID = Pattern.compile("[0-9a-f]{32}");
   private static final List<String> FIELDS = List.of("prompt", "negative_prompt", "steps", "cfg", "seed", "priority",
       "webhook");
 
@@ -438,7 +436,7 @@ public final class FoleyService implements AutoCloseable {
     Caller caller = authorize(ctx);
     Jobs jobs = jobs(); // 503 while the engine loads
     String id = ctx.pathParam("id");
-    if (!JOB_ID.matcher(id).matches()) {
+    if (!JobSpec.validId(id)) {
       throw HttpError.notFound(id, config.retention());
     }
     if (keysRequired() && !caller.admin()) {
