@@ -109,7 +109,7 @@ final class VideoInput {
    * end, once, hashing each chunk as it arrives, and closed.
    *
    * @throws FoleyException {@code INVALID_ARGUMENT} if a stream is longer than {@code maxStreamBytes};
-   *     {@code IO} if it cannot be read
+   *     {@code IO} if it cannot be read, including a stream that throws an unchecked exception
    */
   Loaded load(boolean digest) {
     if (path != null) {
@@ -139,9 +139,13 @@ final class VideoInput {
         }
         total += n;
       }
-    } catch (IOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: " + e,
-          e);
+    } catch (FoleyException e) {
+      throw e; // over the bound, or the caller's stream failing with a code of its own
+    } catch (IOException | RuntimeException e) {
+      // an unchecked exception from the caller's stream (UncheckedIOException, a wrapped socket error) is a
+      // failure to read the input, not a fault of the engine
+      throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: "
+          + "it threw " + e + "; check the stream's source, or pass the video as a file or bytes", e);
     }
     if (total > maxStreamBytes) {
       throw tooLong();
