@@ -30,6 +30,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -69,6 +70,8 @@ public final class FoleyService implements AutoCloseable {
 
   private final ServiceConfig config;
   private final VideoSourceFactory probe;
+  private final Clock clock;
+  private final AudioConverter converter;
   private final Path uploads;
   private final Path results;
   private final ClientLimits limits;
@@ -88,9 +91,22 @@ public final class FoleyService implements AutoCloseable {
   private volatile Jobs jobs;
   private Javalin app;
 
-  private FoleyService(ServiceConfig config, VideoSourceFactory probe) {
+  /** Writes a stored result's samples to a file whose extension (.flac, .m4a) picks the format. */
+  interface AudioConverter {
+    void write(StoredWav wav, Path target);
+
+    /** foley-ffmpeg's encoders (AAC at its default 128 kbps). */
+    static AudioConverter ffmpeg() {
+      return (wav, target) -> io.foley4j.ffmpeg.FfmpegOutputs.writeAudio(wav.samples(), wav.sampleRate(), target,
+          io.foley4j.ffmpeg.FfmpegOutputs.DEFAULT_AAC_BITRATE);
+    }
+  }
+
+  private FoleyService(ServiceConfig config, VideoSourceFactory probe, Clock clock, AudioConverter converter) {
     this.config = config;
     this.probe = probe;
+    this.clock = clock;
+    this.converter = converter;
     this.uploads = config.dataDir().resolve("uploads");
     this.results = config.dataDir().resolve("results");
     this.limits = new ClientLimits(config.ratePerSecond(), config.rateBurst());
@@ -107,7 +123,13 @@ public final class FoleyService implements AutoCloseable {
    */
   public static FoleyService start(ServiceConfig config, FoleyEngine.Builder engineBuilder,
       VideoSourceFactory videoSources) {
-    FoleyService s = new FoleyService(config, videoSources);
+    return start(config, engineBuilder, videoSources, Clock.systemUTC(), AudioConverter.ffmpeg());
+  }
+
+  /** As {@link #start(ServiceConfig, FoleyEngine.Builder, VideoSourceFactory)}, with the clock retention reads. */
+  static FoleyService start(ServiceConfig config, FoleyEngine.Builder engineBuilder, VideoSourceFactory videoSources,
+      Clock clock, AudioConverter converter) {
+    FoleyService s = new FoleyService(config, videoSources, clock, converter);
     try {
       s.startHttp();
       s.startEngine(engineBuilder);
@@ -173,7 +195,7 @@ public final class FoleyService implements AutoCloseable {
     engine = e;
     metrics.engine(e).cache("result", resultCache).bindTo(registry);
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
-    jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks)
+    jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks, clock)
         : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
     Jobs j = jobs;
     sweeper.scheduleWithFixedDelay(() -> {
@@ -356,16 +378,7 @@ public final class FoleyService implements AutoCloseable {
       default -> throw new HttpError(400, "INVALID_ARGUMENT", "format must be wav, flac or m4a, found \"" + format
           + "\"", 0);
     };
-    if (!Files.isRegularFile(wav)) {
-      throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
-    }
-    Path converted = wav.resolveSibling(id + "." + format);
-    if (!Files.isRegularFile(converted)) { // two requests at once both write; each replaces the file atomically
-      StoredWav stored = StoredWav.read(wav);
-      io.foley4j.ffmpeg.FfmpegOutputs.writeAudio(stored.samples(), stored.sampleRate(), converted,
-          io.foley4j.ffmpeg.FfmpegOutputs.DEFAULT_AAC_BITRATE);
-    }
-    sendFile(ctx, converted, type, id + "." + format);
+    sendFile(ctx, converted(id, wav, format), type, id + "." + format);
   }
 
   private void video(Context ctx) throws IOException {
@@ -378,6 +391,50 @@ public final class FoleyService implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * The result as FLAC or M4A, made beside the WAV on the first request. Two requests at once both
+   * write a temporary file and each moves its own into place. Expiry may run meanwhile: it marks the
+   * job before it deletes, so once the file is in place a job that is no longer kept means expiry may
+   * have missed it, and it is deleted here (a 404, as for any expired job). No file outlives the job.
+   */
+  private Path converted(String id, Path wav, String format) throws IOException {
+    Path converted = wav.resolveSibling(id + "." + format);
+    if (Files.isRegularFile(converted)) {
+      return converted;
+    }
+    // named after the job (expiry deletes <id>.*), with the format's extension (it picks the encoder)
+    Path tmp = wav.resolveSibling(id + ".part-" + UUID.randomUUID() + "." + format);
+    try {
+      StoredWav stored;
+      try {
+        stored = StoredWav.read(wav);
+      } catch (FoleyException e) {
+        if (!Files.exists(wav)) {
+          throw gone(id);
+        }
+        throw e;
+      }
+      converter.write(stored, tmp);
+      Files.move(tmp, converted, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files2.deleteQuietly(tmp);
+    }
+    if (!jobs().kept(id)) {
+      Files2.deleteQuietly(converted);
+      throw gone(id);
+    }
+    return converted;
+  }
+
+  private HttpError gone(String id) {
+    return HttpError.notFound(id, config.retention());
+  }
+
+  /** Runs expiry now (tests drive retention by hand with the clock given to start). */
+  void expireNow() {
+    jobs().expire();
+  }
 
   /** The job store, or 503 while the engine is still loading. */
   private Jobs jobs() {
@@ -581,14 +638,17 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private static void sendFile(Context ctx, Path file, String type, String name) throws IOException {
-    if (!Files.isRegularFile(file)) {
+    java.nio.channels.SeekableByteChannel ch;
+    try {
+      ch = Files.newByteChannel(file); // open first: once open, expiry deleting the file does not cut the answer
+    } catch (java.nio.file.NoSuchFileException e) {
       throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
     }
-    ctx.contentType(type);
-    ctx.header("Content-Disposition", "inline; filename=\"" + name + "\"");
-    ctx.res().setContentLengthLong(Files.size(file));
-    try (InputStream in = Files.newInputStream(file); OutputStream out = ctx.res().getOutputStream()) {
-      in.transferTo(out);
+    try (InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
+      ctx.contentType(type);
+      ctx.header("Content-Disposition", "inline; filename=\"" + name + "\"");
+      ctx.res().setContentLengthLong(ch.size());
+      in.transferTo(ctx.res().getOutputStream());
     }
   }
 

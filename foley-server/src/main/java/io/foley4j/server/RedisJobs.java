@@ -200,6 +200,11 @@ final class RedisJobs implements Jobs {
   }
 
   @Override
+  public boolean kept(String id) {
+    return redis.exists(job(id)) > 0;
+  }
+
+  @Override
   public JsonObject status(String id) {
     String json = redis.hget(job(id), "json");
     return json == null ? null : JsonParser.parseString(json).getAsJsonObject();

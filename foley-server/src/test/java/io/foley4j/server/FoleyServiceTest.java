@@ -573,6 +573,87 @@ class FoleyServiceTest {
     }
   }
 
+  /** A clock the test moves by hand. */
+  static final class ManualClock extends java.time.Clock {
+    private volatile java.time.Instant now = java.time.Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  private static List<String> filesOf(Path data, String id) throws java.io.IOException {
+    List<String> names = new ArrayList<>();
+    for (String sub : List.of("results", "uploads")) {
+      try (var files = Files.list(data.resolve(sub))) {
+        files.map(f -> sub + "/" + f.getFileName()).filter(n -> n.contains(id)).forEach(names::add);
+      }
+    }
+    return names;
+  }
+
+  @Test
+  void anM4aMadeWhileItsResultExpiresIsNotLeftBehind() throws Exception {
+    Path data = dir.resolve("racing");
+    ManualClock clock = new ManualClock();
+    java.util.concurrent.CountDownLatch converting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    FoleyService.AudioConverter held = (wav, target) -> {
+      converting.countDown();
+      try {
+        assertTrue(release.await(2, TimeUnit.MINUTES));
+        Files.write(target, new byte[] {1, 2, 3});
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    try (FoleyService s = FoleyService.start(ServiceConfig.defaults(data), FoleyEngine.builder().bundle(bundle)
+        .backend(Backends.cpu()), JcodecVideoSources.jcodec(), clock, held)) {
+      Http h = new Http(s.uri());
+      String id = Http.json(h.post(job("race", 61))).get("id").getAsString();
+      assertEquals("done", h.awaitFinished(id).get("status").getAsString());
+      CompletableFuture<HttpResponse<String>> m4a = CompletableFuture.supplyAsync(() -> {
+        try {
+          return h.get("/v1/jobs/" + id + "/audio?format=m4a");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertTrue(converting.await(1, TimeUnit.MINUTES), "the conversion started");
+      clock.advance(Duration.ofHours(2)); // past the retention: expire while the M4A is being written
+      s.expireNow();
+      assertEquals(404, h.get("/v1/jobs/" + id).statusCode(), "expired");
+      release.countDown();
+      HttpResponse<String> answer = m4a.get(1, TimeUnit.MINUTES);
+      assertEquals(404, answer.statusCode(), answer.body());
+      assertEquals(List.of(), filesOf(data, id), "no file of the expired job is left");
+
+      // a FLAC made before expiry is deleted with the job
+      String second = Http.json(h.post(job("race", 62))).get("id").getAsString();
+      assertEquals("done", h.awaitFinished(second).get("status").getAsString());
+      assertEquals(200, h.bytes("/v1/jobs/" + second + "/audio?format=flac").statusCode());
+      assertTrue(filesOf(data, second).contains("results/" + second + ".flac"), filesOf(data, second).toString());
+      clock.advance(Duration.ofHours(2));
+      s.expireNow();
+      assertEquals(List.of(), filesOf(data, second));
+    }
+  }
+
   @Test
   void healthAndMetrics() throws Exception {
     assertEquals(200, http.get("/health/live").statusCode());
