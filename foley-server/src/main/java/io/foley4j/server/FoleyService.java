@@ -279,7 +279,8 @@ public final class FoleyService implements AutoCloseable {
             longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
             webhooks.check(ctx.formParam("webhook")));
         spec.toRequest(uploads); // validates every option with the engine's own messages
-        spec = new JobSpec(id, RequestKey.of(client, digest, spec), spec.prompt(), spec.negativePrompt(), spec.steps(),
+        // with keys, one tenant is never answered with another's job; without, there are no tenants
+        spec = new JobSpec(id, RequestKey.of(keysRequired() ? client : "", digest, spec), spec.prompt(), spec.negativePrompt(), spec.steps(),
             spec.cfg(), spec.seed(), spec.priority(), spec.client(), spec.webhook());
       } catch (HttpError | FoleyException e) {
         throw e;
