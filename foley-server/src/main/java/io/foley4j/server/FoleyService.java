@@ -280,8 +280,9 @@ public final class FoleyService implements AutoCloseable {
             webhooks.check(ctx.formParam("webhook")));
         spec.toRequest(uploads); // validates every option with the engine's own messages
         // with keys, one tenant is never answered with another's job; without, there are no tenants
-        spec = new JobSpec(id, RequestKey.of(keysRequired() ? client : "", digest, spec), spec.prompt(), spec.negativePrompt(), spec.steps(),
-            spec.cfg(), spec.seed(), spec.priority(), spec.client(), spec.webhook());
+        String key = RequestKey.of(keysRequired() ? client : "", digest, spec);
+        spec = new JobSpec(id, key, spec.prompt(), spec.negativePrompt(), spec.steps(), spec.cfg(), spec.seed(),
+            spec.priority(), spec.client(), spec.webhook());
       } catch (HttpError | FoleyException e) {
         throw e;
       } catch (Exception e) {
@@ -451,7 +452,7 @@ public final class FoleyService implements AutoCloseable {
    * {@code key:} and a digest of its API key (the key itself is stored nowhere), or {@code ip:} and its
    * address when the service has no keys. An admin key sees every tenant's jobs.
    */
-  record Caller(String tenant, boolean admin) {}
+  private record Caller(String tenant, boolean admin) {}
 
   private boolean keysRequired() {
     return !config.apiKeys().isEmpty() || !config.adminKeys().isEmpty();

@@ -167,13 +167,22 @@ final class LocalJobs implements Jobs {
     synchronized (rec) { // no user code runs here: only our own remux of our own files
       if (!Files.exists(mov)) {
         Path tmp = results.resolve(id + ".mov.tmp");
-        Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
         try {
+          Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
           Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-          throw new FoleyException(FoleyException.Code.IO, "cannot store the video: " + e, e);
+        } catch (IOException | RuntimeException e) {
+          Files2.deleteQuietly(tmp);
+          if (rec.expired()) {
+            throw HttpError.notFound(id, retention); // expiry deleted the files under us
+          }
+          throw e instanceof FoleyException f ? f
+              : new FoleyException(FoleyException.Code.IO, "cannot store the video: " + e, e);
         }
       }
+    }
+    if (rec.expired()) { // expiry marks before it deletes: it may have listed the directory before the move
+      Files2.deleteQuietly(mov);
+      throw HttpError.notFound(id, retention);
     }
     return mov;
   }

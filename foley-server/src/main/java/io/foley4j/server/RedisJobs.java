@@ -400,15 +400,19 @@ final class RedisJobs implements Jobs {
     dead.put("dead_node", config.nodeId());
     redis.xadd(DEAD, dead);
     String id = m.getBody().get("id");
-    JsonObject o = JobSpec.validId(id) ? status(id) : null;
-    if (o != null && Set.of("queued", "running").contains(o.get("status").getAsString())) {
-      o.addProperty("status", "failed");
-      JsonObject err = new JsonObject();
-      err.addProperty("code", FoleyException.Code.INVALID_ARGUMENT.name());
-      err.addProperty("message", "the job's stream entry " + m.getId() + " is malformed (" + reason + "); submit the "
-          + "job again");
-      o.add("error", err);
-      finishOnce(id, null, o, "failed");
+    try {
+      JsonObject o = JobSpec.validId(id) ? status(id) : null;
+      if (o != null && Set.of("queued", "running").contains(o.get("status").getAsString())) {
+        o.addProperty("status", "failed");
+        JsonObject err = new JsonObject();
+        err.addProperty("code", FoleyException.Code.INVALID_ARGUMENT.name());
+        err.addProperty("message", "the job's stream entry " + m.getId() + " is malformed (" + reason + "); submit "
+            + "the job again");
+        o.add("error", err);
+        finishOnce(id, null, o, "failed");
+      }
+    } catch (RuntimeException e) { // a job record as malformed as its entry: the entry is still acknowledged
+      LOG.log(Level.WARNING, "cannot mark job " + id + " of malformed entry " + m.getId() + " failed", e);
     }
     redis.xack(STREAM, GROUP, m.getId());
   }
