@@ -30,6 +30,58 @@ class RedisJobsTest {
   @TempDir Path dir;
 
   @Test
+  void anM4aWhoseJobExpiresWhileItIsWrittenIsDeleted() throws Exception {
+    Path video = dir.resolve("v.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    java.util.concurrent.CountDownLatch converting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    FoleyService.AudioConverter held = (wav, target) -> {
+      converting.countDown();
+      try {
+        assertTrue(release.await(2, java.util.concurrent.TimeUnit.MINUTES));
+        java.nio.file.Files.write(target, new byte[] {1, 2, 3});
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    Path shared = dir.resolve("shared");
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle()) {
+      ServiceConfig c = ServiceConfig.defaults(shared).withRedis(URI.create(redis.uri()), "solo", Duration.ofSeconds(2))
+          .withWorkerJobs(1);
+      RedisClient client = RedisClient.create(redis.uri());
+      try (StatefulRedisConnection<String, String> conn = client.connect();
+           FoleyService node = FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+               JcodecVideoSources.jcodec(), java.time.Clock.systemUTC(), held)) {
+        Http h = new Http(node.uri());
+        String id = Http.json(h.post(new Http.Form().video(video).field("prompt", "x").field("steps", "2")))
+            .get("id").getAsString();
+        assertEquals("done", h.awaitFinished(id).get("status").getAsString());
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> m4a =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+              try {
+                return h.get("/v1/jobs/" + id + "/audio?format=m4a");
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            });
+        assertTrue(converting.await(1, java.util.concurrent.TimeUnit.MINUTES), "the conversion started");
+        conn.sync().del("foley:job:" + id); // the job's key expires while the M4A is written
+        release.countDown();
+        HttpResponse<String> answer = m4a.get(1, java.util.concurrent.TimeUnit.MINUTES);
+        assertEquals(404, answer.statusCode(), answer.body());
+        assertTrue(!java.nio.file.Files.exists(shared.resolve("results").resolve(id + ".m4a")), "no M4A left");
+        try (var files = java.nio.file.Files.list(shared.resolve("results"))) {
+          assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".part-"))
+              .toList(), "no temporary file left");
+        }
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
   void tenantsMalformedIdsAndMalformedEntries() throws Exception {
     Path video = dir.resolve("v.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
