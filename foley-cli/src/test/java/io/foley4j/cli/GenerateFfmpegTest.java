@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code foley generate} with FFmpeg: any input, --decoder, --format, --mux; {@code foley bench decode}. */
+/** {@code foley generate} with FFmpeg: any input, --decoder, --format, --mux ({@code bench decode}: foley-bench's DecodeBenchTest). */
 class GenerateFfmpegTest {
   @TempDir
   Path dir;
@@ -62,20 +62,6 @@ class GenerateFfmpegTest {
     err = captureErr(() -> assertEquals(2, FoleyCli.run("generate", "--video", hevc.toString(), "--prompt", "x",
         "--decoder", "vlc")));
     assertTrue(err.contains("no video decoder named"), err);
-  }
-
-  @Test
-  void benchDecodePrintsBothSpeedsAndTheirRatio() {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      assertEquals(0, FoleyCli.run("bench", "decode", hevc.toString(), "--runs", "1"));
-    } finally {
-      System.setOut(old);
-    }
-    String out = buf.toString(StandardCharsets.UTF_8);
-    assertTrue(out.matches("(?s).*foley4j ffmpeg run 1: 50 frames .*ffmpeg CLI run 1: .*ratio \\d+\\.\\d\\d.*"), out);
   }
 
   private static String captureErr(Runnable r) {
