@@ -39,13 +39,13 @@ final class LocalJobs implements Jobs {
 
   LocalJobs(FoleyEngine engine, Path uploads, Path results, Duration retention, ExecutorService finisher,
       Webhooks webhooks, Clock clock) {
-    this.clock = clock;
     this.engine = engine;
     this.uploads = uploads;
     this.results = results;
     this.retention = retention;
     this.finisher = finisher;
     this.webhooks = webhooks;
+    this.clock = clock;
   }
 
   @Override
