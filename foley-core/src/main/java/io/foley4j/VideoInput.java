@@ -119,7 +119,8 @@ final class VideoInput {
    *
    * @param stop the reason the job must stop now, or null to go on
    * @throws FoleyException {@code INVALID_ARGUMENT} if a stream is longer than {@code maxStreamBytes};
-   *     {@code IO} if it cannot be read; what {@code stop} returned if it stopped the read
+   *     {@code IO} if it cannot be read, including a stream that throws an unchecked exception; what
+   *     {@code stop} returned if it stopped the read
    */
   Loaded load(boolean digest, java.util.function.Supplier<FoleyException> stop, String readerName) {
     if (path != null) {
@@ -151,9 +152,15 @@ final class VideoInput {
         if (next == StreamReader.END) {
           break;
         }
-        if (next instanceof IOException e) {
+        if (next instanceof FoleyException e) {
+          throw e; // the caller's stream failing with a code of its own
+        }
+        if (next instanceof IOException || next instanceof RuntimeException) {
+          // an unchecked exception from the caller's stream (UncheckedIOException, a wrapped socket error) is a
+          // failure to read the input, not a fault of the engine
+          Throwable e = (Throwable) next;
           throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: "
-              + e, e);
+              + "it threw " + e + "; check the stream's source, or pass the video as a file or bytes", e);
         }
         byte[] chunk = (byte[]) next;
         if (total + chunk.length > maxStreamBytes) {
@@ -235,7 +242,7 @@ final class VideoInput {
       } catch (InterruptedException e) {
         last = null; // stopped: the caller is gone
       } catch (RuntimeException e) {
-        last = new IOException("the video stream threw " + e, e);
+        last = e; // handed over as it was: the caller reports it as the cause
       }
       // closed before the last item is handed over, so that the caller returns with the stream closed
       try {

@@ -145,7 +145,9 @@ class FeatureExtractorTest {
     assertTrue(syncCalls.stream().allMatch(c -> c.rows() <= 2), "sync batches of at most 2 windows");
     // the producer closes the source after it handed over the last segment: wait for it
     TestSupport.awaitCondition("the source is closed when the producer ends", frames.closed::get);
-    assertEquals(0, calls.parties.get(Stage.VISUAL_ENCODER).get(), "every enter has its exit");
+    // the feeder leaves its parties on its way out, just after handing over the last segment
+    TestSupport.awaitCondition("every enter has its exit", () -> calls.parties.get(Stage.VISUAL_ENCODER).get() == 0
+        && calls.parties.get(Stage.SYNC_ENCODER).get() == 0);
   }
 
   @Test

@@ -58,7 +58,7 @@ class MemoryInputTest {
   }
 
   /** Hands out at most 7000 bytes per read, records whether it was closed and how much was read. */
-  static final class Trickle extends FilterInputStream {
+  static class Trickle extends FilterInputStream {
     final AtomicBoolean closed = new AtomicBoolean();
     final AtomicLong read = new AtomicLong();
 
@@ -159,6 +159,31 @@ class MemoryInputTest {
         () -> FoleyRequest.builder(bytes).maxStreamBytes(10)).code(), "bytes are not buffered: no bound");
     assertEquals(FoleyException.Code.INVALID_ARGUMENT, assertThrows(FoleyException.class,
         () -> FoleyRequest.builder(new Trickle(bytes)).maxStreamBytes(0)).code());
+  }
+
+  @Test
+  void aStreamThatThrowsAnUncheckedExceptionFailsTheJobAsIoWithTheCause() {
+    try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).build()) {
+      for (RuntimeException thrown : new RuntimeException[] {new IllegalStateException("the socket went away"),
+          new java.io.UncheckedIOException(new IOException("the socket went away"))}) {
+        Trickle in = new Trickle(bytes) {
+          @Override
+          public int read(byte[] b, int off, int len) throws IOException {
+            if (read.get() >= 14_000) {
+              throw thrown;
+            }
+            return super.read(b, off, len);
+          }
+        };
+        FoleyException e = assertThrows(FoleyException.class, () -> engine.generate(settings(FoleyRequest.builder(in))
+            .build()));
+        assertEquals(FoleyException.Code.IO, e.code(), e.toString());
+        assertTrue(e.getMessage().contains("cannot read the video stream after ")
+            && e.getMessage().contains("the socket went away"), e.getMessage());
+        assertEquals(thrown, e.getCause());
+        assertTrue(in.closed.get(), "the stream is closed");
+      }
+    }
   }
 
   @Test

@@ -71,6 +71,14 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--api-keys-file", description = "File of accepted API keys, one a line (also: env FOLEY_API_KEYS, comma-separated).")
   Path apiKeysFile;
 
+  @Option(names = "--admin-keys-file", description = "File of admin API keys, one a line (also: env FOLEY_ADMIN_KEYS,"
+      + " comma-separated): they see, download and cancel every key's jobs; other keys see only their own.")
+  Path adminKeysFile;
+
+  @Option(names = "--max-video-duration", defaultValue = "PT10M", description = "Longest video accepted (ISO-8601,"
+      + " default ${DEFAULT-VALUE}); longer uploads are refused with 400.")
+  Duration maxVideoDuration;
+
   @Option(names = "--rate", defaultValue = "0", description = "Jobs per second per client (API key, else IP); 0: no limit.")
   double rate;
 
@@ -95,7 +103,9 @@ final class ServeCommand implements Callable<Integer> {
     io.foley4j.video.VideoSourceFactory sources = engineOptions.decoder();
     ServiceConfig config = ServiceConfig.defaults(dataDir).withHost(host).withPort(port)
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
-        .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain);
+        .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain)
+        .withAdminKeys(keys("FOLEY_ADMIN_KEYS", adminKeysFile, "--admin-keys-file"))
+        .withMaxVideoDuration(positive(maxVideoDuration));
     if (redis != null) {
       config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
@@ -131,8 +141,22 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private Set<String> apiKeys() throws IOException {
+    return keys("FOLEY_API_KEYS", apiKeysFile, "--api-keys-file");
+  }
+
+  /** {@code --max-video-duration}, refused with exit 2 unless positive. */
+  static Duration positive(Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--max-video-duration must be positive, such as"
+          + " PT10M, got " + d);
+    }
+    return d;
+  }
+
+  /** Keys from a comma-separated environment variable and a file of one key a line ({@code #} comments). */
+  private static Set<String> keys(String envName, Path file, String option) throws IOException {
     Set<String> keys = new HashSet<>();
-    String env = System.getenv("FOLEY_API_KEYS");
+    String env = System.getenv(envName);
     if (env != null) {
       for (String k : env.split(",")) {
         if (!k.isBlank()) {
@@ -140,12 +164,12 @@ final class ServeCommand implements Callable<Integer> {
         }
       }
     }
-    if (apiKeysFile != null) {
-      if (!Files.isRegularFile(apiKeysFile)) {
-        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--api-keys-file " + apiKeysFile
+    if (file != null) {
+      if (!Files.isRegularFile(file)) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, option + " " + file
             + " is not a readable file");
       }
-      for (String line : Files.readAllLines(apiKeysFile)) {
+      for (String line : Files.readAllLines(file)) {
         String k = line.strip();
         if (!k.isEmpty() && !k.startsWith("#")) {
           keys.add(k);

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code foley generate} with FFmpeg: any input, --decoder, --format, --mux. ({@code bench decode}: foley-bench.) */
+/**
+ * {@code foley generate} with FFmpeg: any input, --decoder, --format, --mux ({@code bench decode} is tested in
+ * foley-bench's DecodeBenchTest).
+ */
 class GenerateFfmpegTest {
   @TempDir
   Path dir;

@@ -25,6 +25,13 @@ class ServeCommandTest {
   }
 
   @Test
+  void maxVideoDurationMustBePositive() {
+    assertEquals(java.time.Duration.ofMinutes(10), ServeCommand.positive(java.time.Duration.ofMinutes(10)));
+    FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.positive(java.time.Duration.ZERO));
+    assertTrue(e.getMessage().contains("--max-video-duration must be positive"), e.getMessage());
+  }
+
+  @Test
   void badOptionsExitWithCode2AndOneLine() {
     // the GPU backends are wired as in foley generate: on this machine (no GPU, the CPU ONNX Runtime) the
     // engine cannot be built on cuda, so the service stops (after the HTTP server's start-up log) and exits 2,
@@ -37,6 +44,9 @@ class ServeCommandTest {
     assertEquals(2, run("serve", "--decoder", "vlc", "--port", "0"));
     assertEquals(2, run("serve", "--max-upload", "lots", "--port", "0"));
     assertEquals(2, run("serve", "--api-keys-file", "/nonexistent/keys", "--port", "0"));
+    assertEquals(2, run("serve", "--admin-keys-file", "/nonexistent/keys", "--port", "0"));
+    assertEquals(2, run("serve", "--max-video-duration", "PT0S", "--port", "0"));
+    assertEquals(2, run("serve", "--max-video-duration", "-PT5M", "--port", "0"));
   }
 
   private static int run(String... args) {

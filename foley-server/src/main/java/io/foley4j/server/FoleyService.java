@@ -30,6 +30,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,9 +61,17 @@ import java.util.regex.Pattern;
  */
 public final class FoleyService implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(FoleyService.class.getName());
+  /** The largest text field of a job (prompt, negative_prompt, webhook, ...), in bytes. */
+  static final int MAX_FIELD_BYTES = 16 * 1024;
+  /** The text fields of one form in all, in bytes (Jetty refuses more before the fields are seen). */
+  static final int MAX_FORM_BYTES = 1 << 20;
+  private static final List<String> FIELDS = List.of("prompt", "negative_prompt", "steps", "cfg", "seed", "priority",
+      "webhook");
 
   private final ServiceConfig config;
   private final VideoSourceFactory probe;
+  private final Clock clock;
+  private final AudioConverter converter;
   private final Path uploads;
   private final Path results;
   private final ClientLimits limits;
@@ -82,9 +91,22 @@ public final class FoleyService implements AutoCloseable {
   private volatile Jobs jobs;
   private Javalin app;
 
-  private FoleyService(ServiceConfig config, VideoSourceFactory probe) {
+  /** Writes a stored result's samples to a file whose extension (.flac, .m4a) picks the format. */
+  interface AudioConverter {
+    void write(StoredWav wav, Path target);
+
+    /** foley-ffmpeg's encoders (AAC at its default 128 kbps). */
+    static AudioConverter ffmpeg() {
+      return (wav, target) -> io.foley4j.ffmpeg.FfmpegOutputs.writeAudio(wav.samples(), wav.sampleRate(), target,
+          io.foley4j.ffmpeg.FfmpegOutputs.DEFAULT_AAC_BITRATE);
+    }
+  }
+
+  private FoleyService(ServiceConfig config, VideoSourceFactory probe, Clock clock, AudioConverter converter) {
     this.config = config;
     this.probe = probe;
+    this.clock = clock;
+    this.converter = converter;
     this.uploads = config.dataDir().resolve("uploads");
     this.results = config.dataDir().resolve("results");
     this.limits = new ClientLimits(config.ratePerSecond(), config.rateBurst());
@@ -101,7 +123,13 @@ public final class FoleyService implements AutoCloseable {
    */
   public static FoleyService start(ServiceConfig config, FoleyEngine.Builder engineBuilder,
       VideoSourceFactory videoSources) {
-    FoleyService s = new FoleyService(config, videoSources);
+    return start(config, engineBuilder, videoSources, Clock.systemUTC(), AudioConverter.ffmpeg());
+  }
+
+  /** As {@link #start(ServiceConfig, FoleyEngine.Builder, VideoSourceFactory)}, with the clock retention reads. */
+  static FoleyService start(ServiceConfig config, FoleyEngine.Builder engineBuilder, VideoSourceFactory videoSources,
+      Clock clock, AudioConverter converter) {
+    FoleyService s = new FoleyService(config, videoSources, clock, converter);
     try {
       s.startHttp();
       s.startEngine(engineBuilder);
@@ -127,6 +155,9 @@ public final class FoleyService implements AutoCloseable {
       c.jetty.multipartConfig.maxFileSize(config.maxUploadBytes(), SizeUnit.BYTES);
       c.jetty.multipartConfig.maxInMemoryFileSize(64 * 1024, SizeUnit.BYTES);
       c.jetty.multipartConfig.maxTotalRequestSize(config.maxUploadBytes() + (1 << 20), SizeUnit.BYTES);
+      // the text fields of a form in all (Jetty's default is 200000 bytes): above the per-field limit, so that
+      // a long field is refused by checkFieldSizes with its name, not by Jetty
+      c.jetty.modifyServletContextHandler(h -> h.setMaxFormContentSize(MAX_FORM_BYTES));
       c.routes.get("/", ctx -> ctx.html(page()));
       c.routes.get("/health/live", ctx -> ctx.json("{\"status\":\"live\"}"));
       c.routes.get("/health/ready", this::ready);
@@ -159,12 +190,12 @@ public final class FoleyService implements AutoCloseable {
     FoleyEngineMetrics metrics = new FoleyEngineMetrics();
     resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
     FoleyEngine e = builder.eventListener(metrics.eventListener()).resultCache(resultCache).videoSources(probe)
-        .build();
+        .maxVideoDuration(config.maxVideoDuration()).build();
     LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
     metrics.engine(e).cache("result", resultCache).bindTo(registry);
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
-    jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks)
+    jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks, clock)
         : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
     Jobs j = jobs;
     sweeper.scheduleWithFixedDelay(() -> {
@@ -205,7 +236,8 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private void submit(Context ctx) throws IOException {
-    String client = authorize(ctx);
+    Caller caller = authorize(ctx);
+    String client = caller.tenant();
     if (draining.get() || !ready) {
       throw new HttpError(503, "UNAVAILABLE", draining.get() ? "this node is shutting down; send the job to "
           + "another node" : "the engine is still warming up; retry shortly", 1);
@@ -234,6 +266,7 @@ public final class FoleyService implements AutoCloseable {
         if (file == null) {
           throw new HttpError(400, "INVALID_ARGUMENT", "the multipart field 'video' (a file) is missing", 0);
         }
+        checkFieldSizes(ctx);
         String digest = store(file, video);
         String negative = ctx.formParam("negative_prompt");
         String cfg = ctx.formParam("cfg");
@@ -246,11 +279,17 @@ public final class FoleyService implements AutoCloseable {
             longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
             webhooks.check(ctx.formParam("webhook")));
         spec.toRequest(uploads); // validates every option with the engine's own messages
-        spec = new JobSpec(id, requestKey(digest, spec), spec.prompt(), spec.negativePrompt(), spec.steps(),
-            spec.cfg(), spec.seed(), spec.priority(), spec.client(), spec.webhook());
+        // with keys, one tenant is never answered with another's job; without, there are no tenants
+        String key = RequestKey.of(keysRequired() ? client : "", digest, spec);
+        spec = new JobSpec(id, key, spec.prompt(), spec.negativePrompt(), spec.steps(), spec.cfg(), spec.seed(),
+            spec.priority(), spec.client(), spec.webhook());
       } catch (HttpError | FoleyException e) {
         throw e;
       } catch (Exception e) {
+        if (isFormLimit(e)) {
+          throw new HttpError(413, "FIELD_TOO_LARGE", "the form's text fields are over " + MAX_FORM_BYTES
+              + " bytes in all; each may be at most " + MAX_FIELD_BYTES + " bytes", 0);
+        }
         if (isSizeLimit(e)) {
           throw tooLarge(length);
         }
@@ -276,8 +315,7 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private void status(Context ctx) {
-    authorize(ctx);
-    String id = ctx.pathParam("id");
+    String id = visibleJob(ctx);
     JsonObject o = jobs().status(id);
     if (o == null) {
       throw HttpError.notFound(id, config.retention());
@@ -286,8 +324,7 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private void events(Context ctx) throws IOException, InterruptedException {
-    authorize(ctx);
-    String id = ctx.pathParam("id");
+    String id = visibleJob(ctx);
     Jobs.Slice first = jobs().events(id, 0, 0);
     if (first == null) {
       throw HttpError.notFound(id, config.retention());
@@ -330,8 +367,7 @@ public final class FoleyService implements AutoCloseable {
    * (with foley-ffmpeg) and kept beside it until the result expires.
    */
   private void audio(Context ctx) throws IOException {
-    authorize(ctx);
-    String id = ctx.pathParam("id");
+    String id = visibleJob(ctx);
     String format = ctx.queryParam("format");
     Path wav = jobs().audio(id);
     if (format == null || format.equals("wav")) {
@@ -344,30 +380,63 @@ public final class FoleyService implements AutoCloseable {
       default -> throw new HttpError(400, "INVALID_ARGUMENT", "format must be wav, flac or m4a, found \"" + format
           + "\"", 0);
     };
-    if (!Files.isRegularFile(wav)) {
-      throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
-    }
-    Path converted = wav.resolveSibling(id + "." + format);
-    if (!Files.isRegularFile(converted)) { // two requests at once both write; each replaces the file atomically
-      StoredWav stored = StoredWav.read(wav);
-      io.foley4j.ffmpeg.FfmpegOutputs.writeAudio(stored.samples(), stored.sampleRate(), converted,
-          io.foley4j.ffmpeg.FfmpegOutputs.DEFAULT_AAC_BITRATE);
-    }
-    sendFile(ctx, converted, type, id + "." + format);
+    sendFile(ctx, converted(id, wav, format), type, id + "." + format);
   }
 
   private void video(Context ctx) throws IOException {
-    authorize(ctx);
-    String id = ctx.pathParam("id");
+    String id = visibleJob(ctx);
     sendFile(ctx, jobs().video(id), "video/quicktime", id + ".mov");
   }
 
   private void cancel(Context ctx) {
-    authorize(ctx);
-    json(ctx, 200, jobs().cancel(ctx.pathParam("id")));
+    json(ctx, 200, jobs().cancel(visibleJob(ctx)));
   }
 
   // ---------------------------------------------------------------- helpers
+
+  /**
+   * The result as FLAC or M4A, made beside the WAV on the first request. Two requests at once both
+   * write a temporary file and each moves its own into place. Expiry may run meanwhile: it marks the
+   * job before it deletes, so once the file is in place a job that is no longer kept means expiry may
+   * have missed it, and it is deleted here (a 404, as for any expired job). No file outlives the job.
+   */
+  private Path converted(String id, Path wav, String format) throws IOException {
+    Path converted = wav.resolveSibling(id + "." + format);
+    if (Files.isRegularFile(converted)) {
+      return converted;
+    }
+    // named after the job (expiry deletes <id>.*), with the format's extension (it picks the encoder)
+    Path tmp = wav.resolveSibling(id + ".part-" + UUID.randomUUID() + "." + format);
+    try {
+      StoredWav stored;
+      try {
+        stored = StoredWav.read(wav);
+      } catch (FoleyException e) {
+        if (!Files.exists(wav)) {
+          throw gone(id);
+        }
+        throw e;
+      }
+      converter.write(stored, tmp);
+      Files.move(tmp, converted, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files2.deleteQuietly(tmp);
+    }
+    if (!jobs().kept(id)) {
+      Files2.deleteQuietly(converted);
+      throw gone(id);
+    }
+    return converted;
+  }
+
+  private HttpError gone(String id) {
+    return HttpError.notFound(id, config.retention());
+  }
+
+  /** Runs expiry now (tests drive retention by hand with the clock given to start). */
+  void expireNow() {
+    jobs().expire();
+  }
 
   /** The job store, or 503 while the engine is still loading. */
   private Jobs jobs() {
@@ -378,21 +447,77 @@ public final class FoleyService implements AutoCloseable {
     return j;
   }
 
-  /** The client's identity for rate limits: its API key, else its address. Fails with 401 on a bad key. */
-  private String authorize(Context ctx) {
+  /**
+   * Who sent a request. {@code tenant} owns the jobs it submits and is its identity for rate limits:
+   * {@code key:} and a digest of its API key (the key itself is stored nowhere), or {@code ip:} and its
+   * address when the service has no keys. An admin key sees every tenant's jobs.
+   */
+  private record Caller(String tenant, boolean admin) {}
+
+  private boolean keysRequired() {
+    return !config.apiKeys().isEmpty() || !config.adminKeys().isEmpty();
+  }
+
+  /** The caller; fails with 401 on a missing or bad key when the service has keys. */
+  private Caller authorize(Context ctx) {
     String key = ctx.header("X-API-Key");
     String auth = ctx.header("Authorization");
     if (key == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       key = auth.substring(7).strip();
     }
-    if (!config.apiKeys().isEmpty()) {
-      if (key == null || !config.apiKeys().contains(key)) {
+    if (keysRequired()) {
+      boolean admin = key != null && config.adminKeys().contains(key);
+      if (key == null || !admin && !config.apiKeys().contains(key)) {
         throw new HttpError(401, "UNAUTHORIZED", key == null ? "an API key is required: send it as X-API-Key "
             + "or Authorization: Bearer" : "the API key is not valid", 0);
       }
-      return "key:" + key;
+      return new Caller(tenantOf(key), admin);
     }
-    return "ip:" + ctx.ip();
+    return new Caller("ip:" + ctx.ip(), false);
+  }
+
+  /** The tenant of an API key: a digest, so that neither Redis nor a job's record holds the key. */
+  static String tenantOf(String apiKey) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(("foley-serve-tenant\u0000" + apiKey)
+          .getBytes(StandardCharsets.UTF_8));
+      return "key:" + HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The path's job id, once the caller may see that job: 404 for an id this service could not have
+   * made, and, with API keys, for another tenant's job (404, not 403: a job's existence is not revealed).
+   */
+  private String visibleJob(Context ctx) {
+    Caller caller = authorize(ctx);
+    Jobs jobs = jobs(); // 503 while the engine loads
+    String id = ctx.pathParam("id");
+    if (!JobSpec.validId(id)) {
+      throw HttpError.notFound(id, config.retention());
+    }
+    if (keysRequired() && !caller.admin()) {
+      String owner = jobs.owner(id);
+      if (owner == null || !owner.equals(caller.tenant())) {
+        throw HttpError.notFound(id, config.retention());
+      }
+    }
+    return id;
+  }
+
+  /** 413 for a text field over {@link #MAX_FIELD_BYTES}, naming it (the video's own limit is --max-upload). */
+  private static void checkFieldSizes(Context ctx) {
+    for (String name : FIELDS) {
+      for (String v : ctx.formParams(name)) {
+        int bytes = v.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_FIELD_BYTES) {
+          throw new HttpError(413, "FIELD_TOO_LARGE", "the form field '" + name + "' is " + bytes + " bytes, over "
+              + "the limit of " + MAX_FIELD_BYTES + " bytes per text field; send a shorter " + name, 0);
+        }
+      }
+    }
   }
 
   private void checkVideo(Path video) {
@@ -400,6 +525,12 @@ public final class FoleyService implements AutoCloseable {
       double seconds = s.info().durationSeconds();
       if (!(seconds > 0)) {
         throw new FoleyException(FoleyException.Code.CORRUPT_VIDEO, "the video has no duration");
+      }
+      double max = config.maxVideoDuration().toNanos() / 1e9;
+      if (seconds > max) {
+        throw new FoleyException(FoleyException.Code.UNSUPPORTED_VIDEO, String.format(Locale.ROOT, "the video "
+            + "lasts %.1f s, longer than this service's limit of %.1f s (foley serve --max-video-duration): trim it "
+            + "or split it into parts of at most that length", seconds, max));
       }
     } catch (FoleyException e) {
       throw e;
@@ -428,20 +559,20 @@ public final class FoleyService implements AutoCloseable {
     return HexFormat.of().formatHex(sha.digest());
   }
 
-  private static String requestKey(String videoDigest, JobSpec r) {
-    String s = videoDigest + "\u0000" + r.prompt() + "\u0000" + r.negativePrompt() + "\u0000" + r.steps() + "\u0000"
-        + r.cfg() + "\u0000" + r.seed();
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   private HttpError tooLarge(long length) {
     return new HttpError(413, "TOO_LARGE", "the upload" + (length > 0 ? " (" + length + " bytes)" : "")
         + " is over this service's limit of " + config.maxUploadBytes() + " bytes; send a shorter or smaller video",
         0);
+  }
+
+  /** Jetty's refusal of a form whose text fields are over {@link #MAX_FORM_BYTES} in all. */
+  private static boolean isFormLimit(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (String.valueOf(t.getMessage()).startsWith("Form is larger than max length")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isSizeLimit(Throwable e) {
@@ -481,12 +612,19 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  /** A finite number: NaN and the infinities are refused, not taken as "unset". */
   private static double number(String v, String name) {
+    double d;
     try {
-      return Double.parseDouble(v.strip());
+      d = Double.parseDouble(v.strip());
     } catch (NumberFormatException e) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, name + " must be a number, got \"" + v + "\"");
+      d = Double.NaN;
     }
+    if (!Double.isFinite(d)) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, name + " must be a finite number such as 4.5, "
+          + "got \"" + v + "\"; leave the field out for the bundle's default");
+    }
+    return d;
   }
 
   private static Priority priority(String v) {
@@ -502,14 +640,17 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private static void sendFile(Context ctx, Path file, String type, String name) throws IOException {
-    if (!Files.isRegularFile(file)) {
+    java.nio.channels.SeekableByteChannel ch;
+    try {
+      ch = Files.newByteChannel(file); // open first: once open, expiry deleting the file does not cut the answer
+    } catch (java.nio.file.NoSuchFileException e) {
       throw new HttpError(404, "NOT_FOUND", "the result file is gone (expired)", 0);
     }
-    ctx.contentType(type);
-    ctx.header("Content-Disposition", "inline; filename=\"" + name + "\"");
-    ctx.res().setContentLengthLong(Files.size(file));
-    try (InputStream in = Files.newInputStream(file); OutputStream out = ctx.res().getOutputStream()) {
-      in.transferTo(out);
+    try (InputStream in = java.nio.channels.Channels.newInputStream(ch)) {
+      ctx.contentType(type);
+      ctx.header("Content-Disposition", "inline; filename=\"" + name + "\"");
+      ctx.res().setContentLengthLong(ch.size());
+      in.transferTo(ctx.res().getOutputStream());
     }
   }
 

@@ -47,6 +47,7 @@ final class JobRecord implements FoleyListener {
   private FoleyJob job;
   private FoleyResult result;
   private final List<String> events = new ArrayList<>(); // SSE frames, in order
+  private volatile boolean expired; // set before expiry deletes the job's files
 
   JobRecord(String id, String key, Path video, String client, String webhook) {
     this.id = id;
@@ -159,6 +160,15 @@ final class JobRecord implements FoleyListener {
 
   synchronized boolean complete(int seen) {
     return status.terminal() && seen >= events.size();
+  }
+
+  /** Marks the job as expiring: from now on no file may be added beside its results. */
+  void markExpired() {
+    expired = true;
+  }
+
+  boolean expired() {
+    return expired;
   }
 
   /** Wakes readers (at shutdown). */

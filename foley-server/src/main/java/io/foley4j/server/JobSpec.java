@@ -5,6 +5,7 @@ import io.foley4j.Priority;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A job as the API received it, before it meets an engine: what a stream entry carries to another
@@ -12,6 +13,12 @@ import java.util.Map;
  */
 record JobSpec(String id, String key, String prompt, String negativePrompt, int steps, double cfg, long seed,
     Priority priority, String client, String webhook) {
+  /** A job id as the service makes them: 32 lowercase hex digits (no path or Redis key can hide in one). */
+  static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
+
+  static boolean validId(String id) {
+    return id != null && ID.matcher(id).matches();
+  }
 
   /** The upload's file name under the uploads directory. */
   String videoName() {
@@ -57,9 +64,39 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
     return m;
   }
 
+  /**
+   * The job a stream entry carries.
+   *
+   * @throws IllegalArgumentException naming the field, for an entry this service did not write (a
+   *     missing or malformed field)
+   */
   static JobSpec fromFields(Map<String, String> m) {
-    return new JobSpec(m.get("id"), m.get("key"), m.get("prompt"), m.get("negative_prompt"),
-        Integer.parseInt(m.get("steps")), Double.parseDouble(m.get("cfg")), Long.parseLong(m.get("seed")),
-        Priority.valueOf(m.get("priority")), m.get("client"), m.get("webhook"));
+    String id = m.get("id");
+    if (!validId(id)) {
+      throw new IllegalArgumentException("field id is " + (id == null ? "missing" : "\"" + id + "\"")
+          + ", not a job id of 32 hex digits");
+    }
+    if (m.get("key") == null || m.get("client") == null) {
+      throw new IllegalArgumentException("field " + (m.get("key") == null ? "key" : "client") + " is missing");
+    }
+    int steps = (int) parse(m, "steps", Integer::parseInt);
+    double cfg = (double) parse(m, "cfg", Double::parseDouble);
+    long seed = (long) parse(m, "seed", Long::parseLong);
+    Priority priority = (Priority) parse(m, "priority", Priority::valueOf);
+    return new JobSpec(id, m.get("key"), m.get("prompt"), m.get("negative_prompt"), steps, cfg, seed, priority,
+        m.get("client"), m.get("webhook"));
+  }
+
+  private static Object parse(Map<String, String> m, String field, java.util.function.Function<String, ?> parser) {
+    String v = m.get(field);
+    if (v == null) {
+      throw new IllegalArgumentException("field " + field + " is missing");
+    }
+    try {
+      return parser.apply(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("field " + field + " is \"" + v + "\", which is not valid: " + e.getMessage(),
+          e);
+    }
   }
 }

@@ -19,6 +19,9 @@ interface Jobs extends AutoCloseable {
   /** Accepts a job whose video is stored under its id; returns its JSON (202), or throws an HttpError. */
   JsonObject submit(JobSpec spec);
 
+  /** The tenant that submitted a job ("" when not recorded), or null when the job is unknown. */
+  String owner(String id);
+
   /** A job's JSON, or null when unknown (never existed, or expired). */
   JsonObject status(String id);
 
@@ -33,6 +36,13 @@ interface Jobs extends AutoCloseable {
 
   /** The stored video with its new sound of a done job. */
   Path video(String id);
+
+  /**
+   * Whether a job's result files are still kept: false once its expiry has begun (or it is unknown).
+   * A file written beside a job's results (a FLAC or M4A made on request) must check this after it is
+   * in place, and delete it when false: expiry may have listed the directory before it arrived.
+   */
+  boolean kept(String id);
 
   /** Stops taking work and waits until {@code deadlineNanos} for running jobs; then cancels or hands them back. */
   void drain(long deadlineNanos) throws InterruptedException;

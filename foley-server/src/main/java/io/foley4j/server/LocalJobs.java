@@ -8,9 +8,11 @@ import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
 import io.foley4j.FoleyResult;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,26 +21,31 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** Jobs on this node's engine, kept in memory: one node, no Redis. */
 final class LocalJobs implements Jobs {
+  private static final Logger LOG = Logger.getLogger(LocalJobs.class.getName());
   private final FoleyEngine engine;
   private final Path uploads;
   private final Path results;
   private final Duration retention;
   private final ExecutorService finisher;
   private final Webhooks webhooks;
+  private final Clock clock;
   private final Map<String, JobRecord> jobs = new ConcurrentHashMap<>();
   private final Map<String, String> doneByKey = new ConcurrentHashMap<>();
 
   LocalJobs(FoleyEngine engine, Path uploads, Path results, Duration retention, ExecutorService finisher,
-      Webhooks webhooks) {
+      Webhooks webhooks, Clock clock) {
     this.engine = engine;
     this.uploads = uploads;
     this.results = results;
     this.retention = retention;
     this.finisher = finisher;
     this.webhooks = webhooks;
+    this.clock = clock;
   }
 
   @Override
@@ -102,6 +109,18 @@ final class LocalJobs implements Jobs {
   }
 
   @Override
+  public String owner(String id) {
+    JobRecord rec = jobs.get(id);
+    return rec == null ? null : rec.client;
+  }
+
+  @Override
+  public boolean kept(String id) {
+    JobRecord rec = jobs.get(id);
+    return rec != null && !rec.expired();
+  }
+
+  @Override
   public JsonObject status(String id) {
     JobRecord rec = jobs.get(id);
     return rec == null ? null : rec.toJson();
@@ -148,13 +167,22 @@ final class LocalJobs implements Jobs {
     synchronized (rec) { // no user code runs here: only our own remux of our own files
       if (!Files.exists(mov)) {
         Path tmp = results.resolve(id + ".mov.tmp");
-        Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
         try {
+          Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
           Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-          throw new FoleyException(FoleyException.Code.IO, "cannot store the video: " + e, e);
+        } catch (IOException | RuntimeException e) {
+          Files2.deleteQuietly(tmp);
+          if (rec.expired()) {
+            throw HttpError.notFound(id, retention); // expiry deleted the files under us
+          }
+          throw e instanceof FoleyException f ? f
+              : new FoleyException(FoleyException.Code.IO, "cannot store the video: " + e, e);
         }
       }
+    }
+    if (rec.expired()) { // expiry marks before it deletes: it may have listed the directory before the move
+      Files2.deleteQuietly(mov);
+      throw HttpError.notFound(id, retention);
     }
     return mov;
   }
@@ -183,15 +211,19 @@ final class LocalJobs implements Jobs {
 
   @Override
   public void expire() {
-    Instant limit = Instant.now().minus(retention);
+    Instant limit = clock.instant().minus(retention);
     for (JobRecord rec : jobs.values()) {
       Instant f = rec.finished();
       if (f != null && f.isBefore(limit)) {
+        // first: a conversion that finishes after this sees the mark and deletes its own file (Jobs.kept)
+        rec.markExpired();
         doneByKey.remove(rec.key, rec.id);
-        Files2.deleteQuietly(results.resolve(rec.id + ".wav"));
-        Files2.deleteQuietly(results.resolve(rec.id + ".mov"));
-        Files2.deleteQuietly(results.resolve(rec.id + ".flac")); // made on request by /audio?format=
-        Files2.deleteQuietly(results.resolve(rec.id + ".m4a"));
+        // every file of the job: the WAV, the video, FLAC/M4A made on request and their temporary files
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(results, rec.id + ".*")) {
+          files.forEach(Files2::deleteQuietly);
+        } catch (IOException e) {
+          LOG.log(Level.WARNING, "cannot list " + results + " to delete job " + rec.id + "'s files", e);
+        }
         Files2.deleteQuietly(rec.video);
         jobs.remove(rec.id); // last: a 404 means the files are gone
       }

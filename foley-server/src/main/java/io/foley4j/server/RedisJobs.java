@@ -34,6 +34,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +59,8 @@ import java.util.stream.Stream;
 final class RedisJobs implements Jobs {
   static final String STREAM = "foley:jobs";
   static final String GROUP = "foley-workers";
+  /** Entries no node can run (malformed), with the reason; kept for an operator to inspect. */
+  static final String DEAD = "foley:jobs:dead";
   private static final Logger LOG = Logger.getLogger(RedisJobs.class.getName());
 
   /** KEYS finished, events, job, done; ARGV node, frame, json, status, ttl seconds, done id or "". */
@@ -183,11 +186,22 @@ final class RedisJobs implements Jobs {
   public JsonObject submit(JobSpec spec) {
     JsonObject json = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
         spec.webhook()).toJson();
-    redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued"));
+    redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued", "owner", spec.client()));
     // bounded even if no node ever takes it; reset to the retention when it finishes
     redis.expire(job(spec.id()), ttlSeconds + Duration.ofDays(1).toSeconds());
     redis.xadd(STREAM, spec.toFields());
     return json;
+  }
+
+  @Override
+  public String owner(String id) {
+    List<String> v = redis.hmget(job(id), "json", "owner").stream().map(kv -> kv.getValueOrElse(null)).toList();
+    return v.get(0) == null ? null : v.get(1) == null ? "" : v.get(1);
+  }
+
+  @Override
+  public boolean kept(String id) {
+    return redis.exists(job(id)) > 0;
   }
 
   @Override
@@ -338,7 +352,13 @@ final class RedisJobs implements Jobs {
       }
       return;
     }
-    JobSpec spec = JobSpec.fromFields(m.getBody());
+    JobSpec spec;
+    try {
+      spec = JobSpec.fromFields(m.getBody());
+    } catch (IllegalArgumentException e) {
+      deadLetter(m, e.getMessage());
+      return;
+    }
     if (redis.exists(finished(spec.id())) > 0) {
       redis.xack(STREAM, GROUP, m.getId()); // delivered again after it finished: idempotent
       return;
@@ -365,6 +385,36 @@ final class RedisJobs implements Jobs {
     held.put(m.getId(), h);
     redis.hset(job(spec.id()), "node", config.nodeId());
     fj.result().whenCompleteAsync((r, e) -> complete(h, r), finisher);
+  }
+
+  /**
+   * An entry this service did not write (a missing or malformed field): copied to {@link #DEAD} with the
+   * reason, logged and acknowledged, so that it is not delivered again forever; a job it names that is
+   * still open fails with INVALID_ARGUMENT.
+   */
+  private void deadLetter(StreamMessage<String, String> m, String reason) {
+    LOG.warning(() -> "stream entry " + m.getId() + " is malformed (" + reason + "); moved to " + DEAD);
+    Map<String, String> dead = new java.util.HashMap<>(m.getBody());
+    dead.put("dead_entry", m.getId());
+    dead.put("dead_reason", reason);
+    dead.put("dead_node", config.nodeId());
+    redis.xadd(DEAD, dead);
+    String id = m.getBody().get("id");
+    try {
+      JsonObject o = JobSpec.validId(id) ? status(id) : null;
+      if (o != null && Set.of("queued", "running").contains(o.get("status").getAsString())) {
+        o.addProperty("status", "failed");
+        JsonObject err = new JsonObject();
+        err.addProperty("code", FoleyException.Code.INVALID_ARGUMENT.name());
+        err.addProperty("message", "the job's stream entry " + m.getId() + " is malformed (" + reason + "); submit "
+            + "the job again");
+        o.add("error", err);
+        finishOnce(id, null, o, "failed");
+      }
+    } catch (RuntimeException e) { // a job record as malformed as its entry: the entry is still acknowledged
+      LOG.log(Level.WARNING, "cannot mark job " + id + " of malformed entry " + m.getId() + " failed", e);
+    }
+    redis.xack(STREAM, GROUP, m.getId());
   }
 
   private void fail(String entry, JobSpec spec, JobRecord rec, FoleyException e) {

@@ -25,10 +25,13 @@ import java.util.Set;
  * @param nodeId this node's consumer name in the stream's group
  * @param visibilityTimeout how long a job may stay unacknowledged before another node reclaims it
  * @param workerJobs with Redis, how many stream entries this node's worker holds at once
+ * @param adminKeys API keys that may see, download and cancel every key's jobs (they are accepted keys too)
+ * @param maxVideoDuration the longest video accepted, applied to the engine; longer uploads get 400
  */
 public record ServiceConfig(String host, int port, Path dataDir, long maxUploadBytes, Duration retention,
     Set<String> apiKeys, double ratePerSecond, int rateBurst, Duration webhookTimeout, int webhookAttempts,
-    Set<String> webhookHosts, Duration drainTimeout, URI redis, String nodeId, Duration visibilityTimeout, int workerJobs) {
+    Set<String> webhookHosts, Duration drainTimeout, URI redis, String nodeId, Duration visibilityTimeout, int workerJobs,
+    Set<String> adminKeys, Duration maxVideoDuration) {
 
   public ServiceConfig {
     if (host == null || host.isBlank()) {
@@ -59,65 +62,92 @@ public record ServiceConfig(String host, int port, Path dataDir, long maxUploadB
     if (workerJobs < 1 || workerJobs > 1024) {
       throw invalid("worker jobs must be in 1..1024, got " + workerJobs);
     }
+    requirePositive("max video duration", maxVideoDuration);
     apiKeys = Set.copyOf(apiKeys);
+    adminKeys = Set.copyOf(adminKeys);
     webhookHosts = Set.copyOf(webhookHosts);
   }
 
-  /** Defaults for one node on loopback: a free port, 500 MB uploads, results kept one hour. */
+  /**
+   * Defaults for one node on loopback: a free port, 500 MB uploads, videos up to 10 minutes, results
+   * kept one hour, no keys.
+   */
   public static ServiceConfig defaults(Path dataDir) {
     return new ServiceConfig("127.0.0.1", 0, dataDir, 500L << 20, Duration.ofHours(1), Set.of(), 0, 1,
         Duration.ofSeconds(5), 3, Set.of(), Duration.ofSeconds(30), null, "node-" + ProcessHandle.current().pid(),
-        Duration.ofSeconds(60), 4);
+        Duration.ofSeconds(60), 4, Set.of(), Duration.ofMinutes(10));
   }
 
   public ServiceConfig withPort(int p) {
     return new ServiceConfig(host, p, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withHost(String h) {
     return new ServiceConfig(h, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withMaxUpload(long bytes) {
     return new ServiceConfig(host, port, dataDir, bytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withRetention(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, d, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withApiKeys(Set<String> keys) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, keys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withRate(double perSecond, int burst) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, perSecond, burst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withWebhooks(Duration timeout, int attempts, Set<String> hosts) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        timeout, attempts, hosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs);
+        timeout, attempts, hosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withDrainTimeout(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, d, redis, nodeId, visibilityTimeout, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, d, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withWorkerJobs(int n) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, n);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, n,
+        adminKeys, maxVideoDuration);
   }
 
   public ServiceConfig withRedis(URI uri, String node, Duration visibility) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
-        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, uri, node, visibility, workerJobs);
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, uri, node, visibility, workerJobs,
+        adminKeys, maxVideoDuration);
+  }
+
+  public ServiceConfig withAdminKeys(Set<String> keys) {
+    return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        keys, maxVideoDuration);
+  }
+
+  public ServiceConfig withMaxVideoDuration(Duration d) {
+    return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, d);
   }
 
   private static void requirePositive(String what, Duration d) {

@@ -132,6 +132,100 @@ class FoleyServiceTest {
   }
 
   @Test
+  void requestsThatDifferWhereANulFallsOrInANullNegativePromptAreTwoJobs() throws Exception {
+    HttpResponse<String> first = http.post(job("x\u0000y", 31).field("negative_prompt", "z"));
+    assertEquals(202, first.statusCode(), first.body());
+    String a = Http.json(first).get("id").getAsString();
+    assertEquals("done", http.awaitFinished(a).get("status").getAsString());
+    HttpResponse<String> shifted = http.post(job("x", 31).field("negative_prompt", "y\u0000z"));
+    assertEquals(202, shifted.statusCode(), "another request, not the earlier job: " + shifted.body());
+    assertFalse(a.equals(Http.json(shifted).get("id").getAsString()));
+
+    String plain = Http.json(http.post(job("nulls", 32))).get("id").getAsString();
+    assertEquals("done", http.awaitFinished(plain).get("status").getAsString());
+    HttpResponse<String> literal = http.post(job("nulls", 32).field("negative_prompt", "null"));
+    assertEquals(202, literal.statusCode(), "the negative prompt \"null\" is not \"none\": " + literal.body());
+    HttpResponse<String> same = http.post(job("nulls", 32));
+    assertEquals(200, same.statusCode(), same.body());
+    assertEquals(plain, Http.json(same).get("id").getAsString());
+  }
+
+  @Test
+  void nonFiniteNumbersAre400NamingTheField() throws Exception {
+    for (String cfg : List.of("NaN", "Infinity", "-Infinity", "1e999")) {
+      HttpResponse<String> r = http.post(job("x", 1).field("cfg", cfg));
+      assertEquals(400, r.statusCode(), cfg + ": " + r.body());
+      JsonObject err = Http.json(r).getAsJsonObject("error");
+      assertEquals("INVALID_ARGUMENT", err.get("code").getAsString());
+      assertTrue(err.get("message").getAsString().contains("cfg must be a finite number"), r.body());
+    }
+  }
+
+  @Test
+  void malformedJobIdsAre404() throws Exception {
+    String id = Http.json(http.post(job("ids", 41))).get("id").getAsString();
+    for (String bad : List.of(id + ":events", id + ":finished", "nope", id.toUpperCase(java.util.Locale.ROOT))) {
+      HttpResponse<String> r = http.get("/v1/jobs/" + bad);
+      assertEquals(404, r.statusCode(), bad + ": " + r.body());
+      assertEquals("NOT_FOUND", Http.json(r).getAsJsonObject("error").get("code").getAsString());
+      assertEquals(404, http.delete("/v1/jobs/" + bad).statusCode(), bad);
+    }
+  }
+
+  @Test
+  void jobsBelongToTheKeyThatCreatedThemAndAnAdminKeySeesAll() throws Exception {
+    try (FoleyService keyed = start(ServiceConfig.defaults(dir.resolve("tenants")).withApiKeys(Set.of("k1", "k2"))
+        .withAdminKeys(Set.of("root")), b -> b)) {
+      Http one = new Http(keyed.uri());
+      one.apiKey = "k1";
+      Http two = new Http(keyed.uri());
+      two.apiKey = "k2";
+      Http admin = new Http(keyed.uri());
+      admin.apiKey = "root";
+      String id = Http.json(one.post(job("mine", 51))).get("id").getAsString();
+      assertEquals("done", one.awaitFinished(id).get("status").getAsString());
+      String unknown = "0".repeat(32);
+      for (String path : List.of("", "/events", "/audio", "/audio?format=flac", "/video")) {
+        HttpResponse<String> other = two.get("/v1/jobs/" + id + path);
+        assertEquals(404, other.statusCode(), path + ": " + other.body());
+        assertEquals(Http.json(two.get("/v1/jobs/" + unknown)).toString().replace(unknown, "ID"),
+            Http.json(other).toString().replace(id, "ID"), "the same answer as for a job that does not exist");
+      }
+      assertEquals(404, two.delete("/v1/jobs/" + id).statusCode());
+      HttpResponse<String> copy = two.post(job("mine", 51));
+      assertEquals(202, copy.statusCode(), "not answered with another key's job: " + copy.body());
+      assertFalse(id.equals(Http.json(copy).get("id").getAsString()));
+
+      assertEquals(200, one.get("/v1/jobs/" + id).statusCode());
+      assertEquals(200, admin.get("/v1/jobs/" + id).statusCode(), "an admin key sees every key's jobs");
+      short[] audio = Http.wavSamples(admin.bytes("/v1/jobs/" + id + "/audio").body());
+      assertEquals(Math.round(48_000 * SECONDS), audio.length);
+      String theirs = Http.json(two.post(new Http.Form().video(video).field("prompt", "long").field("steps", "400")))
+          .get("id").getAsString();
+      assertEquals(404, one.delete("/v1/jobs/" + theirs).statusCode());
+      assertEquals(200, admin.delete("/v1/jobs/" + theirs).statusCode(), "an admin may cancel any job");
+      assertEquals("cancelled", two.awaitFinished(theirs).get("status").getAsString());
+    }
+  }
+
+  @Test
+  void aVideoOverTheDurationLimitIsRefusedAtOnce() throws Exception {
+    Path data = dir.resolve("short-videos");
+    try (FoleyService s = start(ServiceConfig.defaults(data).withMaxVideoDuration(Duration.ofSeconds(1)), b -> b)) {
+      HttpResponse<String> r = new Http(s.uri()).post(job("long", 1));
+      assertEquals(400, r.statusCode(), r.body());
+      JsonObject err = Http.json(r).getAsJsonObject("error");
+      assertEquals("UNSUPPORTED_VIDEO", err.get("code").getAsString());
+      assertTrue(err.get("message").getAsString().contains("lasts 1.5 s, longer than this service's limit of 1.0 s"),
+          r.body());
+      assertTrue(err.get("message").getAsString().contains("--max-video-duration"), r.body());
+      try (var files = Files.list(data.resolve("uploads"))) {
+        assertEquals(0, files.count(), "nothing is kept of a refused upload");
+      }
+    }
+  }
+
+  @Test
   void eventsStreamProgressChunksThatTileTheAudioAndDone() throws Exception {
     String id = Http.json(http.post(job("rain", 3))).get("id").getAsString();
     HttpResponse<java.io.InputStream> r = http.client.send(http.request("/v1/jobs/" + id + "/events")
@@ -239,6 +333,15 @@ class FoleyServiceTest {
     assertEquals(404, http.get("/v1/jobs/nope").statusCode());
     assertEquals(404, http.bytes("/v1/jobs/nope/audio").statusCode());
     assertEquals(404, http.delete("/v1/jobs/nope").statusCode());
+  }
+
+  @Test
+  void aHugeFormFieldIsRefusedNamingTheFieldAndItsOwnLimit() throws Exception {
+    HttpResponse<String> r = http.post(job("x", 1).field("prompt", "a".repeat(200_000)));
+    assertEquals(413, r.statusCode(), r.body());
+    String message = Http.json(r).getAsJsonObject("error").get("message").getAsString();
+    assertTrue(message.contains("'prompt'") && message.contains(FoleyService.MAX_FIELD_BYTES + " bytes"), message);
+    assertFalse(message.contains("MB") || message.contains(Long.toString(500L << 20)), message);
   }
 
   @Test
@@ -468,6 +571,87 @@ class FoleyServiceTest {
       });
       assertFalse(Files.exists(data.resolve("results").resolve(id + ".wav")));
       assertFalse(Files.exists(data.resolve("uploads").resolve(id + ".mp4")));
+    }
+  }
+
+  /** A clock the test moves by hand. */
+  static final class ManualClock extends java.time.Clock {
+    private volatile java.time.Instant now = java.time.Instant.now();
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return now;
+    }
+  }
+
+  private static List<String> filesOf(Path data, String id) throws java.io.IOException {
+    List<String> names = new ArrayList<>();
+    for (String sub : List.of("results", "uploads")) {
+      try (var files = Files.list(data.resolve(sub))) {
+        files.map(f -> sub + "/" + f.getFileName()).filter(n -> n.contains(id)).forEach(names::add);
+      }
+    }
+    return names;
+  }
+
+  @Test
+  void anM4aMadeWhileItsResultExpiresIsNotLeftBehind() throws Exception {
+    Path data = dir.resolve("racing");
+    ManualClock clock = new ManualClock();
+    java.util.concurrent.CountDownLatch converting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    FoleyService.AudioConverter held = (wav, target) -> {
+      converting.countDown();
+      try {
+        assertTrue(release.await(2, TimeUnit.MINUTES));
+        Files.write(target, new byte[] {1, 2, 3});
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    try (FoleyService s = FoleyService.start(ServiceConfig.defaults(data), FoleyEngine.builder().bundle(bundle)
+        .backend(Backends.cpu()), JcodecVideoSources.jcodec(), clock, held)) {
+      Http h = new Http(s.uri());
+      String id = Http.json(h.post(job("race", 61))).get("id").getAsString();
+      assertEquals("done", h.awaitFinished(id).get("status").getAsString());
+      CompletableFuture<HttpResponse<String>> m4a = CompletableFuture.supplyAsync(() -> {
+        try {
+          return h.get("/v1/jobs/" + id + "/audio?format=m4a");
+        } catch (Exception e) {
+          throw new AssertionError(e);
+        }
+      });
+      assertTrue(converting.await(1, TimeUnit.MINUTES), "the conversion started");
+      clock.advance(Duration.ofHours(2)); // past the retention: expire while the M4A is being written
+      s.expireNow();
+      assertEquals(404, h.get("/v1/jobs/" + id).statusCode(), "expired");
+      release.countDown();
+      HttpResponse<String> answer = m4a.get(1, TimeUnit.MINUTES);
+      assertEquals(404, answer.statusCode(), answer.body());
+      assertEquals(List.of(), filesOf(data, id), "no file of the expired job is left");
+
+      // a FLAC made before expiry is deleted with the job
+      String second = Http.json(h.post(job("race", 62))).get("id").getAsString();
+      assertEquals("done", h.awaitFinished(second).get("status").getAsString());
+      assertEquals(200, h.bytes("/v1/jobs/" + second + "/audio?format=flac").statusCode());
+      assertTrue(filesOf(data, second).contains("results/" + second + ".flac"), filesOf(data, second).toString());
+      clock.advance(Duration.ofHours(2));
+      s.expireNow();
+      assertEquals(List.of(), filesOf(data, second));
     }
   }
 

@@ -1,0 +1,154 @@
+package io.foley4j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import io.foley4j.FoleyEngine;
+import io.foley4j.TestSupport;
+import io.foley4j.backend.Backends;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.jcodec.JcodecVideoSources;
+import io.foley4j.jcodec.SyntheticMp4;
+import io.foley4j.video.SyntheticVideo;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One node on Redis: tenants, malformed ids and malformed stream entries (skips without redis-server). */
+class RedisJobsTest {
+  @TempDir Path dir;
+
+  @Test
+  void anM4aWhoseJobExpiresWhileItIsWrittenIsDeleted() throws Exception {
+    Path video = dir.resolve("v.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    java.util.concurrent.CountDownLatch converting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    FoleyService.AudioConverter held = (wav, target) -> {
+      converting.countDown();
+      try {
+        assertTrue(release.await(2, java.util.concurrent.TimeUnit.MINUTES));
+        java.nio.file.Files.write(target, new byte[] {1, 2, 3});
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    Path shared = dir.resolve("shared");
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle()) {
+      ServiceConfig c = ServiceConfig.defaults(shared).withRedis(URI.create(redis.uri()), "solo", Duration.ofSeconds(2))
+          .withWorkerJobs(1);
+      RedisClient client = RedisClient.create(redis.uri());
+      try (StatefulRedisConnection<String, String> conn = client.connect();
+           FoleyService node = FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+               JcodecVideoSources.jcodec(), java.time.Clock.systemUTC(), held)) {
+        Http h = new Http(node.uri());
+        String id = Http.json(h.post(new Http.Form().video(video).field("prompt", "x").field("steps", "2")))
+            .get("id").getAsString();
+        assertEquals("done", h.awaitFinished(id).get("status").getAsString());
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> m4a =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+              try {
+                return h.get("/v1/jobs/" + id + "/audio?format=m4a");
+              } catch (Exception e) {
+                throw new AssertionError(e);
+              }
+            });
+        assertTrue(converting.await(1, java.util.concurrent.TimeUnit.MINUTES), "the conversion started");
+        conn.sync().del("foley:job:" + id); // the job's key expires while the M4A is written
+        release.countDown();
+        HttpResponse<String> answer = m4a.get(1, java.util.concurrent.TimeUnit.MINUTES);
+        assertEquals(404, answer.statusCode(), answer.body());
+        assertTrue(!java.nio.file.Files.exists(shared.resolve("results").resolve(id + ".m4a")), "no M4A left");
+        try (var files = java.nio.file.Files.list(shared.resolve("results"))) {
+          assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".part-"))
+              .toList(), "no temporary file left");
+        }
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void tenantsMalformedIdsAndMalformedEntries() throws Exception {
+    Path video = dir.resolve("v.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle()) {
+      ServiceConfig c = ServiceConfig.defaults(dir.resolve("shared")).withApiKeys(Set.of("k1", "k2"))
+          .withAdminKeys(Set.of("root")).withRedis(URI.create(redis.uri()), "solo", Duration.ofSeconds(2))
+          .withWorkerJobs(1);
+      RedisClient client = RedisClient.create(redis.uri());
+      try (StatefulRedisConnection<String, String> conn = client.connect();
+           FoleyService node = FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+               JcodecVideoSources.jcodec())) {
+        RedisCommands<String, String> r = conn.sync();
+        Http one = new Http(node.uri());
+        one.apiKey = "k1";
+        Http two = new Http(node.uri());
+        two.apiKey = "k2";
+        Http admin = new Http(node.uri());
+        admin.apiKey = "root";
+        String id = Http.json(one.post(new Http.Form().video(video).field("prompt", "x").field("steps", "2")))
+            .get("id").getAsString();
+        assertEquals("done", one.awaitFinished(id).get("status").getAsString());
+        assertTrue(!r.hgetall("foley:job:" + id).toString().contains("k1"), "the key itself is not stored");
+
+        // another key's job is unknown to it; an admin sees it
+        for (String path : List.of("", "/events", "/audio", "/video")) {
+          assertEquals(404, two.get("/v1/jobs/" + id + path).statusCode(), path);
+        }
+        assertEquals(404, two.delete("/v1/jobs/" + id).statusCode());
+        assertEquals(200, admin.get("/v1/jobs/" + id).statusCode());
+        HttpResponse<String> copy = two.post(new Http.Form().video(video).field("prompt", "x").field("steps", "2"));
+        assertEquals(202, copy.statusCode(), "not another key's job: " + copy.body());
+
+        // ids that name other Redis keys are 404, not a Redis type error
+        for (String bad : List.of(id + ":events", id + ":finished", id + ":cancel")) {
+          for (Http h : List.of(one, admin)) {
+            HttpResponse<String> g = h.get("/v1/jobs/" + bad);
+            assertEquals(404, g.statusCode(), bad + ": " + g.body());
+            assertEquals(404, h.get("/v1/jobs/" + bad + "/events").statusCode(), bad);
+            assertEquals(404, h.delete("/v1/jobs/" + bad).statusCode(), bad);
+          }
+        }
+
+        // a malformed entry is acknowledged and dead-lettered; an open job it names fails with the reason
+        String open = "f".repeat(32);
+        JsonObject queued = new JsonObject();
+        queued.addProperty("id", open);
+        queued.addProperty("status", "queued");
+        r.hset("foley:job:" + open, Map.of("json", queued.toString(), "status", "queued",
+            "owner", FoleyService.tenantOf("k1")));
+        r.xadd(RedisJobs.STREAM, Map.of("id", "../../etc/passwd", "steps", "2"));
+        r.xadd(RedisJobs.STREAM, Map.of("id", open, "key", "k", "client", "c", "steps", "many", "cfg", "NaN",
+            "seed", "0", "priority", "NORMAL"));
+        TestSupport.awaitCondition("both bad entries dead-lettered", () -> r.xlen(RedisJobs.DEAD) == 2);
+        TestSupport.awaitCondition("nothing left pending", () ->
+            r.xpending(RedisJobs.STREAM, RedisJobs.GROUP).getCount() == 0);
+        List<StreamMessage<String, String>> dead = r.xrange(RedisJobs.DEAD, io.lettuce.core.Range.create("-", "+"));
+        assertTrue(dead.get(0).getBody().get("dead_reason").contains("field id"), dead.get(0).getBody().toString());
+        assertTrue(dead.get(1).getBody().get("dead_reason").contains("field steps is \"many\""),
+            dead.get(1).getBody().toString());
+        JsonObject failed = one.awaitFinished(open);
+        assertEquals("failed", failed.get("status").getAsString(), failed.toString());
+        assertEquals("INVALID_ARGUMENT", failed.getAsJsonObject("error").get("code").getAsString());
+        assertTrue(failed.getAsJsonObject("error").get("message").getAsString().contains("steps"), failed.toString());
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+}
