@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
+import io.foley4j.FoleyEngine;
 import io.foley4j.TestSupport;
+import io.foley4j.backend.Backends;
+import io.foley4j.bundle.ModelBundle;
+import io.foley4j.jcodec.JcodecVideoSources;
 import io.foley4j.jcodec.SyntheticMp4;
 import io.foley4j.video.SyntheticVideo;
 import java.io.BufferedReader;
@@ -17,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,11 +58,12 @@ class ServeShutdownTest {
           lastEvents.add(lastEvent(h, id));
         }
         awaitRunning(h, ids.get(0));
-        node.process.destroy(); // SIGTERM on Linux
+        node.sigterm();
         assertTrue(node.process.waitFor(4, TimeUnit.MINUTES), "foley serve exits after SIGTERM");
-        String log = node.log.toString() + crashReport(work);
+        String log = node.output() + crashReport(work);
         assertEquals(0, node.process.exitValue(), "exit code after SIGTERM; output:\n" + log);
         assertFalse(log.contains("SIGSEGV") || log.contains("A fatal error has been detected"), log);
+        assertTrue(log.contains("foley serve: stopped"), "the drain ran to its end before the JVM's shutdown:\n" + log);
         try (Stream<Path> files = Files.list(work)) {
           assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith("hs_err")).toList(),
               "no JVM crash report");
@@ -83,9 +89,9 @@ class ServeShutdownTest {
       List<String> ids = List.of(accept(h, video, "long", 1000), accept(h, video, "queued", 1000));
       List<CompletableFuture<String>> lastEvents = List.of(lastEvent(h, ids.get(0)), lastEvent(h, ids.get(1)));
       awaitRunning(h, ids.get(0));
-      node.process.destroy();
+      node.sigterm();
       assertTrue(node.process.waitFor(2, TimeUnit.MINUTES), "foley serve exits after SIGTERM");
-      String log = node.log.toString() + crashReport(dir);
+      String log = node.output() + crashReport(dir);
       assertEquals(0, node.process.exitValue(), "exit code after SIGTERM; output:\n" + log);
       try (Stream<Path> files = Files.list(dir)) {
         assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith("hs_err")).toList());
@@ -108,6 +114,42 @@ class ServeShutdownTest {
             .append(String.join("\n", lines.subList(0, Math.min(80, lines.size()))));
       }
       return out.toString();
+    }
+  }
+
+  @Test
+  void sigtermOnARedisNodeHandsItsJobsBackToAnotherNode() throws Exception {
+    Path video = dir.resolve("clip.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle()) {
+      // node b alone (a child JVM, one job at a time, a short drain): it holds the long job, the other waits
+      Node b = Node.start(dir, "PT0.5S", "--redis", redis.uri(), "--node-id", "b", "--visibility-timeout", "PT2S",
+          "--worker-jobs", "1");
+      List<String> ids;
+      try {
+        Http viaB = new Http(b.uri);
+        ids = List.of(accept(viaB, video, "long", 300), accept(viaB, video, "queued", 3));
+        awaitRunning(viaB, ids.get(0));
+        b.sigterm();
+        assertTrue(b.process.waitFor(2, TimeUnit.MINUTES), "foley serve exits after SIGTERM");
+        String log = b.output() + crashReport(dir);
+        assertEquals(0, b.process.exitValue(), "exit code after SIGTERM; output:\n" + log);
+        assertTrue(log.contains("handing back job " + ids.get(0)), log);
+      } finally {
+        b.process.destroyForcibly();
+      }
+      // node a (this JVM) reclaims the handed-back job after the visibility timeout and takes the queued one
+      ServiceConfig config = ServiceConfig.defaults(dir.resolve("data"))
+          .withRedis(URI.create(redis.uri()), "a", Duration.ofSeconds(2)).withWorkerJobs(2);
+      try (FoleyService a = FoleyService.start(config, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+          JcodecVideoSources.jcodec())) {
+        Http viaA = new Http(a.uri());
+        for (String id : ids) {
+          assertEquals("done", viaA.awaitFinished(id).get("status").getAsString(), "job " + id);
+          assertEquals("event: done", lastEvent(viaA, id).get(1, TimeUnit.MINUTES), "the SSE stream of " + id);
+        }
+      }
     }
   }
 
@@ -152,13 +194,29 @@ class ServeShutdownTest {
   }
 
   /** A {@code foley serve} child JVM with its working directory in {@code work}. */
-  private record Node(Process process, URI uri, StringBuffer log) {
-    static Node start(Path work, String drain) throws Exception {
+  private record Node(Process process, URI uri, StringBuffer log, Thread reader) {
+    /**
+     * Sends SIGTERM as {@code kill} does. ({@code Process.destroy()} sends SIGTERM too, but it also
+     * closes the pipes, so what the process writes while it stops would be lost.)
+     */
+    void sigterm() throws IOException, InterruptedException {
+      Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start();
+      assertEquals(0, kill.waitFor(), "kill -TERM " + process.pid());
+    }
+
+    /** Everything the process wrote, once it has ended (its output is read to the end first). */
+    String output() throws InterruptedException {
+      reader.join(TimeUnit.SECONDS.toMillis(30));
+      return log.toString();
+    }
+
+    static Node start(Path work, String drain, String... more) throws Exception {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = List.of(java, "-Xmx1g", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
+      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
           "-cp", System.getProperty("java.class.path"), "io.foley4j.cli.FoleyCli", "serve", "--port", "0",
           "--data-dir", work.resolve("data").toString(), "--max-concurrent", "1", "--drain-timeout", drain,
-          "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString());
+          "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
+      cmd.addAll(List.of(more));
       Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
       StringBuffer log = new StringBuffer();
       CompletableFuture<URI> uri = new CompletableFuture<>();
@@ -181,7 +239,7 @@ class ServeShutdownTest {
       t.start();
       URI u = uri.get(2, TimeUnit.MINUTES);
       assertNotNull(u);
-      return new Node(p, u, log);
+      return new Node(p, u, log, t);
     }
   }
 }
