@@ -225,10 +225,6 @@ public final class FoleyService implements AutoCloseable {
       throw new HttpError(503, "UNAVAILABLE", draining.get() ? "this node is shutting down; send the job to "
           + "another node" : "the engine is still warming up; retry shortly", 1);
     }
-    String down = jobs().unavailable(); // before the upload is read
-    if (down != null) {
-      throw new HttpError(503, "UNAVAILABLE", down + "; retry shortly", RedisJobs.RETRY_AFTER_SECONDS);
-    }
     long wait = limits.tryAcquire(client);
     if (wait > 0) {
       throw new HttpError(429, "RATE_LIMITED", "too many jobs from this client (" + config.ratePerSecond()
