@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -109,9 +110,9 @@ final class ServeCommand implements Callable<Integer> {
     // SIGTERM/SIGINT/SIGHUP only ask to stop: the drain runs on this thread, and the JVM's shutdown (with
     // ONNX Runtime's hook, which frees the native environment) starts only after the engine is closed
     CountDownLatch stopRequested = new CountDownLatch(1);
-    AtomicBoolean signalled = new AtomicBoolean();
-    List<String> handled = StopSignals.install(() -> {
-      if (!signalled.compareAndSet(false, true)) {
+    AtomicReference<String> signal = new AtomicReference<>();
+    List<String> handled = StopSignals.install(name -> {
+      if (!signal.compareAndSet(null, name)) {
         System.err.println("foley serve: already shutting down (up to --drain-timeout " + drain
             + "); SIGKILL stops at once, losing what runs");
       }
@@ -137,11 +138,16 @@ final class ServeCommand implements Callable<Integer> {
       }
     }, "foley-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    if (handled.size() < 3) {
+      System.err.println("foley serve: " + (handled.isEmpty() ? "no stop signal is" : "only SIG"
+          + String.join("/SIG", handled) + " are") + " handled; other signals stop the JVM "
+          + "at once and may crash a running job (ONNX Runtime frees its environment in a shutdown hook)");
+    }
     System.out.println("foley serve: listening on " + service.uri() + (redis != null ? " (stream on " + redis + ")" : ""));
     System.out.flush();
     stopRequested.await();
     if (closed.compareAndSet(false, true)) {
-      System.out.println("foley serve: stopping (SIG" + String.join("/SIG", handled) + "): draining for up to " + drain);
+      System.out.println("foley serve: stopping (SIG" + signal.get() + "): draining for up to " + drain);
       System.out.flush();
       try {
         service.close(); // graceful: stop accepting, drain, hand back, close the engine and its sessions

@@ -2,6 +2,7 @@ package io.foley4j.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import sun.misc.Signal;
@@ -23,15 +24,15 @@ final class StopSignals {
   private StopSignals() {}
 
   /**
-   * Runs {@code onStop} (on the signal's own thread; it must not block) for each of the signals
-   * that could be handled, and returns their names; a signal the JVM or the OS keeps (for example
+   * Calls {@code onStop} with the signal's name ("TERM") on the signal's own thread (it must not
+   * block) for each of the signals that could be handled, and returns their names; a signal the JVM or the OS keeps (for example
    * with {@code -Xrs}, or one ignored by the parent) is left as it was.
    */
-  static List<String> install(Runnable onStop) {
+  static List<String> install(Consumer<String> onStop) {
     List<String> installed = new ArrayList<>();
     for (String name : NAMES) {
       try {
-        Signal.handle(new Signal(name), s -> onStop.run());
+        Signal.handle(new Signal(name), s -> onStop.accept(s.getName()));
         installed.add(name);
       } catch (IllegalArgumentException | UnsupportedOperationException e) {
         LOG.log(Level.FINE, "SIG" + name + " stays with the JVM: " + e.getMessage());

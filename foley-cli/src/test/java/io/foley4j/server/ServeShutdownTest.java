@@ -63,6 +63,7 @@ class ServeShutdownTest {
         String log = node.output() + crashReport(work);
         assertEquals(0, node.process.exitValue(), "exit code after SIGTERM; output:\n" + log);
         assertFalse(log.contains("SIGSEGV") || log.contains("A fatal error has been detected"), log);
+        assertTrue(log.contains("foley serve: stopping (SIGTERM)"), log);
         assertTrue(log.contains("foley serve: stopped"), "the drain ran to its end before the JVM's shutdown:\n" + log);
         try (Stream<Path> files = Files.list(work)) {
           assertEquals(List.of(), files.filter(p -> p.getFileName().toString().startsWith("hs_err")).toList(),
