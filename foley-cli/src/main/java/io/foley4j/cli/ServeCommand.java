@@ -13,10 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -117,6 +120,17 @@ final class ServeCommand implements Callable<Integer> {
       // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
       engine.warmUp(io.foley4j.WarmUp.FULL);
     }
+    // SIGTERM/SIGINT/SIGHUP only ask to stop: the drain runs on this thread, and the JVM's shutdown (with
+    // ONNX Runtime's hook, which frees the native environment) starts only after the engine is closed
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    AtomicReference<String> signal = new AtomicReference<>();
+    List<String> handled = StopSignals.install(name -> {
+      if (!signal.compareAndSet(null, name)) {
+        System.err.println("foley serve: already shutting down (up to --drain-timeout " + drain
+            + "); SIGKILL stops at once, losing what runs");
+      }
+      stopRequested.countDown();
+    });
     FoleyService service;
     try {
       service = FoleyService.start(config, engine, sources);
@@ -124,19 +138,38 @@ final class ServeCommand implements Callable<Integer> {
       bundle.close();
       throw e;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean closed = new AtomicBoolean();
+    // a JVM shutdown that no handled signal started (System.exit elsewhere, a signal kept by the JVM):
+    // still try to drain, though this hook races ONNX Runtime's own one
     Thread hook = new Thread(() -> {
-      try {
-        service.close(); // graceful: stop accepting, drain, hand back, close the engine
-      } finally {
-        bundle.close();
-        stopped.countDown();
+      if (closed.compareAndSet(false, true)) {
+        try {
+          service.close();
+        } finally {
+          bundle.close();
+        }
       }
     }, "foley-serve-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    if (handled.size() < 3) {
+      System.err.println("foley serve: " + (handled.isEmpty() ? "no stop signal is" : "only SIG"
+          + String.join("/SIG", handled) + " are") + " handled; other signals stop the JVM "
+          + "at once and may crash a running job (ONNX Runtime frees its environment in a shutdown hook)");
+    }
     System.out.println("foley serve: listening on " + service.uri() + (redis != null ? " (stream on " + redis + ")" : ""));
     System.out.flush();
-    stopped.await();
+    stopRequested.await();
+    if (closed.compareAndSet(false, true)) {
+      System.out.println("foley serve: stopping (SIG" + signal.get() + "): draining for up to " + drain);
+      System.out.flush();
+      try {
+        service.close(); // graceful: stop accepting, drain, hand back, close the engine and its sessions
+      } finally {
+        bundle.close();
+      }
+      System.out.println("foley serve: stopped");
+      System.out.flush();
+    }
     return 0;
   }
 

@@ -83,6 +83,8 @@ public final class FoleyService implements AutoCloseable {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AtomicBoolean stopped = new AtomicBoolean();
+  private final InFlight uploading = new InFlight();
+  private final InFlight streaming = new InFlight();
   private final Counter submitted;
   private final Counter cacheAnswered;
   private volatile boolean ready;
@@ -227,7 +229,11 @@ public final class FoleyService implements AutoCloseable {
   // ---------------------------------------------------------------- handlers
 
   private void ready(Context ctx) {
-    if (ready && !draining.get()) {
+    Jobs j = jobs;
+    String down = ready && !draining.get() && j != null ? j.unavailable() : null;
+    if (down != null) {
+      error(ctx, 503, "NOT_READY", down, RedisJobs.RETRY_AFTER_SECONDS);
+    } else if (ready && !draining.get()) {
       ctx.json("{\"status\":\"ready\"}");
     } else {
       error(ctx, 503, "NOT_READY", draining.get() ? "shutting down: send work to another node"
@@ -236,6 +242,15 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private void submit(Context ctx) throws IOException {
+    uploading.enter(); // before the draining check: close() waits for this upload to be answered and stored
+    try {
+      accept(ctx);
+    } finally {
+      uploading.exit();
+    }
+  }
+
+  private void accept(Context ctx) throws IOException {
     Caller caller = authorize(ctx);
     String client = caller.tenant();
     if (draining.get() || !ready) {
@@ -329,6 +344,16 @@ public final class FoleyService implements AutoCloseable {
     if (first == null) {
       throw HttpError.notFound(id, config.retention());
     }
+    streaming.enter();
+    try {
+      stream(ctx, id);
+    } finally {
+      streaming.exit();
+    }
+  }
+
+  /** Writes the job's SSE log until it is complete; at shutdown, what the log holds by then, then ends. */
+  private void stream(Context ctx, String id) throws InterruptedException {
     ctx.status(200);
     ctx.res().setContentType("text/event-stream");
     ctx.res().setCharacterEncoding("utf-8");
@@ -339,8 +364,9 @@ public final class FoleyService implements AutoCloseable {
       out.write(("retry: 1000\n\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
       int seen = 0;
-      while (!stopped.get()) {
-        Jobs.Slice slice = jobs().events(id, seen, 15_000);
+      while (true) {
+        boolean last = stopped.get(); // at shutdown: one more read of what is there, then the stream ends
+        Jobs.Slice slice = jobs().events(id, seen, last ? 0 : 15_000);
         if (slice == null) {
           break; // expired meanwhile
         }
@@ -352,12 +378,17 @@ public final class FoleyService implements AutoCloseable {
         }
         seen += slice.frames().size();
         out.flush();
-        if (slice.complete()) {
+        if (slice.complete() || last) {
           break;
         }
       }
     } catch (IOException clientGone) {
       LOG.fine(() -> "SSE client of job " + id + " went away: " + clientGone);
+    } catch (RuntimeException e) {
+      if (!stopped.get()) {
+        throw e;
+      }
+      LOG.fine(() -> "SSE stream of job " + id + " ended by the shutdown: " + e);
     }
   }
 
@@ -715,10 +746,14 @@ public final class FoleyService implements AutoCloseable {
       return;
     }
     draining.set(true);
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+    if (!uploading.awaitNone(deadline)) { // an upload past the draining check is answered and stored first
+      LOG.warning(uploading.count() + " upload(s) still being received after the drain timeout");
+    }
     Jobs j = jobs;
     if (j != null) {
       try {
-        j.drain(System.nanoTime() + config.drainTimeout().toNanos());
+        j.drain(deadline);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -731,8 +766,9 @@ public final class FoleyService implements AutoCloseable {
     }
     stopped.set(true);
     if (j != null) {
-      j.close(); // wakes SSE readers
+      j.close(); // wakes SSE readers: each sends what its job's log holds (a final event for every job ended here)
     }
+    streaming.awaitNone(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
     if (app != null) {
       app.stop();
     }

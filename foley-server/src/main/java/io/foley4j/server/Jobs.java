@@ -47,6 +47,14 @@ interface Jobs extends AutoCloseable {
   /** Stops taking work and waits until {@code deadlineNanos} for running jobs; then cancels or hands them back. */
   void drain(long deadlineNanos) throws InterruptedException;
 
+  /**
+   * Why the job store cannot serve requests now (Redis unreachable), or null when it can; cheap
+   * enough for every {@code /health/ready} and POST (implementations cache a probe briefly).
+   */
+  default String unavailable() {
+    return null;
+  }
+
   /** Deletes what is older than the retention. */
   void expire();
 

@@ -11,12 +11,16 @@ import io.foley4j.FoleyJob;
 import io.foley4j.FoleyListener;
 import io.foley4j.FoleyResult;
 import io.foley4j.Progress;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
@@ -37,9 +41,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -55,6 +62,12 @@ import java.util.stream.Stream;
  * frames), {@code foley:job:<id>:finished}, {@code foley:job:<id>:cancel}, and
  * {@code foley:done:<request key>} (the id of a done job with that request). All expire after the
  * retention.
+ *
+ * <p>When Redis is unreachable (down, restarting, paused), commands fail within
+ * {@link #COMMAND_TIMEOUT} (at once while disconnected) and the API answers 503 with Retry-After;
+ * {@link #unavailable()} (a PING, cached for {@link #HEALTH_CACHE}) turns {@code /health/ready} to
+ * 503. A Redis that comes back without its data (no persistence) has lost the consumer group: the
+ * worker recreates it (and the stream) when a command answers NOGROUP.
  */
 final class RedisJobs implements Jobs {
   static final String STREAM = "foley:jobs";
@@ -62,6 +75,13 @@ final class RedisJobs implements Jobs {
   /** Entries no node can run (malformed), with the reason; kept for an operator to inspect. */
   static final String DEAD = "foley:jobs:dead";
   private static final Logger LOG = Logger.getLogger(RedisJobs.class.getName());
+  /** The longest a command waits for Redis before the request fails (503). */
+  static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(3);
+  /** How long a health probe's answer is reused, and the longest a probe waits. */
+  static final Duration HEALTH_CACHE = Duration.ofMillis(500);
+  static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
+  /** Retry-After, in seconds, of a request refused because Redis is unreachable. */
+  static final long RETRY_AFTER_SECONDS = 2;
 
   /** KEYS finished, events, job, done; ARGV node, frame, json, status, ttl seconds, done id or "". */
   private static final String FINISH = """
@@ -101,6 +121,11 @@ final class RedisJobs implements Jobs {
   private final long ttlSeconds;
   private volatile boolean taking = true;
   private volatile boolean running = true;
+  private volatile boolean storeDown; // the worker's view, for logging an outage once
+  private final Object healthLock = new Object();
+  private long healthCheckedAt; // System.nanoTime of the last probe, under healthLock
+  private String healthProblem; // null when the last probe answered PONG, under healthLock
+  private boolean healthChecked;
 
   /** A stream entry this node is working on. */
   private record Held(String entry, JobSpec spec, JobRecord rec, FoleyJob job, boolean[] handBack) {}
@@ -114,7 +139,15 @@ final class RedisJobs implements Jobs {
     this.finisher = finisher;
     this.webhooks = webhooks;
     this.ttlSeconds = Math.max(1, config.retention().toSeconds());
-    this.client = RedisClient.create(config.redis().toString());
+    RedisURI uri = RedisURI.create(config.redis().toString());
+    uri.setTimeout(COMMAND_TIMEOUT);
+    this.client = RedisClient.create(uri);
+    // fail fast: commands are refused while disconnected instead of queued, and time out after a few seconds
+    client.setOptions(ClientOptions.builder()
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+        .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).build())
+        .build());
     StatefulRedisConnection<String, String> c = null;
     StatefulRedisConnection<String, String> r = null;
     try {
@@ -141,9 +174,7 @@ final class RedisJobs implements Jobs {
       ExecutorService finisher, Webhooks webhooks) {
     RedisJobs jobs = new RedisJobs(config, engine, uploads, results, finisher, webhooks);
     try {
-      jobs.redis.xgroupCreate(XReadArgs.StreamOffset.from(STREAM, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
-    } catch (RedisBusyException exists) {
-      // another node created it
+      jobs.createGroup();
     } catch (RedisException e) {
       jobs.close();
       throw new FoleyException(FoleyException.Code.IO, "cannot create the consumer group on " + config.redis()
@@ -151,6 +182,65 @@ final class RedisJobs implements Jobs {
     }
     jobs.worker.start();
     return jobs;
+  }
+
+  /** Creates the stream and its consumer group unless they exist (another node, or an earlier run, made them). */
+  private void createGroup() {
+    try {
+      redis.xgroupCreate(XReadArgs.StreamOffset.from(STREAM, "0"), GROUP, XGroupCreateArgs.Builder.mkstream());
+    } catch (RedisBusyException exists) {
+      // BUSYGROUP: another node created it
+    }
+  }
+
+  private static boolean isNoGroup(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().startsWith("NOGROUP")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Why Redis cannot serve requests now (null when it answers PING): probed with a PING of at most
+   * {@link #PING_TIMEOUT}, the answer reused for {@link #HEALTH_CACHE}, one probe at a time.
+   */
+  @Override
+  public String unavailable() {
+    synchronized (healthLock) {
+      long now = System.nanoTime();
+      if (healthChecked && now - healthCheckedAt < HEALTH_CACHE.toNanos()) {
+        return healthProblem;
+      }
+      String problem;
+      try {
+        String pong = async.ping().get(PING_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        problem = "PONG".equals(pong) ? null : "Redis answered PING with " + pong;
+      } catch (TimeoutException e) {
+        problem = "Redis at " + config.redis() + " did not answer PING within " + PING_TIMEOUT.toMillis() + " ms";
+      } catch (ExecutionException | RedisException e) {
+        Throwable why = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        problem = "Redis at " + config.redis() + " is unreachable: " + why.getMessage();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while checking Redis";
+      }
+      healthProblem = problem;
+      healthCheckedAt = System.nanoTime();
+      healthChecked = true;
+      return problem;
+    }
+  }
+
+  /** Runs an API-side command; Redis being unreachable becomes 503 with Retry-After instead of a 500. */
+  private <T> T store(Supplier<T> command) {
+    try {
+      return command.get();
+    } catch (RedisException e) {
+      throw new HttpError(503, "UNAVAILABLE", "the job store (Redis at " + config.redis() + ") cannot be reached: "
+          + e.getMessage() + "; retry shortly", RETRY_AFTER_SECONDS);
+    }
   }
 
   private static String job(String id) {
@@ -177,7 +267,7 @@ final class RedisJobs implements Jobs {
 
   @Override
   public JsonObject doneFor(String key) {
-    String id = redis.get(done(key));
+    String id = store(() -> redis.get(done(key)));
     JsonObject o = id == null ? null : status(id);
     return o != null && o.get("status").getAsString().equals("done") ? o : null;
   }
@@ -186,27 +276,30 @@ final class RedisJobs implements Jobs {
   public JsonObject submit(JobSpec spec) {
     JsonObject json = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
         spec.webhook()).toJson();
-    redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued", "owner", spec.client()));
-    // bounded even if no node ever takes it; reset to the retention when it finishes
-    redis.expire(job(spec.id()), ttlSeconds + Duration.ofDays(1).toSeconds());
-    redis.xadd(STREAM, spec.toFields());
-    return json;
+    return store(() -> {
+      redis.hset(job(spec.id()), Map.of("json", json.toString(), "status", "queued", "owner", spec.client()));
+      // bounded even if no node ever takes it; reset to the retention when it finishes
+      redis.expire(job(spec.id()), ttlSeconds + Duration.ofDays(1).toSeconds());
+      redis.xadd(STREAM, spec.toFields());
+      return json;
+    });
   }
 
   @Override
   public String owner(String id) {
-    List<String> v = redis.hmget(job(id), "json", "owner").stream().map(kv -> kv.getValueOrElse(null)).toList();
+    List<String> v = store(() -> redis.hmget(job(id), "json", "owner")).stream().map(kv -> kv.getValueOrElse(null))
+        .toList();
     return v.get(0) == null ? null : v.get(1) == null ? "" : v.get(1);
   }
 
   @Override
   public boolean kept(String id) {
-    return redis.exists(job(id)) > 0;
+    return store(() -> redis.exists(job(id))) > 0;
   }
 
   @Override
   public JsonObject status(String id) {
-    String json = redis.hget(job(id), "json");
+    String json = store(() -> redis.hget(job(id), "json"));
     return json == null ? null : JsonParser.parseString(json).getAsJsonObject();
   }
 
@@ -214,14 +307,14 @@ final class RedisJobs implements Jobs {
   public Slice events(String id, int from, long millis) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     while (true) {
-      String status = redis.hget(job(id), "status");
+      String status = store(() -> redis.hget(job(id), "status"));
       if (status == null) {
         return null;
       }
       // the terminal frame is pushed before the status changes: a terminal status means the log is whole
       boolean terminal = status.equals("done") || status.equals("failed") || status.equals("cancelled");
-      List<String> frames = redis.lrange(events(id), from, -1);
-      if (!frames.isEmpty() || terminal || System.nanoTime() >= deadline) {
+      List<String> frames = store(() -> redis.lrange(events(id), from, -1));
+      if (!frames.isEmpty() || terminal || System.nanoTime() >= deadline || !running) {
         return new Slice(frames, terminal);
       }
       Thread.sleep(100);
@@ -238,13 +331,13 @@ final class RedisJobs implements Jobs {
     if (!status.equals("queued") && !status.equals("running")) {
       throw HttpError.alreadyFinished(id, status);
     }
-    redis.setex(cancelKey(id), ttlSeconds, "1");
+    store(() -> redis.setex(cancelKey(id), ttlSeconds, "1"));
     o.addProperty("status", "cancelled");
     JsonObject err = new JsonObject();
     err.addProperty("code", "CANCELLED");
     err.addProperty("message", "cancelled by DELETE /v1/jobs/" + id);
     o.add("error", err);
-    if (!finishOnce(id, null, o, "cancelled")) {
+    if (!store(() -> finishOnce(id, null, o, "cancelled"))) {
       JsonObject now = status(id);
       throw HttpError.alreadyFinished(id, now == null ? "gone" : now.get("status").getAsString());
     }
@@ -312,6 +405,10 @@ final class RedisJobs implements Jobs {
         }
         List<StreamMessage<String, String>> got = reader.sync().xreadgroup(me,
             XReadArgs.Builder.count(free).block(300), XReadArgs.StreamOffset.lastConsumed(STREAM));
+        if (storeDown) {
+          storeDown = false;
+          LOG.info(config.nodeId() + ": Redis at " + config.redis() + " answers again; taking jobs");
+        }
         for (StreamMessage<String, String> m : got) {
           take(m);
         }
@@ -321,7 +418,25 @@ final class RedisJobs implements Jobs {
         if (!running) {
           return;
         }
-        LOG.log(Level.WARNING, "stream worker: " + e.getMessage(), e);
+        if (isNoGroup(e)) {
+          // Redis restarted without its data (no persistence): the group, and perhaps the stream, are gone
+          try {
+            createGroup();
+            LOG.warning(config.nodeId() + ": the consumer group " + GROUP + " on " + STREAM + " was gone (Redis lost "
+                + "its data?); created it again. Jobs queued before the loss are lost: make Redis persist "
+                + "(appendonly yes)");
+            continue;
+          } catch (RuntimeException again) {
+            e = again;
+          }
+        }
+        if (!storeDown) {
+          storeDown = true;
+          LOG.log(Level.WARNING, config.nodeId() + ": stream worker cannot use Redis at " + config.redis() + ": "
+              + e.getMessage() + "; retrying every 500 ms", e);
+        } else {
+          LOG.fine("stream worker: " + e.getMessage());
+        }
         try {
           Thread.sleep(500);
         } catch (InterruptedException ie) {

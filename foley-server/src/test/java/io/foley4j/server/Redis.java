@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Assumptions;
 /** A redis-server of the test's own on a free loopback port, without persistence. */
 final class Redis implements AutoCloseable {
   final int port;
-  private final Process process;
+  private final Path dir;
+  private Process process;
 
   static String executable() {
     for (String d : (System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin").split(":")) {
@@ -29,10 +30,16 @@ final class Redis implements AutoCloseable {
   }
 
   Redis(Path dir) throws IOException, InterruptedException {
-    String exe = executable();
+    this.dir = dir;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
+    start();
+  }
+
+  /** Starts the server (again) on its port, empty: it never persists. */
+  void start() throws IOException, InterruptedException {
+    String exe = executable();
     process = new ProcessBuilder(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
         "--appendonly", "no").redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis.log").toFile())).start();
@@ -53,15 +60,42 @@ final class Redis implements AutoCloseable {
     throw new IOException("redis-server did not answer on port " + port + "; see " + dir.resolve("redis.log"));
   }
 
+  /** Stops the server (SIGTERM, then SIGKILL); {@link #start()} brings it back, without its data. */
+  void stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  void pause() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  /** Lets a paused server go on (SIGCONT). */
+  void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String name) throws IOException, InterruptedException {
+    int rc = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
+    if (rc != 0) {
+      throw new IOException("kill -" + name + " " + process.pid() + " exited " + rc);
+    }
+  }
+
   String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
   @Override
   public void close() throws InterruptedException {
-    process.destroy();
-    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    try {
+      resume(); // a paused server would not stop on SIGTERM
+    } catch (IOException ignored) {
+      // already gone
     }
+    stop();
   }
 }
