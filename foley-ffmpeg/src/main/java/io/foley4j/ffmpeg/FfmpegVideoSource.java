@@ -15,6 +15,7 @@ import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_to_context;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_receive_frame;
 import static org.bytedeco.ffmpeg.global.avcodec.avcodec_send_packet;
 import static org.bytedeco.ffmpeg.global.avformat.AVFMT_DURATION_FROM_BITRATE;
+import static org.bytedeco.ffmpeg.global.avformat.AVFMT_TS_DISCONT;
 import static org.bytedeco.ffmpeg.global.avformat.AV_DISPOSITION_ATTACHED_PIC;
 import static org.bytedeco.ffmpeg.global.avformat.av_read_frame;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_alloc_context;
@@ -99,6 +100,7 @@ final class FfmpegVideoSource implements VideoSource {
   private int swsW = -1;
   private int swsH = -1;
   private boolean flushed;
+  private Timeline timeline;
   private long lastTicks = -1;
   private DecodedFrame pending;
 
@@ -237,6 +239,7 @@ final class FfmpegVideoSource implements VideoSource {
           + " decoder for video " + file + ": " + err(r));
     }
     decoderName = codec.name().getString();
+    timeline = new Timeline(fmt, st);
     pkt = av_packet_alloc();
     frame = av_frame_alloc();
     if (pkt == null || frame == null) {
@@ -302,6 +305,7 @@ final class FfmpegVideoSource implements VideoSource {
         if (pkt.stream_index() != scan.stream) {
           continue;
         }
+        timeline.apply(pkt);
         int s = avcodec_send_packet(dec, pkt);
         if (s < 0 && s != EAGAIN) {
           throw corrupt(file, "the " + info.codec() + " stream cannot be decoded after " + seconds(lastTicks) + ": "
@@ -555,6 +559,7 @@ final class FfmpegVideoSource implements VideoSource {
         Scan s = new Scan();
         s.pickStream(file, fmt);
         p = av_packet_alloc();
+        Timeline timeline = new Timeline(fmt, fmt.streams(s.stream));
         long lastPtsDuration = 0;
         while (true) {
           int r = av_read_frame(fmt, p);
@@ -563,6 +568,9 @@ final class FfmpegVideoSource implements VideoSource {
               s.readError = r;
             }
             break;
+          }
+          if (p.stream_index() == s.stream) {
+            timeline.apply(p);
           }
           if (p.stream_index() == s.stream && (p.flags() & AV_PKT_FLAG_DISCARD) == 0) {
             long pts = p.pts() != AV_NOPTS_VALUE ? p.pts() : p.dts();
@@ -581,6 +589,12 @@ final class FfmpegVideoSource implements VideoSource {
         }
         s.lastDuration = lastPtsDuration;
         s.check(file, fmt);
+        if (timeline.jumps() > 0) {
+          System.getLogger("io.foley4j.video").log(System.Logger.Level.WARNING, "video " + file + ": its timestamps"
+              + " jump " + timeline.jumps() + (timeline.jumps() == 1 ? " time" : " times") + " (e.g. MPEG-TS segments"
+              + " joined end to end); they were made continuous, each part following the previous one's last frame,"
+              + " as ffmpeg does: the video lasts " + s.secs(s.durationPts));
+        }
         return s;
       } finally {
         AvFree.free(p);
@@ -616,6 +630,9 @@ final class FfmpegVideoSource implements VideoSource {
       }
       if (fmt.duration_estimation_method() == AVFMT_DURATION_FROM_BITRATE) {
         statedPts = -1; // a guess from the bit rate, not a statement
+      }
+      if (fmt.iformat() != null && (fmt.iformat().flags() & AVFMT_TS_DISCONT) != 0) {
+        statedPts = -1; // MPEG-TS/PS state no duration: FFmpeg's is its first-to-last timestamp estimate
       }
     }
 

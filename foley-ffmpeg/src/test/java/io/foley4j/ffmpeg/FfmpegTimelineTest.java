@@ -1,0 +1,101 @@
+package io.foley4j.ffmpeg;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.FoleyException;
+import io.foley4j.TestSupport;
+import io.foley4j.UnsupportedVideoException;
+import io.foley4j.video.DecodedFrame;
+import io.foley4j.video.VideoInfo;
+import io.foley4j.video.VideoSource;
+import io.foley4j.video.VideoSourceFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Timelines and sizes that the container misstates: discontinuities, missing timestamps, truncation, sizes. */
+class FfmpegTimelineTest {
+  @TempDir
+  static Path dir;
+  static VideoSourceFactory ffmpeg;
+
+  @BeforeAll
+  static void load() {
+    Clips.require();
+    ffmpeg = FfmpegVideoSources.ffmpeg();
+  }
+
+  /** What ffmpeg itself decodes: {@code ffprobe -count_frames}. */
+  private static long probeFrames(Path f) {
+    return Long.parseLong(TestSupport.run("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+        "-show_entries", "stream=nb_read_frames", "-of", "default=nw=1:nk=1", f.toString()).trim().split("\\s+")[0]);
+  }
+
+  /** Every frame's timestamp in seconds; asserts they strictly increase. */
+  private static List<Double> times(VideoSource s) {
+    List<Double> t = new ArrayList<>();
+    for (DecodedFrame fr; (fr = s.next()) != null; ) {
+      double x = fr.ptsSeconds();
+      assertTrue(t.isEmpty() || x > t.get(t.size() - 1), "timestamps must increase: " + t + " then " + x);
+      t.add(x);
+    }
+    return t;
+  }
+
+  @Test
+  void concatenatedTsIsMadeContinuous() throws IOException {
+    Path a = Clips.make(dir.resolve("seg-a.ts"), "testsrc2=s=96x64:r=25:d=2", "-c:v", "libx264", "-g", "25");
+    Path b = Clips.make(dir.resolve("seg-b.ts"), "testsrc2=s=96x64:r=25:d=2", "-c:v", "libx264", "-g", "25");
+    Path ab = dir.resolve("joined.ts");
+    byte[] ba = Files.readAllBytes(a);
+    byte[] bb = Files.readAllBytes(b);
+    byte[] all = Arrays.copyOf(ba, ba.length + bb.length);
+    System.arraycopy(bb, 0, all, ba.length, bb.length);
+    Files.write(ab, all);
+    long expected = probeFrames(ab);
+    assertEquals(100, expected, "ffmpeg decodes both segments");
+
+    List<String> warnings = new ArrayList<>();
+    Logger log = Logger.getLogger("io.foley4j.video");
+    Handler h = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+          warnings.add(r.getMessage());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    log.addHandler(h);
+    try (VideoSource s = ffmpeg.open(ab)) {
+      VideoInfo info = s.info();
+      assertEquals(4.0, info.durationSeconds(), 0.05, "the video lasts both segments");
+      assertEquals(expected, info.frameCount());
+      List<Double> t = times(s);
+      assertEquals(expected, t.size(), "every frame ffmpeg decodes");
+      assertEquals(3.96, t.get(t.size() - 1), 0.01);
+      assertEquals(info.lastFrameSeconds(), t.get(t.size() - 1), 1e-9);
+    } finally {
+      log.removeHandler(h);
+    }
+    assertEquals(1, warnings.stream().filter(m -> m.contains("continuous")).count(), warnings.toString());
+    assertTrue(warnings.stream().anyMatch(m -> m.contains(ab.toString())), warnings.toString());
+  }
+}
