@@ -535,6 +535,8 @@ final class FfmpegVideoSource implements VideoSource {
     long maxPts = AV_NOPTS_VALUE;
     long lastDuration;
     long statedPts = -1; // stated duration in time-base units, -1 if the container does not say
+    long statedFrames; // the frame count the header or index states (AVI, MP4), 0 if it does not say
+    long packets; // every packet of the video stream, discarded ones included
     long durationPts;
     int readError;
 
@@ -571,6 +573,7 @@ final class FfmpegVideoSource implements VideoSource {
           }
           if (p.stream_index() == s.stream) {
             timeline.apply(p);
+            s.packets++;
           }
           if (p.stream_index() == s.stream && (p.flags() & AV_PKT_FLAG_DISCARD) == 0) {
             long pts = p.pts() != AV_NOPTS_VALUE ? p.pts() : p.dts();
@@ -622,6 +625,7 @@ final class FfmpegVideoSource implements VideoSource {
         throw corrupt(file, "its " + codec + " stream states no picture size");
       }
       rotation = rotation(st);
+      statedFrames = Math.max(0, st.nb_frames());
       if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0) {
         statedPts = st.duration();
       } else if (fmt.nb_streams() == 1 && fmt.duration() != AV_NOPTS_VALUE && fmt.duration() > 0
@@ -684,6 +688,13 @@ final class FfmpegVideoSource implements VideoSource {
       if (readError != 0 && (statedPts < 0 || statedPts > framesEnd)) {
         throw corrupt(file, "reading stopped at " + secs(framesEnd) + " (" + err(readError) + "); the file is"
             + " probably truncated");
+      }
+      if (statedFrames > packets && (statedFrames - packets) * Math.max(interval, last) > tol) {
+        // AVI: a cut file loses its index, and FFmpeg then reports the duration of what it finds,
+        // but the header's frame count still says how long the video was
+        throw corrupt(file, "the container states " + statedFrames + " frames (" + secs(statedFrames
+            * Math.max(interval, last)) + ") but only " + packets + " frames (" + secs(framesEnd) + ") can be read:"
+            + " the file is truncated");
       }
       if (statedPts >= 0 && statedPts > framesEnd + tol) {
         throw corrupt(file, "the container states " + secs(statedPts) + " of video but its frames end at "

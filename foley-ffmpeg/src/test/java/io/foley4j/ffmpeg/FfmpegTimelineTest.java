@@ -98,4 +98,26 @@ class FfmpegTimelineTest {
     assertEquals(1, warnings.stream().filter(m -> m.contains("continuous")).count(), warnings.toString());
     assertTrue(warnings.stream().anyMatch(m -> m.contains(ab.toString())), warnings.toString());
   }
+
+  @Test
+  void truncatedAviIsCorrupt() throws IOException {
+    Path whole = Clips.make(dir.resolve("whole.avi"), "testsrc2=s=96x64:r=25:d=2", "-c:v", "mjpeg", "-q:v", "3");
+    try (VideoSource s = ffmpeg.open(whole)) {
+      assertEquals(50, times(s).size(), "the whole AVI is fine");
+    }
+    byte[] b = Files.readAllBytes(whole);
+    Path cut = Files.write(dir.resolve("cut.avi"), Arrays.copyOf(b, b.length / 2));
+    long decodable = probeFrames(cut);
+    assertTrue(decodable > 5 && decodable < 40, "ffmpeg decodes part of it: " + decodable);
+    UnsupportedVideoException e = assertThrows(UnsupportedVideoException.class, () -> {
+      try (VideoSource s = ffmpeg.open(cut)) {
+        times(s);
+      }
+    });
+    assertEquals(FoleyException.Code.CORRUPT_VIDEO, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("50 frames"), e.getMessage());
+    assertTrue(e.getMessage().contains(decodable + " frames"), e.getMessage());
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+  }
 }
