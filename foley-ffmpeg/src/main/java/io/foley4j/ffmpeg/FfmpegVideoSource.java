@@ -563,6 +563,8 @@ final class FfmpegVideoSource implements VideoSource {
         p = av_packet_alloc();
         Timeline timeline = new Timeline(fmt, fmt.streams(s.stream));
         long lastPtsDuration = 0;
+        long nominal = Timeline.nominalInterval(fmt.streams(s.stream));
+        long prevPts = AV_NOPTS_VALUE;
         while (true) {
           int r = av_read_frame(fmt, p);
           if (r < 0) {
@@ -577,6 +579,12 @@ final class FfmpegVideoSource implements VideoSource {
           }
           if (p.stream_index() == s.stream && (p.flags() & AV_PKT_FLAG_DISCARD) == 0) {
             long pts = p.pts() != AV_NOPTS_VALUE ? p.pts() : p.dts();
+            if (pts == AV_NOPTS_VALUE) {
+              // no timestamp at all (a raw H.264 stream): one frame interval after the previous
+              // packet, as the decode pass times frames that come out without one
+              pts = prevPts == AV_NOPTS_VALUE ? 0 : prevPts + nominal;
+            }
+            prevPts = pts;
             s.count++;
             if (pts != AV_NOPTS_VALUE) {
               if (s.originPts == AV_NOPTS_VALUE || pts < s.originPts) {

@@ -120,4 +120,29 @@ class FfmpegTimelineTest {
     assertTrue(e.getMessage().contains(decodable + " frames"), e.getMessage());
     assertTrue(e.getMessage().contains("truncated"), e.getMessage());
   }
+
+  /**
+   * A raw H.264 stream carries no timestamps: every packet's pts and dts are AV_NOPTS_VALUE (checked
+   * with ffprobe). Matroska cannot hold such packets (each block has a timestamp; ffmpeg's muxer
+   * makes one up), so the raw stream is the container-less case.
+   */
+  @Test
+  void packetsWithoutTimestampsAreTimedFromTheFrameRate() {
+    Path raw = Clips.make(dir.resolve("raw.h264"), "testsrc2=s=96x64:r=25:d=2", "-c:v", "libx264", "-bf", "2");
+    String packets = TestSupport.run("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+        "packet=pts,dts", "-of", "csv=p=0", raw.toString()).trim();
+    assertEquals(50, packets.lines().count(), packets);
+    assertTrue(packets.lines().allMatch(l -> l.equals("N/A,N/A")), "no packet has a timestamp: " + packets);
+    long expected = probeFrames(raw);
+    assertEquals(50, expected);
+    try (VideoSource s = ffmpeg.open(raw)) {
+      assertEquals(expected, s.info().frameCount());
+      assertEquals(2.0, s.info().durationSeconds(), 1e-6, "50 frames at 25 fps");
+      List<Double> t = times(s);
+      assertEquals(expected, t.size(), "every frame ffmpeg decodes");
+      assertEquals(0.0, t.get(0), 1e-9);
+      assertEquals(1.96, t.get(t.size() - 1), 1e-6);
+      assertEquals(s.info().lastFrameSeconds(), t.get(t.size() - 1), 1e-9);
+    }
+  }
 }
