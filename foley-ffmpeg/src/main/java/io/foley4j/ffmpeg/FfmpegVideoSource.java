@@ -89,7 +89,7 @@ final class FfmpegVideoSource implements VideoSource {
 
   private final Input file;
   private final Scan scan;
-  private final VideoInfo info;
+  private VideoInfo info; // the header's size until the first frame is decoded in open, then that frame's
   private final AtomicBoolean closed = new AtomicBoolean();
   private AVFormatContext fmt;
   private AVCodecContext dec;
@@ -146,6 +146,7 @@ final class FfmpegVideoSource implements VideoSource {
         s.openDecoder(1);
         s.pending = s.decode();
         if (s.pending != null) {
+          s.info = scan.info(s.pending);
           return s;
         }
       } catch (RuntimeException e) {
@@ -160,6 +161,7 @@ final class FfmpegVideoSource implements VideoSource {
       if (s.pending == null) {
         throw corrupt(file, "its video stream has " + scan.count + " packets but no frame decodes from them");
       }
+      s.info = scan.info(s.pending);
       return s;
     } catch (RuntimeException | Error e) {
       s.close();
@@ -548,10 +550,19 @@ final class FfmpegVideoSource implements VideoSource {
       return count > 1 ? (maxPts - originPts) * tbNum / (count - 1) : lastDuration * tbNum;
     }
 
+    /** With the header's picture size (turned upright), until a frame is decoded. */
     VideoInfo info() {
       int w = rotation == 90 || rotation == 270 ? height : width;
       int h = rotation == 90 || rotation == 270 ? width : height;
       return new VideoInfo(w, h, codec, durationPts * tbNum, tbDen, count, lastTicks(), tbDen);
+    }
+
+    /**
+     * With the size of the first decoded picture (already upright): the decoder's, not the
+     * container's, which may declare another (a Matroska PixelWidth that disagrees with the SPS).
+     */
+    VideoInfo info(DecodedFrame first) {
+      return new VideoInfo(first.width(), first.height(), codec, durationPts * tbNum, tbDen, count, lastTicks(), tbDen);
     }
 
     static Scan read(Input file) {

@@ -145,4 +145,38 @@ class FfmpegTimelineTest {
       assertEquals(s.info().lastFrameSeconds(), t.get(t.size() - 1), 1e-9);
     }
   }
+
+  /**
+   * A Matroska header that declares 200x240 over a 96x64 H.264 stream (PixelWidth/PixelHeight
+   * patched in place, same element lengths): the info gives the decoded pictures' size.
+   */
+  @Test
+  void infoGivesTheDecodedSizeNotTheDeclaredOne() throws IOException {
+    Path mkv = Clips.make(dir.resolve("size.mkv"), "testsrc2=s=96x64:r=25:d=1", "-c:v", "libx264");
+    byte[] b = Files.readAllBytes(mkv);
+    byte[] declared = {(byte) 0xB0, (byte) 0x81, 0x60, (byte) 0xBA, (byte) 0x81, 0x40}; // PixelWidth 96, PixelHeight 64
+    int at = -1;
+    for (int i = 0; i + declared.length <= b.length && at < 0; i++) {
+      if (Arrays.equals(b, i, i + declared.length, declared, 0, declared.length)) {
+        at = i;
+      }
+    }
+    assertTrue(at >= 0, "the clip's Video element declares 96x64");
+    b[at + 2] = (byte) 200;
+    b[at + 5] = (byte) 240;
+    Path lying = Files.write(dir.resolve("size-lying.mkv"), b);
+    String probed = TestSupport.run("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+        "stream=width,height", "-of", "csv=p=0", lying.toString()).trim();
+    assertEquals("96,64", probed, "ffmpeg's decoder finds 96x64");
+    try (VideoSource s = ffmpeg.open(lying)) {
+      VideoInfo info = s.info();
+      assertEquals(96, info.width(), info.toString());
+      assertEquals(64, info.height(), info.toString());
+      DecodedFrame first = s.next();
+      assertEquals(info.width(), first.width());
+      assertEquals(info.height(), first.height());
+      assertEquals(info.width(), s.info().width(), "the same info after decoding");
+      assertEquals(25, 1 + times(s).size());
+    }
+  }
 }
