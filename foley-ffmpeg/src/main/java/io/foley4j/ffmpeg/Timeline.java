@@ -57,11 +57,13 @@ final class Timeline {
     if (!enabled) {
       return;
     }
-    long raw = p.dts() != AV_NOPTS_VALUE ? p.dts() : p.pts();
-    if (raw == AV_NOPTS_VALUE) {
+    if (p.dts() == AV_NOPTS_VALUE) { // decode times only: presentation times go back at every B-frame
+      if (p.pts() != AV_NOPTS_VALUE) {
+        p.pts(p.pts() + offset);
+      }
       return;
     }
-    long dts = raw + offset;
+    long dts = p.dts() + offset;
     if (lastDts != AV_NOPTS_VALUE) {
       long predicted = lastDts + (lastDuration > 0 ? lastDuration : interval);
       long delta = dts - predicted;

@@ -84,6 +84,11 @@ class FfmpegTimelineTest {
       public void close() {}
     };
     log.addHandler(h);
+    try (VideoSource s = ffmpeg.open(a)) {
+      assertEquals(50, times(s).size(), "one segment alone");
+      assertEquals(2.0, s.info().durationSeconds(), 0.05);
+      assertEquals(List.of(), warnings, "a segment alone (B-frames, starting at 1.4 s) has no discontinuity");
+    }
     try (VideoSource s = ffmpeg.open(ab)) {
       VideoInfo info = s.info();
       assertEquals(4.0, info.durationSeconds(), 0.05, "the video lasts both segments");
@@ -96,6 +101,11 @@ class FfmpegTimelineTest {
       log.removeHandler(h);
     }
     assertEquals(1, warnings.stream().filter(m -> m.contains("continuous")).count(), warnings.toString());
+    assertTrue(warnings.get(0).contains("jump 1 time "), warnings.toString());
+    try (VideoSource s = ffmpeg.open(java.nio.ByteBuffer.wrap(all), 1)) {
+      assertEquals(expected, times(s).size(), "the same from memory");
+      assertEquals(4.0, s.info().durationSeconds(), 0.05);
+    }
     assertTrue(warnings.stream().anyMatch(m -> m.contains(ab.toString())), warnings.toString());
   }
 
