@@ -69,9 +69,32 @@ class AdmissionEngineTest {
     return FoleyRequest.builder(clip).prompt(prompt).steps(steps).priority(p).build();
   }
 
-  /** A job that runs for seconds: 3 segments of 1000 steps. */
+  /** The long clip's job (3 segments). */
   private FoleyRequest longRequest() {
-    return FoleyRequest.builder(longClip).prompt("rain").steps(1000).build();
+    return FoleyRequest.builder(longClip).prompt("rain").steps(4).build();
+  }
+
+  /**
+   * Holds its job at its first chunk: the chunk is delivered on the job's own thread, so the job
+   * keeps its memory, however fast the machine, until the test lets it go.
+   */
+  static final class Hold implements FoleyListener {
+    final java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+    final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+    @Override
+    public void onChunk(AudioChunk c) {
+      holding.countDown();
+      try {
+        release.await(2, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    void awaitHolding() throws InterruptedException {
+      assertTrue(holding.await(2, TimeUnit.MINUTES), "the held job reached its first chunk");
+    }
   }
 
   /** Room for the long job, but not for a short one beside it. */
@@ -82,9 +105,11 @@ class AdmissionEngineTest {
 
   @Test
   void aJobWaitingForMemoryFailsAtItsDeadlineWhileTheOtherRunsOn() throws Exception {
+    Hold hold = new Hold();
     try (FoleyEngine engine = engine().build()) {
-      FoleyJob running = engine.submit(longRequest(), null);
-      TestSupport.awaitCondition("the first job runs", () -> engine.stats().memoryInUseBytes() == longJob);
+      FoleyJob running = engine.submit(longRequest(), hold);
+      hold.awaitHolding();
+      assertEquals(longJob, engine.stats().memoryInUseBytes(), "the first job holds its memory");
       long t0 = System.nanoTime();
       FoleyJob waiting = engine.submit(FoleyRequest.builder(clip).prompt("bell").steps(2)
           .deadline(Duration.ofMillis(700)).build(), null);
@@ -95,20 +120,23 @@ class AdmissionEngineTest {
       assertFalse(running.result().isDone(), "the running job goes on");
       assertEquals(longJob, engine.stats().memoryInUseBytes(), "the waiting job never held memory");
       running.cancel();
+      hold.release.countDown();
       TestSupport.awaitCondition("memory returns", () -> engine.stats().memoryInUseBytes() == 0);
     }
   }
 
   @Test
   void aCancelledWaitingJobLeavesAtOnceAndTheNextStarts() throws Exception {
+    Hold hold = new Hold();
     try (FoleyEngine engine = engine().build()) {
-      FoleyJob running = engine.submit(longRequest(), null);
-      TestSupport.awaitCondition("the first job runs", () -> engine.stats().memoryInUseBytes() == longJob);
+      FoleyJob running = engine.submit(longRequest(), hold);
+      hold.awaitHolding();
       FoleyJob cancelled = engine.submit(request("bell", 2, Priority.NORMAL), null);
       FoleyJob next = engine.submit(request("footsteps", 2, Priority.NORMAL), null);
       TestSupport.awaitCondition("both wait for memory, probed", () -> engine.stats().runningJobs() == 3);
       assertTrue(cancelled.cancel());
       running.cancel();
+      hold.release.countDown();
       FoleyResult r = next.result().get(2, TimeUnit.MINUTES);
       assertTrue(r.toArray().length > 0);
       assertTrue(cancelled.isCancelled());
@@ -127,8 +155,10 @@ class AdmissionEngineTest {
     assertTrue(big + oneJob > budget);
     try (FoleyEngine engine = FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(4).segmentsInFlight(1)
         .memoryBudgetBytes(budget).eventListener(calls).build()) {
-      FoleyJob first = engine.submit(request("rain", 1000, Priority.NORMAL), null);
-      TestSupport.awaitCondition("the first job runs", () -> calls.order.size() == 1);
+      Hold hold = new Hold();
+      FoleyJob first = engine.submit(request("rain", 4, Priority.NORMAL), hold);
+      hold.awaitHolding();
+      assertEquals(1, calls.order.size());
       FoleyJob large = engine.submit(FoleyRequest.builder(longClip).prompt("bell").steps(2).priority(Priority.HIGH)
           .build(), null);
       TestSupport.awaitCondition("the large job is probed and waits", () -> engine.stats().runningJobs() == 2);
@@ -139,6 +169,7 @@ class AdmissionEngineTest {
       Thread.sleep(300);
       assertEquals(1, calls.order.size(), "no small job overtook the waiting HIGH one: " + calls.order);
       first.cancel();
+      hold.release.countDown();
       large.await();
       for (FoleyJob s : small) {
         s.await();

@@ -60,6 +60,7 @@ class MultiDeviceTest {
     final AtomicInteger denoiserCalls = new AtomicInteger();
     final AtomicInteger vaeCalls = new AtomicInteger();
     volatile int failVaeCall = -1; // the 1-based VAE call that fails, -1 none
+    final AtomicInteger failRetries = new AtomicInteger(); // single-item retries of the failed call still to fail
     volatile boolean engineCached; // its sessions say their engine came from a cache (as TensorRT's can)
     volatile boolean failOpen; // every open throws, as a device without a driver would
     final AtomicInteger opened = new AtomicInteger();
@@ -98,8 +99,17 @@ class MultiDeviceTest {
           if (spec.stage() == Stage.DENOISER) {
             denoiserCalls.incrementAndGet();
             maxDenoiserRows.accumulateAndGet((int) inputs.get("latents").dim(0), Math::max);
-          } else if (spec.stage() == Stage.VAE_DECODER && vaeCalls.incrementAndGet() == failVaeCall) {
-            throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected VAE failure on " + name);
+          } else if (spec.stage() == Stage.VAE_DECODER) {
+            int rows = (int) inputs.get("latents").dim(0);
+            if (vaeCalls.incrementAndGet() == failVaeCall) {
+              // the fault is in those segments' data: the scheduler's retries of a failed batch, item by
+              // item, fail too (otherwise whether the job fails would depend on how the calls batched)
+              failRetries.set(rows > 1 ? rows : 0);
+              throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected VAE failure on " + name);
+            }
+            if (rows == 1 && failRetries.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+              throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "injected VAE failure on " + name);
+            }
           }
           return s.run(inputs);
         }
@@ -131,6 +141,7 @@ class MultiDeviceTest {
       maxDenoiserRows.set(0);
       denoiserCalls.set(0);
       vaeCalls.set(0);
+      failRetries.set(0);
     }
   }
 
@@ -314,6 +325,7 @@ class MultiDeviceTest {
       TestSupport.awaitCondition("leases returned", () -> e.stats().devices().get(0).segmentsInFlight() == 0);
       assertEquals(0, e.stats().inFlightSegments());
       dev.failVaeCall = -1;
+      dev.failRetries.set(0);
       assertEquals(bundle.manifest().audio().sampleRate() * 36, e.generate(request(2)).toArray().length);
     }
     TestSupport.joinThreads("foley-segfail-");
