@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
  * during the soak; {@code --requests} jobs over HTTP in rounds of {@code --every} on {@code
  * --concurrency} clients (submit, follow the SSE stream to its end, download the audio). Between
  * rounds, with nothing in flight, it prints the server process's RSS (VmRSS of /proc/self/status:
- * the service runs in this JVM), live threads, open fds (/proc/self/fd) and regular files under
+ * the service runs in this JVM), heap in use after a GC, live threads, open fds (/proc/self/fd) and regular files under
  * the service's data directory (uploads and results); at the end the slope of each per 100 requests
  * over the samples after the warm-up, then waits for retention to expire everything. Exits 1 when a
  * slope exceeds its bound, a request fails, or files remain after retention.
@@ -50,7 +50,7 @@ import picocli.CommandLine.Option;
     description = "Soak of foley serve over HTTP with short retention: RSS, threads, fds and files on disk every N "
         + "requests, slopes after warm-up, non-zero exit past the bounds.")
 final class HttpSoakBench implements Callable<Integer> {
-  static final String[] COLUMNS = {"requests", "rss MB", "threads", "fds", "files"};
+  static final String[] COLUMNS = {"requests", "rss MB", "heap MB", "threads", "fds", "files"};
   private static final Pattern ID = Pattern.compile("\"id\":\"(\\w+)\"");
 
   @Option(names = "--requests", defaultValue = "1000", description = "Requests in all (default ${DEFAULT-VALUE}).")
@@ -79,6 +79,10 @@ final class HttpSoakBench implements Callable<Integer> {
 
   @Option(names = "--max-rss-mb", defaultValue = "8", description = "Bound on RSS growth, MB per 100 requests.")
   double maxRssMb;
+
+  @Option(names = "--max-heap-mb", defaultValue = "2",
+      description = "Bound on growth of the heap in use after a GC, MB per 100 requests.")
+  double maxHeapMb;
 
   @Option(names = "--max-threads", defaultValue = "1", description = "Bound on live thread growth per 100 requests.")
   double maxThreads;
@@ -120,7 +124,7 @@ final class HttpSoakBench implements Callable<Integer> {
         long t0 = System.nanoTime();
         try {
           job(client, service, videoBytes, requests + 1L); // warm-up, not counted (its own seed)
-          out.printf("%8s %9s %8s %6s %6s%n", (Object[]) COLUMNS);
+          out.printf("%8s %9s %9s %8s %6s %6s%n", (Object[]) COLUMNS);
           samples.add(sample(0, data, out));
           for (int done = 0; done < requests; ) {
             int round = Math.min(every, requests - done);
@@ -157,7 +161,7 @@ final class HttpSoakBench implements Callable<Integer> {
         out.printf(Locale.ROOT, "files after retention: %d%n", filesAfter);
       }
       double from = warmup * requests;
-      double[] bounds = {0, maxRssMb, maxThreads, maxFds, maxFiles};
+      double[] bounds = {0, maxRssMb, maxHeapMb, maxThreads, maxFds, maxFiles};
       boolean ok = failed == 0 && filesAfter == 0;
       out.printf(Locale.ROOT, "slopes per 100 requests (least squares over samples from request %.0f on):%n", from);
       for (int c = 1; c < COLUMNS.length; c++) {
@@ -222,12 +226,13 @@ final class HttpSoakBench implements Callable<Integer> {
     return out.toByteArray();
   }
 
-  /** One row: requests done, RSS MB, live threads, open fds, regular files under the data directory. */
+  /** One row: requests done, RSS MB, heap in use after a GC MB, live threads, open fds, regular files under the data directory. */
   private static double[] sample(int done, Path data, PrintStream out) throws IOException {
     System.gc();
-    double[] row = {done, SoakBench.rssKb() / 1024.0, ManagementFactory.getThreadMXBean().getThreadCount(),
-        SoakBench.openFds(), files(data)};
-    out.printf(Locale.ROOT, "%8d %9.1f %8.0f %6.0f %6.0f%n", done, row[1], row[2], row[3], row[4]);
+    double[] row = {done, SoakBench.rssKb() / 1024.0,
+        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0,
+        ManagementFactory.getThreadMXBean().getThreadCount(), SoakBench.openFds(), files(data)};
+    out.printf(Locale.ROOT, "%8d %9.1f %9.1f %8.0f %6.0f %6.0f%n", done, row[1], row[2], row[3], row[4], row[5]);
     return row;
   }
 
