@@ -698,12 +698,36 @@ public final class FoleyService implements AutoCloseable {
     if (retryAfter > 0) {
       ctx.header("Retry-After", Long.toString(retryAfter));
     }
-    if (hasUnreadBody(ctx)) {
-      // refused before its body was read (no key, over the rate, not ready): the server drops the rest
-      // of the body and closes the connection, so a client must not send its next request on it
+    if (hasUnreadBody(ctx) && !drainBody(ctx)) {
+      // refused before a large body was read (no key, over the rate, not ready): the server drops the
+      // rest of it and closes the connection, so a client must not send its next request on it
       ctx.header("Connection", "close");
     }
     json(ctx, status, o);
+  }
+
+  /** The most of a refused request's body that is read and dropped so that its client sees the answer. */
+  static final long DRAIN_LIMIT_BYTES = 8L << 20;
+
+  /**
+   * Reads and drops the rest of a refused request's body when it says it is at most {@link
+   * #DRAIN_LIMIT_BYTES}. Answering while the client still sends, then closing, makes the kernel reset
+   * the connection, and the reset can discard the answer before the client reads it (it sees "no
+   * bytes" or a broken pipe instead of its 401 or 429). Read to its end, the connection stays usable.
+   * Returns false where the body is larger, of unknown length, or cannot be read: then it is dropped
+   * and the connection closed.
+   */
+  private static boolean drainBody(Context ctx) {
+    long length = ctx.contentLength();
+    if (length < 0 || length > DRAIN_LIMIT_BYTES) {
+      return false;
+    }
+    try {
+      ctx.req().getInputStream().transferTo(OutputStream.nullOutputStream());
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Whether the request came with a body that may not have been read (an upload refused early). */
