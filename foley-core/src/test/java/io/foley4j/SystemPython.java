@@ -13,13 +13,21 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * Debian's {@code /usr/bin/python3} for tests (a pyenv python3 may come first on PATH). A test
+ * The Python interpreter the tests use: {@code FOLEY_PYTHON} when set (CI sets it to the virtual
+ * environment {@code .ci/run} creates, with PyTorch 2.13, onnx, onnxruntime, Pillow, numpy and PyAV),
+ * else {@code /usr/bin/python3} (a pyenv python3 may come first on PATH). A test
  * that needs a module calls {@link #require}: it skips without it on a developer machine, and
  * fails when the environment variable that CI sets (FOLEY_REQUIRE_NUMPY, FOLEY_REQUIRE_TORCH, ...)
  * is 1.
  */
 public final class SystemPython {
-  public static final String PYTHON = "/usr/bin/python3";
+  public static final String PYTHON = interpreter();
+
+  /** {@code FOLEY_PYTHON}, else {@code /usr/bin/python3}. */
+  public static String interpreter() {
+    String env = System.getenv("FOLEY_PYTHON");
+    return env == null || env.isBlank() ? "/usr/bin/python3" : env;
+  }
 
   private SystemPython() {}
 

@@ -9,13 +9,18 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads a cache file from Python (numpy only) with Debian's {@code /usr/bin/python3} (another
- * python3 may come first on PATH). Skipped without numpy, unless FOLEY_REQUIRE_NUMPY=1 (CI).
+ * Reads a cache file from Python (numpy only) with {@code FOLEY_PYTHON} (CI's virtual environment),
+ * else Debian's {@code /usr/bin/python3} (another python3 may come first on PATH). Skipped without numpy, unless FOLEY_REQUIRE_NUMPY=1 (CI).
  */
 final class PythonCheck {
   private PythonCheck() {}
 
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = interpreter();
+
+  private static String interpreter() {
+    String env = System.getenv("FOLEY_PYTHON");
+    return env == null || env.isBlank() ? "/usr/bin/python3" : env;
+  }
   private static final boolean REQUIRED = "1".equals(System.getenv("FOLEY_REQUIRE_NUMPY"));
 
   private static final String SCRIPT = String.join("\n",
