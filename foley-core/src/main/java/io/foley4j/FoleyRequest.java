@@ -18,7 +18,8 @@ import java.util.OptionalInt;
  * job reads once, to its end, into memory, up to {@link Builder#maxStreamBytes} (default {@link
  * #DEFAULT_MAX_STREAM_BYTES}), and closes. A request built on a stream can be submitted once. Bytes
  * give the same cache keys as a file with the same bytes. A video from memory has no file to
- * copy the video track from, so {@link FoleyResult#writeVideoWithSound} refuses it.
+ * copy the video track from, so writing the video with its new sound (foley-jcodec's {@code
+ * Mp4Outputs.writeVideoWithSound}) refuses it.
  */
 public final class FoleyRequest {
   /**
