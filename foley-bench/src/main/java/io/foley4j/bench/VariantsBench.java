@@ -50,15 +50,17 @@ final class VariantsBench implements Callable<Integer> {
     int w = Integer.parseInt(wh[0]);
     int h = Integer.parseInt(wh[1]);
     Path dir = Files.createTempDirectory("foley-variants-bench-");
+    io.foley4j.video.VideoSourceFactory decoder = io.foley4j.video.VideoSources.auto();
     try (ModelBundle bundle = ReferenceModel.bundle();
         // N request threads: the separate requests run at once and batch their steps across jobs
-        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").maxConcurrentRequests(variants)
+        FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").videoSources(decoder)
+            .maxConcurrentRequests(variants)
             .maxBatchSize(Math.max(8, variants)).build()) {
       Path video = dir.resolve("clip.mp4");
       SyntheticMp4.write(SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(seconds)
           .flash(seconds / 8, 0.08, 0xFFFFFF).movingSquare(seconds / 4, seconds * 3 / 4, 0xFF2020).build(), video);
-      System.out.printf("variants: reference model (default size), %.1f s %s video, %d steps, N = %d, %d cores%n",
-          seconds, size, steps, variants, Runtime.getRuntime().availableProcessors());
+      System.out.printf("variants: reference model (default size), %.1f s %s video, %d steps, N = %d, %d cores,"
+          + " decoder %s%n", seconds, size, steps, variants, Runtime.getRuntime().availableProcessors(), decoder.id());
       System.out.println("run   one request of N (s)   N separate (s)   separate / one   identical");
       double sumOne = 0;
       double sumSeparate = 0;
