@@ -40,6 +40,14 @@ final class VariantsBench implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "50", description = "Denoiser steps (default ${DEFAULT-VALUE}).")
   int steps;
 
+  @Option(names = "--denoiser-width", defaultValue = "0", description = "Reference denoiser width, 0 for the default"
+      + " reference model (default ${DEFAULT-VALUE}); a wide one makes the denoiser dominate, as in a real MM-DiT.")
+  int denoiserWidth;
+
+  @Option(names = "--denoiser-depth", defaultValue = "3", description = "Reference denoiser depth with"
+      + " --denoiser-width (default ${DEFAULT-VALUE}).")
+  int denoiserDepth;
+
   @Option(names = "--runs", defaultValue = "3", description = "Measured pairs after one warm-up pair (default"
       + " ${DEFAULT-VALUE}).")
   int runs;
@@ -51,7 +59,8 @@ final class VariantsBench implements Callable<Integer> {
     int h = Integer.parseInt(wh[1]);
     Path dir = Files.createTempDirectory("foley-variants-bench-");
     io.foley4j.video.VideoSourceFactory decoder = io.foley4j.video.VideoSources.auto();
-    try (ModelBundle bundle = ReferenceModel.bundle();
+    try (ModelBundle bundle = denoiserWidth > 0 ? ReferenceModel.bundle(ReferenceModel.options()
+            .denoiserSize(denoiserWidth, denoiserDepth).build()) : ReferenceModel.bundle();
         // N request threads: the separate requests run at once and batch their steps across jobs
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").videoSources(decoder)
             .maxConcurrentRequests(variants)
@@ -59,8 +68,9 @@ final class VariantsBench implements Callable<Integer> {
       Path video = dir.resolve("clip.mp4");
       SyntheticMp4.write(SyntheticVideo.builder().size(w, h).fps(25, 1).durationSeconds(seconds)
           .flash(seconds / 8, 0.08, 0xFFFFFF).movingSquare(seconds / 4, seconds * 3 / 4, 0xFF2020).build(), video);
-      System.out.printf("variants: reference model (default size), %.1f s %s video, %d steps, N = %d, %d cores,"
-          + " decoder %s%n", seconds, size, steps, variants, Runtime.getRuntime().availableProcessors(), decoder.id());
+      System.out.printf("variants: reference model (%s), %.1f s %s video, %d steps, N = %d, %d cores, decoder %s%n",
+          denoiserWidth > 0 ? "denoiser " + denoiserWidth + "x" + denoiserDepth : "default size", seconds, size, steps,
+          variants, Runtime.getRuntime().availableProcessors(), decoder.id());
       System.out.println("run   one request of N (s)   N separate (s)   separate / one   identical");
       double sumOne = 0;
       double sumSeparate = 0;
