@@ -2,6 +2,7 @@ package io.foley4j.cli;
 
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
+import io.foley4j.FoleyModels;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.server.FoleyService;
 import io.foley4j.server.ServiceConfig;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -42,6 +44,19 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
+
+  @Option(names = "--model", paramLabel = "NAME=PATH", description = "Serve several models (repeat): a job's model"
+      + " field picks one by NAME; each loads on first use and the least recently used idle one unloads when"
+      + " another needs room under --models-memory. Instead of --bundle.")
+  List<String> modelSpecs = new ArrayList<>();
+
+  @Option(names = "--models-memory", description = "With --model: bytes the loaded models may take together, e.g."
+      + " 24G (default: no limit, nothing unloads). A model counts the bytes of its bundle's files.")
+  String modelsMemory;
+
+  @Option(names = "--default-model", description = "With --model: the model of a job that names none (default: the"
+      + " first --model).")
+  String defaultModel;
 
 
 
@@ -113,13 +128,13 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
-    ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : extractLimit.open(bundlePath);
-    FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
-        .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
-    if (engineOptions.warmUp == null) {
-      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
-      engine.warmUp(io.foley4j.WarmUp.FULL);
+    FoleyModels.Builder models = modelSpecs.isEmpty() ? null : models();
+    if (models != null) {
+      models.build().close(); // a bad default model: exit 2 now (building loads nothing)
     }
+    ModelBundle bundle = models != null ? null : bundlePath == null ? ReferenceModel.bundle()
+        : extractLimit.open(bundlePath);
+    FoleyEngine.Builder engine = models != null ? null : settings(FoleyEngine.builder().bundle(bundle));
     // SIGTERM/SIGINT/SIGHUP only ask to stop: the drain runs on this thread, and the JVM's shutdown (with
     // ONNX Runtime's hook, which frees the native environment) starts only after the engine is closed
     CountDownLatch stopRequested = new CountDownLatch(1);
@@ -133,9 +148,10 @@ final class ServeCommand implements Callable<Integer> {
     });
     FoleyService service;
     try {
-      service = FoleyService.start(config, engine, sources);
+      service = models != null ? FoleyService.start(config, models, sources)
+          : FoleyService.start(config, engine, sources);
     } catch (RuntimeException e) {
-      bundle.close();
+      closeQuietly(bundle);
       throw e;
     }
     AtomicBoolean closed = new AtomicBoolean();
@@ -146,7 +162,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
           service.close();
         } finally {
-          bundle.close();
+          closeQuietly(bundle);
         }
       }
     }, "foley-serve-shutdown");
@@ -165,12 +181,55 @@ final class ServeCommand implements Callable<Integer> {
       try {
         service.close(); // graceful: stop accepting, drain, hand back, close the engine and its sessions
       } finally {
-        bundle.close();
+        closeQuietly(bundle);
       }
       System.out.println("foley serve: stopped");
       System.out.flush();
     }
     return 0;
+  }
+
+  private static void closeQuietly(ModelBundle bundle) {
+    if (bundle != null) {
+      bundle.close();
+    }
+  }
+
+  /** One engine's settings: the engine options, queue and concurrency, and a full warm-up by default. */
+  private FoleyEngine.Builder settings(FoleyEngine.Builder b) {
+    engineOptions.configure(b).maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
+    if (engineOptions.warmUp == null) {
+      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
+      b.warmUp(io.foley4j.WarmUp.FULL);
+    }
+    return b;
+  }
+
+  /** The --model NAME=PATH list as a FoleyModels builder; bad specs exit 2. */
+  private FoleyModels.Builder models() {
+    if (bundlePath != null) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--bundle and --model exclude each other: name every"
+          + " model with --model NAME=PATH");
+    }
+    FoleyModels.Builder b = FoleyModels.builder();
+    for (String spec : modelSpecs) {
+      int eq = spec.indexOf('=');
+      if (eq <= 0 || eq == spec.length() - 1) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--model takes NAME=PATH, got '" + spec + "'");
+      }
+      Path path = Path.of(spec.substring(eq + 1));
+      if (!java.nio.file.Files.exists(path)) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--model " + spec + ": " + path + " does not exist");
+      }
+      b.model(spec.substring(0, eq), () -> extractLimit.open(path), this::settings, 0);
+    }
+    if (modelsMemory != null) {
+      b.memoryBudgetBytes(parseSize(modelsMemory));
+    }
+    if (defaultModel != null) {
+      b.defaultModel(defaultModel);
+    }
+    return b;
   }
 
   private Set<String> apiKeys() throws IOException {

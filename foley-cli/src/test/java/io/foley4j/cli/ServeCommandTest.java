@@ -47,6 +47,12 @@ class ServeCommandTest {
     assertEquals(2, run("serve", "--admin-keys-file", "/nonexistent/keys", "--port", "0"));
     assertEquals(2, run("serve", "--max-video-duration", "PT0S", "--port", "0"));
     assertEquals(2, run("serve", "--max-video-duration", "-PT5M", "--port", "0"));
+    // several models: NAME=PATH, an existing path, not beside --bundle, a known default, a size
+    assertEquals(2, run("serve", "--model", "nameonly", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=/nonexistent/bundle", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--bundle", ".", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--default-model", "b", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--models-memory", "lots", "--port", "0"));
   }
 
   private static int run(String... args) {

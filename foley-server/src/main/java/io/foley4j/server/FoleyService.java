@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
+import io.foley4j.FoleyModels;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.Priority;
@@ -89,6 +90,8 @@ public final class FoleyService implements AutoCloseable {
   private final Counter cacheAnswered;
   private volatile boolean ready;
   private volatile FoleyEngine engine;
+  private volatile FoleyModels models;
+  private volatile Engines engines;
   private TensorCache resultCache;
   private volatile Jobs jobs;
   private Javalin app;
@@ -166,6 +169,7 @@ public final class FoleyService implements AutoCloseable {
       c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
           .result(registry.scrape()));
       c.routes.post("/v1/jobs", this::submit);
+      c.routes.get("/v1/models", this::listModels);
       c.routes.get("/v1/jobs/{id}", this::status);
       c.routes.get("/v1/jobs/{id}/events", this::events);
       c.routes.get("/v1/jobs/{id}/audio", this::audio);
@@ -188,6 +192,24 @@ public final class FoleyService implements AutoCloseable {
     app.start(config.host(), config.port());
   }
 
+  /**
+   * Starts the HTTP server and serves several models by name (a job's {@code model} field picks
+   * one; without it, the default): {@code models} is built with this service's result cache, video
+   * reader and video-duration limit added to every model's engine settings, and the default model
+   * is loaded before the service reports ready. The service owns the models.
+   */
+  public static FoleyService start(ServiceConfig config, FoleyModels.Builder models, VideoSourceFactory videoSources) {
+    FoleyService s = new FoleyService(config, videoSources, Clock.systemUTC(), AudioConverter.ffmpeg());
+    try {
+      s.startHttp();
+      s.startModels(models);
+      return s;
+    } catch (RuntimeException | Error e) {
+      s.close();
+      throw e;
+    }
+  }
+
   private void startEngine(FoleyEngine.Builder builder) {
     FoleyEngineMetrics metrics = new FoleyEngineMetrics();
     resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
@@ -196,6 +218,23 @@ public final class FoleyService implements AutoCloseable {
     LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
     metrics.engine(e).cache("result", resultCache).bindTo(registry);
+    startJobs(Engines.of(e));
+  }
+
+  private void startModels(FoleyModels.Builder builder) {
+    resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
+    TensorCache cache = resultCache;
+    FoleyModels m = builder.commonSettings(b -> b.resultCache(cache).videoSources(probe)
+        .maxVideoDuration(config.maxVideoDuration())).build();
+    models = m;
+    ModelMetrics.bind(m, registry);
+    m.load(m.defaultModel());
+    LOG.log(Level.INFO, "models ready: " + m.names() + ", default " + m.defaultModel() + " loaded");
+    startJobs(Engines.of(m));
+  }
+
+  private void startJobs(Engines e) {
+    engines = e;
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
     jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks, clock)
         : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
@@ -221,12 +260,29 @@ public final class FoleyService implements AutoCloseable {
     return URI.create("http://" + host + ":" + port());
   }
 
-  /** The engine (for stats); closed with the service. */
+  /** The engine (for stats) of a service started on one engine, else null; closed with the service. */
   public FoleyEngine engine() {
     return engine;
   }
 
+  /** The models of a service started on several, else null; closed with the service. */
+  public FoleyModels models() {
+    return models;
+  }
+
   // ---------------------------------------------------------------- handlers
+
+  /** {@code GET /v1/models}: the models this node serves, the default first among equals. */
+  private void listModels(Context ctx) {
+    authorize(ctx);
+    Engines e = engines;
+    if (e == null) {
+      throw new HttpError(503, "UNAVAILABLE", "the engine is still warming up; retry shortly", 1);
+    }
+    JsonObject o = new JsonObject();
+    o.add("models", e.describe());
+    json(ctx, 200, o);
+  }
 
   private void ready(Context ctx) {
     Jobs j = jobs;
@@ -296,7 +352,8 @@ public final class FoleyService implements AutoCloseable {
         spec = new JobSpec(id, null, ctx.formParam("prompt"), negative == null || negative.isEmpty() ? null : negative,
             steps == null ? 0 : steps, cfg == null || cfg.isBlank() ? Double.NaN : number(cfg, "cfg"),
             longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
-            webhooks.check(ctx.formParam("webhook")), variants == null ? 1 : variants);
+            webhooks.check(ctx.formParam("webhook")), variants == null ? 1 : variants,
+            engines.resolve(ctx.formParam("model")));
         spec.toRequest(uploads); // validates every option with the engine's own messages
         // with keys, one tenant is never answered with another's job; without, there are no tenants
         spec = spec.withKey(RequestKey.of(keysRequired() ? client : "", digest, spec));
@@ -821,9 +878,13 @@ public final class FoleyService implements AutoCloseable {
     }
     sweeper.shutdownNow();
     webhooks.close();
-    FoleyEngine e = engine;
+    Engines e = engines;
     if (e != null) {
       e.close();
+    } else if (engine != null) {
+      engine.close();
+    } else if (models != null) {
+      models.close();
     }
     registry.close();
   }
