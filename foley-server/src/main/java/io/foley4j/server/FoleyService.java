@@ -190,12 +190,19 @@ public final class FoleyService implements AutoCloseable {
 
   private void startEngine(FoleyEngine.Builder builder) {
     FoleyEngineMetrics metrics = new FoleyEngineMetrics();
-    resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
-    FoleyEngine e = builder.eventListener(metrics.eventListener()).resultCache(resultCache).videoSources(probe)
+    if (config.resultCacheBytes() > 0) {
+      resultCache = TensorCaches.memory().maximumBytes(config.resultCacheBytes()).build();
+      builder.resultCache(resultCache);
+    }
+    FoleyEngine e = builder.eventListener(metrics.eventListener()).videoSources(probe)
         .maxVideoDuration(config.maxVideoDuration()).build();
     LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
-    metrics.engine(e).cache("result", resultCache).bindTo(registry);
+    metrics.engine(e);
+    if (resultCache != null) {
+      metrics.cache("result", resultCache);
+    }
+    metrics.bindTo(registry);
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
     jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks, clock)
         : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
