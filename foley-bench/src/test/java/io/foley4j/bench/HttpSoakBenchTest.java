@@ -45,7 +45,8 @@ class HttpSoakBenchTest {
       assertTrue(Double.parseDouble(cells[3]) > 0, "threads: " + lines.get(header + i));
       assertTrue(Double.parseDouble(cells[4]) > 0, "fds: " + lines.get(header + i));
       // the result cache fills up to its bound (1 MB: about ten 0.3 s results) and no further
-      double cacheMb = Double.parseDouble(cells[6]);
+      assertEquals(0, Integer.parseInt(cells[6]), "no file outlives its retention: " + lines.get(header + i));
+      double cacheMb = Double.parseDouble(cells[7]);
       assertTrue(cacheMb <= 1.0 && (i == 1 || cacheMb > 0.5), "cache: " + lines.get(header + i));
       // 20 jobs leave at least 40 files (upload and result each) unless retention already removed some
       if (i > 1 && Double.parseDouble(cells[5]) < 40) {
