@@ -41,10 +41,13 @@ import picocli.CommandLine.Option;
  * during the soak; {@code --requests} jobs over HTTP in rounds of {@code --every} on {@code
  * --concurrency} clients (submit, follow the SSE stream to its end, download the audio). Between
  * rounds, with nothing in flight, it prints the server process's RSS (VmRSS of /proc/self/status:
- * the service runs in this JVM), heap in use after a GC, live threads, open fds (/proc/self/fd) and regular files under
- * the service's data directory (uploads and results); at the end the slope of each per 100 requests
- * over the samples after the warm-up, then waits for retention to expire everything. Exits 1 when a
- * slope exceeds its bound, a request fails, or files remain after retention.
+ * the service runs in this JVM), heap in use after a GC, live threads, open fds (/proc/self/fd), regular files under
+ * the service's data directory (uploads and results), overdue files (older than 2 × retention + 5 s)
+ * and the bytes of the service's result cache ({@code --result-cache-mb}, small by default so that
+ * it is full before the warm-up ends: a cache filling with unique requests is not a leak); at the
+ * end the slope of each per 100 requests over the samples after the warm-up, then waits for
+ * retention to expire everything. Exits 1 when a bounded slope exceeds its bound, a request fails,
+ * or files remain after retention.
  */
 @Command(name = "http-soak", mixinStandardHelpOptions = true,
     description = "Soak of foley serve over HTTP with short retention: RSS, threads, fds and files on disk every N "
