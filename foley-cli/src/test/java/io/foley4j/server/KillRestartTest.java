@@ -28,13 +28,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A real {@code foley serve} child JVM killed with SIGKILL while it has a job in every state (done,
- * failed, cancelled, running, queued) and an upload half received, then started again on the same
- * data directory (docs/operations.md, "When a node dies"):
+ * A real {@code foley serve} child JVM killed with SIGKILL (or stopped with SIGTERM and a 1 s drain)
+ * while it has a job in every state (done, failed, cancelled, running, queued) and an upload half
+ * received, then started again on the same data directory (docs/operations.md, "When a node dies"):
  *
  * <ul>
  *   <li>one node: its jobs lived in its memory and are gone (404); the restart deletes every upload,
@@ -48,8 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 class KillRestartTest {
   @TempDir Path dir;
 
-  @Test
-  void oneNodeKilledHardForgetsItsJobsAndItsRestartDeletesWhatTheyLeft() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"KILL", "TERM"})
+  void oneNodeKilledOrStoppedForgetsItsJobsAndItsRestartDeletesWhatTheyLeft(String signal) throws Exception {
     Path video = clip();
     Path data = dir.resolve("data");
     Node node = Node.start(dir, data);
@@ -59,7 +61,7 @@ class KillRestartTest {
       ids = everyState(h, data, "uploads/%s.mp4");
       assertTrue(files(data.resolve("tmp")) > 0, "the half-received upload's part was spilled to tmp/");
       assertTrue(files(data.resolve("uploads")) >= 3 && files(data.resolve("results")) >= 1, "files of the jobs");
-      node.kill();
+      node.stop(signal);
     } finally {
       node.process.destroyForcibly();
     }
@@ -81,8 +83,9 @@ class KillRestartTest {
     }
   }
 
-  @Test
-  void aRedisNodeKilledHardAndRestartedKeepsFinishedJobsAndRunsTheRest() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"KILL", "TERM"})
+  void aRedisNodeKilledOrStoppedAndRestartedKeepsFinishedJobsAndRunsTheRest(String signal) throws Exception {
     Path video = clip();
     Path data = dir.resolve("data");
     try (Redis redisServer = new Redis(dir)) {
@@ -98,7 +101,7 @@ class KillRestartTest {
         assertTrue(files(data.resolve("tmp")) > 0, "the half-received upload's part was spilled");
         doneAudio = h.bytes("/v1/jobs/" + ids.get("done") + "/audio").body();
         failedBefore = Http.json(h.get("/v1/jobs/" + ids.get("failed")));
-        node.kill();
+        node.stop(signal);
       } finally {
         node.process.destroyForcibly();
       }
@@ -220,12 +223,16 @@ class KillRestartTest {
 
   /** A {@code foley serve} child JVM running one job at a time. */
   private record Node(Process process, URI uri, StringBuffer log) {
-    /** SIGKILL, as {@code kill -9}: no drain, nothing written at exit. */
-    void kill() throws Exception {
-      Process kill = new ProcessBuilder("kill", "-KILL", Long.toString(process.pid())).inheritIO().start();
+    /**
+     * {@code KILL}: SIGKILL, as {@code kill -9}: no drain, nothing written at exit. {@code TERM}: the
+     * graceful shutdown, with the node's 1 s drain (the running and queued jobs are cancelled, or
+     * handed back with Redis; the half upload is given up).
+     */
+    void stop(String signal) throws Exception {
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
       assertEquals(0, kill.waitFor());
-      assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-      assertEquals(137, process.exitValue(), "killed by SIGKILL");
+      assertTrue(process.waitFor(2, TimeUnit.MINUTES));
+      assertEquals(signal.equals("KILL") ? 137 : 0, process.exitValue(), "exit after SIG" + signal + ":\n" + log);
     }
 
     String output() {
@@ -236,7 +243,7 @@ class KillRestartTest {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
           "io.foley4j.cli.FoleyCli", "serve", "--port", "0", "--data-dir", data.toString(), "--max-concurrent", "1",
-          "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
+          "--drain-timeout", "PT1S", "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
       cmd.addAll(List.of(more));
       Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
       StringBuffer log = new StringBuffer();
