@@ -83,6 +83,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--max-upload", defaultValue = "500MB", description = "Largest upload, e.g. 500MB, 2GB (default ${DEFAULT-VALUE}).")
   String maxUpload;
 
+  @Option(names = "--result-cache", defaultValue = "256MB", description = "Bound of the in-memory result cache, e.g."
+      + " 256MB, 2GB; 0: none (default ${DEFAULT-VALUE}). Identical requests after --retention are answered from it.")
+  String resultCache;
+
   @Option(names = "--retention", defaultValue = "PT1H", description = "How long results are kept (default ${DEFAULT-VALUE}).")
   Duration retention;
 
@@ -123,7 +127,8 @@ final class ServeCommand implements Callable<Integer> {
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain)
         .withAdminKeys(keys("FOLEY_ADMIN_KEYS", adminKeysFile, "--admin-keys-file"))
-        .withMaxVideoDuration(positive(maxVideoDuration));
+        .withMaxVideoDuration(positive(maxVideoDuration))
+        .withResultCacheBytes(parseSize("--result-cache", resultCache, true));
     if (redis != null) {
       config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
@@ -277,8 +282,13 @@ final class ServeCommand implements Callable<Integer> {
     return out;
   }
 
-  /** "500MB", "2GB", "64KB" or a number of bytes. */
+  /** "500MB", "2GB", "64KB" or a number of bytes, for --max-upload. */
   static long parseSize(String s) {
+    return parseSize("--max-upload", s, false);
+  }
+
+  /** "500MB", "2GB", "64KB" or a number of bytes, for {@code option}; 0 only where {@code zero} allows it. */
+  static long parseSize(String option, String s, boolean zero) {
     String v = s.strip().toUpperCase(Locale.ROOT);
     long unit = 1;
     for (String[] u : new String[][] {{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}}) {
@@ -290,13 +300,13 @@ final class ServeCommand implements Callable<Integer> {
     }
     try {
       long n = Long.parseLong(v);
-      if (n <= 0 || n > Long.MAX_VALUE / unit) {
+      if (n < (zero ? 0 : 1) || n > Long.MAX_VALUE / unit) {
         throw new NumberFormatException();
       }
       return n * unit;
     } catch (NumberFormatException e) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--max-upload must be a size such as 500MB, "
-          + "2GB or 65536, got \"" + s + "\"");
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, option + " must be a size such as 500MB, "
+          + "2GB or 65536" + (zero ? " (0: none)" : "") + ", got \"" + s + "\"");
     }
   }
 }

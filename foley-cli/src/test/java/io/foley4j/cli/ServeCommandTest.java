@@ -25,6 +25,18 @@ class ServeCommandTest {
   }
 
   @Test
+  void theResultCacheSizeMayBeZeroButNotNegative() {
+    assertEquals(256L << 20, ServeCommand.parseSize("--result-cache", "256MB", true));
+    assertEquals(0, ServeCommand.parseSize("--result-cache", "0", true));
+    for (String bad : new String[] {"lots", "-5MB", "MB"}) {
+      FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.parseSize("--result-cache", bad, true));
+      assertTrue(e.getMessage().startsWith("--result-cache must be a size") && e.getMessage().contains("0: none"),
+          e.getMessage());
+    }
+    assertEquals(2, run("serve", "--result-cache", "lots", "--port", "0"));
+  }
+
+  @Test
   void maxVideoDurationMustBePositive() {
     assertEquals(java.time.Duration.ofMinutes(10), ServeCommand.positive(java.time.Duration.ofMinutes(10)));
     FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.positive(java.time.Duration.ZERO));

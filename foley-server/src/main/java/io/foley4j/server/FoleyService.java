@@ -145,18 +145,29 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  /**
+   * Where Jetty spills this node's upload parts: {@code <data-dir>/tmp} for one node,
+   * {@code <data-dir>/tmp/<node-id>} with Redis (nodes share the data directory, and a node cleans
+   * only its own spills at start).
+   */
+  private Path spillDir() {
+    Path tmp = config.dataDir().resolve("tmp");
+    return config.redis() == null ? tmp : tmp.resolve(config.nodeId());
+  }
+
   private void startHttp() {
     try {
       Files.createDirectories(uploads);
       Files.createDirectories(results);
-      Files.createDirectories(config.dataDir().resolve("tmp"));
+      Files.createDirectories(spillDir());
     } catch (IOException e) {
       throw new FoleyException(FoleyException.Code.IO, "cannot create the data directory " + config.dataDir()
           + ": " + e, e);
     }
+    cleanLeftovers();
     app = Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
-      c.jetty.multipartConfig.cacheDirectory(config.dataDir().resolve("tmp").toString());
+      c.jetty.multipartConfig.cacheDirectory(spillDir().toString());
       c.jetty.multipartConfig.maxFileSize(config.maxUploadBytes(), SizeUnit.BYTES);
       c.jetty.multipartConfig.maxInMemoryFileSize(64 * 1024, SizeUnit.BYTES);
       c.jetty.multipartConfig.maxTotalRequestSize(config.maxUploadBytes() + (1 << 20), SizeUnit.BYTES);
@@ -210,22 +221,55 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  /**
+   * What an earlier run of this node left that no job can reach any more, deleted before the node
+   * takes requests. A node that was killed (SIGKILL, a lost machine) leaves the upload parts Jetty
+   * was spilling, and one node (no Redis) keeps its jobs in memory only, so after a restart its
+   * uploads and results ({@code *.tmp} included) belong to no job: all are deleted. With Redis the
+   * jobs outlive the node, so only this node's own spill directory is emptied here; uploads and
+   * results are the shared retention's (by age), and so are other nodes' spill directories.
+   */
+  private void cleanLeftovers() {
+    int spills = Files2.deleteUnder(spillDir(), p -> true);
+    int files = 0;
+    if (config.redis() == null) {
+      files = Files2.deleteUnder(uploads, p -> true) + Files2.deleteUnder(results, p -> true);
+    }
+    if (spills + files > 0) {
+      LOG.info("deleted " + files + " upload and result files and " + spills + " spilled upload parts left by an "
+          + "earlier run of this node under " + config.dataDir() + (config.redis() == null ? " (one node keeps its "
+          + "jobs in memory: they ended with that run)" : ""));
+    }
+  }
+
   private void startEngine(FoleyEngine.Builder builder) {
     FoleyEngineMetrics metrics = new FoleyEngineMetrics();
-    resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
-    FoleyEngine e = builder.eventListener(metrics.eventListener()).resultCache(resultCache).videoSources(probe)
+    if (config.resultCacheBytes() > 0) {
+      resultCache = TensorCaches.memory().maximumBytes(config.resultCacheBytes()).build();
+      builder.resultCache(resultCache);
+    }
+    FoleyEngine e = builder.eventListener(metrics.eventListener()).videoSources(probe)
         .maxVideoDuration(config.maxVideoDuration()).build();
     LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
-    metrics.engine(e).cache("result", resultCache).bindTo(registry);
+    metrics.engine(e);
+    if (resultCache != null) {
+      metrics.cache("result", resultCache);
+    }
+    metrics.bindTo(registry);
     startJobs(Engines.of(e));
   }
 
   private void startModels(FoleyModels.Builder builder) {
-    resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
-    TensorCache cache = resultCache;
-    FoleyModels m = builder.commonSettings(b -> b.resultCache(cache).videoSources(probe)
-        .maxVideoDuration(config.maxVideoDuration())).build();
+    TensorCache cache = config.resultCacheBytes() > 0
+        ? TensorCaches.memory().maximumBytes(config.resultCacheBytes()).build() : null;
+    resultCache = cache;
+    FoleyModels m = builder.commonSettings(b -> {
+      if (cache != null) {
+        b.resultCache(cache);
+      }
+      b.videoSources(probe).maxVideoDuration(config.maxVideoDuration());
+    }).build();
     models = m;
     ModelMetrics.bind(m, registry);
     m.load(m.defaultModel());

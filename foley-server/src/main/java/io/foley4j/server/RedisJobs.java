@@ -666,6 +666,10 @@ final class RedisJobs implements Jobs {
         LOG.fine(() -> "cannot list " + dir + ": " + e);
       }
     }
+    // upload parts that a node killed mid-upload left in its spill directory (tmp/<node>): a live upload
+    // writes its part as it arrives, so a part untouched for the whole retention is abandoned (directories
+    // stay: a live node's spill directory must not go)
+    Files2.deleteUnder(uploads.resolveSibling("tmp"), p -> !Files.isDirectory(p) && Files2.olderThan(p, limit));
   }
 
   @Override
