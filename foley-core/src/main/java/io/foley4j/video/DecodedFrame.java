@@ -5,11 +5,12 @@ import java.util.Arrays;
 
 /**
  * One decoded picture with its presentation timestamp, held as 8-bit YUV 4:2:0 planes (copies that
- * belong to this object). Immutable: accessors return copies.
+ * belong to this object), and optionally the decoder's own conversion to RGB ({@link DecoderRgb}).
+ * Immutable: accessors return copies.
  *
  * <p>{@link #toTensor} converts only this frame, to normalised RGB at the size a model needs, so
  * frames that are never sampled are never converted: straight from YUV with 2-tap bilinear
- * sampling, or through 8-bit RGB ({@link #toRgb}) with PIL's antialiased filters
+ * sampling, or through 8-bit RGB ({@link #toRgb}) with PIL's or torch's antialiased filters
  * ({@link ResizeFilter}).
  */
 public final class DecodedFrame {
@@ -22,6 +23,7 @@ public final class DecodedFrame {
   private final byte[] v;
   private final boolean bt709;
   private final boolean fullRange;
+  private final DecoderRgb decoderRgb; // null: foley4j's own conversion from the 4:2:0 planes
 
   /**
    * Planes are taken over (not copied): the caller must not keep them. Chroma planes are
@@ -29,6 +31,11 @@ public final class DecodedFrame {
    */
   DecodedFrame(long ptsTicks, long timescale, int width, int height, byte[] y, byte[] u, byte[] v,
       boolean bt709, boolean fullRange) {
+    this(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, null);
+  }
+
+  private DecodedFrame(long ptsTicks, long timescale, int width, int height, byte[] y, byte[] u, byte[] v,
+      boolean bt709, boolean fullRange, DecoderRgb decoderRgb) {
     int cw = (width + 1) / 2;
     int ch = (height + 1) / 2;
     if (y.length != width * height || u.length != cw * ch || v.length != cw * ch) {
@@ -43,6 +50,7 @@ public final class DecodedFrame {
     this.v = v;
     this.bt709 = bt709;
     this.fullRange = fullRange;
+    this.decoderRgb = decoderRgb;
   }
 
   /**
@@ -59,6 +67,19 @@ public final class DecodedFrame {
    */
   public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
       byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange) {
+    return ofYuv420(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, null);
+  }
+
+  /**
+   * As {@link #ofYuv420(long, long, int, int, byte[], byte[], byte[], boolean, boolean)}, with the
+   * decoder's own RGB conversion of this picture, which {@link #toRgb} and the antialiased filters
+   * of {@link #toTensor} then use instead of foley4j's (the 4:2:0 planes still serve
+   * {@link ResizeFilter#BILINEAR_2TAP} and the plane accessors).
+   *
+   * @param decoderRgb the decoder's conversion, or null for foley4j's own
+   */
+  public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
+      byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange, DecoderRgb decoderRgb) {
     if (width <= 0 || height <= 0 || timescale <= 0 || y == null || u == null
         || v == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "invalid frame: " + width
@@ -70,7 +91,7 @@ public final class DecodedFrame {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "plane sizes " + y.length
           + "/" + u.length + "/" + v.length + " do not match " + width + "x" + height);
     }
-    return new DecodedFrame(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange);
+    return new DecodedFrame(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, decoderRgb);
   }
 
   /** Presentation time in seconds. */
@@ -123,6 +144,11 @@ public final class DecodedFrame {
     return fullRange;
   }
 
+  /** Whether {@link #toRgb} is the decoder's own conversion ({@link DecoderRgb}) rather than foley4j's. */
+  public boolean hasDecoderRgb() {
+    return decoderRgb != null;
+  }
+
   /** Mean luma value (0-255), handy for tests and diagnostics. */
   public double meanLuma() {
     long s = 0;
@@ -152,7 +178,8 @@ public final class DecodedFrame {
    * bilinear sampling (no antialiasing); {@link ResizeMode#CENTER_CROP} scales the centre square.
    *
    * <p>With the PIL filters the 8-bit RGB picture of {@link #toRgb} is resampled as PIL's
-   * {@code Image.resize} does (antialiased, 8-bit intermediate and result): {@link ResizeMode#SQUASH}
+   * {@code Image.resize} does (antialiased, 8-bit intermediate and result), with
+   * {@link ResizeFilter#TORCH_BICUBIC} as torch's uint8 antialiased bicubic does: {@link ResizeMode#SQUASH}
    * resizes straight to {@code size x size}; {@link ResizeMode#CENTER_CROP} resizes the short side
    * to {@code size} (the long side {@code int(size * long / short)}, as torchvision's
    * {@code Resize(size)}) and keeps the centre square at offsets {@code round((n - size) / 2)}
@@ -187,7 +214,7 @@ public final class DecodedFrame {
     }
 
     if (filter != ResizeFilter.BILINEAR_2TAP) {
-      pilTensor(size, mode, filter == ResizeFilter.PIL_BICUBIC, mean, std, dst, offset);
+      pilTensor(size, mode, filter, mean, std, dst, offset);
       return;
     }
 
@@ -285,12 +312,18 @@ public final class DecodedFrame {
     }
   }
 
-  private void pilTensor(int size, ResizeMode mode, boolean bicubic, float[] mean, float[] std,
+  private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
       float[] dst, int offset) {
     byte[] px = new byte[3 * size * size];
-    RgbRows rows = new RgbRows();
-    PilResample.resizeSquare(rows::row, width, height, size, mode == ResizeMode.CENTER_CROP,
-        bicubic, px);
+    PilResample.RowSource rows;
+    if (decoderRgb != null) {
+      byte[] rgb = decoderRgb();
+      int w3 = 3 * width;
+      rows = (r, line, x0, x1) -> System.arraycopy(rgb, r * w3 + 3 * x0, line, 3 * x0, 3 * (x1 - x0));
+    } else {
+      rows = new RgbRows()::row;
+    }
+    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px);
     int plane = size * size;
     for (int c = 0; c < 3; c++) {
       float a = 1f / (255f * std[c]);
@@ -305,12 +338,18 @@ public final class DecodedFrame {
 
   /**
    * This frame as 8-bit RGB, interleaved (R, G, B per pixel), row-major, {@code 3*width*height}
-   * bytes: the picture the PIL filters of {@link #toTensor} resample. Colour as in
-   * {@link #toTensor} (BT.601 or BT.709 as signalled, limited or full range); chroma is upsampled
-   * bilinearly (sited left, vertically centred); values are rounded to the nearest integer and
-   * clamped to 0..255.
+   * bytes: the picture the antialiased filters of {@link #toTensor} resample. With a
+   * {@link DecoderRgb} (foley-ffmpeg's frames) it is the decoder's conversion; else foley4j's own
+   * from the 4:2:0 planes: colour as in {@link #toTensor} (BT.601 or BT.709 as signalled, limited or
+   * full range), chroma upsampled bilinearly (sited left, vertically centred), values rounded to
+   * the nearest integer and clamped to 0..255.
+   *
+   * @throws FoleyException if the decoder's conversion fails
    */
   public byte[] toRgb() {
+    if (decoderRgb != null) {
+      return decoderRgb();
+    }
     byte[] out = new byte[3 * width * height];
     RgbRows rows = new RgbRows();
     byte[] line = new byte[3 * width];
@@ -318,6 +357,12 @@ public final class DecodedFrame {
       rows.row(r, line, 0, width);
       System.arraycopy(line, 0, out, 3 * width * r, line.length);
     }
+    return out;
+  }
+
+  private byte[] decoderRgb() {
+    byte[] out = new byte[3 * width * height];
+    decoderRgb.writeRgb(out);
     return out;
   }
 

@@ -1,0 +1,226 @@
+package io.foley4j.ffmpeg;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.foley4j.SystemPython;
+import io.foley4j.video.DecodedFrame;
+import io.foley4j.video.VideoSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * foley-ffmpeg's RGB ({@link DecodedFrame#toRgb}) against PyAV's {@code
+ * VideoFrame.to_ndarray(format="rgb24")} itself (HunyuanVideo-Foley's frames), byte for byte, on
+ * clips the ffmpeg CLI makes for each pixel layout, depth, matrix, range and size. Needs the ffmpeg
+ * CLI and PyAV in {@code FOLEY_PYTHON}: skips without them, fails without PyAV when
+ * FOLEY_REQUIRE_TORCH=1 (CI).
+ */
+class PyavRgbTest {
+  @TempDir
+  static Path dir;
+
+  @BeforeAll
+  static void need() throws IOException {
+    Clips.require();
+    SystemPython.require("FOLEY_REQUIRE_TORCH", "av", "numpy");
+    try (InputStream in = PyavRgbTest.class.getResourceAsStream("pyav_rgb.py")) {
+      Files.write(dir.resolve("pyav_rgb.py"), in.readAllBytes());
+    }
+  }
+
+  /**
+   * testsrc2 (colour bars, gradients, moving text) of {@code size}, 3 frames, through {@code args};
+   * an odd size is cropped from the next even one (testsrc2 itself rounds sizes down to even).
+   */
+  private static Path clip(String name, String size, String ext, String... args) {
+    List<String> a = new ArrayList<>(List.of("-frames:v", "3"));
+    a.addAll(List.of(args));
+    String[] wh = size.split("x");
+    int w = Integer.parseInt(wh[0]);
+    int h = Integer.parseInt(wh[1]);
+    String src = "testsrc2=s=" + (w + w % 2) + "x" + (h + h % 2) + ":r=25,format=yuv444p,crop=" + w + ":" + h + ":0:0";
+    return Clips.make(dir.resolve(name + "." + ext), src, a.toArray(new String[0]));
+  }
+
+  private static Path make(String name) {
+    switch (name) {
+      case "420-untagged":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p");
+      case "420-bt709":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-colorspace", "bt709",
+            "-color_primaries", "bt709", "-color_trc", "bt709");
+      case "420-bt601-smpte170m":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-colorspace", "smpte170m",
+            "-color_primaries", "smpte170m", "-color_trc", "smpte170m");
+      case "420-bt601-bt470bg":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-colorspace", "bt470bg",
+            "-color_primaries", "bt470bg", "-color_trc", "gamma28");
+      case "420-full-range":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-color_range", "pc");
+      case "420-bt709-full-range":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-color_range", "pc",
+            "-colorspace", "bt709");
+      case "yuvj420p-mjpeg":
+        return clip(name, "96x64", "avi", "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "3");
+      case "yuvj422p-mjpeg":
+        return clip(name, "96x64", "avi", "-c:v", "mjpeg", "-pix_fmt", "yuvj422p", "-q:v", "3");
+      case "422-h264":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv422p");
+      case "422-10bit-prores":
+        return clip(name, "96x64", "mov", "-c:v", "prores_ks", "-profile:v", "2", "-pix_fmt", "yuv422p10le");
+      case "444-h264":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-colorspace", "bt709");
+      case "444-odd-h264":
+        return clip(name, "97x61", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p");
+      case "444-odd-height-h264":
+        return clip(name, "96x63", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-color_range", "pc");
+      case "420-10bit-hevc":
+        return clip(name, "96x64", "mp4", "-c:v", "libx265", "-pix_fmt", "yuv420p10le", "-x265-params",
+            "log-level=error");
+      case "420-10bit-bt2020-vp9":
+        return clip(name, "96x64", "webm", "-c:v", "libvpx-vp9", "-pix_fmt", "yuv420p10le", "-colorspace",
+            "bt2020nc", "-color_primaries", "bt2020", "-color_trc", "smpte2084");
+      case "420-odd-ffv1":
+        return clip(name, "97x61", "mkv", "-c:v", "ffv1", "-pix_fmt", "yuv420p");
+      case "420-odd-width-ffv1":
+        return clip(name, "95x64", "mkv", "-c:v", "ffv1", "-pix_fmt", "yuv420p", "-color_range", "pc");
+      case "422-odd-ffv1":
+        return clip(name, "97x61", "mkv", "-c:v", "ffv1", "-pix_fmt", "yuv422p10le");
+      case "420-interlaced-h264":
+        return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-flags", "+ildct+ilme",
+            "-x264opts", "interlaced=1");
+      default:
+        if (name.startsWith("rotated-")) { // the CLI's mov muxer turns the rotate tag into a display matrix
+          Path plain = clip(name + "-plain", "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p");
+          return Clips.convert(plain, dir.resolve(name + ".mp4"), "-c", "copy", "-metadata:s:v:0",
+              "rotate=" + name.substring("rotated-".length()));
+        }
+        throw new IllegalArgumentException(name);
+    }
+  }
+
+  private record Reference(List<byte[]> frames, List<int[]> sizes, List<String> lines) {}
+
+  private static Reference pyav(Path video) throws IOException {
+    Path rgb = dir.resolve(video.getFileName() + ".rgb");
+    Path txt = dir.resolve(video.getFileName() + ".txt");
+    SystemPython.run(dir, Map.of(), 120, "pyav_rgb.py", video.toString(), rgb.toString(), txt.toString());
+    byte[] all = Files.readAllBytes(rgb);
+    List<byte[]> frames = new ArrayList<>();
+    List<int[]> sizes = new ArrayList<>();
+    List<String> lines = Files.readAllLines(txt, StandardCharsets.UTF_8);
+    int at = 0;
+    for (String line : lines) {
+      String[] p = line.trim().split(" ");
+      int w = Integer.parseInt(p[1]);
+      int h = Integer.parseInt(p[2]);
+      int ccw = Integer.parseInt(p[3]);
+      sizes.add(new int[] {w, h, Math.floorMod(-ccw, 360)});
+      byte[] f = new byte[3 * w * h];
+      System.arraycopy(all, at, f, 0, f.length);
+      at += f.length;
+      frames.add(f);
+    }
+    assertEquals(all.length, at, "PyAV's output size");
+    return new Reference(frames, sizes, lines);
+  }
+
+  /** Turns interleaved RGB {@code w x h} by {@code cw} degrees clockwise (the test's own, simple). */
+  private static byte[] turn(byte[] src, int w, int h, int cw) {
+    byte[] out = src;
+    int ww = w;
+    int hh = h;
+    for (int q = 0; q < cw / 90; q++) {
+      byte[] d = new byte[out.length];
+      for (int y = 0; y < hh; y++) {
+        for (int x = 0; x < ww; x++) { // (x, y) goes to (hh - 1 - y, x) in a hh-wide picture
+          int s = 3 * (y * ww + x);
+          int t = 3 * (x * hh + (hh - 1 - y));
+          d[t] = out[s];
+          d[t + 1] = out[s + 1];
+          d[t + 2] = out[s + 2];
+        }
+      }
+      out = d;
+      int tmp = ww;
+      ww = hh;
+      hh = tmp;
+    }
+    return out;
+  }
+
+  private static String expectedSize(String name) {
+    switch (name) {
+      case "444-odd-h264":
+      case "420-odd-ffv1":
+      case "422-odd-ffv1":
+        return "97x61";
+      case "420-odd-width-ffv1":
+        return "95x64";
+      case "444-odd-height-h264":
+        return "96x63";
+      default:
+        return "96x64";
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"420-untagged", "420-bt709", "420-bt601-smpte170m", "420-bt601-bt470bg", "420-full-range",
+      "420-bt709-full-range", "yuvj420p-mjpeg", "yuvj422p-mjpeg", "422-h264", "422-10bit-prores", "444-h264",
+      "444-odd-h264", "420-10bit-hevc", "420-10bit-bt2020-vp9", "420-odd-ffv1", "420-odd-width-ffv1", "422-odd-ffv1",
+      "420-interlaced-h264", "444-odd-height-h264", "rotated-90", "rotated-180", "rotated-270"})
+  void rgbIsPyavsByteForByte(String name) throws IOException {
+    Path video = make(name);
+    Reference ref = pyav(video);
+    List<DecodedFrame> frames = new ArrayList<>();
+    try (VideoSource s = FfmpegVideoSources.ffmpeg().open(video)) {
+      for (DecodedFrame f; (f = s.next()) != null; ) {
+        frames.add(f);
+      }
+    }
+    assertEquals(ref.frames().size(), frames.size(), "frames of " + name);
+    assertTrue(frames.size() >= 3, "the clip has its frames");
+    long differing = 0;
+    int worst = 0;
+    for (int i = 0; i < frames.size(); i++) {
+      DecodedFrame f = frames.get(i);
+      int[] s = ref.sizes().get(i);
+      assertTrue(f.hasDecoderRgb(), "frame " + i + " carries swscale's RGB");
+      byte[] want = turn(ref.frames().get(i), s[0], s[1], s[2]);
+      boolean turned = s[2] == 90 || s[2] == 270;
+      assertEquals(turned ? s[1] : s[0], f.width(), "upright width of frame " + i);
+      assertEquals(turned ? s[0] : s[1], f.height(), "upright height of frame " + i);
+      byte[] got = f.toRgb();
+      assertEquals(want.length, got.length);
+      for (int k = 0; k < got.length; k++) {
+        int d = Math.abs((got[k] & 0xff) - (want[k] & 0xff));
+        if (d != 0) {
+          differing++;
+          worst = Math.max(worst, d);
+        }
+      }
+    }
+    if (!name.startsWith("rotated-")) {
+      String[] size = ref.lines().get(0).split(" ");
+      assertEquals(expectedSize(name), size[1] + "x" + size[2], "the clip's size as PyAV decodes it");
+    }
+    System.out.printf(Locale.ROOT, "%s (%s): %d frames, %d bytes differ from PyAV (max %d)%n", name,
+        ref.lines().get(0), frames.size(), differing, worst);
+    assertEquals(0, differing, name + ": bytes that differ from PyAV's rgb24 (max difference " + worst + ")");
+    if (name.startsWith("rotated-")) {
+      assertTrue(ref.sizes().get(0)[2] != 0, "PyAV reports the display matrix but does not turn the picture");
+    }
+  }
+}
