@@ -223,4 +223,118 @@ class PyavRgbTest {
       assertTrue(ref.sizes().get(0)[2] != 0, "PyAV reports the display matrix but does not turn the picture");
     }
   }
+
+  /** {max, mean} absolute level difference of two equally long byte arrays. */
+  private static double[] distance(byte[] got, byte[] want) {
+    assertEquals(want.length, got.length);
+    long sum = 0;
+    int max = 0;
+    for (int k = 0; k < got.length; k++) {
+      int d = Math.abs((got[k] & 0xff) - (want[k] & 0xff));
+      sum += d;
+      max = Math.max(max, d);
+    }
+    return new double[] {max, sum / (double) got.length};
+  }
+
+  /**
+   * jcodec's frames (foley4j's own conversion: bilinear chroma, float matrix) against PyAV's:
+   * measured, printed (docs/video.md quotes them) and bounded. H.264 is decoded bit-exactly by both
+   * decoders (the test checks that the planes are FFmpeg's), so all of the difference is the
+   * conversion to RGB: swscale's unscaled 4:2:0 path repeats each chroma sample over its 2x2 block,
+   * foley4j's interpolates it, so colour edges differ by up to a few hundred levels while flat areas
+   * agree within a level or two.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"testsrc2:320x180:untagged", "testsrc2:320x180:bt709", "testsrc2:320x180:full",
+      "mandelbrot:320x180:untagged", "mandelbrot:320x180:bt709"})
+  void jcodecsOwnConversionIsNearPyavs(String spec) throws IOException {
+    String[] p = spec.split(":");
+    List<String> args = new ArrayList<>(List.of("-frames:v", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p"));
+    if (p[2].equals("bt709")) {
+      args.addAll(List.of("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"));
+    } else if (p[2].equals("full")) {
+      args.addAll(List.of("-color_range", "pc"));
+    }
+    Path video = Clips.make(dir.resolve("jcodec-" + spec.replace(':', '-') + ".mp4"),
+        p[0] + "=s=" + p[1] + ":r=25", args.toArray(new String[0]));
+    Reference ref = pyav(video);
+    List<DecodedFrame> jc = new ArrayList<>();
+    try (VideoSource s = io.foley4j.jcodec.JcodecVideoSources.jcodec().open(video)) {
+      for (DecodedFrame f; (f = s.next()) != null; ) {
+        jc.add(f);
+      }
+    }
+    List<DecodedFrame> ff = new ArrayList<>();
+    try (VideoSource s = FfmpegVideoSources.ffmpeg().open(video)) {
+      for (DecodedFrame f; (f = s.next()) != null; ) {
+        ff.add(f);
+      }
+    }
+    assertEquals(ref.frames().size(), jc.size());
+    assertEquals(ref.frames().size(), ff.size());
+    double max = 0;
+    double mean = 0;
+    for (int i = 0; i < jc.size(); i++) {
+      DecodedFrame j = jc.get(i);
+      DecodedFrame f = ff.get(i);
+      assertTrue(!j.hasDecoderRgb(), "jcodec's frames use foley4j's own conversion");
+      assertTrue(java.util.Arrays.equals(j.yPlane(), f.yPlane()) && java.util.Arrays.equals(j.uPlane(), f.uPlane())
+          && java.util.Arrays.equals(j.vPlane(), f.vPlane()), "both decoders give the same planes, frame " + i);
+      double[] d = distance(j.toRgb(), ref.frames().get(i));
+      max = Math.max(max, d[0]);
+      mean += d[1] / jc.size();
+    }
+    System.out.printf(Locale.ROOT, "jcodec (foley4j's own RGB) vs PyAV, %s: max %.0f levels, mean %.3f levels%n",
+        spec, max, mean);
+    assertTrue(max > 0, "foley4j's own conversion is not swscale's: some level must differ");
+    assertTrue(mean <= 4.0, spec + ": mean " + mean + " levels from PyAV (max " + max + ")");
+  }
+
+  /**
+   * HunyuanVideo-Foley's Synchformer input end to end: PyAV's rgb24 resized by torch (v2.Resize(224,
+   * BICUBIC) on uint8 = interpolate bicubic antialias) and centre-cropped, against the FFmpeg frame's
+   * {@code toTensor(224, CENTER_CROP, TORCH_BICUBIC)}: equal to the byte (mean 0, std 1, so each
+   * value is level/255).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"640x360", "360x640", "97x61"})
+  void hvfSyncFramesArePyavAndTorchs(String size) throws IOException {
+    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch");
+    Path video = clip("sync-" + size, size, "mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p");
+    Path script = dir.resolve("sync.py");
+    Files.writeString(script, String.join("\n",
+        "import sys, av, numpy as np, torch",
+        "video, out = sys.argv[1], sys.argv[2]",
+        "with av.open(video) as c, open(out, 'wb') as o:",
+        "    for frame in c.decode(video=0):",
+        "        a = frame.to_ndarray(format='rgb24')",
+        "        t = torch.from_numpy(a).permute(2, 0, 1)[None]",
+        "        h, w = a.shape[:2]",
+        "        nw, nh = (224, int(224 * h / w)) if w <= h else (int(224 * w / h), 224)",
+        "        r = torch.nn.functional.interpolate(t, size=(nh, nw), mode='bicubic', antialias=True)",
+        "        top, left = int(round((nh - 224) / 2.0)), int(round((nw - 224) / 2.0))",
+        "        o.write(r[0, :, top:top + 224, left:left + 224].contiguous().numpy().tobytes())",
+        ""));
+    Path out = dir.resolve("sync-" + size + ".chw");
+    SystemPython.run(dir, Map.of(), 120, script.toString(), video.toString(), out.toString());
+    byte[] want = Files.readAllBytes(out);
+    int n = 3 * 224 * 224;
+    float[] t = new float[n];
+    byte[] got = new byte[n];
+    int i = 0;
+    try (VideoSource s = FfmpegVideoSources.ffmpeg().open(video)) {
+      for (DecodedFrame f; (f = s.next()) != null; i++) {
+        f.toTensor(224, io.foley4j.video.ResizeMode.CENTER_CROP, io.foley4j.video.ResizeFilter.TORCH_BICUBIC,
+            new float[] {0f, 0f, 0f}, new float[] {1f, 1f, 1f}, t, 0);
+        for (int k = 0; k < n; k++) {
+          got[k] = (byte) Math.round(t[k] * 255f);
+        }
+        byte[] w = java.util.Arrays.copyOfRange(want, i * n, (i + 1) * n);
+        double[] d = distance(got, w);
+        assertEquals(0.0, d[0], size + " frame " + i + ": levels differ from PyAV + torch (mean " + d[1] + ")");
+      }
+    }
+    assertEquals(want.length / n, i, "frames");
+  }
 }
