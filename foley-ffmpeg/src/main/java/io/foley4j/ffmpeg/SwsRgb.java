@@ -53,6 +53,8 @@ final class SwsRgb implements AutoCloseable {
   private static final int AVCOL_SPC_BT470BG = 5;
   private static final int AVCOL_SPC_SMPTE170M = 6;
   private static final int AV_FRAME_FLAG_INTERLACED = 1 << 3;
+  /** Contexts allocated and not yet freed, process-wide: a diagnostic that tests read. */
+  private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
 
   private final String video; // for messages
   private SwsContext ctx;
@@ -153,6 +155,9 @@ final class SwsRgb implements AutoCloseable {
   private void convertOpen(Picture p, byte[] out) {
     if (ctx == null) {
       ctx = sws_alloc_context();
+      if (ctx != null && !ctx.isNull()) {
+        LIVE.incrementAndGet();
+      }
       src = av_frame_alloc();
       dst = av_frame_alloc();
       if (ctx == null || ctx.isNull() || src == null || src.isNull() || dst == null || dst.isNull()) {
@@ -224,6 +229,11 @@ final class SwsRgb implements AutoCloseable {
     }
   }
 
+  /** How many converters hold native memory now, in this process (tests). */
+  static long live() {
+    return LIVE.get();
+  }
+
   /** Frees the context and frames. Idempotent. */
   @Override
   public synchronized void close() {
@@ -234,6 +244,7 @@ final class SwsRgb implements AutoCloseable {
   private void freeNative() {
     if (ctx != null && !ctx.isNull()) {
       sws_free_context(ctx);
+      LIVE.decrementAndGet();
     }
     ctx = null;
     src = AvFree.free(src);
