@@ -341,8 +341,10 @@ public final class DecodedFrame {
    * bytes: the picture the antialiased filters of {@link #toTensor} resample. With a
    * {@link DecoderRgb} (foley-ffmpeg's frames) it is the decoder's conversion; else foley4j's own
    * from the 4:2:0 planes: colour as in {@link #toTensor} (BT.601 or BT.709 as signalled, limited or
-   * full range), chroma upsampled bilinearly (sited left, vertically centred), values rounded to
-   * the nearest integer and clamped to 0..255.
+   * full range) in libswscale's fixed point, each chroma sample repeated over its 2x2 block of luma
+   * samples: the bytes of PyAV's {@code to_ndarray(format="rgb24")} (libswscale on x86-64) for
+   * even heights (H.264 4:2:0 pictures always have one), within a few levels for odd heights
+   * (where swscale interpolates chroma instead).
    *
    * @throws FoleyException if the decoder's conversion fails
    */
@@ -366,86 +368,74 @@ public final class DecodedFrame {
     return out;
   }
 
-  /** Converts rows of this frame to 8-bit interleaved RGB, one at a time. */
+  /**
+   * Converts rows of this frame to 8-bit interleaved RGB, one at a time, with the arithmetic of
+   * libswscale's unscaled 4:2:0 to RGB conversion on x86-64 (what PyAV's {@code
+   * to_ndarray(format="rgb24")} runs for an even-height 8-bit 4:2:0 picture), written from its
+   * definition: each chroma sample covers its 2x2 block of luma samples; the ITU matrix in 16.16
+   * fixed point (BT.601 {@code 104597, 132201, 25675, 53279}, BT.709 {@code 117489, 138438, 13975,
+   * 34925} for Cr→R, Cb→B, Cb→G, Cr→G), luma scaled by {@code 255/219} for limited range or the
+   * chroma factors by {@code 224/255} for full range (integer divisions); each factor rounded to
+   * 13 fractional bits; then with {@code y = (Y - 16)*8} (limited) or {@code Y*8} (full), {@code
+   * u = (Cb - 128)*8}, {@code v = (Cr - 128)*8} and {@code m(a, k) = (a*k) >> 16}:
+   * {@code R = m(y, cy) + m(v, vr)}, {@code G = m(y, cy) + m(u, ug) + m(v, vg)}, {@code B = m(y,
+   * cy) + m(u, ub)}, clamped to 0..255.
+   */
   private final class RgbRows {
     private final int cw = (width + 1) / 2;
-    private final int chh = (height + 1) / 2;
-    private final float[] ub = new float[cw];
-    private final float[] vb = new float[cw];
-    private final float yOff;
-    private final float ys;
-    private final float crR;
-    private final float cbG;
-    private final float crG;
-    private final float cbB;
+    private final int yOff;
+    private final long cy;
+    private final long vr;
+    private final long ub;
+    private final long ug;
+    private final long vg;
 
     RgbRows() {
-      double kr = bt709 ? 0.2126 : 0.299;
-      double kb = bt709 ? 0.0722 : 0.114;
-      double kg = 1 - kr - kb;
-      yOff = fullRange ? 0f : 16f;
-      ys = (float) (fullRange ? 1.0 : 255.0 / 219.0);
-      double cScale = fullRange ? 1.0 : 255.0 / 224.0;
-      crR = (float) (2 * (1 - kr) * cScale);
-      cbG = (float) (-2 * kb * (1 - kb) / kg * cScale);
-      crG = (float) (-2 * kr * (1 - kr) / kg * cScale);
-      cbB = (float) (2 * (1 - kb) * cScale);
+      long crv = bt709 ? 117489 : 104597;
+      long cbu = bt709 ? 138438 : 132201;
+      long cgu = -(bt709 ? 13975 : 25675);
+      long cgv = -(bt709 ? 34925 : 53279);
+      long y16 = 1 << 16;
+      if (!fullRange) {
+        y16 = y16 * 255 / 219;
+      } else {
+        crv = Math.floorDiv(crv * 224, 255);
+        cbu = Math.floorDiv(cbu * 224, 255);
+        cgu = Math.floorDiv(cgu * 224, 255);
+        cgv = Math.floorDiv(cgv * 224, 255);
+      }
+      yOff = fullRange ? 0 : 16;
+      cy = q13(y16);
+      vr = q13(crv);
+      ub = q13(cbu);
+      ug = q13(cgu);
+      vg = q13(cgv);
+    }
+
+    /** A 16.16 factor with 13 fractional bits, rounded. */
+    private static long q13(long f16) {
+      return (f16 * (1 << 13) + (1 << 15)) >> 16;
     }
 
     /** Row {@code r}, columns {@code x0 .. x1-1}, into {@code out} at {@code 3*x} (others untouched). */
     void row(int r, byte[] out, int x0, int x1) {
-      // chroma row blended vertically (chroma rows centred between luma row pairs)
-      double sy = (r + 0.5) / 2.0 - 0.5;
-      int c0;
-      int c1;
-      float fy;
-      if (sy <= 0) {
-        c0 = 0;
-        c1 = 0;
-        fy = 0;
-      } else if (sy >= chh - 1) {
-        c0 = chh - 1;
-        c1 = chh - 1;
-        fy = 0;
-      } else {
-        c0 = (int) Math.floor(sy);
-        c1 = c0 + 1;
-        fy = (float) (sy - c0);
-      }
-      int b0 = c0 * cw;
-      int b1 = c1 * cw;
-      int h1 = Math.min(cw, ((x1 - 1) >> 1) + 2);
-      for (int i = x0 >> 1; i < h1; i++) {
-        float p = u[b0 + i] & 0xff;
-        float q = u[b1 + i] & 0xff;
-        ub[i] = p + (q - p) * fy - 128f;
-        p = v[b0 + i] & 0xff;
-        q = v[b1 + i] & 0xff;
-        vb[i] = p + (q - p) * fy - 128f;
-      }
+      int cb0 = (r >> 1) * cw;
       int yb = r * width;
       for (int x = x0; x < x1; x++) {
-        int h = x >> 1;
-        float cb;
-        float cr;
-        if ((x & 1) == 0 || h + 1 >= cw) {
-          cb = ub[h];
-          cr = vb[h];
-        } else {
-          cb = (ub[h] + ub[h + 1]) * 0.5f;
-          cr = (vb[h] + vb[h + 1]) * 0.5f;
-        }
-        float yy = ((y[yb + x] & 0xff) - yOff) * ys;
+        int c = cb0 + (x >> 1);
+        long u8 = ((u[c] & 0xff) - 128) * 8L;
+        long v8 = ((v[c] & 0xff) - 128) * 8L;
+        long yy = (((y[yb + x] & 0xff) - yOff) * 8L * cy) >> 16;
         int o = 3 * x;
-        out[o] = to8(yy + crR * cr);
-        out[o + 1] = to8(yy + cbG * cb + crG * cr);
-        out[o + 2] = to8(yy + cbB * cb);
+        out[o] = clip8(yy + ((v8 * vr) >> 16));
+        out[o + 1] = clip8(yy + ((u8 * ug) >> 16) + ((v8 * vg) >> 16));
+        out[o + 2] = clip8(yy + ((u8 * ub) >> 16));
       }
     }
   }
 
-  private static byte to8(float x) {
-    return (byte) (x <= 0 ? 0 : (x >= 255 ? 255 : (int) (x + 0.5f)));
+  private static byte clip8(long x) {
+    return (byte) (x < 0 ? 0 : (x > 255 ? 255 : x));
   }
 
   /** The two most recent horizontally resampled rows of one plane. */

@@ -238,23 +238,23 @@ class PyavRgbTest {
   }
 
   /**
-   * jcodec's frames (foley4j's own conversion: bilinear chroma, float matrix) against PyAV's:
-   * measured, printed (docs/video.md quotes them) and bounded. H.264 is decoded bit-exactly by both
-   * decoders (the test checks that the planes are FFmpeg's), so all of the difference is the
-   * conversion to RGB: swscale's unscaled 4:2:0 path repeats each chroma sample over its 2x2 block,
-   * foley4j's interpolates it, so colour edges differ by up to a few hundred levels while flat areas
-   * agree within a level or two.
+   * jcodec's frames (foley4j's own conversion, libswscale's x86-64 fixed point written in Java)
+   * against PyAV's: equal to the byte. H.264 is decoded bit-exactly by both decoders (the test
+   * checks that the planes are FFmpeg's), so this compares the conversions alone.
    */
   @ParameterizedTest
   @ValueSource(strings = {"testsrc2:320x180:untagged", "testsrc2:320x180:bt709", "testsrc2:320x180:full",
-      "mandelbrot:320x180:untagged", "mandelbrot:320x180:bt709"})
-  void jcodecsOwnConversionIsNearPyavs(String spec) throws IOException {
+      "mandelbrot:320x180:untagged", "mandelbrot:320x180:bt709", "mandelbrot:320x180:bt709full",
+      "testsrc2:1280x720:bt709"})
+  void jcodecsOwnConversionIsPyavs(String spec) throws IOException {
     String[] p = spec.split(":");
     List<String> args = new ArrayList<>(List.of("-frames:v", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p"));
     if (p[2].equals("bt709")) {
       args.addAll(List.of("-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"));
     } else if (p[2].equals("full")) {
       args.addAll(List.of("-color_range", "pc"));
+    } else if (p[2].equals("bt709full")) {
+      args.addAll(List.of("-color_range", "pc", "-colorspace", "bt709"));
     }
     Path video = Clips.make(dir.resolve("jcodec-" + spec.replace(':', '-') + ".mp4"),
         p[0] + "=s=" + p[1] + ":r=25", args.toArray(new String[0]));
@@ -287,8 +287,52 @@ class PyavRgbTest {
     }
     System.out.printf(Locale.ROOT, "jcodec (foley4j's own RGB) vs PyAV, %s: max %.0f levels, mean %.3f levels%n",
         spec, max, mean);
-    assertTrue(max > 0, "foley4j's own conversion is not swscale's: some level must differ");
-    assertTrue(mean <= 4.0, spec + ": mean " + mean + " levels from PyAV (max " + max + ")");
+    assertEquals(0.0, max, spec + ": levels from PyAV (mean " + mean + ")");
+  }
+
+  /**
+   * foley4j's own conversion on random planes (every Y, Cb, Cr value, super-black and super-white
+   * included), stored losslessly with FFV1 and read back by PyAV: equal to the byte for BT.601 and
+   * BT.709, limited and full range, even sizes.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"bt470bg:tv", "bt709:tv", "bt470bg:pc", "bt709:pc", "unknown:tv"})
+  void ownConversionIsPyavsOnRandomPlanes(String spec) throws IOException {
+    String[] p = spec.split(":");
+    int w = 66;
+    int h = 48;
+    int cw = w / 2;
+    int ch = h / 2;
+    java.util.Random r = new java.util.Random(spec.hashCode());
+    byte[] raw = new byte[w * h + 2 * cw * ch];
+    r.nextBytes(raw);
+    Path rawFile = dir.resolve("noise-" + p[0] + "-" + p[1] + ".yuv");
+    Files.write(rawFile, raw);
+    List<String> args = new ArrayList<>(List.of("-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", w + "x" + h,
+        "-i", rawFile.toString(), "-c:v", "ffv1", "-color_range", p[1]));
+    if (!p[0].equals("unknown")) {
+      args.addAll(List.of("-colorspace", p[0]));
+    }
+    List<String> cmd = new ArrayList<>(List.of("ffmpeg", "-nostdin", "-v", "error", "-y"));
+    cmd.addAll(args);
+    Path video = dir.resolve("noise-" + p[0] + "-" + p[1] + ".mkv");
+    cmd.add(video.toString());
+    io.foley4j.TestSupport.run(cmd.toArray(new String[0]));
+    Reference ref = pyav(video);
+    assertEquals(1, ref.frames().size());
+    DecodedFrame f;
+    try (VideoSource s = FfmpegVideoSources.ffmpeg().open(video)) {
+      f = s.next();
+    }
+    assertEquals(p[1].equals("pc"), f.isFullRange(), "range as signalled");
+    assertEquals(p[0].equals("bt709"), f.isBt709(), "matrix as signalled");
+    assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(raw, 0, w * h), f.yPlane()), "lossless");
+    DecodedFrame own = DecodedFrame.ofYuv420(0, 1, w, h, f.yPlane(), f.uPlane(), f.vPlane(), f.isBt709(),
+        f.isFullRange());
+    assertTrue(!own.hasDecoderRgb());
+    double[] d = distance(own.toRgb(), ref.frames().get(0));
+    assertEquals(0.0, d[0], spec + ": foley4j's own RGB against PyAV's (mean " + d[1] + ")");
+    assertEquals(0.0, distance(f.toRgb(), ref.frames().get(0))[0], spec + ": swscale's RGB against PyAV's");
   }
 
   /**
