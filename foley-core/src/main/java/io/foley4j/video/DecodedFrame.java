@@ -384,11 +384,11 @@ public final class DecodedFrame {
   private final class RgbRows {
     private final int cw = (width + 1) / 2;
     private final int yOff;
-    private final long cy;
-    private final long vr;
-    private final long ub;
-    private final long ug;
-    private final long vg;
+    private final int cy;
+    private final int vr;
+    private final int ub;
+    private final int ug;
+    private final int vg;
 
     RgbRows() {
       long crv = bt709 ? 117489 : 104597;
@@ -412,29 +412,39 @@ public final class DecodedFrame {
       vg = q13(cgv);
     }
 
-    /** A 16.16 factor with 13 fractional bits, rounded. */
-    private static long q13(long f16) {
-      return (f16 * (1 << 13) + (1 << 15)) >> 16;
+    /** A 16.16 factor with 13 fractional bits, rounded (all fit 15 bits, so products fit an int). */
+    private static int q13(long f16) {
+      return (int) ((f16 * (1 << 13) + (1 << 15)) >> 16);
     }
 
     /** Row {@code r}, columns {@code x0 .. x1-1}, into {@code out} at {@code 3*x} (others untouched). */
     void row(int r, byte[] out, int x0, int x1) {
       int cb0 = (r >> 1) * cw;
       int yb = r * width;
+      int lastC = -1;
+      int rv = 0;
+      int gc = 0;
+      int bu = 0;
       for (int x = x0; x < x1; x++) {
         int c = cb0 + (x >> 1);
-        long u8 = ((u[c] & 0xff) - 128) * 8L;
-        long v8 = ((v[c] & 0xff) - 128) * 8L;
-        long yy = (((y[yb + x] & 0xff) - yOff) * 8L * cy) >> 16;
+        if (c != lastC) { // one chroma sample serves two columns
+          int u8 = ((u[c] & 0xff) - 128) * 8;
+          int v8 = ((v[c] & 0xff) - 128) * 8;
+          rv = (v8 * vr) >> 16;
+          gc = ((u8 * ug) >> 16) + ((v8 * vg) >> 16);
+          bu = (u8 * ub) >> 16;
+          lastC = c;
+        }
+        int yy = (((y[yb + x] & 0xff) - yOff) * 8 * cy) >> 16;
         int o = 3 * x;
-        out[o] = clip8(yy + ((v8 * vr) >> 16));
-        out[o + 1] = clip8(yy + ((u8 * ug) >> 16) + ((v8 * vg) >> 16));
-        out[o + 2] = clip8(yy + ((u8 * ub) >> 16));
+        out[o] = clip8(yy + rv);
+        out[o + 1] = clip8(yy + gc);
+        out[o + 2] = clip8(yy + bu);
       }
     }
   }
 
-  private static byte clip8(long x) {
+  private static byte clip8(int x) {
     return (byte) (x < 0 ? 0 : (x > 255 ? 255 : x));
   }
 
