@@ -53,6 +53,8 @@ final class SwsRgb implements AutoCloseable {
   private static final int AVCOL_SPC_BT470BG = 5;
   private static final int AVCOL_SPC_SMPTE170M = 6;
   private static final int AV_FRAME_FLAG_INTERLACED = 1 << 3;
+  private static final long AV_PIX_FMT_FLAG_PAL = 1 << 1;
+  private static final int PALETTE_BYTES = 256 * 4;
   /** Contexts allocated and not yet freed, process-wide: a diagnostic that tests read. */
   private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
 
@@ -68,7 +70,8 @@ final class SwsRgb implements AutoCloseable {
 
   /**
    * One decoded picture, copied to the heap in the layout and depth it was decoded in: plane
-   * {@code i} is {@code rows[i]} rows of {@code rowBytes[i]} bytes, without padding. Colour
+   * {@code i} is {@code rows[i]} rows of {@code rowBytes[i]} bytes, without padding (a paletted
+   * format's palette is the plane after its pixels: one row of 1024 bytes, FFmpeg's {@code data[1]}). Colour
    * properties as the decoder gave them; {@code rotation} (0, 90, 180, 270 clockwise) turns the
    * RGB upright.
    */
@@ -86,13 +89,16 @@ final class SwsRgb implements AutoCloseable {
         throw new FoleyException(FoleyException.Code.INTERNAL, "unknown pixel format " + f);
       }
       int chromaRows = -((-h) >> desc.log2_chroma_h());
-      byte[][] planes = new byte[n][];
-      int[] rowBytes = new int[n];
-      int[] rows = new int[n];
-      for (int i = 0; i < n; i++) {
-        rowBytes[i] = av_image_get_linesize(f, w, i);
-        rows[i] = (i == 1 || i == 2) ? chromaRows : h;
-        if (rowBytes[i] <= 0 || frame.linesize(i) < rowBytes[i]) {
+      boolean pal = (desc.flags() & AV_PIX_FMT_FLAG_PAL) != 0;
+      int all = pal ? n + 1 : n; // a palette travels as one more "plane": 256 RGBA entries in data[1]
+      byte[][] planes = new byte[all][];
+      int[] rowBytes = new int[all];
+      int[] rows = new int[all];
+      for (int i = 0; i < all; i++) {
+        boolean palette = pal && i == n;
+        rowBytes[i] = palette ? PALETTE_BYTES : av_image_get_linesize(f, w, i);
+        rows[i] = palette ? 1 : (i == 1 || i == 2) ? chromaRows : h;
+        if (rowBytes[i] <= 0 || (!palette && frame.linesize(i) < rowBytes[i])) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "unexpected line size " + frame.linesize(i)
               + " for plane " + i + " of a " + w + "x" + h + " picture");
         }

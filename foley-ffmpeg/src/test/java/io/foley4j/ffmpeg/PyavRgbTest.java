@@ -98,6 +98,12 @@ class PyavRgbTest {
         return clip(name, "95x64", "mkv", "-c:v", "ffv1", "-pix_fmt", "yuv420p", "-color_range", "pc");
       case "422-odd-ffv1":
         return clip(name, "97x61", "mkv", "-c:v", "ffv1", "-pix_fmt", "yuv422p10le");
+      case "pal8-png":
+        return clip(name, "96x64", "mkv", "-c:v", "png", "-pix_fmt", "pal8");
+      case "rgb24-png":
+        return clip(name, "97x61", "mkv", "-c:v", "png", "-pix_fmt", "rgb24");
+      case "gbrp-ffv1":
+        return clip(name, "96x64", "mkv", "-c:v", "ffv1", "-pix_fmt", "gbrp");
       case "420-interlaced-h264":
         return clip(name, "96x64", "mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-flags", "+ildct+ilme",
             "-x264opts", "interlaced=1");
@@ -164,6 +170,7 @@ class PyavRgbTest {
   private static String expectedSize(String name) {
     switch (name) {
       case "444-odd-h264":
+      case "rgb24-png":
       case "420-odd-ffv1":
       case "422-odd-ffv1":
         return "97x61";
@@ -180,7 +187,7 @@ class PyavRgbTest {
   @ValueSource(strings = {"420-untagged", "420-bt709", "420-bt601-smpte170m", "420-bt601-bt470bg", "420-full-range",
       "420-bt709-full-range", "yuvj420p-mjpeg", "yuvj422p-mjpeg", "422-h264", "422-10bit-prores", "444-h264",
       "444-odd-h264", "420-10bit-hevc", "420-10bit-bt2020-vp9", "420-odd-ffv1", "420-odd-width-ffv1", "422-odd-ffv1",
-      "420-interlaced-h264", "444-odd-height-h264", "rotated-90", "rotated-180", "rotated-270"})
+      "420-interlaced-h264", "444-odd-height-h264", "pal8-png", "rgb24-png", "gbrp-ffv1", "rotated-90", "rotated-180", "rotated-270"})
   void rgbIsPyavsByteForByte(String name) throws IOException {
     Path video = make(name);
     Reference ref = pyav(video);
