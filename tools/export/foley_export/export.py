@@ -82,6 +82,9 @@ class Spec:
                             "singlePassLength": "sync-frames", "latents": 400, "samples": 400 * self.hop}
             self.guidance = "above-one"
             self.visual_filter = "pil-bilinear"
+            # Synchformer frames: torchvision v2.Resize(224, BICUBIC) on uint8 tensors, i.e. torch's
+            # uint8 antialiased bicubic (model_utils.py:330-338)
+            self.sync_filter = "torch-bicubic"
         else:
             self.latent_rate = self.sample_rate / self.hop
             self.text_padding = "fixed"
@@ -91,6 +94,7 @@ class Spec:
                             "singlePassLength": "shortest-stream", "latents": lat, "samples": lat * self.hop}
             self.guidance = "at-least-one"
             self.visual_filter = "pil-bicubic"
+            self.sync_filter = "pil-bicubic"
 
     def lengths(self, seconds):
         """Pass lengths for ``seconds`` by foley4j's formulas (used for dummy/parity inputs)."""
@@ -326,7 +330,7 @@ def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None):
                   "unconditional": {"file": "unconditional.safetensors", "sha256": unc_sha}},
         "visual": {"fps": spec.visual_fps, "size": spec.visual_size, "resize": "squash",
                    "filter": spec.visual_filter, "mean": spec.visual_mean, "std": spec.visual_std},
-        "sync": {"fps": spec.sync_fps, "size": spec.sync_size, "resize": "center_crop", "filter": "pil-bicubic",
+        "sync": {"fps": spec.sync_fps, "size": spec.sync_size, "resize": "center_crop", "filter": spec.sync_filter,
                  "window": 16, "stride": 8, "tokensPerWindow": 8,
                  "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
         "text": {"maxTokens": spec.max_tokens, "padding": spec.text_padding,

@@ -96,6 +96,28 @@ def resize_center_crop(frame, size, resample):
     return np.asarray(img.crop((left, top, left + size, top + size)))
 
 
+def resize_center_crop_torch(frame, size):
+    """torchvision ``v2.Resize(size, BICUBIC)`` + ``v2.CenterCrop(size)`` on a uint8 [H,W,3] frame
+    as a uint8 tensor (HVF's Synchformer transform): torch's uint8 ``interpolate(mode="bicubic",
+    antialias=True)``, same sizes and offsets as :func:`resize_center_crop`. A torch without uint8
+    bicubic (before 2.1) falls back to PIL's bicubic."""
+    import torch
+
+    h, w = frame.shape[:2]
+    if w <= h:
+        nw, nh = size, int(size * h / w)
+    else:
+        nw, nh = int(size * w / h), size
+    t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
+    try:
+        r = torch.nn.functional.interpolate(t, size=(nh, nw), mode="bicubic", antialias=True)
+    except RuntimeError:
+        return resize_center_crop(frame, size, Image.BICUBIC)
+    left = int(round((nw - size) / 2.0))
+    top = int(round((nh - size) / 2.0))
+    return r[0, :, top:top + size, left:left + size].permute(1, 2, 0).contiguous().numpy()
+
+
 def to_tensor_array(pictures, mean, std):
     """uint8 [N,S,S,3] -> float32 [N,3,S,S], (v/255 - mean)/std."""
     x = np.stack(pictures).astype(np.float32) / 255.0

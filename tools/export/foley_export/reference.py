@@ -7,9 +7,10 @@ HunyuanVideo-Foley (kind "hvf"), after HVF@df7b005:
     accumulated grid time, frames after 15 s dropped, no truncation (max_length None).
   * pictures: SigLIP2 ``Resize((S,S))`` on the PIL image (bilinear), ToTensor, Normalize 0.5
     (model_utils.py:67-71); Synchformer frames: HVF resizes uint8 *tensors* (torchvision v2
-    Resize(S, BICUBIC) + CenterCrop, model_utils.py:330-338, feature_utils.py:119-120); here PIL
-    bicubic short side + centre crop, which is what foley4j's ``pil-bicubic`` + ``center_crop``
-    does (a documented difference).
+    Resize(S, BICUBIC) + CenterCrop, model_utils.py:330-338, feature_utils.py:119-120), i.e. torch's
+    uint8 antialiased bicubic of the short side + centre crop, which is foley4j's ``torch-bicubic``
+    + ``center_crop`` (with a torch older than 2.1, which has no uint8 bicubic, PIL's bicubic, at
+    most 1 level away).
   * windows ``(t - 16) // 8 + 1`` of 16 frames every 8 (feature_utils.py:87-93);
     ``audio_len_in_s = n_sync / 25`` (feature_utils.py:124).
   * text: ``[negative, prompt]`` tokenized together, padded to the longer (``padding=True``),
@@ -69,7 +70,10 @@ def _visual_pixels(config, frames, idx):
 
 def _sync_pixels(config, frames, idx):
     s = config["sync"]
-    pics = [fr.resize_center_crop(frames[i], s["size"], Image.BICUBIC) for i in idx]
+    if config["kind"] == "hvf":
+        pics = [fr.resize_center_crop_torch(frames[i], s["size"]) for i in idx]
+    else:
+        pics = [fr.resize_center_crop(frames[i], s["size"], Image.BICUBIC) for i in idx]
     return torch.from_numpy(fr.to_tensor_array(pics, [0.5] * 3, [0.5] * 3))
 
 

@@ -99,7 +99,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(h["sampler"]["guidance"], "above-one")
         self.assertEqual(h["frameRule"], "at-or-after")
         self.assertEqual(h["frameGrid"], "accumulated")
-        self.assertEqual((h["visual"]["filter"], h["sync"]["filter"]), ("pil-bilinear", "pil-bicubic"))
+        self.assertEqual((h["visual"]["filter"], h["sync"]["filter"]), ("pil-bilinear", "torch-bicubic"))
         self.assertEqual(h["latent"]["rate"] * 960, h["audio"]["sampleRate"])
         _, m, _ = self.bundles[("mmaudio", False)]
         self.assertEqual(m["text"]["padding"], "fixed")

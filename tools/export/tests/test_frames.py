@@ -74,6 +74,20 @@ class ResizeTest(unittest.TestCase):
         np.testing.assert_array_equal(out, full[:, 10:42])
         self.assertFalse(np.array_equal(out, full[:, 11:43]))
 
+    def test_torch_center_crop_is_torchs_uint8_bicubic_of_the_same_geometry(self):
+        import torch
+        f = _util.synthetic_frames(1, 48, 80)[0]
+        out = fr.resize_center_crop_torch(f, 32)
+        self.assertEqual((out.shape, out.dtype), ((32, 32, 3), np.uint8))
+        t = torch.from_numpy(np.ascontiguousarray(f)).permute(2, 0, 1)[None]
+        try:
+            full = torch.nn.functional.interpolate(t, size=(32, 53), mode="bicubic", antialias=True)
+        except RuntimeError:
+            self.skipTest("this torch has no uint8 bicubic")
+        np.testing.assert_array_equal(out, full[0, :, :, 10:42].permute(1, 2, 0).numpy())
+        pil = fr.resize_center_crop(f, 32, Image.BICUBIC)
+        self.assertLessEqual(np.abs(out.astype(int) - pil.astype(int)).max(), 1)
+
     def test_squash_and_normalise(self):
         f = _util.synthetic_frames(1, 48, 80)[0]
         out = fr.resize_squash(f, 16, Image.BILINEAR)

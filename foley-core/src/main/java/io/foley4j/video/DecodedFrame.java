@@ -5,11 +5,12 @@ import java.util.Arrays;
 
 /**
  * One decoded picture with its presentation timestamp, held as 8-bit YUV 4:2:0 planes (copies that
- * belong to this object). Immutable: accessors return copies.
+ * belong to this object), and optionally the decoder's own conversion to RGB ({@link DecoderRgb}).
+ * Immutable: accessors return copies.
  *
  * <p>{@link #toTensor} converts only this frame, to normalised RGB at the size a model needs, so
  * frames that are never sampled are never converted: straight from YUV with 2-tap bilinear
- * sampling, or through 8-bit RGB ({@link #toRgb}) with PIL's antialiased filters
+ * sampling, or through 8-bit RGB ({@link #toRgb}) with PIL's or torch's antialiased filters
  * ({@link ResizeFilter}).
  */
 public final class DecodedFrame {
@@ -22,6 +23,7 @@ public final class DecodedFrame {
   private final byte[] v;
   private final boolean bt709;
   private final boolean fullRange;
+  private final DecoderRgb decoderRgb; // null: foley4j's own conversion from the 4:2:0 planes
 
   /**
    * Planes are taken over (not copied): the caller must not keep them. Chroma planes are
@@ -29,6 +31,11 @@ public final class DecodedFrame {
    */
   DecodedFrame(long ptsTicks, long timescale, int width, int height, byte[] y, byte[] u, byte[] v,
       boolean bt709, boolean fullRange) {
+    this(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, null);
+  }
+
+  private DecodedFrame(long ptsTicks, long timescale, int width, int height, byte[] y, byte[] u, byte[] v,
+      boolean bt709, boolean fullRange, DecoderRgb decoderRgb) {
     int cw = (width + 1) / 2;
     int ch = (height + 1) / 2;
     if (y.length != width * height || u.length != cw * ch || v.length != cw * ch) {
@@ -43,6 +50,7 @@ public final class DecodedFrame {
     this.v = v;
     this.bt709 = bt709;
     this.fullRange = fullRange;
+    this.decoderRgb = decoderRgb;
   }
 
   /**
@@ -59,6 +67,19 @@ public final class DecodedFrame {
    */
   public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
       byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange) {
+    return ofYuv420(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, null);
+  }
+
+  /**
+   * As {@link #ofYuv420(long, long, int, int, byte[], byte[], byte[], boolean, boolean)}, with the
+   * decoder's own RGB conversion of this picture, which {@link #toRgb} and the antialiased filters
+   * of {@link #toTensor} then use instead of foley4j's (the 4:2:0 planes still serve
+   * {@link ResizeFilter#BILINEAR_2TAP} and the plane accessors).
+   *
+   * @param decoderRgb the decoder's conversion, or null for foley4j's own
+   */
+  public static DecodedFrame ofYuv420(long ptsTicks, long timescale, int width, int height,
+      byte[] y, byte[] u, byte[] v, boolean bt709, boolean fullRange, DecoderRgb decoderRgb) {
     if (width <= 0 || height <= 0 || timescale <= 0 || y == null || u == null
         || v == null) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "invalid frame: " + width
@@ -70,7 +91,7 @@ public final class DecodedFrame {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "plane sizes " + y.length
           + "/" + u.length + "/" + v.length + " do not match " + width + "x" + height);
     }
-    return new DecodedFrame(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange);
+    return new DecodedFrame(ptsTicks, timescale, width, height, y, u, v, bt709, fullRange, decoderRgb);
   }
 
   /** Presentation time in seconds. */
@@ -123,6 +144,11 @@ public final class DecodedFrame {
     return fullRange;
   }
 
+  /** Whether {@link #toRgb} is the decoder's own conversion ({@link DecoderRgb}) rather than foley4j's. */
+  public boolean hasDecoderRgb() {
+    return decoderRgb != null;
+  }
+
   /** Mean luma value (0-255), handy for tests and diagnostics. */
   public double meanLuma() {
     long s = 0;
@@ -152,7 +178,8 @@ public final class DecodedFrame {
    * bilinear sampling (no antialiasing); {@link ResizeMode#CENTER_CROP} scales the centre square.
    *
    * <p>With the PIL filters the 8-bit RGB picture of {@link #toRgb} is resampled as PIL's
-   * {@code Image.resize} does (antialiased, 8-bit intermediate and result): {@link ResizeMode#SQUASH}
+   * {@code Image.resize} does (antialiased, 8-bit intermediate and result), with
+   * {@link ResizeFilter#TORCH_BICUBIC} as torch's uint8 antialiased bicubic does: {@link ResizeMode#SQUASH}
    * resizes straight to {@code size x size}; {@link ResizeMode#CENTER_CROP} resizes the short side
    * to {@code size} (the long side {@code int(size * long / short)}, as torchvision's
    * {@code Resize(size)}) and keeps the centre square at offsets {@code round((n - size) / 2)}
@@ -187,7 +214,7 @@ public final class DecodedFrame {
     }
 
     if (filter != ResizeFilter.BILINEAR_2TAP) {
-      pilTensor(size, mode, filter == ResizeFilter.PIL_BICUBIC, mean, std, dst, offset);
+      pilTensor(size, mode, filter, mean, std, dst, offset);
       return;
     }
 
@@ -285,12 +312,18 @@ public final class DecodedFrame {
     }
   }
 
-  private void pilTensor(int size, ResizeMode mode, boolean bicubic, float[] mean, float[] std,
+  private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
       float[] dst, int offset) {
     byte[] px = new byte[3 * size * size];
-    RgbRows rows = new RgbRows();
-    PilResample.resizeSquare(rows::row, width, height, size, mode == ResizeMode.CENTER_CROP,
-        bicubic, px);
+    PilResample.RowSource rows;
+    if (decoderRgb != null) {
+      byte[] rgb = decoderRgb();
+      int w3 = 3 * width;
+      rows = (r, line, x0, x1) -> System.arraycopy(rgb, r * w3 + 3 * x0, line, 3 * x0, 3 * (x1 - x0));
+    } else {
+      rows = new RgbRows()::row;
+    }
+    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px);
     int plane = size * size;
     for (int c = 0; c < 3; c++) {
       float a = 1f / (255f * std[c]);
@@ -305,12 +338,20 @@ public final class DecodedFrame {
 
   /**
    * This frame as 8-bit RGB, interleaved (R, G, B per pixel), row-major, {@code 3*width*height}
-   * bytes: the picture the PIL filters of {@link #toTensor} resample. Colour as in
-   * {@link #toTensor} (BT.601 or BT.709 as signalled, limited or full range); chroma is upsampled
-   * bilinearly (sited left, vertically centred); values are rounded to the nearest integer and
-   * clamped to 0..255.
+   * bytes: the picture the antialiased filters of {@link #toTensor} resample. With a
+   * {@link DecoderRgb} (foley-ffmpeg's frames) it is the decoder's conversion; else foley4j's own
+   * from the 4:2:0 planes: colour as in {@link #toTensor} (BT.601 or BT.709 as signalled, limited or
+   * full range) in libswscale's fixed point, each chroma sample repeated over its 2x2 block of luma
+   * samples: the bytes of PyAV's {@code to_ndarray(format="rgb24")} (libswscale on x86-64) for
+   * even heights (H.264 4:2:0 pictures always have one), within a few levels for odd heights
+   * (where swscale interpolates chroma instead).
+   *
+   * @throws FoleyException if the decoder's conversion fails
    */
   public byte[] toRgb() {
+    if (decoderRgb != null) {
+      return decoderRgb();
+    }
     byte[] out = new byte[3 * width * height];
     RgbRows rows = new RgbRows();
     byte[] line = new byte[3 * width];
@@ -321,86 +362,90 @@ public final class DecodedFrame {
     return out;
   }
 
-  /** Converts rows of this frame to 8-bit interleaved RGB, one at a time. */
+  private byte[] decoderRgb() {
+    byte[] out = new byte[3 * width * height];
+    decoderRgb.writeRgb(out);
+    return out;
+  }
+
+  /**
+   * Converts rows of this frame to 8-bit interleaved RGB, one at a time, with the arithmetic of
+   * libswscale's unscaled 4:2:0 to RGB conversion on x86-64 (what PyAV's {@code
+   * to_ndarray(format="rgb24")} runs for an even-height 8-bit 4:2:0 picture), written from its
+   * definition: each chroma sample covers its 2x2 block of luma samples; the ITU matrix in 16.16
+   * fixed point (BT.601 {@code 104597, 132201, 25675, 53279}, BT.709 {@code 117489, 138438, 13975,
+   * 34925} for Cr→R, Cb→B, Cb→G, Cr→G), luma scaled by {@code 255/219} for limited range or the
+   * chroma factors by {@code 224/255} for full range (integer divisions); each factor rounded to
+   * 13 fractional bits; then with {@code y = (Y - 16)*8} (limited) or {@code Y*8} (full), {@code
+   * u = (Cb - 128)*8}, {@code v = (Cr - 128)*8} and {@code m(a, k) = (a*k) >> 16}:
+   * {@code R = m(y, cy) + m(v, vr)}, {@code G = m(y, cy) + m(u, ug) + m(v, vg)}, {@code B = m(y,
+   * cy) + m(u, ub)}, clamped to 0..255.
+   */
   private final class RgbRows {
     private final int cw = (width + 1) / 2;
-    private final int chh = (height + 1) / 2;
-    private final float[] ub = new float[cw];
-    private final float[] vb = new float[cw];
-    private final float yOff;
-    private final float ys;
-    private final float crR;
-    private final float cbG;
-    private final float crG;
-    private final float cbB;
+    private final int yOff;
+    private final int cy;
+    private final int vr;
+    private final int ub;
+    private final int ug;
+    private final int vg;
 
     RgbRows() {
-      double kr = bt709 ? 0.2126 : 0.299;
-      double kb = bt709 ? 0.0722 : 0.114;
-      double kg = 1 - kr - kb;
-      yOff = fullRange ? 0f : 16f;
-      ys = (float) (fullRange ? 1.0 : 255.0 / 219.0);
-      double cScale = fullRange ? 1.0 : 255.0 / 224.0;
-      crR = (float) (2 * (1 - kr) * cScale);
-      cbG = (float) (-2 * kb * (1 - kb) / kg * cScale);
-      crG = (float) (-2 * kr * (1 - kr) / kg * cScale);
-      cbB = (float) (2 * (1 - kb) * cScale);
+      long crv = bt709 ? 117489 : 104597;
+      long cbu = bt709 ? 138438 : 132201;
+      long cgu = -(bt709 ? 13975 : 25675);
+      long cgv = -(bt709 ? 34925 : 53279);
+      long y16 = 1 << 16;
+      if (!fullRange) {
+        y16 = y16 * 255 / 219;
+      } else {
+        crv = Math.floorDiv(crv * 224, 255);
+        cbu = Math.floorDiv(cbu * 224, 255);
+        cgu = Math.floorDiv(cgu * 224, 255);
+        cgv = Math.floorDiv(cgv * 224, 255);
+      }
+      yOff = fullRange ? 0 : 16;
+      cy = q13(y16);
+      vr = q13(crv);
+      ub = q13(cbu);
+      ug = q13(cgu);
+      vg = q13(cgv);
+    }
+
+    /** A 16.16 factor with 13 fractional bits, rounded (all fit 15 bits, so products fit an int). */
+    private static int q13(long f16) {
+      return (int) ((f16 * (1 << 13) + (1 << 15)) >> 16);
     }
 
     /** Row {@code r}, columns {@code x0 .. x1-1}, into {@code out} at {@code 3*x} (others untouched). */
     void row(int r, byte[] out, int x0, int x1) {
-      // chroma row blended vertically (chroma rows centred between luma row pairs)
-      double sy = (r + 0.5) / 2.0 - 0.5;
-      int c0;
-      int c1;
-      float fy;
-      if (sy <= 0) {
-        c0 = 0;
-        c1 = 0;
-        fy = 0;
-      } else if (sy >= chh - 1) {
-        c0 = chh - 1;
-        c1 = chh - 1;
-        fy = 0;
-      } else {
-        c0 = (int) Math.floor(sy);
-        c1 = c0 + 1;
-        fy = (float) (sy - c0);
-      }
-      int b0 = c0 * cw;
-      int b1 = c1 * cw;
-      int h1 = Math.min(cw, ((x1 - 1) >> 1) + 2);
-      for (int i = x0 >> 1; i < h1; i++) {
-        float p = u[b0 + i] & 0xff;
-        float q = u[b1 + i] & 0xff;
-        ub[i] = p + (q - p) * fy - 128f;
-        p = v[b0 + i] & 0xff;
-        q = v[b1 + i] & 0xff;
-        vb[i] = p + (q - p) * fy - 128f;
-      }
+      int cb0 = (r >> 1) * cw;
       int yb = r * width;
+      int lastC = -1;
+      int rv = 0;
+      int gc = 0;
+      int bu = 0;
       for (int x = x0; x < x1; x++) {
-        int h = x >> 1;
-        float cb;
-        float cr;
-        if ((x & 1) == 0 || h + 1 >= cw) {
-          cb = ub[h];
-          cr = vb[h];
-        } else {
-          cb = (ub[h] + ub[h + 1]) * 0.5f;
-          cr = (vb[h] + vb[h + 1]) * 0.5f;
+        int c = cb0 + (x >> 1);
+        if (c != lastC) { // one chroma sample serves two columns
+          int u8 = ((u[c] & 0xff) - 128) * 8;
+          int v8 = ((v[c] & 0xff) - 128) * 8;
+          rv = (v8 * vr) >> 16;
+          gc = ((u8 * ug) >> 16) + ((v8 * vg) >> 16);
+          bu = (u8 * ub) >> 16;
+          lastC = c;
         }
-        float yy = ((y[yb + x] & 0xff) - yOff) * ys;
+        int yy = (((y[yb + x] & 0xff) - yOff) * 8 * cy) >> 16;
         int o = 3 * x;
-        out[o] = to8(yy + crR * cr);
-        out[o + 1] = to8(yy + cbG * cb + crG * cr);
-        out[o + 2] = to8(yy + cbB * cb);
+        out[o] = clip8(yy + rv);
+        out[o + 1] = clip8(yy + gc);
+        out[o + 2] = clip8(yy + bu);
       }
     }
   }
 
-  private static byte to8(float x) {
-    return (byte) (x <= 0 ? 0 : (x >= 255 ? 255 : (int) (x + 0.5f)));
+  private static byte clip8(int x) {
+    return (byte) (x < 0 ? 0 : (x > 255 ? 255 : x));
   }
 
   /** The two most recent horizontally resampled rows of one plane. */

@@ -20,12 +20,20 @@ import java.util.concurrent.ConcurrentHashMap;
  *       image is 8-bit, as is the result. An axis whose size does not change is not resampled.
  * </ul>
  *
+ * <p>The same passes serve torch's uint8 antialiased bicubic ({@code interpolate(mode="bicubic",
+ * antialias=True)} on a uint8 tensor, what torchvision's {@code v2.Resize} does to uint8 images),
+ * {@link ResizeFilter#TORCH_BICUBIC}: its taps are PIL's (same centres, supports and bounds), its
+ * cubic is written {@code ((a*x - 5a)*x + 8a)*x - 4a} for {@code 1 <= |x| < 2}, and its fixed point
+ * differs: the normalised weights become int16 with a precision {@code p} chosen per axis, the
+ * largest {@code p < 22} for which {@code round(wmax * 2^(p+1)) < 2^15} fails first ({@code wmax}
+ * the largest weight of all outputs of the axis, not only of a crop), each weight rounded half away
+ * from zero; sums start at {@code 2^(p-1)} and are shifted right by {@code p}.
+ *
  * <p>Weight tables depend only on (source size, resized size, first output, count, filter) and are
  * cached, so consecutive frames of a video reuse them.
  */
 final class PilResample {
   static final int PRECISION_BITS = 32 - 8 - 2;
-  private static final int HALF = 1 << (PRECISION_BITS - 1);
 
   private PilResample() {}
 
@@ -46,8 +54,10 @@ final class PilResample {
     final int[] k; // size * ksize, fixed point
     final double[] weights; // the normalised weights before fixed point (tests)
     final boolean identity;
+    final int precision; // fractional bits of k
 
-    Coeffs(int size, int ksize, int[] min, int[] count, int[] k, double[] weights, boolean identity) {
+    Coeffs(int size, int ksize, int[] min, int[] count, int[] k, double[] weights, boolean identity,
+        int precision) {
       this.size = size;
       this.ksize = ksize;
       this.min = min;
@@ -55,10 +65,11 @@ final class PilResample {
       this.k = k;
       this.weights = weights;
       this.identity = identity;
+      this.precision = precision;
     }
   }
 
-  private record Key(int in, int out, int first, int count, boolean bicubic) {}
+  private record Key(int in, int out, int first, int count, ResizeFilter filter) {}
 
   private static final Map<Key, Coeffs> CACHE = new ConcurrentHashMap<>();
 
@@ -85,19 +96,95 @@ final class PilResample {
    * the others).
    */
   static Coeffs coeffs(int in, int out, int first, int count, boolean bicubic) {
+    return coeffs(in, out, first, count, bicubic ? ResizeFilter.PIL_BICUBIC : ResizeFilter.PIL_BILINEAR);
+  }
+
+  /** As {@link #coeffs(int, int, int, int, boolean)} for one of the antialiased filters. */
+  static Coeffs coeffs(int in, int out, int first, int count, ResizeFilter filter) {
     if (in <= 0 || out <= 0 || first < 0 || count <= 0 || first + count > out) {
       throw new IllegalArgumentException("bad axis: " + in + " -> " + out + " [" + first + ", +" + count + ")");
     }
-    Key key = new Key(in, out, first, count, bicubic);
+    if (filter == ResizeFilter.BILINEAR_2TAP) {
+      throw new IllegalArgumentException("bilinear-2tap has no antialiased taps");
+    }
+    Key key = new Key(in, out, first, count, filter);
     Coeffs c = CACHE.get(key);
     if (c == null) {
       if (CACHE.size() > 256) {
         CACHE.clear(); // many distinct video sizes: start over rather than grow
       }
-      c = compute(in, out, first, count, bicubic);
+      c = filter == ResizeFilter.TORCH_BICUBIC ? computeTorch(in, out, first, count)
+          : compute(in, out, first, count, filter == ResizeFilter.PIL_BICUBIC);
       CACHE.put(key, c);
     }
     return c;
+  }
+
+  /** torch's cubic for the antialiased uint8 path, a = -0.5, in its own order of operations. */
+  static double torchCubic(double x) {
+    final double a = -0.5;
+    x = Math.abs(x);
+    if (x < 1.0) {
+      return ((a + 2) * x - (a + 3)) * x * x + 1;
+    }
+    if (x < 2.0) {
+      return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+    }
+    return 0.0;
+  }
+
+  /**
+   * torch's taps: every output of the axis is computed (the precision depends on the largest
+   * weight of them all), those of {@code first .. first+count-1} kept.
+   */
+  private static Coeffs computeTorch(int in, int out, int first, int count) {
+    double scale = (double) in / out;
+    double support = scale >= 1.0 ? 2.0 * scale : 2.0;
+    int ksize = (int) Math.ceil(support) * 2 + 1;
+    double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
+    int[] min = new int[count];
+    int[] cnt = new int[count];
+    double[] w = new double[count * ksize];
+    double[] one = new double[ksize];
+    double wmax = 0;
+    for (int i = 0; i < out; i++) {
+      double center = scale * (i + 0.5);
+      int xmin = Math.max((int) (center - support + 0.5), 0);
+      int xsize = Math.min((int) (center + support + 0.5), in) - xmin;
+      xsize = Math.max(0, Math.min(xsize, ksize));
+      double total = 0;
+      for (int j = 0; j < xsize; j++) {
+        double f = torchCubic((j + xmin - center + 0.5) * invscale);
+        one[j] = f;
+        total += f;
+      }
+      if (total != 0.0) {
+        for (int j = 0; j < xsize; j++) {
+          one[j] /= total;
+          wmax = Math.max(wmax, one[j]);
+        }
+      }
+      int n = i - first;
+      if (n >= 0 && n < count) {
+        System.arraycopy(one, 0, w, n * ksize, xsize);
+        min[n] = xmin;
+        cnt[n] = xsize;
+      }
+    }
+    int p = 0;
+    for (; p < 22; p++) {
+      if ((int) (0.5 + wmax * (1 << (p + 1))) >= (1 << 15)) {
+        break;
+      }
+    }
+    int[] k = new int[count * ksize];
+    for (int n = 0; n < count; n++) {
+      for (int j = 0; j < cnt[n]; j++) {
+        double v = w[n * ksize + j] * (1 << p);
+        k[n * ksize + j] = (short) (v < 0 ? (int) (-0.5 + v) : (int) (0.5 + v));
+      }
+    }
+    return new Coeffs(count, ksize, min, cnt, k, w, in == out, p);
   }
 
   private static Coeffs compute(int in, int out, int first, int count, boolean bicubic) {
@@ -141,11 +228,11 @@ final class PilResample {
       min[n] = xmin;
       cnt[n] = xmax;
     }
-    return new Coeffs(count, ksize, min, cnt, k, w, in == out);
+    return new Coeffs(count, ksize, min, cnt, k, w, in == out, PRECISION_BITS);
   }
 
-  private static int clip8(int ss) {
-    int v = ss >> PRECISION_BITS;
+  private static int clip8(int ss, int precision) {
+    int v = ss >> precision;
     return v < 0 ? 0 : (v > 255 ? 255 : v);
   }
 
@@ -196,6 +283,8 @@ final class PilResample {
     byte[] tmp = v.identity ? out : new byte[3 * rows * ow];
     int tplane = rows * ow;
     int ks = h.ksize;
+    int hp = h.precision;
+    int hHalf = 1 << (hp - 1);
     for (int r = 0; r < rows; r++) {
       src.row(y0 + r, line, x0, x1);
       int o = r * ow;
@@ -212,9 +301,9 @@ final class PilResample {
         int xmin = h.min[i];
         int n = h.count[i];
         int kb = i * ks;
-        int s0 = HALF;
-        int s1 = HALF;
-        int s2 = HALF;
+        int s0 = hHalf;
+        int s1 = hHalf;
+        int s2 = hHalf;
         int p = 3 * xmin;
         for (int x = 0; x < n; x++, p += 3) {
           int w = h.k[kb + x];
@@ -222,9 +311,9 @@ final class PilResample {
           s1 += (line[p + 1] & 0xff) * w;
           s2 += (line[p + 2] & 0xff) * w;
         }
-        tmp[o + i] = (byte) clip8(s0);
-        tmp[tplane + o + i] = (byte) clip8(s1);
-        tmp[2 * tplane + o + i] = (byte) clip8(s2);
+        tmp[o + i] = (byte) clip8(s0, hp);
+        tmp[tplane + o + i] = (byte) clip8(s1, hp);
+        tmp[2 * tplane + o + i] = (byte) clip8(s2, hp);
       }
     }
     if (v.identity) {
@@ -233,8 +322,10 @@ final class PilResample {
     // vertical pass: for each output row, accumulate its source rows
     int[] acc = new int[3 * ow];
     int vk = v.ksize;
+    int vp = v.precision;
+    int vHalf = 1 << (vp - 1);
     for (int j = 0; j < oh; j++) {
-      java.util.Arrays.fill(acc, HALF);
+      java.util.Arrays.fill(acc, vHalf);
       int n = v.count[j];
       int kb = j * vk;
       for (int y = 0; y < n; y++) {
@@ -253,7 +344,7 @@ final class PilResample {
         int a = c * ow;
         int d = c * plane + o;
         for (int i = 0; i < ow; i++) {
-          out[d + i] = (byte) clip8(acc[a + i]);
+          out[d + i] = (byte) clip8(acc[a + i], vp);
         }
       }
     }
@@ -279,6 +370,12 @@ final class PilResample {
    */
   static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
       boolean bicubic, byte[] out) {
+    resizeSquare(src, w, h, size, centerCrop, bicubic ? ResizeFilter.PIL_BICUBIC : ResizeFilter.PIL_BILINEAR, out);
+  }
+
+  /** As {@link #resizeSquare(RowSource, int, int, int, boolean, boolean, byte[])} with any antialiased filter. */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      ResizeFilter filter, byte[] out) {
     int rw = size;
     int rh = size;
     int left = 0;
@@ -290,16 +387,21 @@ final class PilResample {
       left = cropOffset(rw, size);
       top = cropOffset(rh, size);
     }
-    Coeffs hc = coeffs(w, rw, left, size, bicubic);
-    Coeffs vc = coeffs(h, rh, top, size, bicubic);
+    Coeffs hc = coeffs(w, rw, left, size, filter);
+    Coeffs vc = coeffs(h, rh, top, size, filter);
     resample(src, w, h, hc, vc, left, top, out);
   }
 
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */
   static byte[] resize(byte[] rgb, int w, int h, int ow, int oh, boolean bicubic) {
+    return resize(rgb, w, h, ow, oh, bicubic ? ResizeFilter.PIL_BICUBIC : ResizeFilter.PIL_BILINEAR);
+  }
+
+  /** As {@link #resize(byte[], int, int, int, int, boolean)} with any antialiased filter. */
+  static byte[] resize(byte[] rgb, int w, int h, int ow, int oh, ResizeFilter filter) {
     byte[] out = new byte[3 * ow * oh];
     resample((y, line, x0, x1) -> System.arraycopy(rgb, 3 * (w * y + x0), line, 3 * x0, 3 * (x1 - x0)), w, h,
-        coeffs(w, ow, 0, ow, bicubic), coeffs(h, oh, 0, oh, bicubic), 0, 0, out);
+        coeffs(w, ow, 0, ow, filter), coeffs(h, oh, 0, oh, filter), 0, 0, out);
     return out;
   }
 }

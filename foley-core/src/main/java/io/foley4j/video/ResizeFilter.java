@@ -18,7 +18,14 @@ public enum ResizeFilter {
    */
   PIL_BILINEAR("pil-bilinear"),
   /** Like {@link #PIL_BILINEAR} with PIL's BICUBIC filter (a = -0.5, support 2 scaled). */
-  PIL_BICUBIC("pil-bicubic");
+  PIL_BICUBIC("pil-bicubic"),
+  /**
+   * torchvision's {@code v2.Resize(..., BICUBIC)} (antialiased) of a uint8 tensor of the 8-bit RGB
+   * frame, which is torch's {@code interpolate(mode="bicubic", antialias=True)} on uint8: the cubic
+   * of {@link #PIL_BICUBIC} with int16 weights whose fixed-point precision is chosen per axis from
+   * its largest weight (HunyuanVideo-Foley's Synchformer frames).
+   */
+  TORCH_BICUBIC("torch-bicubic");
 
   private final String manifestName;
 

@@ -140,7 +140,7 @@ public final class SyntheticVideo {
 
       @Override
       public String id() {
-        return "synthetic-" + video.description() + "/foley4j-1";
+        return "synthetic-" + video.description() + "/foley4j-2";
       }
 
       @Override

@@ -275,7 +275,7 @@ class BundleManifestTest {
     InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(o));
     assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
     assertTrue(e.getMessage().contains(stream + ".filter must be one of \"bilinear-2tap\", \"pil-bilinear\", "
-        + "\"pil-bicubic\", found \"lanczos\""), e.getMessage());
+        + "\"pil-bicubic\", \"torch-bicubic\", found \"lanczos\""), e.getMessage());
     JsonObject p = TestManifests.hvf();
     p.getAsJsonObject(stream).addProperty("filter", 3);
     e = assertThrows(InvalidBundleException.class, () -> TestManifests.parse(p));

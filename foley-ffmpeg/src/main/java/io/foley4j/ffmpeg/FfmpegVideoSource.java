@@ -79,7 +79,9 @@ import org.bytedeco.javacpp.PointerPointer;
  * (frame count, first and last presentation time, truncation), then reopens the file and decodes
  * up to the first frame, so that a file that cannot be decoded fails at open. Frames come out in
  * presentation order, timed from the stream's own time base, converted to 8-bit YUV 4:2:0 (by
- * swscale for other layouts and depths) and turned upright by the display matrix.
+ * swscale for other layouts and depths) and turned upright by the display matrix. Each frame also
+ * keeps the picture as decoded (its planes shared with the 4:2:0 ones for 8-bit 4:2:0 without
+ * rotation), which {@link SwsRgb} converts to RGB as PyAV does when the frame is sampled.
  *
  * <p>Not thread-safe (see {@link VideoSource}); {@link #close()} is idempotent and may be called
  * from any thread once no {@link #next()} is running.
@@ -96,6 +98,7 @@ final class FfmpegVideoSource implements VideoSource {
   private AVPacket pkt;
   private AVFrame frame;
   private SwsContext sws;
+  private final SwsRgb rgb;
   private BytePointer swsBuf;
   private int swsW = -1;
   private int swsH = -1;
@@ -112,6 +115,7 @@ final class FfmpegVideoSource implements VideoSource {
     this.scan = scan;
     this.info = scan.info();
     this.hardware = hardware;
+    this.rgb = new SwsRgb(file.toString());
   }
 
   static FfmpegVideoSource open(Path file, int decoderThreads) {
@@ -204,6 +208,7 @@ final class FfmpegVideoSource implements VideoSource {
       sws_freeContext(sws);
       sws = null;
     }
+    rgb.close();
     if (swsBuf != null) {
       av_free(swsBuf);
       swsBuf = null;
@@ -346,14 +351,17 @@ final class FfmpegVideoSource implements VideoSource {
     byte[] y = new byte[w * h];
     byte[] u = new byte[cw * ch];
     byte[] v = new byte[cw * ch];
+    byte[][] same = null; // planes that are already the decoded picture's, tight
     if (f == AV_PIX_FMT_YUV420P || f == AV_PIX_FMT_YUVJ420P) {
       copyPlane(frame.data(0), frame.linesize(0), w, h, y);
       copyPlane(frame.data(1), frame.linesize(1), cw, ch, u);
       copyPlane(frame.data(2), frame.linesize(2), cw, ch, v);
+      same = new byte[][] {y, u, v};
     } else {
       scale(w, h, f, full, bt709, y, u, v);
     }
     int rot = scan.rotation;
+    SwsRgb.Picture picture = SwsRgb.Picture.of(frame, rot, same);
     if (rot != 0) {
       y = Rotate.plane(y, w, h, rot);
       u = Rotate.plane(u, cw, ch, rot);
@@ -365,7 +373,7 @@ final class FfmpegVideoSource implements VideoSource {
       }
     }
     lastTicks = ticks;
-    return DecodedFrame.ofYuv420(ticks, scan.tbDen, w, h, y, u, v, bt709, full);
+    return DecodedFrame.ofYuv420(ticks, scan.tbDen, w, h, y, u, v, bt709, full, rgb.of(picture));
   }
 
   private static void copyPlane(BytePointer src, int stride, int w, int h, byte[] dst) {

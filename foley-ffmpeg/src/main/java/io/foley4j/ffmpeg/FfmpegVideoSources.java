@@ -81,7 +81,7 @@ public final class FfmpegVideoSources {
 
     @Override
     public String id() {
-      return "ffmpeg-" + (nvdec ? "nvdec-" : "") + FfmpegNatives.version() + "/foley4j-1";
+      return "ffmpeg-" + (nvdec ? "nvdec-" : "") + FfmpegNatives.version() + "/foley4j-2"; // 2: RGB by swscale as PyAV
     }
 
     @Override

@@ -82,7 +82,7 @@ public final class JcodecVideoSources {
 
     @Override
     public String id() {
-      return "jcodec-0.2.5/foley4j-1";
+      return "jcodec-0.2.5/foley4j-2"; // 2: RGB with chroma repeated as swscale
     }
 
     @Override
