@@ -24,7 +24,7 @@ import os
 import numpy as np
 import torch
 
-from .export import _export_stage
+from .export import _export_stage, _save
 from .wrappers import HvfDenoiser
 
 
@@ -113,9 +113,9 @@ def main(argv=None):
                           "visual": {0: "batch", 1: "visual_len"}, "sync": {0: "batch", 1: "sync_len"},
                           "text": {0: "batch", 1: "text_len"}},
                          {"velocity": {0: "batch", 2: "latent_len"}})}
-    model_proto = _export_stage("denoiser", wrapped, dummy, axes, a.opset)
+    model_proto, streamed = _export_stage("denoiser", wrapped, dummy, axes, a.opset, a.out)
     import onnx
-    onnx.save_model(model_proto, os.path.join(a.out, "denoiser.onnx"))
+    _save(model_proto, os.path.join(a.out, "denoiser.onnx"), streamed is not None, streamed)
     onnx.checker.check_model(os.path.join(a.out, "denoiser.onnx"))
     print("exported; computing the PyTorch outputs at 8 s and 11.48 s", flush=True)
     arrays = {}
