@@ -15,16 +15,20 @@ foley4j's denoiser convention: ``timestep`` t in [0, 1], t = 0 pure noise, t = 1
 import torch
 import torch.nn as nn
 
+from .compat import image_features
+
 
 # ---- HunyuanVideo-Foley -------------------------------------------------------------------------
 
 class HvfVisual(nn.Module):
+    """SigLIP2's pooled image features (a tensor in transformers 4.x, ``pooler_output`` in 5.x)."""
+
     def __init__(self, siglip2):
         super().__init__()
         self.siglip2 = siglip2
 
     def forward(self, pixels):
-        return self.siglip2.get_image_features(pixel_values=pixels)
+        return image_features(self.siglip2.get_image_features(pixel_values=pixels))
 
 
 class SyncWindows(nn.Module):
