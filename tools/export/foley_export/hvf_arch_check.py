@@ -67,6 +67,17 @@ def _ensure_sdpa():
     return True
 
 
+def redraw_parameters(module, seed, std=0.02):
+    """Draws every parameter of ``module`` anew from N(0, std^2). HVF zero-initialises some of its
+    parameters (the denoiser's gates, Synchformer's 3-D patch embedding), and a zero weight hides
+    the computation behind it from a random-weight export check: every path must carry numbers."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32).to(p.dtype) * std)
+    return module
+
+
 def build(config_path, triple, single, seed):
     _ensure_rms_norm()
     _ensure_sdpa()
@@ -78,9 +89,7 @@ def build(config_path, triple, single, seed):
     from hunyuanvideo_foley.models.hifi_foley import HunyuanVideoFoley
     torch.manual_seed(seed)
     model = HunyuanVideoFoley(cfg, dtype=torch.float32, device=torch.device("cpu")).float().eval()
-    with torch.no_grad():  # HVF zero-initialises some gates; random weights everywhere exercise every path
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.02)
+    redraw_parameters(model, seed)  # HVF zero-initialises some gates
     return cfg, model
 
 

@@ -17,8 +17,9 @@ Each patch is a context manager or a module rewrite that keeps the numbers the s
   input, which ONNX refuses ("input 1 is marked single but has an empty string"). Such norms get
   a weight of ones and a bias of zeros: the same numbers, a valid node.
 * ``explicit_multihead_attention(model)``: ``nn.MultiheadAttention`` computed by the same formula
-  with heads split by ``unflatten``, so that no sequence length is a Python number in the trace
-  (PyTorch 2.13's tracer bakes the export length into ``F.multi_head_attention_forward``'s reshape).
+  with heads split by ``reshape(B, -1, H, D)``, so that no length is fixed in the graph (PyTorch
+  2.13's TorchScript export of ``F.multi_head_attention_forward`` fixes the query length to the
+  export's; ``unflatten``/``flatten`` can fix a batch computed by einops).
 * ``nearest_exact_as_gather()``: ``F.interpolate(x, size=n, mode="nearest-exact")`` on a 3-D
   tensor becomes an ``index_select`` with the source indices PyTorch's CPU kernel computes, built
   from the runtime lengths so that it exports with symbolic lengths.
@@ -215,9 +216,10 @@ def _additive_mask(mask, dtype):
 
 def _explicit_mha_forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                           average_attn_weights=True, is_causal=False):
-    """nn.MultiheadAttention's inference formula with no Python sizes: heads are split with
-    ``unflatten`` and merged with ``flatten``, so every length stays a function of the inputs'
-    shapes in the traced graph."""
+    """nn.MultiheadAttention's inference formula, written so that every length stays a function
+    of the inputs' shapes in the traced graph: heads split and merged by ``reshape`` with the
+    length left to -1 (the TorchScript exporter's ``unflatten``/``flatten`` read the traced, static
+    sizes of their input, which behind a computed reshape, e.g. einops', are the export's)."""
     if self.bias_k is not None or self.add_zero_attn or (self.training and self.dropout > 0):
         raise NotImplementedError("explicit attention: bias_k/bias_v, add_zero_attn and training "
                                   "dropout are not supported")
@@ -231,20 +233,21 @@ def _explicit_mha_forward(self, query, key, value, key_padding_mask=None, need_w
     else:
         w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
     b_q, b_k, b_v = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None, None, None)
-    q = F.linear(query, w_q, b_q).unflatten(-1, (h, self.head_dim)).transpose(1, 2)  # [B, H, Lq, D]
-    k = F.linear(key, w_k, b_k).unflatten(-1, (h, self.head_dim)).transpose(1, 2)
-    v = F.linear(value, w_v, b_v).unflatten(-1, (h, self.head_dim)).transpose(1, 2)
+    def heads(x, w, b):  # [B, L, E] -> [B, H, L, D]; the length left to Reshape's -1
+        return F.linear(x, w, b).reshape(x.shape[0], -1, h, self.head_dim).transpose(1, 2)
+
+    q, k, v = heads(query, w_q, b_q), heads(key, w_k, b_k), heads(value, w_v, b_v)
     scores = torch.matmul(q, k.transpose(-2, -1)) * (float(self.head_dim) ** -0.5)  # [B, H, Lq, Lk]
     m = _additive_mask(attn_mask, scores.dtype)
     if m is not None:
-        scores = scores + (m.unflatten(0, (-1, h)) if m.dim() == 3 else m)
+        scores = scores + (m.reshape(-1, h, m.shape[-2], m.shape[-1]) if m.dim() == 3 else m)
     elif is_causal:
         raise RuntimeError("is_causal needs attn_mask (as nn.MultiheadAttention requires)")
     kpm = _additive_mask(key_padding_mask, scores.dtype)
     if kpm is not None:
         scores = scores + kpm[:, None, None, :]
     weights = torch.softmax(scores, dim=-1)
-    out = torch.matmul(weights, v).transpose(1, 2).flatten(2)  # [B, Lq, E]
+    out = torch.matmul(weights, v).transpose(1, 2).reshape(query.shape[0], -1, self.embed_dim)  # [B, Lq, E]
     out = F.linear(out, self.out_proj.weight, self.out_proj.bias)
     if not self.batch_first:
         out = out.transpose(0, 1)
