@@ -16,7 +16,7 @@ import torch
 from . import safetensors_io
 from .patches import export_patches
 from .tokenizer import WordTokenizer
-from .wrappers import stage_modules
+from .wrappers import DTYPES, InDtype, stage_modules
 
 MANIFEST = "foley-bundle.json"
 STAGES = ("visual_encoder", "sync_encoder", "text_encoder", "denoiser", "vae_decoder")
@@ -334,8 +334,16 @@ def check_stage(path, declared):
 
 
 def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, parity_out=None,
-                  tokenizer_json=None, name=None, description=None, stream_threshold=STREAM_THRESHOLD):
-    """Writes the bundle; returns the manifest dict. ``stream_threshold``: see ``_export_stage``."""
+                  tokenizer_json=None, name=None, description=None, stream_threshold=STREAM_THRESHOLD,
+                  dtypes=None):
+    """Writes the bundle; returns the manifest dict. ``stream_threshold``: see ``_export_stage``.
+    ``dtypes``: {stage: "float16"} computes those stages in float16 (``InDtype``); their inputs
+    and outputs stay float32."""
+    dtypes = dict(dtypes or {})
+    for st, dt in dtypes.items():
+        if st not in STAGES or dt not in DTYPES:
+            raise ValueError("dtype %s=%s: stage must be one of %s, type one of %s"
+                             % (st, dt, ", ".join(STAGES), ", ".join(DTYPES)))
     if not 0 <= stream_threshold < INLINE_LIMIT:
         raise ValueError("stream_threshold must be in [0, 2 GiB - 64 MiB), got %r" % (stream_threshold,))
     spec = Spec(config)
@@ -343,16 +351,19 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
     import tempfile
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out_dir) as work_dir:
         return _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                              tokenizer_json, name, description, stream_threshold)
+                              tokenizer_json, name, description, stream_threshold, dtypes)
 
 
 def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                   tokenizer_json, name, description, stream_threshold):
+                   tokenizer_json, name, description, stream_threshold, dtypes):
     tokenizer = WordTokenizer(config["text"]["style"]) if tokenizer_json is None else None
     stages = stage_modules(kind, models, config)
     for m in stages.values():
         m.eval()
     dims = _probe_dims(spec, stages, tokenizer.vocab_size if tokenizer else 1000)
+    for st, dt in dtypes.items():
+        if dt != "float32":
+            stages[st] = InDtype(stages[st], DTYPES[dt]).eval()
 
     # parity data first, from the unpatched modules, at lengths unlike the export dummies
     gen = torch.Generator().manual_seed(1234)
@@ -408,7 +419,7 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
                          {"format": "pt", "producer": "foley_export"})
 
     manifest = build_manifest(spec, manifest_stages, sha256(tok_path), sha256(unc_path),
-                              name or config.get("name", kind), description)
+                              name or config.get("name", kind), description, opset, dtypes)
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -449,14 +460,16 @@ def unconditional_tensors(kind, models):
     return t
 
 
-def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None):
+def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None, opset=17, dtypes=None):
     c = spec.config
+    computed = ", ".join("%s in %s" % (st, dt) for st, dt in sorted((dtypes or {}).items()) if dt != "float32")
     m = {
         "format": "foley-bundle",
         "formatVersion": 2,
         "name": name,
         "description": description or ("exported by foley_export (tools/export) from a %s model set, "
-                                       "float32, opset %s" % (spec.kind, "17")),
+                                       "float32%s, opset %s" % (spec.kind, " (" + computed + ")" if computed else "",
+                                                                 opset)),
         "stages": stages,
         "files": {"tokenizer": {"file": "tokenizer.json", "sha256": tok_sha},
                   "unconditional": {"file": "unconditional.safetensors", "sha256": unc_sha}},

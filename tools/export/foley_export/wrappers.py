@@ -129,6 +129,27 @@ class MmaVae(nn.Module):
         return self.vae.vocode(self.vae.decode(z))[:, 0, :]
 
 
+# bfloat16 is not offered: the TorchScript exporter's opsets (<= 20) have no bfloat16 Conv (ONNX
+# adds it in opset 22) and ONNX Runtime's CPU provider runs almost no bfloat16 kernels
+# (docs/export.md, "Float16").
+DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+class InDtype(nn.Module):
+    """A stage computed in ``dtype`` (its weights cast to it, float inputs cast on entry) whose
+    outputs are float32 again: the graph's inputs and outputs stay float32, as the manifest
+    declares them, and the weights are stored in ``dtype`` (half the bytes for 16-bit types)."""
+
+    def __init__(self, stage, dtype):
+        super().__init__()
+        self.stage = stage.to(dtype)
+        self.dtype = dtype
+
+    def forward(self, *inputs):
+        cast = [x.to(self.dtype) if x.is_floating_point() else x for x in inputs]
+        return self.stage(*cast).to(torch.float32)
+
+
 def stage_modules(kind, models, config):
     """The five wrapped stages, keyed by foley4j's stage names."""
     if kind == "hvf":

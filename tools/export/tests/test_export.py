@@ -169,6 +169,33 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(z["text_encoder.attention_mask"][0].sum(), 5)  # "noisy, harsh" padded
 
 
+class HalfStageTest(unittest.TestCase):
+    def test_float16_stages(self):
+        root = _util.tmpdir(self)
+        config, models = tiny.create("hvf", 5, os.path.join(root, "ckpt"))
+        full = export.export_bundle("hvf", models, config, os.path.join(root, "f32"), external_data=True)
+        config, models = tiny.load(os.path.join(root, "ckpt"))
+        half = export.export_bundle("hvf", models, config, os.path.join(root, "f16"), external_data=True,
+                                    parity_out=os.path.join(root, "p.npz"),
+                                    dtypes={"denoiser": "float16", "vae_decoder": "float16"})
+        self.assertIn("denoiser in float16", half["description"])
+        z = np.load(os.path.join(root, "p.npz"))
+        for st in ("denoiser", "vae_decoder", "text_encoder"):
+            e = half["stages"][st]
+            self.assertEqual({t["dtype"] for t in e["inputs"] + e["outputs"]} - {"int64"}, {"float32"})
+            (got,) = ort_outputs(os.path.join(root, "f16", e["file"]),
+                                 {t["name"]: z["%s.%s" % (st, t["name"])] for t in e["inputs"]})
+            # against PyTorch computing the same stage in float16
+            self.assertLess(rel_l2(got, z["%s.%s" % (st, e["outputs"][0]["name"])]), 1e-2 if st != "text_encoder" else 1e-5)
+            model = onnx.load(os.path.join(root, "f16", e["file"]), load_external_data=False)
+            types = {i.data_type for i in model.graph.initializer if i.data_type != onnx.TensorProto.INT64}
+            self.assertEqual(types, {onnx.TensorProto.FLOAT16} if st != "text_encoder" else {onnx.TensorProto.FLOAT})
+        size = lambda m, d, st: os.path.getsize(os.path.join(root, d, m["stages"][st]["externalData"][0]["file"]))
+        self.assertLess(size(half, "f16", "denoiser"), 0.6 * size(full, "f32", "denoiser"))
+        with self.assertRaises(ValueError):
+            export.export_bundle("hvf", models, config, os.path.join(root, "bad"), dtypes={"denoiser": "bfloat16"})
+
+
 class _Stack(nn.Module):
     """Linear layers on [B, N, D] inputs (exported as MatMul with transposed weights) and a conv."""
 
