@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import time
 
 import torch
@@ -67,6 +68,7 @@ def main(argv=None):
     path = os.path.join(a.out, "stage.onnx")
     data = export._save(model, path, True, streamed)
     del model
+    shutil.rmtree(os.path.join(a.out, "work"), ignore_errors=True)
     export.onnx.checker.check_model(path, full_check=True)
     seconds = time.time() - t0
     report = {
