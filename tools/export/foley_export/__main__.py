@@ -54,6 +54,18 @@ def _reference(args):
     print(json.dumps(result["counts"]))
 
 
+def _quantize(args):
+    from . import quantize
+    stages = tuple(s for s in args.stages.split(",") if s)
+    before = quantize.bytes_of(args.bundle)
+    m, rewritten = quantize.quantize_bundle(args.bundle, args.out, stages=stages, mode=args.mode,
+                                            per_channel=args.per_channel)
+    after = quantize.bytes_of(args.out)
+    print("wrote bundle %s (%s): %s; %.1f MB -> %.1f MB (%.2fx)" % (
+        args.out, m["name"], ", ".join("%s %d nodes" % kv for kv in sorted(rewritten.items())),
+        before / 1e6, after / 1e6, after / before))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m foley_export")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -104,6 +116,17 @@ def main(argv=None):
     r.add_argument("--segments", action="store_true", help="foley4j's segment plan (long clips)")
     r.add_argument("--out", required=True, help="expected.npz (a .json sidecar is written beside it)")
     r.set_defaults(func=_reference)
+
+    q = sub.add_parser("quantize", help="write an INT8 variant of a bundle (onnxruntime.quantization)")
+    q.add_argument("--bundle", required=True, help="a bundle directory")
+    q.add_argument("--out", required=True, help="the new bundle directory (absent or empty)")
+    q.add_argument("--mode", choices=["dynamic", "weight-only"], default="dynamic",
+                   help="dynamic: int8 weights and run-time int8 activations (MatMulInteger); weight-only: int8 "
+                        "weights dequantised to float32 in the graph")
+    q.add_argument("--stages", default="visual_encoder,sync_encoder,text_encoder,denoiser",
+                   help="comma-separated stages to quantise (default: the encoders and the denoiser)")
+    q.add_argument("--per-channel", action="store_true", help="one scale per output channel")
+    q.set_defaults(func=_quantize)
 
     args = p.parse_args(argv)
     args.func(args)

@@ -48,6 +48,22 @@ final class CacheKeys {
         .add(negative).add(steps).add(Float.floatToIntBits(cfg)).add(seed).hex();
   }
 
+  /**
+   * The single-flight key of a request whose variants have these result keys: the key itself for one
+   * variant (so nothing changes for a request of one), else a hash of them all in order, which only
+   * an identical request of as many variants shares.
+   */
+  static String flight(String[] variantKeys) {
+    if (variantKeys.length == 1) {
+      return variantKeys[0];
+    }
+    Builder b = new Builder("foley4j-variants-v1").add(variantKeys.length);
+    for (String k : variantKeys) {
+      b.add(k);
+    }
+    return b.hex();
+  }
+
   /** Key of one segment's encoder features. */
   static String features(String bundleDigest, String videoSource, String videoDigest, int segment) {
     return new Builder("foley4j-features-v1").add(bundleDigest).add(videoSource).add(videoDigest).add(segment).hex();

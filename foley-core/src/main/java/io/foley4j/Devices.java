@@ -342,13 +342,27 @@ final class Devices implements AutoCloseable {
    * segment's latents over the trained segment's.
    */
   static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, int rows, long perTrainedSegment) {
+    return segmentBytes(m, seg, rows, 1, perTrainedSegment);
+  }
+
+  /**
+   * A segment of a request's {@code settings}: all its variants' rows run as one item, so the
+   * estimate counts {@link Sampler.Settings#denoiserRows()} rows, and a builder-given {@code
+   * perTrainedSegment} (measured for one request of one variant) is charged once per variant.
+   */
+  static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, Sampler.Settings settings, long perTrainedSegment) {
+    return segmentBytes(m, seg, settings.denoiserRows(), settings.variants(), perTrainedSegment);
+  }
+
+  private static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, int rows, int variants,
+      long perTrainedSegment) {
     if (perTrainedSegment > 0) {
-      return Math.max(1, Math.round(perTrainedSegment * (seg.latents() / (double) m.segment().latents())));
+      return Math.max(1, Math.round(variants * perTrainedSegment * (seg.latents() / (double) m.segment().latents())));
     }
     long latents = (long) m.latent().channels() * seg.latents();
     long denoiser = rows * (2 * latents + 1 + (long) seg.visualFrames() * m.widths().visual()
         + (long) seg.syncTokens() * m.widths().sync() + (long) m.text().maxTokens() * m.widths().text());
-    long vae = latents + seg.decodedSamples();
+    long vae = variants * (latents + seg.decodedSamples());
     return 4 * ACTIVATION_FACTOR * Math.max(denoiser, vae);
   }
 

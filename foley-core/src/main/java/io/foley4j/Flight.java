@@ -202,13 +202,14 @@ final class Flight implements DeviceScheduler.Owner {
     }
   }
 
-  void complete(float[] samples, int sampleRate, StageTimings timings) {
+  /** Completes every job with variant 0 of {@code samples} (one array per variant). */
+  void complete(float[][] samples, int sampleRate, StageTimings timings) {
     synchronized (this) {
       assert LockOrder.taken(this);
       closed = true;
     }
     for (Job j : jobs) {
-      j.complete(new FoleyResult(j.request(), samples, sampleRate, timings, j.sourceStamp()));
+      j.complete(new FoleyResult(j.request(), samples, 0, sampleRate, timings, j.sourceStamp()));
     }
   }
 

@@ -466,6 +466,10 @@ public final class FoleyEngine implements AutoCloseable {
       return this;
     }
 
+    boolean hasName() {
+      return name != null;
+    }
+
     /** Name used in thread names ({@code foley-<name>-request-0}); default "engine-N". */
     public Builder name(String name) {
       if (this.name != null) {

@@ -29,7 +29,8 @@ public interface FoleyJob {
 
   /**
    * The job's chunks as a reactive stream: each subscriber receives every chunk from the first
-   * (already emitted ones are replayed), in order and as it requests them, then
+   * (already emitted ones are replayed; with several variants, those of every variant, each
+   * saying its {@link AudioChunk#variant()}), in order and as it requests them, then
    * {@code onComplete}, or {@code onError} with the job's {@link FoleyException}. Subscribe at
    * any time, even after the job finished. Signals come from engine threads or the requesting
    * thread, never concurrently for one subscriber.

@@ -17,10 +17,16 @@ public interface FoleyListener {
   /** Progress after each denoiser step. */
   default void onProgress(Progress progress) {}
 
-  /** Final audio for {@code [chunk.sampleOffset(), chunk.sampleOffset() + chunk.length())}. */
+  /**
+   * Final audio for {@code [chunk.sampleOffset(), chunk.sampleOffset() + chunk.length())} of variant
+   * {@code chunk.variant()} (always 0 for a request of one variant).
+   */
   default void onChunk(AudioChunk chunk) {}
 
-  /** The job finished; {@code result} concatenates all chunks. */
+  /**
+   * The job finished; {@code result} (variant 0) concatenates the chunks of variant 0, and {@code
+   * result.variant(i)} those of variant i.
+   */
   default void onComplete(FoleyResult result) {}
 
   /** The job failed, was cancelled or timed out. */

@@ -18,7 +18,8 @@ import java.util.OptionalInt;
  * job reads once, to its end, into memory, up to {@link Builder#maxStreamBytes} (default {@link
  * #DEFAULT_MAX_STREAM_BYTES}), and closes. A request built on a stream can be submitted once. Bytes
  * give the same cache keys as a file with the same bytes. A video from memory has no file to
- * copy the video track from, so {@link FoleyResult#writeVideoWithSound} refuses it.
+ * copy the video track from, so writing the video with its new sound (foley-jcodec's {@code
+ * Mp4Outputs.writeVideoWithSound}) refuses it.
  */
 public final class FoleyRequest {
   /**
@@ -36,6 +37,9 @@ public final class FoleyRequest {
   /** The largest bound a stream may have: one Java array. */
   public static final long MAX_STREAM_BYTES = Integer.MAX_VALUE - 16;
 
+  /** The most variants one request may ask for ({@link Builder#variants}). */
+  public static final int MAX_VARIANTS = 8;
+
   private final VideoInput video;
   private final String prompt;
   private final String negativePrompt;
@@ -45,6 +49,7 @@ public final class FoleyRequest {
   private final Priority priority;
   private final java.time.Duration deadline;
   private final String clientId;
+  private final int variants;
 
   private FoleyRequest(Builder b) {
     this.video = b.stream != null ? (b.stream instanceof InputStream in ? VideoInput.of(in, b.maxStreamBytes())
@@ -57,6 +62,7 @@ public final class FoleyRequest {
     this.priority = b.priority == null ? Priority.NORMAL : b.priority;
     this.deadline = b.deadline;
     this.clientId = b.clientId;
+    this.variants = b.variants == 0 ? 1 : b.variants;
   }
 
   /** A request with the bundle's default settings and seed 0. */
@@ -150,9 +156,29 @@ public final class FoleyRequest {
     return Double.isNaN(cfgScale) ? OptionalDouble.empty() : OptionalDouble.of(cfgScale);
   }
 
-  /** Seed of the initial noise. */
+  /** Seed of the initial noise (of variant 0; variant i uses {@link #variantSeed(int) seed + i}). */
   public long seed() {
     return seed;
+  }
+
+  /** How many variants of the sound to generate (1 unless set; see {@link Builder#variants}). */
+  public int variants() {
+    return variants;
+  }
+
+  /**
+   * The seed of variant {@code i}: {@link #seed()} + i (wrapping as {@code long} arithmetic does). So
+   * variant i is the audio of the same request with one variant and that seed, and variant 0 is the
+   * request's own seed.
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} if {@code i} is not in [0, variants())
+   */
+  public long variantSeed(int i) {
+    if (i < 0 || i >= variants) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "variant " + i + " does not exist: the request has "
+          + variants + " variant" + (variants == 1 ? "" : "s") + " (0 to " + (variants - 1) + ")");
+    }
+    return seed + i;
   }
 
   /** Scheduling priority (default NORMAL). */
@@ -182,7 +208,8 @@ public final class FoleyRequest {
 
   @Override
   public String toString() {
-    return "FoleyRequest[" + video.describe() + ", \"" + prompt + "\", seed " + seed + "]";
+    return "FoleyRequest[" + video.describe() + ", \"" + prompt + "\", seed " + seed
+        + (variants > 1 ? ", " + variants + " variants" : "") + "]";
   }
 
   /** Builder; each option may be set once. Every check fails with {@link FoleyException.Code#INVALID_ARGUMENT}. */
@@ -199,6 +226,7 @@ public final class FoleyRequest {
     private Priority priority;
     private java.time.Duration deadline;
     private String clientId;
+    private int variants;
 
     private Builder(VideoInput video, Object stream) {
       this.video = video;
@@ -282,6 +310,25 @@ public final class FoleyRequest {
       }
       this.seed = seed;
       this.seedSet = true;
+      return this;
+    }
+
+    /**
+     * How many variants of the sound to generate, 1 to {@link #MAX_VARIANTS} (default 1): the video is
+     * decoded and encoded and the prompt encoded once, and the variants' denoiser rows run together
+     * as one batch. Variant i uses seed {@code seed + i} and equals the same request with one variant
+     * and that seed; the result has one audio per variant ({@link FoleyResult#variant(int)}) and each
+     * chunk says its variant ({@link AudioChunk#variant()}).
+     */
+    public Builder variants(int n) {
+      if (this.variants != 0) {
+        throw alreadySet("variants", this.variants);
+      }
+      if (n < 1 || n > MAX_VARIANTS) {
+        throw invalid("variants must be between 1 and " + MAX_VARIANTS + ", was " + n
+            + "; for more, submit several requests with other seeds");
+      }
+      this.variants = n;
       return this;
     }
 

@@ -11,9 +11,15 @@ import java.nio.file.Path;
 /**
  * Generated audio for a whole video: mono, {@link #sampleRate()} Hz, exactly the video's duration
  * long, plus where the time went. Immutable.
+ *
+ * <p>A request for several variants ({@link FoleyRequest#variants()}) gets one result per variant:
+ * the result a job completes with is variant 0, and {@link #variant(int)} gives each of them (all
+ * share the request and the timings of the one computation).
  */
 public final class FoleyResult {
   private final FoleyRequest request;
+  private final float[][] variants; // every variant's samples; this result's are variants[variant]
+  private final int variant;
   private final float[] samples;
   private final int sampleRate;
   private final StageTimings timings;
@@ -26,8 +32,16 @@ public final class FoleyResult {
 
   /** For the engine: {@code source} is the stamp of the request's video taken when the job read it. */
   FoleyResult(FoleyRequest request, float[] samples, int sampleRate, StageTimings timings, SourceStamp source) {
+    this(request, new float[][] {samples}, 0, sampleRate, timings, source);
+  }
+
+  /** For the engine: variant {@code variant} of {@code variants} (one array per variant, not copied). */
+  FoleyResult(FoleyRequest request, float[][] variants, int variant, int sampleRate, StageTimings timings,
+      SourceStamp source) {
     this.request = request;
-    this.samples = samples;
+    this.variants = variants;
+    this.variant = variant;
+    this.samples = variants[variant];
     this.sampleRate = sampleRate;
     this.timings = timings;
     this.source = source;
@@ -35,6 +49,35 @@ public final class FoleyResult {
 
   public FoleyRequest request() {
     return request;
+  }
+
+  /** How many variants the request asked for, and this result holds ({@link #variant(int)}). */
+  public int variantCount() {
+    return variants.length;
+  }
+
+  /** Which variant this result is: 0 for the result a job completes with. */
+  public int variantIndex() {
+    return variant;
+  }
+
+  /** The seed this variant's noise came from: {@link FoleyRequest#variantSeed(int)} of its index. */
+  public long seed() {
+    return request.variantSeed(variant);
+  }
+
+  /**
+   * Variant {@code i}'s result (this one for {@code i == variantIndex()}); same request, rate and
+   * timings, its own samples.
+   *
+   * @throws FoleyException {@code INVALID_ARGUMENT} if {@code i} is not in [0, variantCount())
+   */
+  public FoleyResult variant(int i) {
+    if (i < 0 || i >= variants.length) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "variant " + i + " does not exist: the result has "
+          + variants.length + " variant" + (variants.length == 1 ? "" : "s") + " (0 to " + (variants.length - 1) + ")");
+    }
+    return i == variant ? this : new FoleyResult(request, variants, i, sampleRate, timings, source);
   }
 
   /** The samples as a read-only view (no copy). */
@@ -138,6 +181,7 @@ public final class FoleyResult {
 
   @Override
   public String toString() {
-    return "FoleyResult[" + samples.length + " samples @ " + sampleRate + " Hz, " + timings + "]";
+    return "FoleyResult[" + (variants.length > 1 ? "variant " + variant + " of " + variants.length + ", " : "")
+        + samples.length + " samples @ " + sampleRate + " Hz, " + timings + "]";
   }
 }

@@ -81,6 +81,16 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
    *     job decodes nothing (its features come from the cache)
    */
   long memoryNeed(SegmentPlan plan, int inFlight, long pictureBytes) {
+    return memoryNeed(plan, inFlight, pictureBytes, 1);
+  }
+
+  /**
+   * {@link #memoryNeed(SegmentPlan, int, long)} for a request of {@code variants} variants: the
+   * frames, encoder batches and features are the request's once; each variant adds its latents, its
+   * decoded segments, its result and its chunks, and the conditioning of a denoiser item is repeated
+   * for every variant.
+   */
+  long memoryNeed(SegmentPlan plan, int inFlight, long pictureBytes, int variants) {
     BundleManifest m = manifest;
     long visualFrame = 3L * m.visual().size() * m.visual().size() * 4;
     long syncFrame = 3L * m.sync().size() * m.sync().size() * 4;
@@ -91,13 +101,17 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
     long inFlightBatches = 3 * Math.max(visualBatch * visualFrame, (long) syncBatch * m.sync().window() * syncFrame);
     // features and latents: the segments in flight, one taken before it starts and one being stitched
     long segs = inFlight + 2L;
-    long features = 2L * (big.visualFrames() * m.widths().visual() + (long) big.syncTokens() * m.widths().sync()) * 4 * segs;
-    long latents = 2L * segs * m.latent().channels() * big.latents() * 4;
+    long featureRow = (big.visualFrames() * m.widths().visual() + (long) big.syncTokens() * m.widths().sync()) * 4L;
+    long features = 2L * featureRow * segs;
+    // with variants, each segment in flight also holds its conditioning repeated for the variants
+    long repeated = variants > 1 ? 2L * featureRow * variants * inFlight : 0;
+    long latents = 2L * segs * m.latent().channels() * big.latents() * 4 * variants;
     // the result, the chunks (kept for single-flight joiners) and the decoded segments waiting to be stitched
-    long audio = 2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4;
+    long audio = (2 * plan.totalSamples * 4 + segs * big.decodedSamples() * 4) * variants;
     // the decoded pictures at the video's own size: the source's reorder window and the producer's
     long frames = (long) (SOURCE_FRAMES + SAMPLER_FRAMES) * pictureBytes;
-    return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + latents + audio + frames;
+    return visualBatch * visualFrame + syncKept * syncFrame + inFlightBatches + features + repeated + latents + audio
+        + frames;
   }
 
   /**
@@ -105,8 +119,13 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
    * the host memory budget holds only fewer (down to one).
    */
   int segmentsInFlight(SegmentPlan plan, long pictureBytes) {
+    return segmentsInFlight(plan, pictureBytes, 1);
+  }
+
+  /** {@link #segmentsInFlight(SegmentPlan, long)} for a request of {@code variants} variants. */
+  int segmentsInFlight(SegmentPlan plan, long pictureBytes, int variants) {
     int k = Math.max(1, Math.min(segmentsInFlight, plan.count));
-    while (k > 1 && memoryNeed(plan, k, pictureBytes) > memoryBudgetBytes) {
+    while (k > 1 && memoryNeed(plan, k, pictureBytes, variants) > memoryBudgetBytes) {
       k--;
     }
     return k;

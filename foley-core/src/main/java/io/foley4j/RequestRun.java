@@ -49,7 +49,8 @@ final class RequestRun implements Admission.Ticket {
   // monitor (enqueue, then promotion) ordered them.
   private volatile boolean probed;
   private Flight flight;
-  private String key;
+  private String key; // the flight's key: the result key for one variant, else the keys of all variants
+  private String[] variantKeys; // the result-cache key of each variant (that of its seed alone)
   private ResultCacheLink results;
   private FeatureStream features;
   private Sampler.Settings settings;
@@ -203,8 +204,14 @@ final class RequestRun implements Admission.Ticket {
     job.clock.add(Phase.DECODE, System.nanoTime() - t0);
     String videoDigest = video.digest();
     if (keyed) {
-      key = CacheKeys.result(p.bundleDigest(), p.videoSourceName(), videoDigest, req.prompt(),
-          settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed());
+      // variant v's key is that of the same request with one variant and seed + v, so a single
+      // request hits a variant's stored result; identical multi-variant requests share one flight
+      variantKeys = new String[settings.variants()];
+      for (int v = 0; v < variantKeys.length; v++) {
+        variantKeys[v] = CacheKeys.result(p.bundleDigest(), p.videoSourceName(), videoDigest, req.prompt(),
+            settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed(v));
+      }
+      key = CacheKeys.flight(variantKeys);
     }
 
     // single-flight: join an identical computation in flight, or lead one
@@ -215,7 +222,7 @@ final class RequestRun implements Admission.Ticket {
 
     // result cache
     results = ResultCacheLink.of(p, key);
-    float[] stored = results != null ? results.lookup(key) : null;
+    float[][] stored = results != null ? results.lookupAll(variantKeys) : null;
     if (stored != null) {
       replay(stored);
       return false;
@@ -226,10 +233,10 @@ final class RequestRun implements Admission.Ticket {
     boolean handedOver = false;
     try {
       SegmentPlan plan = features.plan();
-      cx.devices().checkFits(job.id(), Devices.segmentBytes(p.manifest(), plan.largest(), settings.rows(),
+      cx.devices().checkFits(job.id(), Devices.segmentBytes(p.manifest(), plan.largest(), settings,
           p.segmentMemoryBytes()));
-      inFlight = p.segmentsInFlight(plan, features.pictureBytes());
-      need = p.memoryNeed(plan, inFlight, features.pictureBytes());
+      inFlight = p.segmentsInFlight(plan, features.pictureBytes(), settings.variants());
+      need = p.memoryNeed(plan, inFlight, features.pictureBytes(), settings.variants());
       cx.admission().checkNeed(job.id(), need);
       probed = true;
       handedOver = true;
@@ -253,15 +260,17 @@ final class RequestRun implements Admission.Ticket {
     return cache != null ? cache.storingThrough(fromVideo, videoDigest) : fromVideo;
   }
 
-  /** A result-cache hit: the stored audio, as the chunks a computation would have emitted. */
-  private void replay(float[] audio) {
+  /** A result-cache hit of every variant: the stored audio, as the chunks a computation would have emitted. */
+  private void replay(float[][] audio) {
     BundleManifest m = cx.pipeline().manifest();
-    SegmentPlan plan = new SegmentPlan(m, audio.length);
+    SegmentPlan plan = new SegmentPlan(m, audio[0].length);
     for (int k = 0; k < plan.count; k++) {
       long start = plan.sampleStart(k);
       long end = plan.chunkEnd(k);
-      flight.chunk(new AudioChunk(k, start, Arrays.copyOfRange(audio, (int) start, (int) end), m.audio().sampleRate(),
-          k == plan.count - 1));
+      for (int v = 0; v < audio.length; v++) {
+        flight.chunk(new AudioChunk(v, k, start, Arrays.copyOfRange(audio[v], (int) start, (int) end),
+            m.audio().sampleRate(), k == plan.count - 1));
+      }
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     end();
@@ -291,7 +300,7 @@ final class RequestRun implements Admission.Ticket {
   private void execute() {
     PipelineConfig p = cx.pipeline();
     FoleyRequest req = job.request();
-    float[] audio;
+    float[][] audio;
     long durationTicks;
     long durationTimescale;
     try (FeatureStream f = features; Devices.Home home = cx.devices().home()) {
@@ -305,7 +314,9 @@ final class RequestRun implements Admission.Ticket {
           .run(req.prompt(), req.negativePrompt() != null);
     }
     if (results != null) {
-      results.store(key, audio, durationTicks, durationTimescale);
+      for (int v = 0; v < audio.length; v++) {
+        results.store(variantKeys[v], audio[v], durationTicks, durationTimescale);
+      }
     }
     job.clock.add(Phase.TOTAL, System.nanoTime() - job.submittedNanos);
     StageTimings timings = job.clock.snapshot(false);

@@ -55,6 +55,21 @@ final class ResultCacheLink {
     }
   }
 
+  /**
+   * The stored audio of every key (one per variant, all of one length), or null unless each is a hit:
+   * a request of several variants is answered from the cache only as a whole.
+   */
+  float[][] lookupAll(String[] keys) {
+    float[][] out = new float[keys.length][];
+    for (int v = 0; v < keys.length; v++) {
+      out[v] = lookup(keys[v]);
+      if (out[v] == null || out[v].length != out[0].length) {
+        return null;
+      }
+    }
+    return out;
+  }
+
   /** Stores a computed result with what {@link #lookup} checks it against. */
   void store(String key, float[] audio, long durationTicks, long durationTimescale) {
     CacheEntry entry = CacheEntry.of(Map.of("audio", Safetensors.Tensor.f32(audio, audio.length)),

@@ -19,23 +19,39 @@ import java.util.SplittableRandom;
  * engine's scheduler, batched with other jobs.
  */
 final class Sampler {
-  /** What a request asks of the sampler, with the bundle's defaults filled in. */
-  record Settings(int steps, float cfg, String negativePrompt, long seed, float[] times, boolean guided) {
+  /**
+   * What a request asks of the sampler, with the bundle's defaults filled in. {@code seed} is
+   * variant 0's; variant v samples from the noise of seed {@code seed + v}.
+   */
+  record Settings(int steps, float cfg, String negativePrompt, long seed, float[] times, boolean guided, int variants) {
     static Settings of(BundleManifest m, FoleyRequest req) {
       int steps = req.steps().orElse(m.sampler().steps());
       float cfg = (float) req.cfgScale().orElse(m.sampler().cfgScale());
       String neg = req.negativePrompt() != null ? req.negativePrompt() : m.sampler().negativePrompt();
       return new Settings(steps, cfg, neg, req.seed(), FlowSchedule.times(steps, m.sampler().shift()),
-          m.sampler().guidance().guides(cfg));
+          m.sampler().guidance().guides(cfg), req.variants());
     }
 
-    /** Denoiser rows per call: 2 with guidance (conditional, unconditional), else 1. */
+    /** Denoiser rows of one variant per call: 2 with guidance (conditional, unconditional), else 1. */
     int rows() {
       return guided() ? 2 : 1;
     }
+
+    /** Denoiser rows of the request's one item per step: each variant's {@link #rows()}, variant by variant. */
+    int denoiserRows() {
+      return variants * rows();
+    }
+
+    /** The seed of variant {@code v}: seed + v (docs/architecture.md, "Variants"). */
+    long seed(int v) {
+      return seed + v;
+    }
   }
 
-  /** The denoiser's conditioning for one segment, batched as the sampler's rows. */
+  /**
+   * The denoiser's conditioning for one segment, batched as the sampler's rows: each variant's
+   * conditional (and unconditional) rows, repeated for every variant.
+   */
   record Conditioning(Tensor text, Tensor visual, Tensor sync) {}
 
   private final PipelineConfig pipeline;
@@ -141,64 +157,110 @@ final class Sampler {
         home.call(Stage.TEXT_ENCODER, Phase.TEXT, in, rows, -1, -1).get(StageContract.Text.EMBEDS)).floats();
   }
 
-  /** The segment's encoder features, with the unconditional rows added when guided. */
+  /**
+   * The segment's encoder features, with the unconditional rows added when guided, and the text's
+   * rows, each repeated for every variant (the variants' rows differ only in their latents).
+   */
   Conditioning condition(Tensor text, SegmentFeatures sf, SegmentPlan.Segment seg) {
     int rows = settings.rows();
-    float[] visual = rows(sf.visual(), pipeline.uncondVisual(), rows);
-    float[] sync = rows(sf.sync(), pipeline.uncondSync(), rows);
-    return new Conditioning(text, Tensor.of(visual, rows, seg.visualFrames(), m.widths().visual()),
-        Tensor.of(sync, rows, seg.syncTokens(), m.widths().sync()));
+    int n = settings.variants();
+    float[] visual = repeat(rows(sf.visual(), pipeline.uncondVisual(), rows), n);
+    float[] sync = repeat(rows(sf.sync(), pipeline.uncondSync(), rows), n);
+    long[] ts = text.shape();
+    Tensor texts = n == 1 ? text : Tensor.of(repeat(text.floats(), n), ts[0] * n, ts[1], ts[2]);
+    return new Conditioning(texts, Tensor.of(visual, rows * n, seg.visualFrames(), m.widths().visual()),
+        Tensor.of(sync, rows * n, seg.syncTokens(), m.widths().sync()));
+  }
+
+  /** {@code a} repeated {@code n} times ({@code a} itself for 1). */
+  private static float[] repeat(float[] a, int n) {
+    if (n == 1) {
+      return a;
+    }
+    float[] out = new float[a.length * n];
+    for (int v = 0; v < n; v++) {
+      System.arraycopy(a, 0, out, v * a.length, a.length);
+    }
+    return out;
   }
 
   /**
-   * Integrates segment {@code k} from its noise to a clean latent [C × L] through {@code device}
-   * (the job's calls on the device the segment is placed on); calls {@code onStep} after each step.
-   * Thread-safe: segments of one job may sample in parallel.
+   * Integrates segment {@code k} of every variant from its noise to a clean latent [C × L] through
+   * {@code device} (the job's calls on the device the segment is placed on), one denoiser item per
+   * step holding the rows of all variants; calls {@code onStep} after each step. Returns one latent
+   * per variant. Thread-safe: segments of one job may sample in parallel.
    */
-  float[] sample(SegmentPlan.Segment seg, Conditioning c, StageCalls device) {
+  float[][] sample(SegmentPlan.Segment seg, Conditioning c, StageCalls device) {
     int k = seg.index();
     int channels = m.latent().channels();
     int length = seg.latents();
     int size = channels * length;
     int rows = settings.rows();
+    int n = settings.variants();
+    int all = rows * n;
     int steps = settings.steps();
     float[] times = settings.times();
-    float[] x = noise(settings.seed(), k, size);
+    float[][] x = new float[n][];
+    for (int v = 0; v < n; v++) {
+      x[v] = noise(settings.seed(v), k, size);
+    }
     return device.asParty(Stage.DENOISER, () -> {
       for (int s = 0; s < steps; s++) {
         checkLive.run();
-        float[] lat = new float[rows * size];
-        for (int r = 0; r < rows; r++) {
-          System.arraycopy(x, 0, lat, r * size, size);
+        float[] lat = new float[all * size];
+        for (int v = 0; v < n; v++) {
+          for (int r = 0; r < rows; r++) {
+            System.arraycopy(x[v], 0, lat, (v * rows + r) * size, size);
+          }
         }
-        float[] ts = new float[rows];
+        float[] ts = new float[all];
         Arrays.fill(ts, times[s]);
         Map<String, Tensor> in = new HashMap<>();
-        in.put(StageContract.Denoiser.LATENTS, Tensor.of(lat, rows, channels, length));
-        in.put(StageContract.Denoiser.TIMESTEP, Tensor.of(ts, rows));
+        in.put(StageContract.Denoiser.LATENTS, Tensor.of(lat, all, channels, length));
+        in.put(StageContract.Denoiser.TIMESTEP, Tensor.of(ts, all));
         in.put(StageContract.Denoiser.VISUAL, c.visual());
         in.put(StageContract.Denoiser.SYNC, c.sync());
         in.put(StageContract.Denoiser.TEXT, c.text());
-        float[] v = device.call(Stage.DENOISER, Phase.DENOISE, in, rows, k, s).get(StageContract.Denoiser.VELOCITY).floats();
-        eulerStep(x, v, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
+        float[] vel = device.call(Stage.DENOISER, Phase.DENOISE, in, all, k, s).get(StageContract.Denoiser.VELOCITY).floats();
+        for (int v = 0; v < n; v++) {
+          eulerStep(x[v], vel, v * rows * size, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
+        }
         onStep.run();
       }
       return x;
     });
   }
 
-  /** Decodes a clean latent to the decoder's audio samples of one segment (before trimming) on {@code device}. */
-  float[] decode(SegmentPlan.Segment seg, float[] latent, StageCalls device) {
+  /**
+   * Decodes the clean latents of every variant (one VAE item of one row per variant) to the
+   * decoder's audio samples of one segment (before trimming) on {@code device}; one array per variant.
+   */
+  float[][] decode(SegmentPlan.Segment seg, float[][] latents, StageCalls device) {
     int k = seg.index();
-    Map<String, Tensor> in = Map.of(StageContract.Vae.LATENTS, Tensor.of(latent, 1, m.latent().channels(), seg.latents()));
-    float[] audio = device.asParty(Stage.VAE_DECODER, () ->
-        device.call(Stage.VAE_DECODER, Phase.VAE, in, 1, k, -1).get(StageContract.Vae.AUDIO).floats());
-    if (audio.length != seg.decodedSamples()) {
-      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
-          + " samples for " + seg.latents() + " latents, expected " + seg.decodedSamples() + " (latents × samples per latent "
-          + m.segment().samplesPerLatent() + "); the stage does not match its manifest");
+    int n = latents.length;
+    int size = m.latent().channels() * seg.latents();
+    float[] lat = n == 1 ? latents[0] : new float[n * size];
+    if (n > 1) {
+      for (int v = 0; v < n; v++) {
+        System.arraycopy(latents[v], 0, lat, v * size, size);
+      }
     }
-    return audio;
+    Map<String, Tensor> in = Map.of(StageContract.Vae.LATENTS, Tensor.of(lat, n, m.latent().channels(), seg.latents()));
+    float[] audio = device.asParty(Stage.VAE_DECODER, () ->
+        device.call(Stage.VAE_DECODER, Phase.VAE, in, n, k, -1).get(StageContract.Vae.AUDIO).floats());
+    if (audio.length != (long) n * seg.decodedSamples()) {
+      throw new FoleyException(FoleyException.Code.BACKEND_FAILURE, "the vae_decoder returned " + audio.length
+          + " samples for " + n + " × " + seg.latents() + " latents, expected " + n + " × " + seg.decodedSamples()
+          + " (latents × samples per latent " + m.segment().samplesPerLatent() + "); the stage does not match its manifest");
+    }
+    if (n == 1) {
+      return new float[][] {audio};
+    }
+    float[][] out = new float[n][];
+    for (int v = 0; v < n; v++) {
+      out[v] = Arrays.copyOfRange(audio, v * seg.decodedSamples(), (v + 1) * seg.decodedSamples());
+    }
+    return out;
   }
 
   /**
@@ -206,15 +268,20 @@ final class Sampler {
    * the unconditional velocity and the step uses {@code vu + cfg × (vc − vu)}.
    */
   static void eulerStep(float[] x, float[] v, float dt, float cfg) {
+    eulerStep(x, v, 0, dt, cfg);
+  }
+
+  /** {@link #eulerStep(float[], float[], float, float)} with {@code x}'s velocity rows starting at {@code v[off]}. */
+  static void eulerStep(float[] x, float[] v, int off, float dt, float cfg) {
     int n = x.length;
     if (Float.isNaN(cfg)) {
       for (int i = 0; i < n; i++) {
-        x[i] += dt * v[i];
+        x[i] += dt * v[off + i];
       }
     } else {
       for (int i = 0; i < n; i++) {
-        float vu = v[n + i];
-        x[i] += dt * (vu + cfg * (v[i] - vu));
+        float vu = v[off + n + i];
+        x[i] += dt * (vu + cfg * (v[off + i] - vu));
       }
     }
   }

@@ -60,17 +60,24 @@ final class SegmentPipeline {
     this.checkLive = checkLive;
   }
 
-  /** Runs every segment and returns the stitched audio, emitting each chunk as it becomes final. */
-  float[] run(String prompt, boolean requestHasNegative) {
+  /**
+   * Runs every segment and returns the stitched audio of each variant, emitting each chunk as it
+   * becomes final (segment by segment; within a segment, variant by variant).
+   */
+  float[][] run(String prompt, boolean requestHasNegative) {
     Sampler sampler = new Sampler(pipeline, settings, home, this::check, this::stepDone);
     Tensor text = sampler.encodeText(prompt, requestHasNegative);
-    float[] result = new float[Math.toIntExact(plan.totalSamples)];
-    Stitcher stitcher = new Stitcher(plan, pipeline.manifest().audio().sampleRate());
-    ArrayDeque<Future<float[]>> running = new ArrayDeque<>();
+    int n = settings.variants();
+    float[][] result = new float[n][Math.toIntExact(plan.totalSamples)];
+    Stitcher[] stitchers = new Stitcher[n];
+    for (int v = 0; v < n; v++) {
+      stitchers[v] = new Stitcher(plan, pipeline.manifest().audio().sampleRate(), v);
+    }
+    ArrayDeque<Future<float[][]>> running = new ArrayDeque<>();
     int next = 0;
     try {
       for (int k = 0; k < plan.count; k++) {
-        float[] audio;
+        float[][] audio;
         if (inFlight == 1) {
           audio = segment(sampler, text, plan.segment(k), features.take(k, this::check));
         } else {
@@ -91,9 +98,11 @@ final class SegmentPipeline {
           running.poll();
         }
         check();
-        AudioChunk chunk = stitcher.add(k, audio);
-        chunk.samples().get(result, (int) chunk.sampleOffset(), chunk.length());
-        flight.chunk(chunk);
+        for (int v = 0; v < n; v++) {
+          AudioChunk chunk = stitchers[v].add(k, audio[v]);
+          chunk.samples().get(result[v], (int) chunk.sampleOffset(), chunk.length());
+          flight.chunk(chunk);
+        }
         segmentDone();
         if (k == 0) {
           flight.segmentsInFlight(inFlight); // from now on the next segments' encoder work comes first
@@ -119,18 +128,18 @@ final class SegmentPipeline {
     }
   }
 
-  /** Samples and decodes one segment on the device it is placed on. */
-  private float[] segment(Sampler sampler, Tensor text, SegmentPlan.Segment seg, SegmentFeatures sf) {
-    long bytes = Devices.segmentBytes(pipeline.manifest(), seg, settings.rows(), pipeline.segmentMemoryBytes());
+  /** Samples and decodes one segment of every variant on the device it is placed on. */
+  private float[][] segment(Sampler sampler, Tensor text, SegmentPlan.Segment seg, SegmentFeatures sf) {
+    long bytes = Devices.segmentBytes(pipeline.manifest(), seg, settings, pipeline.segmentMemoryBytes());
     try (Devices.Lease lease = devices.acquire(flight, seg.index(), bytes, this::check)) {
       StageCalls there = home.on(lease.scheduler());
-      float[] latent = sampler.sample(seg, sampler.condition(text, sf, seg), there);
+      float[][] latents = sampler.sample(seg, sampler.condition(text, sf, seg), there);
       check();
-      return sampler.decode(seg, latent, there);
+      return sampler.decode(seg, latents, there);
     }
   }
 
-  private Future<float[]> start(java.util.concurrent.Callable<float[]> task) {
+  private Future<float[][]> start(java.util.concurrent.Callable<float[][]> task) {
     try {
       return segmentPool.submit(task);
     } catch (RejectedExecutionException e) {
@@ -139,7 +148,7 @@ final class SegmentPipeline {
   }
 
   /** The segment's audio, or its failure as thrown; an interrupt stops the job's other segments. */
-  private float[] await(Future<float[]> f) {
+  private float[][] await(Future<float[][]> f) {
     try {
       return f.get();
     } catch (InterruptedException e) {
@@ -160,9 +169,9 @@ final class SegmentPipeline {
   }
 
   /** Waits, through interrupts (restored after), for every segment still running to end. */
-  private static void awaitAll(ArrayDeque<Future<float[]>> running) {
+  private static void awaitAll(ArrayDeque<Future<float[][]>> running) {
     boolean interrupted = false;
-    for (Future<float[]> f : running) {
+    for (Future<float[][]> f : running) {
       while (true) {
         try {
           f.get();

@@ -7,7 +7,7 @@ package io.foley4j;
  * whole overlap (an end-aligned last segment overlaps more); samples past the last pass's end
  * (a single pass rounded to its sync frames can end up to half a sync frame early) are silence.
  * Each call to {@link #add} returns the chunk that became final; chunks are contiguous and in
- * order. Not thread-safe (one per job).
+ * order. Not thread-safe (one per job and variant).
  */
 final class Stitcher {
   private final SegmentPlan plan;
@@ -15,10 +15,17 @@ final class Stitcher {
   private float[] pending = new float[0]; // mixed audio from `emitted` on, not final yet
   private int next;
   private long emitted;
+  private final int variant;
 
   Stitcher(SegmentPlan plan, int sampleRate) {
+    this(plan, sampleRate, 0);
+  }
+
+  /** The stitcher of variant {@code variant}'s passes (its chunks carry the variant). */
+  Stitcher(SegmentPlan plan, int sampleRate, int variant) {
     this.plan = plan;
     this.sampleRate = sampleRate;
+    this.variant = variant;
   }
 
   AudioChunk add(int k, float[] audio) {
@@ -50,6 +57,6 @@ final class Stitcher {
     pending = last || n >= mixed.length ? new float[0] : java.util.Arrays.copyOfRange(mixed, n, mixed.length);
     emitted = end;
     next++;
-    return new AudioChunk(k, start, out, sampleRate, last);
+    return new AudioChunk(variant, k, start, out, sampleRate, last);
   }
 }

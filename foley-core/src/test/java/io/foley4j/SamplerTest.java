@@ -83,7 +83,7 @@ class SamplerTest {
     assertArrayEquals(pipeline.uncondVisual(), Arrays.copyOfRange(cv, visual.length, visual.length + m.widths().visual()),
         "the unconditional row is the bundle's learned empty visual feature");
 
-    float[] x = sampler.sample(seg, c, calls);
+    float[] x = sampler.sample(seg, c, calls)[0];
     List<FakeStageCalls.Call> den = calls.of(Stage.DENOISER);
     assertEquals(5, den.size(), "one denoiser call per step");
     assertEquals(5, steps.get());
@@ -122,7 +122,7 @@ class SamplerTest {
     assertEquals(1, text.shape()[0]);
     SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).segment(0);
     float[] x = sampler.sample(seg, sampler.condition(text, new SegmentFeatures(0,
-        new float[seg.visualFrames() * m.widths().visual()], new float[seg.syncTokens() * m.widths().sync()]), seg), calls);
+        new float[seg.visualFrames() * m.widths().visual()], new float[seg.syncTokens() * m.widths().sync()]), seg), calls)[0];
     float[] noise = Sampler.noise(11, 0, x.length);
     float[] t = settings.times();
     assertEquals(noise[3] - 2 * (t[3] - t[0]), x[3], 1e-4);
@@ -159,13 +159,78 @@ class SamplerTest {
         c -> Map.of("audio", Tensor.of(new float[seg.decodedSamples() - 1], 1, seg.decodedSamples() - 1)));
     Sampler sampler = new Sampler(pipeline, settings, calls, () -> {}, () -> {});
     FoleyException e = assertThrows(FoleyException.class,
-        () -> sampler.decode(seg, new float[m.latent().channels() * seg.latents()], calls));
+        () -> sampler.decode(seg, new float[][] {new float[m.latent().channels() * seg.latents()]}, calls));
     assertEquals(FoleyException.Code.BACKEND_FAILURE, e.code());
     assertTrue(e.getMessage().contains("vae_decoder returned"), e.getMessage());
     FakeStageCalls good = new FakeStageCalls().answer(Stage.VAE_DECODER,
         c -> Map.of("audio", Tensor.of(new float[seg.decodedSamples()], 1, seg.decodedSamples())));
     assertEquals(seg.decodedSamples(), new Sampler(pipeline, settings, good, () -> {}, () -> {})
-        .decode(seg, new float[m.latent().channels() * seg.latents()], good).length);
+        .decode(seg, new float[][] {new float[m.latent().channels() * seg.latents()]}, good)[0].length);
     assertEquals(1, good.of(Stage.VAE_DECODER).get(0).rows());
+  }
+
+  /** A denoiser whose velocity is a function of each row's own latent and row parity (cond, uncond). */
+  private static Map<String, Tensor> rowwise(FakeStageCalls.Call c) {
+    long[] s = c.inputs().get("latents").shape();
+    int size = (int) (s[1] * s[2]);
+    float[] lat = c.inputs().get("latents").floats();
+    float[] v = new float[lat.length];
+    for (int r = 0; r < s[0]; r++) {
+      float gain = r % 2 == 0 ? -1f : -0.5f;
+      for (int i = 0; i < size; i++) {
+        v[r * size + i] = gain * lat[r * size + i] + 0.01f * i;
+      }
+    }
+    return Map.of("velocity", Tensor.of(v, s));
+  }
+
+  @Test
+  void variantsRunAsOneItemPerStepAndEachEqualsItsSeedAlone() {
+    FoleyRequest three = FoleyRequest.builder(Path.of("never-read.mp4")).prompt("rain").steps(4).cfgScale(3.0)
+        .seed(11).variants(3).build();
+    Sampler.Settings settings = Sampler.Settings.of(m, three);
+    assertEquals(6, settings.denoiserRows(), "a CFG pair per variant");
+    SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).segment(0);
+    float[] visual = new float[seg.visualFrames() * m.widths().visual()];
+    Arrays.fill(visual, 3f);
+    SegmentFeatures sf = new SegmentFeatures(0, visual, new float[seg.syncTokens() * m.widths().sync()]);
+    FakeStageCalls calls = new FakeStageCalls().answer(Stage.TEXT_ENCODER, SamplerTest::text)
+        .answer(Stage.DENOISER, SamplerTest::rowwise)
+        .answer(Stage.VAE_DECODER, c -> { // each row's audio: its latent's first value, repeated
+          long[] s = c.inputs().get("latents").shape();
+          float[] lat = c.inputs().get("latents").floats();
+          int size = (int) (s[1] * s[2]);
+          float[] a = new float[(int) s[0] * seg.decodedSamples()];
+          for (int r = 0; r < s[0]; r++) {
+            Arrays.fill(a, r * seg.decodedSamples(), (r + 1) * seg.decodedSamples(), lat[r * size]);
+          }
+          return Map.of("audio", Tensor.of(a, s[0], seg.decodedSamples()));
+        });
+    Sampler sampler = new Sampler(pipeline, settings, calls, () -> {}, () -> {});
+    Tensor text = sampler.encodeText("rain", false);
+    assertEquals(1, calls.of(Stage.TEXT_ENCODER).size(), "the text is encoded once for all variants");
+    Sampler.Conditioning c = sampler.condition(text, sf, seg);
+    assertEquals(6, c.visual().shape()[0]);
+    assertEquals(6, c.text().shape()[0]);
+    assertEquals(3f, c.visual().floats()[4 * visual.length], "variant 2's conditional row is the features");
+    float[][] x = sampler.sample(seg, c, calls);
+    assertEquals(4, calls.of(Stage.DENOISER).size(), "one denoiser item per step for all variants");
+    assertTrue(calls.of(Stage.DENOISER).stream().allMatch(call -> call.rows() == 6));
+    float[][] audio = sampler.decode(seg, x, calls);
+    assertEquals(1, calls.of(Stage.VAE_DECODER).size());
+    assertEquals(3, calls.of(Stage.VAE_DECODER).get(0).rows());
+
+    for (int v = 0; v < 3; v++) {
+      FoleyRequest alone = FoleyRequest.builder(Path.of("never-read.mp4")).prompt("rain").steps(4).cfgScale(3.0)
+          .seed(11 + v).build();
+      Sampler.Settings one = Sampler.Settings.of(m, alone);
+      FakeStageCalls single = new FakeStageCalls().answer(Stage.TEXT_ENCODER, SamplerTest::text)
+          .answer(Stage.DENOISER, SamplerTest::rowwise);
+      Sampler s1 = new Sampler(pipeline, one, single, () -> {}, () -> {});
+      float[] x1 = s1.sample(seg, s1.condition(s1.encodeText("rain", false), sf, seg), single)[0];
+      assertArrayEquals(x1, x[v], "variant " + v + " is seed " + (11 + v) + " alone, bit for bit");
+      assertEquals(x1[0], audio[v][0], "variant " + v + "'s decoded row");
+    }
+    assertTrue(x[0][0] != x[1][0], "the variants differ");
   }
 }

@@ -49,6 +49,11 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Noise seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--variants", defaultValue = "1", description = "How many variants to generate, 1-8 (default"
+      + " ${DEFAULT-VALUE}): the video is decoded and encoded once and the variants denoised as one batch. Variant i"
+      + " (1-based) uses seed --seed + i - 1 and is written to NAME-i.EXT for --out NAME.EXT (and --mux likewise).")
+  int variants;
+
   @Option(names = "--out", defaultValue = "foley.wav", description = "Output WAV (default ${DEFAULT-VALUE}); "
       + "'-' writes it to stdout. A symlink is written through, a FIFO or device streamed into.")
   Path out;
@@ -87,7 +92,8 @@ final class GenerateCommand implements Callable<Integer> {
     boolean toStdout = out.toString().equals("-");
     checkPaths(toStdout);
     engineOptions.configure(FoleyEngine.builder()); // refuse bad backend options before any work
-    FoleyRequest.Builder rb = (fromStdin() ? stdinRequest() : FoleyRequest.builder(video)).prompt(prompt).seed(seed);
+    FoleyRequest.Builder rb = (fromStdin() ? stdinRequest() : FoleyRequest.builder(video)).prompt(prompt).seed(seed)
+        .variants(variants);
     if (negPrompt != null) {
       rb.negativePrompt(negPrompt);
     }
@@ -120,29 +126,50 @@ final class GenerateCommand implements Callable<Integer> {
         FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle).name("cli")
             .videoSources(sources)).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);
-      FoleyResult result = engine.submit(request, bar).await();
+      FoleyResult first = engine.submit(request, bar).await();
       bar.finish();
-      if (toStdout) {
-        result.writeWav(wavOut, wavFormat);
-        wavOut.flush();
-        if (wavOut.checkError()) {
-          throw new FoleyException(FoleyException.Code.IO, "writing the WAV to stdout failed (closed pipe?)");
+      for (int v = 0; v < first.variantCount(); v++) {
+        FoleyResult result = first.variant(v);
+        Path audioOut = variantPath(out, v, first.variantCount());
+        if (toStdout) {
+          result.writeWav(wavOut, wavFormat);
+          wavOut.flush();
+          if (wavOut.checkError()) {
+            throw new FoleyException(FoleyException.Code.IO, "writing the WAV to stdout failed (closed pipe?)");
+          }
+        } else if (fileFormat.equals("wav")) {
+          result.writeWav(audioOut, wavFormat);
+        } else {
+          FfmpegOutputs.writeAudio(result, withExtension(audioOut, fileFormat), bitrateKbps * 1000);
         }
-      } else if (fileFormat.equals("wav")) {
-        result.writeWav(out, wavFormat);
-      } else {
-        FfmpegOutputs.writeAudio(result, withExtension(out, fileFormat), bitrateKbps * 1000);
+        info.printf("wrote %s: %d samples, %.3f s at %d Hz%s%n", toStdout ? "stdout" : audioOut, result.sampleCount(),
+            result.durationSeconds(), result.sampleRate(), first.variantCount() > 1 ? ", seed " + result.seed() : "");
+        if (mux != null) {
+          Path muxOut = variantPath(mux, v, first.variantCount());
+          FfmpegOutputs.mux(result, video, muxOut, muxCodec(), bitrateKbps * 1000);
+          info.println("wrote " + muxOut + " (" + muxCodec() + " audio, video copied)");
+        }
       }
-      info.printf("wrote %s: %d samples, %.3f s at %d Hz%n", toStdout ? "stdout" : out, result.sampleCount(),
-          result.durationSeconds(), result.sampleRate());
-      if (mux != null) {
-        FfmpegOutputs.mux(result, video, mux, muxCodec(), bitrateKbps * 1000);
-        info.println("wrote " + mux + " (" + muxCodec() + " audio, video copied)");
-      }
+      FoleyResult result = first;
       info.println("decoder: " + sources.id());
       info.println(result.timings());
     }
     return 0;
+  }
+
+  /**
+   * The file of variant {@code v} (0-based) of {@code n}: {@code p} itself for one variant, else
+   * {@code name-(v+1).ext} beside it ({@code name-(v+1)} without an extension).
+   */
+  static Path variantPath(Path p, int v, int n) {
+    if (n == 1) {
+      return p;
+    }
+    String name = p.getFileName().toString();
+    int dot = name.lastIndexOf('.');
+    String numbered = dot > 0 ? name.substring(0, dot) + "-" + (v + 1) + name.substring(dot)
+        : name + "-" + (v + 1);
+    return p.resolveSibling(numbered);
   }
 
   /** wav, flac or m4a: --format, else --out's extension, else wav. */
@@ -205,6 +232,24 @@ final class GenerateCommand implements Callable<Integer> {
 
   /** Refuses, before any work, a missing video and outputs that would overwrite it or each other. */
   private void checkPaths(boolean toStdout) {
+    if (variants < 1 || variants > FoleyRequest.MAX_VARIANTS) {
+      throw invalid("--variants must be between 1 and " + FoleyRequest.MAX_VARIANTS + ", was " + variants);
+    }
+    if (toStdout && variants > 1) {
+      throw invalid("--out - writes one WAV; with --variants " + variants + " give a file name (NAME.wav gives"
+          + " NAME-1.wav ... NAME-" + variants + ".wav)");
+    }
+    if (variants > 1) {
+      for (int v = 0; v < variants; v++) {
+        checkOutputs(toStdout, variantPath(out, v, variants), mux == null ? null : variantPath(mux, v, variants));
+      }
+      return;
+    }
+    checkOutputs(toStdout, out, mux);
+  }
+
+  /** The checks of {@link #checkPaths} for one variant's outputs. */
+  private void checkOutputs(boolean toStdout, Path out, Path mux) {
     if (fromStdin()) {
       if (mux != null) {
         throw invalid("--mux needs the video as a file (its video track is copied from it); with --video - only the"

@@ -57,6 +57,47 @@ class FoleyCliTest {
   }
 
   @Test
+  void generateVariantsWritesNumberedFilesEachTheSameAsItsSeedAlone() throws Exception {
+    FoleyCli.run("demo", "--out-dir", dir.toString(), "--seconds", "2");
+    Path input = dir.resolve("demo-input.mp4");
+    PrintStream oldOut = System.out;
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+    Result r;
+    try {
+      r = cli("generate", "--video", input.toString(), "--prompt", "metal clink", "--steps", "3", "--seed", "5",
+          "--variants", "3", "--out", dir.resolve("v.wav").toString(), "--mux", dir.resolve("v.mov").toString(),
+          "--progress", "none");
+    } finally {
+      System.setOut(oldOut);
+    }
+    assertEquals(0, r.rc, r.err);
+    String out = stdout.toString(StandardCharsets.UTF_8);
+    assertFalse(Files.exists(dir.resolve("v.wav")), "no unnumbered file");
+    for (int i = 1; i <= 3; i++) {
+      Path wav = dir.resolve("v-" + i + ".wav");
+      assertTrue(out.contains("wrote " + wav + ":") && out.contains("seed " + (4 + i)), out);
+      assertTrue(Files.exists(dir.resolve("v-" + i + ".mov")), "variant " + i + "'s video");
+      ByteBuffer h = ByteBuffer.wrap(Files.readAllBytes(wav)).order(ByteOrder.LITTLE_ENDIAN);
+      assertEquals(2 * 48000 * 2, h.getInt(40), "2 s of 16-bit samples, exactly");
+    }
+    Path alone = dir.resolve("alone.wav");
+    assertEquals(0, FoleyCli.run("generate", "--video", input.toString(), "--prompt", "metal clink", "--steps", "3",
+        "--seed", "6", "--out", alone.toString(), "--progress", "none"));
+    assertArrayEquals(Files.readAllBytes(alone), Files.readAllBytes(dir.resolve("v-2.wav")),
+        "variant 2 is seed 6 alone");
+    assertFalse(java.util.Arrays.equals(Files.readAllBytes(dir.resolve("v-1.wav")),
+        Files.readAllBytes(dir.resolve("v-2.wav"))), "the variants differ");
+
+    r = cli("generate", "--video", input.toString(), "--prompt", "x", "--variants", "9");
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "--variants must be between 1 and 8, was 9");
+    r = cli("generate", "--video", input.toString(), "--prompt", "x", "--variants", "2", "--out", "-");
+    assertEquals(2, r.rc, r.err);
+    assertOneLine(r.err, "--out - writes one WAV");
+  }
+
+  @Test
   void badInputGivesExitCodeTwoAndOneLineNamingIt() throws Exception {
     Result r = cli("generate", "--video", dir.resolve("missing.mp4").toString(), "--prompt", "x");
     assertEquals(2, r.rc, r.err);

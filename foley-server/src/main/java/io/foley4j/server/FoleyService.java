@@ -66,7 +66,7 @@ public final class FoleyService implements AutoCloseable {
   /** The text fields of one form in all, in bytes (Jetty refuses more before the fields are seen). */
   static final int MAX_FORM_BYTES = 1 << 20;
   private static final List<String> FIELDS = List.of("prompt", "negative_prompt", "steps", "cfg", "seed", "priority",
-      "webhook");
+      "webhook", "variants");
 
   private final ServiceConfig config;
   private final VideoSourceFactory probe;
@@ -269,7 +269,7 @@ public final class FoleyService implements AutoCloseable {
     String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
     if (!contentType.startsWith("multipart/form-data")) {
       throw new HttpError(400, "INVALID_ARGUMENT", "send the job as multipart/form-data with a 'video' file part "
-          + "and optional prompt, negative_prompt, steps, cfg, seed, priority and webhook fields", 0);
+          + "and optional prompt, negative_prompt, steps, cfg, seed, variants, priority and webhook fields", 0);
     }
     String id = UUID.randomUUID().toString().replace("-", "");
     Path video = uploads.resolve(id + ".mp4");
@@ -289,15 +289,17 @@ public final class FoleyService implements AutoCloseable {
         if (steps != null) {
           FoleyRequest.builder(video).steps(steps); // the engine's own check and message
         }
+        Integer variants = intParam(ctx, "variants");
+        if (variants != null) {
+          FoleyRequest.builder(video).variants(variants); // the engine's own check and message
+        }
         spec = new JobSpec(id, null, ctx.formParam("prompt"), negative == null || negative.isEmpty() ? null : negative,
             steps == null ? 0 : steps, cfg == null || cfg.isBlank() ? Double.NaN : number(cfg, "cfg"),
             longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
-            webhooks.check(ctx.formParam("webhook")));
+            webhooks.check(ctx.formParam("webhook")), variants == null ? 1 : variants);
         spec.toRequest(uploads); // validates every option with the engine's own messages
         // with keys, one tenant is never answered with another's job; without, there are no tenants
-        String key = RequestKey.of(keysRequired() ? client : "", digest, spec);
-        spec = new JobSpec(id, key, spec.prompt(), spec.negativePrompt(), spec.steps(), spec.cfg(), spec.seed(),
-            spec.priority(), spec.client(), spec.webhook());
+        spec = spec.withKey(RequestKey.of(keysRequired() ? client : "", digest, spec));
       } catch (HttpError | FoleyException e) {
         throw e;
       } catch (Exception e) {
@@ -400,9 +402,11 @@ public final class FoleyService implements AutoCloseable {
   private void audio(Context ctx) throws IOException {
     String id = visibleJob(ctx);
     String format = ctx.queryParam("format");
-    Path wav = jobs().audio(id);
+    int variant = variantParam(ctx);
+    Path wav = jobs().audio(id, variant);
+    String name = JobSpec.resultName(id, variant, "");
     if (format == null || format.equals("wav")) {
-      sendFile(ctx, wav, "audio/wav", id + ".wav");
+      sendFile(ctx, wav, "audio/wav", name + ".wav");
       return;
     }
     String type = switch (format) {
@@ -411,12 +415,31 @@ public final class FoleyService implements AutoCloseable {
       default -> throw new HttpError(400, "INVALID_ARGUMENT", "format must be wav, flac or m4a, found \"" + format
           + "\"", 0);
     };
-    sendFile(ctx, converted(id, wav, format), type, id + "." + format);
+    sendFile(ctx, converted(id, name, wav, format), type, name + "." + format);
   }
 
   private void video(Context ctx) throws IOException {
     String id = visibleJob(ctx);
-    sendFile(ctx, jobs().video(id), "video/quicktime", id + ".mov");
+    int variant = variantParam(ctx);
+    sendFile(ctx, jobs().video(id, variant), "video/quicktime", JobSpec.resultName(id, variant, ".mov"));
+  }
+
+  /** {@code ?variant=i}: which variant's result (0 unless given); the job store checks it against the job's count. */
+  private static int variantParam(Context ctx) {
+    String v = ctx.queryParam("variant");
+    if (v == null || v.isBlank()) {
+      return 0;
+    }
+    try {
+      int i = Integer.parseInt(v.strip());
+      if (i >= 0 && i < FoleyRequest.MAX_VARIANTS) {
+        return i;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new HttpError(400, "INVALID_ARGUMENT", "variant must be a whole number from 0 to "
+        + (FoleyRequest.MAX_VARIANTS - 1) + " (a job's variants count from 0), found \"" + v + "\"", 0);
   }
 
   private void cancel(Context ctx) {
@@ -431,8 +454,8 @@ public final class FoleyService implements AutoCloseable {
    * job before it deletes, so once the file is in place a job that is no longer kept means expiry may
    * have missed it, and it is deleted here (a 404, as for any expired job). No file outlives the job.
    */
-  private Path converted(String id, Path wav, String format) throws IOException {
-    Path converted = wav.resolveSibling(id + "." + format);
+  private Path converted(String id, String name, Path wav, String format) throws IOException {
+    Path converted = wav.resolveSibling(name + "." + format);
     if (Files.isRegularFile(converted)) {
       return converted;
     }

@@ -29,6 +29,11 @@ final class HttpError extends RuntimeException {
         + "it is done (watch /v1/jobs/" + id + "/events)", 0);
   }
 
+  static HttpError noVariant(String id, int variant, int count) {
+    return new HttpError(404, "NOT_FOUND", "job " + id + " has no variant " + variant + ": it has " + count
+        + " (variant=0 to " + (count - 1) + ")", 0);
+  }
+
   static HttpError alreadyFinished(String id, String status) {
     return new HttpError(409, "ALREADY_FINISHED", "job " + id + " already finished (" + status
         + "); nothing to cancel", 0);

@@ -43,6 +43,7 @@ final class JobRecord implements FoleyListener {
   private String errorMessage;
   private int sampleRate;
   private long sampleCount;
+  private long[] seeds = new long[0]; // of each variant, once done
   private Instant finished;
   private FoleyJob job;
   private FoleyResult result;
@@ -103,6 +104,7 @@ final class JobRecord implements FoleyListener {
       }
       status = Status.RUNNING;
       JsonObject o = new JsonObject();
+      o.addProperty("variant", c.variant());
       o.addProperty("index", c.index());
       o.addProperty("offset", c.sampleOffset());
       o.addProperty("length", c.length());
@@ -121,6 +123,10 @@ final class JobRecord implements FoleyListener {
     timings = r.timings();
     sampleRate = r.sampleRate();
     sampleCount = r.sampleCount();
+    seeds = new long[r.variantCount()];
+    for (int v = 0; v < seeds.length; v++) {
+      seeds[v] = r.variant(v).seed();
+    }
     status = Status.DONE;
     finished = Instant.now();
     append("done", toJson());
@@ -205,6 +211,16 @@ final class JobRecord implements FoleyListener {
       o.addProperty("durationSeconds", sampleCount / (double) sampleRate);
       o.addProperty("audio", "/v1/jobs/" + id + "/audio");
       o.addProperty("video", "/v1/jobs/" + id + "/video");
+      com.google.gson.JsonArray vs = new com.google.gson.JsonArray();
+      for (int v = 0; v < seeds.length; v++) {
+        JsonObject one = new JsonObject();
+        one.addProperty("variant", v);
+        one.addProperty("seed", seeds[v]);
+        one.addProperty("audio", "/v1/jobs/" + id + "/audio?variant=" + v);
+        one.addProperty("video", "/v1/jobs/" + id + "/video?variant=" + v);
+        vs.add(one);
+      }
+      o.add("variants", vs);
     }
     if (errorCode != null) {
       JsonObject err = new JsonObject();

@@ -9,15 +9,30 @@ import java.util.regex.Pattern;
 
 /**
  * A job as the API received it, before it meets an engine: what a stream entry carries to another
- * node. {@code steps} 0 and {@code cfg} NaN mean the bundle's defaults; null prompts mean unset.
+ * node. {@code steps} 0 and {@code cfg} NaN mean the bundle's defaults; null prompts mean unset;
+ * {@code variants} is 1 to {@link FoleyRequest#MAX_VARIANTS}.
  */
 record JobSpec(String id, String key, String prompt, String negativePrompt, int steps, double cfg, long seed,
-    Priority priority, String client, String webhook) {
+    Priority priority, String client, String webhook, int variants) {
   /** A job id as the service makes them: 32 lowercase hex digits (no path or Redis key can hide in one). */
   static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
 
   static boolean validId(String id) {
     return id != null && ID.matcher(id).matches();
+  }
+
+  /** The same job with its request key. */
+  JobSpec withKey(String key) {
+    return new JobSpec(id, key, prompt, negativePrompt, steps, cfg, seed, priority, client, webhook, variants);
+  }
+
+  /**
+   * The file name of a result of variant {@code variant} with {@code suffix} (".wav", ".mov", ".flac"):
+   * {@code <id><suffix>} for variant 0, {@code <id>.v<i><suffix>} for the others (so expiry's
+   * {@code <id>.*} takes them all).
+   */
+  static String resultName(String id, int variant, String suffix) {
+    return variant == 0 ? id + suffix : id + ".v" + variant + suffix;
   }
 
   /** The upload's file name under the uploads directory. */
@@ -27,7 +42,7 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
 
   FoleyRequest toRequest(Path uploads) {
     FoleyRequest.Builder b = FoleyRequest.builder(uploads.resolve(videoName())).seed(seed).priority(priority)
-        .clientId(client);
+        .clientId(client).variants(variants);
     if (prompt != null) {
       b.prompt(prompt);
     }
@@ -58,6 +73,7 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
     m.put("seed", Long.toString(seed));
     m.put("priority", priority.name());
     m.put("client", client);
+    m.put("variants", Integer.toString(variants));
     if (webhook != null) {
       m.put("webhook", webhook);
     }
@@ -83,8 +99,10 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
     double cfg = (double) parse(m, "cfg", Double::parseDouble);
     long seed = (long) parse(m, "seed", Long::parseLong);
     Priority priority = (Priority) parse(m, "priority", Priority::valueOf);
+    // an entry of a node from before variants has no field: one variant
+    int variants = m.get("variants") == null ? 1 : (int) parse(m, "variants", Integer::parseInt);
     return new JobSpec(id, m.get("key"), m.get("prompt"), m.get("negative_prompt"), steps, cfg, seed, priority,
-        m.get("client"), m.get("webhook"));
+        m.get("client"), m.get("webhook"), variants);
   }
 
   private static Object parse(Map<String, String> m, String field, java.util.function.Function<String, ?> parser) {

@@ -31,11 +31,14 @@ interface Jobs extends AutoCloseable {
   /** Cancels a job that is not finished; returns its JSON. */
   JsonObject cancel(String id);
 
-  /** The stored WAV of a done job (throws HttpError 404/409 otherwise). */
-  Path audio(String id);
+  /**
+   * The stored WAV of variant {@code variant} of a done job (throws HttpError 404/409 otherwise, and
+   * 404 for a variant the job does not have).
+   */
+  Path audio(String id, int variant);
 
-  /** The stored video with its new sound of a done job. */
-  Path video(String id);
+  /** The stored video with variant {@code variant}'s sound of a done job. */
+  Path video(String id, int variant);
 
   /**
    * Whether a job's result files are still kept: false once its expiry has begun (or it is unknown).

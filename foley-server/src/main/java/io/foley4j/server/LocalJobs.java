@@ -75,10 +75,12 @@ final class LocalJobs implements Jobs {
       rec.failed(failure(rec.job()));
     } else {
       try {
-        Path tmp = results.resolve(rec.id + ".wav.tmp");
-        result.writeWav(tmp);
-        Files.move(tmp, results.resolve(rec.id + ".wav"), StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.ATOMIC_MOVE);
+        for (int v = 0; v < result.variantCount(); v++) { // every variant's WAV before the job shows done
+          String name = JobSpec.resultName(rec.id, v, ".wav");
+          Path tmp = results.resolve(name + ".tmp");
+          result.variant(v).writeWav(tmp);
+          Files.move(tmp, results.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
         rec.done(result);
         doneByKey.put(rec.key, rec.id);
       } catch (IOException | RuntimeException e) {
@@ -155,20 +157,30 @@ final class LocalJobs implements Jobs {
     return rec;
   }
 
-  @Override
-  public Path audio(String id) {
-    return results.resolve(done(id).id + ".wav");
+  /** A done job that has variant {@code variant}; 404 naming the count otherwise. */
+  private JobRecord done(String id, int variant) {
+    JobRecord rec = done(id);
+    int count = rec.result().variantCount();
+    if (variant >= count) {
+      throw HttpError.noVariant(id, variant, count);
+    }
+    return rec;
   }
 
   @Override
-  public Path video(String id) {
-    JobRecord rec = done(id);
-    Path mov = results.resolve(id + ".mov");
+  public Path audio(String id, int variant) {
+    return results.resolve(JobSpec.resultName(done(id, variant).id, variant, ".wav"));
+  }
+
+  @Override
+  public Path video(String id, int variant) {
+    JobRecord rec = done(id, variant);
+    Path mov = results.resolve(JobSpec.resultName(id, variant, ".mov"));
     synchronized (rec) { // no user code runs here: only our own remux of our own files
       if (!Files.exists(mov)) {
-        Path tmp = results.resolve(id + ".mov.tmp");
+        Path tmp = results.resolve(JobSpec.resultName(id, variant, ".mov.tmp"));
         try {
-          Mp4Outputs.writeVideoWithSound(rec.result(), tmp);
+          Mp4Outputs.writeVideoWithSound(rec.result().variant(variant), tmp);
           Files.move(tmp, mov, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
           Files2.deleteQuietly(tmp);

@@ -345,16 +345,16 @@ final class RedisJobs implements Jobs {
   }
 
   @Override
-  public Path audio(String id) {
-    return result(id, ".wav");
+  public Path audio(String id, int variant) {
+    return result(id, variant, ".wav");
   }
 
   @Override
-  public Path video(String id) {
-    return result(id, ".mov");
+  public Path video(String id, int variant) {
+    return result(id, variant, ".mov");
   }
 
-  private Path result(String id, String suffix) {
+  private Path result(String id, int variant, String suffix) {
     JsonObject o = status(id);
     if (o == null) {
       throw HttpError.notFound(id, config.retention());
@@ -362,7 +362,11 @@ final class RedisJobs implements Jobs {
     if (!o.get("status").getAsString().equals("done")) {
       throw HttpError.notDone(id, o.get("status").getAsString());
     }
-    return results.resolve(id + suffix);
+    int count = o.has("variants") ? o.getAsJsonArray("variants").size() : 1; // a job of a node from before variants
+    if (variant >= count) {
+      throw HttpError.noVariant(id, variant, count);
+    }
+    return results.resolve(JobSpec.resultName(id, variant, suffix));
   }
 
   /** Records a job's end once across all nodes; false when another run or node already did. */
@@ -555,8 +559,11 @@ final class RedisJobs implements Jobs {
         return;
       }
       try {
-        store(result, id + ".wav", p -> result.writeWav(p));
-        store(result, id + ".mov", p -> Mp4Outputs.writeVideoWithSound(result, p));
+        for (int v = 0; v < result.variantCount(); v++) { // every variant's files before the job shows done
+          FoleyResult one = result.variant(v);
+          store(one, JobSpec.resultName(id, v, ".wav"), p -> one.writeWav(p));
+          store(one, JobSpec.resultName(id, v, ".mov"), p -> Mp4Outputs.writeVideoWithSound(one, p));
+        }
       } catch (IOException | RuntimeException e) {
         fail(h.entry(), h.spec(), h.rec(), e instanceof FoleyException f ? f
             : new FoleyException(FoleyException.Code.IO, "cannot store the result: " + e, e));

@@ -259,6 +259,68 @@ class FoleyServiceTest {
   }
 
   @Test
+  void variantsAreOneJobWithAResultAndChunksPerVariantEachItsSeedAlone() throws Exception {
+    String id = Http.json(http.post(job("glass", 20).field("variants", "3"))).get("id").getAsString();
+    HttpResponse<java.io.InputStream> r = http.client.send(http.request("/v1/jobs/" + id + "/events")
+        .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+    List<String[]> events = new ArrayList<>();
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+      String event = null;
+      for (String line; (line = in.readLine()) != null; ) {
+        if (line.startsWith("event: ")) {
+          event = line.substring(7);
+        } else if (line.startsWith("data: ")) {
+          events.add(new String[] {event, line.substring(6)});
+        }
+      }
+    }
+    String[] last = events.get(events.size() - 1);
+    assertEquals("done", last[0], String.join(" ", last));
+    JsonObject done = JsonParser.parseString(last[1]).getAsJsonObject();
+    long total = done.get("sampleCount").getAsLong();
+    long[] next = new long[3];
+    for (String[] e : events) {
+      if (e[0].equals("chunk")) {
+        JsonObject c = JsonParser.parseString(e[1]).getAsJsonObject();
+        int v = c.get("variant").getAsInt();
+        assertEquals(next[v], c.get("offset").getAsLong(), "variant " + v + "'s chunks in order, without gaps");
+        next[v] += c.get("length").getAsLong();
+      }
+    }
+    assertArrayEquals(new long[] {total, total, total}, next, "each variant's chunks tile its audio");
+
+    com.google.gson.JsonArray variants = done.getAsJsonArray("variants");
+    assertEquals(3, variants.size(), done.toString());
+    for (int v = 0; v < 3; v++) {
+      JsonObject one = variants.get(v).getAsJsonObject();
+      assertEquals(v, one.get("variant").getAsInt());
+      assertEquals(20 + v, one.get("seed").getAsLong());
+      HttpResponse<byte[]> wav = http.bytes(one.get("audio").getAsString());
+      assertEquals(200, wav.statusCode(), one.toString());
+      assertEquals(total, Http.wavSamples(wav.body()).length, "exact length");
+      // the same job with one variant and that seed: the same WAV, byte for byte
+      String single = Http.json(http.post(job("glass", 20 + v))).get("id").getAsString();
+      assertEquals("done", http.awaitFinished(single).get("status").getAsString());
+      assertArrayEquals(http.bytes("/v1/jobs/" + single + "/audio").body(), wav.body(), "variant " + v);
+    }
+    assertArrayEquals(http.bytes("/v1/jobs/" + id + "/audio").body(), http.bytes("/v1/jobs/" + id + "/audio?variant=0")
+        .body(), "no variant given: variant 0");
+    assertEquals(200, http.bytes("/v1/jobs/" + id + "/video?variant=2").statusCode());
+    assertEquals(200, http.bytes("/v1/jobs/" + id + "/audio?variant=1&format=flac").statusCode());
+    assertEquals(404, http.bytes("/v1/jobs/" + id + "/audio?variant=3").statusCode(), "the job has 3 variants");
+    assertEquals(400, http.bytes("/v1/jobs/" + id + "/audio?variant=x").statusCode());
+
+    HttpResponse<String> again = http.post(job("glass", 20).field("variants", "3"));
+    assertEquals(200, again.statusCode(), "an identical job is answered at once");
+    assertEquals(id, Http.json(again).get("id").getAsString());
+    HttpResponse<String> two = http.post(job("glass", 20).field("variants", "2"));
+    assertEquals(202, two.statusCode(), "another count is another job: " + two.body());
+    HttpResponse<String> nine = http.post(job("glass", 20).field("variants", "9"));
+    assertEquals(400, nine.statusCode(), nine.body());
+    assertTrue(nine.body().contains("variants must be between 1 and 8"), nine.body());
+  }
+
+  @Test
   void theVideoComesBackWithItsNewSound() throws Exception {
     String id = Http.json(http.post(job("glass", 5))).get("id").getAsString();
     assertEquals("done", http.awaitFinished(id).get("status").getAsString());

@@ -82,6 +82,37 @@ class RedisJobsTest {
   }
 
   @Test
+  void aJobOfVariantsOnRedisStoresEveryVariantsFiles() throws Exception {
+    Path video = dir.resolve("v.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    Path shared = dir.resolve("shared");
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle()) {
+      ServiceConfig c = ServiceConfig.defaults(shared).withRedis(URI.create(redis.uri()), "solo", Duration.ofSeconds(2))
+          .withWorkerJobs(1);
+      try (FoleyService node = FoleyService.start(c, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+          JcodecVideoSources.jcodec())) {
+        Http h = new Http(node.uri());
+        String id = Http.json(h.post(new Http.Form().video(video).field("prompt", "x").field("steps", "2")
+            .field("seed", "4").field("variants", "2"))).get("id").getAsString();
+        JsonObject done = h.awaitFinished(id);
+        assertEquals("done", done.get("status").getAsString(), done.toString());
+        assertEquals(2, done.getAsJsonArray("variants").size(), done.toString());
+        assertEquals(5, done.getAsJsonArray("variants").get(1).getAsJsonObject().get("seed").getAsLong());
+        byte[] first = h.bytes("/v1/jobs/" + id + "/audio?variant=0").body();
+        byte[] second = h.bytes("/v1/jobs/" + id + "/audio?variant=1").body();
+        assertTrue(first.length > 44 && first.length == second.length, first.length + " / " + second.length);
+        assertTrue(!java.util.Arrays.equals(first, second), "two variants, two sounds");
+        assertEquals(200, h.bytes("/v1/jobs/" + id + "/video?variant=1").statusCode());
+        assertEquals(404, h.bytes("/v1/jobs/" + id + "/audio?variant=2").statusCode());
+        for (String name : List.of(id + ".wav", id + ".mov", id + ".v1.wav", id + ".v1.mov")) {
+          assertTrue(java.nio.file.Files.exists(shared.resolve("results").resolve(name)), name);
+        }
+      }
+    }
+  }
+
+  @Test
   void tenantsMalformedIdsAndMalformedEntries() throws Exception {
     Path video = dir.resolve("v.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);

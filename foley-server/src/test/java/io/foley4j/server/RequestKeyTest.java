@@ -9,8 +9,25 @@ import org.junit.jupiter.api.Test;
 /** The identical-request key tells apart every two different parameter lists, and only those. */
 class RequestKeyTest {
   private static String key(String owner, String prompt, String negative, int steps, double cfg, long seed) {
+    return key(owner, prompt, negative, steps, cfg, seed, 1);
+  }
+
+  private static String key(String owner, String prompt, String negative, int steps, double cfg, long seed,
+      int variants) {
     return RequestKey.of(owner, "ab12", new JobSpec("id", null, prompt, negative, steps, cfg, seed, Priority.NORMAL,
-        owner, null));
+        owner, null, variants));
+  }
+
+  @Test
+  void theNumberOfVariantsIsPartOfTheKey() {
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    for (int n = 1; n <= 8; n++) {
+      keys.add(key("o", "p", null, 2, 1, 5, n));
+      assertEquals(key("o", "p", null, 2, 1, 5, n), key("o", "p", null, 2, 1, 5, n));
+    }
+    assertEquals(8, keys.size(), "eight counts, eight keys");
+    assertNotEquals(key("o", "p", null, 2, 1, 5, 2), key("o", "p", null, 2, 1, 6, 1),
+        "two variants from seed 5 are not one from seed 6");
   }
 
   @Test
