@@ -191,12 +191,12 @@ def _export_stage(name, module, inputs, axes, opset, work_dir, stream_threshold=
     """Exports one stage into ``work_dir`` and returns ``(model, data_file)``: the graph (a small
     ModelProto) and, when the weights were streamed, the external data file it points at.
 
-    ``stream_threshold`` None (inline weights wanted): the weights are embedded, up to INLINE_LIMIT.
-    At most ``stream_threshold`` bytes of weights, the exporter embeds them and folds constants
-    (transposed weights, ...) as usual. Above it (and always above protobuf's 2 GiB, where an
-    embedded model cannot be serialised), the graph is exported WITHOUT its weights and every
-    weight is appended to ``<name>.onnx.data`` straight from the module's own tensor, one tensor at
-    a time (``_stream_weights``): peak memory stays at about one copy of the weights."""
+    ``stream_threshold`` None (inline weights wanted): the weights are embedded, and a stage with
+    more than INLINE_LIMIT bytes of them (an ONNX file holds at most 2 GiB) is refused. Otherwise,
+    up to ``stream_threshold`` bytes the exporter embeds the weights and folds constants (transposed
+    weights, ...) as usual; above it the graph is exported WITHOUT its weights and every weight is
+    appended to ``<name>.onnx.data`` straight from the module's own tensor, one tensor at a time
+    (``_stream_weights``): peak memory stays at about one copy of the weights."""
     in_axes, out_axes = axes[name]
     dynamic = dict(in_axes)
     dynamic.update(out_axes)

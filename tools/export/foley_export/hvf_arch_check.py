@@ -1,6 +1,6 @@
 """HVF's REAL denoiser architecture through the export tool, with random weights.
 
-    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] /usr/bin/python3 -m foley_export.hvf_arch_check \
+    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] .venv/bin/python -m foley_export.hvf_arch_check \
         --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xxl.yaml --depth 1 1 --out DIR
 
 Builds ``HunyuanVideoFoley`` from the user's HunyuanVideo-Foley checkout (nothing of HVF is in
