@@ -290,12 +290,14 @@ def _save(model, path, external, streamed_data=None):
     ``streamed_data``: the data file ``_export_stage`` already wrote (moved beside ``path``)."""
     data_name = os.path.basename(path) + ".data"
     data_path = os.path.join(os.path.dirname(path), data_name)
-    if os.path.exists(data_path):
+    in_place = streamed_data is not None and os.path.abspath(streamed_data) == os.path.abspath(data_path)
+    if os.path.exists(data_path) and not in_place:
         os.remove(data_path)
     if streamed_data is not None:
         if not external:
             raise RuntimeError("%s: the weights were streamed to external data" % os.path.basename(path))
-        shutil.move(streamed_data, data_path)
+        if not in_place:
+            shutil.move(streamed_data, data_path)
         for init in model.graph.initializer:
             for entry in init.external_data:
                 if entry.key == "location":

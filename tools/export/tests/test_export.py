@@ -255,6 +255,19 @@ class StreamedWeightsTest(unittest.TestCase):
                 self.assertEqual([i.name for i in model.graph.input], ["x"])
         np.testing.assert_allclose(results[True], results[False], rtol=0, atol=1e-6)
 
+    def test_streamed_into_the_output_directory_itself(self):
+        # hvf_arch_check exports into its output directory: the data file is already in place
+        torch.manual_seed(1)
+        module = _Stack(64, 1).eval()
+        d = _util.tmpdir(self)
+        model, streamed = export._export_stage("s", module, {"x": torch.randn(2, 5, 64)}, self.AXES, 17, d, 0)
+        self.assertEqual(streamed, os.path.join(d, "s.onnx.data"))
+        export._save(model, os.path.join(d, "s.onnx"), True, streamed)
+        x = torch.randn(1, 4, 64)
+        (got,) = ort_outputs(os.path.join(d, "s.onnx"), {"x": x.numpy()})
+        with torch.no_grad():
+            self.assertLess(rel_l2(got, module(x).numpy()), 1e-6)
+
     def test_inline_export_refuses_more_than_two_gib(self):
         class Big(nn.Module):
             def __init__(self):
