@@ -28,11 +28,14 @@ def rel_l2(a, b):
     return float(np.linalg.norm(np.asarray(a, np.float64) - b) / np.linalg.norm(np.asarray(b, np.float64)))
 
 
-def export_stage(test, name, module, inputs):
+def export_stage(test, name, module, inputs, stream=False):
+    """Embedded weights, or (``stream``) streamed to external data as a stage above the threshold."""
     d = _util.tmpdir(test)
-    model, streamed = export._export_stage(name, module, inputs, export.AXES, 17, d, None)
+    model, streamed = export._export_stage(name, module, inputs, export.AXES, 17, os.path.join(d, "work"),
+                                           0 if stream else None)
+    test.assertEqual(streamed is not None, stream)
     path = os.path.join(d, name + ".onnx")
-    export._save(model, path, False, streamed)
+    export._save(model, path, stream, streamed)
     return path
 
 
@@ -55,9 +58,11 @@ class TransformersWrappersTest(unittest.TestCase):
         self.assertEqual(tuple(want.shape), (3, 32))
         self.assertTrue(torch.equal(want, pooled))  # 4.x: the tensor; 5.x: pooler_output
         self.assertEqual(model.vision_model.embeddings.position_embedding.num_embeddings, 1024)  # 32 x 32 patches
-        path = export_stage(self, "visual_encoder", wrapper, {"pixels": torch.rand(2, 3, 512, 512) * 2 - 1})
-        (got,) = ort_outputs(path, {"pixels": pixels.numpy()})
-        self.assertLess(rel_l2(got, want.numpy()), 1e-5)
+        for stream in (False, True):
+            path = export_stage(self, "visual_encoder", wrapper, {"pixels": torch.rand(2, 3, 512, 512) * 2 - 1},
+                                stream)
+            (got,) = ort_outputs(path, {"pixels": pixels.numpy()})
+            self.assertLess(rel_l2(got, want.numpy()), 1e-5, "streamed" if stream else "embedded")
 
     def test_clap_text_symbolic_length_with_padding(self):
         torch.manual_seed(0)
@@ -75,13 +80,15 @@ class TransformersWrappersTest(unittest.TestCase):
             ids[0, n - pad - 1] = 2
             return ids, mask
 
-        path = export_stage(self, "text_encoder", wrapper, dict(zip(("input_ids", "attention_mask"), pair(9, 3))))
         ids, mask = pair(14, 6)
         with torch.no_grad():
             want = wrapper(ids, mask).numpy()
             self.assertEqual(want.shape, (2, 14, 32))
-        (got,) = ort_outputs(path, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
-        self.assertLess(rel_l2(got, want), 1e-5)
+        for stream in (False, True):
+            path = export_stage(self, "text_encoder", wrapper, dict(zip(("input_ids", "attention_mask"), pair(9, 3))),
+                                stream)
+            (got,) = ort_outputs(path, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+            self.assertLess(rel_l2(got, want), 1e-5, "streamed" if stream else "embedded")
         # padded rows are kept (HVF neither zeroes nor drops them) and depend on the mask
         self.assertGreater(np.abs(got[0, -1]).sum(), 0)
 
