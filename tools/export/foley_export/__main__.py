@@ -1,4 +1,4 @@
-"""Command line: /usr/bin/python3 -m foley_export {tiny,export,reference} ..."""
+"""Command line: .venv/bin/python -m foley_export {tiny,export,reference} ..."""
 
 import argparse
 import json
@@ -26,13 +26,22 @@ def _load(args):
     return hvf_real.load(args.hvf_repo, args.checkpoint, args.hvf_config, args.hvf_model_size)
 
 
+def _stage_dtype(text):
+    stage, sep, dtype = text.partition("=")
+    if not sep:
+        sys.exit("--dtype wants STAGE=TYPE (e.g. denoiser=bfloat16), got %r" % text)
+    return stage, dtype
+
+
 def _export(args):
     from .export import export_bundle
     config, models = _load(args)
     if args.hvf_repo and not args.tokenizer:
         sys.exit("real HunyuanVideo-Foley needs --tokenizer (CLAP's tokenizer.json)")
     m = export_bundle(args.kind, models, config, args.out, external_data=args.external_data, opset=args.opset,
-                      parity_out=args.parity_out, tokenizer_json=args.tokenizer)
+                      parity_out=args.parity_out, tokenizer_json=args.tokenizer,
+                      stream_threshold=int(args.stream_threshold * (1 << 30)),
+                      dtypes=dict(_stage_dtype(x) for x in args.dtype))
     print("wrote bundle %s (%s, formatVersion %d%s)" % (args.out, m["name"], m["formatVersion"],
                                                          ", external data" if args.external_data else ""))
     if args.parity_out:
@@ -58,7 +67,7 @@ def _quantize(args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="/usr/bin/python3 -m foley_export")
+    p = argparse.ArgumentParser(prog="python -m foley_export")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     t = sub.add_parser("tiny", help="write a tiny random stand-in model set (config.json + state.pt)")
@@ -74,6 +83,12 @@ def main(argv=None):
     e.add_argument("--out", required=True)
     e.add_argument("--external-data", action="store_true", help="weights in one <stage>.onnx.data per stage")
     e.add_argument("--opset", type=int, default=17)
+    e.add_argument("--stream-threshold", type=float, default=1.0, metavar="GIB",
+                   help="with --external-data: stages with more weights than this (GiB, default 1) are exported "
+                        "without embedded weights, which are then streamed to <stage>.onnx.data")
+    e.add_argument("--dtype", action="append", default=[], metavar="STAGE=TYPE",
+                   help="compute STAGE (visual_encoder, sync_encoder, text_encoder, denoiser, vae_decoder) in "
+                        "TYPE (float16); weights stored in TYPE, inputs/outputs stay float32; repeatable")
     e.add_argument("--parity-out", help="write per-stage inputs/outputs (npz) for 'foley bundle check'")
     e.add_argument("--hvf-repo", help="a HunyuanVideo-Foley checkout (real weights)")
     e.add_argument("--hvf-config", default="configs/hunyuanvideo-foley-xxl.yaml",

@@ -2,7 +2,7 @@
 unconditional.safetensors and foley-bundle.json, plus optional per-stage parity data."""
 
 import hashlib
-import io
+import inspect
 import json
 import math
 import os
@@ -16,11 +16,15 @@ import torch
 from . import safetensors_io
 from .patches import export_patches
 from .tokenizer import WordTokenizer
-from .wrappers import stage_modules
+from .wrappers import DTYPES, InDtype, stage_modules
 
 MANIFEST = "foley-bundle.json"
 STAGES = ("visual_encoder", "sync_encoder", "text_encoder", "denoiser", "vae_decoder")
 EXTERNAL_THRESHOLD = 1024  # bytes: smaller tensors stay inline (shape inference reads them)
+# bytes of weights above which a stage is exported without embedded weights and its weights are
+# streamed to <stage>.onnx.data (must stay below protobuf's 2 GiB; --stream-threshold)
+STREAM_THRESHOLD = 1 << 30
+INLINE_LIMIT = (1 << 31) - (64 << 20)  # weights an embedded (inline) stage may have
 
 # input/output names and which axes are symbolic, with foley4j's axis names
 AXES = {
@@ -159,29 +163,151 @@ def _shape_for(name, tensor, axes):
     return [axes[i] if i in axes else int(d) for i, d in enumerate(tensor.shape)]
 
 
-def _export_stage(name, module, inputs, axes, opset):
+def torchscript_export(module, args, path, input_names, output_names, dynamic_axes, opset,
+                       export_params=True, do_constant_folding=True):
+    """``torch.onnx.export`` with the TorchScript-based ("legacy") exporter, chosen explicitly.
+
+    PyTorch >= 2.9 defaults to the torch.export-based exporter (``dynamo=True``); from 2.5 the
+    argument exists and is set to False here; 2.4 (HVF's floor) has only this exporter. Why this
+    one: docs/export.md, "Which exporter"."""
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 2.9+: "You are using the legacy ..."
+        torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, opset_version=opset, export_params=export_params,
+                          do_constant_folding=do_constant_folding, **kwargs)
+
+
+def parameter_bytes(module):
+    """Bytes of the module's parameters and persistent buffers (what an export writes as weights)."""
+    seen, total = set(), 0
+    for t in module.state_dict(keep_vars=True).values():
+        if t.data_ptr() in seen:
+            continue
+        seen.add(t.data_ptr())
+        total += t.numel() * t.element_size()
+    return total
+
+
+def _export_stage(name, module, inputs, axes, opset, work_dir, stream_threshold=STREAM_THRESHOLD):
+    """Exports one stage into ``work_dir`` and returns ``(model, data_file)``: the graph (a small
+    ModelProto) and, when the weights were streamed, the external data file it points at.
+
+    ``stream_threshold`` None (inline weights wanted): the weights are embedded, and a stage with
+    more than INLINE_LIMIT bytes of them (an ONNX file holds at most 2 GiB) is refused. Otherwise,
+    up to ``stream_threshold`` bytes the exporter embeds the weights and folds constants (transposed
+    weights, ...) as usual; above it the graph is exported WITHOUT its weights and every weight is
+    appended to ``<name>.onnx.data`` straight from the module's own tensor, one tensor at a time
+    (``_stream_weights``): peak memory stays at about one copy of the weights."""
     in_axes, out_axes = axes[name]
     dynamic = dict(in_axes)
     dynamic.update(out_axes)
-    buf = io.BytesIO()
+    os.makedirs(work_dir, exist_ok=True)
+    path = os.path.join(work_dir, name + ".export.onnx")
+    weights = parameter_bytes(module)
+    if stream_threshold is None and weights > INLINE_LIMIT:
+        raise RuntimeError("%s has %.2f GiB of weights, more than an ONNX file can embed (2 GiB): "
+                           "export with --external-data" % (name, weights / (1 << 30)))
+    stream = stream_threshold is not None and weights > stream_threshold
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with export_patches(module):
-            kwargs = {}
-            if "dynamo" in torch.onnx.export.__code__.co_varnames:
-                kwargs["dynamo"] = False  # PyTorch >= 2.5: the TorchScript exporter
-            torch.onnx.export(module, tuple(inputs.values()), buf, input_names=list(in_axes),
-                              output_names=list(out_axes), dynamic_axes=dynamic, opset_version=opset,
-                              do_constant_folding=True, **kwargs)
-    return onnx.load_model_from_string(buf.getvalue())
+            torchscript_export(module, tuple(inputs.values()), path, list(in_axes), list(out_axes), dynamic,
+                               opset, export_params=not stream, do_constant_folding=not stream)
+    if not stream:
+        model = onnx.load(path)
+        os.remove(path)
+        return model, None
+    model = onnx.load(path)  # no weights in it
+    os.remove(path)
+    data_path = os.path.join(work_dir, name + ".onnx.data")
+    _stream_weights(model, module, data_path, list(in_axes))
+    return model, data_path
 
 
-def _save(model, path, external):
-    """Saves inline, or with all large tensors in ONE external file ``<stage>.onnx.data``."""
+def _stream_weights(model, module, data_path, input_names):
+    """Turns the weight inputs of a graph exported with ``export_params=False`` into initializers
+    whose bytes live in ``data_path``, written tensor by tensor from the module's state. A weight
+    used only through a ``Transpose`` is written transposed and the node dropped (what constant
+    folding does in the embedded export); small tensors (< EXTERNAL_THRESHOLD bytes) stay inline."""
+    state = {k: v.detach() for k, v in module.state_dict(keep_vars=True).items()}
+    g = model.graph
+    weight_inputs = [v for v in g.input if v.name in state]
+    others = [v.name for v in g.input if v.name not in state]
+    if others != list(input_names):
+        raise RuntimeError("graph inputs %s are neither the stage inputs %s nor weights" % (others, input_names))
+    consumers = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    drop = []
+    folded = {}  # weight name -> perm of the Transpose that consumes it alone
+    for v in weight_inputs:
+        users = consumers.get(v.name, [])
+        if len(users) == 1 and users[0].op_type == "Transpose":
+            perm = [list(a.ints) for a in users[0].attribute if a.name == "perm"]
+            folded[v.name] = (users[0], perm[0] if perm else None)
+    offset = 0
+    with open(data_path, "wb") as f:
+        for v in weight_inputs:
+            t = state[v.name]
+            out_name = v.name
+            if v.name in folded:
+                node, perm = folded[v.name]
+                t = t.permute(*perm) if perm is not None else t.permute(*reversed(range(t.dim())))
+                out_name = node.output[0]
+                drop.append(node)
+            t = t.contiguous()
+            if t.dtype == torch.bfloat16:
+                raw = t.view(torch.int16).numpy()
+            else:
+                raw = t.numpy()
+            tensor = onnx.TensorProto()
+            tensor.name = out_name
+            tensor.data_type = onnx.helper.np_dtype_to_tensor_dtype(raw.dtype) if t.dtype != torch.bfloat16 \
+                else onnx.TensorProto.BFLOAT16
+            tensor.dims.extend(t.shape)
+            nbytes = raw.nbytes
+            if nbytes < EXTERNAL_THRESHOLD:
+                tensor.raw_data = raw.tobytes()
+            else:
+                f.write(memoryview(raw.reshape(-1)).cast("B"))
+                tensor.data_location = onnx.TensorProto.EXTERNAL
+                for key, value in (("location", os.path.basename(data_path)), ("offset", str(offset)),
+                                   ("length", str(nbytes))):
+                    entry = tensor.external_data.add()
+                    entry.key, entry.value = key, value
+                offset += nbytes
+            g.initializer.append(tensor)
+            del t, raw
+    for node in drop:
+        g.node.remove(node)
+    keep = [v for v in g.input if v.name not in state]
+    del g.input[:]
+    g.input.extend(keep)
+
+
+def _save(model, path, external, streamed_data=None):
+    """Saves inline, or with all large tensors in ONE external file ``<stage>.onnx.data``.
+    ``streamed_data``: the data file ``_export_stage`` already wrote (moved beside ``path``)."""
     data_name = os.path.basename(path) + ".data"
     data_path = os.path.join(os.path.dirname(path), data_name)
-    if os.path.exists(data_path):
+    in_place = streamed_data is not None and os.path.abspath(streamed_data) == os.path.abspath(data_path)
+    if os.path.exists(data_path) and not in_place:
         os.remove(data_path)
+    if streamed_data is not None:
+        if not external:
+            raise RuntimeError("%s: the weights were streamed to external data" % os.path.basename(path))
+        if not in_place:
+            shutil.move(streamed_data, data_path)
+        for init in model.graph.initializer:
+            for entry in init.external_data:
+                if entry.key == "location":
+                    entry.value = data_name
+        onnx.save_model(model, path)
+        return data_name
     if external:
         onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=data_name, size_threshold=EXTERNAL_THRESHOLD, convert_attribute=False)
@@ -214,15 +340,36 @@ def check_stage(path, declared):
 
 
 def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, parity_out=None,
-                  tokenizer_json=None, name=None, description=None):
-    """Writes the bundle; returns the manifest dict."""
+                  tokenizer_json=None, name=None, description=None, stream_threshold=STREAM_THRESHOLD,
+                  dtypes=None):
+    """Writes the bundle; returns the manifest dict. ``stream_threshold``: see ``_export_stage``.
+    ``dtypes``: {stage: "float16"} computes those stages in float16 (``InDtype``); their inputs
+    and outputs stay float32."""
+    dtypes = dict(dtypes or {})
+    for st, dt in dtypes.items():
+        if st not in STAGES or dt not in DTYPES:
+            raise ValueError("dtype %s=%s: stage must be one of %s, type one of %s"
+                             % (st, dt, ", ".join(STAGES), ", ".join(DTYPES)))
+    if not 0 <= stream_threshold < INLINE_LIMIT:
+        raise ValueError("stream_threshold must be in [0, 2 GiB - 64 MiB), got %r" % (stream_threshold,))
     spec = Spec(config)
     os.makedirs(out_dir, exist_ok=True)
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix=".export-", dir=out_dir) as work_dir:
+        return _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
+                              tokenizer_json, name, description, stream_threshold, dtypes)
+
+
+def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
+                   tokenizer_json, name, description, stream_threshold, dtypes):
     tokenizer = WordTokenizer(config["text"]["style"]) if tokenizer_json is None else None
     stages = stage_modules(kind, models, config)
     for m in stages.values():
         m.eval()
     dims = _probe_dims(spec, stages, tokenizer.vocab_size if tokenizer else 1000)
+    for st, dt in dtypes.items():
+        if dt != "float32":
+            stages[st] = InDtype(stages[st], DTYPES[dt]).eval()
 
     # parity data first, from the unpatched modules, at lengths unlike the export dummies
     gen = torch.Generator().manual_seed(1234)
@@ -255,10 +402,12 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
             "outputs": [{"name": k, "dtype": "float32", "shape": _shape_for(k, output, out_axes[k])}
                         for k in out_axes],
         }
-        model = _export_stage(st, module, inputs, axes, opset)
+        model, streamed = _export_stage(st, module, inputs, axes, opset, work_dir,
+                                        stream_threshold if external_data else None)
         _stamp_dims(model, declared)
         path = os.path.join(out_dir, st + ".onnx")
-        data = _save(model, path, external_data)
+        data = _save(model, path, external_data, streamed)
+        del model
         check_stage(path, declared)
         entry = {"file": st + ".onnx", "sha256": sha256(path)}
         if data is not None:
@@ -276,7 +425,7 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
                          {"format": "pt", "producer": "foley_export"})
 
     manifest = build_manifest(spec, manifest_stages, sha256(tok_path), sha256(unc_path),
-                              name or config.get("name", kind), description)
+                              name or config.get("name", kind), description, opset, dtypes)
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -317,14 +466,16 @@ def unconditional_tensors(kind, models):
     return t
 
 
-def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None):
+def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None, opset=17, dtypes=None):
     c = spec.config
+    computed = ", ".join("%s in %s" % (st, dt) for st, dt in sorted((dtypes or {}).items()) if dt != "float32")
     m = {
         "format": "foley-bundle",
         "formatVersion": 2,
         "name": name,
         "description": description or ("exported by foley_export (tools/export) from a %s model set, "
-                                       "float32, opset %s" % (spec.kind, "17")),
+                                       "float32%s, opset %s" % (spec.kind, " (" + computed + ")" if computed else "",
+                                                                 opset)),
         "stages": stages,
         "files": {"tokenizer": {"file": "tokenizer.json", "sha256": tok_sha},
                   "unconditional": {"file": "unconditional.safetensors", "sha256": unc_sha}},

@@ -1,6 +1,6 @@
 """HVF's REAL denoiser architecture through the export tool, with random weights.
 
-    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] /usr/bin/python3 -m foley_export.hvf_arch_check \
+    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] .venv/bin/python -m foley_export.hvf_arch_check \
         --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xxl.yaml --depth 1 1 --out DIR
 
 Builds ``HunyuanVideoFoley`` from the user's HunyuanVideo-Foley checkout (nothing of HVF is in
@@ -24,7 +24,7 @@ import os
 import numpy as np
 import torch
 
-from .export import _export_stage
+from .export import _export_stage, _save
 from .wrappers import HvfDenoiser
 
 
@@ -67,6 +67,17 @@ def _ensure_sdpa():
     return True
 
 
+def redraw_parameters(module, seed, std=0.02):
+    """Draws every parameter of ``module`` anew from N(0, std^2). HVF zero-initialises some of its
+    parameters (the denoiser's gates, Synchformer's 3-D patch embedding), and a zero weight hides
+    the computation behind it from a random-weight export check: every path must carry numbers."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32).to(p.dtype) * std)
+    return module
+
+
 def build(config_path, triple, single, seed):
     _ensure_rms_norm()
     _ensure_sdpa()
@@ -78,9 +89,7 @@ def build(config_path, triple, single, seed):
     from hunyuanvideo_foley.models.hifi_foley import HunyuanVideoFoley
     torch.manual_seed(seed)
     model = HunyuanVideoFoley(cfg, dtype=torch.float32, device=torch.device("cpu")).float().eval()
-    with torch.no_grad():  # HVF zero-initialises some gates; random weights everywhere exercise every path
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.02)
+    redraw_parameters(model, seed)  # HVF zero-initialises some gates
     return cfg, model
 
 
@@ -113,9 +122,9 @@ def main(argv=None):
                           "visual": {0: "batch", 1: "visual_len"}, "sync": {0: "batch", 1: "sync_len"},
                           "text": {0: "batch", 1: "text_len"}},
                          {"velocity": {0: "batch", 2: "latent_len"}})}
-    model_proto = _export_stage("denoiser", wrapped, dummy, axes, a.opset)
+    model_proto, streamed = _export_stage("denoiser", wrapped, dummy, axes, a.opset, a.out)
     import onnx
-    onnx.save_model(model_proto, os.path.join(a.out, "denoiser.onnx"))
+    _save(model_proto, os.path.join(a.out, "denoiser.onnx"), streamed is not None, streamed)
     onnx.checker.check_model(os.path.join(a.out, "denoiser.onnx"))
     print("exported; computing the PyTorch outputs at 8 s and 11.48 s", flush=True)
     arrays = {}

@@ -1,5 +1,5 @@
 """Loads REAL HunyuanVideo-Foley modules from a user's checkout and weights, for the same export
-path the tiny stand-ins take (``/usr/bin/python3 -m foley_export export --kind hvf --hvf-repo ...``).
+path the tiny stand-ins take (``python -m foley_export export --kind hvf --hvf-repo ...``).
 
 Nothing of HVF is shipped here: the user's checkout is put on ``sys.path`` and HVF's own
 ``load_model`` (hunyuanvideo_foley/utils/model_utils.py:259) builds the modules, which needs HVF's
@@ -20,6 +20,8 @@ def load(hvf_repo, weights_dir, config_path, model_size="xxl"):
     if not os.path.isabs(config_path):
         config_path = os.path.join(hvf_repo, config_path)
     sys.path.insert(0, hvf_repo)
+    from .compat import ensure_pruning_helpers
+    ensure_pruning_helpers()  # HVF's Synchformer imports a helper transformers 5.x removed
     from hunyuanvideo_foley.utils.model_utils import load_model  # noqa: E402  (user's checkout)
 
     model_dict, cfg = load_model(weights_dir, config_path, torch.device("cpu"), enable_offload=False,

@@ -16,6 +16,10 @@ Each patch is a context manager or a module rewrite that keeps the numbers the s
   it throughout) is exported by PyTorch 1.13 as ``LayerNormalization`` with an empty ``Scale``
   input, which ONNX refuses ("input 1 is marked single but has an empty string"). Such norms get
   a weight of ones and a bias of zeros: the same numbers, a valid node.
+* ``explicit_multihead_attention(model)``: ``nn.MultiheadAttention`` computed by the same formula
+  with heads split by ``reshape(B, -1, H, D)``, so that no length is fixed in the graph (PyTorch
+  2.13's TorchScript export of ``F.multi_head_attention_forward`` fixes the query length to the
+  export's; ``unflatten``/``flatten`` can fix a batch computed by einops).
 * ``nearest_exact_as_gather()``: ``F.interpolate(x, size=n, mode="nearest-exact")`` on a 3-D
   tensor becomes an ``index_select`` with the source indices PyTorch's CPU kernel computes, built
   from the runtime lengths so that it exports with symbolic lengths.
@@ -33,6 +37,8 @@ __all__ = [
     "explicit_rms_norm",
     "affine_layer_norms",
     "mha_fastpath_disabled",
+    "explicit_multihead_attention",
+    "kernel_fuses_multiply_subtract",
     "nearest_exact_indices",
     "nearest_exact_resize",
     "nearest_exact_as_gather",
@@ -125,22 +131,51 @@ def mha_fastpath_disabled(model):
             p.requires_grad_(False)
 
 
-def nearest_exact_indices(in_len, out_len):
+_FUSED = None
+_ORIGINAL_INTERPOLATE = F.interpolate  # the kernel itself, also while the gather patch is on
+
+
+def kernel_fuses_multiply_subtract():
+    """Whether this PyTorch's CPU kernel rounds ``scale * (dst + 0.5) - 0.5`` once (a fused
+    multiply-subtract) or twice.  ATen writes the expression in float; builds that compile the
+    kernel with FMA (x86 AVX2/AVX512 kernels, and compilers that contract by default) round it once,
+    the x86 ``DEFAULT`` build twice.  Read from the running kernel itself, on the one pair where the
+    two differ first: in 2, out 41, output 20 (exactly 1 in real numbers; 1 fused, 0 not)."""
+    global _FUSED
+    if _FUSED is None:
+        with torch.no_grad():
+            probe = _ORIGINAL_INTERPOLATE(torch.arange(2, dtype=torch.float32).reshape(1, 1, 2), size=41,
+                                          mode="nearest-exact")
+        _FUSED = bool(probe[0, 0, 20].item() == 1.0)
+    return _FUSED
+
+
+def nearest_exact_indices(in_len, out_len, fused=None):
     """Source index for each output position, as PyTorch's CPU nearest-exact kernel computes it.
 
-    ATen (UpSample.h, nearest_neighbor_exact_compute_source_index): ``scale`` is the float32
-    ``in/out``; the product ``(dst + 0.5) * scale`` is formed in double, then passed to ``floorf``
-    (so rounded to float32 first), and the result is clamped to ``in - 1``.  ``in_len`` and
-    ``out_len`` may be 0-dim tensors (traced sizes), which keeps the lengths symbolic in ONNX.
+    ATen (UpSampleKernel.cpp / UpSample.h): ``scale`` is the float32 ``in / out``;
+    ``src = scale * (dst + 0.5) - 0.5`` in float32 (``area_pixel_compute_source_index``), then
+    ``floorf(src + 0.5)`` (the sum formed in double, rounded to float32 by ``floorf``'s argument),
+    clamped to ``in - 1``.  ``fused`` says whether the multiply-subtract is rounded once (FMA) or
+    twice; None reads it from the running kernel (:func:`kernel_fuses_multiply_subtract`).  The fused
+    form is computed in float64, where the product and the difference are exact, and rounded to
+    float32 once.  ``in_len`` and ``out_len`` may be 0-dim tensors (traced sizes), which keeps the
+    lengths symbolic in ONNX.
     """
+    if fused is None:
+        fused = kernel_fuses_multiply_subtract()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # traced sizes stay traced; the warning is about constants
         in_t = torch.as_tensor(in_len)
         out_t = torch.as_tensor(out_len)
     scale = in_t.to(torch.float32) / out_t.to(torch.float32)
-    dst = torch.arange(out_t, dtype=torch.float64)
-    src = ((dst + 0.5) * scale.to(torch.float64)).to(torch.float32).floor().to(torch.int64)
-    return torch.minimum(src, in_t.to(torch.int64) - 1)
+    half_steps = torch.arange(out_t, dtype=torch.float64) + 0.5
+    if fused:
+        src = (half_steps * scale.to(torch.float64) - 0.5).to(torch.float32)
+    else:
+        src = half_steps.to(torch.float32) * scale - 0.5
+    rounded = (src.to(torch.float64) + 0.5).to(torch.float32)
+    return torch.minimum(rounded.floor().to(torch.int64), in_t.to(torch.int64) - 1)
 
 
 def nearest_exact_resize(x, out_len):
@@ -153,6 +188,7 @@ def nearest_exact_resize(x, out_len):
 def nearest_exact_as_gather():
     """Routes 3-D ``F.interpolate(mode="nearest-exact", size=...)`` calls through the gather."""
     original = F.interpolate
+    kernel_fuses_multiply_subtract()  # probe the kernel before it is patched over
 
     def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                     recompute_scale_factor=None, antialias=False):
@@ -170,11 +206,81 @@ def nearest_exact_as_gather():
         F.interpolate = original
 
 
+def _additive_mask(mask, dtype):
+    if mask is None:
+        return None
+    if mask.dtype == torch.bool:
+        return torch.zeros(mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
+    return mask.to(dtype)
+
+
+def _explicit_mha_forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                          average_attn_weights=True, is_causal=False):
+    """nn.MultiheadAttention's inference formula, written so that every length stays a function
+    of the inputs' shapes in the traced graph: heads split and merged by ``reshape`` with the
+    length left to -1 (the TorchScript exporter's ``unflatten``/``flatten`` read the traced, static
+    sizes of their input, which behind a computed reshape, e.g. einops', are the export's)."""
+    if self.bias_k is not None or self.add_zero_attn or (self.training and self.dropout > 0):
+        raise NotImplementedError("explicit attention: bias_k/bias_v, add_zero_attn and training "
+                                  "dropout are not supported")
+    if query.dim() != 3:
+        raise NotImplementedError("explicit attention: only batched (3-D) inputs")
+    if not self.batch_first:
+        query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+    h = self.num_heads
+    if self._qkv_same_embed_dim:
+        w_q, w_k, w_v = self.in_proj_weight.chunk(3)
+    else:
+        w_q, w_k, w_v = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+    b_q, b_k, b_v = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None, None, None)
+    def heads(x, w, b):  # [B, L, E] -> [B, H, L, D]; the length left to Reshape's -1
+        return F.linear(x, w, b).reshape(x.shape[0], -1, h, self.head_dim).transpose(1, 2)
+
+    q, k, v = heads(query, w_q, b_q), heads(key, w_k, b_k), heads(value, w_v, b_v)
+    scores = torch.matmul(q, k.transpose(-2, -1)) * (float(self.head_dim) ** -0.5)  # [B, H, Lq, Lk]
+    m = _additive_mask(attn_mask, scores.dtype)
+    if m is not None:
+        scores = scores + (m.reshape(-1, h, m.shape[-2], m.shape[-1]) if m.dim() == 3 else m)
+    elif is_causal:
+        raise RuntimeError("is_causal needs attn_mask (as nn.MultiheadAttention requires)")
+    kpm = _additive_mask(key_padding_mask, scores.dtype)
+    if kpm is not None:
+        scores = scores + kpm[:, None, None, :]
+    weights = torch.softmax(scores, dim=-1)
+    out = torch.matmul(weights, v).transpose(1, 2).reshape(query.shape[0], -1, self.embed_dim)  # [B, Lq, E]
+    out = F.linear(out, self.out_proj.weight, self.out_proj.bias)
+    if not self.batch_first:
+        out = out.transpose(0, 1)
+    if not need_weights:
+        return out, None
+    return out, (weights.mean(dim=1) if average_attn_weights else weights)
+
+
+@contextlib.contextmanager
+def explicit_multihead_attention(model):
+    """Routes every ``nn.MultiheadAttention`` in ``model`` through :func:`_explicit_mha_forward`.
+
+    PyTorch's own formula (``F.multi_head_attention_forward``) reshapes the queries with the
+    sequence length read from ``query.shape``; on PyTorch 2.13 the TorchScript tracer records that
+    length as a constant of the export length (a graph exported at 150 latents fails to run at 400:
+    "The input tensor cannot be reshaped to the requested shape")."""
+    patched = []
+    for m in model.modules():
+        if isinstance(m, nn.MultiheadAttention) and "forward" not in m.__dict__:
+            m.forward = _explicit_mha_forward.__get__(m, type(m))
+            patched.append(m)
+    try:
+        yield
+    finally:
+        for m in patched:
+            del m.forward
+
+
 @contextlib.contextmanager
 def export_patches(model):
     """All patches at once: RMSNorm rewritten and LayerNorms made affine (in place), fast path off,
-    nearest-exact as gather."""
+    explicit multi-head attention, nearest-exact as gather."""
     explicit_rms_norm(model)
     affine_layer_norms(model)
-    with mha_fastpath_disabled(model), nearest_exact_as_gather():
+    with mha_fastpath_disabled(model), explicit_multihead_attention(model), nearest_exact_as_gather():
         yield

@@ -269,7 +269,7 @@ class TinyHunyuanVideoFoley(nn.Module):
     def forward(self, x, t, clip_feat=None, cond=None, audio_mask=None, cond_mask=None,
                 sync_feat=None, drop_visual=None, return_dict=True):
         bs, _, tl = x.shape
-        vec = self.time_in(timestep_embedding(t, 64))
+        vec = self.time_in(timestep_embedding(t, 64).to(x.dtype))  # float math, then the model's dtype
         s = sync_feat.view(bs, sync_feat.shape[1] // 8, 8, self.sync_feat_dim) + self.sync_pos_emb
         s = self.sync_in(s.view(bs, -1, self.sync_feat_dim))
         add_sync = F.interpolate(s.transpose(1, 2), size=(tl), mode="nearest-exact").transpose(1, 2)
@@ -379,7 +379,7 @@ class TinyMMAudio(nn.Module):
         clip = self.clip_input_proj(clip_f)
         text = self.text_input_proj(text_f)
         global_c = self.global_cond_mlp(self.clip_cond_proj(clip.mean(dim=1)) + self.text_cond_proj(text.mean(dim=1)))
-        global_c = self.t_embed(timestep_embedding(t * 1000.0, 64)) + global_c
+        global_c = self.t_embed(timestep_embedding(t * 1000.0, 64).to(latent.dtype)) + global_c
         extended = global_c.unsqueeze(1) + s
         x = self.audio_input_proj(latent) + positions(n, self.hidden, latent)
         sh, sc, g, sh2, sc2, g2 = self.mod(F.silu(extended)).chunk(6, dim=-1)

@@ -15,16 +15,20 @@ foley4j's denoiser convention: ``timestep`` t in [0, 1], t = 0 pure noise, t = 1
 import torch
 import torch.nn as nn
 
+from .compat import image_features
+
 
 # ---- HunyuanVideo-Foley -------------------------------------------------------------------------
 
 class HvfVisual(nn.Module):
+    """SigLIP2's pooled image features (a tensor in transformers 4.x, ``pooler_output`` in 5.x)."""
+
     def __init__(self, siglip2):
         super().__init__()
         self.siglip2 = siglip2
 
     def forward(self, pixels):
-        return self.siglip2.get_image_features(pixel_values=pixels)
+        return image_features(self.siglip2.get_image_features(pixel_values=pixels))
 
 
 class SyncWindows(nn.Module):
@@ -123,6 +127,27 @@ class MmaVae(nn.Module):
     def forward(self, latents):
         z = self.net.unnormalize(latents.transpose(1, 2))
         return self.vae.vocode(self.vae.decode(z))[:, 0, :]
+
+
+# bfloat16 is not offered: the TorchScript exporter's opsets (<= 20) have no bfloat16 Conv (ONNX
+# adds it in opset 22) and ONNX Runtime's CPU provider runs almost no bfloat16 kernels
+# (docs/export.md, "Float16").
+DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+class InDtype(nn.Module):
+    """A stage computed in ``dtype`` (its weights cast to it, float inputs cast on entry) whose
+    outputs are float32 again: the graph's inputs and outputs stay float32, as the manifest
+    declares them, and the weights are stored in ``dtype`` (half the bytes for 16-bit types)."""
+
+    def __init__(self, stage, dtype):
+        super().__init__()
+        self.stage = stage.to(dtype)
+        self.dtype = dtype
+
+    def forward(self, *inputs):
+        cast = [x.to(self.dtype) if x.is_floating_point() else x for x in inputs]
+        return self.stage(*cast).to(torch.float32)
 
 
 def stage_modules(kind, models, config):

@@ -5,8 +5,19 @@ import unittest
 import _util
 import numpy as np
 import onnx
+import torch
+import torch.nn as nn
 
 from foley_export import export, safetensors_io, tiny
+
+
+def ort_outputs(path, feeds):
+    import onnxruntime as ort
+    return ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+def rel_l2(a, b):
+    return float(np.linalg.norm(np.asarray(a, np.float64) - b) / max(np.linalg.norm(np.asarray(b, np.float64)), 1e-30))
 
 
 class ExportTest(unittest.TestCase):
@@ -126,6 +137,17 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(n % 8, 0)
             json.loads(f.read(n))
 
+    def test_onnx_runtime_matches_pytorch_at_other_lengths(self):
+        # the parity data (8 s, 12 text tokens) is unlike the export dummies (3 s / 5 s, 9 tokens)
+        for (kind, ext), (out, m, parity) in self.bundles.items():
+            z = np.load(parity)
+            for st, e in m["stages"].items():
+                feeds = {t["name"]: z["%s.%s" % (st, t["name"])] for t in e["inputs"]}
+                (got,) = ort_outputs(os.path.join(out, e["file"]), feeds)
+                want = z["%s.%s" % (st, e["outputs"][0]["name"])]
+                self.assertEqual(got.shape, want.shape, (kind, ext, st))
+                self.assertLess(rel_l2(got, want), 1e-5, (kind, ext, st))
+
     def test_parity_data(self):
         for kind in ("hvf", "mmaudio"):
             _, m, parity = self.bundles[(kind, False)]
@@ -145,6 +167,120 @@ class ExportTest(unittest.TestCase):
         z = np.load(self.bundles[("hvf", False)][2])
         self.assertNotEqual(z["text_encoder.input_ids"].shape[1], 9)  # export dummy: 9 tokens
         self.assertEqual(z["text_encoder.attention_mask"][0].sum(), 5)  # "noisy, harsh" padded
+
+
+class HalfStageTest(unittest.TestCase):
+    def test_float16_stages(self):
+        root = _util.tmpdir(self)
+        config, models = tiny.create("hvf", 5, os.path.join(root, "ckpt"))
+        full = export.export_bundle("hvf", models, config, os.path.join(root, "f32"), external_data=True)
+        config, models = tiny.load(os.path.join(root, "ckpt"))
+        half = export.export_bundle("hvf", models, config, os.path.join(root, "f16"), external_data=True,
+                                    parity_out=os.path.join(root, "p.npz"),
+                                    dtypes={"denoiser": "float16", "vae_decoder": "float16"})
+        self.assertIn("denoiser in float16", half["description"])
+        z = np.load(os.path.join(root, "p.npz"))
+        for st in ("denoiser", "vae_decoder", "text_encoder"):
+            e = half["stages"][st]
+            self.assertEqual({t["dtype"] for t in e["inputs"] + e["outputs"]} - {"int64"}, {"float32"})
+            (got,) = ort_outputs(os.path.join(root, "f16", e["file"]),
+                                 {t["name"]: z["%s.%s" % (st, t["name"])] for t in e["inputs"]})
+            # against PyTorch computing the same stage in float16
+            self.assertLess(rel_l2(got, z["%s.%s" % (st, e["outputs"][0]["name"])]), 1e-2 if st != "text_encoder" else 1e-5)
+            model = onnx.load(os.path.join(root, "f16", e["file"]), load_external_data=False)
+            types = {i.data_type for i in model.graph.initializer if i.data_type != onnx.TensorProto.INT64}
+            self.assertEqual(types, {onnx.TensorProto.FLOAT16} if st != "text_encoder" else {onnx.TensorProto.FLOAT})
+        size = lambda m, d, st: os.path.getsize(os.path.join(root, d, m["stages"][st]["externalData"][0]["file"]))
+        self.assertLess(size(half, "f16", "denoiser"), 0.6 * size(full, "f32", "denoiser"))
+        with self.assertRaises(ValueError):
+            export.export_bundle("hvf", models, config, os.path.join(root, "bad"), dtypes={"denoiser": "bfloat16"})
+
+
+class _Stack(nn.Module):
+    """Linear layers on [B, N, D] inputs (exported as MatMul with transposed weights) and a conv."""
+
+    def __init__(self, width, depth):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
+        self.conv = nn.Conv1d(width, width, 3, padding=1)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = torch.tanh(layer(x))
+        return self.norm(self.conv(x.transpose(1, 2)).transpose(1, 2))
+
+
+class StreamedWeightsTest(unittest.TestCase):
+    """Stages above the stream threshold are exported without embedded weights and their weights
+    written tensor by tensor to <stage>.onnx.data (the path a > 2 GiB stage takes)."""
+
+    AXES = {"s": ({"x": {0: "batch", 1: "n"}}, {"y": {0: "batch", 1: "n"}})}
+
+    def _export(self, module, threshold):
+        d = _util.tmpdir(self)
+        model, streamed = export._export_stage("s", module, {"x": torch.randn(2, 5, 64)}, self.AXES, 17,
+                                               os.path.join(d, "work"), threshold)
+        path = os.path.join(d, "s.onnx")
+        data = export._save(model, path, True, streamed)
+        return path, data, streamed is not None
+
+    def test_just_over_threshold_streams_and_runs(self):
+        torch.manual_seed(0)
+        module = _Stack(64, 3).eval()
+        size = export.parameter_bytes(module)
+        x = torch.randn(3, 11, 64)
+        with torch.no_grad():
+            want = module(x).numpy()
+        results = {}
+        for threshold in (size - 1, size):  # just over the threshold / exactly at it
+            path, data, streamed = self._export(module, threshold)
+            self.assertEqual(streamed, threshold < size)
+            onnx.checker.check_model(path, full_check=True)
+            (got,) = ort_outputs(path, {"x": x.numpy()})
+            self.assertLess(rel_l2(got, want), 1e-6)
+            results[streamed] = got
+            model = onnx.load(path, load_external_data=False)
+            external = [i for i in model.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
+            locations = {{kv.key: kv.value for kv in i.external_data}["location"] for i in external}
+            self.assertEqual(locations, {"s.onnx.data"})
+            if streamed:
+                # every weight in the data file once: its size is the module's weights, less the small
+                # tensors kept inline; the transposes the exporter would fold are folded
+                inline = sum(len(i.raw_data) for i in model.graph.initializer
+                             if i.data_location != onnx.TensorProto.EXTERNAL)
+                self.assertEqual(os.path.getsize(os.path.join(os.path.dirname(path), data)) + inline, size)
+                self.assertNotIn("Transpose", {n.op_type for n in model.graph.node
+                                               if any(i.startswith("layers.") for i in n.input)})
+                self.assertEqual([i.name for i in model.graph.input], ["x"])
+        np.testing.assert_allclose(results[True], results[False], rtol=0, atol=1e-6)
+
+    def test_streamed_into_the_output_directory_itself(self):
+        # hvf_arch_check exports into its output directory: the data file is already in place
+        torch.manual_seed(1)
+        module = _Stack(64, 1).eval()
+        d = _util.tmpdir(self)
+        model, streamed = export._export_stage("s", module, {"x": torch.randn(2, 5, 64)}, self.AXES, 17, d, 0)
+        self.assertEqual(streamed, os.path.join(d, "s.onnx.data"))
+        export._save(model, os.path.join(d, "s.onnx"), True, streamed)
+        x = torch.randn(1, 4, 64)
+        (got,) = ort_outputs(os.path.join(d, "s.onnx"), {"x": x.numpy()})
+        with torch.no_grad():
+            self.assertLess(rel_l2(got, module(x).numpy()), 1e-6)
+
+    def test_inline_export_refuses_more_than_two_gib(self):
+        class Big(nn.Module):
+            def __init__(self):
+                super().__init__()
+                # 2.5 GiB of float32 declared on the meta device: nothing allocated
+                self.w = nn.Parameter(torch.empty(5 << 27, device="meta"))
+
+            def forward(self, x):
+                return x
+
+        with self.assertRaises(RuntimeError) as ctx:
+            export._export_stage("s", Big(), {"x": torch.randn(2, 5, 64)}, self.AXES, 17, _util.tmpdir(self), None)
+        self.assertIn("--external-data", str(ctx.exception))
 
 
 if __name__ == "__main__":
