@@ -58,7 +58,7 @@ class WebPageTest {
       assertEquals(browser.eval("document.querySelector('#examples button').dataset.prompt"), value(browser, "prompt"));
       assertEquals("foley-example.mp4", browser.eval("document.getElementById('video').files[0].name"));
       assertEquals(2.0, Double.parseDouble(browser.eval("String(document.getElementById('preview').duration)")), 0.05);
-      phoneWidthFits(browser, "form-phone");
+      phoneWidthFits(browser, "form-phone", "form");
       screenshot(browser, "form");
 
       // the page's own progress is watched; its result is held back until the progress has been looked at
@@ -81,7 +81,6 @@ class WebPageTest {
       }
       assertTrue(text(browser, "status").startsWith("running: step "), text(browser, "status"));
       assertTrue(Double.parseDouble(browser.eval("String(document.getElementById('progress').value)")) > 0);
-      screenshot(browser, "progress");
 
       browser.eval("showResults = window.showDone; showResults(window.heldDone); 'ok'");
       waitFor(browser, "document.body.dataset.waveforms !== undefined");
@@ -99,12 +98,28 @@ class WebPageTest {
       assertEquals("[\"Variant 1 seed 0\",\"Variant 2 seed 1\"]", browser.eval("JSON.stringify([...document"
           + ".querySelectorAll('.variant h3')].map(h => h.textContent))"), "each card names its variant and seed");
       screenshot(browser, "results");
-      phoneWidthFits(browser, "results-phone");
+      phoneWidthFits(browser, "results-phone", "output");
       viewport(browser, PHONE_WIDTH, 812, true);
       tops = JsonParser.parseString(browser.eval("JSON.stringify([...document.querySelectorAll('.variant')]"
           + ".map(c => c.getBoundingClientRect().top))")).getAsJsonArray();
       assertTrue(tops.get(1).getAsDouble() > tops.get(0).getAsDouble() + 100, "stacked on a phone: " + tops);
       viewport(browser, DESKTOP_WIDTH, 1000, false);
+
+      // a long job: live progress per variant, then Cancel
+      set(browser, "steps", "400");
+      set(browser, "seed", "7");
+      browser.eval("document.getElementById('submit').click(); 'ok'");
+      waitFor(browser, "document.body.dataset.state === 'running' && document.getElementById('progress').value > 0"
+          + " && document.querySelectorAll('.variant .vstatus')[1].textContent.startsWith('step ')");
+      assertEquals("[\"Variant 1 seed 7\",\"Variant 2 seed 8\"]", browser.eval("JSON.stringify([...document"
+          + ".querySelectorAll('.variant h3')].map(h => h.textContent))"));
+      assertTrue(Double.parseDouble(browser.eval("String(document.querySelector('.variant progress').value)")) > 0,
+          "a variant's bar follows the steps");
+      screenshot(browser, "progress");
+      assertFalse(Boolean.parseBoolean(browser.eval("String(document.getElementById('cancel').hidden)")));
+      browser.eval("document.getElementById('cancel').click(); 'ok'");
+      waitFor(browser, "document.body.dataset.state === 'failed'");
+      assertEquals("The job was cancelled", browser.eval("document.getElementById('error').dataset.title"));
 
       // a file that is not a video: the server's 400, with its message
       Path notVideo = dir.resolve("notes.mp4");
@@ -264,8 +279,8 @@ class WebPageTest {
         + "})");
   }
 
-  /** At 375 px the page has no horizontal scroll; optionally saves a screenshot. */
-  private static void phoneWidthFits(Chromium browser, String shot) throws Exception {
+  /** At 375 px the page has no horizontal scroll; optionally saves a screenshot of {@code show}. */
+  private static void phoneWidthFits(Chromium browser, String shot, String show) throws Exception {
     viewport(browser, PHONE_WIDTH, 812, true);
     Thread.sleep(300); // a layout pass
     assertEquals(PHONE_WIDTH, Integer.parseInt(browser.eval("String(window.innerWidth)")), "the phone viewport applies");
@@ -275,8 +290,10 @@ class WebPageTest {
         + " >= document.getElementById('form').getBoundingClientRect().bottom"
         + " && document.getElementById('steps').getBoundingClientRect().right <= " + PHONE_WIDTH + ")");
     assertEquals("true", stacked, "the form and the results are stacked, the controls inside the screen");
+    browser.eval("document.getElementById('" + show + "').scrollIntoView(); 'ok'");
     screenshot(browser, shot);
     viewport(browser, DESKTOP_WIDTH, 1000, false);
+    browser.eval("window.scrollTo(0, 0); 'ok'");
   }
 
   // ---------------------------------------------------------------- helpers
