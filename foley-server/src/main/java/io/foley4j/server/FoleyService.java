@@ -370,6 +370,7 @@ public final class FoleyService implements AutoCloseable {
     o.addProperty("maxUploadBytes", config.maxUploadBytes());
     o.addProperty("maxVideoSeconds", config.maxVideoDuration().toMillis() / 1000.0);
     o.addProperty("apiKeyRequired", keysRequired());
+    o.addProperty("decoder", probe.id()); // what reads uploads: jcodec takes H.264 MP4/MOV only, FFmpeg every codec it has
     o.addProperty("example", "/v1/example.mp4");
     json(ctx, 200, o);
   }

@@ -12,6 +12,7 @@ import io.foley4j.TestSupport;
 import io.foley4j.backend.Backends;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
+import io.foley4j.ffmpeg.FfmpegVideoSources;
 import io.foley4j.jcodec.JcodecVideoSources;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,9 +48,10 @@ class WebPageTest {
       assertTrue(text(browser, "model").contains(bundle.manifest().name()), text(browser, "model"));
       assertTrue(browser.eval("document.getElementById('negative_prompt').placeholder")
           .contains(sampler.negativePrompt()), "the default negative prompt is shown");
-      String drop = text(browser, "drop");
-      assertFalse(drop.contains("H.264") || drop.contains("MP4/MOV"), drop);
-      assertTrue(drop.contains("FFmpeg"), drop);
+      assertTrue(text(browser, "video-hint").startsWith("H.264 in MP4 or MOV (this service reads video with jcodec)"),
+          "a service on jcodec says what it reads: " + text(browser, "video-hint"));
+      browser.eval("window.violations = []; document.addEventListener('securitypolicyviolation',"
+          + " (e) => violations.push(e.violatedDirective + ' ' + e.blockedURI)); 'ok'");
 
       // the gallery's first example fills the form and, with no video chosen, takes the example clip
       browser.eval("document.querySelector('#examples button').click(); 'ok'");
@@ -139,6 +141,24 @@ class WebPageTest {
       assertEquals("A text field is too long", browser.eval("document.getElementById('error').dataset.title"));
       assertTrue(text(browser, "error").contains("'prompt'"), text(browser, "error"));
 
+      // drag and drop: a file that is not a video is refused at once, a video is taken
+      JsonObject dropped = JsonParser.parseString(browser.eval("(async () => { const zone = document.getElementById('drop');"
+          + " const drag = (type, file) => { const dt = new DataTransfer(); if (file) dt.items.add(file);"
+          + "   zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true})); };"
+          + " drag('dragenter'); const highlighted = zone.classList.contains('over');"
+          + " drag('drop', new File(['hello'], 'notes.txt', {type: 'text/plain'}));"
+          + " const refused = document.getElementById('error').dataset.title;"
+          + " const clip = await (await fetch('/v1/example.mp4')).blob();"
+          + " drag('drop', new File([clip], 'dropped.mp4', {type: 'video/mp4'}));"
+          + " return JSON.stringify({highlighted, refused, after: zone.classList.contains('over'),"
+          + "   chosen: document.getElementById('video').files[0].name}); })()")).getAsJsonObject();
+      assertTrue(dropped.get("highlighted").getAsBoolean() && !dropped.get("after").getAsBoolean(), dropped.toString());
+      assertEquals("That is not a video", dropped.get("refused").getAsString(), dropped.toString());
+      assertEquals("dropped.mp4", dropped.get("chosen").getAsString(), dropped.toString());
+      waitFor(browser, "document.getElementById('chosen').textContent.startsWith('dropped.mp4')"
+          + " && document.getElementById('preview').readyState >= 1");
+      assertEquals("[]", browser.eval("JSON.stringify(violations)"), "the page loads nothing its policy forbids");
+
       // 503 (a full queue, a warming or draining node: FoleyServiceTest makes them) is explained with its wait
       JsonObject busy = JsonParser.parseString(browser.eval("JSON.stringify(describeError(503, {code: 'UNAVAILABLE',"
           + " message: 'the engine is still warming up; retry shortly'}, '7'))")).getAsJsonObject();
@@ -150,16 +170,20 @@ class WebPageTest {
   }
 
   @Test
-  void aKeyedServiceExplains401And413And429AndTheRightKeyGetsItsResults() throws Exception {
+  void aKeyedServiceOnFfmpegExplains401And413And429AndTheRightKeyGetsItsResults() throws Exception {
     Chromium.executable();
     ServiceConfig config = ServiceConfig.defaults(dir.resolve("data")).withApiKeys(Set.of("secret"))
         .withMaxUpload(400 * 1024).withRate(0.001, 2);
     try (ModelBundle bundle = TestSupport.referenceBundle();
-         FoleyService service = start(bundle, config);
+         FoleyService service = FoleyService.start(config, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
+             FfmpegVideoSources.ffmpeg());
          Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
       viewport(browser, DESKTOP_WIDTH, 1000, false);
       waitFor(browser, "document.body.dataset.info === 'loaded'");
       assertEquals("API key (required)", text(browser, "apikey-label"));
+      String hint = text(browser, "video-hint");
+      assertTrue(hint.startsWith("Any format FFmpeg reads, up to 400 KB") && !hint.contains("H.264"),
+          "a service on FFmpeg names no codec: " + hint);
       browser.eval("document.querySelector('#example-clip').click(); 'ok'");
       waitFor(browser, "document.getElementById('video').files.length === 1");
       assertTrue(Long.parseLong(browser.eval("String(document.getElementById('video').files[0].size)")) < 400 * 1024,
