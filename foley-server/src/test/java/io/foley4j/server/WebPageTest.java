@@ -37,7 +37,10 @@ class WebPageTest {
   void theExampleClipWithTwoVariantsGivesTwoPlayableVideosWithWaveformsAndDownloads() throws Exception {
     Chromium.executable(); // skip (or fail when required) before starting anything
     try (ModelBundle bundle = TestSupport.referenceBundle();
-         FoleyService service = start(bundle, ServiceConfig.defaults(dir.resolve("data")));
+         // one job at a time and a queue of one, so that two jobs from elsewhere make the page's next one 503
+         FoleyService service = FoleyService.start(ServiceConfig.defaults(dir.resolve("data")), FoleyEngine.builder()
+             .bundle(bundle).backend(Backends.cpu()).maxConcurrentRequests(1).maxQueuedRequests(1),
+             JcodecVideoSources.jcodec());
          Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
       viewport(browser, DESKTOP_WIDTH, 1000, false);
       waitFor(browser, "document.body.dataset.info === 'loaded'");
@@ -159,13 +162,29 @@ class WebPageTest {
           + " && document.getElementById('preview').readyState >= 1");
       assertEquals("[]", browser.eval("JSON.stringify(violations)"), "the page loads nothing its policy forbids");
 
-      // 503 (a full queue, a warming or draining node: FoleyServiceTest makes them) is explained with its wait
-      JsonObject busy = JsonParser.parseString(browser.eval("JSON.stringify(describeError(503, {code: 'UNAVAILABLE',"
-          + " message: 'the engine is still warming up; retry shortly'}, '7'))")).getAsJsonObject();
-      assertEquals("The service is busy", busy.get("title").getAsString());
-      assertTrue(busy.get("text").getAsString().contains("warming up") && busy.get("text").getAsString()
-          .contains("Try again in 7 s"), busy.toString());
-      assertEquals(7, busy.get("retry").getAsInt());
+      // a full engine: one job running and one queued from another client, so the page's job is answered 503
+      Http other = new Http(service.uri());
+      Path clip = dir.resolve("clip.mp4");
+      Files.write(clip, other.bytes("/v1/example.mp4").body());
+      var first = other.post(new Http.Form().video(clip).field("prompt", "").field("steps", "1000"));
+      assertEquals(202, first.statusCode(), first.body());
+      String running = Http.json(first).get("id").getAsString();
+      long until = System.nanoTime() + Chromium.timeout().toNanos();
+      while (!Http.json(other.get("/v1/jobs/" + running)).get("status").getAsString().equals("running")) {
+        assertTrue(System.nanoTime() < until, "the other client's job never started");
+        Thread.sleep(20);
+      }
+      var queued = other.post(new Http.Form().video(clip).field("prompt", "").field("steps", "1000")
+          .field("seed", "1"));
+      assertEquals(202, queued.statusCode(), queued.body());
+      browser.eval("document.getElementById('prompt').value = 'rain'; 'ok'");
+      submitAndWaitForFailure(browser);
+      assertEquals("The service is busy", browser.eval("document.getElementById('error').dataset.title"));
+      assertTrue(text(browser, "error").contains("queue is full") && text(browser, "error")
+          .matches("(?s).*Try again in \\d+ s\\..*"), text(browser, "error"));
+      assertTrue(text(browser, "submit").startsWith("Try again in"), "the button counts the wait down");
+      other.delete("/v1/jobs/" + Http.json(queued).get("id").getAsString());
+      other.delete("/v1/jobs/" + running);
     }
   }
 
@@ -396,7 +415,8 @@ class WebPageTest {
   private static void waitFor(Chromium browser, String condition) throws Exception {
     long deadline = System.nanoTime() + Chromium.timeout().toNanos();
     while (System.nanoTime() < deadline) {
-      if ("true".equals(browser.eval("String(" + condition + ")"))) {
+      // false, not a failure, while the page is still loading (no body yet)
+      if ("true".equals(browser.eval("(() => { try { return String(" + condition + "); } catch (e) { return 'false'; } })()"))) {
         return;
       }
       Thread.sleep(100);
