@@ -30,19 +30,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WebPageTest {
   private static final int DESKTOP_WIDTH = 1280;
+  private static final int DESKTOP_HEIGHT = 1440; // the whole form in one screenshot
   private static final int PHONE_WIDTH = 375;
   @TempDir Path dir;
 
   @Test
-  void theExampleClipWithTwoVariantsGivesTwoPlayableVideosWithWaveformsAndDownloads() throws Exception {
+  void onFfmpegTheExampleClipWithTwoVariantsGivesTwoPlayableVideosWithWaveformsAndDownloads() throws Exception {
     Chromium.executable(); // skip (or fail when required) before starting anything
     try (ModelBundle bundle = TestSupport.referenceBundle();
          // one job at a time and a queue of one, so that two jobs from elsewhere make the page's next one 503
          FoleyService service = FoleyService.start(ServiceConfig.defaults(dir.resolve("data")), FoleyEngine.builder()
              .bundle(bundle).backend(Backends.cpu()).maxConcurrentRequests(1).maxQueuedRequests(1),
-             JcodecVideoSources.jcodec());
+             FfmpegVideoSources.ffmpeg());
          Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
-      viewport(browser, DESKTOP_WIDTH, 1000, false);
+      viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, false);
       waitFor(browser, "document.body.dataset.info === 'loaded'");
       BundleManifest.SamplerSpec sampler = bundle.manifest().sampler();
       assertEquals(sampler.cfgScale(), Float.parseFloat(value(browser, "cfg")), "guidance shows the model's default");
@@ -51,8 +52,9 @@ class WebPageTest {
       assertTrue(text(browser, "model").contains(bundle.manifest().name()), text(browser, "model"));
       assertTrue(browser.eval("document.getElementById('negative_prompt').placeholder")
           .contains(sampler.negativePrompt()), "the default negative prompt is shown");
-      assertTrue(text(browser, "video-hint").startsWith("H.264 in MP4 or MOV (this service reads video with jcodec)"),
-          "a service on jcodec says what it reads: " + text(browser, "video-hint"));
+      String hint = text(browser, "video-hint");
+      assertTrue(hint.startsWith("Any format FFmpeg reads, up to 500 MB and 10 min") && !hint.contains("H.264"),
+          "a service on FFmpeg names no codec: " + hint);
       browser.eval("window.violations = []; document.addEventListener('securitypolicyviolation',"
           + " (e) => violations.push(e.violatedDirective + ' ' + e.blockedURI)); 'ok'");
 
@@ -108,7 +110,7 @@ class WebPageTest {
       tops = JsonParser.parseString(browser.eval("JSON.stringify([...document.querySelectorAll('.variant')]"
           + ".map(c => c.getBoundingClientRect().top))")).getAsJsonArray();
       assertTrue(tops.get(1).getAsDouble() > tops.get(0).getAsDouble() + 100, "stacked on a phone: " + tops);
-      viewport(browser, DESKTOP_WIDTH, 1000, false);
+      viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, false);
 
       // a long job: live progress per variant, then Cancel
       set(browser, "steps", "400");
@@ -133,8 +135,12 @@ class WebPageTest {
       set(browser, "variants", "1");
       submitAndWaitForFailure(browser);
       assertEquals("The service cannot use this video", browser.eval("document.getElementById('error').dataset.title"));
-      assertTrue(text(browser, "error").contains("the file is truncated") && text(browser, "error")
-          .contains("Choose another video"), text(browser, "error"));
+      var direct = new Http(service.uri()).post(new Http.Form().video(notVideo).field("prompt", ""));
+      assertEquals(400, direct.statusCode(), direct.body());
+      String said = Http.json(direct).getAsJsonObject("error").get("message").getAsString();
+      String shown = text(browser, "error");
+      assertTrue(withoutIds(shown).contains(withoutIds(said)) && shown.contains("Choose another video"),
+          "the server's own message (" + said + ") is shown: " + shown);
 
       // a prompt over the server's field limit: its 413, naming the field
       browser.eval("document.getElementById('prompt').value = 'a'.repeat(20000); 'ok'");
@@ -189,20 +195,19 @@ class WebPageTest {
   }
 
   @Test
-  void aKeyedServiceOnFfmpegExplains401And413And429AndTheRightKeyGetsItsResults() throws Exception {
+  void aKeyedServiceOnJcodecExplains401And413And429AndTheRightKeyGetsItsResults() throws Exception {
     Chromium.executable();
     ServiceConfig config = ServiceConfig.defaults(dir.resolve("data")).withApiKeys(Set.of("secret"))
         .withMaxUpload(400 * 1024).withRate(0.001, 2);
     try (ModelBundle bundle = TestSupport.referenceBundle();
          FoleyService service = FoleyService.start(config, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
-             FfmpegVideoSources.ffmpeg());
+             JcodecVideoSources.jcodec());
          Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
-      viewport(browser, DESKTOP_WIDTH, 1000, false);
+      viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, false);
       waitFor(browser, "document.body.dataset.info === 'loaded'");
       assertEquals("API key (required)", text(browser, "apikey-label"));
-      String hint = text(browser, "video-hint");
-      assertTrue(hint.startsWith("Any format FFmpeg reads, up to 400 KB") && !hint.contains("H.264"),
-          "a service on FFmpeg names no codec: " + hint);
+      assertTrue(text(browser, "video-hint").startsWith("H.264 in MP4 or MOV (this service reads video with jcodec), "
+          + "up to 400 KB"), "a service on jcodec says what it reads: " + text(browser, "video-hint"));
       browser.eval("document.querySelector('#example-clip').click(); 'ok'");
       waitFor(browser, "document.getElementById('video').files.length === 1");
       assertTrue(Long.parseLong(browser.eval("String(document.getElementById('video').files[0].size)")) < 400 * 1024,
@@ -335,15 +340,15 @@ class WebPageTest {
     assertEquals("true", stacked, "the form and the results are stacked, the controls inside the screen");
     browser.eval("document.getElementById('" + show + "').scrollIntoView(); 'ok'");
     screenshot(browser, shot);
-    viewport(browser, DESKTOP_WIDTH, 1000, false);
+    viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, false);
     browser.eval("window.scrollTo(0, 0); 'ok'");
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private static FoleyService start(ModelBundle bundle, ServiceConfig config) {
-    return FoleyService.start(config, FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()),
-        JcodecVideoSources.jcodec());
+  /** A message with each upload's id (it names the stored file) replaced, so that two uploads' messages compare. */
+  private static String withoutIds(String message) {
+    return message.replaceAll("[0-9a-f]{32}", "<id>");
   }
 
   private static void submitAndWaitForFailure(Chromium browser) throws Exception {
