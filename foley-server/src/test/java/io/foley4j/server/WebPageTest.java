@@ -150,10 +150,11 @@ class WebPageTest {
       assertEquals("A text field is too long", browser.eval("document.getElementById('error').dataset.title"));
       assertTrue(text(browser, "error").contains("'prompt'"), text(browser, "error"));
 
-      // drag and drop: a file that is not a video is refused at once, a video is taken
+      // drag and drop, anywhere on the page: a file that is not a video is refused at once, a video is taken
       JsonObject dropped = JsonParser.parseString(browser.eval("(async () => { const zone = document.getElementById('drop');"
           + " const drag = (type, file) => { const dt = new DataTransfer(); if (file) dt.items.add(file);"
-          + "   zone.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true})); };"
+          + "   document.getElementById('prompt').dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true,"
+          + "   cancelable: true})); };"
           + " drag('dragenter'); const highlighted = zone.classList.contains('over');"
           + " drag('drop', new File(['hello'], 'notes.txt', {type: 'text/plain'}));"
           + " const refused = document.getElementById('error').dataset.title;"
