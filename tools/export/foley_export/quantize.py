@@ -56,7 +56,7 @@ def _weight_only(src, dst, per_channel):
         if t.data_type != onnx.TensorProto.FLOAT:
             continue
         w = numpy_helper.to_array(t)
-        if w.ndim != 2 or w.size < 1024:
+        if w.ndim != 2 or w.size < 256:
             continue
         # symmetric int8: per output column (axis 1 of a [K, N] MatMul weight) or per tensor
         if per_channel:
@@ -148,7 +148,7 @@ def quantize_bundle(bundle_dir, out_dir, stages=DEFAULT_STAGES, mode="dynamic", 
             entry.pop("externalData", None)
     for e in manifest["files"].values():
         shutil.copy2(os.path.join(bundle_dir, e["file"]), os.path.join(out_dir, e["file"]))
-    manifest["name"] = manifest["name"] + "-int8"
+    manifest["name"] = manifest["name"] + ("-int8" if mode == "dynamic" else "-int8-weights")
     manifest["description"] = ("%s; INT8 (%s%s) in %s by foley_export quantize (onnxruntime.quantization)"
                                % (manifest.get("description", manifest["name"]), mode,
                                   ", per channel" if per_channel else "", ", ".join(sorted(rewritten))))

@@ -81,6 +81,7 @@ public final class FoleyModels implements AutoCloseable {
   private final long budget;
   private final long loadWaitNanos;
   private final long retryFailedNanos;
+  private final Consumer<FoleyEngine.Builder> common;
   private final Monitor lock = Monitor.leaf("models");
   private boolean closed;
 
@@ -93,6 +94,7 @@ public final class FoleyModels implements AutoCloseable {
     this.budget = b.budget;
     this.loadWaitNanos = b.loadWait.toNanos();
     this.retryFailedNanos = b.retryFailedLoadAfter.toNanos();
+    this.common = b.common;
   }
 
   public static Builder builder() {
@@ -286,6 +288,7 @@ public final class FoleyModels implements AutoCloseable {
       try {
         UserCode.call("the engine settings of model " + m.name, () -> {
           m.configure.accept(builder);
+          common.accept(builder);
           return null;
         });
       } catch (IllegalStateException e) {
@@ -550,8 +553,18 @@ public final class FoleyModels implements AutoCloseable {
     private long budget = Long.MAX_VALUE;
     private Duration loadWait = Duration.ofMinutes(2);
     private Duration retryFailedLoadAfter = Duration.ofSeconds(30);
+    private Consumer<FoleyEngine.Builder> common = b -> { };
 
     private Builder() {}
+
+    /**
+     * Settings applied to every model's engine after its own (a shared cache, a video reader, an
+     * event listener); a setting that both set fails that model's load with {@code INVALID_ARGUMENT}.
+     */
+    public Builder commonSettings(Consumer<FoleyEngine.Builder> settings) {
+      this.common = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
 
     /**
      * A model whose bundle is at {@code bundle} (a directory or archive, opened with {@link

@@ -79,6 +79,30 @@ class ParityTest {
     }
   }
 
+  /**
+   * {@code foley bundle verify}'s run on exports with symbolic lengths (single passes): each stage
+   * runs once at the shortest pass (one sync window), shorter than the trained segment, and passes.
+   */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"hvf", "mmaudio"})
+  void deepVerifyRunsEachExportedStageAtTheShortestPass(String kind) {
+    try (ModelBundle b = ModelBundle.open(work.resolve(kind + "-bundle"))) {
+      io.foley4j.bundle.BundleVerification v = b.verifyDeep();
+      String denoiser = v.checks().stream().filter(c -> c.startsWith("stage denoiser:")).findFirst().orElseThrow();
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("run once on latents\\[1, \\d+, (\\d+)\\]")
+          .matcher(denoiser);
+      assertTrue(m.find(), denoiser);
+      int latents = Integer.parseInt(m.group(1));
+      BundleManifest mf = b.manifest();
+      // one window of sync frames: window / sync.fps seconds of latents, well under the trained segment
+      int expected = (int) Math.floor(mf.sync().window() / mf.sync().fps() * mf.latent().rate());
+      assertTrue(Math.abs(latents - expected) <= 1 && latents < mf.segment().latents(), denoiser);
+      assertTrue(denoiser.contains("gives finite velocity[1, " + mf.latent().channels() + ", " + latents + "]"), denoiser);
+      String vae = v.checks().stream().filter(c -> c.startsWith("stage vae_decoder:")).findFirst().orElseThrow();
+      assertTrue(vae.contains("gives finite audio[1, " + (long) latents * mf.segment().samplesPerLatent() + "]"), vae);
+    }
+  }
+
   @ParameterizedTest(name = "{0} {3} frames at {1}/{2} fps, cfg {4}")
   @CsvSource({
       "hvf, 25, 1, 75, 4.5", // 3 s

@@ -111,7 +111,11 @@ final class CompareBench implements Callable<Integer> {
       num += d * d;
       den += (double) a[i] * a[i];
     }
-    return den == 0 ? (num == 0 ? 0 : Double.POSITIVE_INFINITY) : Math.sqrt(num / den);
+    if (den == 0) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the baseline's audio is silent, so no relative"
+          + " distance exists: use a longer clip (--seconds; the clip's first flash is at 1 s)");
+    }
+    return Math.sqrt(num / den);
   }
 
   private static long bytes(Path dir) throws IOException {

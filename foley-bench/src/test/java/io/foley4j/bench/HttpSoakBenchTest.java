@@ -22,7 +22,7 @@ class HttpSoakBenchTest {
     try {
       // loose growth bounds: 60 requests are too few for meaningful slopes; files and failures are checked exactly
       rc = FoleyCli.run("bench", "http-soak", "--requests", "60", "--concurrency", "2", "--every", "20",
-          "--steps", "1", "--video-seconds", "0.3", "--retention-ms", "600", "--max-rss-mb", "1000", "--max-heap-mb", "1000",
+          "--steps", "1", "--video-seconds", "0.3", "--retention-ms", "600", "--result-cache-mb", "1", "--max-rss-mb", "1000", "--max-heap-mb", "1000",
           "--max-threads", "100", "--max-fds", "100", "--max-files", "1000");
     } finally {
       System.setOut(oldOut);
@@ -44,6 +44,10 @@ class HttpSoakBenchTest {
       assertTrue(Double.parseDouble(cells[2]) > 0, "heap: " + lines.get(header + i));
       assertTrue(Double.parseDouble(cells[3]) > 0, "threads: " + lines.get(header + i));
       assertTrue(Double.parseDouble(cells[4]) > 0, "fds: " + lines.get(header + i));
+      // the result cache fills up to its bound (1 MB: about ten 0.3 s results) and no further
+      assertEquals(0, Integer.parseInt(cells[6]), "no file outlives its retention: " + lines.get(header + i));
+      double cacheMb = Double.parseDouble(cells[7]);
+      assertTrue(cacheMb <= 1.0 && (i == 1 || cacheMb > 0.5), "cache: " + lines.get(header + i));
       // 20 jobs leave at least 40 files (upload and result each) unless retention already removed some
       if (i > 1 && Double.parseDouble(cells[5]) < 40) {
         expiredDuring = true;

@@ -28,8 +28,10 @@ final class BundleCommand implements Runnable {
 
   @Command(name = "verify", mixinStandardHelpOptions = true,
       description = {"Check a bundle: the manifest, every file's sha256 and the shapes against the rates, then"
-          + " (unless --shallow) load every stage with ONNX Runtime and compare its inputs and outputs with the"
-          + " manifest, read the tokenizer and encode a test prompt, and read the unconditional embeddings.",
+          + " (unless --shallow) read the tokenizer and encode a test prompt, read the unconditional embeddings, and"
+          + " load every stage with ONNX Runtime, compare its inputs and outputs with the manifest and run it once"
+          + " on inputs of the declared shapes at the smallest lengths a request can give them: an output that is"
+          + " missing, of another shape, or not finite (NaN/Inf) fails, naming the stage.",
           "Exit code 0: the bundle is valid; 2: it is not (one line on stderr says why)."})
   static final class Verify implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", description = "Bundle directory, .tar.gz or .zip")
@@ -42,10 +44,11 @@ final class BundleCommand implements Runnable {
     Depth depth;
 
     static final class Depth {
-      @Option(names = "--deep", description = "Load every file as the engine would (the default).")
+      @Option(names = "--deep", description = "Load every file as the engine would and run each stage once (the default).")
       boolean deep;
 
-      @Option(names = "--shallow", description = "Check the manifest and the sha256 of every file only.")
+      @Option(names = "--shallow", description = "Check the manifest and the sha256 of every file only (nothing is"
+          + " loaded or run).")
       boolean shallow;
     }
 
@@ -64,7 +67,7 @@ final class BundleCommand implements Runnable {
         }
         BundleVerification v = b.verifyDeep();
         System.out.println("OK " + path + ": " + v.bundleName() + ", " + b.manifest().files().digests().size()
-            + " files match their sha256 and load (deep), digest " + v.digest());
+            + " files match their sha256, every stage loads and runs once (deep), digest " + v.digest());
         v.checks().forEach(c -> System.out.println("  " + c));
         printIgnored(b);
         return 0;

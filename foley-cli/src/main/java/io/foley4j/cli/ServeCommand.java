@@ -2,6 +2,7 @@ package io.foley4j.cli;
 
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
+import io.foley4j.FoleyModels;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.server.FoleyService;
 import io.foley4j.server.ServiceConfig;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -43,6 +45,19 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
+  @Option(names = "--model", paramLabel = "NAME=PATH", description = "Serve several models (repeat): a job's model"
+      + " field picks one by NAME; each loads on first use and the least recently used idle one unloads when"
+      + " another needs room under --models-memory. Instead of --bundle.")
+  List<String> modelSpecs = new ArrayList<>();
+
+  @Option(names = "--models-memory", description = "With --model: bytes the loaded models may take together, e.g."
+      + " 24G (default: no limit, nothing unloads). A model counts the bytes of its bundle's files.")
+  String modelsMemory;
+
+  @Option(names = "--default-model", description = "With --model: the model of a job that names none (default: the"
+      + " first --model).")
+  String defaultModel;
+
 
 
 
@@ -67,6 +82,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--max-upload", defaultValue = "500MB", description = "Largest upload, e.g. 500MB, 2GB (default ${DEFAULT-VALUE}).")
   String maxUpload;
+
+  @Option(names = "--result-cache", defaultValue = "256MB", description = "Bound of the in-memory result cache, e.g."
+      + " 256MB, 2GB; 0: none (default ${DEFAULT-VALUE}). Identical requests after --retention are answered from it.")
+  String resultCache;
 
   @Option(names = "--retention", defaultValue = "PT1H", description = "How long results are kept (default ${DEFAULT-VALUE}).")
   Duration retention;
@@ -108,18 +127,19 @@ final class ServeCommand implements Callable<Integer> {
         .withMaxUpload(parseSize(maxUpload)).withRetention(retention).withApiKeys(apiKeys())
         .withRate(rate, burst).withWebhooks(Duration.ofSeconds(5), 3, lower(webhookHosts)).withDrainTimeout(drain)
         .withAdminKeys(keys("FOLEY_ADMIN_KEYS", adminKeysFile, "--admin-keys-file"))
-        .withMaxVideoDuration(positive(maxVideoDuration));
+        .withMaxVideoDuration(positive(maxVideoDuration))
+        .withResultCacheBytes(parseSize("--result-cache", resultCache, true));
     if (redis != null) {
       config = config.withRedis(redis, nodeId != null ? nodeId : config.nodeId(), visibility)
           .withWorkerJobs(workerJobs != null ? workerJobs : maxConcurrent);
     }
-    ModelBundle bundle = bundlePath == null ? ReferenceModel.bundle() : extractLimit.open(bundlePath);
-    FoleyEngine.Builder engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle))
-        .maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
-    if (engineOptions.warmUp == null) {
-      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
-      engine.warmUp(io.foley4j.WarmUp.FULL);
+    FoleyModels.Builder models = modelSpecs.isEmpty() ? null : models();
+    if (models != null) {
+      models.build().close(); // a bad default model: exit 2 now (building loads nothing)
     }
+    ModelBundle bundle = models != null ? null : bundlePath == null ? ReferenceModel.bundle()
+        : extractLimit.open(bundlePath);
+    FoleyEngine.Builder engine = models != null ? null : settings(FoleyEngine.builder().bundle(bundle));
     // SIGTERM/SIGINT/SIGHUP only ask to stop: the drain runs on this thread, and the JVM's shutdown (with
     // ONNX Runtime's hook, which frees the native environment) starts only after the engine is closed
     CountDownLatch stopRequested = new CountDownLatch(1);
@@ -133,9 +153,10 @@ final class ServeCommand implements Callable<Integer> {
     });
     FoleyService service;
     try {
-      service = FoleyService.start(config, engine, sources);
+      service = models != null ? FoleyService.start(config, models, sources)
+          : FoleyService.start(config, engine, sources);
     } catch (RuntimeException e) {
-      bundle.close();
+      closeQuietly(bundle);
       throw e;
     }
     AtomicBoolean closed = new AtomicBoolean();
@@ -146,7 +167,7 @@ final class ServeCommand implements Callable<Integer> {
         try {
           service.close();
         } finally {
-          bundle.close();
+          closeQuietly(bundle);
         }
       }
     }, "foley-serve-shutdown");
@@ -165,12 +186,55 @@ final class ServeCommand implements Callable<Integer> {
       try {
         service.close(); // graceful: stop accepting, drain, hand back, close the engine and its sessions
       } finally {
-        bundle.close();
+        closeQuietly(bundle);
       }
       System.out.println("foley serve: stopped");
       System.out.flush();
     }
     return 0;
+  }
+
+  private static void closeQuietly(ModelBundle bundle) {
+    if (bundle != null) {
+      bundle.close();
+    }
+  }
+
+  /** One engine's settings: the engine options, queue and concurrency, and a full warm-up by default. */
+  private FoleyEngine.Builder settings(FoleyEngine.Builder b) {
+    engineOptions.configure(b).maxQueuedRequests(maxQueued).maxConcurrentRequests(maxConcurrent);
+    if (engineOptions.warmUp == null) {
+      // a service: /health/ready only once a whole request has run, so the first user's is as fast as any
+      b.warmUp(io.foley4j.WarmUp.FULL);
+    }
+    return b;
+  }
+
+  /** The --model NAME=PATH list as a FoleyModels builder; bad specs exit 2. */
+  private FoleyModels.Builder models() {
+    if (bundlePath != null) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--bundle and --model exclude each other: name every"
+          + " model with --model NAME=PATH");
+    }
+    FoleyModels.Builder b = FoleyModels.builder();
+    for (String spec : modelSpecs) {
+      int eq = spec.indexOf('=');
+      if (eq <= 0 || eq == spec.length() - 1) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--model takes NAME=PATH, got '" + spec + "'");
+      }
+      Path path = Path.of(spec.substring(eq + 1));
+      if (!java.nio.file.Files.exists(path)) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--model " + spec + ": " + path + " does not exist");
+      }
+      b.model(spec.substring(0, eq), () -> extractLimit.open(path), this::settings, 0);
+    }
+    if (modelsMemory != null) {
+      b.memoryBudgetBytes(parseSize(modelsMemory));
+    }
+    if (defaultModel != null) {
+      b.defaultModel(defaultModel);
+    }
+    return b;
   }
 
   private Set<String> apiKeys() throws IOException {
@@ -218,8 +282,13 @@ final class ServeCommand implements Callable<Integer> {
     return out;
   }
 
-  /** "500MB", "2GB", "64KB" or a number of bytes. */
+  /** "500MB", "2GB", "64KB" or a number of bytes, for --max-upload. */
   static long parseSize(String s) {
+    return parseSize("--max-upload", s, false);
+  }
+
+  /** "500MB", "2GB", "64KB" or a number of bytes, for {@code option}; 0 only where {@code zero} allows it. */
+  static long parseSize(String option, String s, boolean zero) {
     String v = s.strip().toUpperCase(Locale.ROOT);
     long unit = 1;
     for (String[] u : new String[][] {{"GB", "1073741824"}, {"MB", "1048576"}, {"KB", "1024"}, {"B", "1"}}) {
@@ -231,13 +300,13 @@ final class ServeCommand implements Callable<Integer> {
     }
     try {
       long n = Long.parseLong(v);
-      if (n <= 0 || n > Long.MAX_VALUE / unit) {
+      if (n < (zero ? 0 : 1) || n > Long.MAX_VALUE / unit) {
         throw new NumberFormatException();
       }
       return n * unit;
     } catch (NumberFormatException e) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--max-upload must be a size such as 500MB, "
-          + "2GB or 65536, got \"" + s + "\"");
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, option + " must be a size such as 500MB, "
+          + "2GB or 65536" + (zero ? " (0: none)" : "") + ", got \"" + s + "\"");
     }
   }
 }

@@ -40,10 +40,24 @@ class BundleVerifyCommandTest {
   void deepVerifyAcceptsTheReferenceBundleAndSaysWhatItChecked() {
     CliOutput o = CliOutput.of("bundle", "verify", TestSupport.referenceBundleDir().toString());
     assertEquals(0, o.rc(), o.toString());
-    assertTrue(o.out().contains("OK") && o.out().contains("deep"), o.toString());
+    assertTrue(o.out().contains("OK") && o.out().contains("runs once (deep)"), o.toString());
+    assertTrue(o.out().contains("gives finite velocity[1, 128, 400]"), o.toString());
     assertTrue(o.out().contains("stage denoiser") && o.out().contains("tokenizer.json")
         && o.out().contains("unconditional.safetensors"), o.toString());
     assertEquals("", o.err(), o.toString());
+  }
+
+  @Test
+  void nanWeightsPassTheHashesButFailTheDefaultVerifyNamingTheStage() {
+    Path b = TamperedBundles.write(dir, TamperedBundles.Kind.NAN_WEIGHTS);
+    CliOutput o = CliOutput.of("bundle", "verify", b.toString());
+    assertEquals(2, o.rc(), o.toString());
+    assertTrue(o.err().startsWith("foley: stage denoiser (denoiser.onnx) produced non-finite values (NaN/Inf) in output"
+        + " velocity"), o.toString());
+    assertFalse(o.out().contains("OK"), o.toString());
+    CliOutput shallow = CliOutput.of("bundle", "verify", "--shallow", b.toString());
+    assertEquals(0, shallow.rc(), shallow.toString());
+    assertTrue(shallow.out().contains("shallow: nothing was loaded"), shallow.toString());
   }
 
   @Test

@@ -25,6 +25,18 @@ class ServeCommandTest {
   }
 
   @Test
+  void theResultCacheSizeMayBeZeroButNotNegative() {
+    assertEquals(256L << 20, ServeCommand.parseSize("--result-cache", "256MB", true));
+    assertEquals(0, ServeCommand.parseSize("--result-cache", "0", true));
+    for (String bad : new String[] {"lots", "-5MB", "MB"}) {
+      FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.parseSize("--result-cache", bad, true));
+      assertTrue(e.getMessage().startsWith("--result-cache must be a size") && e.getMessage().contains("0: none"),
+          e.getMessage());
+    }
+    assertEquals(2, run("serve", "--result-cache", "lots", "--port", "0"));
+  }
+
+  @Test
   void maxVideoDurationMustBePositive() {
     assertEquals(java.time.Duration.ofMinutes(10), ServeCommand.positive(java.time.Duration.ofMinutes(10)));
     FoleyException e = assertThrows(FoleyException.class, () -> ServeCommand.positive(java.time.Duration.ZERO));
@@ -47,6 +59,12 @@ class ServeCommandTest {
     assertEquals(2, run("serve", "--admin-keys-file", "/nonexistent/keys", "--port", "0"));
     assertEquals(2, run("serve", "--max-video-duration", "PT0S", "--port", "0"));
     assertEquals(2, run("serve", "--max-video-duration", "-PT5M", "--port", "0"));
+    // several models: NAME=PATH, an existing path, not beside --bundle, a known default, a size
+    assertEquals(2, run("serve", "--model", "nameonly", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=/nonexistent/bundle", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--bundle", ".", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--default-model", "b", "--port", "0"));
+    assertEquals(2, run("serve", "--model", "a=.", "--models-memory", "lots", "--port", "0"));
   }
 
   private static int run(String... args) {

@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * when the bundle opens and again before a stage loads ({@link #stageFile}).
  *
  * <p>Opening checks the manifest and the hashes only (cheap next to loading the models);
- * {@link #verifyDeep()} also loads every stage, the tokenizer and the unconditional embeddings.
+ * {@link #verifyDeep()} also loads and runs every stage once, and reads the tokenizer and the
+ * unconditional embeddings.
  * Read the tokenizer and the embeddings through {@link #tokenizer()} and {@link #unconditional()}:
  * a malformed file is then an {@link InvalidBundleException} that names it.
  *
@@ -409,37 +410,35 @@ public final class ModelBundle implements AutoCloseable {
   }
 
   /**
-   * Checks that the bundle can actually load, beyond the hashes {@link #open} checks: loads every
-   * stage with ONNX Runtime on the CPU (one thread, no graph optimisation, no inference run) and
-   * compares each input's and output's name, element type and shape with the manifest (a fixed
-   * dimension must be equal; a dimension the manifest declares symbolic must be symbolic in the
-   * model); reads the tokenizer and encodes a test prompt to {@code text.maxTokens} ids; reads the
-   * unconditional embeddings and checks their types and widths. Loading a stage takes as much
-   * memory as its weights, one stage at a time.
+   * Checks that the bundle can actually load and run, beyond the hashes {@link #open} checks: reads
+   * the tokenizer and encodes a test prompt to {@code text.maxTokens} ids; reads the unconditional
+   * embeddings and checks their types and widths; then, one stage at a time, loads it with ONNX
+   * Runtime on the CPU (one thread, no graph optimisation), compares each input's and output's name,
+   * element type and shape with the manifest (a fixed dimension must be equal; a dimension the
+   * manifest declares symbolic must be symbolic in the model), and runs it once on inputs of the
+   * declared shapes at batch 1 and the smallest lengths a request can give them (the shortest single
+   * pass on a single-pass bundle; fixed pseudo-random values), refusing an output that is missing,
+   * of another shape than the manifest and those inputs imply, or not finite (NaN/Inf weights).
+   * Loading and running a stage takes as much memory as its weights and one short call, one stage
+   * at a time.
    *
    * @return what was checked, when everything passed
-   * @throws InvalidBundleException at the first check that fails, naming the file and what to do
+   * @throws InvalidBundleException at the first check that fails, naming the stage or file and what to do
    * @throws FoleyException with {@link FoleyException.Code#BACKEND_FAILURE} if ONNX Runtime itself
-   *     fails for a reason other than the file, or {@link FoleyException.Code#IO} if a file cannot be read
+   *     fails to start for a reason other than the file, or {@link FoleyException.Code#IO} if a file
+   *     cannot be read
    */
   public BundleVerification verifyDeep() {
     List<String> checks = new ArrayList<>();
-    CpuBackend probe = CpuBackend.builder().intraOpThreads(1).optimization(CpuBackend.Optimization.NONE)
-        .memoryArena(false).build();
-    // One session at a time, each closed before the next is created. The OrtEnvironment is ONNX
-    // Runtime's process-wide singleton, shared with any engine in this JVM: it is not ours to close.
-    for (Stage s : Stage.values()) {
-      StageSpec spec = manifest.stage(s);
-      try (StageSession session = probe.open(spec, stageFile(s))) {
-        checks.add("stage " + s.key() + ": " + spec.file() + " loads; inputs " + spec.inputs() + " and outputs "
-            + spec.outputs() + " match the manifest");
-      }
-    }
     Tokenizer t = tokenizer();
     int max = manifest.text().maxTokens();
+    boolean pair = manifest.text().padding() == BundleManifest.TextPadding.PAIR_LONGEST;
     Encoding e;
+    Encoding probePrompt;
+    String testPrompt = "a dog barks twice, then a door slams";
     try {
-      e = t.encode("a dog barks twice, then a door slams", max);
+      e = t.encode(testPrompt, max);
+      probePrompt = pair ? t.encode(testPrompt, manifest.text().encoderMaxTokens()) : e;
     } catch (FoleyException ex) {
       throw new InvalidBundleException(manifest.files().tokenizer() + " of bundle " + directory + " cannot encode a prompt"
           + " into text.maxTokens = " + max + " ids (" + ex.getMessage() + "); re-export the tokenizer or fix the"
@@ -454,6 +453,29 @@ public final class ModelBundle implements AutoCloseable {
     unconditional();
     checks.add(manifest.files().unconditional() + ": F32 visual [" + manifest.widths().visual() + "] and sync ["
         + manifest.widths().sync() + "]");
+    StageProbe probe = new StageProbe(manifest, probePrompt);
+    CpuBackend cpu = CpuBackend.builder().intraOpThreads(1).optimization(CpuBackend.Optimization.NONE)
+        .memoryArena(false).build();
+    // One session at a time, each closed before the next is created. The OrtEnvironment is ONNX
+    // Runtime's process-wide singleton, shared with any engine in this JVM: it is not ours to close.
+    for (Stage s : Stage.values()) {
+      StageSpec spec = manifest.stage(s);
+      try (StageSession session = cpu.open(spec, stageFile(s))) {
+        Map<String, io.foley4j.backend.Tensor> in = probe.inputs(spec);
+        Map<String, io.foley4j.backend.Tensor> out;
+        try {
+          out = session.run(in);
+        } catch (InvalidBundleException ex) {
+          throw ex;
+        } catch (FoleyException ex) {
+          throw new InvalidBundleException("stage " + s.key() + " (" + spec.file() + ") loads but fails when run once on "
+              + StageProbe.describe(in) + ", inputs of its declared shapes: " + ex.getMessage()
+              + "; re-export the stage or re-download the bundle", ex);
+        }
+        checks.add("stage " + s.key() + ": " + spec.file() + " loads; inputs " + spec.inputs() + " and outputs "
+            + spec.outputs() + " match the manifest; " + probe.check(spec, in, out));
+      }
+    }
     return new BundleVerification(manifest.name(), digest, checks);
   }
 

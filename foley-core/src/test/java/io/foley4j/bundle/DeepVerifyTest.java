@@ -29,6 +29,53 @@ class DeepVerifyTest {
       }
       assertTrue(v.checks().stream().anyMatch(c -> c.startsWith("tokenizer.json:")), v.checks().toString());
       assertTrue(v.checks().stream().anyMatch(c -> c.startsWith("unconditional.safetensors:")), v.checks().toString());
+      // each stage ran once, at batch 1 and the reference model's fixed (trained) lengths, and its outputs are finite
+      assertTrue(v.checks().stream().anyMatch(c -> c.startsWith("stage denoiser:")
+          && c.contains("run once on latents[1, 128, 400], timestep[1]") && c.contains("gives finite velocity[1, 128, 400]")),
+          v.checks().toString());
+      assertTrue(v.checks().stream().anyMatch(c -> c.startsWith("stage vae_decoder:")
+          && c.contains("gives finite audio[1, 384000]")), v.checks().toString());
+    }
+  }
+
+  @Test
+  void nanWeightsInOneStageFailTheDeepCheckNamingTheStage() {
+    Path d = TamperedBundles.write(tmp, TamperedBundles.Kind.NAN_WEIGHTS);
+    try (ModelBundle b = ModelBundle.open(d)) { // hashes match: the shallow check passes
+      InvalidBundleException e = assertThrows(InvalidBundleException.class, b::verifyDeep);
+      assertEquals(FoleyException.Code.INVALID_BUNDLE, e.code());
+      assertTrue(e.getMessage().startsWith("stage denoiser (denoiser.onnx) produced non-finite values (NaN/Inf) in output"
+          + " velocity"), e.getMessage());
+      assertTrue(e.getMessage().contains("latents[1, 128, 400]") && e.getMessage().contains("re-export"), e.getMessage());
+    }
+  }
+
+  @Test
+  void anOutputOfAnotherShapeThanDeclaredIsRefusedNamingTheStage() {
+    try (ModelBundle b = ModelBundle.open(TestSupport.referenceBundleDir())) {
+      BundleManifest m = b.manifest();
+      StageProbe probe = new StageProbe(m, b.tokenizer().encode("a door", m.text().maxTokens()));
+      StageSpec vae = m.stage(Stage.VAE_DECODER);
+      java.util.Map<String, io.foley4j.backend.Tensor> in = probe.inputs(vae);
+      assertEquals(java.util.List.of(1L, 128L, 400L), java.util.Arrays.stream(in.get("latents").shape()).boxed().toList());
+      // one sample short of what the manifest declares
+      InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> probe.check(vae, in,
+          java.util.Map.of("audio", io.foley4j.backend.Tensor.of(new float[383_999], 1, 383_999))));
+      assertTrue(e.getMessage().startsWith("stage vae_decoder (vae_decoder.onnx) returned output audio of shape"
+          + " [1, 383999]") && e.getMessage().contains("must be [1, 384000]"), e.getMessage());
+      // an output missing altogether
+      InvalidBundleException missing = assertThrows(InvalidBundleException.class, () -> probe.check(vae, in,
+          java.util.Map.of("waveform", io.foley4j.backend.Tensor.of(new float[384_000], 1, 384_000))));
+      assertTrue(missing.getMessage().contains("returned no output audio"), missing.getMessage());
+      // an infinity is as bad as a NaN
+      float[] audio = new float[384_000];
+      audio[7] = Float.POSITIVE_INFINITY;
+      InvalidBundleException inf = assertThrows(InvalidBundleException.class, () -> probe.check(vae, in,
+          java.util.Map.of("audio", io.foley4j.backend.Tensor.of(audio, 1, 384_000))));
+      assertTrue(inf.getMessage().contains("(1 of 384000, the first at index 7: Infinity)"), inf.getMessage());
+      // and the right shape, finite, passes
+      assertTrue(probe.check(vae, in, java.util.Map.of("audio", io.foley4j.backend.Tensor.of(new float[384_000], 1,
+          384_000))).contains("gives finite audio[1, 384000]"));
     }
   }
 

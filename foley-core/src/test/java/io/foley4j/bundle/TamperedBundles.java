@@ -38,7 +38,9 @@ public final class TamperedBundles {
     /** unconditional.safetensors replaced by random bytes. */
     GARBAGE_SAFETENSORS("unconditional.safetensors"),
     /** unconditional.safetensors well formed, but its visual tensor is 64 wide instead of 768. */
-    WRONG_UNCONDITIONAL("unconditional.safetensors");
+    WRONG_UNCONDITIONAL("unconditional.safetensors"),
+    /** denoiser.onnx loads and has the declared inputs and outputs, but its float weights are NaN. */
+    NAN_WEIGHTS("denoiser.onnx");
 
     private final String file;
 
@@ -83,12 +85,91 @@ public final class TamperedBundles {
         case WRONG_UNCONDITIONAL -> Files.write(d.resolve(kind.file()), Safetensors.toBytes(Map.of(
             "visual", Safetensors.Tensor.f32(new float[64], 64),
             "sync", Safetensors.Tensor.f32(new float[768], 768)), Map.of()));
+        case NAN_WEIGHTS -> nanWeights(d.resolve(kind.file()));
         default -> throw new AssertionError(kind);
       }
       rehash(d);
       return d;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Overwrites, in place, the values of every float32 initializer of the ONNX model {@code onnx}
+   * that holds more than 16 values inline ({@code raw_data}) with NaN: the model still parses and
+   * declares the same inputs and outputs, but computes NaN. Returns how many initializers changed.
+   */
+  public static int nanWeights(Path onnx) throws IOException {
+    byte[] b = Files.readAllBytes(onnx);
+    int changed = 0;
+    int[] graph = field(b, 0, b.length, 7); // ModelProto.graph
+    if (graph == null) {
+      throw new IllegalArgumentException(onnx + " has no graph");
+    }
+    for (int at = graph[0]; ; ) {
+      int[] init = field(b, at, graph[1], 5); // GraphProto.initializer
+      if (init == null) {
+        break;
+      }
+      int[] type = field(b, init[0], init[1], 2); // TensorProto.data_type (a varint: [value, end])
+      int[] raw = field(b, init[0], init[1], 9); // TensorProto.raw_data
+      if (type != null && type[0] == 1 && raw != null && raw[1] - raw[0] > 64) {
+        java.nio.ByteBuffer nan = java.nio.ByteBuffer.wrap(b, raw[0], raw[1] - raw[0]).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        while (nan.remaining() >= 4) {
+          nan.putFloat(Float.NaN);
+        }
+        changed++;
+      }
+      at = init[1];
+    }
+    if (changed == 0) {
+      throw new IllegalArgumentException(onnx + " has no inline float32 initializer to overwrite");
+    }
+    Files.write(onnx, b);
+    return changed;
+  }
+
+  /**
+   * The first field {@code number} in the protobuf message {@code b[from, to)}: for a
+   * length-delimited field {start, end} of its bytes, for a varint {value, end}; null if absent.
+   */
+  private static int[] field(byte[] b, int from, int to, int number) {
+    int[] p = {from};
+    while (p[0] < to) {
+      long key = varint(b, p);
+      int wire = (int) (key & 7);
+      int n = (int) (key >>> 3);
+      switch (wire) {
+        case 0 -> {
+          long v = varint(b, p);
+          if (n == number) {
+            return new int[] {(int) v, p[0]};
+          }
+        }
+        case 1 -> p[0] += 8;
+        case 5 -> p[0] += 4;
+        case 2 -> {
+          int len = (int) varint(b, p);
+          if (n == number) {
+            return new int[] {p[0], p[0] + len};
+          }
+          p[0] += len;
+        }
+        default -> throw new IllegalArgumentException("protobuf wire type " + wire + " at " + p[0]);
+      }
+    }
+    return null;
+  }
+
+  private static long varint(byte[] b, int[] p) {
+    long v = 0;
+    for (int shift = 0; ; shift += 7) {
+      byte x = b[p[0]++];
+      v |= (long) (x & 0x7f) << shift;
+      if (x >= 0) {
+        return v;
+      }
     }
   }
 

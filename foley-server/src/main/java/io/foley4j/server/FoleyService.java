@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
+import io.foley4j.FoleyModels;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.Priority;
@@ -100,6 +101,8 @@ public final class FoleyService implements AutoCloseable {
   private final Counter cacheAnswered;
   private volatile boolean ready;
   private volatile FoleyEngine engine;
+  private volatile FoleyModels models;
+  private volatile Engines engines;
   private TensorCache resultCache;
   private volatile Jobs jobs;
   private Javalin app;
@@ -153,18 +156,29 @@ public final class FoleyService implements AutoCloseable {
     }
   }
 
+  /**
+   * Where Jetty spills this node's upload parts: {@code <data-dir>/tmp} for one node,
+   * {@code <data-dir>/tmp/<node-id>} with Redis (nodes share the data directory, and a node cleans
+   * only its own spills at start).
+   */
+  private Path spillDir() {
+    Path tmp = config.dataDir().resolve("tmp");
+    return config.redis() == null ? tmp : tmp.resolve(config.nodeId());
+  }
+
   private void startHttp() {
     try {
       Files.createDirectories(uploads);
       Files.createDirectories(results);
-      Files.createDirectories(config.dataDir().resolve("tmp"));
+      Files.createDirectories(spillDir());
     } catch (IOException e) {
       throw new FoleyException(FoleyException.Code.IO, "cannot create the data directory " + config.dataDir()
           + ": " + e, e);
     }
+    cleanLeftovers();
     app = Javalin.create(c -> {
       c.startup.showJavalinBanner = false;
-      c.jetty.multipartConfig.cacheDirectory(config.dataDir().resolve("tmp").toString());
+      c.jetty.multipartConfig.cacheDirectory(spillDir().toString());
       c.jetty.multipartConfig.maxFileSize(config.maxUploadBytes(), SizeUnit.BYTES);
       c.jetty.multipartConfig.maxInMemoryFileSize(64 * 1024, SizeUnit.BYTES);
       c.jetty.multipartConfig.maxTotalRequestSize(config.maxUploadBytes() + (1 << 20), SizeUnit.BYTES);
@@ -183,6 +197,7 @@ public final class FoleyService implements AutoCloseable {
       c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
           .result(registry.scrape()));
       c.routes.post("/v1/jobs", this::submit);
+      c.routes.get("/v1/models", this::listModels);
       c.routes.get("/v1/jobs/{id}", this::status);
       c.routes.get("/v1/jobs/{id}/events", this::events);
       c.routes.get("/v1/jobs/{id}/audio", this::audio);
@@ -205,14 +220,82 @@ public final class FoleyService implements AutoCloseable {
     app.start(config.host(), config.port());
   }
 
+  /**
+   * Starts the HTTP server and serves several models by name (a job's {@code model} field picks
+   * one; without it, the default): {@code models} is built with this service's result cache, video
+   * reader and video-duration limit added to every model's engine settings, and the default model
+   * is loaded before the service reports ready. The service owns the models.
+   */
+  public static FoleyService start(ServiceConfig config, FoleyModels.Builder models, VideoSourceFactory videoSources) {
+    FoleyService s = new FoleyService(config, videoSources, Clock.systemUTC(), AudioConverter.ffmpeg());
+    try {
+      s.startHttp();
+      s.startModels(models);
+      return s;
+    } catch (RuntimeException | Error e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  /**
+   * What an earlier run of this node left that no job can reach any more, deleted before the node
+   * takes requests. A node that was killed (SIGKILL, a lost machine) leaves the upload parts Jetty
+   * was spilling, and one node (no Redis) keeps its jobs in memory only, so after a restart its
+   * uploads and results ({@code *.tmp} included) belong to no job: all are deleted. With Redis the
+   * jobs outlive the node, so only this node's own spill directory is emptied here; uploads and
+   * results are the shared retention's (by age), and so are other nodes' spill directories.
+   */
+  private void cleanLeftovers() {
+    int spills = Files2.deleteUnder(spillDir(), p -> true);
+    int files = 0;
+    if (config.redis() == null) {
+      files = Files2.deleteUnder(uploads, p -> true) + Files2.deleteUnder(results, p -> true);
+    }
+    if (spills + files > 0) {
+      LOG.info("deleted " + files + " upload and result files and " + spills + " spilled upload parts left by an "
+          + "earlier run of this node under " + config.dataDir() + (config.redis() == null ? " (one node keeps its "
+          + "jobs in memory: they ended with that run)" : ""));
+    }
+  }
+
   private void startEngine(FoleyEngine.Builder builder) {
     FoleyEngineMetrics metrics = new FoleyEngineMetrics();
-    resultCache = TensorCaches.memory().maximumBytes(256L << 20).build();
-    FoleyEngine e = builder.eventListener(metrics.eventListener()).resultCache(resultCache).videoSources(probe)
+    if (config.resultCacheBytes() > 0) {
+      resultCache = TensorCaches.memory().maximumBytes(config.resultCacheBytes()).build();
+      builder.resultCache(resultCache);
+    }
+    FoleyEngine e = builder.eventListener(metrics.eventListener()).videoSources(probe)
         .maxVideoDuration(config.maxVideoDuration()).build();
     LOG.log(Level.INFO, "engine ready: " + e.readiness());
     engine = e;
-    metrics.engine(e).cache("result", resultCache).bindTo(registry);
+    metrics.engine(e);
+    if (resultCache != null) {
+      metrics.cache("result", resultCache);
+    }
+    metrics.bindTo(registry);
+    startJobs(Engines.of(e));
+  }
+
+  private void startModels(FoleyModels.Builder builder) {
+    TensorCache cache = config.resultCacheBytes() > 0
+        ? TensorCaches.memory().maximumBytes(config.resultCacheBytes()).build() : null;
+    resultCache = cache;
+    FoleyModels m = builder.commonSettings(b -> {
+      if (cache != null) {
+        b.resultCache(cache);
+      }
+      b.videoSources(probe).maxVideoDuration(config.maxVideoDuration());
+    }).build();
+    models = m;
+    ModelMetrics.bind(m, registry);
+    m.load(m.defaultModel());
+    LOG.log(Level.INFO, "models ready: " + m.names() + ", default " + m.defaultModel() + " loaded");
+    startJobs(Engines.of(m));
+  }
+
+  private void startJobs(Engines e) {
+    engines = e;
     long sweep = Math.max(100, Math.min(30_000, config.retention().toMillis() / 4));
     jobs = config.redis() == null ? new LocalJobs(e, uploads, results, config.retention(), finisher, webhooks, clock)
         : RedisJobs.start(config, e, uploads, results, finisher, webhooks);
@@ -238,12 +321,29 @@ public final class FoleyService implements AutoCloseable {
     return URI.create("http://" + host + ":" + port());
   }
 
-  /** The engine (for stats); closed with the service. */
+  /** The engine (for stats) of a service started on one engine, else null; closed with the service. */
   public FoleyEngine engine() {
     return engine;
   }
 
+  /** The models of a service started on several, else null; closed with the service. */
+  public FoleyModels models() {
+    return models;
+  }
+
   // ---------------------------------------------------------------- handlers
+
+  /** {@code GET /v1/models}: the models this node serves, the default first among equals. */
+  private void listModels(Context ctx) {
+    authorize(ctx);
+    Engines e = engines;
+    if (e == null) {
+      throw new HttpError(503, "UNAVAILABLE", "the engine is still warming up; retry shortly", 1);
+    }
+    JsonObject o = new JsonObject();
+    o.add("models", e.describe());
+    json(ctx, 200, o);
+  }
 
   private void ready(Context ctx) {
     Jobs j = jobs;
@@ -313,7 +413,8 @@ public final class FoleyService implements AutoCloseable {
         spec = new JobSpec(id, null, ctx.formParam("prompt"), negative == null || negative.isEmpty() ? null : negative,
             steps == null ? 0 : steps, cfg == null || cfg.isBlank() ? Double.NaN : number(cfg, "cfg"),
             longParam(ctx, "seed"), priority(ctx.formParam("priority")), client,
-            webhooks.check(ctx.formParam("webhook")), variants == null ? 1 : variants);
+            webhooks.check(ctx.formParam("webhook")), variants == null ? 1 : variants,
+            engines.resolve(ctx.formParam("model")));
         spec.toRequest(uploads); // validates every option with the engine's own messages
         // with keys, one tenant is never answered with another's job; without, there are no tenants
         spec = spec.withKey(RequestKey.of(keysRequired() ? client : "", digest, spec));
@@ -349,21 +450,37 @@ public final class FoleyService implements AutoCloseable {
   }
 
   /**
-   * What a client (the web page) needs to know before it submits: the bundle's name and sampler
-   * defaults, the limits of this service, and whether it needs an API key. Needs no key itself.
+   * What a client (the web page) needs to know before it submits: the model's name and sampler
+   * defaults, the models a job may name, the limits of this service, and whether it needs an API key.
+   * On a node of several models the defaults of a model are known only while it is loaded, so
+   * {@code steps}, {@code cfg}, {@code negativePrompt} and {@code sampleRate} are null there (a job
+   * without them takes its model's own). Needs no key itself.
    */
   private void info(Context ctx) {
-    FoleyEngine e = engine;
-    if (e == null || !ready) {
+    Engines all = engines;
+    if (all == null || !ready) {
       throw new HttpError(503, "UNAVAILABLE", "the engine is still warming up; retry shortly", 1);
     }
-    BundleManifest m = e.manifest();
+    FoleyEngine e = engine;
+    FoleyModels several = models;
     JsonObject o = new JsonObject();
-    o.addProperty("bundle", m.name());
-    o.addProperty("steps", m.sampler().steps());
-    o.addProperty("cfg", m.sampler().cfgScale());
-    o.addProperty("negativePrompt", m.sampler().negativePrompt());
-    o.addProperty("sampleRate", m.audio().sampleRate());
+    com.google.gson.JsonArray names = new com.google.gson.JsonArray();
+    if (e != null) {
+      BundleManifest m = e.manifest();
+      o.addProperty("bundle", m.name());
+      o.addProperty("steps", m.sampler().steps());
+      o.addProperty("cfg", m.sampler().cfgScale());
+      o.addProperty("negativePrompt", m.sampler().negativePrompt());
+      o.addProperty("sampleRate", m.audio().sampleRate());
+      names.add(m.name());
+    } else {
+      o.addProperty("bundle", several.defaultModel());
+      for (String field : new String[] {"steps", "cfg", "negativePrompt", "sampleRate"}) {
+        o.add(field, com.google.gson.JsonNull.INSTANCE);
+      }
+      several.names().forEach(names::add);
+    }
+    o.add("models", names);
     o.addProperty("maxSteps", 1000); // FoleyRequest.Builder#steps's bound
     o.addProperty("maxCfg", 100); // and #cfgScale's
     o.addProperty("maxVariants", FoleyRequest.MAX_VARIANTS);
@@ -385,7 +502,7 @@ public final class FoleyService implements AutoCloseable {
     synchronized (exampleLock) {
       if (example == null) {
         double seconds = Math.min(EXAMPLE_SECONDS, config.maxVideoDuration().toMillis() / 1000.0);
-        Path tmp = Files.createTempFile(config.dataDir().resolve("tmp"), "example-", ".mp4");
+        Path tmp = Files.createTempFile(spillDir(), "example-", ".mp4");
         try {
           SyntheticMp4.write(SyntheticVideo.builder().size(320, 240).fps(25, 1).durationSeconds(seconds).background(0x1E2A44)
               .flash(0.4 * seconds, 0.05 * seconds, 0xFFFFFF).flash(0.8 * seconds, 0.05 * seconds, 0xFFFFFF)
@@ -893,9 +1010,13 @@ public final class FoleyService implements AutoCloseable {
     }
     sweeper.shutdownNow();
     webhooks.close();
-    FoleyEngine e = engine;
+    Engines e = engines;
     if (e != null) {
       e.close();
+    } else if (engine != null) {
+      engine.close();
+    } else if (models != null) {
+      models.close();
     }
     registry.close();
   }

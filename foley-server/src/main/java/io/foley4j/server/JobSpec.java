@@ -10,10 +10,11 @@ import java.util.regex.Pattern;
 /**
  * A job as the API received it, before it meets an engine: what a stream entry carries to another
  * node. {@code steps} 0 and {@code cfg} NaN mean the bundle's defaults; null prompts mean unset;
- * {@code variants} is 1 to {@link FoleyRequest#MAX_VARIANTS}.
+ * {@code variants} is 1 to {@link FoleyRequest#MAX_VARIANTS}; {@code model} is the model it runs on
+ * (null: the node's one engine).
  */
 record JobSpec(String id, String key, String prompt, String negativePrompt, int steps, double cfg, long seed,
-    Priority priority, String client, String webhook, int variants) {
+    Priority priority, String client, String webhook, int variants, String model) {
   /** A job id as the service makes them: 32 lowercase hex digits (no path or Redis key can hide in one). */
   static final Pattern ID = Pattern.compile("[0-9a-f]{32}");
 
@@ -23,7 +24,7 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
 
   /** The same job with its request key. */
   JobSpec withKey(String key) {
-    return new JobSpec(id, key, prompt, negativePrompt, steps, cfg, seed, priority, client, webhook, variants);
+    return new JobSpec(id, key, prompt, negativePrompt, steps, cfg, seed, priority, client, webhook, variants, model);
   }
 
   /**
@@ -77,6 +78,9 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
     if (webhook != null) {
       m.put("webhook", webhook);
     }
+    if (model != null) {
+      m.put("model", model);
+    }
     return m;
   }
 
@@ -102,7 +106,7 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
     // an entry of a node from before variants has no field: one variant
     int variants = m.get("variants") == null ? 1 : (int) parse(m, "variants", Integer::parseInt);
     return new JobSpec(id, m.get("key"), m.get("prompt"), m.get("negative_prompt"), steps, cfg, seed, priority,
-        m.get("client"), m.get("webhook"), variants);
+        m.get("client"), m.get("webhook"), variants, m.get("model"));
   }
 
   private static Object parse(Map<String, String> m, String field, java.util.function.Function<String, ?> parser) {

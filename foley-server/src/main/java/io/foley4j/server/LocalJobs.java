@@ -3,7 +3,6 @@ package io.foley4j.server;
 import io.foley4j.jcodec.Mp4Outputs;
 
 import com.google.gson.JsonObject;
-import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
 import io.foley4j.FoleyResult;
@@ -27,7 +26,7 @@ import java.util.logging.Logger;
 /** Jobs on this node's engine, kept in memory: one node, no Redis. */
 final class LocalJobs implements Jobs {
   private static final Logger LOG = Logger.getLogger(LocalJobs.class.getName());
-  private final FoleyEngine engine;
+  private final Engines engines;
   private final Path uploads;
   private final Path results;
   private final Duration retention;
@@ -37,9 +36,9 @@ final class LocalJobs implements Jobs {
   private final Map<String, JobRecord> jobs = new ConcurrentHashMap<>();
   private final Map<String, String> doneByKey = new ConcurrentHashMap<>();
 
-  LocalJobs(FoleyEngine engine, Path uploads, Path results, Duration retention, ExecutorService finisher,
+  LocalJobs(Engines engines, Path uploads, Path results, Duration retention, ExecutorService finisher,
       Webhooks webhooks, Clock clock) {
-    this.engine = engine;
+    this.engines = engines;
     this.uploads = uploads;
     this.results = results;
     this.retention = retention;
@@ -59,7 +58,7 @@ final class LocalJobs implements Jobs {
   public JsonObject submit(JobSpec spec) {
     JobRecord rec = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
         spec.webhook());
-    FoleyJob job = engine.submit(spec.toRequest(uploads), rec);
+    FoleyJob job = engines.submit(spec.model(), spec.toRequest(uploads), rec);
     if (job.result().isCompletedExceptionally()) {
       throw HttpError.refused(failure(job));
     }

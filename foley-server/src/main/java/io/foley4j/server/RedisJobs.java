@@ -5,7 +5,6 @@ import io.foley4j.jcodec.Mp4Outputs;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.foley4j.AudioChunk;
-import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyJob;
 import io.foley4j.FoleyListener;
@@ -105,7 +104,7 @@ final class RedisJobs implements Jobs {
       return 0""";
 
   private final ServiceConfig config;
-  private final FoleyEngine engine;
+  private final Engines engines;
   private final Path uploads;
   private final Path results;
   private final ExecutorService finisher;
@@ -130,10 +129,10 @@ final class RedisJobs implements Jobs {
   /** A stream entry this node is working on. */
   private record Held(String entry, JobSpec spec, JobRecord rec, FoleyJob job, boolean[] handBack) {}
 
-  private RedisJobs(ServiceConfig config, FoleyEngine engine, Path uploads, Path results, ExecutorService finisher,
+  private RedisJobs(ServiceConfig config, Engines engines, Path uploads, Path results, ExecutorService finisher,
       Webhooks webhooks) {
     this.config = config;
-    this.engine = engine;
+    this.engines = engines;
     this.uploads = uploads;
     this.results = results;
     this.finisher = finisher;
@@ -170,9 +169,9 @@ final class RedisJobs implements Jobs {
     this.worker.setDaemon(true);
   }
 
-  static RedisJobs start(ServiceConfig config, FoleyEngine engine, Path uploads, Path results,
+  static RedisJobs start(ServiceConfig config, Engines engines, Path uploads, Path results,
       ExecutorService finisher, Webhooks webhooks) {
-    RedisJobs jobs = new RedisJobs(config, engine, uploads, results, finisher, webhooks);
+    RedisJobs jobs = new RedisJobs(config, engines, uploads, results, finisher, webhooks);
     try {
       jobs.createGroup();
     } catch (RedisException e) {
@@ -486,7 +485,7 @@ final class RedisJobs implements Jobs {
         spec.webhook());
     FoleyJob fj;
     try {
-      fj = engine.submit(spec.toRequest(uploads), new Mirror(rec));
+      fj = engines.submit(spec.model(), spec.toRequest(uploads), new Mirror(rec));
     } catch (FoleyException e) {
       fail(m.getId(), spec, rec, e);
       return;
@@ -667,6 +666,10 @@ final class RedisJobs implements Jobs {
         LOG.fine(() -> "cannot list " + dir + ": " + e);
       }
     }
+    // upload parts that a node killed mid-upload left in its spill directory (tmp/<node>): a live upload
+    // writes its part as it arrives, so a part untouched for the whole retention is abandoned (directories
+    // stay: a live node's spill directory must not go)
+    Files2.deleteUnder(uploads.resolveSibling("tmp"), p -> !Files.isDirectory(p) && Files2.olderThan(p, limit));
   }
 
   @Override

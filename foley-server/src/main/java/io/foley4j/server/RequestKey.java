@@ -29,13 +29,17 @@ final class RequestKey {
    * The key of a job: its owner, the video's SHA-256 and the parameters that change the audio,
    * the number of variants included. A job of one variant hashes the fields it always had (its key
    * is unchanged, so nodes of before variants and after share it); a job of n > 1 adds n as one
-   * more field, so it never shares a key with a job of another count.
+   * more field, so it never shares a key with a job of another count. A job on a named model (a
+   * node of several) adds the model's name.
    */
   static String of(String owner, String videoDigest, JobSpec spec) {
     RequestKey k = new RequestKey("foley-serve-request-v2").add(owner).add(videoDigest).add(spec.prompt())
         .add(spec.negativePrompt()).add(spec.steps()).add(Double.doubleToLongBits(spec.cfg())).add(spec.seed());
     if (spec.variants() != 1) {
       k.add(spec.variants());
+    }
+    if (spec.model() != null) {
+      k.add("model").add(spec.model()); // a node of several models: the same request on another model differs
     }
     return k.hex();
   }

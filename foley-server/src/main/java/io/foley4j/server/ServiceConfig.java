@@ -27,11 +27,16 @@ import java.util.Set;
  * @param workerJobs with Redis, how many stream entries this node's worker holds at once
  * @param adminKeys API keys that may see, download and cancel every key's jobs (they are accepted keys too)
  * @param maxVideoDuration the longest video accepted, applied to the engine; longer uploads get 400
+ * @param resultCacheBytes the bound of the engine's in-memory result cache (identical requests after
+ *     retention are answered from it); 0: no result cache
  */
 public record ServiceConfig(String host, int port, Path dataDir, long maxUploadBytes, Duration retention,
     Set<String> apiKeys, double ratePerSecond, int rateBurst, Duration webhookTimeout, int webhookAttempts,
     Set<String> webhookHosts, Duration drainTimeout, URI redis, String nodeId, Duration visibilityTimeout, int workerJobs,
-    Set<String> adminKeys, Duration maxVideoDuration) {
+    Set<String> adminKeys, Duration maxVideoDuration, long resultCacheBytes) {
+
+  /** The result cache's bound unless told otherwise: 256 MiB. */
+  public static final long DEFAULT_RESULT_CACHE_BYTES = 256L << 20;
 
   public ServiceConfig {
     if (host == null || host.isBlank()) {
@@ -63,6 +68,9 @@ public record ServiceConfig(String host, int port, Path dataDir, long maxUploadB
       throw invalid("worker jobs must be in 1..1024, got " + workerJobs);
     }
     requirePositive("max video duration", maxVideoDuration);
+    if (resultCacheBytes < 0) {
+      throw invalid("the result cache size must be >= 0 bytes (0: no result cache), got " + resultCacheBytes);
+    }
     apiKeys = Set.copyOf(apiKeys);
     adminKeys = Set.copyOf(adminKeys);
     webhookHosts = Set.copyOf(webhookHosts);
@@ -75,79 +83,86 @@ public record ServiceConfig(String host, int port, Path dataDir, long maxUploadB
   public static ServiceConfig defaults(Path dataDir) {
     return new ServiceConfig("127.0.0.1", 0, dataDir, 500L << 20, Duration.ofHours(1), Set.of(), 0, 1,
         Duration.ofSeconds(5), 3, Set.of(), Duration.ofSeconds(30), null, "node-" + ProcessHandle.current().pid(),
-        Duration.ofSeconds(60), 4, Set.of(), Duration.ofMinutes(10));
+        Duration.ofSeconds(60), 4, Set.of(), Duration.ofMinutes(10), DEFAULT_RESULT_CACHE_BYTES);
   }
 
   public ServiceConfig withPort(int p) {
     return new ServiceConfig(host, p, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withHost(String h) {
     return new ServiceConfig(h, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withMaxUpload(long bytes) {
     return new ServiceConfig(host, port, dataDir, bytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withRetention(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, d, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withApiKeys(Set<String> keys) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, keys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withRate(double perSecond, int burst) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, perSecond, burst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withWebhooks(Duration timeout, int attempts, Set<String> hosts) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         timeout, attempts, hosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withDrainTimeout(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, d, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withWorkerJobs(int n) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, n,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withRedis(URI uri, String node, Duration visibility) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, uri, node, visibility, workerJobs,
-        adminKeys, maxVideoDuration);
+        adminKeys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withAdminKeys(Set<String> keys) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        keys, maxVideoDuration);
+        keys, maxVideoDuration, resultCacheBytes);
   }
 
   public ServiceConfig withMaxVideoDuration(Duration d) {
     return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
         webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
-        adminKeys, d);
+        adminKeys, d, resultCacheBytes);
+  }
+
+  /** With the engine's result cache bounded to {@code bytes} (0: none). */
+  public ServiceConfig withResultCacheBytes(long bytes) {
+    return new ServiceConfig(host, port, dataDir, maxUploadBytes, retention, apiKeys, ratePerSecond, rateBurst,
+        webhookTimeout, webhookAttempts, webhookHosts, drainTimeout, redis, nodeId, visibilityTimeout, workerJobs,
+        adminKeys, maxVideoDuration, bytes);
   }
 
   private static void requirePositive(String what, Duration d) {

@@ -484,6 +484,7 @@ class FoleyServiceTest {
     JsonObject info = Http.json(r);
     var sampler = bundle.manifest().sampler();
     assertEquals(bundle.manifest().name(), info.get("bundle").getAsString(), r.body());
+    assertEquals("[\"" + bundle.manifest().name() + "\"]", info.get("models").toString(), r.body());
     assertEquals(sampler.steps(), info.get("steps").getAsInt(), r.body());
     assertEquals(sampler.cfgScale(), info.get("cfg").getAsFloat(), r.body());
     assertEquals(sampler.negativePrompt(), info.get("negativePrompt").getAsString(), r.body());
@@ -721,6 +722,37 @@ class FoleyServiceTest {
       });
       assertFalse(Files.exists(data.resolve("results").resolve(id + ".wav")));
       assertFalse(Files.exists(data.resolve("uploads").resolve(id + ".mp4")));
+    }
+  }
+
+  @Test
+  void theResultCacheHasTheConfiguredBoundAndZeroTurnsItOff() throws Exception {
+    assertEquals(io.foley4j.FoleyException.Code.INVALID_ARGUMENT, org.junit.jupiter.api.Assertions.assertThrows(
+        io.foley4j.FoleyException.class, () -> ServiceConfig.defaults(dir).withResultCacheBytes(-1)).code());
+    // an identical request after the retention: answered from the result cache by default, run again without one
+    for (long bytes : new long[] {ServiceConfig.DEFAULT_RESULT_CACHE_BYTES, 0}) {
+      Path data = dir.resolve("cache-" + bytes);
+      try (FoleyService s = start(ServiceConfig.defaults(data).withRetention(Duration.ofMillis(500))
+          .withResultCacheBytes(bytes), b -> b)) {
+        Http h = new Http(s.uri());
+        String first = Http.json(h.post(job("cached", 8))).get("id").getAsString();
+        JsonObject done = h.awaitFinished(first);
+        assertFalse(done.get("resultCacheHit").getAsBoolean(), done.toString());
+        TestSupport.awaitCondition("expiry", () -> {
+          try {
+            return h.get("/v1/jobs/" + first).statusCode() == 404;
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+        HttpResponse<String> again = h.post(job("cached", 8));
+        assertEquals(202, again.statusCode(), again.body());
+        JsonObject second = h.awaitFinished(Http.json(again).get("id").getAsString());
+        assertEquals("done", second.get("status").getAsString(), second.toString());
+        assertEquals(bytes > 0, second.get("resultCacheHit").getAsBoolean(), bytes + ": " + second);
+        String metrics = h.get("/metrics").body();
+        assertEquals(bytes > 0, metrics.contains("foley_cache_bytes{cache=\"result\"}"), bytes + ": " + metrics);
+      }
     }
   }
 

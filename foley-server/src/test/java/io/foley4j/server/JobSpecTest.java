@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class JobSpecTest {
   private static JobSpec spec(int variants) {
     return new JobSpec("0123456789abcdef0123456789abcdef", "key", "rain", null, 3, Double.NaN, 9, Priority.HIGH, "c",
-        null, variants);
+        null, variants, null);
   }
 
   @Test

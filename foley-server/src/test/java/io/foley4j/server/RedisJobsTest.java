@@ -30,6 +30,28 @@ class RedisJobsTest {
   @TempDir Path dir;
 
   @Test
+  void retentionDeletesUploadPartsThatAKilledNodeLeftInItsSpillDirectory() throws Exception {
+    Path shared = dir.resolve("spills");
+    try (Redis redis = new Redis(dir);
+         ModelBundle bundle = TestSupport.referenceBundle();
+         FoleyService node = FoleyService.start(ServiceConfig.defaults(shared)
+             .withRedis(URI.create(redis.uri()), "solo", Duration.ofSeconds(2)).withRetention(Duration.ofHours(1)),
+             FoleyEngine.builder().bundle(bundle).backend(Backends.cpu()), JcodecVideoSources.jcodec())) {
+      Path mine = shared.resolve("tmp").resolve("solo");
+      assertTrue(java.nio.file.Files.isDirectory(mine), "each node spills into tmp/<node-id>");
+      Path dead = java.nio.file.Files.createDirectories(shared.resolve("tmp").resolve("dead-node"));
+      Path abandoned = java.nio.file.Files.write(dead.resolve("MultiPart123.tmp"), new byte[100]);
+      java.nio.file.Files.setLastModifiedTime(abandoned, java.nio.file.attribute.FileTime.from(
+          java.time.Instant.now().minus(Duration.ofHours(2))));
+      Path live = java.nio.file.Files.write(dead.resolve("MultiPart456.tmp"), new byte[100]);
+      node.expireNow();
+      org.junit.jupiter.api.Assertions.assertFalse(java.nio.file.Files.exists(abandoned), "a part untouched for longer than the retention is deleted");
+      assertTrue(java.nio.file.Files.exists(live), "a part written within the retention may still be arriving");
+      assertTrue(java.nio.file.Files.isDirectory(mine), "a live node's spill directory stays");
+    }
+  }
+
+  @Test
   void anM4aWhoseJobExpiresWhileItIsWrittenIsDeleted() throws Exception {
     Path video = dir.resolve("v.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);

@@ -15,7 +15,7 @@ class RequestKeyTest {
   private static String key(String owner, String prompt, String negative, int steps, double cfg, long seed,
       int variants) {
     return RequestKey.of(owner, "ab12", new JobSpec("id", null, prompt, negative, steps, cfg, seed, Priority.NORMAL,
-        owner, null, variants));
+        owner, null, variants, null));
   }
 
   @Test
