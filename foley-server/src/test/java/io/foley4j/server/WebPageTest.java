@@ -8,6 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.foley4j.FoleyEngine;
+import io.foley4j.FoleyModels;
 import io.foley4j.TestSupport;
 import io.foley4j.backend.Backends;
 import io.foley4j.bundle.BundleManifest;
@@ -259,6 +260,43 @@ class WebPageTest {
       assertEquals("Too many jobs", browser.eval("document.getElementById('error').dataset.title"));
       assertTrue(text(browser, "error").matches("(?s).*Try again in \\d+ s.*"), text(browser, "error"));
       assertTrue(text(browser, "submit").startsWith("Try again in"), text(browser, "submit"));
+    }
+  }
+
+  @Test
+  void onANodeOfSeveralModelsThePageOffersThemAndRunsTheJobOnTheChosenOne() throws Exception {
+    Chromium.executable();
+    FoleyModels.Builder models = FoleyModels.builder().defaultModel("small");
+    for (String name : new String[] {"small", "other"}) {
+      models.model(name, TestSupport::smallReferenceBundle, e -> { }, 100);
+    }
+    try (FoleyService service = FoleyService.start(ServiceConfig.defaults(dir.resolve("data")), models,
+             JcodecVideoSources.jcodec());
+         Chromium browser = new Chromium(service.uri().resolve("/"), dir.resolve("profile"))) {
+      viewport(browser, DESKTOP_WIDTH, DESKTOP_HEIGHT, false);
+      waitFor(browser, "document.body.dataset.info === 'loaded'");
+      assertEquals("false", browser.eval("String(document.getElementById('model-row').hidden)"), "a choice of model");
+      assertEquals("[\"small (default)\",\"other\"]", browser.eval("JSON.stringify([...document"
+          + ".querySelectorAll('#model-select option')].map(o => o.textContent))"));
+      assertEquals("small", value(browser, "model-select"), "the default is preselected");
+      assertEquals("", value(browser, "steps"), "no defaults to show: each model's own");
+      assertEquals("", value(browser, "cfg"));
+      assertTrue(text(browser, "model").startsWith("Model small · videos up to"), text(browser, "model"));
+
+      browser.eval("document.getElementById('model-select').value = 'other';"
+          + " document.querySelector('#example-clip').click(); 'ok'");
+      waitFor(browser, "document.getElementById('video').files.length === 1");
+      set(browser, "steps", "2");
+      browser.eval("document.getElementById('submit').click(); 'ok'");
+      waitFor(browser, "document.body.dataset.waveforms !== undefined || document.body.dataset.state === 'failed'");
+      assertEquals("drawn", browser.eval("document.body.dataset.waveforms"), text(browser, "error"));
+      JsonArray listed = Http.json(new Http(service.uri()).get("/v1/models")).getAsJsonArray("models");
+      for (var m : listed) {
+        JsonObject o = m.getAsJsonObject();
+        if (o.get("name").getAsString().equals("other")) {
+          assertEquals(1, o.get("loads").getAsInt(), "the job ran on the chosen model: " + listed);
+        }
+      }
     }
   }
 
