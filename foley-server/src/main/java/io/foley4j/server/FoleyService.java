@@ -8,9 +8,12 @@ import io.foley4j.FoleyModels;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
 import io.foley4j.Priority;
+import io.foley4j.bundle.BundleManifest;
 import io.foley4j.cache.TensorCache;
 import io.foley4j.cachestore.TensorCaches;
+import io.foley4j.jcodec.SyntheticMp4;
 import io.foley4j.micrometer.FoleyEngineMetrics;
+import io.foley4j.video.SyntheticVideo;
 import io.foley4j.video.VideoSource;
 import io.foley4j.video.VideoSourceFactory;
 import io.javalin.Javalin;
@@ -69,7 +72,15 @@ public final class FoleyService implements AutoCloseable {
   private static final List<String> FIELDS = List.of("prompt", "negative_prompt", "steps", "cfg", "seed", "priority",
       "webhook", "variants");
 
+  /** The web page's Content-Security-Policy: its own inline script and style, media and requests from this origin. */
+  static final String PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+      + "connect-src 'self'; media-src 'self' blob:; img-src 'self' blob: data:; base-uri 'none'; form-action 'self'";
+  /** The length of the example clip that GET /v1/example.mp4 serves (shorter if the duration limit is). */
+  static final double EXAMPLE_SECONDS = 2.0;
+
   private final ServiceConfig config;
+  private final Object exampleLock = new Object();
+  private byte[] example; // guarded by exampleLock
   private final VideoSourceFactory probe;
   private final Clock clock;
   private final AudioConverter converter;
@@ -174,7 +185,13 @@ public final class FoleyService implements AutoCloseable {
       // the text fields of a form in all (Jetty's default is 200000 bytes): above the per-field limit, so that
       // a long field is refused by checkFieldSizes with its name, not by Jetty
       c.jetty.modifyServletContextHandler(h -> h.setMaxFormContentSize(MAX_FORM_BYTES));
-      c.routes.get("/", ctx -> ctx.html(page()));
+      c.routes.get("/", ctx -> {
+        // the page is self-contained: it may load nothing from anywhere but this service
+        ctx.header("Content-Security-Policy", PAGE_POLICY);
+        ctx.html(page());
+      });
+      c.routes.get("/v1/info", this::info);
+      c.routes.get("/v1/example.mp4", this::example);
       c.routes.get("/health/live", ctx -> ctx.json("{\"status\":\"live\"}"));
       c.routes.get("/health/ready", this::ready);
       c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -430,6 +447,77 @@ public final class FoleyService implements AutoCloseable {
         Files.deleteIfExists(video);
       }
     }
+  }
+
+  /**
+   * What a client (the web page) needs to know before it submits: the model's name and sampler
+   * defaults, the models a job may name, the limits of this service, and whether it needs an API key.
+   * On a node of several models the defaults of a model are known only while it is loaded, so
+   * {@code steps}, {@code cfg}, {@code negativePrompt} and {@code sampleRate} are null there (a job
+   * without them takes its model's own). Needs no key itself.
+   */
+  private void info(Context ctx) {
+    Engines all = engines;
+    if (all == null || !ready) {
+      throw new HttpError(503, "UNAVAILABLE", "the engine is still warming up; retry shortly", 1);
+    }
+    FoleyEngine e = engine;
+    FoleyModels several = models;
+    JsonObject o = new JsonObject();
+    com.google.gson.JsonArray names = new com.google.gson.JsonArray();
+    if (e != null) {
+      BundleManifest m = e.manifest();
+      o.addProperty("bundle", m.name());
+      o.addProperty("steps", m.sampler().steps());
+      o.addProperty("cfg", m.sampler().cfgScale());
+      o.addProperty("negativePrompt", m.sampler().negativePrompt());
+      o.addProperty("sampleRate", m.audio().sampleRate());
+      names.add(m.name());
+    } else {
+      o.addProperty("bundle", several.defaultModel());
+      for (String field : new String[] {"steps", "cfg", "negativePrompt", "sampleRate"}) {
+        o.add(field, com.google.gson.JsonNull.INSTANCE);
+      }
+      several.names().forEach(names::add);
+    }
+    o.add("models", names);
+    o.addProperty("maxSteps", 1000); // FoleyRequest.Builder#steps's bound
+    o.addProperty("maxCfg", 100); // and #cfgScale's
+    o.addProperty("maxVariants", FoleyRequest.MAX_VARIANTS);
+    o.addProperty("maxUploadBytes", config.maxUploadBytes());
+    o.addProperty("maxVideoSeconds", config.maxVideoDuration().toMillis() / 1000.0);
+    o.addProperty("apiKeyRequired", keysRequired());
+    o.addProperty("decoder", probe.id()); // what reads uploads: jcodec takes H.264 MP4/MOV only, FFmpeg every codec it has
+    o.addProperty("example", "/v1/example.mp4");
+    json(ctx, 200, o);
+  }
+
+  /**
+   * A short synthetic clip (two white flashes and a red square that moves), made with jcodec on the
+   * first request and kept in memory, so that a visitor of the page can try the service without a
+   * video of their own. Needs no key: it is the same for everyone.
+   */
+  private void example(Context ctx) throws IOException {
+    byte[] clip;
+    synchronized (exampleLock) {
+      if (example == null) {
+        double seconds = Math.min(EXAMPLE_SECONDS, config.maxVideoDuration().toMillis() / 1000.0);
+        Path tmp = Files.createTempFile(spillDir(), "example-", ".mp4");
+        try {
+          SyntheticMp4.write(SyntheticVideo.builder().size(320, 240).fps(25, 1).durationSeconds(seconds).background(0x1E2A44)
+              .flash(0.4 * seconds, 0.05 * seconds, 0xFFFFFF).flash(0.8 * seconds, 0.05 * seconds, 0xFFFFFF)
+              .movingSquare(0, 0.9 * seconds, 0xE53935).build(), tmp);
+          example = Files.readAllBytes(tmp);
+        } finally {
+          Files2.deleteQuietly(tmp);
+        }
+      }
+      clip = example;
+    }
+    ctx.contentType("video/mp4");
+    ctx.header("Content-Disposition", "inline; filename=\"foley-example.mp4\"");
+    ctx.header("Cache-Control", "public, max-age=3600");
+    ctx.result(clip);
   }
 
   private void status(Context ctx) {

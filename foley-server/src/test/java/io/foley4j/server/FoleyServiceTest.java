@@ -468,7 +468,50 @@ class FoleyServiceTest {
       assertEquals(202, ok.statusCode(), ok.body());
       assertEquals("done", h.awaitFinished(Http.json(ok).get("id").getAsString()).get("status").getAsString());
       assertEquals(200, h.get("/health/live").statusCode(), "health needs no key");
+      h.apiKey = null;
+      HttpResponse<String> info = h.get("/v1/info");
+      assertEquals(200, info.statusCode(), "the page learns that it needs a key without one: " + info.body());
+      assertTrue(Http.json(info).get("apiKeyRequired").getAsBoolean(), info.body());
+      assertEquals(200, h.bytes("/v1/example.mp4").statusCode(), "the example clip needs no key");
     }
+  }
+
+  @Test
+  void infoGivesTheBundlesDefaultsAndLimitsAndTheExampleClipIsAShortVideo() throws Exception {
+    HttpResponse<String> r = http.get("/v1/info");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("application/json", r.headers().firstValue("Content-Type").orElseThrow());
+    JsonObject info = Http.json(r);
+    var sampler = bundle.manifest().sampler();
+    assertEquals(bundle.manifest().name(), info.get("bundle").getAsString(), r.body());
+    assertEquals("[\"" + bundle.manifest().name() + "\"]", info.get("models").toString(), r.body());
+    assertEquals(sampler.steps(), info.get("steps").getAsInt(), r.body());
+    assertEquals(sampler.cfgScale(), info.get("cfg").getAsFloat(), r.body());
+    assertEquals(sampler.negativePrompt(), info.get("negativePrompt").getAsString(), r.body());
+    assertEquals(bundle.manifest().audio().sampleRate(), info.get("sampleRate").getAsInt(), r.body());
+    assertEquals(500L << 20, info.get("maxUploadBytes").getAsLong(), r.body());
+    assertEquals(600.0, info.get("maxVideoSeconds").getAsDouble(), r.body());
+    assertEquals(FoleyRequest.MAX_VARIANTS, info.get("maxVariants").getAsInt(), r.body());
+    assertEquals(1000, info.get("maxSteps").getAsInt(), r.body());
+    assertFalse(info.get("apiKeyRequired").getAsBoolean(), r.body());
+    assertEquals(JcodecVideoSources.jcodec().id(), info.get("decoder").getAsString(), r.body());
+
+    HttpResponse<byte[]> clip = http.bytes(info.get("example").getAsString());
+    assertEquals(200, clip.statusCode());
+    assertEquals("video/mp4", clip.headers().firstValue("Content-Type").orElseThrow());
+    Path file = dir.resolve("example.mp4");
+    Files.write(file, clip.body());
+    try (var source = JcodecVideoSources.jcodec().open(file)) {
+      assertEquals(FoleyService.EXAMPLE_SECONDS, source.info().durationSeconds(), 0.05, "a short clip");
+      assertEquals(320, source.info().width());
+    }
+    assertArrayEquals(clip.body(), http.bytes("/v1/example.mp4").body(), "made once, then served from memory");
+
+    HttpResponse<String> page = http.get("/");
+    assertEquals(200, page.statusCode());
+    assertEquals(FoleyService.PAGE_POLICY, page.headers().firstValue("Content-Security-Policy").orElseThrow());
+    assertFalse(page.body().contains("http://") || page.body().contains("https://") || page.body().contains("//cdn"),
+        "the page loads nothing from elsewhere");
   }
 
   @Test

@@ -63,6 +63,10 @@ class ServiceModelsTest {
       assertEquals("READY", m.get("b").get("state").getAsString(), "the default model loads before ready");
       assertTrue(m.get("b").get("default").getAsBoolean());
       assertEquals("UNLOADED", m.get("a").get("state").getAsString());
+      JsonObject info = Http.json(h.get("/v1/info"));
+      assertEquals("b", info.get("bundle").getAsString(), "the default model: " + info);
+      assertEquals("[\"a\",\"b\",\"c\"]", info.get("models").toString(), "the models a job may name: " + info);
+      assertTrue(info.get("steps").isJsonNull() && info.get("cfg").isJsonNull(), "each model's own defaults: " + info);
 
       run(h, new Http.Form().video(video).field("prompt", "rain").field("steps", "2")); // the default: b
       run(h, new Http.Form().video(video).field("prompt", "rain").field("steps", "2").field("model", "a"));
