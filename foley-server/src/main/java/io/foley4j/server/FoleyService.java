@@ -922,20 +922,29 @@ public final class FoleyService implements AutoCloseable {
   static final long DRAIN_LIMIT_BYTES = 8L << 20;
 
   /**
-   * Reads and drops the rest of a refused request's body when it says it is at most {@link
-   * #DRAIN_LIMIT_BYTES}. Answering while the client still sends, then closing, makes the kernel reset
-   * the connection, and the reset can discard the answer before the client reads it (it sees "no
-   * bytes" or a broken pipe instead of its 401 or 429). Read to its end, the connection stays usable.
-   * Returns false where the body is larger, of unknown length, or cannot be read: then it is dropped
-   * and the connection closed.
+   * Reads and drops the rest of a refused request's body when it is at most {@link
+   * #DRAIN_LIMIT_BYTES} (declared, or read so far of a chunked one). Answering while the client
+   * still sends, then closing, makes the kernel reset the connection, and the reset can discard the
+   * answer before the client reads it (it sees "no bytes" or a broken pipe instead of its 401, 413 or
+   * 429). Read to its end, the connection stays usable. Returns false where the body is larger or
+   * cannot be read (a multipart parser gave up on it): then it is dropped and the connection closed.
    */
   private static boolean drainBody(Context ctx) {
     long length = ctx.contentLength();
-    if (length < 0 || length > DRAIN_LIMIT_BYTES) {
+    if (length > DRAIN_LIMIT_BYTES) {
       return false;
     }
+    // a chunked body (no length) is read up to the same bound: one that ends within it keeps its connection
     try {
-      ctx.req().getInputStream().transferTo(OutputStream.nullOutputStream());
+      InputStream bounded = ctx.req().getInputStream();
+      byte[] buf = new byte[64 << 10];
+      long read = 0;
+      for (int n; (n = bounded.read(buf)) >= 0; ) {
+        read += n;
+        if (read > DRAIN_LIMIT_BYTES) {
+          return false;
+        }
+      }
       return true;
     } catch (IOException | RuntimeException e) {
       return false;
