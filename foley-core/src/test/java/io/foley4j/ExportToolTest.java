@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ExportToolTest {
   @Test
   void theExportToolsTestsPass() {
-    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch", "onnx", "numpy", "PIL");
+    SystemPython.requireTorch("FOLEY_REQUIRE_TORCH", 2, 4, "onnx", "onnxruntime", "numpy", "PIL"); // the tool's floor
     Path tool = Path.of("").toAbsolutePath().getParent().resolve("tools").resolve("export");
     String out = SystemPython.run(tool, Map.of("PYTHONPATH", tool.toString(), "OMP_NUM_THREADS", "2"), 900,
         "-m", "unittest", "discover", "-s", "tests");

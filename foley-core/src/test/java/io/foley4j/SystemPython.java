@@ -33,7 +33,21 @@ public final class SystemPython {
 
   /** Skips (or, when {@code requireEnv} is 1, fails) unless python can import every module. */
   public static void require(String requireEnv, String... modules) {
-    String imports = "import " + String.join(", ", modules);
+    requireCode(requireEnv, "import " + String.join(", ", modules));
+  }
+
+  /**
+   * As {@link #require}, with torch at least {@code major.minor} as well (Debian's 1.13 lacks what
+   * newer tests compare with, such as uint8 antialiased resizing).
+   */
+  public static void requireTorch(String requireEnv, int major, int minor, String... modules) {
+    requireCode(requireEnv, "import torch" + (modules.length == 0 ? "" : ", " + String.join(", ", modules))
+        + "\nv = tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2])"
+        + "\nassert v >= (" + major + ", " + minor + "), 'torch ' + torch.__version__ + ' is older than "
+        + major + "." + minor + "'");
+  }
+
+  private static void requireCode(String requireEnv, String imports) {
     String why;
     try {
       Process p = new ProcessBuilder(PYTHON, "-c", imports).redirectErrorStream(true).start();

@@ -59,7 +59,7 @@ class ParityTest {
 
   @BeforeAll
   static void exportBundles() throws IOException {
-    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch", "onnx", "numpy", "PIL");
+    SystemPython.requireTorch("FOLEY_REQUIRE_TORCH", 2, 4, "onnx", "numpy", "PIL"); // the tool's floor: PyTorch 2.4
     Path tool = Path.of("").toAbsolutePath().getParent().resolve("tools").resolve("export");
     assertTrue(Files.isDirectory(tool.resolve("foley_export")), "tools/export not found at " + tool);
     env = Map.of("PYTHONPATH", tool.toString(), "OMP_NUM_THREADS", "2");

@@ -24,7 +24,7 @@ class BundleCheckCommandTest {
 
   @BeforeAll
   static void export() {
-    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch", "onnx", "numpy", "PIL");
+    SystemPython.requireTorch("FOLEY_REQUIRE_TORCH", 2, 4, "onnx", "numpy", "PIL"); // the tool's floor: PyTorch 2.4
     Path tool = Path.of("").toAbsolutePath().getParent().resolve("tools").resolve("export");
     env = Map.of("PYTHONPATH", tool.toString(), "OMP_NUM_THREADS", "2");
     SystemPython.run(dir, env, 300, "-m", "foley_export", "tiny", "--kind", "hvf", "--seed", "5", "--out", "ckpt");

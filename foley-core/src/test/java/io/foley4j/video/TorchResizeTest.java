@@ -58,7 +58,7 @@ class TorchResizeTest {
 
   @BeforeAll
   static void need() throws IOException {
-    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch", "numpy");
+    SystemPython.requireTorch("FOLEY_REQUIRE_TORCH", 2, 0, "numpy"); // uint8 antialiased bicubic
     Files.writeString(dir.resolve("resize.py"), RESIZE);
     Files.writeString(dir.resolve("sync.py"), SYNC);
   }

@@ -351,7 +351,7 @@ class PyavRgbTest {
   @ParameterizedTest
   @ValueSource(strings = {"640x360", "360x640", "97x61"})
   void hvfSyncFramesArePyavAndTorchs(String size) throws IOException {
-    SystemPython.require("FOLEY_REQUIRE_TORCH", "torch");
+    SystemPython.requireTorch("FOLEY_REQUIRE_TORCH", 2, 0); // uint8 antialiased bicubic
     Path video = clip("sync-" + size, size, "mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p");
     Path script = dir.resolve("sync.py");
     Files.writeString(script, String.join("\n",
