@@ -136,26 +136,9 @@ final class SegmentPlan {
         Math.max(1, keep));
   }
 
-  /**
-   * How many sampling times {@code t_0 = 0, t_1, ...} of a grid at {@code fps} are at or before
-   * {@code limit}: {@code t_i = i / fps} with 1 ns of tolerance ({@code EXACT}), or {@code t_{i+1} =
-   * t_i + 1/fps} compared exactly ({@code ACCUMULATED}, as the models' frame loops).
-   */
+  /** {@link BundleManifest.FrameGrid#timesAtOrBefore}. */
   static int reach(double fps, double limit, BundleManifest.FrameGrid grid) {
-    if (limit < 0) {
-      return 1;
-    }
-    if (grid == BundleManifest.FrameGrid.ACCUMULATED) {
-      double delta = 1 / fps;
-      double t = 0;
-      int n = 0;
-      while (t <= limit) {
-        n++;
-        t += delta;
-      }
-      return n;
-    }
-    return (int) Math.floor((limit + 1e-9) * fps) + 1;
+    return grid.timesAtOrBefore(fps, limit);
   }
 
   /** Exact sample count for a duration given as ticks of a timescale. */

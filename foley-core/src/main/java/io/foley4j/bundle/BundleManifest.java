@@ -330,6 +330,29 @@ public final class BundleManifest {
       this.manifestName = manifestName;
     }
 
+    /**
+     * How many sampling times {@code t_0 = 0, t_1, ...} of this grid at {@code fps} are at or before
+     * {@code limit} seconds (1 for a negative limit): {@code t_i = i / fps} with 1 ns of tolerance
+     * ({@code EXACT}), or {@code t_{i+1} = t_i + 1/fps} compared exactly ({@code ACCUMULATED}, as the
+     * models' frame loops).
+     */
+    public int timesAtOrBefore(double fps, double limit) {
+      if (limit < 0) {
+        return 1;
+      }
+      if (this == ACCUMULATED) {
+        double delta = 1 / fps;
+        double t = 0;
+        int n = 0;
+        while (t <= limit) {
+          n++;
+          t += delta;
+        }
+        return n;
+      }
+      return (int) Math.floor((limit + 1e-9) * fps) + 1;
+    }
+
     /** The value of {@code frameGrid} that names this rule. */
     public String manifestName() {
       return manifestName;

@@ -77,13 +77,13 @@ final class StageProbe {
     int latents;
     switch (m.segment().singlePassLength()) {
       case SYNC_FRAMES -> {
-        visual = reach(vf, lastFrame, m.frameGrid());
-        sync = Math.max(s.window(), reach(sf, lastFrame, m.frameGrid()));
+        visual = m.frameGrid().timesAtOrBefore(vf, lastFrame);
+        sync = Math.max(s.window(), m.frameGrid().timesAtOrBefore(sf, lastFrame));
         latents = (int) (sync / sf * m.latent().rate());
       }
       case SHORTEST_STREAM -> {
-        double pass = Math.min(seconds, Math.min(reach(vf, lastFrame, m.frameGrid()) / vf,
-            reach(sf, lastFrame, m.frameGrid()) / sf));
+        double pass = Math.min(seconds, Math.min(m.frameGrid().timesAtOrBefore(vf, lastFrame) / vf,
+            m.frameGrid().timesAtOrBefore(sf, lastFrame) / sf));
         visual = (int) (vf * pass);
         sync = Math.max(s.window(), (int) (sf * pass));
         latents = (int) Math.ceil(pass * m.audio().sampleRate() / spl);
@@ -100,24 +100,6 @@ final class StageProbe {
     }
     int windows = (sync - s.window()) / s.stride() + 1;
     return new int[] {Math.max(1, visual), windows * s.tokensPerWindow(), Math.max(1, latents)};
-  }
-
-  /** As SegmentPlan.reach: sampling times of a grid at {@code fps} at or before {@code limit}. */
-  private static int reach(double fps, double limit, BundleManifest.FrameGrid grid) {
-    if (limit < 0) {
-      return 1;
-    }
-    if (grid == BundleManifest.FrameGrid.ACCUMULATED) {
-      double delta = 1 / fps;
-      double t = 0;
-      int n = 0;
-      while (t <= limit) {
-        n++;
-        t += delta;
-      }
-      return n;
-    }
-    return (int) Math.floor((limit + 1e-9) * fps) + 1;
   }
 
   /** The inputs of one call of {@code spec}'s stage, batch 1. */
