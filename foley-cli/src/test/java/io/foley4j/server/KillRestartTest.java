@@ -12,9 +12,7 @@ import io.foley4j.video.SyntheticVideo;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -25,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -225,53 +222,29 @@ class KillRestartTest {
   }
 
   /** A {@code foley serve} child JVM running one job at a time. */
-  private record Node(Process process, URI uri, StringBuffer log) {
+  private record Node(Process process, URI uri, ServeProcess serve) {
     /**
      * {@code KILL}: SIGKILL, as {@code kill -9}: no drain, nothing written at exit. {@code TERM}: the
      * graceful shutdown, with the node's 1 s drain (the running and queued jobs are cancelled, or
      * handed back with Redis; the half upload is given up).
      */
     void stop(String signal) throws Exception {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
-      assertEquals(0, kill.waitFor());
+      serve.signal(signal);
       assertTrue(process.waitFor(2, TimeUnit.MINUTES));
-      assertEquals(signal.equals("KILL") ? 137 : 0, process.exitValue(), "exit after SIG" + signal + ":\n" + log);
+      assertEquals(signal.equals("KILL") ? 137 : 0, process.exitValue(), "exit after SIG" + signal + ":\n" + output());
     }
 
     String output() {
-      return log.toString();
+      return serve.output();
     }
 
     static Node start(Path work, Path data, String... more) throws Exception {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-          "io.foley4j.cli.FoleyCli", "serve", "--port", "0", "--data-dir", data.toString(), "--max-concurrent", "1",
+      List<String> args = new ArrayList<>(List.of("--data-dir", data.toString(), "--max-concurrent", "1",
           "--drain-timeout", "PT1S", "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
-      cmd.addAll(List.of(more));
-      Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
-      StringBuffer log = new StringBuffer();
-      CompletableFuture<URI> uri = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = in.readLine()) != null; ) {
-            if (line.startsWith("foley serve: listening on ")) {
-              uri.complete(URI.create(line.substring("foley serve: listening on ".length()).split(" ")[0]));
-            }
-            if (log.length() < 200_000) {
-              log.append(line).append('\n');
-            }
-          }
-        } catch (IOException ignored) {
-          // the process ended
-        }
-        uri.completeExceptionally(new AssertionError("foley serve exited before listening:\n" + log));
-      }, "serve-output");
-      t.setDaemon(true);
-      t.start();
-      URI u = uri.get(2, TimeUnit.MINUTES);
-      assertNotNull(u);
+      args.addAll(List.of(more));
+      ServeProcess s = ServeProcess.start(work, List.of(), args);
       // ready: the engine is built (jobs are accepted)
-      Http h = new Http(u);
+      Http h = new Http(s.uri());
       TestSupport.awaitCondition("foley serve is ready", () -> {
         try {
           return h.get("/health/ready").statusCode() == 200;
@@ -279,7 +252,7 @@ class KillRestartTest {
           return false;
         }
       });
-      return new Node(p, u, log);
+      return new Node(s.process(), s.uri(), s);
     }
   }
 }

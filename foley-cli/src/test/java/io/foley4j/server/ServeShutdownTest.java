@@ -195,52 +195,22 @@ class ServeShutdownTest {
   }
 
   /** A {@code foley serve} child JVM with its working directory in {@code work}. */
-  private record Node(Process process, URI uri, StringBuffer log, Thread reader) {
-    /**
-     * Sends SIGTERM as {@code kill} does. ({@code Process.destroy()} sends SIGTERM too, but it also
-     * closes the pipes, so what the process writes while it stops would be lost.)
-     */
+  private record Node(Process process, URI uri, ServeProcess serve) {
     void sigterm() throws IOException, InterruptedException {
-      Process kill = new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start();
-      assertEquals(0, kill.waitFor(), "kill -TERM " + process.pid());
+      serve.signal("TERM");
     }
 
-    /** Everything the process wrote, once it has ended (its output is read to the end first). */
+    /** Everything the process wrote, once it has ended. */
     String output() throws InterruptedException {
-      reader.join(TimeUnit.SECONDS.toMillis(30));
-      return log.toString();
+      return serve.outputAtEnd();
     }
 
     static Node start(Path work, String drain, String... more) throws Exception {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log"),
-          "-cp", System.getProperty("java.class.path"), "io.foley4j.cli.FoleyCli", "serve", "--port", "0",
-          "--data-dir", work.resolve("data").toString(), "--max-concurrent", "1", "--drain-timeout", drain,
-          "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
-      cmd.addAll(List.of(more));
-      Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true).start();
-      StringBuffer log = new StringBuffer();
-      CompletableFuture<URI> uri = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = in.readLine()) != null; ) {
-            if (line.startsWith("foley serve: listening on ")) {
-              uri.complete(URI.create(line.substring("foley serve: listening on ".length()).split(" ")[0]));
-            }
-            if (log.length() < 200_000) {
-              log.append(line).append('\n');
-            }
-          }
-        } catch (IOException ignored) {
-          // the process ended
-        }
-        uri.completeExceptionally(new AssertionError("foley serve exited before listening:\n" + log));
-      }, "serve-output");
-      t.setDaemon(true);
-      t.start();
-      URI u = uri.get(2, TimeUnit.MINUTES);
-      assertNotNull(u);
-      return new Node(p, u, log, t);
+      List<String> args = new ArrayList<>(List.of("--data-dir", work.resolve("data").toString(), "--max-concurrent",
+          "1", "--drain-timeout", drain, "--warm-up", "none", "--bundle", TestSupport.referenceBundleDir().toString()));
+      args.addAll(List.of(more));
+      ServeProcess s = ServeProcess.start(work, List.of("-XX:ErrorFile=" + work.resolve("hs_err_pid%p.log")), args);
+      return new Node(s.process(), s.uri(), s);
     }
   }
 }
