@@ -85,12 +85,12 @@ def transformers_hvf_config(seed=0):
     c = default_config("hvf", seed)
     c["name"] = "tiny-hvf-transformers"
     c["encoders"] = "transformers"
-    # SigLIP2 vision tower, google/siglip2-base-patch16-512 widths (HVF model_utils.py:317-320)
+    # SigLIP2 vision tower, google/siglip2-base-patch16-512 widths (HVF model_utils.py:318)
     c["visual"] = {"size": 512, "patch": 16, "dim": 768, "heads": 12, "intermediate": 3072, "layers": 1,
                    "out": 768, "fps": 8, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
     # Synchformer stand-in: HVF's sync_feat_dim is 768
     c["sync"] = {"size": 32, "patch": 16, "dim": 32, "out": 768, "fps": 25}
-    # CLAP text tower, laion/larger_clap_general widths (HVF model_utils.py:323-325): 512 usable
+    # CLAP text tower, laion/larger_clap_general widths (HVF model_utils.py:323-324): 512 usable
     # positions + pad id + 1 = max_position_embeddings 514
     c["text"] = {"dim": 768, "layers": 1, "heads": 12, "intermediate": 3072, "max_positions": 512,
                  "style": "roberta", "max_tokens": 77, "projection_dim": 512}
