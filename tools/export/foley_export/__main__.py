@@ -8,7 +8,7 @@ import sys
 
 def _tiny(args):
     from . import tiny
-    config, _ = tiny.create(args.kind, args.seed, args.out)
+    config, _ = tiny.create(args.kind, args.seed, args.out, args.encoders)
     print("wrote %s (%s, seed %d)" % (args.out, config["name"], args.seed))
 
 
@@ -73,6 +73,9 @@ def main(argv=None):
     t = sub.add_parser("tiny", help="write a tiny random stand-in model set (config.json + state.pt)")
     t.add_argument("--kind", choices=["hvf", "mmaudio"], required=True)
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--encoders", choices=["tiny", "transformers"], default="tiny",
+                   help="hvf only: 'transformers' builds SigLIP2 vision and CLAP text from the real transformers "
+                        "classes at their real widths, 1 layer each, random weights (no download)")
     t.add_argument("--out", required=True)
     t.set_defaults(func=_tiny)
 

@@ -51,6 +51,7 @@ import torch
 from PIL import Image
 
 from . import frames as fr
+from .compat import image_features
 from .tokenizer import WordTokenizer
 
 HVF_TEXT_LENGTH = 77
@@ -181,7 +182,8 @@ def single_pass(config, models, frames, pts, prompt, negative, cfg, steps, noise
         if kind == "hvf":
             vis_idx = fr.pick_accumulating(pts, config["visual"]["fps"], end_sec=HVF_END_SEC)
             syn_idx = fr.pick_accumulating(pts, config["sync"]["fps"], end_sec=HVF_END_SEC)
-            visual = models["siglip2"].get_image_features(pixel_values=_visual_pixels(config, frames, vis_idx))
+            visual = image_features(models["siglip2"].get_image_features(
+                pixel_values=_visual_pixels(config, frames, vis_idx)))  # transformers 5.x: an output object
             visual = visual.unsqueeze(0)
             sync = _sync_tokens(models["synchformer"], _sync_pixels(config, frames, syn_idx))
             audio_len_in_s = len(syn_idx) / config["sync"]["fps"]
@@ -236,8 +238,8 @@ def segments(config, models, frames, pts, prompt, negative, cfg, steps, noises, 
             vis_idx = fr.pick_at_or_after(pts, fr.accumulated_times(start, vfps, nv), tolerance=0.0)
             syn_idx = fr.pick_at_or_after(pts, fr.accumulated_times(start, sfps, ns), tolerance=0.0)
             if kind == "hvf":
-                visual = models["siglip2"].get_image_features(
-                    pixel_values=_visual_pixels(config, frames, vis_idx)).unsqueeze(0)
+                visual = image_features(models["siglip2"].get_image_features(
+                    pixel_values=_visual_pixels(config, frames, vis_idx))).unsqueeze(0)
                 sync = _sync_tokens(models["synchformer"], _sync_pixels(config, frames, syn_idx))
                 lat, audio = hvf_sample(config, models, visual, sync, cond, uncond, cfg, steps, noises[k],
                                         ns / sfps)

@@ -25,6 +25,14 @@ MMAudio-shaped (``kind="mmaudio"``):
   * ``vae.decode([B,N,C]) -> spec``, ``vae.vocode(spec) -> [B,1,N*hop]``
 
 Nothing here is copied from either project; the layer choices are the author's, sized 16-64 wide.
+
+HVF-shaped with the real encoder classes (``kind="hvf"``, ``encoders="transformers"``): the
+SigLIP2 and CLAP stand-ins are replaced by ``transformers.SiglipModel`` (vision tower at HVF's
+google/siglip2-base-patch16-512 widths: 512 px, patch 16, hidden 768, 12 heads, MLP 3072) and
+``transformers.ClapTextModelWithProjection`` (laion/larger_clap_general's text widths: hidden 768,
+12 heads, MLP 3072, 514 positions, pad id 1), each built from a config with ONE layer and randomly
+initialised by transformers (nothing is downloaded). The stand-in Synchformer emits HVF's 768-wide
+tokens and the stand-in denoiser's input projections take the 768-wide features.
 """
 
 import json
@@ -66,6 +74,61 @@ def default_config(kind, seed=0):
             "steps": 25, "cfg": 4.5, "negative_prompt": "",
         }
     raise ValueError("kind must be hvf or mmaudio, got %r" % (kind,))
+
+
+ENCODERS = ("tiny", "transformers")
+
+
+def transformers_hvf_config(seed=0):
+    """HVF-shaped set whose visual and text encoders are the real ``transformers`` classes at the
+    real widths (1 layer each); sync, denoiser and DAC stay the stand-ins, widened to 768 inputs."""
+    c = default_config("hvf", seed)
+    c["name"] = "tiny-hvf-transformers"
+    c["encoders"] = "transformers"
+    # SigLIP2 vision tower, google/siglip2-base-patch16-512 widths (HVF model_utils.py:318)
+    c["visual"] = {"size": 512, "patch": 16, "dim": 768, "heads": 12, "intermediate": 3072, "layers": 1,
+                   "out": 768, "fps": 8, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}
+    # Synchformer stand-in: HVF's sync_feat_dim is 768
+    c["sync"] = {"size": 32, "patch": 16, "dim": 32, "out": 768, "fps": 25}
+    # CLAP text tower, laion/larger_clap_general widths (HVF model_utils.py:323-324): 512 usable
+    # positions + pad id + 1 = max_position_embeddings 514
+    c["text"] = {"dim": 768, "layers": 1, "heads": 12, "intermediate": 3072, "max_positions": 512,
+                 "style": "roberta", "max_tokens": 77, "projection_dim": 512}
+    return c
+
+
+def _siglip(v):
+    import transformers
+    level = transformers.logging.get_verbosity()
+    # SiglipConfig (5.x) checks its own class defaults' bos/eos ids against a default text vocabulary
+    # and warns about them though the text config given here has none: silenced while it is built
+    transformers.logging.set_verbosity_error()
+    try:
+        cfg = _siglip_config(transformers, v)
+    finally:
+        transformers.logging.set_verbosity(level)
+    return transformers.SiglipModel(cfg)
+
+
+def _siglip_config(transformers, v):
+    return transformers.SiglipConfig(
+        vision_config=dict(image_size=v["size"], patch_size=v["patch"], hidden_size=v["dim"],
+                           intermediate_size=v["intermediate"], num_hidden_layers=v["layers"],
+                           num_attention_heads=v["heads"]),
+        # the text tower is part of SiglipModel but HVF never calls it: kept small
+        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, max_position_embeddings=16, bos_token_id=None,
+                         eos_token_id=None, pad_token_id=1))
+
+
+def _clap_text(t, tok):
+    import transformers
+    cfg = transformers.ClapTextConfig(
+        vocab_size=tok.vocab_size, hidden_size=t["dim"], intermediate_size=t["intermediate"],
+        num_hidden_layers=t["layers"], num_attention_heads=t["heads"],
+        max_position_embeddings=t["max_positions"] + tok.pad_id + 1, projection_dim=t["projection_dim"],
+        pad_token_id=tok.pad_id, bos_token_id=tok.bos, eos_token_id=tok.eos)
+    return transformers.ClapTextModelWithProjection(cfg)
 
 
 def _encoder_layer(dim, heads):
@@ -416,7 +479,17 @@ def build(config):
     torch.manual_seed(int(config["seed"]))
     v, s, t, d = config["visual"], config["sync"], config["text"], config["denoiser"]
     tok = WordTokenizer(t["style"])
-    if config["kind"] == "hvf":
+    if config["kind"] == "hvf" and config.get("encoders", "tiny") == "transformers":
+        m = nn.ModuleDict({
+            "siglip2": _siglip(v),
+            "synchformer": TinySynchformer(s),
+            "clap": _clap_text(t, tok),
+            "foley": TinyHunyuanVideoFoley(d, v["out"], s["out"], t["dim"]),
+            "dac": TinyDacDecoder(config["vae"], d["latent_channels"]),
+        })
+    elif config.get("encoders", "tiny") != "tiny":
+        raise ValueError("encoders %r: 'transformers' is for kind hvf only" % (config["encoders"],))
+    elif config["kind"] == "hvf":
         m = nn.ModuleDict({
             "siglip2": TinySiglip2(v),
             "synchformer": TinySynchformer(s),
@@ -450,8 +523,15 @@ def load(ckpt_dir):
     return config, models.eval()
 
 
-def create(kind, seed, out_dir):
-    config = default_config(kind, seed)
+def create(kind, seed, out_dir, encoders="tiny"):
+    if encoders not in ENCODERS:
+        raise ValueError("encoders must be one of %s, got %r" % (ENCODERS, encoders))
+    if encoders == "transformers":
+        if kind != "hvf":
+            raise ValueError("--encoders transformers is for --kind hvf only")
+        config = transformers_hvf_config(seed)
+    else:
+        config = default_config(kind, seed)
     models = build(config)
     save(config, models, out_dir)
     return config, models
