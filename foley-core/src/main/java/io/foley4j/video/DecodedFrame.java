@@ -213,10 +213,20 @@ public final class DecodedFrame {
           + (dst == null ? "none" : dst.length));
     }
 
+    FrameStages stages = FrameStages.active();
     if (filter != ResizeFilter.BILINEAR_2TAP) {
-      pilTensor(size, mode, filter, mean, std, dst, offset);
+      pilTensor(size, mode, filter, mean, std, dst, offset, stages);
       return;
     }
+    long t0 = stages == null ? 0 : stages.now();
+    yuvTensor(size, mode, mean, std, dst, offset);
+    if (stages != null) {
+      stages.addResize(filter, stages.now() - t0);
+    }
+  }
+
+  /** {@link ResizeFilter#BILINEAR_2TAP}: straight from the 4:2:0 planes. */
+  private void yuvTensor(int size, ResizeMode mode, float[] mean, float[] std, float[] dst, int offset) {
 
     // Source region in luma pixel coordinates.
     double x0 = 0;
@@ -313,17 +323,28 @@ public final class DecodedFrame {
   }
 
   private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
-      float[] dst, int offset) {
+      float[] dst, int offset, FrameStages stages) {
+    long t0 = stages == null ? 0 : stages.now();
     byte[] px = new byte[3 * size * size];
     PilResample.RowSource rows;
     if (decoderRgb != null) {
       byte[] rgb = decoderRgb();
       int w3 = 3 * width;
       rows = (r, line, x0, x1) -> System.arraycopy(rgb, r * w3 + 3 * x0, line, 3 * x0, 3 * (x1 - x0));
+      if (stages != null) {
+        long t1 = stages.now();
+        stages.addRgb(t1 - t0);
+        t0 = t1;
+      }
     } else {
       rows = new RgbRows()::row;
     }
     PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px);
+    if (stages != null) {
+      long t1 = stages.now();
+      stages.addResize(filter, t1 - t0);
+      t0 = t1;
+    }
     int plane = size * size;
     for (int c = 0; c < 3; c++) {
       float a = 1f / (255f * std[c]);
@@ -333,6 +354,9 @@ public final class DecodedFrame {
       for (int i = 0; i < plane; i++) {
         dst[o + i] = (px[s + i] & 0xff) * a + b;
       }
+    }
+    if (stages != null) {
+      stages.addNormalise(stages.now() - t0);
     }
   }
 
