@@ -325,12 +325,13 @@ public final class DecodedFrame {
   private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
       float[] dst, int offset, FrameStages stages) {
     long t0 = stages == null ? 0 : stages.now();
-    byte[] px = new byte[3 * size * size];
+    PilResample.Scratch scratch = PilResample.Scratch.get();
+    byte[] px = scratch.pixels(3 * size * size);
     PilResample.RowSource rows;
     if (decoderRgb != null) {
-      byte[] rgb = decoderRgb();
-      int w3 = 3 * width;
-      rows = (r, line, x0, x1) -> System.arraycopy(rgb, r * w3 + 3 * x0, line, 3 * x0, 3 * (x1 - x0));
+      byte[] rgb = scratch.rgb(3 * width * height); // the thread's buffer: read in place, not kept
+      decoderRgb.writeRgb(rgb);
+      rows = new PilResample.Picture(rgb, width);
       if (stages != null) {
         long t1 = stages.now();
         stages.addRgb(t1 - t0);
