@@ -324,12 +324,21 @@ public final class DecodedFrame {
 
   private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
       float[] dst, int offset, FrameStages stages) {
+    PilResample.Scratch scratch = PilResample.Scratch.acquire(); // the thread's working arrays
+    try {
+      pilTensor(size, mode, filter, mean, std, dst, offset, stages, scratch);
+    } finally {
+      scratch.release();
+    }
+  }
+
+  private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
+      float[] dst, int offset, FrameStages stages, PilResample.Scratch scratch) {
     long t0 = stages == null ? 0 : stages.now();
-    PilResample.Scratch scratch = PilResample.Scratch.get();
     byte[] px = scratch.pixels(3 * size * size);
     PilResample.RowSource rows;
     if (decoderRgb != null) {
-      byte[] rgb = scratch.rgb(3 * width * height); // the thread's buffer: read in place, not kept
+      byte[] rgb = scratch.rgb(3 * width * height); // read in place, not kept
       decoderRgb.writeRgb(rgb);
       rows = new PilResample.Picture(rgb, width);
       if (stages != null) {
@@ -340,7 +349,7 @@ public final class DecodedFrame {
     } else {
       rows = new RgbRows()::row;
     }
-    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px);
+    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px, scratch);
     if (stages != null) {
       long t1 = stages.now();
       stages.addResize(filter, t1 - t0);

@@ -243,6 +243,17 @@ final class PilResample {
    */
   static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
       int firstRow, byte[] out) {
+    Scratch sc = Scratch.acquire();
+    try {
+      resample(src, srcW, srcH, h, v, firstCol, firstRow, out, sc);
+    } finally {
+      sc.release();
+    }
+  }
+
+  /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[])} with the caller's working arrays. */
+  static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
+      int firstRow, byte[] out, Scratch sc) {
     int ow = h.size;
     int oh = v.size;
     int plane = ow * oh;
@@ -278,7 +289,6 @@ final class PilResample {
         x1 = Math.max(x1, h.min[i] + h.count[i]);
       }
     }
-    Scratch sc = Scratch.get();
     // rows read in place from a whole picture, else copied into a line
     byte[] whole = src instanceof Picture p ? p.rgb() : null;
     byte[] line = whole != null ? null : sc.line(3 * srcW);
@@ -390,12 +400,16 @@ final class PilResample {
    * per frame: the RGB picture a decoder converts into, the line, the intermediate picture and
    * the accumulators. An array is kept only up to {@link #KEEP_BYTES} (a 1080p RGB picture, or
    * the intermediate of 1080p to 512 wide); larger ones are allocated per call, as before. Never
-   * shared between threads, and every element read is written first in the same call.
+   * shared between threads, and every element read is written first in the same call. A use
+   * nested in another on the same thread (a {@link DecoderRgb} that itself resizes a frame) gets
+   * arrays of its own.
    */
   static final class Scratch {
     /** The largest array a thread keeps between frames, in bytes. */
     static final int KEEP_BYTES = 8 << 20;
     private static final ThreadLocal<Scratch> MINE = ThreadLocal.withInitial(Scratch::new);
+
+    private boolean busy;
 
     private byte[] rgb = new byte[0];
     private byte[] line = new byte[0];
@@ -403,8 +417,18 @@ final class PilResample {
     private int[] tmp = new int[0];
     private int[] acc = new int[0];
 
-    static Scratch get() {
-      return MINE.get();
+    /** The thread's arrays, or new ones while the thread's are in use; give them back with {@link #release()}. */
+    static Scratch acquire() {
+      Scratch s = MINE.get();
+      if (s.busy) {
+        return new Scratch();
+      }
+      s.busy = true;
+      return s;
+    }
+
+    void release() {
+      busy = false;
     }
 
     /** At least {@code n} bytes for a decoder's RGB picture (contents undefined). */
@@ -491,6 +515,17 @@ final class PilResample {
   /** As {@link #resizeSquare(RowSource, int, int, int, boolean, boolean, byte[])} with any antialiased filter. */
   static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
       ResizeFilter filter, byte[] out) {
+    Scratch sc = Scratch.acquire();
+    try {
+      resizeSquare(src, w, h, size, centerCrop, filter, out, sc);
+    } finally {
+      sc.release();
+    }
+  }
+
+  /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[])} with the caller's working arrays. */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      ResizeFilter filter, byte[] out, Scratch sc) {
     int rw = size;
     int rh = size;
     int left = 0;
@@ -504,7 +539,7 @@ final class PilResample {
     }
     Coeffs hc = coeffs(w, rw, left, size, filter);
     Coeffs vc = coeffs(h, rh, top, size, filter);
-    resample(src, w, h, hc, vc, left, top, out);
+    resample(src, w, h, hc, vc, left, top, out, sc);
   }
 
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */
