@@ -212,8 +212,10 @@ final class FramesBench implements Callable<Integer> {
     double norm = st.normaliseNanos() / 1e9;
     Map<String, Double> stages = new java.util.LinkedHashMap<>();
     double resized = 0;
-    String rgbName = String.format(Locale.ROOT, "rgb (%s, %d frames)", decoder.equals("ffmpeg") ? "swscale" : decoder,
-        st.rgbFrames());
+    // a decoder without its own RGB (jcodec) has foley4j convert the rows inside the resize
+    String rgbName = st.rgbFrames() > 0 || decoder.equals("ffmpeg")
+        ? String.format(Locale.ROOT, "rgb (%s, %d frames)", decoder.equals("ffmpeg") ? "swscale" : decoder, st.rgbFrames())
+        : "rgb (foley4j's own: counted in the resizes)";
     Map<String, Double> resizes = new java.util.LinkedHashMap<>();
     for (ResizeFilter f : vf == sf ? List.of(vf) : List.of(vf, sf)) {
       double s = st.resizeNanos(f) / 1e9;
