@@ -185,6 +185,66 @@ final class FeatureExtractor {
     }
   }
 
+  /**
+   * What {@link #produceAlone()} took from the producer: the encoder batches and what they held, as
+   * the encoder task would have submitted them.
+   *
+   * @param visualBatches visual batches
+   * @param visualPictures pictures in them (each one resized and normalised)
+   * @param visualCopies visual frames that reuse an earlier picture's features
+   * @param syncBatches sync batches
+   * @param syncWindows windows in them
+   * @param syncCopies windows that reuse an earlier window's tokens
+   * @param floats floats packed into all batches
+   */
+  record Drained(int visualBatches, int visualPictures, int visualCopies, int syncBatches, int syncWindows,
+      int syncCopies, long floats) {}
+
+  /**
+   * Runs the producer on the calling thread exactly as the engine's decode task runs it (decode,
+   * sample, convert, resize, normalise, pack; it closes the source), while a thread of its own takes
+   * the packed batches in place of the encoder task, counts them and drops them. For measuring the
+   * frame preparation alone ({@link FramePreparation}); {@code calls} is not used.
+   *
+   * @throws RuntimeException what the producer failed with
+   */
+  Drained produceAlone() {
+    long[] n = new long[7];
+    RuntimeException[] failed = new RuntimeException[1];
+    Thread drain = new Thread(() -> {
+      try {
+        for (EncoderWork o; (o = work.take()) != null; ) {
+          if (o instanceof VisualBatch vb) {
+            n[0]++;
+            n[1] += vb.n();
+            n[2] += vb.dupPic().length;
+            n[6] += vb.data().length;
+          } else if (o instanceof WindowBatch wb) {
+            n[3]++;
+            n[4] += wb.windows().length;
+            n[5] += wb.copies().length;
+            n[6] += wb.data().length;
+          }
+        }
+      } catch (RuntimeException e) {
+        failed[0] = e;
+      }
+    }, "foley-frames-drain");
+    drain.setDaemon(true);
+    drain.start();
+    produce();
+    try {
+      drain.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while the frames were prepared", e);
+    }
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+    return new Drained((int) n[0], (int) n[1], (int) n[2], (int) n[3], (int) n[4], (int) n[5], n[6]);
+  }
+
   private void decodeAll() {
     boolean accumulated = m.frameGrid() == BundleManifest.FrameGrid.ACCUMULATED;
     FrameSampler sampler = FrameSampler.over(source, m.frameRule(), accumulated ? 0 : FrameSampler.EPS);

@@ -213,10 +213,20 @@ public final class DecodedFrame {
           + (dst == null ? "none" : dst.length));
     }
 
+    FrameStages stages = FrameStages.active();
     if (filter != ResizeFilter.BILINEAR_2TAP) {
-      pilTensor(size, mode, filter, mean, std, dst, offset);
+      pilTensor(size, mode, filter, mean, std, dst, offset, stages);
       return;
     }
+    long t0 = stages == null ? 0 : stages.now();
+    yuvTensor(size, mode, mean, std, dst, offset);
+    if (stages != null) {
+      stages.addResize(filter, stages.now() - t0);
+    }
+  }
+
+  /** {@link ResizeFilter#BILINEAR_2TAP}: straight from the 4:2:0 planes. */
+  private void yuvTensor(int size, ResizeMode mode, float[] mean, float[] std, float[] dst, int offset) {
 
     // Source region in luma pixel coordinates.
     double x0 = 0;
@@ -313,17 +323,38 @@ public final class DecodedFrame {
   }
 
   private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
-      float[] dst, int offset) {
-    byte[] px = new byte[3 * size * size];
+      float[] dst, int offset, FrameStages stages) {
+    PilResample.Scratch scratch = PilResample.Scratch.acquire(); // the thread's working arrays
+    try {
+      pilTensor(size, mode, filter, mean, std, dst, offset, stages, scratch);
+    } finally {
+      scratch.release();
+    }
+  }
+
+  private void pilTensor(int size, ResizeMode mode, ResizeFilter filter, float[] mean, float[] std,
+      float[] dst, int offset, FrameStages stages, PilResample.Scratch scratch) {
+    long t0 = stages == null ? 0 : stages.now();
+    byte[] px = scratch.pixels(3 * size * size);
     PilResample.RowSource rows;
     if (decoderRgb != null) {
-      byte[] rgb = decoderRgb();
-      int w3 = 3 * width;
-      rows = (r, line, x0, x1) -> System.arraycopy(rgb, r * w3 + 3 * x0, line, 3 * x0, 3 * (x1 - x0));
+      byte[] rgb = scratch.rgb(3 * width * height); // read in place, not kept
+      decoderRgb.writeRgb(rgb);
+      rows = new PilResample.Picture(rgb, width);
+      if (stages != null) {
+        long t1 = stages.now();
+        stages.addRgb(t1 - t0);
+        t0 = t1;
+      }
     } else {
       rows = new RgbRows()::row;
     }
-    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px);
+    PilResample.resizeSquare(rows, width, height, size, mode == ResizeMode.CENTER_CROP, filter, px, scratch);
+    if (stages != null) {
+      long t1 = stages.now();
+      stages.addResize(filter, t1 - t0);
+      t0 = t1;
+    }
     int plane = size * size;
     for (int c = 0; c < 3; c++) {
       float a = 1f / (255f * std[c]);
@@ -333,6 +364,9 @@ public final class DecodedFrame {
       for (int i = 0; i < plane; i++) {
         dst[o + i] = (px[s + i] & 0xff) * a + b;
       }
+    }
+    if (stages != null) {
+      stages.addNormalise(stages.now() - t0);
     }
   }
 

@@ -243,6 +243,17 @@ final class PilResample {
    */
   static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
       int firstRow, byte[] out) {
+    Scratch sc = Scratch.acquire();
+    try {
+      resample(src, srcW, srcH, h, v, firstCol, firstRow, out, sc);
+    } finally {
+      sc.release();
+    }
+  }
+
+  /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[])} with the caller's working arrays. */
+  static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
+      int firstRow, byte[] out, Scratch sc) {
     int ow = h.size;
     int oh = v.size;
     int plane = ow * oh;
@@ -278,54 +289,80 @@ final class PilResample {
         x1 = Math.max(x1, h.min[i] + h.count[i]);
       }
     }
-    byte[] line = new byte[3 * srcW];
-    // horizontal pass into planar 8-bit intermediate [3][rows][ow]
-    byte[] tmp = v.identity ? out : new byte[3 * rows * ow];
+    // rows read in place from a whole picture, else copied into a line
+    byte[] whole = src instanceof Picture p ? p.rgb() : null;
+    byte[] line = whole != null ? null : sc.line(3 * srcW);
+    // horizontal pass into the planar 8-bit intermediate [3][rows][ow], held as ints (values 0..255)
+    // so that the vertical pass's loops are over int arrays; straight into out when there is no
+    // vertical pass
+    boolean direct = v.identity;
     int tplane = rows * ow;
+    int[] tmp = direct ? null : sc.tmp(3 * tplane);
     int ks = h.ksize;
     int hp = h.precision;
     int hHalf = 1 << (hp - 1);
+    int[] hk = h.k;
+    int[] hmin = h.min;
+    int[] hcount = h.count;
     for (int r = 0; r < rows; r++) {
-      src.row(y0 + r, line, x0, x1);
-      int o = r * ow;
-      if (h.identity) {
-        for (int i = 0; i < ow; i++) {
-          int s = 3 * (firstCol + i);
-          tmp[o + i] = line[s];
-          tmp[tplane + o + i] = line[s + 1];
-          tmp[2 * tplane + o + i] = line[s + 2];
-        }
-        continue;
+      byte[] buf;
+      int base;
+      if (whole != null) {
+        buf = whole;
+        base = 3 * srcW * (y0 + r);
+      } else {
+        src.row(y0 + r, line, x0, x1);
+        buf = line;
+        base = 0;
       }
+      int o = r * ow;
       for (int i = 0; i < ow; i++) {
-        int xmin = h.min[i];
-        int n = h.count[i];
-        int kb = i * ks;
-        int s0 = hHalf;
-        int s1 = hHalf;
-        int s2 = hHalf;
-        int p = 3 * xmin;
-        for (int x = 0; x < n; x++, p += 3) {
-          int w = h.k[kb + x];
-          s0 += (line[p] & 0xff) * w;
-          s1 += (line[p + 1] & 0xff) * w;
-          s2 += (line[p + 2] & 0xff) * w;
+        int s0;
+        int s1;
+        int s2;
+        if (h.identity) {
+          int s = base + 3 * (firstCol + i);
+          s0 = buf[s] & 0xff;
+          s1 = buf[s + 1] & 0xff;
+          s2 = buf[s + 2] & 0xff;
+        } else {
+          int n = hcount[i];
+          int kb = i * ks;
+          s0 = hHalf;
+          s1 = hHalf;
+          s2 = hHalf;
+          int p = base + 3 * hmin[i];
+          for (int x = 0; x < n; x++, p += 3) {
+            int w = hk[kb + x];
+            s0 += (buf[p] & 0xff) * w;
+            s1 += (buf[p + 1] & 0xff) * w;
+            s2 += (buf[p + 2] & 0xff) * w;
+          }
+          s0 = clip8(s0, hp);
+          s1 = clip8(s1, hp);
+          s2 = clip8(s2, hp);
         }
-        tmp[o + i] = (byte) clip8(s0, hp);
-        tmp[tplane + o + i] = (byte) clip8(s1, hp);
-        tmp[2 * tplane + o + i] = (byte) clip8(s2, hp);
+        if (direct) {
+          out[o + i] = (byte) s0;
+          out[tplane + o + i] = (byte) s1;
+          out[2 * tplane + o + i] = (byte) s2;
+        } else {
+          tmp[o + i] = s0;
+          tmp[tplane + o + i] = s1;
+          tmp[2 * tplane + o + i] = s2;
+        }
       }
     }
-    if (v.identity) {
+    if (direct) {
       return;
     }
     // vertical pass: for each output row, accumulate its source rows
-    int[] acc = new int[3 * ow];
+    int[] acc = sc.acc(3 * ow);
     int vk = v.ksize;
     int vp = v.precision;
     int vHalf = 1 << (vp - 1);
     for (int j = 0; j < oh; j++) {
-      java.util.Arrays.fill(acc, vHalf);
+      java.util.Arrays.fill(acc, 0, 3 * ow, vHalf);
       int n = v.count[j];
       int kb = j * vk;
       for (int y = 0; y < n; y++) {
@@ -335,7 +372,7 @@ final class PilResample {
           int t = c * tplane + ro;
           int a = c * ow;
           for (int i = 0; i < ow; i++) {
-            acc[a + i] += (tmp[t + i] & 0xff) * w;
+            acc[a + i] += tmp[t + i] * w;
           }
         }
       }
@@ -347,6 +384,108 @@ final class PilResample {
           out[d + i] = (byte) clip8(acc[a + i], vp);
         }
       }
+    }
+  }
+
+  /** A whole interleaved RGB picture, {@code 3 * width} bytes per row, as a row source read in place. */
+  record Picture(byte[] rgb, int width) implements RowSource {
+    @Override
+    public void row(int y, byte[] line, int x0, int x1) {
+      System.arraycopy(rgb, 3 * (width * y + x0), line, 3 * x0, 3 * (x1 - x0));
+    }
+  }
+
+  /**
+   * Working arrays of the calling thread, reused from one frame to the next instead of allocated
+   * per frame: the RGB picture a decoder converts into, the line, the intermediate picture and
+   * the accumulators. An array is kept only up to {@link #KEEP_BYTES} (a 1080p RGB picture, or
+   * the intermediate of 1080p to 512 wide); larger ones are allocated per call, as before. Never
+   * shared between threads, and every element read is written first in the same call. A use
+   * nested in another on the same thread (a {@link DecoderRgb} that itself resizes a frame) gets
+   * arrays of its own.
+   */
+  static final class Scratch {
+    /** The largest array a thread keeps between frames, in bytes. */
+    static final int KEEP_BYTES = 8 << 20;
+    private static final ThreadLocal<Scratch> MINE = ThreadLocal.withInitial(Scratch::new);
+
+    private boolean busy;
+
+    private byte[] rgb = new byte[0];
+    private byte[] line = new byte[0];
+    private byte[] pixels = new byte[0];
+    private int[] tmp = new int[0];
+    private int[] acc = new int[0];
+
+    /** The thread's arrays, or new ones while the thread's are in use; give them back with {@link #release()}. */
+    static Scratch acquire() {
+      Scratch s = MINE.get();
+      if (s.busy) {
+        return new Scratch();
+      }
+      s.busy = true;
+      return s;
+    }
+
+    void release() {
+      busy = false;
+    }
+
+    /** At least {@code n} bytes for a decoder's RGB picture (contents undefined). */
+    byte[] rgb(int n) {
+      if (rgb.length >= n) {
+        return rgb;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        rgb = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} bytes for a resized 8-bit picture (contents undefined). */
+    byte[] pixels(int n) {
+      if (pixels.length >= n) {
+        return pixels;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        pixels = a;
+      }
+      return a;
+    }
+
+    byte[] line(int n) {
+      if (line.length >= n) {
+        return line;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        line = a;
+      }
+      return a;
+    }
+
+    int[] tmp(int n) {
+      if (tmp.length >= n) {
+        return tmp;
+      }
+      int[] a = new int[n];
+      if (4L * n <= KEEP_BYTES) {
+        tmp = a;
+      }
+      return a;
+    }
+
+    int[] acc(int n) {
+      if (acc.length >= n) {
+        return acc;
+      }
+      int[] a = new int[n];
+      if (4L * n <= KEEP_BYTES) {
+        acc = a;
+      }
+      return a;
     }
   }
 
@@ -376,6 +515,17 @@ final class PilResample {
   /** As {@link #resizeSquare(RowSource, int, int, int, boolean, boolean, byte[])} with any antialiased filter. */
   static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
       ResizeFilter filter, byte[] out) {
+    Scratch sc = Scratch.acquire();
+    try {
+      resizeSquare(src, w, h, size, centerCrop, filter, out, sc);
+    } finally {
+      sc.release();
+    }
+  }
+
+  /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[])} with the caller's working arrays. */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      ResizeFilter filter, byte[] out, Scratch sc) {
     int rw = size;
     int rh = size;
     int left = 0;
@@ -389,7 +539,7 @@ final class PilResample {
     }
     Coeffs hc = coeffs(w, rw, left, size, filter);
     Coeffs vc = coeffs(h, rh, top, size, filter);
-    resample(src, w, h, hc, vc, left, top, out);
+    resample(src, w, h, hc, vc, left, top, out, sc);
   }
 
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */
@@ -400,7 +550,7 @@ final class PilResample {
   /** As {@link #resize(byte[], int, int, int, int, boolean)} with any antialiased filter. */
   static byte[] resize(byte[] rgb, int w, int h, int ow, int oh, ResizeFilter filter) {
     byte[] out = new byte[3 * ow * oh];
-    resample((y, line, x0, x1) -> System.arraycopy(rgb, 3 * (w * y + x0), line, 3 * x0, 3 * (x1 - x0)), w, h,
+    resample(new Picture(rgb, w), w, h,
         coeffs(w, ow, 0, ow, filter), coeffs(h, oh, 0, oh, filter), 0, 0, out);
     return out;
   }
