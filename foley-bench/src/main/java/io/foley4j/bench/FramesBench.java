@@ -138,8 +138,10 @@ final class FramesBench implements Callable<Integer> {
     }
     // the ratios of the printed (rounded) values, so that they can be checked from the output
     double f = round3(f4j.cpu());
-    String hvfRatio = hvf == null ? "n/a" : String.format(Locale.ROOT, "%.2f", round3(hvf.cpu()) / f);
-    String decRatio = cli == null ? "n/a" : String.format(Locale.ROOT, "%.2f", f / round3(cli.cpu()));
+    // a column that rounds to 0 (a clip too short to time) gives no ratio rather than an infinite one
+    String hvfRatio = hvf == null || f == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", round3(hvf.cpu()) / f);
+    String decRatio = cli == null || round3(cli.cpu()) == 0 ? "n/a"
+        : String.format(Locale.ROOT, "%.2f", f / round3(cli.cpu()));
     System.out.printf(Locale.ROOT, "ratios (cpu): HVF / foley4j = %s (goal >= 5); foley4j / decode-only = %s"
         + " (goal <= 1.5)%n", hvfRatio, decRatio);
     return 0;

@@ -65,8 +65,10 @@ class FramesBenchTest {
     double[] cli = rows.get("ffmpeg CLI decode only");
     assertTrue(f4j != null && dec != null && cli != null, out);
     for (double[] r : rows.values()) {
-      assertTrue(r[0] > 0 && r[1] > 0, out);
+      // a 2 s 192x108 clip: a column's CPU time may print as 0.000 (CI saw it for foley4j's decode alone)
+      assertTrue(r[0] >= 0 && r[1] > 0, out);
     }
+    assertTrue(f4j[0] > 0, out);
 
     // foley4j's stages: the first block of stage lines, right after its row; they sum to its total
     String afterF4j = out.substring(out.indexOf("  foley4j frame preparation"), out.indexOf("  foley4j decode alone"));
@@ -87,9 +89,13 @@ class FramesBenchTest {
     assertTrue(out.contains("foley4j decode alone                     cpu") && out.contains("(50 frames)"), out);
 
     Matcher ratios = Pattern.compile("ratios \\(cpu\\): HVF / foley4j = (\\S+) \\(goal >= 5\\); foley4j / decode-only"
-        + " = ([0-9.]+) \\(goal <= 1.5\\)").matcher(out);
+        + " = (\\S+) \\(goal <= 1.5\\)").matcher(out);
     assertTrue(ratios.find(), out);
-    assertEquals(f4j[0] / cli[0], Double.parseDouble(ratios.group(2)), 0.0051, out);
+    if (cli[0] > 0) {
+      assertEquals(f4j[0] / cli[0], Double.parseDouble(ratios.group(2)), 0.0051, out);
+    } else {
+      assertEquals("n/a", ratios.group(2), "a column too short to time gives no ratio: " + out);
+    }
     double[] hvf = rows.get("HVF Python preparation");
     if (torch) {
       assertTrue(hvf != null, out);
