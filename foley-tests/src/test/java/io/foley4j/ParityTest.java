@@ -1,8 +1,6 @@
 package io.foley4j;
 
-import io.foley4j.jcodec.JcodecVideoSources;
 
-import io.foley4j.jcodec.SyntheticMp4;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Npz;
-import io.foley4j.video.DecodedFrame;
-import io.foley4j.video.SyntheticVideo;
-import io.foley4j.video.VideoSource;
-import io.foley4j.video.VideoSources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,36 +111,12 @@ class ParityTest {
       "mmaudio, 25, 1, 288, 4.5"}) // 11.52 s: two segments, the last end-aligned
   void foley4jMatchesTheModelsOwnInference(String kind, int num, int den, int frames, double cfg) throws Exception {
     Path dir = Files.createTempDirectory(work, kind + "-" + frames + "-" + cfg + "-");
-    Path video = dir.resolve("clip.mp4");
-    double seconds = frames * (double) den / num;
-    SyntheticMp4.write(SyntheticVideo.builder().size(96, 64).fps(num, den).durationSeconds(seconds).background(0x203040)
-        .movingSquare(0.2, seconds - 0.2, 0xf0c030).flash(seconds * 0.3, 0.2, 0xffffff)
-        .flash(seconds * 0.7, 0.12, 0x30a0f0).build(), video);
-
     // the frames as foley4j decodes them, and the video's exact length
-    List<byte[]> rgb = new ArrayList<>();
-    List<Double> pts = new ArrayList<>();
-    long ticks;
-    long timescale;
-    int w;
-    int h;
-    try (VideoSource src = JcodecVideoSources.jcodec().open(video)) {
-      ticks = src.info().durationTicks();
-      timescale = src.info().durationTimescale();
-      w = src.info().width();
-      h = src.info().height();
-      for (DecodedFrame f = src.next(); f != null; f = src.next()) {
-        rgb.add(f.toRgb());
-        pts.add(f.ptsSeconds());
-      }
-    }
-    assertEquals(frames, rgb.size());
-    byte[] all = new byte[frames * w * h * 3];
-    for (int i = 0; i < frames; i++) {
-      System.arraycopy(rgb.get(i), 0, all, i * w * h * 3, w * h * 3);
-    }
-    NpyWriter.bytes(dir.resolve("frames.npy"), all, frames, h, w, 3);
-    NpyWriter.doubles(dir.resolve("pts.npy"), pts.stream().mapToDouble(Double::doubleValue).toArray(), frames);
+    ParityClip clip = ParityClip.write(dir, num, den, frames);
+    Path video = clip.video();
+    long ticks = clip.ticks();
+    long timescale = clip.timescale();
+    double seconds = frames * (double) den / num;
 
     Path bundleDir = work.resolve(kind + "-bundle");
     try (ModelBundle bundle = ModelBundle.open(bundleDir)) {

@@ -6,11 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Npz;
-import io.foley4j.jcodec.JcodecVideoSources;
-import io.foley4j.jcodec.SyntheticMp4;
-import io.foley4j.video.DecodedFrame;
-import io.foley4j.video.SyntheticVideo;
-import io.foley4j.video.VideoSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,35 +71,12 @@ class TransformersParityTest {
   @Test
   void foley4jMatchesTheSetsOwnInference() throws Exception {
     Path dir = Files.createTempDirectory(work, "clip-");
-    Path video = dir.resolve("clip.mp4");
+    // the frames as foley4j decodes them, and the video's exact length
+    ParityClip clip = ParityClip.write(dir, 25, 1, FRAMES);
+    Path video = clip.video();
+    long ticks = clip.ticks();
+    long timescale = clip.timescale();
     double seconds = FRAMES / 25.0;
-    SyntheticMp4.write(SyntheticVideo.builder().size(96, 64).fps(25, 1).durationSeconds(seconds).background(0x203040)
-        .movingSquare(0.2, seconds - 0.2, 0xf0c030).flash(seconds * 0.3, 0.2, 0xffffff)
-        .flash(seconds * 0.7, 0.12, 0x30a0f0).build(), video);
-
-    List<byte[]> rgb = new ArrayList<>();
-    List<Double> pts = new ArrayList<>();
-    long ticks;
-    long timescale;
-    int w;
-    int h;
-    try (VideoSource src = JcodecVideoSources.jcodec().open(video)) {
-      ticks = src.info().durationTicks();
-      timescale = src.info().durationTimescale();
-      w = src.info().width();
-      h = src.info().height();
-      for (DecodedFrame f = src.next(); f != null; f = src.next()) {
-        rgb.add(f.toRgb());
-        pts.add(f.ptsSeconds());
-      }
-    }
-    assertEquals(FRAMES, rgb.size());
-    byte[] all = new byte[FRAMES * w * h * 3];
-    for (int i = 0; i < FRAMES; i++) {
-      System.arraycopy(rgb.get(i), 0, all, i * w * h * 3, w * h * 3);
-    }
-    NpyWriter.bytes(dir.resolve("frames.npy"), all, FRAMES, h, w, 3);
-    NpyWriter.doubles(dir.resolve("pts.npy"), pts.stream().mapToDouble(Double::doubleValue).toArray(), FRAMES);
 
     try (ModelBundle bundle = ModelBundle.open(work.resolve("bundle"))) {
       BundleManifest m = bundle.manifest();
