@@ -412,6 +412,7 @@ final class PilResample {
     private boolean busy;
 
     private byte[] rgb = new byte[0];
+    private java.lang.ref.WeakReference<Object> rgbOwner; // whose picture rgb holds, or null
     private byte[] line = new byte[0];
     private byte[] pixels = new byte[0];
     private int[] tmp = new int[0];
@@ -431,8 +432,12 @@ final class PilResample {
       busy = false;
     }
 
-    /** At least {@code n} bytes for a decoder's RGB picture (contents undefined). */
+    /**
+     * At least {@code n} bytes for a decoder's RGB picture (contents undefined); the picture
+     * {@link #holdRgb held} before is forgotten.
+     */
     byte[] rgb(int n) {
+      rgbOwner = null;
       if (rgb.length >= n) {
         return rgb;
       }
@@ -441,6 +446,26 @@ final class PilResample {
         rgb = a;
       }
       return a;
+    }
+
+    /**
+     * Records that {@code rgb} (from {@link #rgb(int)}, written completely) is {@code owner}'s
+     * picture, for {@link #heldRgb}. Kept only while it is the thread's own array; the owner is
+     * weakly referenced, so a thread does not keep its last frame alive.
+     */
+    void holdRgb(Object owner, byte[] rgb) {
+      if (rgb == this.rgb) {
+        rgbOwner = new java.lang.ref.WeakReference<>(owner);
+      }
+    }
+
+    /**
+     * {@code owner}'s picture of {@code n} bytes if it is the last one {@link #holdRgb held} (no
+     * other was asked for since), else null.
+     */
+    byte[] heldRgb(Object owner, int n) {
+      java.lang.ref.WeakReference<Object> o = rgbOwner;
+      return o != null && o.get() == owner && rgb.length >= n ? rgb : null;
     }
 
     /** At least {@code n} bytes for a resized 8-bit picture (contents undefined). */
