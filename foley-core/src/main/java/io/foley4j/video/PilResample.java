@@ -38,6 +38,44 @@ final class PilResample {
   private PilResample() {}
 
   /**
+   * A faster horizontal pass giving the same bytes, for a whole interleaved picture: rows
+   * {@code y0 .. y0+rows-1}, source columns {@code x0 .. x1-1}, with taps {@code h} (not an
+   * identity) into {@code tmp} as {@link #resample} lays out its intermediate.
+   */
+  interface Simd {
+    void horizontal(byte[] rgb, int width, int y0, int rows, int x0, int x1, Coeffs h, int[] tmp, Scratch sc);
+
+    /** What it runs on, for benchmarks. */
+    String describe();
+  }
+
+  /**
+   * The Vector API pass ({@code VectorResample}) when the JVM runs with {@code --add-modules
+   * jdk.incubator.vector} and the system property {@code foley4j.resize.vector} is not {@code
+   * false}, else null (scalar). Loaded by name so that nothing else links to the incubating module.
+   */
+  static final Simd SIMD = loadSimd();
+
+  private static Simd loadSimd() {
+    if ("false".equalsIgnoreCase(System.getProperty("foley4j.resize.vector"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return null;
+    }
+    try {
+      return (Simd) Class.forName(PilResample.class.getPackageName() + ".VectorResample")
+          .getDeclaredMethod("create").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+      return null; // an unusual JVM: the scalar passes
+    }
+  }
+
+  /** How the resizes run in this JVM, for benchmarks: the Vector API's lanes, or scalar and how to enable it. */
+  static String resizePath() {
+    return SIMD != null ? SIMD.describe()
+        : "scalar (the Vector API needs --add-modules jdk.incubator.vector on x86-64 with AVX2 or AVX-512)";
+  }
+
+  /**
    * Supplies source rows as interleaved 8-bit RGB: row {@code y}, columns {@code x0 .. x1-1}, into
    * {@code rgb} at {@code 3*x} ({@code rgb} holds a whole row; other columns are not read).
    */
@@ -254,6 +292,12 @@ final class PilResample {
   /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[])} with the caller's working arrays. */
   static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
       int firstRow, byte[] out, Scratch sc) {
+    resample(src, srcW, srcH, h, v, firstCol, firstRow, out, sc, SIMD);
+  }
+
+  /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[], Scratch)} with the given faster pass, or none (scalar). */
+  static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
+      int firstRow, byte[] out, Scratch sc, Simd simd) {
     int ow = h.size;
     int oh = v.size;
     int plane = ow * oh;
@@ -304,7 +348,11 @@ final class PilResample {
     int[] hk = h.k;
     int[] hmin = h.min;
     int[] hcount = h.count;
-    for (int r = 0; r < rows; r++) {
+    boolean vectorRows = simd != null && whole != null && !direct && !h.identity;
+    if (vectorRows) {
+      simd.horizontal(whole, srcW, y0, rows, x0, x1, h, tmp, sc);
+    }
+    for (int r = vectorRows ? rows : 0; r < rows; r++) {
       byte[] buf;
       int base;
       if (whole != null) {
@@ -417,6 +465,8 @@ final class PilResample {
     private byte[] pixels = new byte[0];
     private int[] tmp = new int[0];
     private int[] acc = new int[0];
+    private byte[] block = new byte[0];
+    private int[] lanes = new int[0];
 
     /** The thread's arrays, or new ones while the thread's are in use; give them back with {@link #release()}. */
     static Scratch acquire() {
@@ -502,6 +552,26 @@ final class PilResample {
       return a;
     }
 
+    /** At least {@code n} bytes for a block of turned rows ({@link Simd}). */
+    byte[] block(int n) {
+      if (block.length >= n) {
+        return block;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        block = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} ints for one vector's lanes ({@link Simd}). */
+    int[] lanes(int n) {
+      if (lanes.length < n) {
+        lanes = new int[n];
+      }
+      return lanes;
+    }
+
     int[] acc(int n) {
       if (acc.length >= n) {
         return acc;
@@ -551,6 +621,12 @@ final class PilResample {
   /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[])} with the caller's working arrays. */
   static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
       ResizeFilter filter, byte[] out, Scratch sc) {
+    resizeSquare(src, w, h, size, centerCrop, filter, out, sc, SIMD);
+  }
+
+  /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[], Scratch)} with the given faster pass, or none. */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      ResizeFilter filter, byte[] out, Scratch sc, Simd simd) {
     int rw = size;
     int rh = size;
     int left = 0;
@@ -564,7 +640,7 @@ final class PilResample {
     }
     Coeffs hc = coeffs(w, rw, left, size, filter);
     Coeffs vc = coeffs(h, rh, top, size, filter);
-    resample(src, w, h, hc, vc, left, top, out, sc);
+    resample(src, w, h, hc, vc, left, top, out, sc, simd);
   }
 
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */

@@ -1,0 +1,121 @@
+package io.foley4j.video;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vector API horizontal pass ({@link VectorResample}) gives the scalar pass's bytes, which the
+ * PIL and torch tests compare with the libraries themselves: every antialiased filter, squashed and
+ * centre-cropped, shrinking and enlarging, odd sizes, pictures narrower than one 8-byte step and
+ * heights that leave a short last block of rows. foley-core's tests run with {@code --add-modules
+ * jdk.incubator.vector}, so the default path in them is the vector one.
+ */
+class VectorResampleTest {
+  private static final ResizeFilter[] FILTERS = {ResizeFilter.PIL_BILINEAR, ResizeFilter.PIL_BICUBIC,
+      ResizeFilter.TORCH_BICUBIC};
+
+  private static PilResample.Simd simd() {
+    PilResample.Simd s = VectorResample.create();
+    assertNotNull(s, "this x86-64 JVM has 8 or more int lanes: " + FrameStages.resizePath());
+    return s;
+  }
+
+  private static byte[] picture(int w, int h, long seed) {
+    byte[] rgb = new byte[3 * w * h];
+    Random r = new Random(seed);
+    r.nextBytes(rgb);
+    for (int i = 0; i < rgb.length; i += 97) { // runs of extremes, where the cubic over- and undershoots
+      rgb[i] = (byte) ((i / 97) % 2 == 0 ? 0 : 255);
+    }
+    return rgb;
+  }
+
+  @Test
+  void theDefaultPathInTheseTestsIsTheVectorOne() {
+    assertNotNull(PilResample.SIMD, "surefire starts foley-core's tests with --add-modules jdk.incubator.vector");
+    assertEquals(simd().describe(), FrameStages.resizePath());
+  }
+
+  @Test
+  void squaresAreTheScalarBytes() {
+    PilResample.Simd simd = simd();
+    int[][] sizes = {{1920, 1080}, {1080, 1920}, {321, 181}, {98, 62}, {37, 23}, {7, 5}, {2, 3}, {1, 1}, {640, 17}};
+    int[] outs = {224, 64, 33, 9, 1};
+    PilResample.Scratch sc = new PilResample.Scratch();
+    long seed = 1;
+    for (int[] wh : sizes) {
+      int w = wh[0];
+      int h = wh[1];
+      byte[] rgb = picture(w, h, seed++);
+      PilResample.Picture pic = new PilResample.Picture(rgb, w);
+      for (int size : outs) {
+        if ((w >= 1000 || h >= 1000) && size < 33) {
+          continue; // enough of the big ones
+        }
+        for (ResizeFilter f : FILTERS) {
+          for (boolean crop : new boolean[] {false, true}) {
+            byte[] scalar = new byte[3 * size * size];
+            byte[] vector = new byte[3 * size * size];
+            PilResample.resizeSquare(pic, w, h, size, crop, f, scalar, sc, null);
+            PilResample.resizeSquare(pic, w, h, size, crop, f, vector, sc, simd);
+            assertArrayEquals(scalar, vector, w + "x" + h + " -> " + size + " " + f + (crop ? " crop" : ""));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void rectanglesAndEnlargementsAreTheScalarBytes() {
+    PilResample.Simd simd = simd();
+    int[][] cases = {{64, 48, 512, 512}, {97, 61, 200, 33}, {1920, 1080, 512, 512}, {1920, 1080, 398, 224},
+        {33, 200, 97, 15}, {50, 40, 50, 17}, {9, 35, 4, 35}};
+    PilResample.Scratch sc = new PilResample.Scratch();
+    boolean sawVector = false;
+    for (int[] c : cases) {
+      byte[] rgb = picture(c[0], c[1], c[2] * 31L + c[3]);
+      PilResample.Picture pic = new PilResample.Picture(rgb, c[0]);
+      for (ResizeFilter f : FILTERS) {
+        PilResample.Coeffs hc = PilResample.coeffs(c[0], c[2], 0, c[2], f);
+        PilResample.Coeffs vc = PilResample.coeffs(c[1], c[3], 0, c[3], f);
+        sawVector |= !hc.identity && !vc.identity;
+        byte[] scalar = new byte[3 * c[2] * c[3]];
+        byte[] vector = new byte[scalar.length];
+        PilResample.resample(pic, c[0], c[1], hc, vc, 0, 0, scalar, sc, null);
+        PilResample.resample(pic, c[0], c[1], hc, vc, 0, 0, vector, sc, simd);
+        assertArrayEquals(scalar, vector, c[0] + "x" + c[1] + " -> " + c[2] + "x" + c[3] + " " + f);
+      }
+    }
+    assertTrue(sawVector, "some cases run the vector pass");
+  }
+
+  @Test
+  void aFrameResizesToTheSameTensorEitherWay() {
+    DecodedFrame plain = SyntheticVideo.builder().size(250, 140).fps(25, 1).durationSeconds(1)
+        .movingSquare(0, 1, 0x00FF00).build().open().next();
+    byte[] rgb = plain.toRgb();
+    PilResample.Scratch sc = new PilResample.Scratch();
+    byte[] scalar = new byte[3 * 64 * 64];
+    byte[] vector = new byte[3 * 64 * 64];
+    PilResample.resizeSquare(new PilResample.Picture(rgb, 250), 250, 140, 64, true, ResizeFilter.TORCH_BICUBIC,
+        scalar, sc, null);
+    PilResample.resizeSquare(new PilResample.Picture(rgb, 250), 250, 140, 64, true, ResizeFilter.TORCH_BICUBIC,
+        vector, sc, simd());
+    assertArrayEquals(scalar, vector);
+    float[] half = {0.5f, 0.5f, 0.5f};
+    DecodedFrame withRgb = DecodedFrame.ofYuv420(0, 25, 250, 140, plain.yPlane(), plain.uPlane(), plain.vPlane(),
+        false, false, dst -> System.arraycopy(rgb, 0, dst, 0, rgb.length));
+    float[] t = new float[3 * 64 * 64];
+    withRgb.toTensor(64, ResizeMode.CENTER_CROP, ResizeFilter.TORCH_BICUBIC, half, half, t, 0);
+    for (int i = 0; i < t.length; i++) {
+      assertEquals((vector[i] & 0xff) / 255f / 0.5f - 1f, t[i], 1e-6f, "element " + i);
+    }
+    assertSame(PilResample.SIMD.getClass(), VectorResample.class);
+  }
+}
