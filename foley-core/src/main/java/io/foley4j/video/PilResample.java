@@ -38,12 +38,13 @@ final class PilResample {
   private PilResample() {}
 
   /**
-   * A faster horizontal pass giving the same bytes, for a whole interleaved picture: rows
-   * {@code y0 .. y0+rows-1}, source columns {@code x0 .. x1-1}, with taps {@code h} (not an
-   * identity) into {@code tmp} as {@link #resample} lays out its intermediate.
+   * Faster passes giving the same bytes, for a whole interleaved picture resampled on both axes:
+   * rows {@code y0 .. y0+rows-1} and columns {@code x0 .. x1-1} are those the taps {@code h} and
+   * {@code v} (neither an identity) read; the result into {@code out} as {@link #resample} writes it.
    */
   interface Simd {
-    void horizontal(byte[] rgb, int width, int y0, int rows, int x0, int x1, Coeffs h, int[] tmp, Scratch sc);
+    void resample(byte[] rgb, int width, int y0, int rows, int x0, int x1, Coeffs h, Coeffs v, byte[] out,
+        Scratch sc);
 
     /** What it runs on, for benchmarks. */
     String describe();
@@ -335,6 +336,10 @@ final class PilResample {
     }
     // rows read in place from a whole picture, else copied into a line
     byte[] whole = src instanceof Picture p ? p.rgb() : null;
+    if (simd != null && whole != null && !h.identity && !v.identity) {
+      simd.resample(whole, srcW, y0, rows, x0, x1, h, v, out, sc);
+      return;
+    }
     byte[] line = whole != null ? null : sc.line(3 * srcW);
     // horizontal pass into the planar 8-bit intermediate [3][rows][ow], held as ints (values 0..255)
     // so that the vertical pass's loops are over int arrays; straight into out when there is no
@@ -348,11 +353,7 @@ final class PilResample {
     int[] hk = h.k;
     int[] hmin = h.min;
     int[] hcount = h.count;
-    boolean vectorRows = simd != null && whole != null && !direct && !h.identity;
-    if (vectorRows) {
-      simd.horizontal(whole, srcW, y0, rows, x0, x1, h, tmp, sc);
-    }
-    for (int r = vectorRows ? rows : 0; r < rows; r++) {
+    for (int r = 0; r < rows; r++) {
       byte[] buf;
       int base;
       if (whole != null) {
@@ -466,7 +467,8 @@ final class PilResample {
     private int[] tmp = new int[0];
     private int[] acc = new int[0];
     private byte[] block = new byte[0];
-    private int[] lanes = new int[0];
+    private byte[] cols = new byte[0];
+    private byte[] mid = new byte[0];
 
     /** The thread's arrays, or new ones while the thread's are in use; give them back with {@link #release()}. */
     static Scratch acquire() {
@@ -564,12 +566,28 @@ final class PilResample {
       return a;
     }
 
-    /** At least {@code n} ints for one vector's lanes ({@link Simd}). */
-    int[] lanes(int n) {
-      if (lanes.length < n) {
-        lanes = new int[n];
+    /** At least {@code n} bytes for a block's resampled columns ({@link Simd}). */
+    byte[] cols(int n) {
+      if (cols.length >= n) {
+        return cols;
       }
-      return lanes;
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        cols = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} bytes for the 8-bit intermediate picture ({@link Simd}). */
+    byte[] mid(int n) {
+      if (mid.length >= n) {
+        return mid;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        mid = a;
+      }
+      return a;
     }
 
     int[] acc(int n) {

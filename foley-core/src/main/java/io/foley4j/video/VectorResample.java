@@ -44,14 +44,23 @@ final class VectorResample implements PilResample.Simd {
   }
 
   @Override
-  public void horizontal(byte[] rgb, int width, int y0, int rows, int x0, int x1, PilResample.Coeffs h,
-      int[] tmp, PilResample.Scratch sc) {
+  public void resample(byte[] rgb, int width, int y0, int rows, int x0, int x1, PilResample.Coeffs h,
+      PilResample.Coeffs v, byte[] out, PilResample.Scratch sc) {
+    int ow = h.size;
+    byte[] mid = sc.mid(3 * rows * ow);
+    horizontal(rgb, width, y0, rows, x0, x1, h, mid, sc);
+    vertical(mid, rows, ow, y0, v, out);
+  }
+
+  /** The horizontal pass into {@code mid}: planar 8-bit, {@code [3][rows][h.size]}. */
+  private static void horizontal(byte[] rgb, int width, int y0, int rows, int x0, int x1, PilResample.Coeffs h,
+      byte[] mid, PilResample.Scratch sc) {
     int ow = h.size;
     int nb = 3 * (x1 - x0); // bytes of a row read
     byte[] block = sc.block(nb * L);
-    int[] lanes = sc.lanes(L);
+    byte[] cols = sc.cols(3 * ow * L);
     int[] rb = new int[L];
-    int tplane = rows * ow;
+    int plane = rows * ow;
     int prec = h.precision;
     IntVector half = IntVector.broadcast(INTS, 1 << (prec - 1));
     IntVector zero = IntVector.zero(INTS);
@@ -74,15 +83,151 @@ final class VectorResample implements PilResample.Simd {
           IntVector acc = half;
           int t = (xb + c) * L;
           for (int x = 0; x < n; x++, t += 3 * L) {
-            IntVector v = (IntVector) ByteVector.fromArray(BYTES, block, t).convertShape(VectorOperators.B2I, INTS, 0);
-            acc = acc.add(v.and(0xff).mul(k[kb + x]));
+            IntVector s = (IntVector) ByteVector.fromArray(BYTES, block, t).convertShape(VectorOperators.B2I, INTS, 0);
+            acc = acc.add(s.and(0xff).mul(k[kb + x]));
           }
-          acc = acc.lanewise(VectorOperators.ASHR, prec).max(zero).min(max);
-          acc.intoArray(lanes, 0);
-          int o = c * tplane + r0 * ow + i;
-          for (int r = 0; r < nr; r++) {
-            tmp[o + r * ow] = lanes[r];
+          ((ByteVector) acc.lanewise(VectorOperators.ASHR, prec).max(zero).min(max)
+              .convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(cols, (c * ow + i) * L);
+        }
+      }
+      untranspose(cols, 3, ow, nr, mid, plane, r0);
+    }
+  }
+
+  /**
+   * {@code cols[(c*ow + i)*L + r]} (output column {@code i} of channel {@code c}, row {@code r} of the
+   * block) into {@code mid[c*plane + (r0 + r)*ow + i]} for {@code r < nr}: 8 columns by 8 rows at a time.
+   */
+  private static void untranspose(byte[] cols, int channels, int ow, int nr, byte[] mid, int plane, int r0) {
+    final long m1 = 0x00FF00FF00FF00FFL;
+    final long m2 = 0x0000FFFF0000FFFFL;
+    final long m4 = 0x00000000FFFFFFFFL;
+    for (int c = 0; c < channels; c++) {
+      int i = 0;
+      for (; i + 8 <= ow; i += 8) {
+        int q = (c * ow + i) * L;
+        for (int r = 0; r < L; r += 8) {
+          if (r >= nr) {
+            break;
           }
+          long a0 = (long) LONGS.get(cols, q + r);
+          long a1 = (long) LONGS.get(cols, q + L + r);
+          long a2 = (long) LONGS.get(cols, q + 2 * L + r);
+          long a3 = (long) LONGS.get(cols, q + 3 * L + r);
+          long a4 = (long) LONGS.get(cols, q + 4 * L + r);
+          long a5 = (long) LONGS.get(cols, q + 5 * L + r);
+          long a6 = (long) LONGS.get(cols, q + 6 * L + r);
+          long a7 = (long) LONGS.get(cols, q + 7 * L + r);
+          long t;
+          t = ((a0 >>> 8) ^ a1) & m1;
+          a1 ^= t;
+          a0 ^= t << 8;
+          t = ((a2 >>> 8) ^ a3) & m1;
+          a3 ^= t;
+          a2 ^= t << 8;
+          t = ((a4 >>> 8) ^ a5) & m1;
+          a5 ^= t;
+          a4 ^= t << 8;
+          t = ((a6 >>> 8) ^ a7) & m1;
+          a7 ^= t;
+          a6 ^= t << 8;
+          t = ((a0 >>> 16) ^ a2) & m2;
+          a2 ^= t;
+          a0 ^= t << 16;
+          t = ((a1 >>> 16) ^ a3) & m2;
+          a3 ^= t;
+          a1 ^= t << 16;
+          t = ((a4 >>> 16) ^ a6) & m2;
+          a6 ^= t;
+          a4 ^= t << 16;
+          t = ((a5 >>> 16) ^ a7) & m2;
+          a7 ^= t;
+          a5 ^= t << 16;
+          t = ((a0 >>> 32) ^ a4) & m4;
+          a4 ^= t;
+          a0 ^= t << 32;
+          t = ((a1 >>> 32) ^ a5) & m4;
+          a5 ^= t;
+          a1 ^= t << 32;
+          t = ((a2 >>> 32) ^ a6) & m4;
+          a6 ^= t;
+          a2 ^= t << 32;
+          t = ((a3 >>> 32) ^ a7) & m4;
+          a7 ^= t;
+          a3 ^= t << 32;
+          int o = c * plane + (r0 + r) * ow + i;
+          int left = nr - r; // rows of this 8 that exist
+          LONGS.set(mid, o, a0);
+          if (left > 1) {
+            LONGS.set(mid, o + ow, a1);
+          }
+          if (left > 2) {
+            LONGS.set(mid, o + 2 * ow, a2);
+          }
+          if (left > 3) {
+            LONGS.set(mid, o + 3 * ow, a3);
+          }
+          if (left > 4) {
+            LONGS.set(mid, o + 4 * ow, a4);
+          }
+          if (left > 5) {
+            LONGS.set(mid, o + 5 * ow, a5);
+          }
+          if (left > 6) {
+            LONGS.set(mid, o + 6 * ow, a6);
+          }
+          if (left > 7) {
+            LONGS.set(mid, o + 7 * ow, a7);
+          }
+        }
+      }
+      for (; i < ow; i++) {
+        int q = (c * ow + i) * L;
+        for (int r = 0; r < nr; r++) {
+          mid[c * plane + (r0 + r) * ow + i] = cols[q + r];
+        }
+      }
+    }
+  }
+
+  /** The vertical pass: output row {@code j} sums its taps' rows of {@code mid}, {@code L} columns at a time. */
+  private static void vertical(byte[] mid, int rows, int ow, int y0, PilResample.Coeffs v, byte[] out) {
+    int oh = v.size;
+    int plane = rows * ow;
+    int oplane = ow * oh;
+    int prec = v.precision;
+    int halfValue = 1 << (prec - 1);
+    IntVector half = IntVector.broadcast(INTS, halfValue);
+    IntVector zero = IntVector.zero(INTS);
+    IntVector max = IntVector.broadcast(INTS, 255);
+    int[] k = v.k;
+    int ks = v.ksize;
+    int whole = ow - ow % L;
+    for (int j = 0; j < oh; j++) {
+      int n = v.count[j];
+      int kb = j * ks;
+      int first = (v.min[j] - y0) * ow;
+      for (int c = 0; c < 3; c++) {
+        int src = c * plane + first;
+        int dst = c * oplane + j * ow;
+        for (int i = 0; i < whole; i += L) {
+          IntVector acc = half;
+          int p = src + i;
+          for (int y = 0; y < n; y++, p += ow) {
+            IntVector s = (IntVector) ByteVector.fromArray(BYTES, mid, p).convertShape(VectorOperators.B2I, INTS, 0);
+            acc = acc.add(s.and(0xff).mul(k[kb + y]));
+          }
+          ((ByteVector) acc.lanewise(VectorOperators.ASHR, prec).max(zero).min(max)
+              .convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(out, dst + i);
+        }
+        for (int i = whole; i < ow; i++) {
+          int acc = halfValue;
+          int p = src + i;
+          for (int y = 0; y < n; y++, p += ow) {
+            acc += (mid[p] & 0xff) * k[kb + y];
+          }
+          int q = acc >> prec;
+          out[dst + i] = (byte) (q < 0 ? 0 : (q > 255 ? 255 : q));
         }
       }
     }
@@ -92,7 +237,7 @@ final class VectorResample implements PilResample.Simd {
    * Byte {@code b} of the rows starting at {@code rb[0..L)} into {@code block[b*L + r]}: 8 rows by 8
    * bytes at a time, each 8x8 square transposed inside eight {@code long}s.
    */
-  private static void transpose(byte[] rgb, int[] rb, int nb, byte[] block) {
+  static void transpose(byte[] rgb, int[] rb, int nb, byte[] block) {
     final long m1 = 0x00FF00FF00FF00FFL;
     final long m2 = 0x0000FFFF0000FFFFL;
     final long m4 = 0x00000000FFFFFFFFL;
