@@ -96,6 +96,54 @@ class VectorResampleTest {
     assertTrue(sawVector, "some cases run the vector pass");
   }
 
+  /**
+   * The 256-bit shape (8 lanes, what an AVX2 machine gets) in a child JVM limited to AVX2, whatever
+   * this one runs: the same bytes as scalar there too.
+   */
+  @Test
+  void avx2sEightLanesGiveTheScalarBytesToo() throws Exception {
+    simd();
+    java.nio.file.Path javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java");
+    Process p = new ProcessBuilder(javaBin.toString(), "-XX:UseAVX=2", "--add-modules", "jdk.incubator.vector",
+        "-cp", System.getProperty("java.class.path"), EightLanes.class.getName())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertTrue(out.contains("Vector API, 8 int lanes (256-bit)"), out);
+    assertTrue(out.contains("compared 84, differing 0"), out);
+  }
+
+  /** The child of {@link #avx2sEightLanesGiveTheScalarBytesToo}. */
+  static final class EightLanes {
+    public static void main(String[] args) {
+      System.out.println(FrameStages.resizePath());
+      int[][] sizes = {{1920, 1080}, {321, 181}, {37, 23}, {7, 5}, {2, 3}, {640, 17}, {97, 200}};
+      int compared = 0;
+      int differing = 0;
+      PilResample.Scratch sc = new PilResample.Scratch();
+      for (int[] wh : sizes) {
+        byte[] rgb = picture(wh[0], wh[1], wh[0]);
+        PilResample.Picture pic = new PilResample.Picture(rgb, wh[0]);
+        for (int size : new int[] {224, 33}) {
+          for (ResizeFilter f : FILTERS) {
+            for (boolean crop : new boolean[] {false, true}) {
+              byte[] scalar = new byte[3 * size * size];
+              byte[] vector = new byte[scalar.length];
+              PilResample.resizeSquare(pic, wh[0], wh[1], size, crop, f, scalar, sc, null);
+              PilResample.resizeSquare(pic, wh[0], wh[1], size, crop, f, vector, sc, PilResample.SIMD);
+              compared++;
+              if (!java.util.Arrays.equals(scalar, vector)) {
+                differing++;
+                System.out.println("differs: " + wh[0] + "x" + wh[1] + " -> " + size + " " + f + (crop ? " crop" : ""));
+              }
+            }
+          }
+        }
+      }
+      System.out.println("compared " + compared + ", differing " + differing);
+    }
+  }
+
   @Test
   void aFrameResizesToTheSameTensorEitherWay() {
     DecodedFrame plain = SyntheticVideo.builder().size(250, 140).fps(25, 1).durationSeconds(1)
