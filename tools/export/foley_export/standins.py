@@ -127,6 +127,18 @@ class BaseModel(torch.nn.Module):
     INTERN = []
     EXTERN = []
 
+    @classmethod
+    def load(cls, location, *args, strict=False, **kwargs):
+        """A model saved as audiotools saves one without packaging: {"state_dict": ...,
+        "metadata": {"kwargs": <constructor arguments>}}."""
+        saved = torch.load(location, map_location="cpu", weights_only=False)
+        metadata = saved["metadata"]
+        init = dict(metadata["kwargs"], **kwargs)
+        model = cls(*args, **init)
+        model.load_state_dict(saved["state_dict"], strict=strict)
+        model.metadata = metadata
+        return model
+
 
 ''' + _placeholder("Accelerator"),
         "audiotools/core/__init__.py": "from . import util\n",
