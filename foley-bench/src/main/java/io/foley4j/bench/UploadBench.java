@@ -99,10 +99,10 @@ final class UploadBench implements Callable<Integer> {
         streamed(uri, bytes, rate, 2, true),
         streamed(uri, bytes, rate, 3, false),
       };
-      System.out.printf(Locale.ROOT, "%-40s %10s %12s %10s %10s%n", "", "upload s", "1st chunk s", "done s",
+      System.out.printf(Locale.ROOT, "%-46s %10s %12s %10s %10s%n", "", "upload s", "1st chunk s", "done s",
           "1st/upload");
       for (Run r : runs) {
-        System.out.printf(Locale.ROOT, "%-40s %10.2f %12.2f %10.2f %10.3f%n", r.name, r.upload, r.firstChunk, r.done,
+        System.out.printf(Locale.ROOT, "%-46s %10.2f %12.2f %10.2f %10.3f%n", r.name, r.upload, r.firstChunk, r.done,
             r.ratio());
       }
       System.out.printf(Locale.ROOT, "first chunk: streamed %.2f s vs multipart %.2f s (%.3fx)%n", runs[2].firstChunk,
