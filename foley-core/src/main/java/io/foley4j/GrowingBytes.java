@@ -109,25 +109,17 @@ final class GrowingBytes implements StreamingVideo {
    *
    * @throws FoleyException why it will never end: the stream's failure, the bound, the job's stop
    */
-  synchronized ByteBuffer awaitAll() {
+  ByteBuffer awaitAll() {
     while (true) {
-      if (failure != null) {
-        throw failure;
+      synchronized (this) {
+        if (failure != null) {
+          throw failure;
+        }
+        if (done) {
+          return ByteBuffer.wrap(buf, 0, (int) size).slice().asReadOnlyBuffer();
+        }
       }
-      if (done) {
-        return ByteBuffer.wrap(buf, 0, (int) size).slice().asReadOnlyBuffer();
-      }
-      FoleyException why = stopReason();
-      if (why != null) {
-        fail(why);
-        continue;
-      }
-      try {
-        wait(VideoInput.STOP_CHECK_MILLIS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail(new FoleyException(FoleyException.Code.CANCELLED, "interrupted while reading the video stream", e));
-      }
+      pause(); // the job's stop reason is asked outside this lock (a host's Ticker may be behind it)
     }
   }
 
