@@ -50,6 +50,7 @@ public final class FoleyRequest {
   private final java.time.Duration deadline;
   private final String clientId;
   private final int variants;
+  private final boolean readWhole;
 
   private FoleyRequest(Builder b) {
     this.video = b.stream != null ? (b.stream instanceof InputStream in ? VideoInput.of(in, b.maxStreamBytes())
@@ -63,6 +64,7 @@ public final class FoleyRequest {
     this.deadline = b.deadline;
     this.clientId = b.clientId;
     this.variants = b.variants == 0 ? 1 : b.variants;
+    this.readWhole = b.readWhole;
   }
 
   /** A request with the bundle's default settings and seed 0. */
@@ -96,8 +98,14 @@ public final class FoleyRequest {
 
   /**
    * A request for a video that arrives on a stream (an upload not on disk). The job reads it once,
-   * to its end, into memory, hashing it as it arrives, and closes it; a stream longer than {@link
-   * Builder#maxStreamBytes} fails the job with {@code INVALID_ARGUMENT} before anything runs. The
+   * into memory, hashing it as it arrives, and closes it; a stream longer than {@link
+   * Builder#maxStreamBytes} fails the job with {@code INVALID_ARGUMENT}. Where the decoder and the
+   * container allow it (foley-ffmpeg; an MP4 whose index comes first, fragmented MP4 or Matroska/WebM
+   * that state their duration), the video is decoded <em>while it arrives</em>, and the first
+   * segments are computed before the stream ends; otherwise (and with {@link Builder#readWhole()})
+   * the stream is read to its end first. A job decoding while it reads looks up no cache and joins no
+   * identical job (its content key is known only at the end), and stores its result under that key
+   * once the stream ended; see docs/video.md, "Decoding while the bytes arrive". The
    * stream is read on a reader thread of the job's own ({@code foley-<engine>-stream-<job>}), and the
    * job checks its deadline and cancellation between chunks and at least every 20 ms: a slow or
    * endless stream fails the job with {@code DEADLINE_EXCEEDED} (or {@code CANCELLED}) promptly and
@@ -135,6 +143,11 @@ public final class FoleyRequest {
 
   VideoInput input() {
     return video;
+  }
+
+  /** Whether a stream is read to its end before it is decoded ({@link Builder#readWhole()}). */
+  public boolean readWhole() {
+    return readWhole;
   }
 
   public String prompt() {
@@ -228,6 +241,8 @@ public final class FoleyRequest {
     private String clientId;
     private int variants;
 
+    private boolean readWhole;
+
     private Builder(VideoInput video, Object stream) {
       this.video = video;
       this.stream = stream;
@@ -256,6 +271,21 @@ public final class FoleyRequest {
 
     private long maxStreamBytes() {
       return maxStreamBytes == 0 ? DEFAULT_MAX_STREAM_BYTES : maxStreamBytes;
+    }
+
+    /**
+     * For a video from a stream: read it to its end before decoding it, as for a container that
+     * needs its end, rather than decoding it while it arrives (the default where the decoder and the
+     * container allow it). The job's content key is then known before anything runs, so it may be
+     * answered by the result or feature cache or join an identical job in flight.
+     */
+    public Builder readWhole() {
+      if (stream == null) {
+        throw invalid("readWhole applies to a video from a stream only (builder(InputStream) or"
+            + " builder(ReadableByteChannel)); a file or bytes are whole already");
+      }
+      this.readWhole = true;
+      return this;
     }
 
     /** The description of the sound (may be empty). */

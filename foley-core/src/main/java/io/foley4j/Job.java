@@ -74,12 +74,33 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
    * second run of the same job, and dropped when the job is done.
    */
   VideoInput.Loaded video(boolean digest) {
+    return video(digest, false);
+  }
+
+  /**
+   * As {@link #video(boolean)}; with {@code whileReading}, a stream's reading only starts, and the
+   * result holds its bytes as they arrive ({@link VideoInput.Loaded#streaming()}) until {@link
+   * #wholeVideo()}.
+   */
+  VideoInput.Loaded video(boolean digest, boolean whileReading) {
     VideoInput.Loaded v = video;
     if (v == null) {
-      v = request.input().load(digest, this::stopReason, streamReaderName());
+      v = whileReading ? request.input().start(digest, this::stopReason, streamReaderName())
+          : request.input().load(digest, this::stopReason, streamReaderName());
       video = isDone() ? null : v; // done meanwhile: whenDone already ran and must not be outlived
     }
     return v;
+  }
+
+  /** The job's video with all its bytes: a stream still arriving is waited for (see {@link VideoInput.Loaded#whole()}). */
+  VideoInput.Loaded wholeVideo() {
+    VideoInput.Loaded v = video;
+    if (v == null || v.streaming() == null) {
+      return v;
+    }
+    VideoInput.Loaded w = v.whole();
+    video = isDone() ? null : w;
+    return w;
   }
 
   /** foley-&lt;engine&gt;-stream-&lt;job&gt;, from the request thread's name foley-&lt;engine&gt;-request-N. */
@@ -92,7 +113,7 @@ final class Job implements FoleyJob, DeviceScheduler.Owner {
   /** Whether the job holds its video's bytes now (for tests). */
   boolean holdsVideo() {
     VideoInput.Loaded v = video;
-    return v != null && v.bytes() != null;
+    return v != null && (v.bytes() != null || v.streaming() != null);
   }
 
   /** Drops the video's bytes (and closes a stream never read): the job is done. */

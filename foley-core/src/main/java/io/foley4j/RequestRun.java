@@ -54,6 +54,8 @@ final class RequestRun implements Admission.Ticket {
   private ResultCacheLink results;
   private FeatureStream features;
   private Sampler.Settings settings;
+  private GrowingBytes streamed; // the video's bytes, for a job that decodes them while they arrive
+  private boolean streamKeyed; // its key is computed (and its result stored) once they all arrived
   private int inFlight;
   private long need;
 
@@ -200,18 +202,30 @@ final class RequestRun implements Admission.Ticket {
     // the video: a file, bytes, or a stream read into memory now (hashed as it arrives)
     long t0 = System.nanoTime();
     boolean keyed = p.keyed() && !job.isWarmUp(); // the warm-up neither reads nor fills a cache
-    VideoInput.Loaded video = job.video(keyed);
+    boolean whileReading = req.input().isStream() && !req.readWhole() && !job.isWarmUp();
+    VideoInput.Loaded video = job.video(keyed, whileReading);
+    if (video.streaming() != null) {
+      // decode while the bytes arrive, where the decoder and the container allow it; else wait for the end
+      io.foley4j.video.VideoSource early = VideoFeatures.openWhileReading(p, video.streaming());
+      if (early != null) {
+        job.clock.add(Phase.DECODE, System.nanoTime() - t0);
+        streamed = video.streaming();
+        streamKeyed = keyed;
+        flight = new Flight(null, job); // its key is known only at the end: no single-flight, no cache lookup
+        try {
+          features = VideoFeatures.of(p, cx.decode(), cx.feeders(), flight, req, early);
+        } catch (RuntimeException | Error e) {
+          early.close();
+          throw e;
+        }
+        return admit(p);
+      }
+      video = job.wholeVideo();
+    }
     job.clock.add(Phase.DECODE, System.nanoTime() - t0);
     String videoDigest = video.digest();
     if (keyed) {
-      // variant v's key is that of the same request with one variant and seed + v, so a single
-      // request hits a variant's stored result; identical multi-variant requests share one flight
-      variantKeys = new String[settings.variants()];
-      for (int v = 0; v < variantKeys.length; v++) {
-        variantKeys[v] = CacheKeys.result(p.bundleDigest(), p.videoSourceName(), videoDigest, req.prompt(),
-            settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed(v));
-      }
-      key = CacheKeys.flight(variantKeys);
+      keys(p, req, videoDigest);
     }
 
     // single-flight: join an identical computation in flight, or lead one
@@ -230,6 +244,23 @@ final class RequestRun implements Admission.Ticket {
 
     // features (feature cache, or the video), then wait for memory
     features = features(req, video, videoDigest);
+    return admit(p);
+  }
+
+  /** The result-cache key of each variant and the flight's key, from the video's digest. */
+  private void keys(PipelineConfig p, FoleyRequest req, String videoDigest) {
+    // variant v's key is that of the same request with one variant and seed + v, so a single
+    // request hits a variant's stored result; identical multi-variant requests share one flight
+    variantKeys = new String[settings.variants()];
+    for (int v = 0; v < variantKeys.length; v++) {
+      variantKeys[v] = CacheKeys.result(p.bundleDigest(), p.videoSourceName(), videoDigest, req.prompt(),
+          settings.negativePrompt(), settings.steps(), settings.cfg(), settings.seed(v));
+    }
+    key = CacheKeys.flight(variantKeys);
+  }
+
+  /** Learns the job's memory need from its features' plan and queues it again (true: handed over). */
+  private boolean admit(PipelineConfig p) {
     boolean handedOver = false;
     try {
       SegmentPlan plan = features.plan();
@@ -312,6 +343,15 @@ final class RequestRun implements Admission.Ticket {
       f.start(calls);
       audio = new SegmentPipeline(p, cx.devices(), cx.segments(), flight, calls, f, settings, inFlight, this::checkLive)
           .run(req.prompt(), req.negativePrompt() != null);
+    }
+    if (streamed != null) {
+      // decoded while it arrived: the stream must still end within its bound, and its digest is
+      // final only then; the result is stored under the key it would have had read whole
+      streamed.awaitAll();
+      if (streamKeyed) {
+        keys(p, req, streamed.digest());
+        results = ResultCacheLink.of(p, key);
+      }
     }
     if (results != null) {
       for (int v = 0; v < audio.length; v++) {

@@ -44,9 +44,24 @@ final class VideoFeatures implements FeatureStream {
     long t0 = System.nanoTime();
     VideoSource source = UserCode.call("video source factory",
         () -> video.open(pipeline.videoSources(), request.video(), pipeline.decoderThreads()));
+    flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
+    return of(pipeline, decodePool, feederPool, flight, request, source);
+  }
+
+  /**
+   * Opens a video whose bytes are still arriving, or returns null when the decoder or the
+   * container needs them all first ({@link io.foley4j.video.VideoSourceFactory#openWhileReading}).
+   */
+  static VideoSource openWhileReading(PipelineConfig pipeline, io.foley4j.video.StreamingVideo video) {
+    return UserCode.call("video source factory",
+        () -> pipeline.videoSources().openWhileReading(video, pipeline.decoderThreads()));
+  }
+
+  /** The features of an opened source (closed here if its plan fails), its segments planned from its duration. */
+  static VideoFeatures of(PipelineConfig pipeline, Executor decodePool, Executor feederPool, Flight flight,
+      FoleyRequest request, VideoSource source) {
     try {
       VideoInfo info = source.info();
-      flight.clock().add(StageTimings.Phase.DECODE, System.nanoTime() - t0);
       checkPicture(pipeline, request, info);
       SegmentPlan plan = plan(pipeline, request, info.durationTicks(), info.durationTimescale(),
           info.lastFrameSeconds());

@@ -9,10 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -25,7 +21,6 @@ final class VideoInput {
   private final ReadableByteChannel stream; // an InputStream is adapted
   private final long maxStreamBytes;
   private final AtomicBoolean taken = new AtomicBoolean();
-  private volatile String streamName = "video from a stream (not read yet)";
 
   private VideoInput(Path path, ByteBuffer bytes, ReadableByteChannel stream, long maxStreamBytes) {
     this.path = path;
@@ -71,7 +66,11 @@ final class VideoInput {
     if (path != null) {
       return path.toString();
     }
-    return bytes != null ? VideoSources.memoryLabel(bytes.remaining()) : streamName;
+    if (bytes != null) {
+      return VideoSources.memoryLabel(bytes.remaining());
+    }
+    StreamReader r = reader;
+    return r != null ? r.into.describe() : "video from a stream (not read yet)";
   }
 
   /**
@@ -94,6 +93,12 @@ final class VideoInput {
 
   /** Closes an unread stream (a job that ends before it ran). */
   void discard() {
+    released = true;
+    StreamReader r = reader;
+    if (r != null) {
+      r.into.release(new FoleyException(FoleyException.Code.CANCELLED, "the job reading this video stream ended"));
+      r.stop();
+    }
     if (stream != null) {
       try {
         stream.close();
@@ -106,16 +111,8 @@ final class VideoInput {
   /**
    * The video's bytes, loaded for one job, and their SHA-256 when {@code digest} (hex, else null). A
    * file is not loaded ({@code bytes} null, the digest read from the file). A stream is read to its
-   * end, once, hashing each chunk as it arrives, and closed.
-   *
-   * <p>A stream is read on a reader thread of its own ({@code readerName}), which hands chunks to
-   * the calling thread; the caller asks {@code stop} at least every {@link #STOP_CHECK_MILLIS} ms
-   * and between chunks, and gives up as soon as it answers (the job's deadline passed, or it was
-   * cancelled): the caller's thread is free at once, the channel is closed and the reader thread
-   * interrupted. A read that blocks in a plain {@code InputStream} cannot be interrupted in
-   * general: that daemon reader thread then ends when the read returns, holding nothing of the
-   * engine's. A non-blocking channel that returns 0 bytes is polled with a back-off (1 ms doubling
-   * to {@link #MAX_BACKOFF_MILLIS} ms), not spun on.
+   * end, once, hashing each chunk as it arrives, and closed ({@link #start} then {@link
+   * Loaded#whole()}).
    *
    * @param stop the reason the job must stop now, or null to go on
    * @throws FoleyException {@code INVALID_ARGUMENT} if a stream is longer than {@code maxStreamBytes};
@@ -123,66 +120,54 @@ final class VideoInput {
    *     {@code stop} returned if it stopped the read
    */
   Loaded load(boolean digest, java.util.function.Supplier<FoleyException> stop, String readerName) {
+    Loaded started = start(digest, stop, readerName);
+    if (started.streaming() == null) {
+      return started;
+    }
+    try {
+      return started.whole();
+    } catch (RuntimeException e) {
+      StreamReader r = reader;
+      if (r != null) {
+        r.stop(); // the job gives up on the stream: the reader thread is not left reading it
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * As {@link #load}, but a stream's reading only starts: the result holds its bytes as they arrive
+   * ({@link Loaded#streaming()}), for a decoder that starts before the end; {@link Loaded#whole()}
+   * waits for the rest.
+   *
+   * <p>A stream is read on a reader thread of its own ({@code readerName}), which appends what it
+   * reads to a {@link GrowingBytes}; whoever waits for bytes asks {@code stop} at least every {@link
+   * #STOP_CHECK_MILLIS} ms and gives up as soon as it answers (the job's deadline passed, or it was
+   * cancelled). The job's end ({@link #discard()}) closes the channel and interrupts the reader
+   * thread. A read that blocks in a plain {@code InputStream} cannot be interrupted in general: that
+   * daemon reader thread then ends when the read returns, holding nothing of the engine's. A
+   * non-blocking channel that returns 0 bytes is polled with a back-off (1 ms doubling to {@link
+   * #MAX_BACKOFF_MILLIS} ms), not spun on.
+   */
+  Loaded start(boolean digest, java.util.function.Supplier<FoleyException> stop, String readerName) {
     if (path != null) {
-      return new Loaded(null, path.toString(), digest ? CacheKeys.videoDigest(path) : null);
+      return new Loaded(null, path.toString(), digest ? CacheKeys.videoDigest(path) : null, null);
     }
     if (bytes != null) {
-      return new Loaded(bytes, describe(), digest ? CacheKeys.videoDigest(bytes) : null);
+      return new Loaded(bytes, describe(), digest ? CacheKeys.videoDigest(bytes) : null, null);
     }
-    MessageDigest md = digest ? sha() : null;
-    byte[] buf = new byte[(int) Math.min(1 << 20, maxStreamBytes + 1)];
-    long total = 0;
-    StreamReader reader = new StreamReader(stream, maxStreamBytes, readerName);
-    try {
-      while (true) {
-        FoleyException why = stop.get();
-        if (why != null) {
-          throw why;
-        }
-        Object next;
-        try {
-          next = reader.chunks.poll(STOP_CHECK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new FoleyException(FoleyException.Code.CANCELLED, "interrupted while reading the video stream", e);
-        }
-        if (next == null) {
-          continue;
-        }
-        if (next == StreamReader.END) {
-          break;
-        }
-        if (next instanceof FoleyException e) {
-          throw e; // the caller's stream failing with a code of its own
-        }
-        if (next instanceof IOException || next instanceof RuntimeException) {
-          // an unchecked exception from the caller's stream (UncheckedIOException, a wrapped socket error) is a
-          // failure to read the input, not a fault of the engine
-          Throwable e = (Throwable) next;
-          throw new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: "
-              + "it threw " + e + "; check the stream's source, or pass the video as a file or bytes", e);
-        }
-        byte[] chunk = (byte[]) next;
-        if (total + chunk.length > maxStreamBytes) {
-          throw tooLong();
-        }
-        if (total + chunk.length > buf.length) {
-          long want = Math.max(buf.length * 2L, total + chunk.length);
-          buf = Arrays.copyOf(buf, (int) Math.min(want, maxStreamBytes + 1));
-        }
-        System.arraycopy(chunk, 0, buf, (int) total, chunk.length);
-        if (md != null) {
-          md.update(chunk);
-        }
-        total += chunk.length;
-      }
-    } finally {
-      reader.stop(); // at the end, on a failure, or when the job stopped: the stream is closed
+    GrowingBytes into = new GrowingBytes(maxStreamBytes, digest, stop);
+    StreamReader r = new StreamReader(stream, maxStreamBytes, into, this::tooLong, readerName);
+    reader = r;
+    if (released) { // the job ended while it started
+      r.stop();
     }
-    ByteBuffer view = ByteBuffer.wrap(buf, 0, (int) total).slice().asReadOnlyBuffer();
-    streamName = VideoSources.memoryLabel(total);
-    return new Loaded(view, streamName, md != null ? HexFormat.of().formatHex(md.digest()) : null);
+    r.start();
+    return new Loaded(null, into.describe(), null, into);
   }
+
+  private volatile StreamReader reader;
+  private volatile boolean released;
 
   /** Longest a stream's reader waits between two looks at the job's deadline and cancellation. */
   static final long STOP_CHECK_MILLIS = 20;
@@ -190,22 +175,28 @@ final class VideoInput {
   static final long MAX_BACKOFF_MILLIS = 20;
 
   /**
-   * Reads a stream on a daemon thread of its own into a small queue of chunks (at most 4 of 64 KiB
-   * waiting), so that a blocked read never holds the job's thread.
+   * Reads a stream on a daemon thread of its own and appends each chunk (at most 64 KiB) to the
+   * job's {@link GrowingBytes}, so that a blocked read never holds the job's thread.
    */
   private static final class StreamReader implements Runnable {
-    static final Object END = new Object();
-    final java.util.concurrent.BlockingQueue<Object> chunks = new java.util.concurrent.ArrayBlockingQueue<>(4);
     private final ReadableByteChannel in;
     private final long maxBytes;
+    private final GrowingBytes into;
+    private final java.util.function.Supplier<FoleyException> tooLong;
     private final Thread thread;
     private volatile boolean stopped;
 
-    StreamReader(ReadableByteChannel in, long maxBytes, String name) {
+    StreamReader(ReadableByteChannel in, long maxBytes, GrowingBytes into,
+        java.util.function.Supplier<FoleyException> tooLong, String name) {
       this.in = in;
       this.maxBytes = maxBytes;
+      this.into = into;
+      this.tooLong = tooLong;
       this.thread = new Thread(this, name);
       thread.setDaemon(true);
+    }
+
+    void start() {
       thread.start();
     }
 
@@ -213,14 +204,15 @@ final class VideoInput {
     public void run() {
       long total = 0;
       long backoff = 1;
-      Object last = null; // what to hand over once the stream is closed: END, the chunk past the bound, an error
+      FoleyException failure = null;
+      boolean ended = false;
       try {
         while (!stopped) {
           // never more than one byte past the bound: enough to tell that the stream is too long
           ByteBuffer b = ByteBuffer.allocate((int) Math.min(1 << 16, maxBytes + 1 - total));
           int n = in.read(b);
           if (n < 0) {
-            last = END;
+            ended = true;
             break;
           }
           if (n == 0) { // a non-blocking channel with nothing yet: wait a little, longer each time
@@ -229,43 +221,39 @@ final class VideoInput {
             continue;
           }
           backoff = 1;
-          total += n;
-          byte[] chunk = Arrays.copyOf(b.array(), n);
-          if (total > maxBytes) {
-            last = chunk; // the caller refuses the stream as too long; nothing more is read
-            break;
+          if (!into.append(b.array(), n, tooLong)) {
+            break; // over the bound (the bytes failed with it), or the job is gone
           }
-          hand(chunk);
+          total += n;
         }
-      } catch (IOException e) {
-        last = e;
+      } catch (FoleyException e) {
+        failure = e; // the caller's stream failing with a code of its own
+      } catch (IOException | RuntimeException e) {
+        // an unchecked exception from the caller's stream (UncheckedIOException, a wrapped socket error) is a
+        // failure to read the input, not a fault of the engine
+        failure = readError(total, e);
       } catch (InterruptedException e) {
-        last = null; // stopped: the caller is gone
-      } catch (RuntimeException e) {
-        last = e; // handed over as it was: the caller reports it as the cause
+        // stopped: the job is gone
       }
-      // closed before the last item is handed over, so that the caller returns with the stream closed
+      // closed before the end is announced, so that whoever waits for it finds the stream closed
       try {
         in.close();
       } catch (IOException | RuntimeException e) {
-        if (last == END) {
-          last = e instanceof IOException io ? io : new IOException("closing the video stream threw " + e, e);
+        if (ended && failure == null) {
+          failure = readError(total, e instanceof IOException io ? io : new IOException("closing the video stream threw "
+              + e, e));
         }
       }
-      if (last != null && !stopped) {
-        hand(last);
+      if (failure != null) {
+        into.fail(failure);
+      } else if (ended && !stopped) {
+        into.finish();
       }
     }
 
-    /** Queues an item for the caller, giving up when it stopped listening. */
-    private void hand(Object item) {
-      try {
-        while (!stopped && !chunks.offer(item, STOP_CHECK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
-          // the caller is slower, or busy; try again
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    private static FoleyException readError(long total, Exception e) {
+      return new FoleyException(FoleyException.Code.IO, "cannot read the video stream after " + total + " bytes: "
+          + "it threw " + e + "; check the stream's source, or pass the video as a file or bytes", e);
     }
 
     /** Ends the reading: an interruptible channel is closed by the interrupt; any other read ends when it returns. */
@@ -274,7 +262,6 @@ final class VideoInput {
       if (thread.isAlive()) {
         thread.interrupt();
       }
-      chunks.clear();
     }
   }
 
@@ -285,18 +272,23 @@ final class VideoInput {
         + " or raise maxStreamBytes");
   }
 
-  private static MessageDigest sha() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The video as one job reads it: bytes in memory (null for a file), its name in messages, its digest. */
-  record Loaded(ByteBuffer bytes, String name, String digest) {
+  /**
+   * The video as one job reads it: bytes in memory (null for a file), its name in messages, its
+   * digest; for a stream still arriving, {@code streaming} holds its bytes so far ({@code bytes} and
+   * {@code digest} are null until {@link #whole()}).
+   */
+  record Loaded(ByteBuffer bytes, String name, String digest, GrowingBytes streaming) {
     VideoSource open(VideoSourceFactory factory, Path path, int threads) {
       return bytes != null ? factory.open(bytes.duplicate(), threads) : factory.open(path, threads);
+    }
+
+    /** This video with all its bytes: a stream's once it ended (waiting for it), anything else as it is. */
+    Loaded whole() {
+      if (streaming == null) {
+        return this;
+      }
+      ByteBuffer all = streaming.awaitAll();
+      return new Loaded(all, VideoSources.memoryLabel(all.remaining()), streaming.digest(), null);
     }
   }
 }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 /** {@code foley bench ...}: benchmarks that print numbers. Not tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (print numbers).",
     subcommands = {BenchCommand.Overhead.class, ServeBench.class, CacheBench.class, SoakBench.class, DecodeBench.class,
-        HttpBench.class, HttpSoakBench.class, ColdStartBench.class, DevicesBench.class, VariantsBench.class,
+        HttpBench.class, HttpSoakBench.class, UploadBench.class, ColdStartBench.class, DevicesBench.class, VariantsBench.class,
         CompareBench.class, FramesBench.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec

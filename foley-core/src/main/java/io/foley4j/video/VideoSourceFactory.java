@@ -43,6 +43,24 @@ public interface VideoSourceFactory {
   }
 
   /**
+   * Opens a video while its bytes are still arriving, so that its frames can be decoded (and its
+   * first segments computed) before the stream ends; or returns {@code null} when this decoder or
+   * this container cannot start before the end: an MP4 whose index ({@code moov}) follows its
+   * samples, a container that states no duration (MPEG-TS, a Matroska file written live), a video
+   * that arrived whole while its header was read. The engine then waits for the whole video and
+   * calls {@link #open(java.nio.ByteBuffer, int)}, as for any stream.
+   *
+   * <p>A source opened this way reads {@code video} as the bytes come; its {@link VideoInfo} carries
+   * the duration the container states (the frames are checked against it when they end, with {@code
+   * CORRUPT_VIDEO} if they end early). A failure of the stream, or of the job, reaches the caller as
+   * the {@link io.foley4j.FoleyException} that {@link StreamingVideo#read} threw. The default returns
+   * {@code null}; foley-ffmpeg's factory overrides it.
+   */
+  default VideoSource openWhileReading(StreamingVideo video, int decoderThreads) {
+    return null;
+  }
+
+  /**
    * Prepares this decoder for its first video, so that a first request does not pay for it (a
    * pure-Java decoder's code still to be compiled by the JIT, say). An engine built with {@code
    * WarmUp.FULL} calls it once, on the building thread, before its warm-up request (whose frames

@@ -51,6 +51,7 @@ import io.foley4j.FoleyException;
 import io.foley4j.UnsupportedVideoException;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.VideoInfo;
+import io.foley4j.video.StreamingVideo;
 import io.foley4j.video.VideoSource;
 import io.foley4j.video.VideoSources;
 import java.nio.charset.StandardCharsets;
@@ -105,6 +106,7 @@ final class FfmpegVideoSource implements VideoSource {
   private boolean flushed;
   private Timeline timeline;
   private long lastTicks = -1;
+  private long lastDuration; // of the last frame out, in ticks; 0 if unknown
   private DecodedFrame pending;
 
   private final String hardware; // an NVDEC decoder's name to try, or null
@@ -138,6 +140,49 @@ final class FfmpegVideoSource implements VideoSource {
    */
   static FfmpegVideoSource open(java.nio.ByteBuffer bytes, int decoderThreads, boolean nvdec) {
     return open(Input.of(bytes), decoderThreads, nvdec);
+  }
+
+  /**
+   * Opens a video whose bytes are still arriving, for decoding as they come, or returns null when
+   * it cannot start before the end (see {@link io.foley4j.video.VideoSourceFactory#openWhileReading}):
+   * the header is read as the bytes arrive; if they all arrived meanwhile (an MP4 whose index follows
+   * its samples makes FFmpeg read to it), or the container states no duration (MPEG-TS, Matroska
+   * written live), the caller waits for the whole video and opens it as bytes in memory. Otherwise
+   * there is no first pass over the packets: the duration is the one the header states, and the
+   * frames are checked against it when they end ({@code CORRUPT_VIDEO} if they end early, or run
+   * past it). Decodes in software (no NVDEC).
+   */
+  static FfmpegVideoSource openWhileReading(StreamingVideo video, int decoderThreads) {
+    FfmpegNatives.load(null);
+    Input in = Input.of(video);
+    AVFormatContext fmt = openInput(in, false);
+    FfmpegVideoSource s = null;
+    try {
+      if (video.complete()) {
+        return null; // it arrived whole while the header was read: read as bytes, with the full checks
+      }
+      Scan scan = Scan.header(in, fmt);
+      if (scan == null) {
+        return null; // no stated duration: the plan needs the end
+      }
+      s = new FfmpegVideoSource(in, scan, null);
+      s.fmt = fmt;
+      fmt = null; // the source owns it
+      s.openDecoder(Math.max(1, Math.min(decoderThreads, 16)));
+      s.pending = s.decode();
+      if (s.pending == null) {
+        throw in.or(corrupt(in, "no frame decodes from its video stream"));
+      }
+      s.info = scan.info(s.pending);
+      FfmpegVideoSource opened = s;
+      s = null;
+      return opened;
+    } finally {
+      AvFree.closeInput(fmt);
+      if (s != null) {
+        s.close();
+      }
+    }
   }
 
   private static FfmpegVideoSource open(Input file, int decoderThreads, boolean nvdec) {
@@ -221,7 +266,9 @@ final class FfmpegVideoSource implements VideoSource {
   }
 
   private void openDecoder(int threads) {
-    fmt = openInput(file, false); // the same header, the same decision as the scan's
+    if (fmt == null) {
+      fmt = openInput(file, false); // the same header, the same decision as the scan's
+    }
     AVStream st = fmt.streams(scan.stream);
     AVCodecParameters par = st.codecpar();
     AVCodec codec = hardware != null ? avcodec_find_decoder_by_name(hardware) : findDecoder(par.codec_id());
@@ -283,10 +330,13 @@ final class FfmpegVideoSource implements VideoSource {
         continue;
       }
       if (r == AVERROR_EOF()) {
+        if (scan.whileReading) {
+          scan.checkEnd(file, lastTicks, lastDuration);
+        }
         return null;
       }
       if (r != EAGAIN) {
-        throw corrupt(file, "decoding failed after " + seconds(lastTicks) + ": " + err(r));
+        throw file.or(corrupt(file, "decoding failed after " + seconds(lastTicks) + ": " + err(r)));
       }
       if (flushed) {
         throw new FoleyException(FoleyException.Code.INTERNAL, "the decoder asked for input after the end of video " + file);
@@ -301,8 +351,8 @@ final class FfmpegVideoSource implements VideoSource {
       int r = av_read_frame(fmt, pkt);
       if (r < 0) {
         if (r != AVERROR_EOF()) {
-          throw corrupt(file, "reading failed after " + seconds(lastTicks) + " (" + err(r) + "); the file is"
-              + " probably truncated");
+          throw file.or(corrupt(file, "reading failed after " + seconds(lastTicks) + " (" + err(r) + "); the file is"
+              + " probably truncated"));
         }
         flushed = true;
         avcodec_send_packet(dec, (AVPacket) null);
@@ -315,8 +365,8 @@ final class FfmpegVideoSource implements VideoSource {
         timeline.apply(pkt);
         int s = avcodec_send_packet(dec, pkt);
         if (s < 0 && s != EAGAIN) {
-          throw corrupt(file, "the " + info.codec() + " stream cannot be decoded after " + seconds(lastTicks) + ": "
-              + err(s));
+          throw file.or(corrupt(file, "the " + info.codec() + " stream cannot be decoded after " + seconds(lastTicks) + ": "
+              + err(s)));
         }
         return;
       } finally {
@@ -332,6 +382,9 @@ final class FfmpegVideoSource implements VideoSource {
       pts = frame.pts();
     }
     long ticks;
+    if (scan.whileReading && scan.originPts == AV_NOPTS_VALUE) {
+      scan.originPts = pts == AV_NOPTS_VALUE ? 0 : pts; // no first pass: the first frame out starts the clock
+    }
     if (pts == AV_NOPTS_VALUE) {
       ticks = lastTicks < 0 ? 0 : lastTicks + Math.max(1, scan.intervalTicks());
     } else {
@@ -372,7 +425,11 @@ final class FfmpegVideoSource implements VideoSource {
         h = t;
       }
     }
+    if (scan.whileReading) {
+      scan.checkFrame(file, ticks);
+    }
     lastTicks = ticks;
+    lastDuration = frame.duration() > 0 ? frame.duration() * scan.tbNum : 0;
     return DecodedFrame.ofYuv420(ticks, scan.tbDen, w, h, y, u, v, bt709, full, rgb.of(picture));
   }
 
@@ -459,7 +516,7 @@ final class FfmpegVideoSource implements VideoSource {
       fmt = new AVFormatContext(null);
       r = avformat_open_input(fmt, file.path.toString(), null, null);
     } else {
-      AVIOContext io = MemoryIo.open(file.bytes);
+      AVIOContext io = file.stream != null ? MemoryIo.open(file) : MemoryIo.open(file.bytes);
       fmt = avformat_alloc_context();
       if (fmt == null || fmt.isNull()) {
         MemoryIo.free(io);
@@ -472,7 +529,7 @@ final class FfmpegVideoSource implements VideoSource {
       }
     }
     if (r < 0) {
-      throw corrupt(file, "FFmpeg cannot read it as a media file (" + err(r) + ")");
+      throw file.or(corrupt(file, "FFmpeg cannot read it as a media file (" + err(r) + ")"));
     }
     if (!probeAlways && headerDescribesVideo(fmt)) {
       return fmt;
@@ -480,7 +537,7 @@ final class FfmpegVideoSource implements VideoSource {
     r = avformat_find_stream_info(fmt, (PointerPointer<?>) null);
     if (r < 0) {
       AvFree.closeInput(fmt);
-      throw corrupt(file, "its streams cannot be analysed (" + err(r) + ")");
+      throw file.or(corrupt(file, "its streams cannot be analysed (" + err(r) + ")"));
     }
     return fmt;
   }
@@ -549,20 +606,136 @@ final class FfmpegVideoSource implements VideoSource {
     long packets; // every packet of the video stream, discarded ones included
     long durationPts;
     int readError;
+    boolean whileReading; // no first pass: the header's statements only, the frames checked as they come
+    long nominal; // the stream's nominal frame interval in time-base units (whileReading)
 
     long lastTicks() {
-      return (maxPts - originPts) * tbNum;
+      return whileReading ? Long.MAX_VALUE : (maxPts - originPts) * tbNum;
     }
 
     long intervalTicks() {
+      if (whileReading) {
+        return nominal * tbNum;
+      }
       return count > 1 ? (maxPts - originPts) * tbNum / (count - 1) : lastDuration * tbNum;
+    }
+
+    /**
+     * What the header of a video still arriving states, or null if it states no duration (then the
+     * frames must be counted first). The frame count is the stated one, else the duration over the
+     * nominal frame interval; the last frame's time is not known (see {@link VideoInfo#lastFrameSeconds()}).
+     */
+    static Scan header(Input file, AVFormatContext fmt) {
+      Scan s = new Scan();
+      s.pickStream(file, fmt);
+      if (s.statedPts <= 0) {
+        return null;
+      }
+      String format = fmt.iformat() != null ? fmt.iformat().name().getString() : "";
+      if (format.startsWith("mov") && fragmented(file.stream)) {
+        return null; // its moov states the first fragments only (FFmpeg adds each fragment as it reads it)
+      }
+      s.whileReading = true;
+      s.nominal = Timeline.nominalInterval(fmt.streams(s.stream));
+      s.durationPts = s.statedPts;
+      s.count = s.statedFrames > 0 ? s.statedFrames : Math.max(1, Math.round(s.statedPts / (double) s.nominal));
+      s.packets = s.count;
+      return s;
+    }
+
+    /**
+     * Whether an MP4's {@code moov} (at the start of what has arrived) holds an {@code mvex} box:
+     * the file is fragmented, and its header's duration is that of the samples in the moov only.
+     */
+    static boolean fragmented(StreamingVideo video) {
+      byte[] h = new byte[16];
+      long pos = 0;
+      for (int box = 0; box < 64 && pos < video.received(); box++) {
+        long[] b = box(video, pos, h);
+        if (b == null) {
+          return true; // not a box we can read: not safe to start early
+        }
+        if (b[1] == MOOV) {
+          for (long c = pos + b[2]; c < pos + b[0]; ) {
+            long[] child = box(video, c, h);
+            if (child == null || child[0] <= 0) {
+              return true;
+            }
+            if (child[1] == MVEX) {
+              return true;
+            }
+            c += child[0];
+          }
+          return false;
+        }
+        if (b[1] == MOOF || b[0] <= 0) {
+          return true;
+        }
+        pos += b[0];
+      }
+      return true;
+    }
+
+    private static final int MOOV = 0x6d6f6f76;
+    private static final int MVEX = 0x6d766578;
+    private static final int MOOF = 0x6d6f6f66;
+
+    /** The box at {@code pos}: {size, type, header length}, or null if its header has not arrived. */
+    private static long[] box(StreamingVideo video, long pos, byte[] h) {
+      if (pos + 16 > video.received()) {
+        return null;
+      }
+      for (int got = 0; got < 16; ) {
+        int n = video.read(pos + got, h, got, 16 - got);
+        if (n < 0) {
+          return null;
+        }
+        got += n;
+      }
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(h);
+      long size = b.getInt(0) & 0xffffffffL;
+      int type = b.getInt(4);
+      long header = 8;
+      if (size == 1) {
+        size = b.getLong(8);
+        header = 16;
+      } else if (size == 0) {
+        size = Long.MAX_VALUE - pos; // to the end
+      }
+      return size < header ? null : new long[] {size, type, header};
+    }
+
+    /** Tolerance of the duration rule, in ticks: two frames, at least 50 ms (see {@link #check}). */
+    private long toleranceTicks(long frameTicks) {
+      return Math.max(2 * frameTicks, Math.round(0.05 * tbDen));
+    }
+
+    /** A frame (whileReading) presented past the stated duration, beyond the tolerance, is refused. */
+    void checkFrame(Input file, long ticks) {
+      long stated = durationPts * tbNum;
+      if (ticks > stated + toleranceTicks(nominal * tbNum)) {
+        throw corrupt(file, "the container states " + secs(durationPts) + " of video but its frames run to "
+            + String.format(Locale.ROOT, "%.3f s", ticks / (double) tbDen));
+      }
+    }
+
+    /** At the end of the frames (whileReading): frames that end early mean the stream is truncated. */
+    void checkEnd(Input file, long lastFrameTicks, long lastFrameDuration) {
+      long interval = nominal * tbNum;
+      long last = lastFrameDuration > 0 ? lastFrameDuration : interval;
+      long framesEnd = lastFrameTicks + last;
+      long stated = durationPts * tbNum;
+      if (stated > framesEnd + toleranceTicks(Math.max(interval, last))) {
+        throw file.or(corrupt(file, "the container states " + secs(durationPts) + " of video but its frames end at "
+            + String.format(Locale.ROOT, "%.3f s", framesEnd / (double) tbDen) + ": the stream is truncated"));
+      }
     }
 
     /** With the header's picture size (turned upright), until a frame is decoded. */
     VideoInfo info() {
       int w = rotation == 90 || rotation == 270 ? height : width;
       int h = rotation == 90 || rotation == 270 ? width : height;
-      return new VideoInfo(w, h, codec, durationPts * tbNum, tbDen, count, lastTicks(), tbDen);
+      return new VideoInfo(w, h, codec, durationPts * tbNum, tbDen, count, whileReading ? -1 : lastTicks(), tbDen);
     }
 
     /**
@@ -570,7 +743,8 @@ final class FfmpegVideoSource implements VideoSource {
      * container's, which may declare another (a Matroska PixelWidth that disagrees with the SPS).
      */
     VideoInfo info(DecodedFrame first) {
-      return new VideoInfo(first.width(), first.height(), codec, durationPts * tbNum, tbDen, count, lastTicks(), tbDen);
+      return new VideoInfo(first.width(), first.height(), codec, durationPts * tbNum, tbDen, count,
+          whileReading ? -1 : lastTicks(), tbDen);
     }
 
     static Scan read(Input file) {

@@ -80,6 +80,15 @@ public final class FfmpegVideoSources {
     }
 
     @Override
+    public VideoSource openWhileReading(io.foley4j.video.StreamingVideo video, int decoderThreads) {
+      if (video == null) {
+        throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "the streaming video must not be null");
+      }
+      // NVDEC's pixels are part of this factory's cache keys; decoding while reading is software only
+      return nvdec ? null : FfmpegVideoSource.openWhileReading(video, decoderThreads);
+    }
+
+    @Override
     public String id() {
       return "ffmpeg-" + (nvdec ? "nvdec-" : "") + FfmpegNatives.version() + "/foley4j-2"; // 2: RGB by swscale as PyAV
     }

@@ -31,15 +31,18 @@ final class MemoryIo {
   private static final int BUFFER_SIZE = 1 << 16;
   private static final int EIO = -5; // AVERROR(EIO)
   private static final int EINVAL = -22; // AVERROR(EINVAL)
+  private static final int ENOSYS = -38; // AVERROR(ENOSYS)
   private static final Map<Long, MemoryIo> LIVE = new ConcurrentHashMap<>();
 
-  private final ByteBuffer bytes;
+  private final ByteBuffer bytes; // null for a stream
+  private final Input stream; // its stream's bytes as they arrive; null for bytes in memory
   private final byte[] scratch = new byte[BUFFER_SIZE];
   private final LongPointer opaque = new LongPointer(1);
   private long pos;
 
-  private MemoryIo(ByteBuffer bytes) {
+  private MemoryIo(ByteBuffer bytes, Input stream) {
     this.bytes = bytes;
+    this.stream = stream;
   }
 
   /** Contexts open now (for tests). */
@@ -49,7 +52,22 @@ final class MemoryIo {
 
   /** A reading context over {@code bytes} (position 0 to limit), which must stay unchanged until freed. */
   static AVIOContext open(ByteBuffer bytes) {
-    MemoryIo io = new MemoryIo(bytes.duplicate());
+    return open(new MemoryIo(bytes.duplicate(), null));
+  }
+
+  /**
+   * A reading context over a stream's bytes as they arrive: a read waits for them, and a failure of
+   * the stream (or of the job) is kept in {@code in.failure} and reported to FFmpeg as an I/O error.
+   * It is marked not seekable, so that no demuxer looks for an index at the end; FFmpeg still seeks
+   * back within the bytes it has read (they are all kept).
+   */
+  static AVIOContext open(Input in) {
+    AVIOContext ctx = open(new MemoryIo(null, in));
+    ctx.seekable(0);
+    return ctx;
+  }
+
+  private static AVIOContext open(MemoryIo io) {
     BytePointer buf = new BytePointer(av_malloc(BUFFER_SIZE));
     if (buf.isNull()) {
       io.opaque.close();
@@ -84,6 +102,9 @@ final class MemoryIo {
   }
 
   private int read(BytePointer buf, int size) {
+    if (stream != null) {
+      return readStream(buf, size);
+    }
     long left = bytes.limit() - pos;
     if (left <= 0) {
       return AVERROR_EOF;
@@ -100,9 +121,29 @@ final class MemoryIo {
     return n;
   }
 
+  private int readStream(BytePointer buf, int size) {
+    int n;
+    try {
+      n = stream.stream.read(pos, scratch, 0, Math.min(size, scratch.length));
+    } catch (FoleyException e) {
+      stream.failure = e;
+      return EIO;
+    }
+    if (n < 0) {
+      return AVERROR_EOF;
+    }
+    buf.position(0).put(scratch, 0, n);
+    buf.position(0);
+    pos += n;
+    return n;
+  }
+
   private long seek(long offset, int whence) {
     int w = whence & ~AVSEEK_FORCE;
-    long size = bytes.limit();
+    long size = bytes != null ? bytes.limit() : stream.stream.complete() ? stream.stream.received() : -1;
+    if (size < 0 && (w == AVSEEK_SIZE || w == 2)) {
+      return ENOSYS; // the end is not known yet
+    }
     if (w == AVSEEK_SIZE) {
       return size;
     }

@@ -108,7 +108,9 @@ class FfmpegMemoryInputTest {
         .resultCache(cache).build()) {
       engine.generate(settings(FoleyRequest.builder(video)).build());
       FoleyResult b = engine.generate(settings(FoleyRequest.builder(bytes)).build());
-      FoleyResult s = engine.generate(settings(FoleyRequest.builder(new ByteArrayInputStream(bytes))).build());
+      // read whole, a stream is keyed before it runs (decoded while it arrives, it would only store at the end)
+      FoleyResult s = engine.generate(settings(FoleyRequest.builder(new ByteArrayInputStream(bytes))).readWhole()
+          .build());
       assertEquals(1, cache.puts.get(), "one key for all three");
       assertEquals(2, cache.hits.get());
       assertTrue(b.timings().resultCacheHit() && s.timings().resultCacheHit());

@@ -197,6 +197,7 @@ public final class FoleyService implements AutoCloseable {
       c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
           .result(registry.scrape()));
       c.routes.post("/v1/jobs", this::submit);
+      c.routes.post("/v1/jobs/stream", this::submitStream);
       c.routes.get("/v1/models", this::listModels);
       c.routes.get("/v1/jobs/{id}", this::status);
       c.routes.get("/v1/jobs/{id}/events", this::events);
@@ -450,6 +451,161 @@ public final class FoleyService implements AutoCloseable {
   }
 
   /**
+   * {@code POST /v1/jobs/stream}: the video itself as the request body (not multipart; any length
+   * up to {@code --max-upload}, chunked or not), the job's options in the query string ({@code
+   * prompt}, {@code negative_prompt}, {@code steps}, {@code cfg}, {@code seed}, {@code variants},
+   * {@code priority}, {@code webhook}, {@code model}; {@code read_whole=1} reads the body to its end
+   * before decoding, as for a container that needs its end). The job is accepted before the body is read, and
+   * the answer is its event stream at once (SSE: {@code accepted} with the job's JSON, then the events
+   * of {@code GET /v1/jobs/{id}/events}), so that a client sees its first chunks while it is still
+   * sending. The engine decodes the video as it arrives where the container allows it (docs/video.md);
+   * otherwise it reads it whole first. The job is this node's (with {@code --redis}: 400); its
+   * results download as any job's. Over {@code --max-upload} without a Content-Length saying so, the
+   * job fails with a {@code failed} event ({@code INVALID_ARGUMENT}), since the answer has begun. A
+   * streamed job is neither answered by an identical earlier job nor answers a later one: its key
+   * would be known only at its end.
+   */
+  private void submitStream(Context ctx) throws IOException, InterruptedException {
+    String[] id = new String[1];
+    String accepted;
+    uploading.enter();
+    try {
+      accepted = acceptStream(ctx, id);
+    } finally {
+      uploading.exit();
+    }
+    streaming.enter();
+    try {
+      ctx.header("Location", "/v1/jobs/" + id[0]);
+      stream(ctx, id[0], "event: accepted\ndata: " + accepted + "\n\n");
+    } finally {
+      streaming.exit();
+    }
+  }
+
+  private String acceptStream(Context ctx, String[] idOut) throws IOException {
+    Caller caller = authorize(ctx);
+    String client = caller.tenant();
+    if (draining.get() || !ready) {
+      throw new HttpError(503, "UNAVAILABLE", draining.get() ? "this node is shutting down; send the job to "
+          + "another node" : "the engine is still warming up; retry shortly", 1);
+    }
+    if (!(jobs() instanceof LocalJobs local)) {
+      throw new HttpError(400, "INVALID_ARGUMENT", "a streamed upload runs on the node that receives it, which a "
+          + "service with --redis does not offer: POST the video as multipart/form-data to /v1/jobs", 0);
+    }
+    long wait = limits.tryAcquire(client);
+    if (wait > 0) {
+      throw new HttpError(429, "RATE_LIMITED", "too many jobs from this client (" + config.ratePerSecond()
+          + " per second, burst " + config.rateBurst() + "); retry in " + wait + " s", wait);
+    }
+    long length = ctx.req().getContentLengthLong();
+    if (length > config.maxUploadBytes()) {
+      throw tooLarge(length);
+    }
+    if (length == 0) {
+      throw new HttpError(400, "CORRUPT_VIDEO", "the uploaded video is empty", 0);
+    }
+    String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+    if (contentType.startsWith("multipart/") || contentType.startsWith("application/x-www-form-urlencoded")) {
+      throw new HttpError(400, "INVALID_ARGUMENT", "send the video itself as the body of POST /v1/jobs/stream "
+          + "(e.g. Content-Type: video/mp4) and the options in the query string; a multipart form goes to POST "
+          + "/v1/jobs", 0);
+    }
+    String id = UUID.randomUUID().toString().replace("-", "");
+    String negative = ctx.queryParam("negative_prompt");
+    String cfg = ctx.queryParam("cfg");
+    Integer steps = queryInt(ctx, "steps");
+    Integer variants = queryInt(ctx, "variants");
+    String seed = ctx.queryParam("seed");
+    long seedValue;
+    try {
+      seedValue = seed == null || seed.isBlank() ? 0 : Long.parseLong(seed.strip());
+    } catch (NumberFormatException e) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "seed must be a whole number, got \"" + seed
+          + "\"");
+    }
+    JobSpec spec = new JobSpec(id, "stream:" + id, ctx.queryParam("prompt"),
+        negative == null || negative.isEmpty() ? null : negative, steps == null ? 0 : steps,
+        cfg == null || cfg.isBlank() ? Double.NaN : number(cfg, "cfg"), seedValue, priority(ctx.queryParam("priority")),
+        client, webhooks.check(ctx.queryParam("webhook")), variants == null ? 1 : variants,
+        engines.resolve(ctx.queryParam("model")));
+    spec.toRequest(uploads); // validates every option with the engine's own messages
+    Path video = uploads.resolve(spec.videoName());
+    Tee body = new Tee(ctx.req().getInputStream(), video);
+    boolean kept = false;
+    try {
+      boolean readWhole = "1".equals(ctx.queryParam("read_whole")) || "true".equals(ctx.queryParam("read_whole"));
+      JsonObject accepted = local.submitStream(spec, body, config.maxUploadBytes(), readWhole);
+      kept = true;
+      submitted.increment();
+      idOut[0] = id;
+      return accepted.toString();
+    } finally {
+      if (!kept) {
+        body.close();
+        Files.deleteIfExists(video);
+      }
+    }
+  }
+
+  private static Integer queryInt(Context ctx, String name) {
+    String v = ctx.queryParam(name);
+    if (v == null || v.isBlank()) {
+      return null;
+    }
+    try {
+      return Integer.parseInt(v.strip());
+    } catch (NumberFormatException e) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, name + " must be a whole number, got \""
+          + v + "\"");
+    }
+  }
+
+  /**
+   * A streamed upload's body as the engine reads it, copied as it is read to the job's upload file
+   * (the video that {@code /video} downloads put the sound to); the file is closed with the stream.
+   */
+  static final class Tee extends java.io.FilterInputStream {
+    private final OutputStream copy;
+    private boolean closed;
+
+    Tee(InputStream in, Path file) throws IOException {
+      super(in);
+      this.copy = Files.newOutputStream(file);
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] b = new byte[1];
+      int n = read(b, 0, 1);
+      return n < 0 ? -1 : b[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        copy.write(b, off, n);
+      }
+      return n;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      try {
+        copy.close();
+      } finally {
+        super.close();
+      }
+    }
+  }
+
+  /**
    * What a client (the web page) needs to know before it submits: the model's name and sampler
    * defaults, the models a job may name, the limits of this service, and whether it needs an API key.
    * On a node of several models the defaults of a model are known only while it is loaded, so
@@ -545,6 +701,11 @@ public final class FoleyService implements AutoCloseable {
 
   /** Writes the job's SSE log until it is complete; at shutdown, what the log holds by then, then ends. */
   private void stream(Context ctx, String id) throws InterruptedException {
+    stream(ctx, id, null);
+  }
+
+  /** As {@link #stream(Context, String)}, with {@code first} (an SSE frame, or null) before the job's log. */
+  private void stream(Context ctx, String id, String first) throws InterruptedException {
     ctx.status(200);
     ctx.res().setContentType("text/event-stream");
     ctx.res().setCharacterEncoding("utf-8");
@@ -553,6 +714,9 @@ public final class FoleyService implements AutoCloseable {
     try {
       OutputStream out = ctx.res().getOutputStream();
       out.write(("retry: 1000\n\n").getBytes(StandardCharsets.UTF_8));
+      if (first != null) {
+        out.write(first.getBytes(StandardCharsets.UTF_8));
+      }
       out.flush();
       int seen = 0;
       while (true) {

@@ -42,8 +42,21 @@ record JobSpec(String id, String key, String prompt, String negativePrompt, int 
   }
 
   FoleyRequest toRequest(Path uploads) {
-    FoleyRequest.Builder b = FoleyRequest.builder(uploads.resolve(videoName())).seed(seed).priority(priority)
-        .clientId(client).variants(variants);
+    return toRequest(FoleyRequest.builder(uploads.resolve(videoName())));
+  }
+
+  /**
+   * The request of a streamed upload ({@code POST /v1/jobs/stream}): the video is read from {@code
+   * video} as it arrives, at most {@code maxBytes}, and decoded while it arrives where it can be
+   * (unless {@code readWhole}).
+   */
+  FoleyRequest toRequest(java.io.InputStream video, long maxBytes, boolean readWhole) {
+    FoleyRequest.Builder b = FoleyRequest.builder(video).maxStreamBytes(maxBytes);
+    return toRequest(readWhole ? b.readWhole() : b);
+  }
+
+  private FoleyRequest toRequest(FoleyRequest.Builder b) {
+    b.seed(seed).priority(priority).clientId(client).variants(variants);
     if (prompt != null) {
       b.prompt(prompt);
     }

@@ -56,9 +56,22 @@ final class LocalJobs implements Jobs {
 
   @Override
   public JsonObject submit(JobSpec spec) {
+    return submit(spec, spec.toRequest(uploads));
+  }
+
+  /**
+   * Accepts a job whose video is still arriving on {@code video} (at most {@code maxBytes}): it runs on
+   * this node's engine, which decodes the video as it arrives where the container allows it (unless
+   * {@code readWhole}).
+   */
+  JsonObject submitStream(JobSpec spec, java.io.InputStream video, long maxBytes, boolean readWhole) {
+    return submit(spec, spec.toRequest(video, maxBytes, readWhole));
+  }
+
+  private JsonObject submit(JobSpec spec, io.foley4j.FoleyRequest request) {
     JobRecord rec = new JobRecord(spec.id(), spec.key(), uploads.resolve(spec.videoName()), spec.client(),
         spec.webhook());
-    FoleyJob job = engines.submit(spec.model(), spec.toRequest(uploads), rec);
+    FoleyJob job = engines.submit(spec.model(), request, rec);
     if (job.result().isCompletedExceptionally()) {
       throw HttpError.refused(failure(job));
     }
