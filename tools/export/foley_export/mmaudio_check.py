@@ -2,7 +2,7 @@
 ``generate()`` (docs/export.md, "MMAudio's own pipeline").
 
     PYTHONPATH=tools/export PYTHON -m foley_export mmaudio-check --mmaudio-repo MMAUDIO_CHECKOUT \
-        --out DIR [--steps 5] [--clip-layers 2] [--sync-layers 2] [--foley-cli foley-cli/target/foley.jar]
+        --out DIR [--steps 5] [--clip-layers 1] [--sync-layers 1] [--foley-cli foley-cli/target/foley.jar]
 
 Nothing of MMAudio is in this repository: the classes are imported from the user's checkout.
 
@@ -146,7 +146,7 @@ class VaeStage(nn.Module):
         return self.tod.vocoder(spec)
 
 
-def build(seed=0, clip_layers=2, sync_layers=2):
+def build(seed=0, clip_layers=1, sync_layers=1):
     """MMAudio's modules (real classes, random weights). Returns (models, feature_utils, info)."""
     import open_clip
     from mmaudio.ext.autoencoder import AutoEncoderModule
@@ -437,6 +437,12 @@ def run(args):
         res["mmaudio_seconds"] = round(time.time() - t0, 1)
         results.append(res)
         print(json.dumps(res), flush=True)
+        _write_report(work, report, results, t_start)
+    return _write_report(work, report, results, t_start)
+
+
+def _write_report(work, report, results, t_start):
+    """report.json, rewritten after every clip (a long run leaves what it measured)."""
     report["clips"] = results
     report["seconds"] = round(time.time() - t_start, 1)
     report["peak_rss_mib"] = {
@@ -453,9 +459,9 @@ def add_arguments(p):
     p.add_argument("--out", required=True, help="work directory: bundle, clips, report.json")
     p.add_argument("--steps", type=int, default=5, help="sampler steps on both sides (default 5)")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--clip-layers", type=int, default=2,
-                   help="blocks kept in each CLIP tower (0: all 32/24; default 2)")
-    p.add_argument("--sync-layers", type=int, default=2, help="Synchformer blocks kept (0: all 12; default 2)")
+    p.add_argument("--clip-layers", type=int, default=1,
+                   help="blocks kept in each CLIP tower (0: all 32/24; default 1)")
+    p.add_argument("--sync-layers", type=int, default=1, help="Synchformer blocks kept (0: all 12; default 1)")
     p.add_argument("--foley-cli", default="foley-cli/target/foley.jar", help="foley4j's CLI jar (lib/ beside it)")
     p.add_argument("--clips", default="", help="comma-separated clip names (default: all)")
     p.add_argument("--skip-export", action="store_true", help="reuse DIR/bundle")

@@ -186,7 +186,8 @@ def nearest_exact_resize(x, out_len):
 
 @contextlib.contextmanager
 def nearest_exact_as_gather():
-    """Routes 3-D ``F.interpolate(mode="nearest-exact", size=...)`` calls through the gather."""
+    """Routes 3-D ``F.interpolate(mode="nearest-exact")`` calls with ``size=`` or an integral
+    ``scale_factor=`` through the gather."""
     original = F.interpolate
     kernel_fuses_multiply_subtract()  # probe the kernel before it is patched over
 
@@ -195,6 +196,12 @@ def nearest_exact_as_gather():
         if mode == "nearest-exact" and input.dim() == 3 and size is not None and scale_factor is None:
             n = size[0] if isinstance(size, (tuple, list)) else size
             return nearest_exact_resize(input, n)
+        if mode == "nearest-exact" and input.dim() == 3 and size is None and not recompute_scale_factor:
+            # an integral factor (MMAudio's VAE upsamples by 2.0): out = L * s, and ATen's scale
+            # 1/s equals the float32 in/out the gather uses
+            s = scale_factor[0] if isinstance(scale_factor, (tuple, list)) else scale_factor
+            if s is not None and float(s).is_integer() and s >= 1:
+                return nearest_exact_resize(input, input.shape[-1] * int(s))
         return original(input, size=size, scale_factor=scale_factor, mode=mode,
                         align_corners=align_corners, recompute_scale_factor=recompute_scale_factor,
                         antialias=antialias)

@@ -317,5 +317,40 @@ class ManifestRulesTest(unittest.TestCase):
         self.assertAlmostEqual(d, 7.96, places=12)
 
 
+class ScaleFactorUpsampleTest(unittest.TestCase):
+    """MMAudio's VAE decoder upsamples with ``F.interpolate(x, scale_factor=2.0,
+    mode="nearest-exact")`` (which the TorchScript exporter cannot translate): the export patch
+    routes integral factors through the same gather as ``size=``."""
+
+    def test_patched_equals_pytorch(self):
+        from foley_export.patches import nearest_exact_as_gather
+        for n in list(range(1, 130)) + [216, 345, 690]:
+            x = torch.randn(1, 2, n)
+            for s in (2.0, 3.0, 4):
+                want = F.interpolate(x, scale_factor=s, mode="nearest-exact")
+                with nearest_exact_as_gather():
+                    got = F.interpolate(x, scale_factor=s, mode="nearest-exact")
+                self.assertTrue(torch.equal(got, want), (n, s))
+
+    def test_exported_at_one_length_runs_at_others(self):
+        import onnxruntime as ort
+
+        class Up(nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, scale_factor=2.0, mode="nearest-exact") * 2.0
+
+        d = _util.tmpdir(self)
+        model, streamed = export._export_stage("m", Up(), {"x": torch.randn(2, 3, 50)},
+                                               {"m": ({"x": {0: "batch", 2: "n"}}, {"y": {0: "batch", 2: "m"}})},
+                                               17, d, None)
+        path = os.path.join(d, "m.onnx")
+        export._save(model, path, False, streamed)
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for n in (1, 77, 345):
+            x = torch.randn(1, 3, n)
+            (got,) = sess.run(None, {"x": x.numpy()})
+            np.testing.assert_array_equal(got, Up()(x).numpy())
+
+
 if __name__ == "__main__":
     unittest.main()
