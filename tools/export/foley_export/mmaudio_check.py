@@ -182,7 +182,9 @@ def build(seed=0, clip_layers=1, sync_layers=1):
     vae.remove_weight_norm()
     del vae.encoder
     vocoder = BigVGANv2(AttrDict(dict(BIGVGAN_44K)), use_cuda_kernel=False).eval()
-    with contextlib.redirect_stdout(sys.stderr):
+    # with autograd off, torch's remove_parametrizations leaves the weights as plain tensors
+    # rather than parameters (then invisible to parameters() and to the redraw)
+    with contextlib.redirect_stdout(sys.stderr), torch.enable_grad():
         vocoder.remove_weight_norm()
     info["vocoder_redrawn"] = len(redraw_zero_parameters(vocoder, seed + 4))
     tod = AutoEncoderModule.__new__(AutoEncoderModule)  # its __init__ loads checkpoints
