@@ -50,7 +50,7 @@ CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 # open_clip's ViT-H-14-378-quickgelu config at the 384 px of apple/DFN5B-CLIP-ViT-H-14-384, which
-# MMAudio loads (features_utils.py:48-49; the 384 px: eval_utils.py:163, features_utils.py:89)
+# MMAudio loads (features_utils.py:49-50; the 384 px: eval_utils.py:161, features_utils.py:91)
 DFN5B_H14_384 = {
     "embed_dim": 1024, "quick_gelu": True,
     "vision_cfg": {"image_size": 384, "layers": 32, "width": 1280, "head_width": 80, "patch_size": 14},
@@ -207,7 +207,7 @@ def build(seed=0, clip_layers=1, sync_layers=1):
 
 
 def _normalize(mean, std):
-    from torchvision.transforms import Normalize  # what features_utils.py:50-51 builds
+    from torchvision.transforms import Normalize  # what features_utils.py:51-52 builds
     return Normalize(mean=mean, std=std)
 
 
@@ -215,7 +215,7 @@ def _normalize(mean, std):
 
 @contextlib.contextmanager
 def initial_noise(x0):
-    """Makes the one ``torch.randn`` call of MMAudio's ``generate()`` (eval_utils.py:128-133)
+    """Makes the one ``torch.randn`` call of MMAudio's ``generate()`` (eval_utils.py:128-134)
     return ``x0`` [B, L, C]; refuses a call of any other shape (a wrong latent length)."""
     real = torch.randn
     calls = []
@@ -235,14 +235,14 @@ def initial_noise(x0):
 
 
 def seq_lengths(duration):
-    """MMAudio's own SequenceConfig (44.1 kHz) at ``duration``, as demo.py:110 sets it."""
+    """MMAudio's own SequenceConfig (44.1 kHz) at ``duration``, as demo.py:109 sets it."""
     from mmaudio.model.sequence_config import CONFIG_44K
     seq = dataclasses.replace(CONFIG_44K, duration=duration)
     return seq.latent_seq_len, seq.clip_seq_len, seq.sync_seq_len
 
 
 def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, steps, noise, duration):
-    """MMAudio's own generate() at ``duration`` (update_seq_lengths as demo.py:110-111)."""
+    """MMAudio's own generate() at ``duration`` (update_seq_lengths as demo.py:109-110)."""
     from mmaudio.eval_utils import generate
     from mmaudio.model.flow_matching import FlowMatching
     net = models["net"]
@@ -261,7 +261,7 @@ def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, st
 
 def clip_inputs(frames, vis_idx, syn_idx):
     """MMAudio's frame tensors for ``generate``: CLIP frames in [0, 1] at 384 (normalised by
-    FeaturesUtils), Synchformer frames at 224 normalised with 0.5 (eval_utils.py:160-176), resized
+    FeaturesUtils), Synchformer frames at 224 normalised with 0.5 (eval_utils.py:168-182), resized
     as foley4j does (PIL bicubic: the bundle's ``pil-bicubic``; load_video's torchvision resize is
     not run, see the docs)."""
     from PIL import Image
@@ -272,7 +272,7 @@ def clip_inputs(frames, vis_idx, syn_idx):
 
 
 def single_pass_frames(pts, requested=8.0):
-    """read_frames + load_video (av_utils.py:55-90, eval_utils.py:185-214): the accumulated grid to
+    """read_frames + load_video (av_utils.py:55-90, eval_utils.py:168-223): the accumulated grid to
     the requested duration, then the duration both streams cover and int(fps * d) frames."""
     vis = fr.pick_accumulating(pts, 8.0, start_sec=0.0, end_sec=requested)
     syn = fr.pick_accumulating(pts, 25.0, start_sec=0.0, end_sec=requested)

@@ -112,7 +112,7 @@ class MmaDenoiser(nn.Module):
     latents/frames, the sync resize target and the input checks). The wrapper sets them from the
     inputs' lengths on every call, through MMAudio's own method, so that the exported graph
     computes them from its runtime lengths (symbolic axes) exactly as MMAudio's demo does before
-    ``generate`` (demo.py:110-111)."""
+    ``generate`` (demo.py:109-110)."""
 
     def __init__(self, net):
         super().__init__()
