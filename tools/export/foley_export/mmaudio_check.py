@@ -306,7 +306,7 @@ class Foley4j:
     def generate(self, bundle, video, prompt, negative, cfg, steps, seed, out):
         cmd = ["java", "-jar", self.jar, "generate", "--bundle", bundle, "--video", video, "--prompt", prompt,
                "--cfg", repr(cfg), "--steps", str(steps), "--seed", str(seed), "--float", "--out", out,
-               "--progress", "none"]
+               "--progress", "none", "--warm-up", "none", "--segments-in-flight", "1"]
         if negative is not None:
             cmd += ["--neg-prompt", negative]
         t0 = time.time()
