@@ -352,5 +352,42 @@ class ScaleFactorUpsampleTest(unittest.TestCase):
             np.testing.assert_array_equal(got, Up()(x).numpy())
 
 
+class RuntimeFilterTest(unittest.TestCase):
+    """BigVGAN's anti-aliased activations build a depthwise filter per call from the input's channel
+    count (``filter.expand(C, -1, -1)``, ``groups=C``); the export patch makes it a constant."""
+
+    def test_exported_at_one_length_runs_at_others(self):
+        import onnxruntime as ort
+
+        class Resample(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("filter", torch.hann_window(12).view(1, 1, 12) / 6)
+                self.conv = nn.Conv1d(5, 5, 3, padding=1, groups=5)
+
+            def forward(self, x):
+                _, c, _ = x.shape
+                x = F.pad(x, (5, 5), mode="replicate")
+                x = 2 * F.conv_transpose1d(x, self.filter.expand(c, -1, -1), stride=2, groups=c)
+                x = F.conv1d(x, self.filter.expand(c, -1, -1), stride=2, groups=c)
+                return self.conv(x)
+
+        m = Resample().eval()
+        d = _util.tmpdir(self)
+        with torch.no_grad():
+            model, streamed = export._export_stage("m", m, {"x": torch.randn(2, 5, 50)},
+                                                   {"m": ({"x": {0: "batch", 2: "n"}}, {"y": {0: "batch", 2: "m"}})},
+                                                   17, d, None)
+        path = os.path.join(d, "m.onnx")
+        export._save(model, path, False, streamed)
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        for n in (7, 77, 345):
+            x = torch.randn(3, 5, n)
+            (got,) = sess.run(None, {"x": x.numpy()})
+            with torch.no_grad():
+                want = m(x).numpy()
+            self.assertLess(float(np.linalg.norm(got - want) / np.linalg.norm(want)), 1e-6)
+
+
 if __name__ == "__main__":
     unittest.main()
