@@ -1,4 +1,4 @@
-"""Command line: .venv/bin/python -m foley_export {tiny,export,reference} ..."""
+"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,mmaudio-check} ..."""
 
 import argparse
 import json
@@ -70,6 +70,12 @@ def _quantize(args):
     print("wrote bundle %s (%s): %s; %.1f MB -> %.1f MB (%.2fx)" % (
         args.out, m["name"], ", ".join("%s %d nodes" % kv for kv in sorted(rewritten.items())),
         before / 1e6, after / 1e6, after / before))
+
+
+def _mmaudio_check(args):
+    from . import mmaudio_check
+    report = mmaudio_check.run(args)
+    print(json.dumps({k: report[k] for k in ("seconds", "peak_rss_mib")}))
 
 
 def main(argv=None):
@@ -147,6 +153,12 @@ def main(argv=None):
                    help="comma-separated stages to quantise (default: the encoders and the denoiser)")
     q.add_argument("--per-channel", action="store_true", help="one scale per output channel")
     q.set_defaults(func=_quantize)
+
+    m = sub.add_parser("mmaudio-check", help="MMAudio's real classes (random weights) exported, run by foley4j "
+                                             "and compared with MMAudio's own generate() (needs a checkout)")
+    from .mmaudio_check import add_arguments
+    add_arguments(m)
+    m.set_defaults(func=_mmaudio_check)
 
     args = p.parse_args(argv)
     args.func(args)

@@ -186,7 +186,8 @@ def nearest_exact_resize(x, out_len):
 
 @contextlib.contextmanager
 def nearest_exact_as_gather():
-    """Routes 3-D ``F.interpolate(mode="nearest-exact", size=...)`` calls through the gather."""
+    """Routes 3-D ``F.interpolate(mode="nearest-exact")`` calls with ``size=`` or an integral
+    ``scale_factor=`` through the gather."""
     original = F.interpolate
     kernel_fuses_multiply_subtract()  # probe the kernel before it is patched over
 
@@ -195,6 +196,12 @@ def nearest_exact_as_gather():
         if mode == "nearest-exact" and input.dim() == 3 and size is not None and scale_factor is None:
             n = size[0] if isinstance(size, (tuple, list)) else size
             return nearest_exact_resize(input, n)
+        if mode == "nearest-exact" and input.dim() == 3 and size is None and not recompute_scale_factor:
+            # an integral factor (MMAudio's VAE upsamples by 2.0): out = L * s, and ATen's scale
+            # 1/s equals the float32 in/out the gather uses
+            s = scale_factor[0] if isinstance(scale_factor, (tuple, list)) else scale_factor
+            if s is not None and float(s).is_integer() and s >= 1:
+                return nearest_exact_resize(input, input.shape[-1] * int(s))
         return original(input, size=size, scale_factor=scale_factor, mode=mode,
                         align_corners=align_corners, recompute_scale_factor=recompute_scale_factor,
                         antialias=antialias)
@@ -277,10 +284,46 @@ def explicit_multihead_attention(model):
 
 
 @contextlib.contextmanager
+def constant_depthwise_filters():
+    """A depthwise 1-D convolution whose weight is built on every call from a fixed filter and the
+    input's channel count (BigVGAN's anti-aliased activations: ``filter.expand(C, -1, -1)`` with
+    ``groups=C``) traces with a weight of unknown shape, which the TorchScript exporter refuses
+    ("convolution for kernel of unknown shape"). During the export such a weight (not a
+    parameter, one filter per group) becomes a constant of its traced value; the channel count
+    of a model's layer is fixed, so nothing symbolic is lost."""
+    originals = {"conv1d": F.conv1d, "conv_transpose1d": F.conv_transpose1d}
+
+    def constant(weight, groups):
+        """(weight, groups), both constants when the weight is a run-time depthwise filter."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a traced channel count read as a number
+            g = int(groups)
+            if (isinstance(weight, nn.Parameter) or g <= 1 or weight.dim() != 3 or int(weight.shape[0]) != g
+                    or int(weight.shape[1]) != 1):
+                return weight, groups
+            return torch.from_numpy(weight.detach().cpu().numpy().copy()).to(weight.dtype), g
+
+    def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        weight, groups = constant(weight, groups)
+        return originals["conv1d"](input, weight, bias, stride, padding, dilation, groups)
+
+    def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        weight, groups = constant(weight, groups)
+        return originals["conv_transpose1d"](input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+    F.conv1d, F.conv_transpose1d = conv1d, conv_transpose1d
+    try:
+        yield
+    finally:
+        F.conv1d, F.conv_transpose1d = originals["conv1d"], originals["conv_transpose1d"]
+
+
+@contextlib.contextmanager
 def export_patches(model):
     """All patches at once: RMSNorm rewritten and LayerNorms made affine (in place), fast path off,
-    explicit multi-head attention, nearest-exact as gather."""
+    explicit multi-head attention, nearest-exact as gather, run-time depthwise filters constant."""
     explicit_rms_norm(model)
     affine_layer_norms(model)
-    with mha_fastpath_disabled(model), explicit_multihead_attention(model), nearest_exact_as_gather():
+    with mha_fastpath_disabled(model), explicit_multihead_attention(model), nearest_exact_as_gather(), \
+            constant_depthwise_filters():
         yield

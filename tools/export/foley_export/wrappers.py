@@ -107,17 +107,27 @@ class MmaText(nn.Module):
 
 
 class MmaDenoiser(nn.Module):
+    """MMAudio's real network keeps its sequence lengths as state (``update_seq_lengths``: the
+    rotary tables of the latents and of the CLIP frames, whose frequencies are scaled by
+    latents/frames, the sync resize target and the input checks). The wrapper sets them from the
+    inputs' lengths on every call, through MMAudio's own method, so that the exported graph
+    computes them from its runtime lengths (symbolic axes) exactly as MMAudio's demo does before
+    ``generate`` (demo.py:109-110)."""
+
     def __init__(self, net):
         super().__init__()
         self.net = net
 
     def forward(self, latents, timestep, visual, sync, text):
+        if hasattr(self.net, "update_seq_lengths"):
+            self.net.update_seq_lengths(latents.shape[2], visual.shape[1], sync.shape[1])
         flow = self.net(latent=latents.transpose(1, 2), clip_f=visual, sync_f=sync, text_f=text, t=timestep)
         return flow.transpose(1, 2)
 
 
 class MmaVae(nn.Module):
-    """unnormalize (latent mean/std), VAE decode to a spectrogram, vocoder to the waveform."""
+    """unnormalize (latent mean/std), VAE decode to a spectrogram, vocoder to the waveform.
+    MMAudio's ``unnormalize`` works in place (``mul_``/``add_``): it gets a copy, never the input."""
 
     def __init__(self, net, vae):
         super().__init__()
@@ -125,7 +135,7 @@ class MmaVae(nn.Module):
         self.vae = vae
 
     def forward(self, latents):
-        z = self.net.unnormalize(latents.transpose(1, 2))
+        z = self.net.unnormalize(latents.transpose(1, 2).clone())
         return self.vae.vocode(self.vae.decode(z))[:, 0, :]
 
 
