@@ -79,11 +79,13 @@ final class DenoiserBench implements Callable<Integer> {
             + n + " (it has " + arrays.keySet() + ")");
       }
       feed.put(n, Tensor.of(a.floats(), a.shape()));
-      in.add(new TensorSpec(n, "float32", symbolic(n, a.shape())));
+      in.add(new TensorSpec(n, "float32", a.shape()));
     }
+    // declared with the recording's own shapes: a symbolic axis of the model takes any size, a fixed
+    // one must be the recording's
     long[] outShape = feed.get(Denoiser.LATENTS).shape();
     StageSpec spec = new StageSpec(Stage.DENOISER, model.getFileName().toString(), "", in,
-        List.of(new TensorSpec(Denoiser.VELOCITY, "float32", symbolic(Denoiser.VELOCITY, outShape))));
+        List.of(new TensorSpec(Denoiser.VELOCITY, "float32", outShape)));
     Npz.Array want = arrays.get(caseName + "." + Denoiser.VELOCITY);
     CpuBackend cpu = CpuBackend.builder().intraOpThreads(threads).optimization(optimization).memoryArena(!noArena)
         .build();
@@ -116,18 +118,6 @@ final class DenoiserBench implements Callable<Integer> {
         calls.stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).toList(), best, status("VmHWM"),
         Double.isNaN(relL2) ? "null" : String.format(Locale.ROOT, "%.3g", relL2));
     return 0;
-  }
-
-  /** The denoiser contract's symbolic axes (batch; latent, visual, sync and text lengths) as -1. */
-  static long[] symbolic(String name, long[] shape) {
-    long[] s = shape.clone();
-    s[0] = -1;
-    if (name.equals(Denoiser.LATENTS) || name.equals(Denoiser.VELOCITY)) {
-      s[2] = -1;
-    } else if (!name.equals(Denoiser.TIMESTEP)) {
-      s[1] = -1;
-    }
-    return s;
   }
 
   static double relativeL2(float[] got, float[] want) {
