@@ -255,8 +255,8 @@ def _nothing():
 
 @contextlib.contextmanager
 def _placeholder_weights(module):
-    """While the graph of a streamed stage is traced, every parameter and persistent buffer is
-    replaced by a placeholder of its shape and type that holds one element (a zero-stride
+    """While the graph of a streamed stage is traced, every floating-point parameter and persistent
+    buffer is replaced by a placeholder of its shape and type that holds one element (a zero-stride
     ``expand`` of its own 1-element tensor of a value no other placeholder has, so that the
     exporter's deduplication of equal initializers merges none of them; a tensor used in two
     places gets one placeholder). Without weights in the graph (``export_params=False``) the
@@ -274,8 +274,8 @@ def _placeholder_weights(module):
                 table = getattr(owner, kind)
                 for name in names:
                     t = table[name]
-                    if t is None:
-                        continue
+                    if t is None or not t.is_floating_point():
+                        continue  # integer tensors (position ids, ...) are indices: their values count
                     fake = fakes.get(id(t))
                     if fake is None:
                         one = _distinct_scalar(len(fakes) + 1, t.dtype)
@@ -292,11 +292,9 @@ def _placeholder_weights(module):
 
 
 def _distinct_scalar(i, dtype):
-    """A 1-element tensor of ``dtype`` whose value differs for every ``i`` >= 1 (a finite float
-    with bit pattern ``i``, or the integer ``i``): the exporter merges initializers of equal
-    value (``_jit_pass_onnx_deduplicate_initializers``), so placeholders must all differ."""
-    if not dtype.is_floating_point:
-        return torch.tensor([i], dtype=dtype)
+    """A 1-element tensor of the floating-point ``dtype`` whose value differs for every ``i`` >= 1
+    (the finite value with bit pattern ``i``): the exporter merges initializers of equal value
+    (``_jit_pass_onnx_deduplicate_initializers``), so placeholders must all differ."""
     bits = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
             torch.bfloat16: torch.int16}[dtype]
     limit = 0x7C00 if dtype == torch.float16 else 0x7F80 if dtype == torch.bfloat16 else 0x7F800000
