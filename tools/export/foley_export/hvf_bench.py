@@ -150,12 +150,13 @@ def main(argv=None):
             print(json.dumps(results[key][-1]), flush=True)
 
     base = min(x["best_call_seconds"] for x in results["torch " + a.torch_dtype[0]])
-    print("\n%-44s %12s %10s %14s" % ("side (8 s pass, batch 2)", "best call s", "x torch " + a.torch_dtype[0][-2:],
-                                      "peak RSS MiB"))
+    print("\n%-40s %12s %10s %16s %14s" % ("side (8 s pass, batch 2)", "best call s", "x torch " + a.torch_dtype[0][-2:],
+                                            "RSS loaded MiB", "peak RSS MiB"))
     for key, rs in results.items():
         best = min(x["best_call_seconds"] for x in rs)
         peak = max(x["peak_rss_mib"] for x in rs)
-        print("%-44s %12.2f %10.3f %14d" % (key, best, best / base, peak))
+        loaded = max(x.get("rss_after_build_mib", x.get("rss_after_load_mib", -1)) for x in rs)
+        print("%-40s %12.2f %10.3f %16d %14d" % (key, best, best / base, loaded, peak))
     l2 = [x.get("rel_l2_vs_recorded") for k, rs in results.items() if k.startswith("foley4j") for x in rs]
     print("foley4j output vs torch %s: relative L2 %s" % (a.torch_dtype[0], l2))
 

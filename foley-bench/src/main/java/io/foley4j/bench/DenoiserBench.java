@@ -25,8 +25,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code foley bench denoiser MODEL --inputs NPZ}: one denoiser file loaded by foley4j's CPU
  * backend (the engine's own session settings) and called on recorded inputs: load time, wall per
- * call, resident memory after loading and at its peak, and the relative L2 distance of the output
- * from the recorded one. Prints one JSON line. Made for {@code python -m foley_export.hvf_bench},
+ * call, resident memory after loading, at the load's peak and at the calls' peak (what the calls
+ * add above the loaded model: a measured {@code segmentMemoryBytes} for the CPU), and the relative
+ * L2 distance of the output from the recorded one. Prints one JSON line. Made for {@code python -m foley_export.hvf_bench},
  * which runs HVF's PyTorch denoiser on the same inputs in its own process and prints both side by
  * side (docs/tuning.md, "A full-size denoiser on the CPU").
  */
@@ -94,10 +95,14 @@ final class DenoiserBench implements Callable<Integer> {
     List<Double> calls = new ArrayList<>();
     double load;
     long afterLoad;
+    long loadPeak;
+    boolean resetPeak;
     double relL2 = Double.NaN;
     try (StageSession s = cpu.open(spec, model)) {
       load = (System.nanoTime() - t0) / 1e9;
       afterLoad = status("VmRSS");
+      loadPeak = status("VmHWM");
+      resetPeak = resetPeak();
       for (int i = 0; i <= runs; i++) {
         long c0 = System.nanoTime();
         Tensor out = s.run(feed).get(Denoiser.VELOCITY);
@@ -112,10 +117,14 @@ final class DenoiserBench implements Callable<Integer> {
       }
     }
     double best = calls.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    long callsPeak = status("VmHWM"); // since the reset: the calls' peak
     System.out.printf(Locale.ROOT, "{\"side\": \"foley4j\", \"backend\": \"%s\", \"load_seconds\": %.1f,"
-        + " \"rss_before_load_mib\": %d, \"rss_after_load_mib\": %d, \"calls_seconds\": %s, \"best_call_seconds\": %.3f,"
-        + " \"peak_rss_mib\": %d, \"rel_l2_vs_recorded\": %s}%n", cpu, load, before, afterLoad,
-        calls.stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).toList(), best, status("VmHWM"),
+        + " \"rss_before_load_mib\": %d, \"rss_after_load_mib\": %d, \"peak_rss_load_mib\": %d,"
+        + " \"peak_rss_calls_mib\": %s, \"calls_over_load_mib\": %s, \"calls_seconds\": %s,"
+        + " \"best_call_seconds\": %.3f, \"peak_rss_mib\": %d, \"rel_l2_vs_recorded\": %s}%n", cpu, load, before,
+        afterLoad, loadPeak, resetPeak ? callsPeak : "null", resetPeak ? callsPeak - afterLoad : "null",
+        calls.stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).toList(), best,
+        resetPeak ? Math.max(loadPeak, callsPeak) : callsPeak,
         Double.isNaN(relL2) ? "null" : String.format(Locale.ROOT, "%.3g", relL2));
     return 0;
   }
@@ -132,6 +141,20 @@ final class DenoiserBench implements Callable<Integer> {
       w += (double) want[i] * want[i];
     }
     return Math.sqrt(d / w);
+  }
+
+  /**
+   * Resets the process's peak resident set to its current one (Linux: {@code 5} written to
+   * {@code /proc/self/clear_refs}), so that VmHWM afterwards is the calls' own peak; false where
+   * that is not possible.
+   */
+  static boolean resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** A line of /proc/self/status in MiB (VmRSS now, VmHWM the peak); -1 where unreadable. */

@@ -83,8 +83,11 @@ class DenoiserBenchTest {
     assertTrue(Double.parseDouble(number(r.out(), "rel_l2_vs_recorded\": ([0-9.eE+-]+)")) < 1e-6, r.out());
     long after = Long.parseLong(number(r.out(), "rss_after_load_mib\": (-?[0-9]+)"));
     long peak = Long.parseLong(number(r.out(), "peak_rss_mib\": (-?[0-9]+)"));
-    if (Files.exists(Path.of("/proc/self/status"))) {
-      assertTrue(after > 0 && peak >= after, r.out());
+    if (Files.exists(Path.of("/proc/self/clear_refs"))) {
+      long calls = Long.parseLong(number(r.out(), "peak_rss_calls_mib\": (-?[0-9]+)"));
+      long load = Long.parseLong(number(r.out(), "peak_rss_load_mib\": (-?[0-9]+)"));
+      assertTrue(after > 0 && calls >= after && load >= after && peak == Math.max(calls, load), r.out());
+      assertEquals(calls - after, Long.parseLong(number(r.out(), "calls_over_load_mib\": (-?[0-9]+)")), r.out());
     }
 
     // a recorded output of the other sign is at relative L2 2
