@@ -1,21 +1,25 @@
 """HVF's REAL denoiser architecture through the export tool, with random weights.
 
-    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] .venv/bin/python -m foley_export.hvf_arch_check \
-        --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xxl.yaml --depth 1 1 --out DIR
+    PYTHONPATH=tools/export:HVF_CHECKOUT .venv/bin/python -m foley_export.hvf_arch_check \
+        --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xl.yaml [--depth 1 1] [--dtype float16] --out DIR
 
 Builds ``HunyuanVideoFoley`` from the user's HunyuanVideo-Foley checkout (nothing of HVF is in
-this repository) with the config's widths and a reduced number of blocks, randomly initialised,
-wraps it with the same ``HvfDenoiser`` wrapper and export patches as a real export, and writes:
+this repository) with the config's widths and its full depth (or ``--depth`` blocks), every
+weight drawn from ``--seed`` in place (``build``: one copy of the weights, so the full-depth XL
+model fits a 24 GB machine; docs/export.md, "Full size"), wraps it with the same ``HvfDenoiser``
+wrapper and export patches as a real export, streams weights above ``--stream-threshold`` to
+``denoiser.onnx.data``, prints a JSON line (build and export seconds, peak resident memory,
+sizes) and writes:
 
 * ``DIR/denoiser.onnx`` exported at a 3 s pass (150 latents, 24 visual frames, 64 sync tokens,
   9 text tokens), with the symbolic length axes of the foley4j contract;
-* ``DIR/denoiser-check.npz``: inputs and PyTorch outputs at two other lengths (8 s and 11.48 s,
-  12 text tokens), keys ``<case>.<tensor>``, for a runtime-side comparison (onnxruntime, or
-  foley4j's ``StageCheck``), since a graph that baked the export length into a constant would
-  only be right at 3 s.
+* unless ``--no-check``, ``DIR/denoiser-check.npz``: inputs and PyTorch outputs at two other
+  lengths (8 s and 11.48 s, 12 text tokens), keys ``<case>.<tensor>``, for a runtime-side
+  comparison (onnxruntime, or foley4j's ``StageCheck``), since a graph that baked the export
+  length into a constant would only be right at 3 s.
 
-Without HVF's requirements installed, put minimal stand-ins for einops / diffusers / transformers
-/ packaging on PYTHONPATH (the experiment in docs/export.md did).
+Without diffusers installed, minimal stand-ins for the two base classes and the decorator HVF's
+model module imports from it are put in ``sys.modules`` (``_ensure_hvf_imports``).
 """
 
 import argparse
