@@ -54,6 +54,12 @@ def _reference(args):
     print(json.dumps(result["counts"]))
 
 
+def _hvf_weights(args):
+    from . import hvf_weights
+    summary = hvf_weights.write(args.hvf_repo, args.out, args.hf_home, args.size, args.depth, args.seed)
+    print(json.dumps(summary))
+
+
 def _quantize(args):
     from . import quantize
     stages = tuple(s for s in args.stages.split(",") if s)
@@ -119,6 +125,17 @@ def main(argv=None):
     r.add_argument("--segments", action="store_true", help="foley4j's segment plan (long clips)")
     r.add_argument("--out", required=True, help="expected.npz (a .json sidecar is written beside it)")
     r.set_defaults(func=_reference)
+
+    w = sub.add_parser("hvf-weights", help="random weights in HunyuanVideo-Foley's published layout (to run the "
+                                           "export path a user takes where the real weights cannot be had)")
+    w.add_argument("--hvf-repo", required=True, help="a HunyuanVideo-Foley checkout")
+    w.add_argument("--out", required=True, help="the weights directory (HVF's MODEL_PATH)")
+    w.add_argument("--hf-home", required=True, help="the Hugging Face cache to write SigLIP2 and CLAP into (HF_HOME)")
+    w.add_argument("--size", choices=["xl", "xxl"], default="xl")
+    w.add_argument("--depth", nargs=2, type=int, metavar=("TRIPLE", "SINGLE"),
+                   help="fewer MMDiT blocks (also writes OUT/config.yaml); default: the config's")
+    w.add_argument("--seed", type=int, default=0)
+    w.set_defaults(func=_hvf_weights)
 
     q = sub.add_parser("quantize", help="write an INT8 variant of a bundle (onnxruntime.quantization)")
     q.add_argument("--bundle", required=True, help="a bundle directory")

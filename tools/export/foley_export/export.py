@@ -432,8 +432,22 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
     os.makedirs(out_dir, exist_ok=True)
     import tempfile
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out_dir) as work_dir:
-        return _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                              tokenizer_json, name, description, stream_threshold, dtypes)
+        manifest = _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
+                                  tokenizer_json, name, description, stream_threshold, dtypes)
+    _readable_as_umask_allows(out_dir)
+    return manifest
+
+
+def _readable_as_umask_allows(out_dir):
+    """Files made in the private work directory (mode 0600 where the exporter used a temporary
+    file) get the mode an ordinary file gets under the process's umask, like the others: a
+    service reading the bundle under another account must not find some stages unreadable."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in os.listdir(out_dir):
+        path = os.path.join(out_dir, name)
+        if os.path.isfile(path):
+            os.chmod(path, 0o666 & ~umask)
 
 
 def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,

@@ -8,7 +8,6 @@ Hugging Face on first use. NOT exercised by foley4j's CI (no weights, no transfo
 """
 
 import os
-import sys
 
 import torch
 
@@ -19,9 +18,12 @@ def load(hvf_repo, weights_dir, config_path, model_size="xxl"):
         raise SystemExit("%s is not a HunyuanVideo-Foley checkout (no hunyuanvideo_foley/)" % hvf_repo)
     if not os.path.isabs(config_path):
         config_path = os.path.join(hvf_repo, config_path)
-    sys.path.insert(0, hvf_repo)
-    from .compat import ensure_pruning_helpers
-    ensure_pruning_helpers()  # HVF's Synchformer imports a helper transformers 5.x removed
+    from .hvf_check import prepare_environment
+    # the checkout on sys.path; stand-ins only for HVF requirements this machine lacks (standins.py),
+    # and the pruning helper transformers 5.x removed (compat.py)
+    stood_in = prepare_environment(hvf_repo)
+    if stood_in:
+        print("stand-ins for missing HVF requirements: %s" % ", ".join(stood_in))
     from hunyuanvideo_foley.utils.model_utils import load_model  # noqa: E402  (user's checkout)
 
     model_dict, cfg = load_model(weights_dir, config_path, torch.device("cpu"), enable_offload=False,

@@ -51,6 +51,15 @@ class ExportTest(unittest.TestCase):
                             + [e["file"] for e in m["files"].values()] + ["foley-bundle.json"])
             self.assertEqual(names, listed, (kind, ext))
 
+    def test_every_file_has_the_mode_the_umask_gives(self):
+        # the external data of stages exported in the private work directory came out 0600
+        umask = os.umask(0)
+        os.umask(umask)
+        for (kind, ext), (out, _, _) in self.bundles.items():
+            for name in os.listdir(out):
+                mode = os.stat(os.path.join(out, name)).st_mode & 0o777
+                self.assertEqual(mode, 0o666 & ~umask, (kind, ext, name, oct(mode)))
+
     def test_tampering_is_detected(self):
         out, m, _ = self.bundles[("hvf", True)]
         data = os.path.join(out, m["stages"]["denoiser"]["externalData"][0]["file"])

@@ -85,10 +85,20 @@ final class Channel<T> {
     return !queue.isEmpty();
   }
 
-  /** Drops whatever is queued, so that a producer blocked on a full channel can see the job stopped. */
-  void clear() {
-    queue.clear();
+  /**
+   * Takes every item queued now, without waiting (an end or failure among them is dropped), which
+   * also unblocks a producer waiting on a full channel.
+   */
+  java.util.List<T> drain() {
+    java.util.List<T> items = new java.util.ArrayList<>();
+    for (Message<T> m; (m = queue.poll()) != null; ) {
+      if (m instanceof Item<T> item) {
+        items.add(item.value());
+      }
+    }
+    return items;
   }
+
 
   /**
    * Queues {@code m} unless the job stops first. An item gives up on an interrupt; the end of the

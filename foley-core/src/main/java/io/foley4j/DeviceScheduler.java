@@ -92,6 +92,7 @@ final class DeviceScheduler implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Thread worker;
   private boolean closed;
+  private Stage lastStage; // the stage of the last batch taken; the worker's own
   private final Object runLock = Monitor.running("running batch");
   private List<Item> runningBatch; // guarded by runLock
 
@@ -212,6 +213,7 @@ final class DeviceScheduler implements AutoCloseable {
           continue;
         }
         byUrgency.sort((a, b) -> ORDER.compare(queues.get(a).peek(), queues.get(b).peek()));
+        takeTurns(byUrgency);
         long now = ticker.nanos();
         long wait = Long.MAX_VALUE;
         for (Stage stage : byUrgency) {
@@ -220,6 +222,7 @@ final class DeviceScheduler implements AutoCloseable {
           int n = closed ? Math.min(q.size(), policy.maxBatchSize())
               : policy.decide(q.size(), parties.get(stage), age);
           if (n > 0) {
+            lastStage = stage;
             return take(q, n);
           }
           wait = Math.min(wait, Math.max(1, policy.maxQueueDelayNanos() - age));
@@ -233,6 +236,27 @@ final class DeviceScheduler implements AutoCloseable {
       }
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * Stages of equal priority take turns: when the stage that ran last is again the most urgent,
+   * the next stage whose most urgent item has the same priority goes first, for one call. Chained
+   * denoiser steps ({@link StageCalls#chain}) are queued again the moment their call ends, so
+   * without turns the denoiser of the jobs that came first would hold the device until they were
+   * done, and a job that came later could not encode its video (nor join the denoiser's batches)
+   * until then. A more urgent priority still goes first.
+   */
+  private void takeTurns(List<Stage> byUrgency) {
+    if (lastStage == null || byUrgency.size() < 2 || byUrgency.get(0) != lastStage) {
+      return;
+    }
+    int priority = queues.get(lastStage).peek().priority;
+    for (int i = 1; i < byUrgency.size(); i++) {
+      if (queues.get(byUrgency.get(i)).peek().priority == priority) {
+        byUrgency.add(0, byUrgency.remove(i));
+        return;
+      }
     }
   }
 

@@ -16,9 +16,11 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Turns one video into per-segment encoder features, as two pipelined tasks: a producer decodes
- * the video once, front to back, samples frames by timestamp on the visual and sync grids and packs
- * encoder batches; an encoder task runs the two encoders on those batches and hands each segment's
- * features to the job, in order. Decoding the next frames thus overlaps the backend calls.
+ * the video once, front to back, samples frames by timestamp on the visual and sync grids, packs
+ * encoder batches and submits each to its encoder as soon as it is packed; an encoder task awaits
+ * those calls in order and hands each segment's features to the job, in order. Decoding the next
+ * frames thus overlaps the backend calls, and a batch reaches the device without waiting for the
+ * encoder task.
  *
  * <p>Memory stays flat in the video's length: a few packed batches in flight, the sync frames that
  * unbuilt windows still need (about one window plus the segment overlap), and the features of
@@ -119,7 +121,10 @@ final class FeatureExtractor {
   private final BooleanSupplier stopped;
   private final int visualBatch;
   private final int syncBatch;
-  private final Channel<EncoderWork> work;
+  /** Encoder batches the producer submitted, in order, for the encoder task to await and assemble. */
+  private final Channel<Queued> work;
+  private boolean alone; // produceAlone(): the batches are counted and dropped, never submitted
+  private volatile boolean feederDone; // the encoder task takes nothing more: the producer awaits what it submits
 
   /**
    * @param calls the job's encoder calls, on its home device
@@ -135,7 +140,7 @@ final class FeatureExtractor {
     this.clock = clock;
     this.out = out;
     this.stopped = stopped;
-    this.work = new Channel<>(3, stopped);
+    this.work = new Channel<>(PIPELINE - 2, stopped); // + one being awaited + one being put: PIPELINE calls
     this.visualBatch = pipeline.visualBatch();
     this.syncBatch = pipeline.syncBatch();
   }
@@ -182,6 +187,37 @@ final class FeatureExtractor {
       if (e instanceof VirtualMachineError vme) {
         throw vme;
       }
+    } finally {
+      if (feederDone) {
+        awaitLeftOver();
+      }
+    }
+  }
+
+  /**
+   * Submits a packed batch to its encoder at once, from the producer's thread, and hands the call
+   * to the encoder task, which awaits the calls in order and assembles the features. So the
+   * device gets each batch as soon as it is packed, not when the encoder task wakes up (it may be
+   * waiting for an earlier call's result). At most {@link #PIPELINE} calls of the job are
+   * submitted and not yet taken apart: the producer waits on the full channel.
+   */
+  private void emit(EncoderWork o) {
+    Queued q = alone ? new Queued(o, null, null) : submit(o);
+    if (!work.put(q)) { // the job stopped first: nobody takes the call, but it still ends (with its event)
+      if (q.call() != null) {
+        q.call().awaitQuietly();
+      }
+    } else if (feederDone) {
+      awaitLeftOver();
+    }
+  }
+
+  /** Awaits (quietly) the calls the encoder task will not take any more, so that each one ends with its event. */
+  private void awaitLeftOver() {
+    for (Queued q : work.drain()) {
+      if (q.call() != null) {
+        q.call().awaitQuietly();
+      }
     }
   }
 
@@ -213,7 +249,8 @@ final class FeatureExtractor {
     RuntimeException[] failed = new RuntimeException[1];
     Thread drain = new Thread(() -> {
       try {
-        for (EncoderWork o; (o = work.take()) != null; ) {
+        for (Queued q; (q = work.take()) != null; ) {
+          EncoderWork o = q.work();
           if (o instanceof VisualBatch vb) {
             n[0]++;
             n[1] += vb.n();
@@ -232,6 +269,7 @@ final class FeatureExtractor {
     }, "foley-frames-drain");
     drain.setDaemon(true);
     drain.start();
+    alone = true;
     produce();
     try {
       drain.join();
@@ -325,7 +363,7 @@ final class FeatureExtractor {
         visualLeft--;
         if (vCount * vElems == vBuf.length || visualLeft == 0) {
           float[] data = vCount * vElems == vBuf.length ? vBuf : java.util.Arrays.copyOf(vBuf, vCount * vElems);
-          work.put(new VisualBatch(data, vCount, vPlace.stream().mapToInt(x -> x[0]).toArray(),
+          emit(new VisualBatch(data, vCount, vPlace.stream().mapToInt(x -> x[0]).toArray(),
               vPlace.stream().mapToInt(x -> x[1]).toArray(), vPics.stream().mapToLong(x -> x).toArray(),
               dups.stream().mapToInt(x -> (int) x[0]).toArray(), dups.stream().mapToInt(x -> (int) x[1]).toArray(),
               dups.stream().mapToLong(x -> x[2]).toArray()));
@@ -355,7 +393,7 @@ final class FeatureExtractor {
         }
         syncLeft--;
         if (pending.size() >= syncBatch || (syncLeft == 0 && !pending.isEmpty())) {
-          work.put(packWindows(pending, syncFrames, syncIds, uniformWindow, sElems, window, stride));
+          emit(packWindows(pending, syncFrames, syncIds, uniformWindow, sElems, window, stride));
           for (WindowRef w : pending) { // frames before the segment's next window are no longer needed
             float[][] frames = syncFrames.get(w.segment());
             int next = (w.window() + 1) * stride;
@@ -431,32 +469,18 @@ final class FeatureExtractor {
     Map<WindowRef, float[]> uniformTokens = new java.util.HashMap<>();
     calls.enter(Stage.VISUAL_ENCODER);
     calls.enter(Stage.SYNC_ENCODER);
-    // Encoder calls in the device's queue at once: the device runs one call at a time, so a job that
-    // waited for each call before queueing the next would get one encoder call per denoiser call of
-    // other segments, and its later segments' features would trail them.
-    java.util.ArrayDeque<Queued> queued = new java.util.ArrayDeque<>();
-    boolean ended = false;
     try {
       while (next < plan.count) {
-        if (!ended && (queued.isEmpty() || (queued.size() < PIPELINE && work.ready()))) {
-          EncoderWork o = work.take(); // rethrows the producer's failure
-          if (o == null) {
-            if (stopped.getAsBoolean()) {
-              return;
-            }
-            ended = true;
-          } else {
-            queued.add(submit(o));
+        Queued taken = work.take(); // in the producer's order; rethrows the producer's failure
+        if (taken == null) {
+          if (stopped.getAsBoolean()) {
+            return;
           }
-          continue;
-        }
-        if (queued.isEmpty()) {
           throw new FoleyException(FoleyException.Code.INTERNAL, "decoding ended with " + next + " of "
               + plan.count + " segments complete");
         }
-        Queued q = queued.poll();
-        float[] got = q.call() == null ? new float[0] : q.call().await().get(q.output()).floats();
-        if (q.work() instanceof VisualBatch vb) {
+        float[] got = taken.call() == null ? new float[0] : taken.call().await().get(taken.output()).floats();
+        if (taken.work() instanceof VisualBatch vb) {
           for (int b = 0; b < vb.n(); b++) {
             float[] f = java.util.Arrays.copyOfRange(got, b * dv, (b + 1) * dv);
             recentVisual.put(vb.pic()[b], f);
@@ -469,7 +493,7 @@ final class FeatureExtractor {
             long newest = vb.pic()[vb.n() - 1];
             recentVisual.keySet().removeIf(x -> x < newest);
           }
-        } else if (q.work() instanceof WindowBatch wb) {
+        } else if (taken.work() instanceof WindowBatch wb) {
           int n = wb.windows().length;
           for (int b = 0; b < n; b++) {
             WindowRef ref = wb.windows()[b];
@@ -501,19 +525,21 @@ final class FeatureExtractor {
         throw vme;
       }
     } finally {
-      for (Queued q : queued) { // calls given up on still end, each with its event
-        if (q.call() != null) {
-          q.call().awaitQuietly();
-        }
-      }
+      // calls given up on still end, each with its event: from here the producer awaits what it
+      // submits, and this awaits what it put before
+      feederDone = true;
+      awaitLeftOver(); // also unblocks a producer waiting on a full channel; it then sees the job stopped or finishes
       calls.exit(Stage.VISUAL_ENCODER);
       calls.exit(Stage.SYNC_ENCODER);
-      work.clear(); // unblocks a producer waiting on a full channel; it then sees the job stopped or finishes
     }
   }
 
-  /** Encoder calls one job keeps queued on its device at most. */
-  static final int PIPELINE = 4;
+  /**
+   * Encoder calls of one job submitted and not yet taken apart, at most: one in the encoder task's
+   * hands, one in the channel and one the producer is handing over. Their inputs are the packed
+   * batches {@link PipelineConfig#memoryNeed} counts.
+   */
+  static final int PIPELINE = 3;
 
   /** An encoder batch and its call in the device's queue (null: nothing to encode, only copies). */
   private record Queued(EncoderWork work, PendingCall call, String output) {}

@@ -98,7 +98,9 @@ record PipelineConfig(BundleManifest manifest, Tokenizer tokenizer, float[] unco
     // sync frames held: for each of up to three passes that overlap at a time, the frames from its
     // next unpacked window on (a window plus a batch of strides), plus a batch being packed
     long syncKept = 3L * (m.sync().window() + (long) syncBatch * m.sync().stride()) + (long) syncBatch * m.sync().window();
-    long inFlightBatches = 3 * Math.max(visualBatch * visualFrame, (long) syncBatch * m.sync().window() * syncFrame);
+    // packed batches submitted to the encoders and not yet taken apart (FeatureExtractor.PIPELINE)
+    long inFlightBatches = FeatureExtractor.PIPELINE
+        * Math.max(visualBatch * visualFrame, (long) syncBatch * m.sync().window() * syncFrame);
     // features and latents: the segments in flight, one taken before it starts and one being stitched
     long segs = inFlight + 2L;
     long featureRow = (big.visualFrames() * m.widths().visual() + (long) big.syncTokens() * m.widths().sync()) * 4L;

@@ -204,9 +204,9 @@ final class Sampler {
     for (int v = 0; v < n; v++) {
       x[v] = noise(settings.seed(v), k, size);
     }
-    return device.asParty(Stage.DENOISER, () -> {
-      for (int s = 0; s < steps; s++) {
-        checkLive.run();
+    StageCalls.Chain loop = new StageCalls.Chain() {
+      @Override
+      public Map<String, Tensor> inputs(int s) {
         float[] lat = new float[all * size];
         for (int v = 0; v < n; v++) {
           for (int r = 0; r < rows; r++) {
@@ -221,12 +221,25 @@ final class Sampler {
         in.put(StageContract.Denoiser.VISUAL, c.visual());
         in.put(StageContract.Denoiser.SYNC, c.sync());
         in.put(StageContract.Denoiser.TEXT, c.text());
-        float[] vel = device.call(Stage.DENOISER, Phase.DENOISE, in, all, k, s).get(StageContract.Denoiser.VELOCITY).floats();
+        return in;
+      }
+
+      @Override
+      public void done(int s, Map<String, Tensor> out) {
+        float[] vel = out.get(StageContract.Denoiser.VELOCITY).floats();
         for (int v = 0; v < n; v++) {
           eulerStep(x[v], vel, v * rows * size, times[s + 1] - times[s], settings.guided() ? settings.cfg() : Float.NaN);
         }
-        onStep.run();
       }
+    };
+    return device.asParty(Stage.DENOISER, () -> {
+      checkLive.run();
+      device.chain(Stage.DENOISER, Phase.DENOISE, all, k, steps, loop, s -> {
+        onStep.run();
+        if (s + 1 < steps) {
+          checkLive.run();
+        }
+      });
       return x;
     });
   }

@@ -30,6 +30,41 @@ interface StageCalls {
   }
 
   /**
+   * A chain of dependent calls of one stage, such as the denoise loop: step {@code s + 1}'s inputs
+   * are made from step {@code s}'s outputs. Both methods are called one at a time, in step order,
+   * each after the previous one returned; {@link DeviceCalls} runs them on the device's worker
+   * thread right after the previous call ended, so they must be quick, must not block or take
+   * locks, and must call no user code.
+   */
+  interface Chain {
+    /** The inputs of step {@code step}. */
+    Map<String, Tensor> inputs(int step);
+
+    /** Takes the outputs of step {@code step}. */
+    void done(int step, Map<String, Tensor> outputs);
+  }
+
+  /**
+   * Runs steps {@code 0 .. steps − 1} of {@code chain} as calls of {@code stage}, each
+   * {@code rows} rows for {@code segment}, and returns once the last step's outputs were taken.
+   * {@code afterStep} runs on the calling thread after each step, in order (it reports progress,
+   * and may throw to stop: no further step is submitted, and one already submitted ends before this
+   * throws what it threw). A step's failure is thrown as {@link #call} throws it.
+   *
+   * <p>This default waits for each call on the calling thread before it makes the next one's
+   * inputs. {@link DeviceCalls} submits the next step from the device's worker as soon as the
+   * previous one ended, so the device never waits for the calling thread to wake up between steps
+   * and a batch of chained steps is complete as soon as the previous batch ended.
+   */
+  default void chain(Stage stage, Phase phase, int rows, int segment, int steps, Chain chain,
+      java.util.function.IntConsumer afterStep) {
+    for (int s = 0; s < steps; s++) {
+      chain.done(s, call(stage, phase, chain.inputs(s), rows, segment, s));
+      afterStep.accept(s);
+    }
+  }
+
+  /**
    * Registers the caller as a party of {@code stage}: a batch of that stage on this device may wait
    * (briefly) for the caller's next item instead of leaving without it. Pair with {@link #exit}.
    */

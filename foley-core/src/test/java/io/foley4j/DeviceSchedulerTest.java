@@ -89,15 +89,21 @@ class DeviceSchedulerTest {
 
   static final class Owner implements DeviceScheduler.Owner {
     final long seq;
+    final int priority;
     volatile FoleyException stop;
 
     Owner(long seq) {
+      this(seq, 1);
+    }
+
+    Owner(long seq, int priority) {
       this.seq = seq;
+      this.priority = priority;
     }
 
     @Override
     public int priority() {
-      return 1;
+      return priority;
     }
 
     @Override
@@ -119,6 +125,89 @@ class DeviceSchedulerTest {
     // a long queue delay: a batch runs when full or when every registered party has submitted
     return new DeviceScheduler("test-device", sessions, new BatchPolicy(maxBatch, 60_000_000_000L, null), Ticker.system(),
         new CircuitBreaker(1, 1_000_000_000L, Ticker.system()));
+  }
+
+  /**
+   * Job a's denoiser steps chain on the device (each submitted from the previous one's completion,
+   * as {@code DeviceCalls.chain} does), so the denoiser always has an item queued when a call ends.
+   * A later job's encoder item of the same priority still runs after one more step, not after all
+   * of them; one of a less urgent priority waits for them all.
+   */
+  @Test
+  void stagesOfOnePriorityTakeTurnsWhileChainedStepsAreAlwaysQueued() throws Exception {
+    assertEquals(List.of(Stage.DENOISER, Stage.VISUAL_ENCODER, Stage.DENOISER, Stage.DENOISER, Stage.DENOISER),
+        chainedStepsThenAnEncoderItem(1));
+    assertEquals(List.of(Stage.DENOISER, Stage.DENOISER, Stage.DENOISER, Stage.DENOISER, Stage.VISUAL_ENCODER),
+        chainedStepsThenAnEncoderItem(2));
+  }
+
+  /** The stages of the calls run: 4 chained steps of job 1 (priority 1), and job 2's encoder item queued during the first. */
+  private static List<Stage> chainedStepsThenAnEncoderItem(int encoderPriority) throws Exception {
+    List<Stage> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch firstEntered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Map<Stage, StageSession> sessions = new EnumMap<>(Stage.class);
+    for (Stage st : Stage.values()) {
+      StubSession stub = new StubSession(st);
+      sessions.put(st, new StageSession() {
+        @Override
+        public io.foley4j.bundle.StageSpec spec() {
+          return stub.spec();
+        }
+
+        @Override
+        public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+          order.add(st);
+          if (order.size() == 1) { // hold the first step until the other job's item is queued
+            firstEntered.countDown();
+            try {
+              assertTrue(release.await(30, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return stub.run(inputs);
+        }
+
+        @Override
+        public void terminateRunning() {}
+
+        @Override
+        public long runNanos() {
+          return 0;
+        }
+
+        @Override
+        public void close() {}
+      });
+    }
+    try (DeviceScheduler d = new DeviceScheduler("test-device", sessions, new BatchPolicy(8, 60_000_000_000L, null),
+        Ticker.system(), new CircuitBreaker(1, 1_000_000_000L, Ticker.system()))) {
+      Owner a = new Owner(1);
+      d.enter(Stage.DENOISER);
+      CompletableFuture<Void> chainDone = new CompletableFuture<>();
+      java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+      Runnable[] step = new Runnable[1];
+      step[0] = () -> d.submit(Stage.DENOISER, Map.of("x", Tensor.of(new float[] {1, 2}, 1, 2)), 1, a, 0)
+          .whenComplete((out, err) -> {
+            if (err != null) {
+              chainDone.completeExceptionally(err);
+            } else if (done.incrementAndGet() < 4) {
+              step[0].run(); // on the device's worker, before it forms its next batch
+            } else {
+              chainDone.complete(null);
+            }
+          });
+      step[0].run();
+      assertTrue(firstEntered.await(30, TimeUnit.SECONDS));
+      CompletableFuture<Map<String, Tensor>> enc = d.submit(Stage.VISUAL_ENCODER,
+          Map.of("x", Tensor.of(new float[] {3, 4}, 1, 2)), 1, new Owner(2, encoderPriority), 0);
+      release.countDown();
+      chainDone.get(30, TimeUnit.SECONDS);
+      assertEquals(List.of(6f, 8f), boxed(enc.get(30, TimeUnit.SECONDS).get("y").floats()));
+      d.exit(Stage.DENOISER);
+    }
+    return order;
   }
 
   @Test

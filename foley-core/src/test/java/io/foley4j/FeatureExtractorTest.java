@@ -49,6 +49,8 @@ class FeatureExtractorTest {
     final int count;
     int next;
     final AtomicBoolean closed = new AtomicBoolean();
+    volatile int gateAt = -1; // next() of this frame waits for the gate
+    final java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
 
     Frames(double seconds) {
       this.count = (int) Math.round(seconds * 25);
@@ -65,6 +67,13 @@ class FeatureExtractorTest {
         return null;
       }
       int k = next++;
+      if (k == gateAt) {
+        try {
+          assertTrue(gate.await(30, java.util.concurrent.TimeUnit.SECONDS), "the gate opened");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       byte[] y = new byte[32 * 24];
       Arrays.fill(y, (byte) (k >= 25 ? 235 : 128));
       byte[] u = new byte[16 * 12];
@@ -148,6 +157,76 @@ class FeatureExtractorTest {
     // the feeder leaves its parties on its way out, just after handing over the last segment
     TestSupport.awaitCondition("every enter has its exit", () -> calls.parties.get(Stage.VISUAL_ENCODER).get() == 0
         && calls.parties.get(Stage.SYNC_ENCODER).get() == 0);
+  }
+
+  /**
+   * The producer submits each packed batch itself: a batch reaches the device while the encoder task
+   * is still waiting for an earlier call. Before, the encoder task submitted them, and while it
+   * waited for the first call's result the next batch stayed in the channel, the device idle.
+   */
+  @Test
+  void aPackedBatchIsSubmittedWhileTheEncoderTaskAwaitsAnEarlierCall() throws Exception {
+    Frames frames = new Frames(2.0);
+    SegmentPlan plan = new SegmentPlan(m, SegmentPlan.samplesFor(frames.count, 25, m.audio().sampleRate()),
+        (frames.count - 1) / 25.0);
+    FakeStageCalls fake = new FakeStageCalls().answer(Stage.VISUAL_ENCODER, FeatureExtractorTest::visual)
+        .answer(Stage.SYNC_ENCODER, FeatureExtractorTest::sync);
+    java.util.concurrent.CountDownLatch awaitingFirst = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch releaseFirst = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch secondSubmitted = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger submits = new java.util.concurrent.atomic.AtomicInteger();
+    StageCalls calls = new StageCalls() {
+      @Override
+      public PendingCall submit(Stage stage, StageTimings.Phase phase, Map<String, Tensor> inputs, int rows,
+          int segment, int step) {
+        PendingCall answer = fake.submit(stage, phase, inputs, rows, segment, step);
+        int n = submits.incrementAndGet();
+        if (n == 2) {
+          secondSubmitted.countDown();
+        }
+        if (n > 1) {
+          return answer;
+        }
+        return new PendingCall() { // the first call: held until released
+          @Override
+          Map<String, Tensor> await() {
+            awaitingFirst.countDown();
+            try {
+              assertTrue(releaseFirst.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return answer.await();
+          }
+        };
+      }
+
+      @Override
+      public void enter(Stage stage) {}
+
+      @Override
+      public void exit(Stage stage) {}
+
+      @Override
+      public StageCalls on(DeviceScheduler device) {
+        return this;
+      }
+    };
+    // the first batch (4 visual frames at 8 fps) is packed by frame 10; the producer then waits at
+    // frame 20, before the second is packed, until the encoder task waits for the first call
+    frames.gateAt = 20;
+    Channel<SegmentFeatures> out = new Channel<>(2, () -> false);
+    new FeatureExtractor(FakeStageCalls.pipeline(bundle, 4, 2), calls, new PhaseClock(), () -> false, plan, frames,
+        out).start(pool, pool);
+    assertTrue(awaitingFirst.await(30, java.util.concurrent.TimeUnit.SECONDS), "the encoder task awaits the first call");
+    assertEquals(1, submits.get(), "one batch submitted when the producer resumes");
+    frames.gate.countDown();
+    assertTrue(secondSubmitted.await(30, java.util.concurrent.TimeUnit.SECONDS),
+        "the second batch is submitted while the first call is still held");
+    releaseFirst.countDown();
+    for (int k = 0; k < plan.count; k++) {
+      assertEquals(k, out.take(() -> {}).index());
+    }
   }
 
   @Test

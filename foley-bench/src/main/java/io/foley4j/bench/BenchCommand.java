@@ -34,6 +34,43 @@ final class BenchCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The device's busy time so far (all stages): its calls, from concatenating a batch's inputs to the outputs copied back. */
+  static long busy(FoleyEngine engine) {
+    long b = 0;
+    for (long x : engine.stats().busyNanos().values()) {
+      b += x;
+    }
+    return b;
+  }
+
+  /** When a request's first encoder call and first denoiser step were submitted, and when its last call ended. */
+  static final class Marks extends io.foley4j.FoleyEventListener {
+    final java.util.concurrent.atomic.AtomicLong firstEncoder = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong firstDenoise = new java.util.concurrent.atomic.AtomicLong();
+    final java.util.concurrent.atomic.AtomicLong lastEnd = new java.util.concurrent.atomic.AtomicLong();
+
+    void reset() {
+      firstEncoder.set(0);
+      firstDenoise.set(0);
+      lastEnd.set(0);
+    }
+
+    @Override
+    public void callStart(long jobId, Phase phase, int segment, int step) {
+      long now = System.nanoTime();
+      if (phase == Phase.VISUAL || phase == Phase.SYNC) {
+        firstEncoder.compareAndSet(0, now);
+      } else if (phase == Phase.DENOISE) {
+        firstDenoise.compareAndSet(0, now);
+      }
+    }
+
+    @Override
+    public void callEnd(long jobId, Phase phase, int segment, int step, long nanos, boolean failed) {
+      lastEnd.accumulateAndGet(System.nanoTime(), Math::max);
+    }
+  }
+
   /**
    * Engine wall time for one request divided by the time ONNX Runtime spent in {@code run} for the
    * same request, and jcodec decode speed for a 720p clip.
@@ -75,23 +112,32 @@ final class BenchCommand implements Runnable {
             .denoiserSize(denoiserWidth, denoiserDepth).build());
         System.out.printf("overhead: reference model encoders %dx%d, denoiser %dx%d, %.1f s 320x240 video, %d cores%n",
             width, depth, denoiserWidth, denoiserDepth, seconds, Runtime.getRuntime().availableProcessors());
+        Marks marks = new Marks();
         try (ModelBundle bundle = ModelBundle.open(bundleDir);
-            FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").maxConcurrentRequests(1).build()) {
+            FoleyEngine engine = FoleyEngine.builder().bundle(bundle).name("bench").maxConcurrentRequests(1)
+                .eventListener(marks).build()) {
           FoleyRequest req = FoleyRequest.of(video, "footsteps on gravel");
           engine.generate(req); // warm-up
           double sumRatio = 0;
           for (int r = 0; r < runs; r++) {
             long ort0 = engine.diagnostics().backendRuntimeNanos();
+            long busy0 = busy(engine);
+            marks.reset();
             long t0 = System.nanoTime();
             FoleyResult res = engine.generate(req);
             long wall = System.nanoTime() - t0;
+            long t1 = t0 + wall;
             long ort = engine.diagnostics().backendRuntimeNanos() - ort0;
+            long busy = busy(engine) - busy0;
             double ratio = wall / (double) ort;
             sumRatio += ratio;
             System.out.printf("run %d: wall %.3f s, ORT run %.3f s, wall/ORT %.4f | decode %.0f ms, text %.0f ms, "
                 + "visual %.0f ms, sync %.0f ms, denoise %.0f ms, vae %.0f ms%n", r + 1, wall / 1e9, ort / 1e9, ratio,
                 res.timings().millis(Phase.DECODE), res.timings().millis(Phase.TEXT), res.timings().millis(Phase.VISUAL),
                 res.timings().millis(Phase.SYNC), res.timings().millis(Phase.DENOISE), res.timings().millis(Phase.VAE));
+            System.out.printf("       device idle %.0f ms, device busy outside ORT %.0f ms | first encoder call +%.0f ms, "
+                + "first denoiser step +%.0f ms, after the last call %.0f ms%n", (wall - busy) / 1e6, (busy - ort) / 1e6,
+                (marks.firstEncoder.get() - t0) / 1e6, (marks.firstDenoise.get() - t0) / 1e6, (t1 - marks.lastEnd.get()) / 1e6);
           }
           System.out.printf("overhead ratio (engine wall / raw ORT run), mean of %d: %.4f (goal <= 1.03)%n", runs,
               sumRatio / runs);

@@ -110,6 +110,7 @@ final class FramesBench implements Callable<Integer> {
         num(m.visual().fps()), m.visual().size(), m.visual().resize(), m.visual().resizeFilter().manifestName(),
         num(m.sync().fps()), m.sync().size(), m.sync().resize(), m.sync().resizeFilter().manifestName(),
         m.frameRule().manifestName(), m.frameGrid().manifestName());
+    System.out.printf(Locale.ROOT, "resizes: %s%n", io.foley4j.video.FrameStages.resizePath());
 
     Sample f4j = best("foley4j", () -> foley4j(m, factory));
     Sample dec = best("foley4j decode alone", () -> decodeAlone(factory));

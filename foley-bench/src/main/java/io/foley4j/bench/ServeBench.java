@@ -71,8 +71,13 @@ final class ServeBench implements Callable<Integer> {
   @Option(names = "--max-queue-delay-ms", defaultValue = "2")
   int maxQueueDelayMs;
 
-  @Option(names = "--long-seconds", defaultValue = "60", description = "Video length for the time-to-first-chunk check.")
+  @Option(names = "--long-seconds", defaultValue = "60",
+      description = "Video length for the time-to-first-chunk check; 0 skips it (default ${DEFAULT-VALUE}).")
   double longSeconds;
+
+  @Option(names = "--modes", split = ",", defaultValue = "unbatched,dynamic",
+      description = "Which modes to run, in this order: unbatched, dynamic (default ${DEFAULT-VALUE}).")
+  List<String> modes;
 
   @Override
   public Integer call() throws Exception {
@@ -90,14 +95,20 @@ final class ServeBench implements Callable<Integer> {
       try (ModelBundle bundle = ModelBundle.open(bundleDir)) {
         BundleManifest m = bundle.manifest();
         int segments = m.segment().count(Math.round(seconds * m.audio().sampleRate()));
-        System.out.printf("%-10s %5s %9s %9s %9s %9s %9s %9s %9s %8s%n", "mode", "conc", "req/s", "p50 s", "p95 s",
-            "p99 s", "ttfc s", "ideal/s", "effic.", "batch");
-        for (boolean batched : new boolean[] {false, true}) {
+        System.out.printf("%-10s %5s %9s %9s %9s %9s %9s %9s %9s %8s %6s %6s%n", "mode", "conc", "req/s", "p50 s", "p95 s",
+            "p99 s", "ttfc s", "ideal/s", "effic.", "batch", "full", "enc");
+        for (String mode : modes) {
+          if (!mode.equals("unbatched") && !mode.equals("dynamic")) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--modes takes unbatched and/or dynamic, got " + mode);
+          }
           for (int c : levels) {
-            run(bundle, video, c, batched, segments);
+            run(bundle, video, c, mode.equals("dynamic"), segments);
           }
         }
-        longVideo(bundle, dir);
+        if (longSeconds > 0) {
+          longVideo(bundle, dir);
+        }
       }
     } finally {
       io.foley4j.bundle.ModelBundle.deleteQuietly(dir);
@@ -148,12 +159,26 @@ final class ServeBench implements Callable<Integer> {
       double wall = (System.nanoTime() - t0) / 1e9;
       double throughput = n / wall;
       EngineStats st = engine.stats();
-      double ideal = idealThroughput(bundle, Math.min(c, batched ? maxBatch : 1), segments);
+      int k = Math.min(c, batched ? maxBatch : 1);
+      double ideal = idealThroughput(bundle, k, segments);
       Arrays.sort(latency);
       Arrays.sort(ttfc);
-      System.out.printf("%-10s %5d %9.3f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %8.2f%n", batched ? "dynamic" : "unbatched",
-          c, throughput, pct(latency, 50), pct(latency, 95), pct(latency, 99), pct(ttfc, 50), ideal, throughput / ideal,
-          st.meanBatchSize(Stage.DENOISER));
+      // full: share of denoiser calls that ran k items (a full batch at this level)
+      long[] h = st.batchHistogram().get(Stage.DENOISER);
+      long calls = 0;
+      for (long x : h) {
+        calls += x;
+      }
+      double full = calls == 0 ? 0 : h[Math.min(k, h.length - 1)] / (double) calls;
+      // enc: share of the device's busy time spent in the text, visual and sync encoders and the VAE
+      long busy = 0;
+      for (long x : st.busyNanos().values()) {
+        busy += x;
+      }
+      double enc = busy == 0 ? 0 : 1 - st.busyNanos().getOrDefault(Stage.DENOISER, 0L) / (double) busy;
+      System.out.printf("%-10s %5d %9.3f %9.2f %9.2f %9.2f %9.2f %9.3f %9.2f %8.2f %6.2f %6.2f%n",
+          batched ? "dynamic" : "unbatched", c, throughput, pct(latency, 50), pct(latency, 95), pct(latency, 99),
+          pct(ttfc, 50), ideal, throughput / ideal, st.meanBatchSize(Stage.DENOISER), full, enc);
     }
   }
 

@@ -85,7 +85,11 @@ class FramesBenchTest {
     Matcher rgb = Pattern.compile("rgb \\(swscale, (\\d+) frames\\)").matcher(afterF4j);
     Matcher tb = Pattern.compile("resize torch-bicubic \\((\\d+) frames\\)").matcher(afterF4j);
     assertTrue(rgb.find() && tb.find(), afterF4j);
-    assertEquals(17 + Integer.parseInt(tb.group(1)), Integer.parseInt(rgb.group(1)), "one RGB per resized frame");
+    // one RGB per distinct resized frame: a visual frame that the sync stream resizes right after
+    // (here every one: at 25 fps the sync stream samples every frame) is converted once
+    int rgbs = Integer.parseInt(rgb.group(1));
+    int syncResized = Integer.parseInt(tb.group(1));
+    assertTrue(rgbs >= syncResized && rgbs < 17 + syncResized, afterF4j);
     assertTrue(out.contains("foley4j decode alone                     cpu") && out.contains("(50 frames)"), out);
 
     Matcher ratios = Pattern.compile("ratios \\(cpu\\): HVF / foley4j = (\\S+) \\(goal >= 5\\); foley4j / decode-only"

@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "foley", mixinStandardHelpOptions = true, version = "foley4j 0.1.0",
     description = "Generate synchronized Foley audio for videos with foley4j.",
     subcommands = {DemoCommand.class, GenerateCommand.class, BundleCommand.class, GpuCommand.class,
-        ServeCommand.class, CommandLine.HelpCommand.class})
+        NoiseCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class FoleyCli implements Runnable {
 
   @CommandLine.Spec

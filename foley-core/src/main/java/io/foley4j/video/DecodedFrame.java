@@ -338,14 +338,20 @@ public final class DecodedFrame {
     byte[] px = scratch.pixels(3 * size * size);
     PilResample.RowSource rows;
     if (decoderRgb != null) {
-      byte[] rgb = scratch.rgb(3 * width * height); // read in place, not kept
-      decoderRgb.writeRgb(rgb);
-      rows = new PilResample.Picture(rgb, width);
-      if (stages != null) {
-        long t1 = stages.now();
-        stages.addRgb(t1 - t0);
-        t0 = t1;
+      // read in place, not kept; a frame resized again right after (both streams sample it) is
+      // converted once
+      byte[] rgb = scratch.heldRgb(this, 3 * width * height);
+      if (rgb == null) {
+        rgb = scratch.rgb(3 * width * height);
+        decoderRgb.writeRgb(rgb);
+        scratch.holdRgb(this, rgb);
+        if (stages != null) {
+          long t1 = stages.now();
+          stages.addRgb(t1 - t0);
+          t0 = t1;
+        }
       }
+      rows = new PilResample.Picture(rgb, width);
     } else {
       rows = new RgbRows()::row;
     }

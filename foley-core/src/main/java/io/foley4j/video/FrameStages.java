@@ -104,4 +104,13 @@ public final class FrameStages {
   public long normaliseNanos() {
     return normaliseNanos;
   }
+
+  /**
+   * How this JVM runs the antialiased resizes: with the Vector API (when started with {@code
+   * --add-modules jdk.incubator.vector} on hardware with 8 or more {@code int} lanes; the same
+   * bytes, faster) or scalar.
+   */
+  public static String resizePath() {
+    return PilResample.resizePath();
+  }
 }

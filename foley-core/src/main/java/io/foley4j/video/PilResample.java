@@ -38,6 +38,45 @@ final class PilResample {
   private PilResample() {}
 
   /**
+   * Faster passes giving the same bytes, for a whole interleaved picture resampled on both axes:
+   * rows {@code y0 .. y0+rows-1} and columns {@code x0 .. x1-1} are those the taps {@code h} and
+   * {@code v} (neither an identity) read; the result into {@code out} as {@link #resample} writes it.
+   */
+  interface Simd {
+    void resample(byte[] rgb, int width, int y0, int rows, int x0, int x1, Coeffs h, Coeffs v, byte[] out,
+        Scratch sc);
+
+    /** What it runs on, for benchmarks. */
+    String describe();
+  }
+
+  /**
+   * The Vector API pass ({@code VectorResample}) when the JVM runs with {@code --add-modules
+   * jdk.incubator.vector} and the system property {@code foley4j.resize.vector} is not {@code
+   * false}, else null (scalar). Loaded by name so that nothing else links to the incubating module.
+   */
+  static final Simd SIMD = loadSimd();
+
+  private static Simd loadSimd() {
+    if ("false".equalsIgnoreCase(System.getProperty("foley4j.resize.vector"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return null;
+    }
+    try {
+      return (Simd) Class.forName(PilResample.class.getPackageName() + ".VectorResample")
+          .getDeclaredMethod("create").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+      return null; // an unusual JVM: the scalar passes
+    }
+  }
+
+  /** How the resizes run in this JVM, for benchmarks: the Vector API's lanes, or scalar and how to enable it. */
+  static String resizePath() {
+    return SIMD != null ? SIMD.describe()
+        : "scalar (the Vector API needs --add-modules jdk.incubator.vector on x86-64 with AVX2 or AVX-512)";
+  }
+
+  /**
    * Supplies source rows as interleaved 8-bit RGB: row {@code y}, columns {@code x0 .. x1-1}, into
    * {@code rgb} at {@code 3*x} ({@code rgb} holds a whole row; other columns are not read).
    */
@@ -254,6 +293,12 @@ final class PilResample {
   /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[])} with the caller's working arrays. */
   static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
       int firstRow, byte[] out, Scratch sc) {
+    resample(src, srcW, srcH, h, v, firstCol, firstRow, out, sc, SIMD);
+  }
+
+  /** As {@link #resample(RowSource, int, int, Coeffs, Coeffs, int, int, byte[], Scratch)} with the given faster pass, or none (scalar). */
+  static void resample(RowSource src, int srcW, int srcH, Coeffs h, Coeffs v, int firstCol,
+      int firstRow, byte[] out, Scratch sc, Simd simd) {
     int ow = h.size;
     int oh = v.size;
     int plane = ow * oh;
@@ -291,6 +336,10 @@ final class PilResample {
     }
     // rows read in place from a whole picture, else copied into a line
     byte[] whole = src instanceof Picture p ? p.rgb() : null;
+    if (simd != null && whole != null && !h.identity && !v.identity) {
+      simd.resample(whole, srcW, y0, rows, x0, x1, h, v, out, sc);
+      return;
+    }
     byte[] line = whole != null ? null : sc.line(3 * srcW);
     // horizontal pass into the planar 8-bit intermediate [3][rows][ow], held as ints (values 0..255)
     // so that the vertical pass's loops are over int arrays; straight into out when there is no
@@ -412,10 +461,14 @@ final class PilResample {
     private boolean busy;
 
     private byte[] rgb = new byte[0];
+    private java.lang.ref.WeakReference<Object> rgbOwner; // whose picture rgb holds, or null
     private byte[] line = new byte[0];
     private byte[] pixels = new byte[0];
     private int[] tmp = new int[0];
     private int[] acc = new int[0];
+    private byte[] block = new byte[0];
+    private byte[] cols = new byte[0];
+    private byte[] mid = new byte[0];
 
     /** The thread's arrays, or new ones while the thread's are in use; give them back with {@link #release()}. */
     static Scratch acquire() {
@@ -431,8 +484,12 @@ final class PilResample {
       busy = false;
     }
 
-    /** At least {@code n} bytes for a decoder's RGB picture (contents undefined). */
+    /**
+     * At least {@code n} bytes for a decoder's RGB picture (contents undefined); the picture
+     * {@link #holdRgb held} before is forgotten.
+     */
     byte[] rgb(int n) {
+      rgbOwner = null;
       if (rgb.length >= n) {
         return rgb;
       }
@@ -441,6 +498,26 @@ final class PilResample {
         rgb = a;
       }
       return a;
+    }
+
+    /**
+     * Records that {@code rgb} (from {@link #rgb(int)}, written completely) is {@code owner}'s
+     * picture, for {@link #heldRgb}. Kept only while it is the thread's own array; the owner is
+     * weakly referenced, so a thread does not keep its last frame alive.
+     */
+    void holdRgb(Object owner, byte[] rgb) {
+      if (rgb == this.rgb) {
+        rgbOwner = new java.lang.ref.WeakReference<>(owner);
+      }
+    }
+
+    /**
+     * {@code owner}'s picture of {@code n} bytes if it is the last one {@link #holdRgb held} (no
+     * other was asked for since), else null.
+     */
+    byte[] heldRgb(Object owner, int n) {
+      java.lang.ref.WeakReference<Object> o = rgbOwner;
+      return o != null && o.get() == owner && rgb.length >= n ? rgb : null;
     }
 
     /** At least {@code n} bytes for a resized 8-bit picture (contents undefined). */
@@ -473,6 +550,42 @@ final class PilResample {
       int[] a = new int[n];
       if (4L * n <= KEEP_BYTES) {
         tmp = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} bytes for a block of turned rows ({@link Simd}). */
+    byte[] block(int n) {
+      if (block.length >= n) {
+        return block;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        block = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} bytes for a block's resampled columns ({@link Simd}). */
+    byte[] cols(int n) {
+      if (cols.length >= n) {
+        return cols;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        cols = a;
+      }
+      return a;
+    }
+
+    /** At least {@code n} bytes for the 8-bit intermediate picture ({@link Simd}). */
+    byte[] mid(int n) {
+      if (mid.length >= n) {
+        return mid;
+      }
+      byte[] a = new byte[n];
+      if (n <= KEEP_BYTES) {
+        mid = a;
       }
       return a;
     }
@@ -526,6 +639,12 @@ final class PilResample {
   /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[])} with the caller's working arrays. */
   static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
       ResizeFilter filter, byte[] out, Scratch sc) {
+    resizeSquare(src, w, h, size, centerCrop, filter, out, sc, SIMD);
+  }
+
+  /** As {@link #resizeSquare(RowSource, int, int, int, boolean, ResizeFilter, byte[], Scratch)} with the given faster pass, or none. */
+  static void resizeSquare(RowSource src, int w, int h, int size, boolean centerCrop,
+      ResizeFilter filter, byte[] out, Scratch sc, Simd simd) {
     int rw = size;
     int rh = size;
     int left = 0;
@@ -539,7 +658,7 @@ final class PilResample {
     }
     Coeffs hc = coeffs(w, rw, left, size, filter);
     Coeffs vc = coeffs(h, rh, top, size, filter);
-    resample(src, w, h, hc, vc, left, top, out, sc);
+    resample(src, w, h, hc, vc, left, top, out, sc, simd);
   }
 
   /** Convenience for tests: full PIL resize of interleaved RGB to {@code ow x oh}, planar result. */

@@ -32,8 +32,10 @@ class FrameStagesTest {
     FrameStages st = FrameStages.start(() -> ticks.addAndGet(10));
     float[] during = new float[before.length];
     try {
-      f.toTensor(32, ResizeMode.SQUASH, ResizeFilter.PIL_BILINEAR, HALF, HALF, during, 0);
-      f.toTensor(16, ResizeMode.CENTER_CROP, ResizeFilter.TORCH_BICUBIC, HALF, HALF, new float[3 * 16 * 16], 0);
+      // other frames of the same picture: the last one converted is not converted again (below)
+      frame(true).toTensor(32, ResizeMode.SQUASH, ResizeFilter.PIL_BILINEAR, HALF, HALF, during, 0);
+      frame(true).toTensor(16, ResizeMode.CENTER_CROP, ResizeFilter.TORCH_BICUBIC, HALF, HALF,
+          new float[3 * 16 * 16], 0);
       f.toTensor(16, ResizeMode.SQUASH, HALF, HALF, new float[3 * 16 * 16], 0); // bilinear-2tap
       Thread other = new Thread(() -> f.toTensor(16, ResizeMode.SQUASH, ResizeFilter.PIL_BICUBIC, HALF, HALF,
           new float[3 * 16 * 16], 0));
@@ -55,6 +57,23 @@ class FrameStagesTest {
     assertEquals(10, st.resizeNanos(ResizeFilter.BILINEAR_2TAP));
     assertEquals(20, st.normaliseNanos());
     assertEquals(100, ticks.get(), "10 clock reads in all (4 + 4 + 2)");
+  }
+
+  @Test
+  void aFrameResizedAgainRightAfterIsConvertedOnce() {
+    DecodedFrame f = frame(true);
+    DecodedFrame g = frame(true);
+    FrameStages st = FrameStages.start(() -> 0);
+    try {
+      f.toTensor(32, ResizeMode.SQUASH, ResizeFilter.PIL_BILINEAR, HALF, HALF, new float[3 * 32 * 32], 0);
+      f.toTensor(16, ResizeMode.CENTER_CROP, ResizeFilter.TORCH_BICUBIC, HALF, HALF, new float[3 * 16 * 16], 0);
+      g.toTensor(16, ResizeMode.CENTER_CROP, ResizeFilter.TORCH_BICUBIC, HALF, HALF, new float[3 * 16 * 16], 0);
+      f.toTensor(16, ResizeMode.SQUASH, ResizeFilter.PIL_BICUBIC, HALF, HALF, new float[3 * 16 * 16], 0);
+    } finally {
+      st.stop();
+    }
+    assertEquals(3, st.rgbFrames(), "f, g, then f again: the second use of f in a row reuses its picture");
+    assertEquals(2, st.resizeFrames(ResizeFilter.TORCH_BICUBIC));
   }
 
   @Test

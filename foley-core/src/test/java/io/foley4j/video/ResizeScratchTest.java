@@ -1,6 +1,7 @@
 package io.foley4j.video;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.Arrays;
@@ -57,6 +58,25 @@ class ResizeScratchTest {
         }
       }
     }
+  }
+
+  @Test
+  void aPictureConvertedOnceServesTheNextResizesOfItsFrameOnly() throws Exception {
+    int[] calls = new int[2];
+    DecodedFrame a = frame(160, 90, 0x202020, dst -> calls[0]++);
+    DecodedFrame b = frame(160, 90, 0x806040, dst -> calls[1]++);
+    ResizeFilter[] filters = {ResizeFilter.PIL_BILINEAR, ResizeFilter.TORCH_BICUBIC, ResizeFilter.PIL_BICUBIC};
+    for (DecodedFrame f : new DecodedFrame[] {a, a, b, b, a, b}) {
+      for (ResizeFilter filter : filters) {
+        for (ResizeMode mode : ResizeMode.values()) {
+          assertArrayEquals(fresh(f, 40, mode, filter), tensor(f, 40, mode, filter), f + " " + filter + " " + mode);
+        }
+      }
+    }
+    // each fresh() thread converts once; this thread converts a, b, a, b: twice each
+    int freshPerFrame = 3 * filters.length * ResizeMode.values().length;
+    assertEquals(freshPerFrame + 2, calls[0]);
+    assertEquals(freshPerFrame + 2, calls[1]);
   }
 
   @Test

@@ -201,8 +201,12 @@ final class SwsRgb implements AutoCloseable {
       int stride = src.linesize(i);
       int rb = p.rowBytes()[i];
       byte[] plane = p.planes()[i];
-      for (int r = 0; r < p.rows()[i]; r++) {
-        d.position((long) r * stride).put(plane, r * rb, rb);
+      if (stride == rb) { // one copy where the frame's rows have no padding
+        d.position(0).put(plane, 0, rb * p.rows()[i]);
+      } else {
+        for (int r = 0; r < p.rows()[i]; r++) {
+          d.position((long) r * stride).put(plane, r * rb, rb);
+        }
       }
       d.position(0);
     }
@@ -226,8 +230,12 @@ final class SwsRgb implements AutoCloseable {
     if (p.rotation() != 0) {
       target = new byte[rb * h];
     }
-    for (int y = 0; y < h; y++) {
-      d.position((long) y * stride).get(target, y * rb, rb);
+    if (stride == rb) {
+      d.position(0).get(target, 0, rb * h);
+    } else {
+      for (int y = 0; y < h; y++) {
+        d.position((long) y * stride).get(target, y * rb, rb);
+      }
     }
     d.position(0);
     if (p.rotation() != 0) {
