@@ -18,8 +18,7 @@ sizes) and writes:
   comparison (onnxruntime, or foley4j's ``StageCheck``), since a graph that baked the export
   length into a constant would only be right at 3 s.
 
-Without diffusers installed, minimal stand-ins for the two base classes and the decorator HVF's
-model module imports from it are put in ``sys.modules`` (``_ensure_hvf_imports``).
+Without diffusers installed, ``standins`` provides what HVF's model module imports from it.
 """
 
 import argparse
@@ -88,37 +87,10 @@ def redraw_parameters(module, seed, std=0.02):
 
 
 def _ensure_hvf_imports():
-    """HVF's model module imports ``diffusers`` only for two base classes and a decorator
-    (``ModelMixin``, ``ConfigMixin``, ``register_to_config``: loading and saving, not the
-    computation). Without diffusers installed, minimal stand-ins are put in ``sys.modules``:
-    ``ModelMixin`` is ``nn.Module``, ``ConfigMixin`` a plain class, the decorator the identity."""
-    try:
-        import diffusers  # noqa: F401
-        return False
-    except ImportError:
-        pass
-    import sys
-    import types
-    root = types.ModuleType("diffusers")
-    models = types.ModuleType("diffusers.models")
-    config = types.ModuleType("diffusers.configuration_utils")
-    utils = types.ModuleType("diffusers.utils")
-    torch_utils = types.ModuleType("diffusers.utils.torch_utils")
-
-    class ConfigMixin:
-        pass
-
-    def randn_tensor(shape, generator=None, device=None, dtype=None, layout=None):
-        return torch.randn(shape, generator=generator, device=device, dtype=dtype)
-
-    models.ModelMixin = torch.nn.Module
-    config.ConfigMixin = ConfigMixin
-    config.register_to_config = lambda f: f
-    torch_utils.randn_tensor = randn_tensor
-    root.models, root.configuration_utils, root.utils, utils.torch_utils = models, config, utils, torch_utils
-    sys.modules.update({"diffusers": root, "diffusers.models": models, "diffusers.configuration_utils": config,
-                        "diffusers.utils": utils, "diffusers.utils.torch_utils": torch_utils})
-    return True
+    """HVF's model module imports ``diffusers`` for two base classes and a decorator (loading and
+    saving, not the computation); without diffusers installed, ``standins`` provides them."""
+    from .standins import install
+    return bool(install(["diffusers"])[1])
 
 
 def build(config_path, triple=None, single=None, seed=0, dtype=torch.float32):
