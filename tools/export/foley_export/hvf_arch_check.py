@@ -1,30 +1,35 @@
 """HVF's REAL denoiser architecture through the export tool, with random weights.
 
-    PYTHONPATH=tools/export:HVF_CHECKOUT[:SHIMS] .venv/bin/python -m foley_export.hvf_arch_check \
-        --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xxl.yaml --depth 1 1 --out DIR
+    PYTHONPATH=tools/export:HVF_CHECKOUT .venv/bin/python -m foley_export.hvf_arch_check \
+        --config HVF_CHECKOUT/configs/hunyuanvideo-foley-xl.yaml [--depth 1 1] [--dtype float16] --out DIR
 
 Builds ``HunyuanVideoFoley`` from the user's HunyuanVideo-Foley checkout (nothing of HVF is in
-this repository) with the config's widths and a reduced number of blocks, randomly initialised,
-wraps it with the same ``HvfDenoiser`` wrapper and export patches as a real export, and writes:
+this repository) with the config's widths and its full depth (or ``--depth`` blocks), every
+weight drawn from ``--seed`` in place (``build``: one copy of the weights, so the full-depth XL
+model fits a 24 GB machine; docs/export.md, "Full size"), wraps it with the same ``HvfDenoiser``
+wrapper and export patches as a real export, streams weights above ``--stream-threshold`` to
+``denoiser.onnx.data``, prints a JSON line (build and export seconds, peak resident memory,
+sizes) and writes:
 
 * ``DIR/denoiser.onnx`` exported at a 3 s pass (150 latents, 24 visual frames, 64 sync tokens,
   9 text tokens), with the symbolic length axes of the foley4j contract;
-* ``DIR/denoiser-check.npz``: inputs and PyTorch outputs at two other lengths (8 s and 11.48 s,
-  12 text tokens), keys ``<case>.<tensor>``, for a runtime-side comparison (onnxruntime, or
-  foley4j's ``StageCheck``), since a graph that baked the export length into a constant would
-  only be right at 3 s.
+* unless ``--no-check``, ``DIR/denoiser-check.npz``: inputs and PyTorch outputs at two other
+  lengths (8 s and 11.48 s, 12 text tokens), keys ``<case>.<tensor>``, for a runtime-side
+  comparison (onnxruntime, or foley4j's ``StageCheck``), since a graph that baked the export
+  length into a constant would only be right at 3 s.
 
-Without HVF's requirements installed, put minimal stand-ins for einops / diffusers / transformers
-/ packaging on PYTHONPATH (the experiment in docs/export.md did).
+Without diffusers installed, ``standins`` provides what HVF's model module imports from it.
 """
 
 import argparse
+import json
 import os
+import time
 
 import numpy as np
 import torch
 
-from .export import _export_stage, _save
+from .export import STREAM_THRESHOLD, _export_stage, _save, parameter_bytes
 from .wrappers import HvfDenoiser
 
 
@@ -74,21 +79,44 @@ def redraw_parameters(module, seed, std=0.02):
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32).to(p.dtype) * std)
+            if p.dtype == torch.float32:
+                p.normal_(0.0, std, generator=gen)  # in place: no temporary the size of the tensor
+            else:  # the same numbers as in float32, rounded
+                p.copy_(torch.empty(p.shape, dtype=torch.float32).normal_(0.0, std, generator=gen))
     return module
 
 
-def build(config_path, triple, single, seed):
+def _ensure_hvf_imports():
+    """HVF's model module imports ``diffusers`` for two base classes and a decorator (loading and
+    saving, not the computation); without diffusers installed, ``standins`` provides them."""
+    from .standins import install
+    return bool(install(["diffusers"])[1])
+
+
+def build(config_path, triple=None, single=None, seed=0, dtype=torch.float32):
+    """HVF's ``HunyuanVideoFoley`` with the config's widths, ``triple`` + ``single`` blocks (None:
+    the config's depth), every parameter drawn by ``redraw_parameters``, in ``dtype``.
+
+    The module is constructed on the meta device (no memory), then given uninitialised CPU
+    storage (``to_empty``) and drawn in place, parameter by parameter: the process holds one copy
+    of the weights, in ``dtype``, and never the float32 copy HVF's own initialisation would fill
+    first (the full-depth XL denoiser is 11.6 GB in float32)."""
     _ensure_rms_norm()
     _ensure_sdpa()
+    _ensure_hvf_imports()
     from hunyuanvideo_foley.utils.config_utils import load_yaml  # the user's checkout
     cfg = load_yaml(config_path)
     kw = cfg.model_config.model_kwargs
-    kw["depth_triple_blocks"] = triple
-    kw["depth_single_blocks"] = single
+    if triple is not None:
+        kw["depth_triple_blocks"] = triple
+    if single is not None:
+        kw["depth_single_blocks"] = single
     from hunyuanvideo_foley.models.hifi_foley import HunyuanVideoFoley
-    torch.manual_seed(seed)
-    model = HunyuanVideoFoley(cfg, dtype=torch.float32, device=torch.device("cpu")).float().eval()
+    meta = torch.device("meta")
+    with meta:
+        # HVF makes a few parameters without its dtype argument, and casts after (model_utils.py:47)
+        model = HunyuanVideoFoley(cfg, dtype=dtype, device=meta).to(dtype)
+    model = model.to_empty(device="cpu").eval()
     redraw_parameters(model, seed)  # HVF zero-initialises some gates
     return cfg, model
 
@@ -104,41 +132,88 @@ def case(kw, latents, visual, tokens, text_len, gen, batch=2):
     }
 
 
+def _mib(key):
+    """VmRSS (now) or VmHWM (peak so far) of this process, MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return round(int(line.split()[1]) / 1024)
+    return None
+
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16}
+AXES = {"denoiser": ({"latents": {0: "batch", 2: "latent_len"}, "timestep": {0: "batch"},
+                      "visual": {0: "batch", 1: "visual_len"}, "sync": {0: "batch", 1: "sync_len"},
+                      "text": {0: "batch", 1: "text_len"}},
+                     {"velocity": {0: "batch", 2: "latent_len"}})}
+CHECK_CASES = {"s8": (400, 64, 192, 12), "s11": (574, 92, 272, 12)}
+
+
+def denoiser_stage(cfg, model, dtype=torch.float32):
+    """The exporter's denoiser stage around ``model``: ``HvfDenoiser``, and for a 16-bit model
+    ``InDtype`` (float32 inputs and output, as ``export --dtype denoiser=float16`` makes it)."""
+    from .wrappers import InDtype
+    wrapped = HvfDenoiser(model, flow_reverse=bool(cfg.diffusion_config.flow_reverse)).eval()
+    return wrapped if dtype == torch.float32 else InDtype(wrapped, dtype).eval()
+
+
 def main(argv=None):
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(prog="python -m foley_export.hvf_arch_check")
     p.add_argument("--config", required=True)
-    p.add_argument("--depth", type=int, nargs=2, default=[1, 1], metavar=("TRIPLE", "SINGLE"))
+    p.add_argument("--depth", type=int, nargs=2, default=None, metavar=("TRIPLE", "SINGLE"),
+                   help="blocks (default: the config's full depth)")
+    p.add_argument("--dtype", choices=sorted(DTYPES), default="float32",
+                   help="weights and computation (float16: as export --dtype denoiser=float16)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--no-check", action="store_true",
+                   help="skip the PyTorch outputs at 8 s and 11.48 s (denoiser-check.npz)")
+    p.add_argument("--stream-threshold", type=int, default=STREAM_THRESHOLD,
+                   help="weight bytes above which the weights are streamed to denoiser.onnx.data "
+                        "(as export --external-data --stream-threshold)")
     p.add_argument("--out", required=True)
     a = p.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
-    cfg, model = build(a.config, a.depth[0], a.depth[1], a.seed)
+    dtype = DTYPES[a.dtype]
+    t0 = time.time()
+    triple, single = a.depth if a.depth else (None, None)
+    cfg, model = build(a.config, triple, single, a.seed, dtype)
     kw = cfg.model_config.model_kwargs
-    wrapped = HvfDenoiser(model, flow_reverse=bool(cfg.diffusion_config.flow_reverse)).eval()
+    report = {"torch": torch.__version__, "config": os.path.basename(a.config),
+              "triple": int(kw.depth_triple_blocks), "single": int(kw.depth_single_blocks),
+              "hidden": int(kw.hidden_size), "dtype": a.dtype,
+              "parameters": sum(x.numel() for x in model.parameters()),
+              "weight_bytes": parameter_bytes(model),
+              "build_seconds": round(time.time() - t0, 1), "rss_after_build_mib": _mib("VmRSS"),
+              "peak_rss_build_mib": _mib("VmHWM")}
+    print("built: %s" % json.dumps(report), flush=True)
+    wrapped = denoiser_stage(cfg, model, dtype)
     gen = torch.Generator().manual_seed(a.seed + 1)
     dummy = case(kw, 150, 24, 64, 9, gen)
-    axes = {"denoiser": ({"latents": {0: "batch", 2: "latent_len"}, "timestep": {0: "batch"},
-                          "visual": {0: "batch", 1: "visual_len"}, "sync": {0: "batch", 1: "sync_len"},
-                          "text": {0: "batch", 1: "text_len"}},
-                         {"velocity": {0: "batch", 2: "latent_len"}})}
-    model_proto, streamed = _export_stage("denoiser", wrapped, dummy, axes, a.opset, a.out)
+    t0 = time.time()
+    model_proto, streamed = _export_stage("denoiser", wrapped, dummy, AXES, a.opset, a.out,
+                                            a.stream_threshold)
     import onnx
-    _save(model_proto, os.path.join(a.out, "denoiser.onnx"), streamed is not None, streamed)
-    onnx.checker.check_model(os.path.join(a.out, "denoiser.onnx"))
-    print("exported; computing the PyTorch outputs at 8 s and 11.48 s", flush=True)
-    arrays = {}
-    for name, (l, v, s, t) in {"s8": (400, 64, 192, 12), "s11": (574, 92, 272, 12)}.items():
-        inputs = case(kw, l, v, s, t, gen)
-        with torch.no_grad():
-            out = wrapped(*inputs.values())
-        for k, x in inputs.items():
-            arrays["%s.%s" % (name, k)] = x.numpy()
-        arrays["%s.velocity" % name] = out.numpy()
-    np.savez(os.path.join(a.out, "denoiser-check.npz"), **arrays)
-    params = sum(x.numel() for x in model.parameters())
-    print("exported HunyuanVideoFoley (%d triple + %d single blocks, hidden %d, %d parameters) to %s"
-          % (a.depth[0], a.depth[1], int(kw.hidden_size), params, a.out))
+    path = os.path.join(a.out, "denoiser.onnx")
+    _save(model_proto, path, streamed is not None, streamed)
+    del model_proto
+    onnx.checker.check_model(path, full_check=True)
+    report.update({"export_seconds": round(time.time() - t0, 1), "peak_rss_mib": _mib("VmHWM"),
+                   "onnx_bytes": os.path.getsize(path),
+                   "data_bytes": os.path.getsize(streamed) if streamed else 0})
+    report["peak_over_weights"] = round(report["peak_rss_mib"] / (report["weight_bytes"] / (1 << 20)), 2)
+    if not a.no_check:
+        print("exported; computing the PyTorch outputs at 8 s and 11.48 s", flush=True)
+        arrays = {}
+        for name, (l, v, s, t) in CHECK_CASES.items():
+            inputs = case(kw, l, v, s, t, gen)
+            with torch.no_grad():
+                out = wrapped(*inputs.values())
+            for k, x in inputs.items():
+                arrays["%s.%s" % (name, k)] = x.numpy()
+            arrays["%s.velocity" % name] = out.numpy()
+        np.savez(os.path.join(a.out, "denoiser-check.npz"), **arrays)
+    print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":

@@ -277,6 +277,43 @@ class StreamedWeightsTest(unittest.TestCase):
         with torch.no_grad():
             self.assertLess(rel_l2(got, module(x).numpy()), 1e-6)
 
+    def test_weights_are_placeholders_while_tracing_and_come_back(self):
+        # the trace of a streamed stage sees one-element placeholders, not the weights (the
+        # exporter's passes keep tensors derived from what it traces), all of different values
+        # (the exporter merges initializers of equal value); a tied weight stays one tensor, and
+        # the module has its own tensors back afterwards
+        class Tied(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Linear(64, 64)
+                self.b = nn.Linear(64, 64)
+                self.c = nn.Linear(64, 64)
+                self.c.weight = self.a.weight
+                self.register_buffer("scale", torch.full((64,), 0.5))
+                self.seen = []
+
+            def forward(self, x):
+                self.seen.append(max(t.untyped_storage().nbytes() for t in self.state_dict().values()))
+                return self.c(torch.tanh(self.b(torch.tanh(self.a(x))))) * self.scale
+
+        torch.manual_seed(2)
+        module = Tied().eval()
+        before = {k: (v, v.detach().clone()) for k, v in module.state_dict(keep_vars=True).items()}
+        path, data, streamed = self._export(module, 0)
+        self.assertTrue(streamed)
+        self.assertLessEqual(module.seen[-1], 8)  # the trace's call
+        for k, v in module.state_dict(keep_vars=True).items():
+            self.assertIs(v, before[k][0], k)
+            self.assertTrue(torch.equal(v, before[k][1]), k)
+        self.assertIs(module.c.weight, module.a.weight)
+        x = torch.randn(3, 7, 64)
+        (got,) = ort_outputs(path, {"x": x.numpy()})
+        with torch.no_grad():
+            self.assertLess(rel_l2(got, module(x).numpy()), 1e-6)
+        model = onnx.load(path, load_external_data=False)
+        matrices = [i for i in model.graph.initializer if list(i.dims) == [64, 64]]
+        self.assertEqual(len(matrices), 2)  # a's (= c's) and b's
+
     def test_inline_export_refuses_more_than_two_gib(self):
         class Big(nn.Module):
             def __init__(self):
