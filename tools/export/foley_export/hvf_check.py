@@ -210,7 +210,7 @@ class _Siglip2Features(torch.nn.Module):
 
 @contextlib.contextmanager
 def _patched(obj, name, value):
-    had = name in vars(obj) if isinstance(obj, types.ModuleType) or isinstance(obj, type) else hasattr(obj, name)
+    had = name in getattr(obj, "__dict__", {})  # its own attribute, not one it inherits
     old = getattr(obj, name, None)
     setattr(obj, name, value)
     try:
@@ -258,12 +258,258 @@ def hvf_tokenizer(tokenizer_json, pad_token="<pad>"):
     return tok
 
 
-def main_build_only(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0):
-    """Builds and prints what was built (a quick look; not a CLI command)."""
+# ---- clips, foley4j, HVF ---------------------------------------------------------------------------
+
+# name -> (seconds, fps, width, height): short, the trained 8 s at NTSC 29.97, a long single pass, portrait
+CLIPS = {
+    "3s-25fps": (3.0, "25", 640, 360),
+    "8s-29.97fps": (8.0, "30000/1001", 640, 360),
+    "11.5s-25fps": (11.5, "25", 640, 360),
+    "portrait-4s-25fps": (4.0, "25", 360, 640),
+}
+PROMPT = "footsteps on gravel and a dog barking in the distance"
+
+
+def make_clip(path, seconds, rate, width, height):
+    """An H.264 clip from ffmpeg's test pattern (moving content in every frame)."""
+    import subprocess
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc2=size=%dx%d:rate=%s:duration=%s" % (width, height, rate, seconds),
+                    "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast", path], check=True)
+    return path
+
+
+def default_jar():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.normpath(os.path.join(here, "..", "..", "..", "foley-cli", "target", "foley.jar"))
+
+
+def _java(jar, args):
+    import subprocess
+    r = subprocess.run(["java", "-jar", jar] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("foley %s failed (%d): %s" % (args[0], r.returncode, r.stderr.strip()[-2000:]))
+    return r
+
+
+def foley_generate(jar, bundle, video, out_wav, prompt, negative, cfg, steps, seed):
     t0 = time.time()
-    config, models, handles = build_hvf(hvf_repo, size, depth, seed)
+    _java(jar, ["generate", "--bundle", bundle, "--video", video, "--prompt", prompt, "--neg-prompt", negative,
+                "--cfg", repr(float(cfg)), "--steps", str(steps), "--seed", str(seed), "--float", "--progress",
+                "none", "--out", out_wav])
+    return time.time() - t0
+
+
+def foley_noise(jar, seed, channels, latents, out_npy, pass_index=0):
+    import numpy as np
+    _java(jar, ["noise", "--seed", str(seed), "--pass", str(pass_index), "--channels", str(channels),
+                "--latents", str(latents), "--out", out_npy])
+    return np.load(out_npy)
+
+
+def read_float_wav(path):
+    """Samples of a mono 32-bit float WAV (what ``foley generate --float`` writes)."""
+    import struct
+    import numpy as np
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("%s is not a WAV file" % path)
+    pos, fmt = 12, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if cid == b"fmt ":
+            fmt = struct.unpack("<HHIIHH", body[:16])
+        elif cid == b"data":
+            if fmt is None or fmt[0] not in (3, 0xFFFE) or fmt[5] != 32 or fmt[1] != 1:
+                raise ValueError("%s: want mono 32-bit float, got format %s" % (path, fmt))
+            return np.frombuffer(body, dtype="<f4").astype(np.float32), fmt[2]
+        pos += 8 + size + (size & 1)
+    raise ValueError("%s has no data chunk" % path)
+
+
+def relative_l2(a, b):
+    """||a - b|| / ||b||, in float64 (b the reference)."""
+    import numpy as np
+    a = np.asarray(a, dtype=np.float64).reshape(-1)
+    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError("shapes differ: %s and %s" % (a.shape, b.shape))
+    nb = float(np.linalg.norm(b))
+    if nb == 0.0:
+        return 0.0 if float(np.linalg.norm(a)) == 0.0 else float("inf")
+    return float(np.linalg.norm(a - b)) / nb
+
+
+def compare_audio(foley, hvf):
+    """foley4j's audio (the clip's duration) against HVF's (one pass: latents x hop samples). HVF
+    keeps every decoded sample; foley4j's output is the clip's length, its pass's samples first
+    and silence after them where the clip is longer. Compared on the samples both have; the rest
+    is reported."""
+    import numpy as np
+    foley = np.asarray(foley, dtype=np.float32).reshape(-1)
+    hvf = np.asarray(hvf, dtype=np.float32).reshape(-1)
+    n = min(len(foley), len(hvf))
+    tail = foley[len(hvf):]
+    return {"compared_samples": n, "foley4j_samples": len(foley), "hvf_samples": len(hvf),
+            "rel_l2": relative_l2(foley[:n], hvf[:n]),
+            "max_abs_diff": float(np.max(np.abs(foley[:n] - hvf[:n]))) if n else 0.0,
+            "foley4j_tail_max": float(np.max(np.abs(tail))) if len(tail) else 0.0,
+            "hvf_rms": float(np.sqrt(np.mean(hvf[:n].astype(np.float64) ** 2))) if n else 0.0}
+
+
+def format_table(rows, goal=1e-3):
+    """The report's table (markdown), one row per clip."""
+    lines = ["| clip | latents | samples compared (foley4j / HVF) | audio rel. L2 | max abs diff | within %.0e |"
+             % goal, "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| %s | %d | %d (%d / %d) | %.2e | %.2e | %s |" % (
+            r["clip"], r["latents"], r["compared_samples"], r["foley4j_samples"], r["hvf_samples"], r["rel_l2"],
+            r["max_abs_diff"], "yes" if r["rel_l2"] <= goal else "NO"))
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def hvf_on_cpu():
+    """HVF's encode_video_with_sync moves the frames with ``.cuda()`` and runs Synchformer under
+    CUDA autocast (float16). On a CPU machine ``.cuda()`` is the identity and the CUDA autocast
+    is off (PyTorch disables it without CUDA), so Synchformer runs in float32 as foley4j's
+    bundle does."""
+    if torch.cuda.is_available():
+        yield
+        return
+    with _patched(torch.Tensor, "cuda", lambda self, *a, **k: self):
+        import warnings
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*CUDA is not available.*")
+            yield
+
+
+def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, noise_for):
+    """HVF's own feature_process and denoise_process on ``video``, its noise draw answered by
+    ``noise_for(shape)`` (foley4j's noise). Returns the audio and what HVF computed on the way."""
+    mu, fu = handles.model_utils, handles.feature_utils
+    seen = {}
+
+    def noise(shape, generator=None, device=None, dtype=None, layout=None):
+        x = torch.from_numpy(noise_for(tuple(int(d) for d in shape))).to(dtype=dtype or torch.float32)
+        seen["noise_shape"] = tuple(x.shape)
+        return x
+
+    with hvf_on_cpu(), _patched(mu, "randn_tensor", noise):
+        visual, text, seconds = fu.feature_process(video, prompt, model_dict, handles.cfg, neg_prompt=negative)
+        audio, sr = mu.denoise_process(visual, text, seconds, model_dict, handles.cfg, guidance_scale=cfg_scale,
+                                       num_inference_steps=steps)
+    if "noise_shape" not in seen:
+        raise RuntimeError("HVF's denoise_process did not draw its noise through randn_tensor")
+    feats = {"siglip2": visual.siglip2_feat, "sync": visual.syncformer_feat, "text": text.text_feat,
+             "uncond_text": text.uncond_text_feat}
+    return audio.reshape(-1).numpy(), int(sr), float(seconds), seen["noise_shape"], feats
+
+
+def _peak_rss_mib():
+    import resource
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return own, kids
+
+
+def run_check(args):
+    import gc
+    import numpy as np
+    from .export import export_bundle
+
+    t_start = time.time()
+    depth = parse_depth(args.depth)
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    jar = os.path.abspath(args.foley_jar or default_jar())
+    if not os.path.exists(jar):
+        raise SystemExit("no foley CLI jar at %s: build it (mvn -B -o -pl foley-cli -am package -DskipTests) or "
+                         "pass --foley-jar" % jar)
+    clips = args.clips or list(CLIPS)
+    for c in clips:
+        if c not in CLIPS:
+            raise SystemExit("unknown clip %s (known: %s)" % (c, ", ".join(CLIPS)))
+    timings = {}
+
+    # 1. build and export
+    t0 = time.time()
+    config, models, handles = build_hvf(args.hvf_repo, args.size, depth, args.seed, args.encoder_layers)
+    timings["build_s"] = time.time() - t0
+    prints = fingerprint(models)
     params = {k: sum(p.numel() for p in m.parameters()) for k, m in models.items()}
-    print(json.dumps({"name": config["name"], "params": params, "standins": handles.standins,
-                      "redrawn": {k: len(v) for k, v in handles.redrawn.items()},
-                      "seconds": round(time.time() - t0, 1)}, indent=1))
-    return config, models, handles
+    print("built %s: %s parameters; stand-ins for %s; redrawn zero-initialised: %s" % (
+        config["name"], ", ".join("%s %.1f M" % (k, v / 1e6) for k, v in params.items()),
+        ", ".join(handles.standins) or "nothing", ", ".join("%s %d" % (k, len(v)) for k, v in handles.redrawn.items())),
+        flush=True)
+    bundle = os.path.join(out, "bundle")
+    t0 = time.time()
+    export_bundle("hvf", models, config, bundle, external_data=True, opset=args.opset)
+    timings["export_s"] = time.time() - t0
+    print("exported %s in %.0f s" % (bundle, timings["export_s"]), flush=True)
+    del models
+    gc.collect()
+
+    # 2. clips and foley4j
+    clip_dir = os.path.join(out, "clips")
+    os.makedirs(clip_dir, exist_ok=True)
+    rows = []
+    for c in clips:
+        seconds, rate, w, h = CLIPS[c]
+        video = make_clip(os.path.join(clip_dir, c + ".mp4"), seconds, rate, w, h)
+        wav = os.path.join(out, c + ".foley4j.wav")
+        took = foley_generate(jar, bundle, video, wav, PROMPT, args.negative, args.cfg, args.steps, args.seed)
+        rows.append({"clip": c, "video": video, "seconds": seconds, "fps": rate, "size": "%dx%d" % (w, h),
+                     "foley4j_s": took})
+        print("foley4j: %s in %.0f s" % (c, took), flush=True)
+
+    # 3. HVF's own pipeline on the same modules (rebuilt from the same seeds)
+    t0 = time.time()
+    config, models, handles = build_hvf(args.hvf_repo, args.size, depth, args.seed, args.encoder_layers)
+    if fingerprint(models) != prints:
+        raise RuntimeError("the rebuilt models differ from the exported ones")
+    timings["rebuild_s"] = time.time() - t0
+    model_dict = hvf_model_dict(models, handles, hvf_tokenizer(os.path.join(bundle, "tokenizer.json")),
+                                os.path.join(os.path.abspath(args.hvf_repo), SIZES[args.size]))
+    channels = config["denoiser"]["latent_channels"]
+    for r in rows:
+        noise_npy = os.path.join(out, r["clip"] + ".noise.npy")
+
+        def noise_for(shape):
+            if len(shape) != 3 or shape[0] != 1 or shape[1] != channels:
+                raise RuntimeError("HVF asked for noise of shape %s" % (shape,))
+            return foley_noise(jar, args.seed, channels, shape[2], noise_npy)[None]
+
+        t0 = time.time()
+        audio, sr, hvf_seconds, shape, feats = run_hvf(r["video"], PROMPT, args.negative, args.cfg, args.steps,
+                                                       model_dict, handles, noise_for)
+        r["hvf_s"] = time.time() - t0
+        foley, foley_sr = read_float_wav(os.path.join(out, r["clip"] + ".foley4j.wav"))
+        if foley_sr != sr:
+            raise RuntimeError("sample rates differ: foley4j %d, HVF %d" % (foley_sr, sr))
+        np.save(os.path.join(out, r["clip"] + ".hvf.npy"), audio)
+        np.savez(os.path.join(out, r["clip"] + ".hvf-features.npz"),
+                 **{k: v.detach().float().numpy() for k, v in feats.items()})
+        r.update(compare_audio(foley, audio))
+        r.update({"latents": int(shape[2]), "hvf_pass_seconds": hvf_seconds,
+                  "visual_frames": int(feats["siglip2"].shape[1]), "sync_tokens": int(feats["sync"].shape[1]),
+                  "text_tokens": int(feats["text"].shape[1])})
+        print("HVF: %s in %.0f s: rel. L2 %.2e" % (r["clip"], r["hvf_s"], r["rel_l2"]), flush=True)
+
+    own, kids = _peak_rss_mib()
+    report = {"name": config["name"], "size": args.size, "depth": "full" if depth is None else list(depth),
+              "encoder_layers": handles.encoder_layers, "seed": args.seed, "steps": args.steps, "cfg": args.cfg,
+              "prompt": PROMPT, "negative_prompt": args.negative, "parameters": params,
+              "standins": handles.standins, "redrawn": handles.redrawn, "torch": torch.__version__,
+              "transformers": __import__("transformers").__version__, "clips": rows, "timings_s": timings,
+              "wall_s": time.time() - t_start, "peak_rss_mib": {"python": own, "largest_child": kids}}
+    with open(os.path.join(out, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    print(format_table(rows))
+    print("wall %.0f s; peak RSS: python %.0f MiB, largest child (foley4j) %.0f MiB; report: %s" % (
+        report["wall_s"], own, kids, os.path.join(out, "report.json")))
+    worst = max(r["rel_l2"] for r in rows)
+    return 0 if worst <= args.goal else 1
