@@ -301,6 +301,47 @@ class AdaptationsTest(unittest.TestCase):
         with self.assertRaisesRegex(RuntimeError, "did not draw its noise"):
             hvf_check.run_hvf("v.mp4", "p", "n", 2.0, 3, None, handles, noise_for)
 
+    def test_siglip2_view_returns_tensors_in_chunks_equal_to_one_batch(self):
+        torch.manual_seed(0)
+        lin = nn.Linear(6, 4)
+        calls = []
+
+        class Siglip(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lin
+
+            def get_image_features(self, pixel_values):
+                calls.append(pixel_values.shape[0])
+                return types.SimpleNamespace(pooler_output=self.lin(pixel_values.mean(dim=(2, 3))))
+
+        view = hvf_check._Siglip2Features(Siglip(), chunk=8)
+        x = torch.randn(19, 6, 5, 5)
+        with torch.no_grad():
+            got = view.get_image_features(pixel_values=x)
+            want = lin(x.mean(dim=(2, 3)))
+        self.assertEqual(calls, [8, 8, 3])
+        self.assertIsInstance(got, torch.Tensor)
+        torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+
+    def test_rss_watch_keeps_a_peak_per_phase(self):
+        w = hvf_check.RssWatch(interval=0.01)
+        try:
+            w.enter("a")
+            block = bytearray(64 << 20)  # 64 MiB, touched
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            w.sample()
+            w.enter("b")
+            del block
+            w.sample()
+        finally:
+            w.close()
+        if hvf_check._status_mib("self", "VmRSS") is None:
+            self.skipTest("no /proc on this system")
+        self.assertEqual(sorted(w.peaks), ["a", "b"])
+        self.assertGreater(w.peaks["a"], 64)
+
     def test_parse_depth(self):
         self.assertEqual(hvf_check.parse_depth(None), hvf_check.DEFAULT_DEPTH)
         self.assertEqual(hvf_check.parse_depth(["3", "5"]), (3, 5))
