@@ -132,13 +132,13 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
     foley = HunyuanVideoFoley(cfg, dtype=torch.float32, device=device)
 
     torch.manual_seed(seed + 1)
-    sync = Synchformer()
+    # the audio branch (an AST) and the audio-visual transformer serve Synchformer's training and
+    # desync score; HVF only calls forward(vis) -> vfeat_extractor: they are not built
+    import hunyuanvideo_foley.models.synchformer.synchformer as sync_module
+    with _patched(sync_module, "AST", _unused), _patched(sync_module, "GlobalTransformer", _unused):
+        sync = Synchformer()
     vit = sync.vfeat_extractor
     vit.blocks = vit.blocks[:layers or SYNCHFORMER_BLOCKS]
-    # the audio branch (an AST) and the audio-visual transformer serve Synchformer's training and
-    # desync score; HVF only calls forward(vis) -> vfeat_extractor
-    sync.afeat_extractor = torch.nn.Identity()
-    sync.transformer = torch.nn.Identity()
 
     torch.manual_seed(seed + 2)
     siglip = tiny._siglip(dict(SIGLIP2, layers=layers or SIGLIP2["layers"]))
@@ -148,9 +148,11 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
     clap = tiny._clap_text(dict(CLAP_TEXT, layers=layers or CLAP_TEXT["layers"]), tok)
 
     torch.manual_seed(seed + 4)
-    dac = DAC(**DAC_KWARGS)
-    # HVF only decodes (DAC.decode: post_quant_conv, decoder); the encoder is 4096 channels wide
-    dac.encoder = torch.nn.Identity()
+    # HVF only decodes (DAC.decode: post_quant_conv, decoder): the encoder (4096 channels wide at
+    # the end, 1.2 GB) is not built
+    import hunyuanvideo_foley.models.dac_vae.model.dac as dac_module
+    with _patched(dac_module, "Encoder", _unused):
+        dac = DAC(**DAC_KWARGS)
     dac.quant_conv = torch.nn.Identity()
 
     models = torch.nn.ModuleDict({"siglip2": siglip, "synchformer": sync, "clap": clap, "foley": foley,
@@ -181,6 +183,11 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
                                     redrawn=redrawn, standins=stood_in, tokenizer=tok, size=size,
                                     depth=depth, encoder_layers=layers)
     return config, models, handles
+
+
+def _unused(*args, **kwargs):
+    """In place of a submodule HVF's inference never calls."""
+    return torch.nn.Identity()
 
 
 def fingerprint(models):
