@@ -425,14 +425,30 @@ def compare_audio(foley, hvf):
             "hvf_rms": float(np.sqrt(np.mean(hvf[:n].astype(np.float64) ** 2))) if n else 0.0}
 
 
+def latent_sensitivity(dac, latents, audio, seed, rel=1e-3):
+    """How much the decoder passes on a change of its input: the audio's relative L2 change when
+    the final latents change by ``rel`` (relative L2, random direction), divided by ``rel``. An
+    audio distance divided by this estimates the latents' distance (a decoder that damps
+    differences makes the audio figure look better than the latents are)."""
+    import numpy as np
+    gen = torch.Generator().manual_seed(seed + 7)
+    d = torch.randn(latents.shape, generator=gen)
+    d = d * (rel * latents.norm() / d.norm())
+    with torch.no_grad():
+        moved = dac.decode(latents + d).float().reshape(-1).numpy()
+    n = min(len(moved), len(audio))
+    return relative_l2(moved[:n], np.asarray(audio)[:n]) / rel
+
+
 def format_table(rows, goal=1e-3):
     """The report's table (markdown), one row per clip."""
-    lines = ["| clip | latents | samples compared (foley4j / HVF) | audio rel. L2 | max abs diff | within %.0e |"
-             % goal, "|---|---|---|---|---|---|"]
+    lines = ["| clip | latents | samples compared (foley4j / HVF) | audio rel. L2 | max abs diff | within %.0e "
+             "| audio change per latent change |" % goal, "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append("| %s | %d | %d (%d / %d) | %.2e | %.2e | %s |" % (
+        per = r.get("audio_per_latent_change")
+        lines.append("| %s | %d | %d (%d / %d) | %.2e | %.2e | %s | %s |" % (
             r["clip"], r["latents"], r["compared_samples"], r["foley4j_samples"], r["hvf_samples"], r["rel_l2"],
-            r["max_abs_diff"], "yes" if r["rel_l2"] <= goal else "NO"))
+            r["max_abs_diff"], "yes" if r["rel_l2"] <= goal else "NO", "%.2f" % per if per is not None else "-"))
     return "\n".join(lines)
 
 
@@ -550,9 +566,18 @@ def run_check(args):
             return foley_noise(jar, args.seed, channels, shape[2], noise_npy)[None]
 
         t0 = time.time()
-        audio, sr, hvf_seconds, shape, feats = run_hvf(r["video"], PROMPT, args.negative, args.cfg, args.steps,
-                                                       model_dict, handles, noise_for)
+        dac = model_dict.dac_model
+        decoded = []
+
+        def recording_decode(z, _decode=type(dac).decode):
+            decoded.append(z.detach().clone())
+            return _decode(dac, z)
+
+        with _patched(dac, "decode", recording_decode):
+            audio, sr, hvf_seconds, shape, feats = run_hvf(r["video"], PROMPT, args.negative, args.cfg, args.steps,
+                                                           model_dict, handles, noise_for)
         r["hvf_s"] = time.time() - t0
+        r["audio_per_latent_change"] = latent_sensitivity(dac, decoded[-1], audio, args.seed)
         foley, foley_sr = read_float_wav(os.path.join(out, r["clip"] + ".foley4j.wav"))
         if foley_sr != sr:
             raise RuntimeError("sample rates differ: foley4j %d, HVF %d" % (foley_sr, sr))

@@ -390,10 +390,27 @@ class ReportTest(unittest.TestCase):
                  "rel_l2": 5e-7, "max_abs_diff": 1e-8},
                 {"clip": "b", "latents": 400, "compared_samples": 10, "foley4j_samples": 10, "hvf_samples": 10,
                  "rel_l2": 2e-3, "max_abs_diff": 1e-4}]
+        rows[0]["audio_per_latent_change"] = 0.25
         t = hvf_check.format_table(rows).splitlines()
         self.assertEqual(len(t), 4)
-        self.assertTrue(t[2].startswith("| a | 148 | 10 (12 / 10) | 5.00e-07 |") and t[2].endswith("| yes |"), t[2])
-        self.assertTrue(t[3].endswith("| NO |"), t[3])
+        self.assertTrue(t[2].startswith("| a | 148 | 10 (12 / 10) | 5.00e-07 |") and t[2].endswith("| yes | 0.25 |"),
+                        t[2])
+        self.assertTrue(t[3].endswith("| NO | - |"), t[3])
+
+    def test_latent_sensitivity_of_a_linear_decoder_is_one_and_of_a_damping_one_less(self):
+        lat = torch.randn(1, 4, 50)
+
+        class Dec:
+            def __init__(self, f):
+                self.decode = f
+
+        ident = Dec(lambda z: z.reshape(1, 1, -1))
+        audio = ident.decode(lat).reshape(-1).numpy()
+        self.assertAlmostEqual(hvf_check.latent_sensitivity(ident, lat, audio, seed=0), 1.0, places=4)
+        offset = torch.full((1, 1, 200), 10.0)
+        damp = Dec(lambda z: z.reshape(1, 1, -1) * 0.1 + offset)  # a constant part hides the input's changes
+        audio = damp.decode(lat).reshape(-1).numpy()
+        self.assertLess(hvf_check.latent_sensitivity(damp, lat, audio, seed=0), 0.2)
 
     def test_float_wav_is_read_and_pcm_refused(self):
         d = tmpdir(self)
