@@ -362,7 +362,7 @@ def foley_generate(jar, bundle, video, out_wav, prompt, negative, cfg, steps, se
     t0 = time.time()
     _java(jar, ["generate", "--bundle", bundle, "--video", video, "--prompt", prompt, "--neg-prompt", negative,
                 "--cfg", repr(float(cfg)), "--steps", str(steps), "--seed", str(seed), "--float", "--progress",
-                "none", "--out", out_wav], peaks)
+                "none", "--warm-up", "none", "--out", out_wav], peaks)  # a warm-up run changes no output
     return time.time() - t0
 
 
