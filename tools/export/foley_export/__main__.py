@@ -155,6 +155,9 @@ def main(argv=None):
                    help="which generated clips (default all): 3s-25fps 8s-29.97fps 11.5s-25fps portrait-4s-25fps")
     c.add_argument("--opset", type=int, default=17)
     c.add_argument("--goal", type=float, default=1e-3, help="exit 1 when a clip's audio rel. L2 is above this")
+    c.add_argument("--build-only", action="store_true",
+                   help="build the model set on the meta device (no weights in memory), print its parameter "
+                        "counts and stop (e.g. with --depth full)")
     c.add_argument("--foley-jar", help="the foley CLI jar (default: foley-cli/target/foley.jar of this checkout)")
     c.set_defaults(func=_hvf_check)
 

@@ -98,7 +98,7 @@ def parse_depth(values):
 # ---- the models -----------------------------------------------------------------------------------
 
 def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=None, device="cpu"):
-    """HVF's classes with random weights, float32, in eval mode.
+    """HVF's classes with random weights, float32, in eval mode (``device="meta"``: shapes only).
 
     ``depth``: (triple, single) MMDiT blocks, or None for the config's. ``encoder_layers``: layers
     of SigLIP2's vision tower, CLAP's text model and Synchformer's ViT; default 1, or the real
@@ -128,32 +128,36 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
     layers = encoder_layers or (DEFAULT_ENCODER_LAYERS if depth is not None else None)
     device = torch.device(device)
 
-    torch.manual_seed(seed)
-    foley = HunyuanVideoFoley(cfg, dtype=torch.float32, device=device)
+    # on the meta device nothing is allocated: --depth full --build-only counts a full model here
+    with (torch.device(device) if device.type == "meta" else contextlib.nullcontext()):
+        torch.manual_seed(seed)
+        foley = HunyuanVideoFoley(cfg, dtype=torch.float32, device=device)
 
-    torch.manual_seed(seed + 1)
-    # the audio branch (an AST) and the audio-visual transformer serve Synchformer's training and
-    # desync score; HVF only calls forward(vis) -> vfeat_extractor: they are not built
-    import hunyuanvideo_foley.models.synchformer.synchformer as sync_module
-    with _patched(sync_module, "AST", _unused), _patched(sync_module, "GlobalTransformer", _unused):
-        sync = Synchformer()
-    vit = sync.vfeat_extractor
-    vit.blocks = vit.blocks[:layers or SYNCHFORMER_BLOCKS]
+        torch.manual_seed(seed + 1)
+        # the audio branch (an AST) and the audio-visual transformer serve Synchformer's training and
+        # desync score; HVF only calls forward(vis) -> vfeat_extractor: they are not built
+        import hunyuanvideo_foley.models.synchformer.synchformer as sync_module
+        # (its constructor reads a tensor's value: built on the CPU, moved to meta below)
+        with _patched(sync_module, "AST", _unused), _patched(sync_module, "GlobalTransformer", _unused), \
+                (torch.device("cpu") if device.type == "meta" else contextlib.nullcontext()):
+            sync = Synchformer()
+        vit = sync.vfeat_extractor
+        vit.blocks = vit.blocks[:layers or SYNCHFORMER_BLOCKS]
 
-    torch.manual_seed(seed + 2)
-    siglip = tiny._siglip(dict(SIGLIP2, layers=layers or SIGLIP2["layers"]))
+        torch.manual_seed(seed + 2)
+        siglip = tiny._siglip(dict(SIGLIP2, layers=layers or SIGLIP2["layers"]))
 
-    torch.manual_seed(seed + 3)
-    tok = WordTokenizer(CLAP_TEXT["style"])
-    clap = tiny._clap_text(dict(CLAP_TEXT, layers=layers or CLAP_TEXT["layers"]), tok)
+        torch.manual_seed(seed + 3)
+        tok = WordTokenizer(CLAP_TEXT["style"])
+        clap = tiny._clap_text(dict(CLAP_TEXT, layers=layers or CLAP_TEXT["layers"]), tok)
 
-    torch.manual_seed(seed + 4)
-    # HVF only decodes (DAC.decode: post_quant_conv, decoder): the encoder (4096 channels wide at
-    # the end, 1.2 GB) is not built
-    import hunyuanvideo_foley.models.dac_vae.model.dac as dac_module
-    with _patched(dac_module, "Encoder", _unused):
-        dac = DAC(**DAC_KWARGS)
-    dac.quant_conv = torch.nn.Identity()
+        torch.manual_seed(seed + 4)
+        # HVF only decodes (DAC.decode: post_quant_conv, decoder): the encoder (4096 channels wide at
+        # the end, 1.2 GB) is not built
+        import hunyuanvideo_foley.models.dac_vae.model.dac as dac_module
+        with _patched(dac_module, "Encoder", _unused):
+            dac = DAC(**DAC_KWARGS)
+        dac.quant_conv = torch.nn.Identity()
 
     models = torch.nn.ModuleDict({"siglip2": siglip, "synchformer": sync, "clap": clap, "foley": foley,
                                   "dac": dac}).to(device=device, dtype=torch.float32).eval()
@@ -497,6 +501,8 @@ def run_check(args):
 
     t_start = time.time()
     depth = parse_depth(args.depth)
+    if getattr(args, "build_only", False):
+        return build_only(args.hvf_repo, args.size, depth, args.seed, args.encoder_layers)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     jar = os.path.abspath(args.foley_jar or default_jar())
@@ -608,3 +614,17 @@ def run_check(args):
         os.path.join(out, "report.json")))
     worst = max(r["rel_l2"] for r in rows)
     return 0 if worst <= args.goal else 1
+
+
+def build_only(hvf_repo, size, depth, seed=0, encoder_layers=None):
+    """Builds the model set on the meta device (no memory) and prints its parameter counts."""
+    t0 = time.time()
+    config, models, handles = build_hvf(hvf_repo, size, depth, seed, encoder_layers, device="meta")
+    params = {k: sum(p.numel() for p in m.parameters()) for k, m in models.items()}
+    kw = handles.cfg.model_config.model_kwargs
+    print(json.dumps({"name": config["name"], "triple_blocks": int(kw.depth_triple_blocks),
+                      "single_blocks": int(kw.depth_single_blocks), "encoder_layers": handles.encoder_layers,
+                      "parameters": params, "total": sum(params.values()),
+                      "float32_gib": round(sum(params.values()) * 4 / (1 << 30), 2),
+                      "standins": handles.standins, "seconds": round(time.time() - t0, 1)}, indent=1))
+    return 0
