@@ -559,7 +559,12 @@ def run_check(args):
     if fingerprint(models) != prints:
         raise RuntimeError("the rebuilt models differ from the exported ones")
     timings["rebuild_s"] = time.time() - t0
-    model_dict = hvf_model_dict(models, handles, hvf_tokenizer(os.path.join(bundle, "tokenizer.json")),
+    tokenizer = hvf_tokenizer(os.path.join(bundle, "tokenizer.json"))
+    pair = [args.negative, PROMPT]
+    ids = tokenizer(pair, padding=True, return_tensors="pt")
+    want = handles.tokenizer.pair_longest(pair, config["text"]["max_positions"])
+    tokens_agree = ids["input_ids"].tolist() == want[0].tolist() and ids["attention_mask"].tolist() == want[1].tolist()
+    model_dict = hvf_model_dict(models, handles, tokenizer,
                                 os.path.join(os.path.abspath(args.hvf_repo), SIZES[args.size]))
     channels = config["denoiser"]["latent_channels"]
     watch.enter("hvf pipeline")
@@ -601,6 +606,7 @@ def run_check(args):
     report = {"name": config["name"], "size": args.size, "depth": "full" if depth is None else list(depth),
               "encoder_layers": handles.encoder_layers, "seed": args.seed, "steps": args.steps, "cfg": args.cfg,
               "prompt": PROMPT, "negative_prompt": args.negative, "parameters": params,
+              "tokenizers_agree": tokens_agree,
               "standins": handles.standins, "redrawn": handles.redrawn, "torch": torch.__version__,
               "transformers": __import__("transformers").__version__, "clips": rows, "timings_s": timings,
               "wall_s": time.time() - t_start,
