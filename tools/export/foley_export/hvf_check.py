@@ -491,7 +491,23 @@ def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, nois
         raise RuntimeError("HVF's denoise_process did not draw its noise through randn_tensor")
     feats = {"siglip2": visual.siglip2_feat, "sync": visual.syncformer_feat, "text": text.text_feat,
              "uncond_text": text.uncond_text_feat}
-    return audio.reshape(-1).numpy(), int(sr), float(seconds), seen["noise_shape"], feats
+    return audio.detach().reshape(-1).float().numpy(), int(sr), float(seconds), seen["noise_shape"], feats
+
+
+def _write_report(path, args, config, handles, depth, params, tokens_agree, rows, timings, t_start, watch):
+    java_peak = max((r.get("foley4j_peak_rss_mib") or 0.0) for r in rows)
+    report = {"name": config["name"], "size": args.size, "depth": "full" if depth is None else list(depth),
+              "encoder_layers": handles.encoder_layers, "seed": args.seed, "steps": args.steps, "cfg": args.cfg,
+              "prompt": PROMPT, "negative_prompt": args.negative, "parameters": params,
+              "tokenizers_agree": tokens_agree,
+              "standins": handles.standins, "redrawn": handles.redrawn, "torch": torch.__version__,
+              "transformers": __import__("transformers").__version__, "clips": rows, "timings_s": timings,
+              "wall_s": time.time() - t_start,
+              "peak_rss_mib": {"python_by_phase": dict(watch.peaks), "foley4j": java_peak}}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+        f.write("\n")
+    return report
 
 
 def run_check(args):
@@ -600,20 +616,13 @@ def run_check(args):
                   "visual_frames": int(feats["siglip2"].shape[1]), "sync_tokens": int(feats["sync"].shape[1]),
                   "text_tokens": int(feats["text"].shape[1])})
         print("HVF: %s in %.0f s: rel. L2 %.2e" % (r["clip"], r["hvf_s"], r["rel_l2"]), flush=True)
+        _write_report(os.path.join(out, "report.json"), args, config, handles, depth, params, tokens_agree,
+                      [x for x in rows if "rel_l2" in x], timings, t_start, watch)  # so far
 
     watch.close()
-    java_peak = max((r["foley4j_peak_rss_mib"] or 0.0) for r in rows)
-    report = {"name": config["name"], "size": args.size, "depth": "full" if depth is None else list(depth),
-              "encoder_layers": handles.encoder_layers, "seed": args.seed, "steps": args.steps, "cfg": args.cfg,
-              "prompt": PROMPT, "negative_prompt": args.negative, "parameters": params,
-              "tokenizers_agree": tokens_agree,
-              "standins": handles.standins, "redrawn": handles.redrawn, "torch": torch.__version__,
-              "transformers": __import__("transformers").__version__, "clips": rows, "timings_s": timings,
-              "wall_s": time.time() - t_start,
-              "peak_rss_mib": {"python_by_phase": watch.peaks, "foley4j": java_peak}}
-    with open(os.path.join(out, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
-        f.write("\n")
+    report = _write_report(os.path.join(out, "report.json"), args, config, handles, depth, params, tokens_agree, rows,
+                           timings, t_start, watch)
+    java_peak = report["peak_rss_mib"]["foley4j"]
     print(format_table(rows))
     print("wall %.0f s; peak RSS (MiB): %s; foley4j %.0f; report: %s" % (
         report["wall_s"], ", ".join("%s %.0f" % kv for kv in watch.peaks.items()), java_peak,

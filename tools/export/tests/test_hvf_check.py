@@ -3,6 +3,8 @@ missing requirements, the redraw of zero-initialised parameters, the run-time ad
 HVF's functions (noise, CPU, float32 MMDiT) with HVF-shaped fakes, and the comparison and report.
 The check itself runs outside CI (docs/export.md, "HVF's own pipeline against foley4j")."""
 
+import contextlib
+import io
 import json
 import os
 import struct
@@ -422,6 +424,104 @@ class ReportTest(unittest.TestCase):
         _write_wav(os.path.join(d, "p.wav"), x, fmt=1, bits=16)
         with self.assertRaisesRegex(ValueError, "32-bit float"):
             hvf_check.read_float_wav(os.path.join(d, "p.wav"))
+
+
+class _FakeDac(nn.Module):
+    """decode: [1, C, L] -> [1, 1, 960 L] (a fixed linear map), what HVF's DAC returns."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.linspace(0.5, 1.5, 960))
+
+    def decode(self, z):
+        return (z.mean(dim=1, keepdim=True)[..., None] * self.w).reshape(1, 1, -1)
+
+
+class RunCheckTest(unittest.TestCase):
+    """run_check's orchestration with every heavy part faked: the build, the export, the clips,
+    foley4j (writes HVF's audio scaled by 1 + 1e-4) and HVF's two functions."""
+
+    def test_report_and_exit_code(self):
+        out = tmpdir(self)
+        jar = os.path.join(out, "foley.jar")
+        open(jar, "w").close()
+        fake_dac = _FakeDac()
+
+        def noise_audio(latents):
+            z = torch.from_numpy(hvf_check_noise(latents))[None]
+            return fake_dac.decode(z).reshape(-1).detach().numpy()
+
+        def hvf_check_noise(latents):
+            return np.full((3, latents), 0.5, np.float32) + np.arange(latents, dtype=np.float32) / latents
+
+        def build(hvf_repo, size, depth, seed, encoder_layers=None):
+            from foley_export.tokenizer import WordTokenizer
+            mu = types.SimpleNamespace()
+
+            def feature_process(video, prompt, model_dict, cfg, neg_prompt=None):
+                seconds = float(os.path.basename(video).split("s-")[0].replace("portrait-", "")) - 0.04
+                return (types.SimpleNamespace(siglip2_feat=torch.zeros(1, 8, 2), syncformer_feat=torch.zeros(1, 16, 2)),
+                        types.SimpleNamespace(text_feat=torch.zeros(1, 5, 2), uncond_text_feat=torch.zeros(1, 5, 2)),
+                        seconds)
+
+            @torch.no_grad()  # as HVF's
+            def denoise_process(visual, text, seconds, model_dict, cfg, guidance_scale=4.5, num_inference_steps=50):
+                lat = mu.randn_tensor((1, 3, int(seconds * 50)), dtype=torch.float32)
+                return model_dict.dac_model.decode(lat), 48000
+
+            mu.denoise_process = denoise_process
+            handles = types.SimpleNamespace(model_utils=mu, cfg="cfg", redrawn={"dac": []}, standins=["x"],
+                                            tokenizer=WordTokenizer("roberta"), encoder_layers=1,
+                                            feature_utils=types.SimpleNamespace(feature_process=feature_process))
+            config = {"name": "fake", "text": {"max_positions": 512}, "denoiser": {"latent_channels": 3}}
+            return config, nn.ModuleDict({"dac": fake_dac}), handles
+
+        def generate(jar_, bundle, video, wav, prompt, negative, cfg, steps, seed, peaks=None):
+            seconds = float(os.path.basename(video).split("s-")[0].replace("portrait-", ""))
+            audio = noise_audio(int((seconds - 0.04) * 50)) * (1 + 1e-4)
+            _write_wav(wav, np.concatenate([audio, np.zeros(int(seconds * 48000) - len(audio), np.float32)]))
+            peaks.append(1000.0)
+            return 1.0
+
+        def tokenizer(path):
+            from foley_export.tokenizer import WordTokenizer
+
+            def call(texts, padding=True, return_tensors="pt"):
+                ids, mask = WordTokenizer("roberta").pair_longest(texts, 512)
+                return {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+            return call
+
+        def model_dict(models, handles, tok, config_path):
+            return types.SimpleNamespace(dac_model=models["dac"])
+
+        args = types.SimpleNamespace(hvf_repo="HVF", out=out, size="xxl", depth=None, encoder_layers=None, steps=4,
+                                     cfg=4.5, negative="noisy, harsh", seed=0, clips=["3s-25fps", "portrait-4s-25fps"],
+                                     opset=17, goal=1e-3, foley_jar=jar, build_only=False)
+        with mock.patch.object(hvf_check, "build_hvf", build), \
+                mock.patch("foley_export.export.export_bundle", lambda *a, **k: None), \
+                mock.patch.object(hvf_check, "make_clip", lambda path, *a: path), \
+                mock.patch.object(hvf_check, "foley_generate", generate), \
+                mock.patch.object(hvf_check, "foley_noise", lambda jar_, seed, c, l, path: hvf_check_noise(l)), \
+                mock.patch.object(hvf_check, "hvf_tokenizer", tokenizer), \
+                mock.patch.object(hvf_check, "hvf_model_dict", model_dict), \
+                contextlib.redirect_stdout(io.StringIO()):
+            rc = hvf_check.run_check(args)
+            args.goal = 1e-5
+            rc_strict = hvf_check.run_check(args)
+        self.assertEqual((rc, rc_strict), (0, 1))
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+        self.assertEqual([c["clip"] for c in report["clips"]], ["3s-25fps", "portrait-4s-25fps"])
+        c = report["clips"][0]
+        self.assertEqual((c["latents"], c["hvf_samples"], c["foley4j_samples"]), (148, 142080, 144000))
+        self.assertAlmostEqual(c["rel_l2"], 1e-4, delta=2e-6)
+        # the fake decoder averages the 3 channels: a random change passes on about 1/sqrt(3) of itself
+        self.assertAlmostEqual(c["audio_per_latent_change"], 3 ** -0.5, delta=0.1)
+        self.assertEqual(c["foley4j_tail_max"], 0.0)
+        self.assertTrue(report["tokenizers_agree"])
+        self.assertEqual(report["peak_rss_mib"]["foley4j"], 1000.0)
+        self.assertTrue({"build", "export", "rebuild", "hvf pipeline"} <= set(report["peak_rss_mib"]["python_by_phase"]))
+        self.assertTrue(os.path.exists(os.path.join(out, "3s-25fps.hvf-features.npz")))
 
 
 if __name__ == "__main__":
