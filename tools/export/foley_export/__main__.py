@@ -1,4 +1,4 @@
-"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,mmaudio-check} ..."""
+"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,hvf-check,hvf-weights,mmaudio-check} ..."""
 
 import argparse
 import json
@@ -76,6 +76,11 @@ def _mmaudio_check(args):
     from . import mmaudio_check
     report = mmaudio_check.run(args)
     print(json.dumps({k: report[k] for k in ("seconds", "peak_rss_mib")}))
+
+
+def _hvf_check(args):
+    from . import hvf_check
+    sys.exit(hvf_check.run_check(args))
 
 
 def main(argv=None):
@@ -159,6 +164,31 @@ def main(argv=None):
     from .mmaudio_check import add_arguments
     add_arguments(m)
     m.set_defaults(func=_mmaudio_check)
+
+    c = sub.add_parser("hvf-check", help="HunyuanVideo-Foley's own pipeline (random weights) against foley4j on "
+                                         "generated clips")
+    c.add_argument("--hvf-repo", required=True, help="a HunyuanVideo-Foley checkout (its code only; no weights)")
+    c.add_argument("--out", required=True, help="a directory for the bundle, clips, audio and report.json")
+    c.add_argument("--size", choices=["xl", "xxl"], default="xxl", help="the config whose widths are used")
+    c.add_argument("--depth", nargs="+", metavar="N", default=None,
+                   help="MMDiT blocks: TRIPLE SINGLE (default 2 2), or 'full' for the config's (and the encoders' "
+                        "real 12 layers)")
+    c.add_argument("--encoder-layers", type=int, default=None,
+                   help="layers of SigLIP2's vision tower, CLAP's text model and Synchformer's ViT (default 1, or "
+                        "12 with --depth full)")
+    c.add_argument("--steps", type=int, default=4)
+    c.add_argument("--cfg", type=float, default=4.5)
+    c.add_argument("--negative", default="noisy, harsh")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--clips", nargs="+", default=None, metavar="CLIP",
+                   help="which generated clips (default all): 3s-25fps 8s-29.97fps 11.5s-25fps portrait-4s-25fps")
+    c.add_argument("--opset", type=int, default=17)
+    c.add_argument("--goal", type=float, default=1e-3, help="exit 1 when a clip's audio rel. L2 is above this")
+    c.add_argument("--build-only", action="store_true",
+                   help="build the model set on the meta device (no weights in memory), print its parameter "
+                        "counts and stop (e.g. with --depth full)")
+    c.add_argument("--foley-jar", help="the foley CLI jar (default: foley-cli/target/foley.jar of this checkout)")
+    c.set_defaults(func=_hvf_check)
 
     args = p.parse_args(argv)
     args.func(args)

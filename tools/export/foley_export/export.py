@@ -175,7 +175,9 @@ def torchscript_export(module, args, path, input_names, output_names, dynamic_ax
     kwargs = {}
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
-    with warnings.catch_warnings():
+    # without autograd: a traced forward of parameters that require grad keeps every activation
+    # for a backward pass that never comes (HVF's DAC at the 3 s export dummy: about 11 GiB)
+    with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", DeprecationWarning)  # 2.9+: "You are using the legacy ..."
         torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
                           dynamic_axes=dynamic_axes, opset_version=opset, export_params=export_params,
