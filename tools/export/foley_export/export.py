@@ -258,7 +258,8 @@ def _nothing():
 @contextlib.contextmanager
 def _placeholder_weights(module):
     """While the graph of a streamed stage is traced, every floating-point parameter and persistent
-    buffer is replaced by a placeholder of its shape and type that holds one element (a zero-stride
+    buffer of at least ``EXTERNAL_THRESHOLD`` bytes (smaller ones stay inline and keep their values,
+    which the trace may read) is replaced by a placeholder of its shape and type that holds one element (a zero-stride
     ``expand`` of its own 1-element tensor of a value no other placeholder has, so that the
     exporter's deduplication of equal initializers merges none of them; a tensor used in two
     places gets one placeholder). Without weights in the graph (``export_params=False``) the
@@ -278,6 +279,11 @@ def _placeholder_weights(module):
                     t = table[name]
                     if t is None or not t.is_floating_point():
                         continue  # integer tensors (position ids, ...) are indices: their values count
+                    if t.numel() * t.element_size() < EXTERNAL_THRESHOLD:
+                        # stays inline anyway, and its value may be read while tracing (a filter made
+                        # a constant by a patch, a gain read with .tolist()): a placeholder would be
+                        # baked into the graph
+                        continue
                     fake = fakes.get(id(t))
                     if fake is None:
                         one = _distinct_scalar(len(fakes) + 1, t.dtype)
