@@ -550,16 +550,7 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private static Integer queryInt(Context ctx, String name) {
-    String v = ctx.queryParam(name);
-    if (v == null || v.isBlank()) {
-      return null;
-    }
-    try {
-      return Integer.parseInt(v.strip());
-    } catch (NumberFormatException e) {
-      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, name + " must be a whole number, got \""
-          + v + "\"");
-    }
+    return wholeNumber(name, ctx.queryParam(name));
   }
 
   /**
@@ -994,7 +985,11 @@ public final class FoleyService implements AutoCloseable {
   }
 
   private static Integer intParam(Context ctx, String name) {
-    String v = ctx.formParam(name);
+    return wholeNumber(name, ctx.formParam(name));
+  }
+
+  /** A form field's or query parameter's whole number; null when absent or blank. */
+  private static Integer wholeNumber(String name, String v) {
     if (v == null || v.isBlank()) {
       return null;
     }
