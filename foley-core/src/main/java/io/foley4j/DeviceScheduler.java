@@ -3,7 +3,6 @@ package io.foley4j;
 import io.foley4j.backend.StageSession;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.Stage;
-import io.foley4j.bundle.TensorSpec;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -480,33 +479,17 @@ final class DeviceScheduler implements AutoCloseable {
     histogram[stage.ordinal()].incrementAndGet(Math.min(size, policy.maxBatchSize()));
   }
 
-  /** Concatenates the items' inputs along the batch axis and runs the stage once. */
+  /**
+   * Runs the stage once on the items' inputs concatenated along the batch axis
+   * ({@link StageSession#runBatch}: the backend copies them into its own memory, and keeps a
+   * segment's conditioning there while the batch's items pass the same tensors again).
+   */
   private Map<String, Tensor> call(Stage stage, List<Item> batch) {
-    StageSession session = sessions.get(stage);
-    if (batch.size() == 1) {
-      return session.run(batch.get(0).inputs);
-    }
-    int rows = 0;
+    List<Map<String, Tensor>> items = new ArrayList<>(batch.size());
     for (Item i : batch) {
-      rows += i.rows;
+      items.add(i.inputs);
     }
-    Map<String, Tensor> in = new HashMap<>();
-    for (TensorSpec spec : session.spec().inputs()) {
-      String name = spec.name();
-      Tensor first = batch.get(0).inputs.get(name);
-      long[] shape = first.shape();
-      shape[0] = rows;
-      int n = Math.multiplyExact(rows, first.size() / batch.get(0).rows);
-      Object data = first.isFloat() ? new float[n] : new long[n];
-      int off = 0;
-      for (Item i : batch) {
-        Tensor t = i.inputs.get(name);
-        System.arraycopy(t.isFloat() ? t.floats() : t.longs(), 0, data, off, t.size());
-        off += t.size();
-      }
-      in.put(name, first.isFloat() ? Tensor.of((float[]) data, shape) : Tensor.ofLongs((long[]) data, shape));
-    }
-    return session.run(in);
+    return sessions.get(stage).runBatch(items);
   }
 
   /** Splits outputs by rows, checks each item's values are finite, completes the futures. */

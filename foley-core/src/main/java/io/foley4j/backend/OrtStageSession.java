@@ -36,6 +36,11 @@ final class OrtStageSession implements StageSession {
   private final Object terminateLock = new Object();
   private OrtSession.RunOptions running; // guarded by terminateLock
   private final java.util.ArrayDeque<java.nio.ByteBuffer> spare = new java.util.ArrayDeque<>(); // guarded by itself
+  private final AtomicBoolean holding = new AtomicBoolean(); // a call is using the held inputs
+  private final Map<String, Held> held = new HashMap<>(); // by input name; guarded by holding
+
+  /** ONNX Runtime's session option that stops the intra-op threads spinning when a call returns. */
+  static final String SPINNING_STOP = "session.force_spinning_stop";
 
   private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
     this.spec = spec;
@@ -106,6 +111,10 @@ final class OrtStageSession implements StageSession {
       so.setOptimizationLevel(level);
       so.setCPUArenaAllocator(memoryArena);
       so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+      // The intra-op pool's threads spin for work between operators; when a call ends they would go on
+      // spinning for a while, taking the cores the engine's own threads need between calls (the
+      // device worker's copies and next step, the frame preparation of later segments).
+      so.addConfigEntry(SPINNING_STOP, "1");
       if (saveOptimizedTo != null) {
         so.setOptimizedModelFilePath(saveOptimizedTo.toString());
       }
@@ -222,36 +231,63 @@ final class OrtStageSession implements StageSession {
 
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    return runBatch(List.of(inputs));
+  }
+
+  /**
+   * Copies each input's parts straight into one direct buffer (no concatenated copy on the heap)
+   * and keeps it, with the runtime's tensor over it, for the next call ({@link Held}): when that
+   * call passes the same tensor objects for an input, in the same order, the input is neither
+   * copied nor wrapped again. A segment's conditioning at its 50 denoiser steps is copied once.
+   * Calls that overlap (the engine makes one at a time per session) use fresh buffers instead.
+   */
+  @Override
+  public Map<String, Tensor> runBatch(List<Map<String, Tensor>> items) {
     if (closed.get()) {
       throw new FoleyException(FoleyException.Code.CLOSED, "stage " + spec.stage().key() + " session is closed");
     }
+    boolean own = holding.compareAndSet(false, true); // this call may use and replace the held inputs
     Map<String, OnnxTensor> feed = new HashMap<>();
+    java.util.List<OnnxTensor> fresh = new java.util.ArrayList<>(); // this call's own tensors, closed after it
     java.util.List<java.nio.ByteBuffer> buffers = new java.util.ArrayList<>();
     try {
       for (TensorSpec t : spec.inputs()) {
-        Tensor x = inputs.get(t.name());
-        if (x == null) {
-          throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
+        Tensor[] parts = parts(items, t);
+        Held h = own ? held.get(t.name()) : null;
+        if (h != null && h.holds(parts)) {
+          feed.put(t.name(), h.tensor);
+          continue;
         }
-        if (t.isHalf() && !x.isFloat()) {
-          throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " input " + t.name()
-              + " is declared " + t.dtype() + " but was given " + x.dtype());
+        long bytes = 0;
+        for (Tensor x : parts) {
+          bytes += (long) x.size() * (!x.isFloat() ? Long.BYTES : t.isHalf() ? Short.BYTES : Float.BYTES);
         }
-        int bytes = !x.isFloat() ? Long.BYTES : t.isHalf() ? Short.BYTES : Float.BYTES;
-        java.nio.ByteBuffer direct = takeBuffer((long) x.size() * bytes);
-        buffers.add(direct);
-        if (t.isHalf()) { // float32 in Java, float16/bfloat16 in the model: converted into the reused buffer
-          boolean bf16 = t.dtype().equals("bfloat16");
-          java.nio.ShortBuffer sb = direct.asShortBuffer();
-          HalfFloats.toHalf(x.floats(), sb, bf16);
-          feed.put(t.name(), OnnxTensor.createTensor(env, sb.flip(), x.shape(),
-              bf16 ? ai.onnxruntime.OnnxJavaType.BFLOAT16 : ai.onnxruntime.OnnxJavaType.FLOAT16));
-        } else if (x.isFloat()) {
-          FloatBuffer fb = direct.asFloatBuffer().put(x.floats());
-          feed.put(t.name(), OnnxTensor.createTensor(env, fb.flip(), x.shape()));
+        java.nio.ByteBuffer direct;
+        if (h != null) { // replaced: its buffer is reused when it is large enough
+          held.remove(t.name());
+          h.tensor.close();
+          if (h.buffer.capacity() >= bytes) {
+            direct = h.buffer.clear().limit((int) bytes);
+          } else {
+            giveBack(h.buffer);
+            direct = takeBuffer(bytes);
+          }
         } else {
-          LongBuffer lb = direct.asLongBuffer().put(x.longs());
-          feed.put(t.name(), OnnxTensor.createTensor(env, lb.flip(), x.shape()));
+          direct = takeBuffer(bytes);
+        }
+        OnnxTensor tensor;
+        try {
+          tensor = fill(t, parts, direct);
+        } catch (OrtException | RuntimeException e) {
+          giveBack(direct);
+          throw e;
+        }
+        feed.put(t.name(), tensor);
+        if (own) {
+          held.put(t.name(), new Held(parts, tensor, direct));
+        } else {
+          fresh.add(tensor);
+          buffers.add(direct);
         }
       }
       long t0 = System.nanoTime();
@@ -272,19 +308,119 @@ final class OrtStageSession implements StageSession {
       throw new FoleyException(FoleyException.Code.BACKEND_FAILURE,
           "ONNX Runtime failed running stage " + spec.stage().key() + ": " + e.getMessage(), e);
     } finally {
-      for (OnnxTensor t : feed.values()) {
+      for (OnnxTensor t : fresh) {
         t.close();
       }
       buffers.forEach(this::giveBack); // only after the tensors that point into them are closed
+      if (own) {
+        holding.set(false);
+      }
+    }
+  }
+
+  /** The items' tensors of input {@code t}, in order, checked. */
+  private Tensor[] parts(List<Map<String, Tensor>> items, TensorSpec t) {
+    Tensor[] parts = new Tensor[items.size()];
+    for (int i = 0; i < parts.length; i++) {
+      Tensor x = items.get(i).get(t.name());
+      if (x == null) {
+        throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " needs input " + t.name());
+      }
+      if (t.isHalf() && !x.isFloat()) {
+        throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " input " + t.name()
+            + " is declared " + t.dtype() + " but was given " + x.dtype());
+      }
+      if (i > 0 && !sameButBatch(parts[0], x)) {
+        throw new FoleyException(FoleyException.Code.INTERNAL, "stage " + spec.stage().key() + " input " + t.name()
+            + ": items of one call differ apart from the batch axis (" + parts[0] + ", " + x + ")");
+      }
+      parts[i] = x;
+    }
+    return parts;
+  }
+
+  private static boolean sameButBatch(Tensor a, Tensor b) {
+    if (a.isFloat() != b.isFloat() || a.rank() != b.rank() || a.rank() == 0) {
+      return false;
+    }
+    for (int d = 1; d < a.rank(); d++) {
+      if (a.dim(d) != b.dim(d)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Copies the parts, in order, into {@code direct} (converted where the model is half precision) and wraps it. */
+  private OnnxTensor fill(TensorSpec t, Tensor[] parts, java.nio.ByteBuffer direct) throws OrtException {
+    long[] shape = parts[0].shape();
+    for (int i = 1; i < parts.length; i++) {
+      shape[0] += parts[i].dim(0);
+    }
+    if (t.isHalf()) { // float32 in Java, float16/bfloat16 in the model: converted into the reused buffer
+      boolean bf16 = t.dtype().equals("bfloat16");
+      java.nio.ShortBuffer sb = direct.asShortBuffer();
+      for (Tensor x : parts) {
+        HalfFloats.toHalf(x.floats(), sb, bf16);
+      }
+      return OnnxTensor.createTensor(env, sb.flip(), shape,
+          bf16 ? ai.onnxruntime.OnnxJavaType.BFLOAT16 : ai.onnxruntime.OnnxJavaType.FLOAT16);
+    }
+    if (parts[0].isFloat()) {
+      FloatBuffer fb = direct.asFloatBuffer();
+      for (Tensor x : parts) {
+        fb.put(x.floats());
+      }
+      return OnnxTensor.createTensor(env, fb.flip(), shape);
+    }
+    LongBuffer lb = direct.asLongBuffer();
+    for (Tensor x : parts) {
+      lb.put(x.longs());
+    }
+    return OnnxTensor.createTensor(env, lb.flip(), shape);
+  }
+
+  /**
+   * One input of the last call, kept in the runtime's memory: the tensor over the direct buffer
+   * that holds the parts' data, and the parts it was made from (weakly: holding the input keeps
+   * no caller's array alive). The next call that passes the same part objects in the same order
+   * feeds it as it is; any other replaces it. Guarded by {@code holding}.
+   */
+  private static final class Held {
+    final java.lang.ref.WeakReference<Tensor>[] parts;
+    final OnnxTensor tensor;
+    final java.nio.ByteBuffer buffer;
+
+    @SuppressWarnings("unchecked")
+    Held(Tensor[] parts, OnnxTensor tensor, java.nio.ByteBuffer buffer) {
+      this.parts = new java.lang.ref.WeakReference[parts.length];
+      for (int i = 0; i < parts.length; i++) {
+        this.parts[i] = new java.lang.ref.WeakReference<>(parts[i]);
+      }
+      this.tensor = tensor;
+      this.buffer = buffer;
+    }
+
+    boolean holds(Tensor[] given) {
+      if (given.length != parts.length) {
+        return false;
+      }
+      for (int i = 0; i < given.length; i++) {
+        if (parts[i].get() != given[i]) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 
   /**
-   * Most spare input buffers a session keeps: two per input. The engine makes one call per
-   * session at a time, so that covers one call's inputs in two sizes (batch sizes vary).
+   * Most spare input buffers a session keeps: one per input, besides the one each input holds
+   * ({@link Held}). The engine makes one call per session at a time, so that covers one call's
+   * inputs in two sizes (batch sizes vary).
    */
   private int maxSpare() {
-    return 2 * spec.inputs().size();
+    return spec.inputs().size();
   }
 
   /**
@@ -386,6 +522,8 @@ final class OrtStageSession implements StageSession {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       closeQuietly(session);
+      held.values().forEach(h -> h.tensor.close()); // no call runs now (see StageSession)
+      held.clear();
       synchronized (spare) {
         spare.clear();
       }

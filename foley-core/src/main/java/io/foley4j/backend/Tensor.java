@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * A dense row-major tensor on the Java heap, float32 or int64, as exchanged with a {@link Backend}.
  * The arrays are shared, not copied: whoever builds a tensor hands its array over and must not
- * change it afterwards. A stage tensor the manifest declares {@code float16} or {@code bfloat16} is
+ * change it afterwards (a backend may keep a copy of a tensor's data across calls and reuse it when
+ * given the same tensor object again, {@link StageSession#runBatch}). A stage tensor the manifest declares {@code float16} or {@code bfloat16} is
  * float32 here too; the backend converts at the model's boundary (docs/bundle-format.md, "Element
  * types").
  */
@@ -40,6 +41,42 @@ public final class Tensor {
   /** An int64 tensor over {@code data} (not copied). */
   public static Tensor ofLongs(long[] data, long... shape) {
     return new Tensor(null, Objects.requireNonNull(data, "data"), shape);
+  }
+
+  /**
+   * The parts concatenated along the first dimension, in order: one new tensor (a part itself when
+   * there is one). The parts must have the same element type, and the same shape apart from the
+   * first dimension.
+   */
+  public static Tensor concat(Tensor... parts) {
+    if (parts.length == 1) {
+      return parts[0];
+    }
+    Tensor first = parts[0];
+    long[] shape = first.shape();
+    long rows = 0;
+    long n = 0;
+    for (Tensor p : parts) {
+      if (p.isFloat() != first.isFloat() || p.rank() != first.rank() || p.rank() == 0) {
+        throw new IllegalArgumentException("cannot concatenate " + p + " to " + first);
+      }
+      for (int d = 1; d < shape.length; d++) {
+        if (p.shape[d] != shape[d]) {
+          throw new IllegalArgumentException("cannot concatenate " + p + " to " + first);
+        }
+      }
+      rows += p.shape[0];
+      n += p.size();
+    }
+    shape[0] = rows;
+    int len = Math.toIntExact(n);
+    Object data = first.isFloat() ? new float[len] : new long[len];
+    int off = 0;
+    for (Tensor p : parts) {
+      System.arraycopy(p.isFloat() ? p.floats : p.longs, 0, data, off, p.size());
+      off += p.size();
+    }
+    return first.isFloat() ? of((float[]) data, shape) : ofLongs((long[]) data, shape);
   }
 
   public boolean isFloat() {

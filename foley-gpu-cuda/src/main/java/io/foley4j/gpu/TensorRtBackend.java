@@ -172,6 +172,11 @@ public final class TensorRtBackend implements Backend {
     }
 
     @Override
+    public Map<String, io.foley4j.backend.Tensor> runBatch(java.util.List<Map<String, io.foley4j.backend.Tensor>> items) {
+      return s.runBatch(items);
+    }
+
+    @Override
     public void terminateRunning() {
       s.terminateRunning();
     }
