@@ -494,9 +494,12 @@ def hvf_on_cpu():
             yield
 
 
-def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, noise_for):
+def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, noise_for, clock=None):
     """HVF's own feature_process and denoise_process on ``video``, its noise draw answered by
-    ``noise_for(shape)`` (foley4j's noise). Returns the audio and what HVF computed on the way."""
+    ``noise_for(shape)`` (foley4j's noise). Returns the audio and what HVF computed on the way.
+    ``clock``: a callable ``clock(phase)`` called as ``feature_process`` and ``denoise_process``
+    start ("features", "denoise") and after ("end")."""
+    clock = clock or (lambda phase: None)
     mu, fu = handles.model_utils, handles.feature_utils
     seen = {}
 
@@ -506,9 +509,12 @@ def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, nois
         return x
 
     with hvf_on_cpu(), _patched(mu, "randn_tensor", noise):
+        clock("features")
         visual, text, seconds = fu.feature_process(video, prompt, model_dict, handles.cfg, neg_prompt=negative)
+        clock("denoise")
         audio, sr = mu.denoise_process(visual, text, seconds, model_dict, handles.cfg, guidance_scale=cfg_scale,
                                        num_inference_steps=steps)
+        clock("end")
     if "noise_shape" not in seen:
         raise RuntimeError("HVF's denoise_process did not draw its noise through randn_tensor")
     feats = {"siglip2": visual.siglip2_feat, "sync": visual.syncformer_feat, "text": text.text_feat,

@@ -100,12 +100,53 @@ def model_args(a):
 
 # ---- measuring a child process -------------------------------------------------------------------
 
+def _proc_cpu_s(pid):
+    """User + system CPU seconds of a running process (/proc/PID/stat); None where unavailable."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))  # utime, stime
+
+
+def cpu_in_window(samples, t_end, cpu_end, window):
+    """CPU seconds a process spent in its last ``window`` seconds: ``cpu_end`` (its total at
+    ``t_end``) less its CPU time at ``t_end - window``, interpolated between the (time, CPU)
+    ``samples`` taken while it ran. None where no sample is at or before that time."""
+    t0 = t_end - window
+    before = [(t, c) for t, c in samples if t <= t0]
+    after = [(t, c) for t, c in samples if t > t0]
+    if not before:
+        return None
+    ta, ca = before[-1]
+    tb, cb = after[0] if after else (t_end, cpu_end)
+    at = ca if tb == ta else ca + (cb - ca) * (t0 - ta) / (tb - ta)
+    return cpu_end - at
+
+
+class PhaseClock:
+    """Marks wall and CPU time (this process) at named points; ``phases()`` -> {name: (wall s,
+    CPU s)} from each mark to the next."""
+
+    def __init__(self, cpu=None):
+        self.marks = []
+        self._cpu = cpu or _cpu_s
+
+    def __call__(self, name):
+        self.marks.append((name, time.time(), self._cpu()))
+
+    def phases(self):
+        return {a[0]: (b[1] - a[1], b[2] - a[2]) for a, b in zip(self.marks, self.marks[1:])}
+
+
 class LoadWatch:
-    """Samples the 1-minute load average and a process's VmHWM while it runs."""
+    """Samples the 1-minute load average, a process's VmHWM and its CPU time while it runs."""
 
     def __init__(self, pid, interval=1.0):
         self.pid = pid
         self.loads = []
+        self.cpu = []  # (monotonic time, CPU seconds)
         self.hwm_mib = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
@@ -122,6 +163,9 @@ class LoadWatch:
         hwm = hvf_check._status_mib(self.pid, "VmHWM")
         if hwm is not None:
             self.hwm_mib = max(self.hwm_mib or 0.0, hwm)
+        cpu = _proc_cpu_s(self.pid)
+        if cpu is not None:
+            self.cpu.append((time.monotonic(), cpu))
 
     def stop(self):
         self._stop.set()
@@ -133,8 +177,10 @@ def measure(cmd, log_path, env=None, cwd=None):
 
     ``wall_s``; ``user_s``, ``sys_s``, ``cpu_s`` and ``max_rss_mib`` from ``wait4``'s rusage (the
     child and the descendants it waited for); ``vmhwm_mib``, the child's VmHWM last sampled
-    (about once a second; None if it ended before a sample); the load average at the start, at
-    the end, and its mean and maximum over once-a-second samples; ``returncode``; ``stdout``.
+    (about once a second; None if it ended before a sample); ``cpu_samples``, (seconds since the
+    start, CPU seconds) about once a second, for ``cpu_in_window``; the load average at the
+    start, at the end, and its mean and maximum over once-a-second samples; ``returncode``;
+    ``stdout``.
     stdout and stderr go to ``log_path`` (stdout also returned)."""
     load_start = os.getloadavg()[0]
     t0 = time.monotonic()
@@ -160,7 +206,8 @@ def measure(cmd, log_path, env=None, cwd=None):
     return {"wall_s": wall, "user_s": ru.ru_utime, "sys_s": ru.ru_stime, "cpu_s": ru.ru_utime + ru.ru_stime,
             "max_rss_mib": ru.ru_maxrss / 1024.0, "vmhwm_mib": watch.hwm_mib,
             "load_start": load_start, "load_end": os.getloadavg()[0], "load_mean": sum(loads) / len(loads),
-            "load_max": max(loads), "returncode": p.returncode, "stdout": "".join(chunks)}
+            "load_max": max(loads), "returncode": p.returncode, "stdout": "".join(chunks),
+            "cpu_samples": [(t - t0, c) for t, c in watch.cpu]}
 
 
 def last_json(text):
@@ -250,12 +297,25 @@ def _torch_child(a):
             raise RuntimeError("HVF asked for noise of shape %s, not the %s drawn" % (shape, noise.shape))
         return noise
 
-    cpu0, t0 = _cpu_s(), time.time()
-    audio, sr, seconds, shape, feats = hvf_check.run_hvf(a.video, hvf_check.PROMPT, a.negative, a.cfg, a.steps,
-                                                         model_dict, handles, noise_for)
-    infer_s, infer_cpu_s = time.time() - t0, _cpu_s() - cpu0
+    clock = PhaseClock()
+    dac = model_dict.dac_model
+
+    def timed_decode(z, _decode=type(dac).decode):
+        clock("vae")
+        out = _decode(dac, z)
+        clock("after vae")
+        return out
+
+    with hvf_check._patched(dac, "decode", timed_decode):
+        audio, sr, seconds, shape, feats = hvf_check.run_hvf(a.video, hvf_check.PROMPT, a.negative, a.cfg, a.steps,
+                                                             model_dict, handles, noise_for, clock)
+    phases = clock.phases()
+    infer_s = clock.marks[-1][1] - clock.marks[0][1]
+    infer_cpu_s = clock.marks[-1][2] - clock.marks[0][2]
     np.save(os.path.join(a.out, "torch-%s.npy" % a.dtype), audio)
     print(json.dumps({"build_s": build_s, "rss_built_mib": rss_built, "infer_s": infer_s, "infer_cpu_s": infer_cpu_s,
+                      "phases_s": {k: v[0] for k, v in phases.items()},
+                      "phases_cpu_s": {k: v[1] for k, v in phases.items()},
                       "latents": int(shape[2]), "sample_rate": sr, "pass_seconds": seconds,
                       "visual_frames": int(feats["siglip2"].shape[1]), "sync_tokens": int(feats["sync"].shape[1]),
                       "text_tokens": int(feats["text"].shape[1]), "threads": torch.get_num_threads(),
@@ -266,12 +326,13 @@ def _torch_child(a):
 # ---- the table -----------------------------------------------------------------------------------
 
 def format_table(rows, base_names):
-    """Markdown rows: process wall, CPU, peak RSS, inference wall, and ratios to each base row."""
+    """Markdown rows: process wall, CPU, peak RSS, inference wall and CPU, and ratios to each base
+    row."""
     head = "| side | process wall s | process CPU s | peak RSS MiB | inference s | inference CPU s | load avg (mean, max) |"
     sep = "|---|---|---|---|---|---|---|"
     for b in base_names:
-        head += " wall × %s | inference × %s | RSS × %s |" % (b, b, b)
-        sep += "---|---|---|"
+        head += " wall × %s | inference × %s | inference CPU × %s | RSS × %s |" % (b, b, b, b)
+        sep += "---|---|---|---|"
     lines = [head, sep]
     by = {r["side"]: r for r in rows}
 
@@ -287,8 +348,9 @@ def format_table(rows, base_names):
             r["load_mean"], r["load_max"])
         for b in base_names:
             base = by[b]
-            line += " %s | %s | %s |" % (ratio(r["wall_s"], base["wall_s"]), ratio(r.get("infer_s"), base.get("infer_s")),
-                                         ratio(r["peak_rss_mib"], base["peak_rss_mib"]))
+            line += " %s | %s | %s | %s |" % (
+                ratio(r["wall_s"], base["wall_s"]), ratio(r.get("infer_s"), base.get("infer_s")),
+                ratio(r.get("infer_cpu_s"), base.get("infer_cpu_s")), ratio(r["peak_rss_mib"], base["peak_rss_mib"]))
         lines.append(line)
     return "\n".join(lines)
 
@@ -353,7 +415,9 @@ def run(a):
                                                                 a.cfg, a.steps, a.seed), log, env)
     _check(m, "foley generate", log)
     phases = stage_timings(m["stdout"])
-    rows = report["rows"] = [_row("foley4j float32", m, {"infer_s": phases.get("total"), "phases_s": phases})]
+    infer_cpu = cpu_in_window(m["cpu_samples"], m["wall_s"], m["cpu_s"], phases["total"]) if phases else None
+    rows = report["rows"] = [_row("foley4j float32", m, {"infer_s": phases.get("total"), "infer_cpu_s": infer_cpu,
+                                                         "phases_s": phases})]
     _write(out, report)  # so far: a later side that fails or is stopped leaves the earlier ones
     print("foley4j: %.0f s, CPU %.0f s, peak RSS %.0f MiB" % (m["wall_s"], m["cpu_s"], rows[0]["peak_rss_mib"]),
           flush=True)
@@ -386,7 +450,11 @@ def run(a):
         print("foley4j audio vs %s: relative L2 %.3e over %d samples (max abs diff %.2e)" % (
             r["side"], r["audio"]["rel_l2"], r["audio"]["compared_samples"], r["audio"]["max_abs_diff"]))
     if phases:
-        print("foley4j phases (s): %s" % ", ".join("%s %.1f" % kv for kv in phases.items()))
+        print("foley4j phases (s; visual and sync are summed item times and overlap): %s"
+              % ", ".join("%s %.1f" % kv for kv in phases.items()))
+    for r in rows[1:]:
+        print("%s phases (s, wall / CPU): %s" % (r["side"], ", ".join(
+            "%s %.1f / %.1f" % (k, r["phases_s"][k], r["phases_cpu_s"][k]) for k in r["phases_s"])))
     print("report: %s" % os.path.join(out, "bench.json"))
     return 0
 

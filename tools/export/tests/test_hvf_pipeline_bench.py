@@ -6,6 +6,7 @@ outside CI (docs/export.md, "The whole pipeline at full depth")."""
 
 import os
 import sys
+import time
 import unittest
 
 import torch
@@ -84,6 +85,13 @@ class MeasureTest(unittest.TestCase):
         self.assertIsNotNone(m["vmhwm_mib"])  # sampled while it slept
         self.assertGreaterEqual(m["vmhwm_mib"], 300)
         self.assertGreaterEqual(m["load_max"], m["load_mean"])
+        times = [t for t, _ in m["cpu_samples"]]
+        self.assertGreaterEqual(len(times), 1)
+        self.assertEqual(times, sorted(times))
+        # the CPU time of its last second or so (asleep) is less than that of its whole life
+        busy = bench.cpu_in_window(m["cpu_samples"], m["wall_s"], m["cpu_s"], m["wall_s"] - times[0])
+        self.assertIsNotNone(busy)
+        self.assertLessEqual(busy, m["cpu_s"] + 1e-9)
         self.assertEqual(bench.last_json(m["stdout"]), {"x": 1})
         with open(os.path.join(d, "log")) as f:
             self.assertIn("noise", f.read())
@@ -118,17 +126,42 @@ class ParsingTest(unittest.TestCase):
             bench.last_json("nothing\n")
 
     def test_table_ratios_are_to_each_base_row(self):
-        def row(side, wall, infer, rss):
+        def row(side, wall, infer, cpu, rss):
             return {"side": side, "wall_s": wall, "cpu_s": wall * 2, "peak_rss_mib": rss, "infer_s": infer,
-                    "infer_cpu_s": None, "load_mean": 2.0, "load_max": 3.0}
-        rows = [row("foley4j float32", 80.0, 60.0, 12000.0), row("torch bfloat16", 100.0, 50.0, 8000.0),
-                row("torch float32", 160.0, 120.0, 13000.0)]
+                    "infer_cpu_s": cpu, "load_mean": 2.0, "load_max": 3.0}
+        rows = [row("foley4j float32", 80.0, 60.0, None, 12000.0), row("torch bfloat16", 100.0, 50.0, 40.0, 8000.0),
+                row("torch float32", 160.0, 120.0, 90.0, 13000.0)]
         table = bench.format_table(rows, ["torch bfloat16", "torch float32"])
         foley = [l for l in table.splitlines() if l.startswith("| foley4j")][0]
         cells = [c.strip() for c in foley.strip("|").split("|")]
-        # wall, inference and RSS against bfloat16, then against float32
-        self.assertEqual(cells[-6:], ["0.800", "1.200", "1.500", "0.500", "0.500", "0.923"])
+        # wall, inference, inference CPU (unknown here) and RSS against bfloat16, then against float32
+        self.assertEqual(cells[-8:], ["0.800", "1.200", "-", "1.500", "0.500", "0.500", "-", "0.923"])
+        torch32 = [c.strip() for c in table.splitlines()[-1].strip("|").split("|")]
+        self.assertEqual(torch32[-8:-4], ["1.600", "2.400", "2.250", "1.625"])
         self.assertEqual(len(table.splitlines()), 5)
+
+
+class CpuTimeTest(unittest.TestCase):
+    def test_cpu_in_the_last_seconds_interpolates_between_samples(self):
+        samples = [(0.0, 0.0), (1.0, 1.0), (2.0, 3.0), (3.0, 3.5)]
+        self.assertAlmostEqual(bench.cpu_in_window(samples, 4.0, 4.5, 2.5), 4.5 - 2.0)  # t = 1.5: 2.0
+        self.assertAlmostEqual(bench.cpu_in_window(samples, 4.0, 4.5, 2.0), 4.5 - 3.0)  # a sample exactly
+        self.assertAlmostEqual(bench.cpu_in_window(samples, 4.0, 4.5, 0.5), 0.5)        # after the last sample
+        self.assertAlmostEqual(bench.cpu_in_window(samples, 4.0, 4.5, 4.0), 4.5)        # the whole life
+        self.assertIsNone(bench.cpu_in_window(samples, 4.0, 4.5, 4.5))                  # before the first sample
+        self.assertIsNone(bench.cpu_in_window([], 4.0, 4.5, 1.0))
+
+    def test_phase_clock_gives_each_mark_to_the_next(self):
+        ticks = iter([10.0, 12.5, 13.0])
+        clock = bench.PhaseClock(cpu=lambda: next(ticks))
+        clock("features")
+        time.sleep(0.05)
+        clock("denoise")
+        clock("end")
+        phases = clock.phases()
+        self.assertEqual(list(phases), ["features", "denoise"])
+        self.assertGreaterEqual(phases["features"][0], 0.05)
+        self.assertEqual([v[1] for v in phases.values()], [2.5, 0.5])
 
 
 class BfloatDrawTest(unittest.TestCase):
