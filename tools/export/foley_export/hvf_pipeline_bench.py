@@ -256,7 +256,7 @@ def _export_child(a):
     t0 = time.time()
     export_bundle("hvf", models, config, os.path.join(a.out, "bundle"), external_data=True, opset=a.opset)
     print(json.dumps({"build_s": build_s, "export_s": time.time() - t0, "parameters": params,
-                      "encoder_layers": handles.encoder_layers, "name": config["name"],
+                      "encoder_layers": handles.encoder_layers or hvf_check.SYNCHFORMER_BLOCKS, "name": config["name"],
                       "vmhwm_mib": _mib("VmHWM")}), flush=True)
     return 0
 
@@ -384,7 +384,8 @@ def run(a):
         raise SystemExit("no foley CLI jar at %s: build it (mvn -B -o -pl foley-cli -am package -DskipTests) or "
                          "pass --foley-jar" % jar)
     bundle = os.path.join(out, "bundle")
-    if a.reuse_bundle and not os.path.exists(os.path.join(bundle, "manifest.json")):
+    from .export import MANIFEST
+    if a.reuse_bundle and not os.path.exists(os.path.join(bundle, MANIFEST)):
         raise SystemExit("--reuse-bundle: no bundle at %s (run once without it)" % bundle)
     me = [sys.executable, "-m", "foley_export.hvf_pipeline_bench"] + model_args(a) + ["--foley-jar", jar]
     env = dict(os.environ)

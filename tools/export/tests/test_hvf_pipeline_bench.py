@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import unittest
+from unittest import mock
 
 import torch
 import torch.nn as nn
@@ -52,6 +53,29 @@ class ArgumentsTest(unittest.TestCase):
         with self.assertRaises(SystemExit) as c:  # hvf_check.parse_depth's message
             self.parse("--depth", "3")
         self.assertIn("--depth wants two positive block counts", str(c.exception.code))
+
+
+    def test_reuse_bundle_without_a_bundle_is_refused_before_any_work(self):
+        d = tmpdir(self)
+        jar = os.path.join(d, "foley.jar")
+        open(jar, "w").close()
+        out = os.path.join(d, "out")
+        a = bench.parse_args(["--hvf-repo", "H", "--out", out, "--foley-jar", jar, "--reuse-bundle"])
+        with self.assertRaises(SystemExit) as c:
+            bench.run(a)
+        self.assertIn("--reuse-bundle: no bundle at %s" % os.path.join(out, "bundle"), str(c.exception.code))
+        self.assertEqual(os.listdir(out), [])  # no clip made, nothing exported
+        # with the exporter's manifest there, it goes on to make the clip
+        os.makedirs(os.path.join(out, "bundle"))
+        from foley_export.export import MANIFEST
+        open(os.path.join(out, "bundle", MANIFEST), "w").close()
+        with mock.patch.object(bench.hvf_check, "make_clip", side_effect=RuntimeError("clip made")), \
+                self.assertRaisesRegex(RuntimeError, "clip made"):
+            bench.run(a)
+        a = bench.parse_args(["--hvf-repo", "H", "--out", out, "--foley-jar", os.path.join(d, "none.jar")])
+        with self.assertRaises(SystemExit) as c:
+            bench.run(a)
+        self.assertIn("no foley CLI jar", str(c.exception.code))
 
 
 def _stderr_of_exit(test, fn):
