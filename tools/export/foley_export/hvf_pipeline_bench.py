@@ -24,9 +24,10 @@ CPU time (user + system) and peak resident set (``ru_maxrss`` from ``wait4``, cr
    CLAP and the DAC run in float32. ``float32`` is the same with the MMDiT in float32 (no
    autocast): the computation foley4j's float32 bundle does.
 
-It then prints the table (process wall, CPU and peak RSS; inference wall; ratios to each torch
-row) and the relative L2 distance of foley4j's audio from each torch row's, and writes
-``DIR/bench.json``. docs/export.md, "The whole pipeline at full depth", has the numbers.
+It then prints the table (process wall, CPU and peak RSS; inference wall and CPU; ratios to each
+torch row), the relative L2 distance of foley4j's audio from each torch row's and each side's
+phases (foley4j's ``StageTimings``; HVF's features, denoising steps and DAC decode, wall and
+CPU), and writes ``DIR/bench.json`` (after each side). docs/export.md, "The whole pipeline at full depth", has the numbers.
 """
 
 import argparse
