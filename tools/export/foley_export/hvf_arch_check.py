@@ -72,15 +72,22 @@ def _ensure_sdpa():
     return True
 
 
-def redraw_parameters(module, seed, std=0.02):
+def redraw_parameters(module, seed, std=0.02, round_to=None):
     """Draws every parameter of ``module`` anew from N(0, std^2). HVF zero-initialises some of its
     parameters (the denoiser's gates, Synchformer's 3-D patch embedding), and a zero weight hides
-    the computation behind it from a random-weight export check: every path must carry numbers."""
+    the computation behind it from a random-weight export check: every path must carry numbers.
+
+    A parameter of another dtype than float32 gets the same numbers as in float32, rounded.
+    ``round_to`` (e.g. ``torch.bfloat16``): float32 parameters are rounded to that dtype and kept
+    in float32, so a float32 build and a build in ``round_to`` hold the same values (HVF's
+    checkpoints are bfloat16, and an export casts them to float32)."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
             if p.dtype == torch.float32:
                 p.normal_(0.0, std, generator=gen)  # in place: no temporary the size of the tensor
+                if round_to is not None:
+                    p.copy_(p.to(round_to))  # one tensor's worth at a time
             else:  # the same numbers as in float32, rounded
                 p.copy_(torch.empty(p.shape, dtype=torch.float32).normal_(0.0, std, generator=gen))
     return module
@@ -111,14 +118,23 @@ def build(config_path, triple=None, single=None, seed=0, dtype=torch.float32):
         kw["depth_triple_blocks"] = triple
     if single is not None:
         kw["depth_single_blocks"] = single
+    return cfg, build_mmdit(cfg, seed, dtype)
+
+
+def build_mmdit(cfg, seed=0, dtype=torch.float32, round_to=None):
+    """``HunyuanVideoFoley(cfg)`` constructed on the meta device, given uninitialised CPU storage
+    and every parameter drawn in place (``redraw_parameters(seed, round_to=...)``): one copy of
+    the weights, in ``dtype``. The same ``cfg`` and ``seed`` give the same weights in any
+    process; a float32 build with ``round_to=torch.bfloat16`` holds the values of the bfloat16
+    build."""
     from hunyuanvideo_foley.models.hifi_foley import HunyuanVideoFoley
     meta = torch.device("meta")
     with meta:
         # HVF makes a few parameters without its dtype argument, and casts after (model_utils.py:47)
         model = HunyuanVideoFoley(cfg, dtype=dtype, device=meta).to(dtype)
     model = model.to_empty(device="cpu").eval()
-    redraw_parameters(model, seed)  # HVF zero-initialises some gates
-    return cfg, model
+    redraw_parameters(model, seed, round_to=round_to)  # HVF zero-initialises some gates
+    return model
 
 
 def case(kw, latents, visual, tokens, text_len, gen, batch=2):

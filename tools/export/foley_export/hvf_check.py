@@ -97,8 +97,14 @@ def parse_depth(values):
 
 # ---- the models -----------------------------------------------------------------------------------
 
-def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=None, device="cpu"):
+def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=None, device="cpu",
+              foley_dtype=None):
     """HVF's classes with random weights, float32, in eval mode (``device="meta"``: shapes only).
+
+    ``foley_dtype`` (torch.float32 or torch.bfloat16; CPU only): the MMDiT is built as
+    ``hvf_arch_check.build_mmdit`` builds it instead (on the meta device, then every parameter
+    drawn in place from ``seed``, values bfloat16-representable: one copy of the weights, so the
+    full-depth model fits), in that dtype. Both dtypes hold the same values.
 
     ``depth``: (triple, single) MMDiT blocks, or None for the config's. ``encoder_layers``: layers
     of SigLIP2's vision tower, CLAP's text model and Synchformer's ViT; default 1, or the real
@@ -131,7 +137,8 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
     # on the meta device nothing is allocated: --depth full --build-only counts a full model here
     with (torch.device(device) if device.type == "meta" else contextlib.nullcontext()):
         torch.manual_seed(seed)
-        foley = HunyuanVideoFoley(cfg, dtype=torch.float32, device=device)
+        if foley_dtype is None:
+            foley = HunyuanVideoFoley(cfg, dtype=torch.float32, device=device)
 
         torch.manual_seed(seed + 1)
         # the audio branch (an AST) and the audio-visual transformer serve Synchformer's training and
@@ -159,11 +166,20 @@ def build_hvf(hvf_repo, size="xxl", depth=DEFAULT_DEPTH, seed=0, encoder_layers=
             dac = DAC(**DAC_KWARGS)
         dac.quant_conv = torch.nn.Identity()
 
-    models = torch.nn.ModuleDict({"siglip2": siglip, "synchformer": sync, "clap": clap, "foley": foley,
-                                  "dac": dac}).to(device=device, dtype=torch.float32).eval()
+    if foley_dtype is not None:
+        if device.type != "cpu":
+            raise ValueError("foley_dtype builds on the CPU only")
+        from .hvf_arch_check import build_mmdit
+        foley = build_mmdit(cfg, seed, foley_dtype, round_to=torch.bfloat16)
+    models = torch.nn.ModuleDict({"siglip2": siglip, "synchformer": sync, "clap": clap, "dac": dac}) \
+        .to(device=device, dtype=torch.float32)
+    models["foley"] = foley if foley_dtype is not None else foley.to(device=device, dtype=torch.float32)
+    models = torch.nn.ModuleDict({k: models[k] for k in ("siglip2", "synchformer", "clap", "foley", "dac")}).eval()
     redrawn = {}
     for i, (name, m) in enumerate(models.items()):
-        redrawn[name] = redraw_zero_parameters(m, seed + 100 + i)
+        # a drawn MMDiT has no zero parameter left
+        redrawn[name] = [] if name == "foley" and foley_dtype is not None else \
+            redraw_zero_parameters(m, seed + 100 + i)
 
     dc = cfg.diffusion_config
     if dc.sample_use_flux_shift or dc.flow_solver != "euler":
@@ -362,11 +378,17 @@ def _java(jar, args, peaks=None):
     return out
 
 
+def generate_args(bundle, video, out_wav, prompt, negative, cfg, steps, seed):
+    """``foley generate``'s arguments for the check: float WAV, no progress bar, no warm-up run (it
+    changes no output)."""
+    return ["generate", "--bundle", bundle, "--video", video, "--prompt", prompt, "--neg-prompt", negative,
+            "--cfg", repr(float(cfg)), "--steps", str(steps), "--seed", str(seed), "--float", "--progress",
+            "none", "--warm-up", "none", "--out", out_wav]
+
+
 def foley_generate(jar, bundle, video, out_wav, prompt, negative, cfg, steps, seed, peaks=None):
     t0 = time.time()
-    _java(jar, ["generate", "--bundle", bundle, "--video", video, "--prompt", prompt, "--neg-prompt", negative,
-                "--cfg", repr(float(cfg)), "--steps", str(steps), "--seed", str(seed), "--float", "--progress",
-                "none", "--warm-up", "none", "--out", out_wav], peaks)  # a warm-up run changes no output
+    _java(jar, generate_args(bundle, video, out_wav, prompt, negative, cfg, steps, seed), peaks)
     return time.time() - t0
 
 
@@ -472,9 +494,12 @@ def hvf_on_cpu():
             yield
 
 
-def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, noise_for):
+def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, noise_for, clock=None):
     """HVF's own feature_process and denoise_process on ``video``, its noise draw answered by
-    ``noise_for(shape)`` (foley4j's noise). Returns the audio and what HVF computed on the way."""
+    ``noise_for(shape)`` (foley4j's noise). Returns the audio and what HVF computed on the way.
+    ``clock``: a callable ``clock(phase)`` called as ``feature_process`` and ``denoise_process``
+    start ("features", "denoise") and after ("end")."""
+    clock = clock or (lambda phase: None)
     mu, fu = handles.model_utils, handles.feature_utils
     seen = {}
 
@@ -484,9 +509,12 @@ def run_hvf(video, prompt, negative, cfg_scale, steps, model_dict, handles, nois
         return x
 
     with hvf_on_cpu(), _patched(mu, "randn_tensor", noise):
+        clock("features")
         visual, text, seconds = fu.feature_process(video, prompt, model_dict, handles.cfg, neg_prompt=negative)
+        clock("denoise")
         audio, sr = mu.denoise_process(visual, text, seconds, model_dict, handles.cfg, guidance_scale=cfg_scale,
                                        num_inference_steps=steps)
+        clock("end")
     if "noise_shape" not in seen:
         raise RuntimeError("HVF's denoise_process did not draw its noise through randn_tensor")
     feats = {"siglip2": visual.siglip2_feat, "sync": visual.syncformer_feat, "text": text.text_feat,

@@ -296,6 +296,14 @@ class AdaptationsTest(unittest.TestCase):
         self.assertEqual((sr, seconds), (48000, 2.96))
         self.assertEqual(sorted(feats), ["siglip2", "sync", "text", "uncond_text"])
 
+        events = []
+        handles.feature_utils = types.SimpleNamespace(
+            feature_process=lambda *a, **k: (events.append("feature_process"), feature_process(*a, **k))[1])
+        mu.denoise_process = lambda *a, **k: (events.append("denoise_process"), denoise_process(*a, **k))[1]
+        hvf_check.run_hvf("v.mp4", "p", "n", 2.0, 3, None, handles, noise_for, clock=events.append)
+        # the clock marks each phase as it starts, and the end (for hvf_pipeline_bench's times)
+        self.assertEqual(events, ["features", "feature_process", "denoise", "denoise_process", "end"])
+
         def no_draw(*args, **kwargs):
             return torch.zeros(1, 1, 4), 48000
 
