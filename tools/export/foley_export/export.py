@@ -15,7 +15,7 @@ import onnx
 import torch
 import torch.nn as nn
 
-from . import safetensors_io
+from . import memory, safetensors_io
 from .patches import export_patches
 from .tokenizer import WordTokenizer
 from .wrappers import DTYPES, InDtype, stage_modules
@@ -425,10 +425,13 @@ def check_stage(path, declared):
 
 def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, parity_out=None,
                   tokenizer_json=None, name=None, description=None, stream_threshold=STREAM_THRESHOLD,
-                  dtypes=None):
+                  dtypes=None, working_memory="measured"):
     """Writes the bundle; returns the manifest dict. ``stream_threshold``: see ``_export_stage``.
     ``dtypes``: {stage: "float16"} computes those stages in float16 (``InDtype``); their inputs
-    and outputs stay float32."""
+    and outputs stay float32. ``working_memory``: how each stage's ``workingMemory`` is found
+    ("measured" or "graph", see ``memory.stage_entry``), or None for no such field."""
+    if working_memory not in (None,) + memory.METHODS:
+        raise ValueError("working_memory must be one of %s or None, got %r" % (", ".join(memory.METHODS), working_memory))
     dtypes = dict(dtypes or {})
     for st, dt in dtypes.items():
         if st not in STAGES or dt not in DTYPES:
@@ -441,7 +444,7 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
     import tempfile
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out_dir) as work_dir:
         manifest = _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                                  tokenizer_json, name, description, stream_threshold, dtypes)
+                                  tokenizer_json, name, description, stream_threshold, dtypes, working_memory)
     _readable_as_umask_allows(out_dir)
     return manifest
 
@@ -459,7 +462,7 @@ def _readable_as_umask_allows(out_dir):
 
 
 def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                   tokenizer_json, name, description, stream_threshold, dtypes):
+                   tokenizer_json, name, description, stream_threshold, dtypes, working_memory):
     tokenizer = WordTokenizer(config["text"]["style"]) if tokenizer_json is None else None
     stages = stage_modules(kind, models, config)
     for m in stages.values():
@@ -524,6 +527,10 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
 
     manifest = build_manifest(spec, manifest_stages, sha256(tok_path), sha256(unc_path),
                               name or config.get("name", kind), description, opset, dtypes)
+    if working_memory:
+        for st in STAGES:
+            manifest["stages"][st]["workingMemory"], _ = memory.stage_entry(
+                os.path.join(out_dir, manifest["stages"][st]["file"]), manifest, st, working_memory)
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -47,8 +47,8 @@ def _load(model):
 
 
 def _bind(model, dims):
-    """Fixes every symbolic dimension of the graph's inputs named in ``dims``; clears the inferred
-    shapes so that inference starts from the inputs."""
+    """Fixes every symbolic dimension of the graph's inputs named in ``dims``; drops the stored
+    intermediate shapes so that inference starts from the inputs."""
     g = model.graph
     inits = {i.name for i in g.initializer}
     for v in g.input:
@@ -62,9 +62,13 @@ def _bind(model, dims):
                 size = int(dims[d.dim_param])
                 d.Clear()
                 d.dim_value = size
-    del g.value_info[:]
     for v in g.output:
-        v.type.tensor_type.ClearField("shape")
+        for d in v.type.tensor_type.shape.dim:
+            if d.HasField("dim_param") and d.dim_param in dims:
+                size = int(dims[d.dim_param])
+                d.Clear()
+                d.dim_value = size
+    del g.value_info[:]
 
 
 def _infer(m):
@@ -84,7 +88,10 @@ def _infer(m):
             inline.append(i)
     del g.initializer[:]
     g.initializer.extend(inline)
-    return SymbolicShapeInference.infer_shapes(m, auto_merge=False, guess_output_rank=False, verbose=0)
+    try:
+        return SymbolicShapeInference.infer_shapes(m, auto_merge=False, guess_output_rank=False, verbose=0)
+    except Exception:  # its own limits (an output declared without a shape, an op it does not know)
+        return shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
 
 
 def working_memory(model, dims):
@@ -103,6 +110,8 @@ def working_memory(model, dims):
         if not tt.HasField("shape"):
             continue
         ds = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        if v.name in shapes and None not in shapes[v.name][1] and None in ds:
+            continue  # keep what inference computed over a declaration with a symbolic size
         shapes[v.name] = (tt.elem_type, ds)
 
     def nbytes(name):
@@ -264,13 +273,18 @@ def stage_dims(manifest, stage, batch, latents=None):
     return dims
 
 
+def trained_latents(manifest):
+    seg = manifest["segment"]
+    return int(seg.get("latents", round(seg["seconds"] * manifest["latent"]["rate"])))
+
+
 def point_latents(manifest, stage):
     """The pass lengths (latents) the field records for ``stage``: a quarter segment, the trained
     segment and the longest single pass, as far as the stage's length axes are symbolic."""
     if stage not in LENGTH_STAGES:
         return [None]
     seg = manifest["segment"]
-    trained = int(seg.get("latents", round(seg["seconds"] * manifest["latent"]["rate"])))
+    trained = trained_latents(manifest)
     lat = next(t for t in manifest["stages"][stage]["inputs"] if t["name"] == "latents")
     if not isinstance(lat["shape"][2], str):
         return [trained]
@@ -292,7 +306,7 @@ def _measure_in_subprocess(path, dims, warm_dims):
     import subprocess
     import sys
     code = ("import json, sys; from foley_export.memory import measure; "
-            "print(json.dumps(measure(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), calls=3)))")
+            "print(json.dumps(measure(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), calls=2)))")
     env = dict(os.environ)
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -307,8 +321,8 @@ def stage_entry(path, manifest, stage, method="measured"):
     """The ``workingMemory`` field of ``stage`` (its ONNX file at ``path``): ONNX Runtime's CPU
     working memory of one call at batch 1 at each of ``point_latents``. The graph's live-tensor
     peak at each point gives the shape of the curve; ``measured`` scales it by what one process
-    of ONNX Runtime really used at the smallest point (in a subprocess, at a batch that makes the
-    call's live tensors about 64 MiB, after a warm-up call at batch 1), ``graph`` by
+    of ONNX Runtime really used at the trained segment (in a subprocess, at a batch that makes the
+    call's live tensors about 64 MiB), ``graph`` by
     ``GRAPH_FACTOR``. Returns (entry, details)."""
     if method not in METHODS:
         raise ValueError("method must be one of %s, got %r" % (", ".join(METHODS), method))
@@ -316,8 +330,11 @@ def stage_entry(path, manifest, stage, method="measured"):
     peaks = [working_memory(path, stage_dims(manifest, stage, 1, n))["bytes"] for n in lats]
     details = {"graph_bytes": peaks}
     if method == "measured":
-        b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, peaks[0])))))
-        dims = stage_dims(manifest, stage, b, lats[0])
+        # calibrated at the trained segment (the length most calls have), at a batch that makes the
+        # call's live tensors about 64 MiB, so that the allocator's growth steps are small beside it
+        k = lats.index(trained_latents(manifest)) if stage in LENGTH_STAGES else 0
+        b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, peaks[k])))))
+        dims = stage_dims(manifest, stage, b, lats[k])
         graph = working_memory(path, dims)["bytes"]
         # weights in external data become resident at their first use: a small call first (which
         # would only shrink the measurement of weights read at load)
