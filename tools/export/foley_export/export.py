@@ -27,6 +27,9 @@ EXTERNAL_THRESHOLD = 1024  # bytes: smaller tensors stay inline (shape inference
 # streamed to <stage>.onnx.data (must stay below protobuf's 2 GiB; --stream-threshold)
 STREAM_THRESHOLD = 1 << 30
 INLINE_LIMIT = (1 << 31) - (64 << 20)  # weights an embedded (inline) stage may have
+# stage bytes (file and external data) above which export does not measure a stage's working memory
+# (a second process would hold its weights beside the exporter's): see --working-memory
+MEASURE_LIMIT = 1 << 30
 
 # input/output names and which axes are symbolic, with foley4j's axis names
 AXES = {
@@ -529,8 +532,16 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
                               name or config.get("name", kind), description, opset, dtypes)
     if working_memory:
         for st in STAGES:
-            manifest["stages"][st]["workingMemory"], _ = memory.stage_entry(
-                os.path.join(out_dir, manifest["stages"][st]["file"]), manifest, st, working_memory)
+            entry = manifest["stages"][st]
+            method = working_memory
+            size = sum(os.path.getsize(os.path.join(out_dir, f["file"])) for f in [entry] + entry.get("externalData", []))
+            if method == "measured" and size > MEASURE_LIMIT:
+                # the measuring process loads the stage beside this one, which holds the model
+                method = "graph"
+                warnings.warn("%s: %.1f GB of weights, not measured while the model is in memory; its workingMemory "
+                              "is the graph's (x %s). Measure it in a fresh process: python -m foley_export memory "
+                              "--bundle %s --stages %s" % (st, size / 1e9, memory.GRAPH_FACTOR, out_dir, st))
+            entry["workingMemory"], _ = memory.stage_entry(os.path.join(out_dir, entry["file"]), manifest, st, method)
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
