@@ -139,8 +139,9 @@ def working_memory(model, dims):
         last_use[o] = end
     for n in graph_inputs:
         last_use[n] = end  # the caller holds its inputs for the whole call
-    # a buffer dies after the last use of any tensor that lives in it
-    buffer_end = {}
+    # a buffer dies after the last use of any tensor that lives in it (a buffer nobody reads, right
+    # after the node that wrote it)
+    produced_at = {}
     for i, node in enumerate(g.node):
         for j, o in enumerate(node.output):
             if not o:
@@ -150,24 +151,22 @@ def working_memory(model, dims):
                 buffer_of[o] = buffer_of[src]
             elif node.op_type == "Constant" or all(not x or x in constants for x in node.input):
                 constants.add(o)  # folded at load time: a weight, not working memory
-                continue
             else:
                 buffer_of[o] = o
                 size[o] = nbytes(o)
+                produced_at[o] = i
+    buffer_end = dict(produced_at)
     for t, b in buffer_of.items():
         buffer_end[b] = max(buffer_end.get(b, -1), last_use.get(t, -1))
+    frees = {}
+    for b in produced_at:
+        frees.setdefault(buffer_end[b], []).append(b)
     live = sum(size[n] for n in graph_inputs)
     peak, peak_node = live, None
-    frees = {}
-    for b, e in buffer_end.items():
-        if b not in graph_inputs:
-            frees.setdefault(max(e, 0), []).append(b)
     for i, node in enumerate(g.node):
         for o in node.output:
-            if o and buffer_of.get(o) == o and o in size:
+            if produced_at.get(o) == i:
                 live += size[o]
-                if buffer_end.get(o, -1) < i:  # never read: freed right after its node
-                    frees.setdefault(i, []).append(o)
         if live > peak:
             peak, peak_node = live, node.name or node.op_type
         for b in frees.pop(i, []):

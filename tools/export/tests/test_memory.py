@@ -60,6 +60,19 @@ class GraphPeakTest(unittest.TestCase):
         self.assertEqual(t, r["outputs"])
         self.assertEqual(5, r["tensors"], "x, a, c, d and y; b is a view of a")
 
+    def test_an_output_nobody_reads_is_freed_after_its_node_only(self):
+        # x[2, 3, 4]; a = Exp(x); ignored = Sigmoid(a), which no node reads; y = Neg(a)
+        g = helper.make_graph(
+            [helper.make_node("Exp", ["x"], ["a"]),
+             helper.make_node("Sigmoid", ["a"], ["ignored"]),
+             helper.make_node("Neg", ["a"], ["y"])],
+            "unread", [helper.make_tensor_value_info("x", F, ["batch", 3, 4])],
+            [helper.make_tensor_value_info("y", F, ["batch", 3, 4])])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        t = 2 * 3 * 4 * 4
+        # x+a, x+a+ignored (freed after its node), x+a+y: never x+a+ignored+y, never below x+a
+        self.assertEqual(3 * t, memory.working_memory(m, {"batch": 2})["bytes"])
+
     def test_it_grows_with_width_length_and_batch_but_not_with_depth(self):
         base = memory.working_memory(mlp(64), {"batch": 1, "length": 100})["bytes"]
         self.assertGreater(memory.working_memory(mlp(256), {"batch": 1, "length": 100})["bytes"], 3 * base)
