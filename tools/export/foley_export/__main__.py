@@ -1,4 +1,4 @@
-"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,hvf-check,hvf-weights,mmaudio-check} ..."""
+"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,memory,hvf-check,hvf-weights,mmaudio-check} ..."""
 
 import argparse
 import json
@@ -41,7 +41,8 @@ def _export(args):
     m = export_bundle(args.kind, models, config, args.out, external_data=args.external_data, opset=args.opset,
                       parity_out=args.parity_out, tokenizer_json=args.tokenizer,
                       stream_threshold=int(args.stream_threshold * (1 << 30)),
-                      dtypes=dict(_stage_dtype(x) for x in args.dtype))
+                      dtypes=dict(_stage_dtype(x) for x in args.dtype),
+                      working_memory=None if args.working_memory == "none" else args.working_memory)
     print("wrote bundle %s (%s, formatVersion %d%s)" % (args.out, m["name"], m["formatVersion"],
                                                          ", external data" if args.external_data else ""))
     if args.parity_out:
@@ -78,6 +79,17 @@ def _mmaudio_check(args):
     print(json.dumps({k: report[k] for k in ("seconds", "peak_rss_mib")}))
 
 
+def _memory(args):
+    from . import memory
+    stages = [s for s in args.stages.split(",") if s] if args.stages else None
+
+    def log(st, entry, details):
+        print(json.dumps({"stage": st, "workingMemory": entry, "details": details}))
+    memory.annotate(args.bundle, method=args.method, stages=stages, log=log)
+    print("wrote the workingMemory of %s into %s" % (", ".join(stages) if stages else "every stage",
+                                                     os.path.join(args.bundle, "foley-bundle.json")))
+
+
 def _hvf_check(args):
     from . import hvf_check
     sys.exit(hvf_check.run_check(args))
@@ -109,6 +121,10 @@ def main(argv=None):
     e.add_argument("--dtype", action="append", default=[], metavar="STAGE=TYPE",
                    help="compute STAGE (visual_encoder, sync_encoder, text_encoder, denoiser, vae_decoder) in "
                         "TYPE (float16); weights stored in TYPE, inputs/outputs stay float32; repeatable")
+    e.add_argument("--working-memory", choices=["measured", "graph", "none"], default="measured",
+                   help="each stage's workingMemory in the manifest: measured (default; the graph's live-tensor "
+                        "peaks scaled by one ONNX Runtime CPU call at the trained segment), graph (scaled by a "
+                        "fixed factor, nothing run) or none")
     e.add_argument("--parity-out", help="write per-stage inputs/outputs (npz) for 'foley bundle check'")
     e.add_argument("--hvf-repo", help="a HunyuanVideo-Foley checkout (real weights)")
     e.add_argument("--hvf-config", default="configs/hunyuanvideo-foley-xxl.yaml",
@@ -158,6 +174,13 @@ def main(argv=None):
                    help="comma-separated stages to quantise (default: the encoders and the denoiser)")
     q.add_argument("--per-channel", action="store_true", help="one scale per output channel")
     q.set_defaults(func=_quantize)
+
+    wm = sub.add_parser("memory", help="write each stage's workingMemory (the memory one call works in) into a "
+                                       "bundle's manifest: from the ONNX graph, calibrated by one ONNX Runtime call")
+    wm.add_argument("--bundle", required=True, help="a bundle directory (its foley-bundle.json is rewritten)")
+    wm.add_argument("--method", choices=["measured", "graph"], default="measured")
+    wm.add_argument("--stages", default=None, help="comma-separated stages (default: all five)")
+    wm.set_defaults(func=_memory)
 
     m = sub.add_parser("mmaudio-check", help="MMAudio's real classes (random weights) exported, run by foley4j "
                                              "and compared with MMAudio's own generate() (needs a checkout)")

@@ -15,7 +15,7 @@ import onnx
 import torch
 import torch.nn as nn
 
-from . import safetensors_io
+from . import memory, safetensors_io
 from .patches import export_patches
 from .tokenizer import WordTokenizer
 from .wrappers import DTYPES, InDtype, stage_modules
@@ -27,6 +27,9 @@ EXTERNAL_THRESHOLD = 1024  # bytes: smaller tensors stay inline (shape inference
 # streamed to <stage>.onnx.data (must stay below protobuf's 2 GiB; --stream-threshold)
 STREAM_THRESHOLD = 1 << 30
 INLINE_LIMIT = (1 << 31) - (64 << 20)  # weights an embedded (inline) stage may have
+# stage bytes (file and external data) above which export does not measure a stage's working memory
+# (a second process would hold its weights beside the exporter's): see --working-memory
+MEASURE_LIMIT = 1 << 30
 
 # input/output names and which axes are symbolic, with foley4j's axis names
 AXES = {
@@ -427,10 +430,13 @@ def check_stage(path, declared):
 
 def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, parity_out=None,
                   tokenizer_json=None, name=None, description=None, stream_threshold=STREAM_THRESHOLD,
-                  dtypes=None):
+                  dtypes=None, working_memory="measured"):
     """Writes the bundle; returns the manifest dict. ``stream_threshold``: see ``_export_stage``.
     ``dtypes``: {stage: "float16"} computes those stages in float16 (``InDtype``); their inputs
-    and outputs stay float32."""
+    and outputs stay float32. ``working_memory``: how each stage's ``workingMemory`` is found
+    ("measured" or "graph", see ``memory.stage_entry``), or None for no such field."""
+    if working_memory not in (None,) + memory.METHODS:
+        raise ValueError("working_memory must be one of %s or None, got %r" % (", ".join(memory.METHODS), working_memory))
     dtypes = dict(dtypes or {})
     for st, dt in dtypes.items():
         if st not in STAGES or dt not in DTYPES:
@@ -443,7 +449,7 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
     import tempfile
     with tempfile.TemporaryDirectory(prefix=".export-", dir=out_dir) as work_dir:
         manifest = _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                                  tokenizer_json, name, description, stream_threshold, dtypes)
+                                  tokenizer_json, name, description, stream_threshold, dtypes, working_memory)
     _readable_as_umask_allows(out_dir)
     return manifest
 
@@ -461,7 +467,7 @@ def _readable_as_umask_allows(out_dir):
 
 
 def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data, opset, parity_out,
-                   tokenizer_json, name, description, stream_threshold, dtypes):
+                   tokenizer_json, name, description, stream_threshold, dtypes, working_memory):
     tokenizer = WordTokenizer(config["text"]["style"]) if tokenizer_json is None else None
     stages = stage_modules(kind, models, config)
     for m in stages.values():
@@ -526,6 +532,18 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
 
     manifest = build_manifest(spec, manifest_stages, sha256(tok_path), sha256(unc_path),
                               name or config.get("name", kind), description, opset, dtypes)
+    if working_memory:
+        for st in STAGES:
+            entry = manifest["stages"][st]
+            method = working_memory
+            size = sum(os.path.getsize(os.path.join(out_dir, f["file"])) for f in [entry] + entry.get("externalData", []))
+            if method == "measured" and size > MEASURE_LIMIT:
+                # the measuring process loads the stage beside this one, which holds the model
+                method = "graph"
+                warnings.warn("%s: %.1f GB of weights, not measured while the model is in memory; its workingMemory "
+                              "is the graph's (x %s). Measure it in a fresh process: python -m foley_export memory "
+                              "--bundle %s --stages %s" % (st, size / 1e9, memory.GRAPH_FACTOR, out_dir, st))
+            entry["workingMemory"], _ = memory.stage_entry(os.path.join(out_dir, entry["file"]), manifest, st, method)
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -141,6 +141,9 @@ def quantize_bundle(bundle_dir, out_dir, stages=DEFAULT_STAGES, mode="dynamic", 
             raise ValueError("stage %s has no MatMul or Gemm weights to quantise" % stage)
         rewritten[stage] = n
         entry["sha256"] = sha256(dst)
+        # the float graph's working memory does not describe the rewritten one: foley4j falls back to
+        # its shape estimate (run `foley_export memory --bundle OUT` to record the new graph's)
+        entry.pop("workingMemory", None)
         data = os.path.basename(dst) + ".data"
         if os.path.exists(os.path.join(out_dir, data)):
             entry["externalData"] = [{"file": data, "sha256": sha256(os.path.join(out_dir, data))}]

@@ -26,7 +26,8 @@ class QuantizeTest(unittest.TestCase):
         config, models = tiny.create("hvf", 11, os.path.join(root, "ckpt"))
         cls.src = os.path.join(root, "fp32")
         cls.parity = os.path.join(root, "parity.npz")
-        cls.manifest = export.export_bundle("hvf", models, config, cls.src, parity_out=cls.parity)
+        cls.manifest = export.export_bundle("hvf", models, config, cls.src, parity_out=cls.parity,
+                                            working_memory="graph")
         cls.dynamic = os.path.join(root, "int8")
         cls.dyn_manifest, cls.dyn_rewritten = quantize.quantize_bundle(cls.src, cls.dynamic)
         cls.weights = os.path.join(root, "int8w")
@@ -55,6 +56,8 @@ class QuantizeTest(unittest.TestCase):
             same = self.dyn_manifest["stages"][stage]["sha256"] == e["sha256"]
             self.assertEqual(stage == "vae_decoder", same, stage)
             self.assertEqual(e["inputs"], self.dyn_manifest["stages"][stage]["inputs"], "float32 boundary kept")
+            # the float graph's working memory does not describe a rewritten graph
+            self.assertEqual(same, "workingMemory" in self.dyn_manifest["stages"][stage], stage)
         self.assertEqual(self.manifest["files"], self.dyn_manifest["files"])
 
     def test_dynamic_uses_integer_kernels_and_stays_close(self):

@@ -42,7 +42,8 @@ class TransformersSetTest(unittest.TestCase):
         cls.config, cls.models = tiny.load(cls.ckpt)
         cls.bundle = os.path.join(root, "bundle")
         cls.parity = os.path.join(root, "stages.npz")
-        cls.manifest = export.export_bundle("hvf", cls.models, cls.config, cls.bundle, parity_out=cls.parity)
+        cls.manifest = export.export_bundle("hvf", cls.models, cls.config, cls.bundle, parity_out=cls.parity,
+                                            working_memory="graph")
 
     @classmethod
     def tearDownClass(cls):

@@ -197,8 +197,8 @@ final class Devices implements AutoCloseable {
       }
     }
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-        "request %d needs about %.1f MiB of device memory per segment in flight (an estimate from the bundle's"
-            + " shapes), more than any device can hold:", jobId, mib(segmentBytes)));
+        "request %d needs about %.1f MiB of device memory per segment in flight (an estimate from the bundle),"
+            + " more than any device can hold:", jobId, mib(segmentBytes)));
     for (Device d : devices) {
       b.append(' ').append(d.name).append(": ");
       if (d.capacity == 0) {
@@ -335,14 +335,12 @@ final class Devices implements AutoCloseable {
   }
 
   /**
-   * Device bytes one segment in flight holds, estimated from its shapes: the denoiser's inputs and
-   * output for {@code rows} rows (a CFG pair when guided) times {@link #ACTIVATION_FACTOR} for the
-   * network's activations, or the VAE call's input and output if larger. With {@code
-   * perTrainedSegment} set (the builder's {@code segmentMemoryBytes}), that figure scaled by the
-   * segment's latents over the trained segment's.
+   * Device bytes one segment in flight holds ({@link SegmentMemory}) for {@code rows} denoiser rows
+   * of one variant. With {@code perTrainedSegment} set (the builder's {@code segmentMemoryBytes}),
+   * that figure scaled by the segment's latents over the trained segment's.
    */
   static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, int rows, long perTrainedSegment) {
-    return segmentBytes(m, seg, rows, 1, perTrainedSegment);
+    return SegmentMemory.bytes(m, seg, rows, 1, perTrainedSegment);
   }
 
   /**
@@ -351,23 +349,8 @@ final class Devices implements AutoCloseable {
    * perTrainedSegment} (measured for one request of one variant) is charged once per variant.
    */
   static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, Sampler.Settings settings, long perTrainedSegment) {
-    return segmentBytes(m, seg, settings.denoiserRows(), settings.variants(), perTrainedSegment);
+    return SegmentMemory.bytes(m, seg, settings.denoiserRows(), settings.variants(), perTrainedSegment);
   }
-
-  private static long segmentBytes(BundleManifest m, SegmentPlan.Segment seg, int rows, int variants,
-      long perTrainedSegment) {
-    if (perTrainedSegment > 0) {
-      return Math.max(1, Math.round(variants * perTrainedSegment * (seg.latents() / (double) m.segment().latents())));
-    }
-    long latents = (long) m.latent().channels() * seg.latents();
-    long denoiser = rows * (2 * latents + 1 + (long) seg.visualFrames() * m.widths().visual()
-        + (long) seg.syncTokens() * m.widths().sync() + (long) m.text().maxTokens() * m.widths().text());
-    long vae = variants * (latents + seg.decodedSamples());
-    return 4 * ACTIVATION_FACTOR * Math.max(denoiser, vae);
-  }
-
-  /** Activations per byte of a denoiser call's inputs and outputs, for the estimate above. */
-  static final long ACTIVATION_FACTOR = 16;
 
   private static double mib(long bytes) {
     return bytes / 1048576.0;

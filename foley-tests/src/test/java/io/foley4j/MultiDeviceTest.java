@@ -433,4 +433,39 @@ class MultiDeviceTest {
       assertArrayEquals(new Object[0], e.readiness().stages().get(Stage.DENOISER).warmUpBatches().toArray());
     }
   }
+
+  @Test
+  void aDeclaredWorkingMemoryBoundsADevicesSegmentsInsteadOfTheShapeEstimate() throws Exception {
+    // the same bundle with the denoiser's working memory declared: 3 x the shape estimate per row
+    io.foley4j.bundle.BundleManifest m = bundle.manifest();
+    SegmentPlan.Segment seg = new SegmentPlan(m, m.segment().decodedSamples()).largest();
+    long shapeEstimate = Devices.segmentBytes(m, seg, 2, 0);
+    Path copy = dir.resolve("with-working-memory");
+    java.nio.file.Files.createDirectories(copy);
+    try (var files = java.nio.file.Files.list(bundle.directory())) {
+      for (Path f : files.toList()) {
+        java.nio.file.Files.copy(f, copy.resolve(f.getFileName()));
+      }
+    }
+    Path manifest = copy.resolve(ModelBundle.MANIFEST);
+    com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(manifest))
+        .getAsJsonObject();
+    o.getAsJsonObject("stages").getAsJsonObject("denoiser").add("workingMemory", com.google.gson.JsonParser.parseString(
+        "{\"batch\": 1, \"method\": \"measured\", \"points\": [{\"latents\": " + seg.latents() + ", \"bytes\": "
+            + 3 * shapeEstimate + "}]}"));
+    java.nio.file.Files.writeString(manifest, o.toString());
+    long free = (long) Math.ceil(12.5 * shapeEstimate / Devices.MEMORY_FRACTION); // 12 segments of the estimate
+    try (ModelBundle declared = ModelBundle.open(copy)) {
+      assertEquals(6 * shapeEstimate, Devices.segmentBytes(declared.manifest(), seg, 2, 0), "a CFG pair's two rows");
+      int[] capacity = new int[2];
+      int k = 0;
+      for (ModelBundle b : new ModelBundle[] {bundle, declared}) {
+        try (FoleyEngine e = FoleyEngine.builder().bundle(b).backend(new FakeDevice("fake:0", free)).build()) {
+          capacity[k++] = e.readiness().devices().get(0).segmentCapacity();
+        }
+      }
+      assertEquals(12, capacity[0], "the shape estimate");
+      assertEquals(2, capacity[1], "the declared working memory: 6 x the estimate a segment");
+    }
+  }
 }

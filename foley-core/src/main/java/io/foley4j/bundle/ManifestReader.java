@@ -128,9 +128,10 @@ final class ManifestReader {
       }
       JsonObject so = obj(st, s.key(), "stages");
       String where = "stages." + s.key();
-      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData");
+      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData", "workingMemory");
       StageSpec spec = new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
-          tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored));
+          tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored),
+          present(so, "workingMemory") ? workingMemory(so, s, where, ignored) : null);
       specs.put(s, spec);
       if (version < 2) {
         for (TensorSpec t : java.util.stream.Stream.concat(spec.inputs().stream(), spec.outputs().stream()).toList()) {
@@ -145,6 +146,76 @@ final class ManifestReader {
       }
     }
     return new StageSection(specs, external);
+  }
+
+  /** Largest byte count a working-memory point may give: 1 PiB, far above any device. */
+  static final long MAX_WORKING_BYTES = 1L << 50;
+
+  /**
+   * A stage's {@code workingMemory}: {@code batch}, {@code points} ({@code latents} and {@code
+   * bytes} each; the denoiser's and the VAE decoder's with increasing latents and bytes that do not
+   * decrease, the encoders' one point without latents) and an optional {@code method}.
+   */
+  private static WorkingMemory workingMemory(JsonObject so, Stage s, String stageWhere, List<String> ignored) {
+    JsonObject wo = obj(so, "workingMemory", stageWhere);
+    String where = stageWhere + ".workingMemory";
+    known(wo, where, ignored, "batch", "points", "method");
+    int batch = integer(wo, "batch", where);
+    if (batch < 1 || batch > 65536) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".batch must be in 1..65536, found " + batch);
+    }
+    WorkingMemory.Method method = null;
+    if (present(wo, "method")) {
+      String m = str(wo, "method", where);
+      method = java.util.Arrays.stream(WorkingMemory.Method.values()).filter(x -> x.manifestName().equals(m))
+          .findFirst().orElseThrow(() -> new InvalidBundleException("foley-bundle.json: " + where
+              + ".method must be \"measured\" or \"graph\", found \"" + m + "\""));
+    }
+    JsonElement pe = field(wo, "points", where);
+    boolean lengths = s == Stage.DENOISER || s == Stage.VAE_DECODER;
+    if (!pe.isJsonArray() || pe.getAsJsonArray().isEmpty() || pe.getAsJsonArray().size() > 64
+        || !lengths && pe.getAsJsonArray().size() != 1) {
+      throw new InvalidBundleException("foley-bundle.json: " + where + ".points must be an array of "
+          + (lengths ? "1 to 64 {\"latents\", \"bytes\"} objects" : "one {\"bytes\"} object") + ", found " + kind(pe));
+    }
+    int n = pe.getAsJsonArray().size();
+    int[] latents = lengths ? new int[n] : null;
+    long[] bytes = new long[n];
+    for (int i = 0; i < n; i++) {
+      String w = where + ".points[" + i + "]";
+      JsonElement el = pe.getAsJsonArray().get(i);
+      if (!el.isJsonObject()) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object, found " + kind(el));
+      }
+      JsonObject po = el.getAsJsonObject();
+      known(po, w, ignored, "latents", "bytes");
+      long b = integralValue(field(po, "bytes", w), 0, MAX_WORKING_BYTES);
+      if (b == Long.MIN_VALUE) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + ".bytes must be an integer in 0..2^50, found "
+            + kind(po.get("bytes")));
+      }
+      bytes[i] = b;
+      if (lengths) {
+        int l = integer(po, "latents", w);
+        if (l < 1 || l > (1 << 20)) {
+          throw new InvalidBundleException("foley-bundle.json: " + w + ".latents must be in 1..2^20, found " + l);
+        }
+        if (i > 0 && l <= latents[i - 1]) {
+          throw new InvalidBundleException("foley-bundle.json: " + w + ".latents must be larger than the point"
+              + " before it (" + latents[i - 1] + "), found " + l);
+        }
+        if (i > 0 && b < bytes[i - 1]) {
+          throw new InvalidBundleException("foley-bundle.json: " + w + ".bytes (" + b + ") is less than the shorter"
+              + " pass's before it (" + bytes[i - 1] + "): a longer pass cannot work in less memory; re-export the"
+              + " bundle or remove " + where);
+        }
+        latents[i] = l;
+      } else if (present(po, "latents")) {
+        throw new InvalidBundleException("foley-bundle.json: " + w + " has latents, but stage " + s.key()
+            + " has no pass length (only the denoiser's and the VAE decoder's points do)");
+      }
+    }
+    return new WorkingMemory(batch, latents, bytes, method);
   }
 
   /** A stage's {@code externalData} (format version 2): {file, sha256} per file. */

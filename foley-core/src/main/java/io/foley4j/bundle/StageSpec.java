@@ -11,14 +11,27 @@ public final class StageSpec {
   private final String sha256;
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
+  private final WorkingMemory workingMemory; // null: not declared
 
   /** A stage declared with this file, hash and tensors (the lists are copied). */
   public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    this(stage, file, sha256, inputs, outputs, null);
+  }
+
+  /** The same, with the stage's declared working memory (null for none). */
+  public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs,
+      WorkingMemory workingMemory) {
     this.stage = Objects.requireNonNull(stage);
     this.file = Objects.requireNonNull(file);
     this.sha256 = Objects.requireNonNull(sha256);
     this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
+    this.workingMemory = workingMemory;
+  }
+
+  /** The working memory of one call the manifest declares ({@code workingMemory}), if any. */
+  public Optional<WorkingMemory> workingMemory() {
+    return Optional.ofNullable(workingMemory);
   }
 
   /** Which stage this is. */
