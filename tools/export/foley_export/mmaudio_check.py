@@ -362,13 +362,13 @@ def make_clip(path, rate, frames):
 
 def run(args):
     t_start = time.time()
-    from . import mma_standins
+    from . import standins
     work = os.path.abspath(args.out)
     os.makedirs(work, exist_ok=True)
-    standins = mma_standins.install(os.path.join(work, "standins"))
+    _, stood_in = standins.install(standins.MMAUDIO, os.path.join(work, "standins"))
     sys.path.insert(0, os.path.abspath(args.mmaudio_repo))
     torch.set_grad_enabled(False)
-    report = {"torch": torch.__version__, "standins": standins, "steps": args.steps, "seed": args.seed}
+    report = {"torch": torch.__version__, "standins": stood_in, "steps": args.steps, "seed": args.seed}
 
     t0 = time.time()
     models, fu, info = build(args.seed, args.clip_layers, args.sync_layers)

@@ -9,6 +9,7 @@ The length-state network below is written for this test: a module that, like MMA
 latents/frames, the sync resize target) and refuses inputs of other lengths.
 """
 
+import json
 import math
 import os
 import struct
@@ -22,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from foley_export import export, mma_standins, mmaudio_check
+from foley_export import export, mmaudio_check, standins
 from foley_export.wrappers import MmaDenoiser
 
 
@@ -181,8 +182,8 @@ class StandInsTest(unittest.TestCase):
 
     def test_written_stand_ins_import_and_behave(self):
         d = _util.tmpdir(self)
-        names = mma_standins.write(d, list(mma_standins.STANDINS))
-        self.assertEqual(sorted(names), sorted(mma_standins.STANDINS))
+        written = standins.write(standins.MMAUDIO, d)
+        self.assertEqual(sorted({os.path.relpath(p, d).split(os.sep)[0] for p in written}), sorted(standins.MMAUDIO))
         with open(os.path.join(d, "cfg.yaml"), "w") as f:
             f.write("VIT:\n  DEPTH: 12\n  PATCH_SIZE: 16\nDATA:\n  MEAN: [0.5, 0.5, 0.5]\n")
         out = self.run_py(d, """
@@ -199,8 +200,8 @@ assert InterpolationMode.BICUBIC.value == "bicubic" and F.InterpolationMode is I
 try:
     v2.Resize(384)
     raise SystemExit("a stand-in name was usable")
-except RuntimeError as e:
-    assert "stand-in" in str(e)
+except NotImplementedError as e:
+    assert "torchvision.transforms.v2.Resize: a foley_export stand-in" in str(e), e
 from omegaconf import OmegaConf
 cfg = OmegaConf.load(%r)
 cfg.VIT.ATTN_DROPOUT = 0.0
@@ -215,12 +216,24 @@ print("ok")
 """ % os.path.join(d, "cfg.yaml"))
         self.assertEqual(out.strip(), "ok")
 
-    def test_only_missing_packages_get_a_stand_in(self):
-        for p in mma_standins.missing():
-            self.assertIn(p, mma_standins.STANDINS)
-        import importlib.util
-        for p in mma_standins.STANDINS:
-            self.assertEqual(p in mma_standins.missing(), importlib.util.find_spec(p) is None)
+    def test_install_stands_in_only_what_does_not_import(self):
+        """mmaudio-check's call: the packages that cannot be found get a stand-in in the given
+        directory, which then comes first; the others (none here, or all where installed) are left."""
+        d = os.path.join(_util.tmpdir(self), "standins")
+        here = os.path.dirname(os.path.dirname(os.path.abspath(mmaudio_check.__file__)))
+        out = self.run_py(here, """
+import importlib, importlib.util, json
+from foley_export import standins
+absent = [p for p in standins.MMAUDIO if importlib.util.find_spec(p) is None]
+directory, stood_in = standins.install(standins.MMAUDIO, %r)
+files = {p: importlib.import_module(p).__file__ for p in standins.MMAUDIO}
+print(json.dumps({"absent": absent, "stood_in": stood_in, "directory": directory, "files": files}))
+""" % d)
+        got = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(got["stood_in"], got["absent"])
+        self.assertEqual(got["directory"], d if got["absent"] else None)
+        for p, f in got["files"].items():
+            self.assertEqual(f.startswith(d + os.sep), p in got["absent"], (p, f))
 
 
 class RedrawTest(unittest.TestCase):
