@@ -22,8 +22,8 @@ Nothing of MMAudio is in this repository: the classes are imported from the user
    ``generate()`` (its FlowMatching euler, CFG, empty/negative text, unnormalize, decode, vocode)
    on the same frames, with MMAudio's sequence lengths set the way its demo sets them
    (``SequenceConfig.duration`` then ``net.update_seq_lengths``) and foley4j's initial noise
-   (``io.foley4j.Sampler.noise``, read through a small Java class compiled at run time against
-   foley-core). Compares the audio (relative L2) and writes ``DIR/report.json``.
+   (``foley noise``: foley4j's public ``InitialNoise``, drawn as ``hvf-check`` draws it). Compares
+   the audio (relative L2) and writes ``DIR/report.json``.
 """
 
 import argparse
@@ -44,6 +44,7 @@ import torch
 import torch.nn as nn
 
 from . import frames as fr
+from .hvf_check import foley_noise
 from .tokenizer import WordTokenizer
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -65,23 +66,6 @@ BIGVGAN_44K = {
     "activation": "snakebeta", "snake_logscale": True, "use_tanh_at_final": False,
     "use_bias_at_final": False, "sampling_rate": 44100, "hop_size": 512,
 }
-
-NOISE_CLASS = "FoleyExportNoiseDump"
-NOISE_JAVA = """package io.foley4j;
-
-/** Written by foley_export.mmaudio_check: foley4j's initial noise, float32 little-endian. */
-public final class %s {
-  public static void main(String[] a) throws Exception {
-    float[] x = Sampler.noise(Long.parseLong(a[0]), Integer.parseInt(a[1]), Integer.parseInt(a[2]));
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * x.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    for (float v : x) {
-      b.putFloat(v);
-    }
-    java.nio.file.Files.write(java.nio.file.Path.of(a[3]), b.array());
-  }
-}
-""" % NOISE_CLASS
-
 
 def mmaudio_config(seed=0, steps=25):
     """The tool's model-set config for MMAudio small_44k (what ``export.Spec`` reads)."""
@@ -241,6 +225,12 @@ def seq_lengths(duration):
     return seq.latent_seq_len, seq.clip_seq_len, seq.sync_seq_len
 
 
+def latent_noise(noise, channels):
+    """foley4j's noise of a pass, [channels, latents] (``foley noise``), as MMAudio's x0 [1, latents,
+    channels]."""
+    return torch.from_numpy(np.asarray(noise, np.float32)).reshape(channels, -1).t().unsqueeze(0)
+
+
 def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, steps, noise, duration):
     """MMAudio's own generate() at ``duration`` (update_seq_lengths as demo.py:109-110)."""
     from mmaudio.eval_utils import generate
@@ -248,7 +238,7 @@ def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, st
     net = models["net"]
     lat, nclip, nsync = seq_lengths(duration)
     net.update_seq_lengths(lat, nclip, nsync)
-    x0 = torch.from_numpy(np.asarray(noise, np.float32)).reshape(net.latent_dim, -1).t().unsqueeze(0)
+    x0 = latent_noise(noise, net.latent_dim)
     fm = FlowMatching(min_sigma=0, inference_mode="euler", num_steps=steps)
     with torch.inference_mode(), initial_noise(x0) as calls:
         audio = generate(clip_frames.unsqueeze(0), sync_frames.unsqueeze(0), [prompt],
@@ -283,25 +273,15 @@ def single_pass_frames(pts, requested=8.0):
 # ---- foley4j's side --------------------------------------------------------------------------------
 
 class Foley4j:
-    def __init__(self, cli_jar, work):
+    def __init__(self, cli_jar):
         self.jar = os.path.abspath(cli_jar)
-        lib = os.path.join(os.path.dirname(self.jar), "lib")
-        core = [os.path.join(lib, f) for f in sorted(os.listdir(lib)) if f.startswith("foley-core-")]
-        if not core:
-            raise SystemExit("no foley-core jar beside %s (build: mvn -B -q -o -pl foley-cli -am package "
-                             "-DskipTests)" % self.jar)
-        self.core = core[0]
-        self.classes = os.path.join(work, "noise-classes")
-        os.makedirs(self.classes, exist_ok=True)
-        src = os.path.join(self.classes, NOISE_CLASS + ".java")
-        with open(src, "w") as f:
-            f.write(NOISE_JAVA)
-        subprocess.run(["javac", "-cp", self.core, "-d", self.classes, src], check=True)
+        if not os.path.isfile(self.jar):
+            raise SystemExit("no foley CLI jar at %s (build: mvn -B -q -o -pl foley-cli -am package -DskipTests)"
+                             % self.jar)
 
-    def noise(self, seed, k, n, path):
-        subprocess.run(["java", "-cp", self.core + os.pathsep + self.classes, "io.foley4j." + NOISE_CLASS,
-                        str(seed), str(k), str(n), path], check=True)
-        return np.fromfile(path, dtype="<f4")
+    def noise(self, seed, k, channels, latents, path):
+        """foley4j's initial noise of pass ``k`` [channels, latents] (``foley noise``)."""
+        return foley_noise(self.jar, seed, channels, latents, path, pass_index=k)
 
     def generate(self, bundle, video, prompt, negative, cfg, steps, seed, out):
         cmd = ["java", "-jar", self.jar, "generate", "--bundle", bundle, "--video", video, "--prompt", prompt,
@@ -390,7 +370,8 @@ def run(args):
                                          if os.path.isfile(os.path.join(bundle, f))) / (1 << 20), 1)
         print(json.dumps({"exported": bundle, "seconds": report["export_seconds"]}), flush=True)
 
-    foley = Foley4j(args.foley_cli, work)
+    foley = Foley4j(args.foley_cli)
+    channels = models["net"].latent_dim
     results = []
     names = [c for c in CLIPS if not args.clips or c[0] in args.clips.split(",")]
     for name, rate, nframes, prompt, negative, cfg in names:
@@ -408,7 +389,7 @@ def run(args):
             vis, syn, d = single_pass_frames(pts)
             cf, sf = clip_inputs(frames, vis, syn)
             lat = seq_lengths(d)[0]
-            noise = foley.noise(args.seed, 0, 40 * lat, os.path.join(work, name + ".noise0.f32"))
+            noise = foley.noise(args.seed, 0, channels, lat, os.path.join(work, name + ".noise0.npy"))
             audio, lengths = mma_generate(models, fu, cf, sf, prompt, negative, cfg, args.steps, noise, d)
             keep = int(round(d * 44100))
             res.update({"mode": "single", "mmaudio_duration": d, "mmaudio_lengths": lengths,
@@ -424,7 +405,7 @@ def run(args):
                 vis = fr.pick_at_or_after(pts, fr.accumulated_times(start, 8.0, 64), tolerance=0.0)
                 syn = fr.pick_at_or_after(pts, fr.accumulated_times(start, 25.0, 200), tolerance=0.0)
                 cf, sf = clip_inputs(frames, vis, syn)
-                noise = foley.noise(args.seed, k, 40 * 345, os.path.join(work, "%s.noise%d.f32" % (name, k)))
+                noise = foley.noise(args.seed, k, channels, 345, os.path.join(work, "%s.noise%d.npy" % (name, k)))
                 a, lengths = mma_generate(models, fu, cf, sf, prompt, negative, cfg, args.steps, noise, 8.0)
                 seg_audio.append(a)
             sr = 44100

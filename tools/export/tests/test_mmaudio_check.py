@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 import _util
 import numpy as np
@@ -269,6 +270,28 @@ class NoiseInjectionTest(unittest.TestCase):
             self.assertIn("(1, 8, 4)", str(e.exception))
         self.assertEqual(calls, [(1, 7, 4)])
         self.assertIs(torch.randn, real)
+
+    def test_foley_noise_becomes_mmaudios_latent_layout(self):
+        """``foley noise`` writes [channels, latents]; MMAudio draws [1, latents, channels]."""
+        noise = np.arange(40 * 7, dtype=np.float32).reshape(40, 7)
+        x0 = mmaudio_check.latent_noise(noise, 40)
+        self.assertEqual(tuple(x0.shape), (1, 7, 40))
+        for t in range(7):
+            for c in range(40):
+                self.assertEqual(float(x0[0, t, c]), float(noise[c, t]))
+
+    def test_noise_comes_from_the_foley_noise_command(self):
+        d = _util.tmpdir(self)
+        jar = os.path.join(d, "foley.jar")
+        open(jar, "w").close()
+        seen = []
+        with mock.patch.object(mmaudio_check, "foley_noise",
+                               lambda *a, **k: seen.append((a, k)) or np.zeros((40, 3), np.float32)):
+            got = mmaudio_check.Foley4j(jar).noise(7, 2, 40, 3, os.path.join(d, "n.npy"))
+        self.assertEqual(got.shape, (40, 3))
+        self.assertEqual(seen, [((jar, 7, 40, 3, os.path.join(d, "n.npy")), {"pass_index": 2})])
+        with self.assertRaises(SystemExit):
+            mmaudio_check.Foley4j(os.path.join(d, "absent.jar"))
 
 
 class FloatWavTest(unittest.TestCase):
