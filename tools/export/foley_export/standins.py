@@ -67,6 +67,25 @@ def _refusing_any(extra=""):
     return _REFUSING + extra + _ANY_NAME
 
 
+def _attr_dict(name):
+    """A dict subclass ``name`` whose keys are also attributes (omegaconf's ``DictConfig`` and
+    easydict's ``EasyDict`` as the models' code uses them: read and set keys)."""
+    return '''
+
+class %s(dict):
+    """A dictionary whose keys are also attributes."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key)
+
+    def __setattr__(self, key, value):
+        self[key] = value
+''' % name
+
+
 _NORMALIZE = '''
 import enum
 
@@ -236,20 +255,7 @@ def bind(*args, **kwargs):
         "omegaconf/__init__.py": '''import contextlib
 
 import yaml
-
-
-class DictConfig(dict):
-    """Nested dictionary with attribute access."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key)
-
-    def __setattr__(self, key, value):
-        self[key] = value
-
+''' + _attr_dict("DictConfig") + '''
 
 def _wrap(value):
     if isinstance(value, dict):
@@ -276,16 +282,7 @@ def open_dict(cfg):
     },
     # listed in HVF's requirements; imported by none of the modules the check loads today
     "easydict": {
-        "easydict/__init__.py": '''class EasyDict(dict):
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key)
-
-    def __setattr__(self, key, value):
-        self[key] = value
-''',
+        "easydict/__init__.py": _attr_dict("EasyDict"),
     },
     # MMAudio: open_clip, timm.data and MMAudio's features_utils / eval_utils
     "torchvision": {
