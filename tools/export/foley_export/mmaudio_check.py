@@ -30,13 +30,11 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -44,7 +42,7 @@ import torch
 import torch.nn as nn
 
 from . import frames as fr
-from .hvf_check import foley_noise
+from .hvf_check import foley_noise, read_float_wav
 from .tokenizer import WordTokenizer
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -293,28 +291,7 @@ class Foley4j:
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("foley generate failed (%d): %s" % (r.returncode, r.stderr[-3000:]))
-        return read_float_wav(out), time.time() - t0
-
-
-def read_float_wav(path):
-    """A mono 32-bit float WAV's samples (RIFF chunks walked; no package needed)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError("%s is not a WAV file" % path)
-    pos, fmt = 12, None
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
-        body = data[pos + 8:pos + 8 + size]
-        if cid == b"fmt ":
-            fmt = (int.from_bytes(body[0:2], "little"), int.from_bytes(body[2:4], "little"),
-                   int.from_bytes(body[14:16], "little"))
-        elif cid == b"data":
-            if fmt is None or fmt[1] != 1 or fmt[2] != 32 or fmt[0] not in (3, 0xFFFE):
-                raise ValueError("%s: not mono float32 (format, channels, bits = %s)" % (path, fmt))
-            return np.frombuffer(body, dtype="<f4").copy()
-        pos += 8 + size + (size & 1)
-    raise ValueError("%s has no data chunk" % path)
+        return read_float_wav(out)[0], time.time() - t0
 
 
 def rel_l2(a, b):
