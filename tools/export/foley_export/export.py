@@ -99,8 +99,10 @@ class Spec:
             self.segment = {"seconds": 8.0, "overlapSeconds": 1.0, "singlePassMaxSeconds": 8.0,
                             "singlePassLength": "shortest-stream", "latents": lat, "samples": lat * self.hop}
             self.guidance = "at-least-one"
-            self.visual_filter = "pil-bicubic"
-            self.sync_filter = "pil-bicubic"
+            # MMAudio resizes uint8 tensors too (eval_utils.py load_video): CLIP frames with
+            # v2.Resize((384, 384), BICUBIC), Synchformer's with v2.Resize(224, BICUBIC) + CenterCrop
+            self.visual_filter = "torch-bicubic"
+            self.sync_filter = "torch-bicubic"
 
     def lengths(self, seconds):
         """Pass lengths for ``seconds`` by foley4j's formulas (used for dummy/parity inputs)."""

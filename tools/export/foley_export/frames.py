@@ -96,6 +96,16 @@ def resize_center_crop(frame, size, resample):
     return np.asarray(img.crop((left, top, left + size, top + size)))
 
 
+def resize_squash_torch(frame, size):
+    """torchvision ``v2.Resize((size, size), BICUBIC)`` on a uint8 [H,W,3] frame as a uint8 tensor
+    (MMAudio's CLIP transform): torch's uint8 ``interpolate(mode="bicubic", antialias=True)``."""
+    import torch
+
+    t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
+    r = torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True)
+    return r[0].permute(1, 2, 0).contiguous().numpy()
+
+
 def resize_center_crop_torch(frame, size):
     """torchvision ``v2.Resize(size, BICUBIC)`` + ``v2.CenterCrop(size)`` on a uint8 [H,W,3] frame
     as a uint8 tensor (HVF's Synchformer transform): torch's uint8 ``interpolate(mode="bicubic",

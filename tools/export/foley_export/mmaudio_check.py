@@ -250,11 +250,10 @@ def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, st
 def clip_inputs(frames, vis_idx, syn_idx):
     """MMAudio's frame tensors for ``generate``: CLIP frames in [0, 1] at 384 (normalised by
     FeaturesUtils), Synchformer frames at 224 normalised with 0.5 (eval_utils.py:168-182), resized
-    as foley4j does (PIL bicubic: the bundle's ``pil-bicubic``; load_video's torchvision resize is
-    not run, see the docs)."""
-    from PIL import Image
-    clip = [fr.resize_squash(frames[i], 384, Image.BICUBIC) for i in vis_idx]
-    sync = [fr.resize_center_crop(frames[i], 224, Image.BICUBIC) for i in syn_idx]
+    as load_video's torchvision v2 transforms resize uint8 tensors: torch's uint8 antialiased
+    bicubic (the bundle's ``torch-bicubic``), squashed to 384 and short side 224 + centre crop."""
+    clip = [fr.resize_squash_torch(frames[i], 384) for i in vis_idx]
+    sync = [fr.resize_center_crop_torch(frames[i], 224) for i in syn_idx]
     return (torch.from_numpy(fr.to_tensor_array(clip, [0.0] * 3, [1.0] * 3)),
             torch.from_numpy(fr.to_tensor_array(sync, [0.5] * 3, [0.5] * 3)))
 

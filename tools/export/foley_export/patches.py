@@ -47,7 +47,8 @@ __all__ = [
 
 
 class ExplicitRMSNorm(nn.Module):
-    """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` axes."""
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)`` axes, with
+    ``nn.RMSNorm``'s precision rules (float16/bfloat16 inputs normalised in float32)."""
 
     def __init__(self, normalized_shape, eps=None, weight=None):
         super().__init__()
@@ -61,9 +62,15 @@ class ExplicitRMSNorm(nn.Module):
             self.register_parameter("weight", None)
 
     def forward(self, x):
-        eps = self.eps if self.eps is not None else torch.finfo(x.dtype).eps
+        # As torch's own rms_norm: float16 and bfloat16 are normalised in float32 (their "opmath"
+        # type, whose epsilon is also the default eps), cast back, then scaled by the weight.
+        reduced = x.dtype in (torch.float16, torch.bfloat16)
+        xc = x.float() if reduced else x
+        eps = self.eps if self.eps is not None else torch.finfo(xc.dtype).eps
         dims = tuple(range(-len(self.normalized_shape), 0))
-        y = x * torch.rsqrt(x.pow(2).mean(dim=dims, keepdim=True) + eps)
+        y = xc * torch.rsqrt(xc.pow(2).mean(dim=dims, keepdim=True) + eps)
+        if reduced:
+            y = y.to(x.dtype)
         if self.weight is not None:
             y = y * self.weight
         return y

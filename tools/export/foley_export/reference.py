@@ -28,6 +28,9 @@ MMAudio (kind "mmaudio"), after MMAudio@974010a:
   * frames: ``read_frames`` (av_utils.py:55-90), the same accumulated rule from 0 to
     ``duration``; then ``load_video`` shortens ``duration`` to what both streams cover and keeps
     ``int(8 * duration)`` / ``int(25 * duration)`` frames (eval_utils.py:200-214).
+  * pictures: uint8 tensors through torchvision v2 (eval_utils.py:170-182): CLIP frames
+    ``Resize((384, 384), BICUBIC)``, Synchformer frames ``Resize(224, BICUBIC)`` + ``CenterCrop``,
+    i.e. torch's uint8 antialiased bicubic, foley4j's ``torch-bicubic`` (squash / centre crop).
   * lengths: SequenceConfig (sequence_config.py:27-41): latents ``ceil(duration * sr / 512 / 2)``.
   * text: open_clip's fixed 77 tokens, ``encode_text(normalize=True)``; negative prompt encoded
     when given, else the learned ``empty_string_feat`` (eval_utils.py:117-126, networks.py:310-318).
@@ -64,17 +67,16 @@ SEGMENT_OVERLAP = 1.0
 
 def _visual_pixels(config, frames, idx):
     v = config["visual"]
-    resample = Image.BILINEAR if config["kind"] == "hvf" else Image.BICUBIC
-    pics = [fr.resize_squash(frames[i], v["size"], resample) for i in idx]
+    if config["kind"] == "hvf":
+        pics = [fr.resize_squash(frames[i], v["size"], Image.BILINEAR) for i in idx]
+    else:
+        pics = [fr.resize_squash_torch(frames[i], v["size"]) for i in idx]
     return torch.from_numpy(fr.to_tensor_array(pics, v["mean"], v["std"]))
 
 
 def _sync_pixels(config, frames, idx):
     s = config["sync"]
-    if config["kind"] == "hvf":
-        pics = [fr.resize_center_crop_torch(frames[i], s["size"]) for i in idx]
-    else:
-        pics = [fr.resize_center_crop(frames[i], s["size"], Image.BICUBIC) for i in idx]
+    pics = [fr.resize_center_crop_torch(frames[i], s["size"]) for i in idx]
     return torch.from_numpy(fr.to_tensor_array(pics, [0.5] * 3, [0.5] * 3))
 
 

@@ -122,6 +122,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual((h["visual"]["filter"], h["sync"]["filter"]), ("pil-bilinear", "torch-bicubic"))
         self.assertEqual(h["latent"]["rate"] * 960, h["audio"]["sampleRate"])
         _, m, _ = self.bundles[("mmaudio", False)]
+        self.assertEqual((m["visual"]["filter"], m["sync"]["filter"]), ("torch-bicubic", "torch-bicubic"))
         self.assertEqual(m["text"]["padding"], "fixed")
         self.assertEqual(m["segment"]["latents"], 345)
         self.assertEqual(m["segment"]["samples"], 353280)

@@ -88,6 +88,22 @@ class ResizeTest(unittest.TestCase):
         pil = fr.resize_center_crop(f, 32, Image.BICUBIC)
         self.assertLessEqual(np.abs(out.astype(int) - pil.astype(int)).max(), 1)
 
+    def test_torch_squash_is_mmaudios_clip_resize(self):
+        # v2.Resize((S, S), BICUBIC) on a uint8 tensor: both axes straight to S, torch's rounding,
+        # which is not PIL's (at most one level apart, and not equal everywhere on noise)
+        import torch
+        rng = np.random.default_rng(5)
+        f = rng.integers(0, 256, (61, 97, 3), dtype=np.uint8)
+        out = fr.resize_squash_torch(f, 40)
+        self.assertEqual((out.shape, out.dtype), ((40, 40, 3), np.uint8))
+        t = torch.from_numpy(f.copy()).permute(2, 0, 1)[None]
+        want = torch.nn.functional.interpolate(t, size=(40, 40), mode="bicubic", antialias=True)
+        np.testing.assert_array_equal(out, want[0].permute(1, 2, 0).numpy())
+        pil = fr.resize_squash(f, 40, Image.BICUBIC)
+        d = np.abs(out.astype(int) - pil.astype(int))
+        self.assertLessEqual(d.max(), 1)
+        self.assertGreater(int((d > 0).sum()), 0)
+
     def test_squash_and_normalise(self):
         f = _util.synthetic_frames(1, 48, 80)[0]
         out = fr.resize_squash(f, 16, Image.BILINEAR)

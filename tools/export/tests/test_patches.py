@@ -136,6 +136,29 @@ class RmsNormTest(unittest.TestCase):
             patched = patches.ExplicitRMSNorm(8, eps, orig.weight)
             self.assertTrue(torch.allclose(orig(x), patched(x), rtol=1e-5, atol=1e-7), str(eps))
 
+    def test_reduced_precision_computes_as_torch_does(self):
+        # torch's own RMSNorm on float16/bfloat16 normalises in float32 (with float32's epsilon as the
+        # default eps), casts back, then applies the weight; a float16 x.pow(2) overflows above 256
+        # and float16's epsilon (1e-3) swamps small inputs.
+        if not hasattr(nn, "RMSNorm"):
+            self.skipTest("nn.RMSNorm needs PyTorch >= 2.4")
+        torch.manual_seed(0)
+        for dtype in (torch.float16, torch.bfloat16):
+            for eps in (None, 1e-6):
+                orig = nn.RMSNorm(64, eps=eps).to(dtype)
+                with torch.no_grad():
+                    orig.weight.copy_(torch.randn(64))
+                patched = patches.ExplicitRMSNorm(64, eps, orig.weight)
+                for scale in (0.01, 1.0, 300.0):
+                    x = (torch.randn(3, 5, 64) * scale).to(dtype)
+                    want, got = orig(x), patched(x)
+                    self.assertEqual(got.dtype, dtype)
+                    self.assertTrue(torch.isfinite(got).all(), (dtype, eps, scale))
+                    # equal up to one rounding of the result in the reduced type
+                    tol = 2 * torch.finfo(dtype).eps * want.float().abs().max().item()
+                    self.assertLessEqual((got.float() - want.float()).abs().max().item(), tol,
+                                         (dtype, eps, scale))
+
     def test_default_eps_is_dtype_epsilon(self):
         x = torch.full((1, 4), 1e-4)
         y = patches.ExplicitRMSNorm(4, None)(x)

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link ResizeFilter#TORCH_BICUBIC} against torch itself: {@code interpolate(mode="bicubic",
  * antialias=True)} on uint8 tensors (what torchvision's {@code v2.Resize(..., BICUBIC)} runs on a
- * uint8 image on CPU), then HunyuanVideo-Foley's Synchformer geometry, Resize(224) of the short side
+ * uint8 image on CPU; MMAudio's CLIP frames squashed to 384² among the cases), then HunyuanVideo-Foley's
+ * (and MMAudio's) Synchformer geometry, Resize(224) of the short side
  * and CenterCrop(224) as torchvision computes them. Needs torch in {@code FOLEY_PYTHON}: skips
  * without it, fails without it when FOLEY_REQUIRE_TORCH=1 (CI).
  */
@@ -115,7 +116,9 @@ class TorchResizeTest {
         {640, 360, 398, 224}, {1280, 720, 398, 224}, {1920, 1080, 398, 224}, {720, 1280, 224, 398},
         {97, 61, 355, 224}, {131, 97, 302, 224}, {300, 225, 298, 224}, {224, 300, 224, 300},
         {480, 640, 224, 298}, {853, 480, 398, 224}, {50, 40, 17, 13}, {33, 900, 8, 224}, {512, 512, 224, 224},
-        {320, 240, 320, 224}, {320, 240, 224, 240}};
+        {320, 240, 320, 224}, {320, 240, 224, 240},
+        // MMAudio's CLIP frames: v2.Resize((384, 384), BICUBIC), squashed, shrinking or enlarging each axis
+        {1920, 1080, 384, 384}, {640, 360, 384, 384}, {360, 640, 384, 384}, {97, 61, 384, 384}};
     List<byte[]> sources = new ArrayList<>();
     StringBuilder list = new StringBuilder();
     for (int i = 0; i < cases.length; i++) {
