@@ -29,6 +29,7 @@ Nothing of MMAudio is in this repository: the classes are imported from the user
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import os
 import resource
@@ -258,6 +259,29 @@ def clip_inputs(frames, vis_idx, syn_idx):
             torch.from_numpy(fr.to_tensor_array(sync, [0.5] * 3, [0.5] * 3)))
 
 
+def own_frames(video, duration, frames, pts):
+    """MMAudio's own ``load_video`` (eval_utils.py:168-223: PyAV decoding, torchvision v2 resizes)
+    on ``video``, as its demo calls it, next to this check's own reading of the same rules
+    (:func:`single_pass_frames` on the ffmpeg CLI's frames, :func:`clip_inputs`). Returns
+    ``(clip_frames, sync_frames, duration, comparison)`` from MMAudio's side; ``comparison`` says
+    whether both readings gave the same frame counts and by how much their pictures differ."""
+    from pathlib import Path
+
+    from mmaudio.eval_utils import load_video
+    info = load_video(Path(video), duration)
+    vis, syn, d = single_pass_frames(pts, duration)
+    cf, sf = clip_inputs(frames, vis, syn)
+    same = tuple(cf.shape) == tuple(info.clip_frames.shape) and tuple(sf.shape) == tuple(info.sync_frames.shape)
+    comparison = {"duration": [float(info.duration_sec), d],
+                  "clip_frames": [list(info.clip_frames.shape), list(cf.shape)],
+                  "sync_frames": [list(info.sync_frames.shape), list(sf.shape)], "same_counts": same}
+    if same:
+        # in units of one 8-bit level: the CLIP frames are v/255, the sync frames (v/255 - 0.5)/0.5
+        comparison["clip_max_levels"] = float((info.clip_frames - cf).abs().max()) * 255
+        comparison["sync_max_levels"] = float((info.sync_frames - sf).abs().max()) * 255 / 2
+    return info.clip_frames, info.sync_frames, float(info.duration_sec), comparison
+
+
 def single_pass_frames(pts, requested=8.0):
     """read_frames + load_video (av_utils.py:55-90, eval_utils.py:168-223): the accumulated grid to
     the requested duration, then the duration both streams cover and int(fps * d) frames."""
@@ -321,6 +345,11 @@ def run(args):
     from . import standins
     work = os.path.abspath(args.out)
     os.makedirs(work, exist_ok=True)
+    # MMAudio's own load_video needs the real torchvision; without it the check reads the frames
+    # itself by the same rules (a CUDA build of torchvision imports beside a CPU torch this way)
+    with_load_video = importlib.util.find_spec("torchvision") is not None
+    if with_load_video:
+        standins.import_torchvision()
     _, stood_in = standins.install(standins.MMAUDIO, os.path.join(work, "standins"))
     sys.path.insert(0, os.path.abspath(args.mmaudio_repo))
     torch.set_grad_enabled(False)
@@ -363,7 +392,14 @@ def run(args):
         t0 = time.time()
         if duration <= 8.0 + 1e-9:
             vis, syn, d = single_pass_frames(pts)
-            cf, sf = clip_inputs(frames, vis, syn)
+            if with_load_video:
+                cf, sf, d, res["load_video"] = own_frames(video, 8.0, frames, pts)
+                res["frames_from"] = "MMAudio's load_video"
+                if not res["load_video"]["same_counts"]:
+                    raise RuntimeError("load_video and the check disagree on the frames: %s" % res["load_video"])
+            else:
+                cf, sf = clip_inputs(frames, vis, syn)
+                res["frames_from"] = "the check's reading of load_video (no torchvision)"
             lat = seq_lengths(d)[0]
             noise = foley.noise(args.seed, 0, channels, lat, os.path.join(work, name + ".noise0.npy"))
             audio, lengths = mma_generate(models, fu, cf, sf, prompt, negative, cfg, args.steps, noise, d)

@@ -422,5 +422,49 @@ class RuntimeFilterTest(unittest.TestCase):
             self.assertLess(float(np.linalg.norm(got - want) / np.linalg.norm(want)), 1e-6)
 
 
+
+class OwnFramesTest(unittest.TestCase):
+    """``own_frames`` hands MMAudio's own load_video frames on and says how far the check's own
+    reading of the same rules is from them (MMAudio itself is replaced by a module that returns
+    what the check computes, then a changed copy)."""
+
+    def _run(self, change):
+        import types
+        rng = np.random.default_rng(3)
+        frames = rng.integers(0, 256, (90, 48, 64, 3), dtype=np.uint8)
+        pts = [i / 25.0 for i in range(90)]
+        vis, syn, d = mmaudio_check.single_pass_frames(pts, 8.0)
+        cf, sf = mmaudio_check.clip_inputs(frames, vis, syn)
+        cf2, sf2 = change(cf.clone(), sf.clone())
+        info = types.SimpleNamespace(clip_frames=cf2, sync_frames=sf2, duration_sec=d)
+        seen = []
+        eval_utils = types.ModuleType("mmaudio.eval_utils")
+        eval_utils.load_video = lambda path, duration: seen.append((str(path), duration)) or info
+        with mock.patch.dict(sys.modules, {"mmaudio": types.ModuleType("mmaudio"), "mmaudio.eval_utils": eval_utils}):
+            got = mmaudio_check.own_frames("clip.mp4", 8.0, frames, pts)
+        self.assertEqual(seen, [("clip.mp4", 8.0)])
+        self.assertIs(got[0], cf2)
+        self.assertIs(got[1], sf2)
+        return got[3]
+
+    def test_the_same_frames_compare_equal(self):
+        c = self._run(lambda cf, sf: (cf, sf))
+        self.assertTrue(c["same_counts"])
+        self.assertEqual((c["clip_max_levels"], c["sync_max_levels"]), (0.0, 0.0))
+
+    def test_a_level_apart_is_one_level(self):
+        def bump(cf, sf):
+            cf[0, 0, 0, 0] += 1 / 255
+            sf[1, 2, 3, 4] -= 2 / 255  # one level after Normalize(0.5, 0.5)
+            return cf, sf
+        c = self._run(bump)
+        self.assertAlmostEqual(c["clip_max_levels"], 1.0, places=4)
+        self.assertAlmostEqual(c["sync_max_levels"], 1.0, places=4)
+
+    def test_other_counts_are_reported_not_compared(self):
+        c = self._run(lambda cf, sf: (cf[:-1], sf))
+        self.assertFalse(c["same_counts"])
+        self.assertNotIn("clip_max_levels", c)
+
 if __name__ == "__main__":
     unittest.main()
