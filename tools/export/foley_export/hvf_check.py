@@ -77,7 +77,7 @@ def prepare_environment(hvf_repo):
     for name in ("timm", "av", "einops", "loguru", "yaml"):
         if not standins.importable(name):
             raise SystemExit("hvf-check needs %s (one of HVF's requirements)" % name)
-    _, stood_in = standins.install()
+    _, stood_in = standins.install(standins.HVF)
     ensure_pruning_helpers()  # HVF's Synchformer imports a helper transformers 5.x removed
     if hvf_repo not in sys.path:
         sys.path.insert(0, hvf_repo)

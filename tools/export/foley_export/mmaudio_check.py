@@ -22,21 +22,20 @@ Nothing of MMAudio is in this repository: the classes are imported from the user
    ``generate()`` (its FlowMatching euler, CFG, empty/negative text, unnormalize, decode, vocode)
    on the same frames, with MMAudio's sequence lengths set the way its demo sets them
    (``SequenceConfig.duration`` then ``net.update_seq_lengths``) and foley4j's initial noise
-   (``io.foley4j.Sampler.noise``, read through a small Java class compiled at run time against
-   foley-core). Compares the audio (relative L2) and writes ``DIR/report.json``.
+   (``foley noise``: foley4j's public ``InitialNoise``, drawn as ``hvf-check`` draws it). Compares
+   the audio (relative L2) and writes ``DIR/report.json``.
 """
 
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
-import math
 import os
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -44,6 +43,7 @@ import torch
 import torch.nn as nn
 
 from . import frames as fr
+from .hvf_check import foley_noise, read_float_wav
 from .tokenizer import WordTokenizer
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -65,23 +65,6 @@ BIGVGAN_44K = {
     "activation": "snakebeta", "snake_logscale": True, "use_tanh_at_final": False,
     "use_bias_at_final": False, "sampling_rate": 44100, "hop_size": 512,
 }
-
-NOISE_CLASS = "FoleyExportNoiseDump"
-NOISE_JAVA = """package io.foley4j;
-
-/** Written by foley_export.mmaudio_check: foley4j's initial noise, float32 little-endian. */
-public final class %s {
-  public static void main(String[] a) throws Exception {
-    float[] x = Sampler.noise(Long.parseLong(a[0]), Integer.parseInt(a[1]), Integer.parseInt(a[2]));
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * x.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    for (float v : x) {
-      b.putFloat(v);
-    }
-    java.nio.file.Files.write(java.nio.file.Path.of(a[3]), b.array());
-  }
-}
-""" % NOISE_CLASS
-
 
 def mmaudio_config(seed=0, steps=25):
     """The tool's model-set config for MMAudio small_44k (what ``export.Spec`` reads)."""
@@ -241,6 +224,12 @@ def seq_lengths(duration):
     return seq.latent_seq_len, seq.clip_seq_len, seq.sync_seq_len
 
 
+def latent_noise(noise, channels):
+    """foley4j's noise of a pass, [channels, latents] (``foley noise``), as MMAudio's x0 [1, latents,
+    channels]."""
+    return torch.from_numpy(np.asarray(noise, np.float32)).reshape(channels, -1).t().unsqueeze(0)
+
+
 def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, steps, noise, duration):
     """MMAudio's own generate() at ``duration`` (update_seq_lengths as demo.py:109-110)."""
     from mmaudio.eval_utils import generate
@@ -248,7 +237,7 @@ def mma_generate(models, fu, clip_frames, sync_frames, prompt, negative, cfg, st
     net = models["net"]
     lat, nclip, nsync = seq_lengths(duration)
     net.update_seq_lengths(lat, nclip, nsync)
-    x0 = torch.from_numpy(np.asarray(noise, np.float32)).reshape(net.latent_dim, -1).t().unsqueeze(0)
+    x0 = latent_noise(noise, net.latent_dim)
     fm = FlowMatching(min_sigma=0, inference_mode="euler", num_steps=steps)
     with torch.inference_mode(), initial_noise(x0) as calls:
         audio = generate(clip_frames.unsqueeze(0), sync_frames.unsqueeze(0), [prompt],
@@ -270,6 +259,29 @@ def clip_inputs(frames, vis_idx, syn_idx):
             torch.from_numpy(fr.to_tensor_array(sync, [0.5] * 3, [0.5] * 3)))
 
 
+def own_frames(video, duration, frames, pts):
+    """MMAudio's own ``load_video`` (eval_utils.py:168-223: PyAV decoding, torchvision v2 resizes)
+    on ``video``, as its demo calls it, next to this check's own reading of the same rules
+    (:func:`single_pass_frames` on the ffmpeg CLI's frames, :func:`clip_inputs`). Returns
+    ``(clip_frames, sync_frames, duration, comparison)`` from MMAudio's side; ``comparison`` says
+    whether both readings gave the same frame counts and by how much their pictures differ."""
+    from pathlib import Path
+
+    from mmaudio.eval_utils import load_video
+    info = load_video(Path(video), duration)
+    vis, syn, d = single_pass_frames(pts, duration)
+    cf, sf = clip_inputs(frames, vis, syn)
+    same = tuple(cf.shape) == tuple(info.clip_frames.shape) and tuple(sf.shape) == tuple(info.sync_frames.shape)
+    comparison = {"duration": [float(info.duration_sec), d],
+                  "clip_frames": [list(info.clip_frames.shape), list(cf.shape)],
+                  "sync_frames": [list(info.sync_frames.shape), list(sf.shape)], "same_counts": same}
+    if same:
+        # in units of one 8-bit level: the CLIP frames are v/255, the sync frames (v/255 - 0.5)/0.5
+        comparison["clip_max_levels"] = float((info.clip_frames - cf).abs().max()) * 255
+        comparison["sync_max_levels"] = float((info.sync_frames - sf).abs().max()) * 255 / 2
+    return info.clip_frames, info.sync_frames, float(info.duration_sec), comparison
+
+
 def single_pass_frames(pts, requested=8.0):
     """read_frames + load_video (av_utils.py:55-90, eval_utils.py:168-223): the accumulated grid to
     the requested duration, then the duration both streams cover and int(fps * d) frames."""
@@ -282,25 +294,15 @@ def single_pass_frames(pts, requested=8.0):
 # ---- foley4j's side --------------------------------------------------------------------------------
 
 class Foley4j:
-    def __init__(self, cli_jar, work):
+    def __init__(self, cli_jar):
         self.jar = os.path.abspath(cli_jar)
-        lib = os.path.join(os.path.dirname(self.jar), "lib")
-        core = [os.path.join(lib, f) for f in sorted(os.listdir(lib)) if f.startswith("foley-core-")]
-        if not core:
-            raise SystemExit("no foley-core jar beside %s (build: mvn -B -q -o -pl foley-cli -am package "
-                             "-DskipTests)" % self.jar)
-        self.core = core[0]
-        self.classes = os.path.join(work, "noise-classes")
-        os.makedirs(self.classes, exist_ok=True)
-        src = os.path.join(self.classes, NOISE_CLASS + ".java")
-        with open(src, "w") as f:
-            f.write(NOISE_JAVA)
-        subprocess.run(["javac", "-cp", self.core, "-d", self.classes, src], check=True)
+        if not os.path.isfile(self.jar):
+            raise SystemExit("no foley CLI jar at %s (build: mvn -B -q -o -pl foley-cli -am package -DskipTests)"
+                             % self.jar)
 
-    def noise(self, seed, k, n, path):
-        subprocess.run(["java", "-cp", self.core + os.pathsep + self.classes, "io.foley4j." + NOISE_CLASS,
-                        str(seed), str(k), str(n), path], check=True)
-        return np.fromfile(path, dtype="<f4")
+    def noise(self, seed, k, channels, latents, path):
+        """foley4j's initial noise of pass ``k`` [channels, latents] (``foley noise``)."""
+        return foley_noise(self.jar, seed, channels, latents, path, pass_index=k)
 
     def generate(self, bundle, video, prompt, negative, cfg, steps, seed, out):
         cmd = ["java", "-jar", self.jar, "generate", "--bundle", bundle, "--video", video, "--prompt", prompt,
@@ -312,28 +314,7 @@ class Foley4j:
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("foley generate failed (%d): %s" % (r.returncode, r.stderr[-3000:]))
-        return read_float_wav(out), time.time() - t0
-
-
-def read_float_wav(path):
-    """A mono 32-bit float WAV's samples (RIFF chunks walked; no package needed)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ValueError("%s is not a WAV file" % path)
-    pos, fmt = 12, None
-    while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
-        body = data[pos + 8:pos + 8 + size]
-        if cid == b"fmt ":
-            fmt = (int.from_bytes(body[0:2], "little"), int.from_bytes(body[2:4], "little"),
-                   int.from_bytes(body[14:16], "little"))
-        elif cid == b"data":
-            if fmt is None or fmt[1] != 1 or fmt[2] != 32 or fmt[0] not in (3, 0xFFFE):
-                raise ValueError("%s: not mono float32 (format, channels, bits = %s)" % (path, fmt))
-            return np.frombuffer(body, dtype="<f4").copy()
-        pos += 8 + size + (size & 1)
-    raise ValueError("%s has no data chunk" % path)
+        return read_float_wav(out)[0], time.time() - t0
 
 
 def rel_l2(a, b):
@@ -361,13 +342,18 @@ def make_clip(path, rate, frames):
 
 def run(args):
     t_start = time.time()
-    from . import mma_standins
+    from . import standins
     work = os.path.abspath(args.out)
     os.makedirs(work, exist_ok=True)
-    standins = mma_standins.install(os.path.join(work, "standins"))
+    # MMAudio's own load_video needs the real torchvision; without it the check reads the frames
+    # itself by the same rules (a CUDA build of torchvision imports beside a CPU torch this way)
+    with_load_video = importlib.util.find_spec("torchvision") is not None
+    if with_load_video:
+        standins.import_torchvision()
+    _, stood_in = standins.install(standins.MMAUDIO, os.path.join(work, "standins"))
     sys.path.insert(0, os.path.abspath(args.mmaudio_repo))
     torch.set_grad_enabled(False)
-    report = {"torch": torch.__version__, "standins": standins, "steps": args.steps, "seed": args.seed}
+    report = {"torch": torch.__version__, "standins": stood_in, "steps": args.steps, "seed": args.seed}
 
     t0 = time.time()
     models, fu, info = build(args.seed, args.clip_layers, args.sync_layers)
@@ -389,7 +375,8 @@ def run(args):
                                          if os.path.isfile(os.path.join(bundle, f))) / (1 << 20), 1)
         print(json.dumps({"exported": bundle, "seconds": report["export_seconds"]}), flush=True)
 
-    foley = Foley4j(args.foley_cli, work)
+    foley = Foley4j(args.foley_cli)
+    channels = models["net"].latent_dim
     results = []
     names = [c for c in CLIPS if not args.clips or c[0] in args.clips.split(",")]
     for name, rate, nframes, prompt, negative, cfg in names:
@@ -405,9 +392,16 @@ def run(args):
         t0 = time.time()
         if duration <= 8.0 + 1e-9:
             vis, syn, d = single_pass_frames(pts)
-            cf, sf = clip_inputs(frames, vis, syn)
+            if with_load_video:
+                cf, sf, d, res["load_video"] = own_frames(video, 8.0, frames, pts)
+                res["frames_from"] = "MMAudio's load_video"
+                if not res["load_video"]["same_counts"]:
+                    raise RuntimeError("load_video and the check disagree on the frames: %s" % res["load_video"])
+            else:
+                cf, sf = clip_inputs(frames, vis, syn)
+                res["frames_from"] = "the check's reading of load_video (no torchvision)"
             lat = seq_lengths(d)[0]
-            noise = foley.noise(args.seed, 0, 40 * lat, os.path.join(work, name + ".noise0.f32"))
+            noise = foley.noise(args.seed, 0, channels, lat, os.path.join(work, name + ".noise0.npy"))
             audio, lengths = mma_generate(models, fu, cf, sf, prompt, negative, cfg, args.steps, noise, d)
             keep = int(round(d * 44100))
             res.update({"mode": "single", "mmaudio_duration": d, "mmaudio_lengths": lengths,
@@ -423,7 +417,7 @@ def run(args):
                 vis = fr.pick_at_or_after(pts, fr.accumulated_times(start, 8.0, 64), tolerance=0.0)
                 syn = fr.pick_at_or_after(pts, fr.accumulated_times(start, 25.0, 200), tolerance=0.0)
                 cf, sf = clip_inputs(frames, vis, syn)
-                noise = foley.noise(args.seed, k, 40 * 345, os.path.join(work, "%s.noise%d.f32" % (name, k)))
+                noise = foley.noise(args.seed, k, channels, 345, os.path.join(work, "%s.noise%d.npy" % (name, k)))
                 a, lengths = mma_generate(models, fu, cf, sf, prompt, negative, cfg, args.steps, noise, 8.0)
                 seg_audio.append(a)
             sr = 44100

@@ -9,12 +9,14 @@ The length-state network below is written for this test: a module that, like MMA
 latents/frames, the sync resize target) and refuses inputs of other lengths.
 """
 
+import json
 import math
 import os
 import struct
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 import _util
 import numpy as np
@@ -22,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from foley_export import export, mma_standins, mmaudio_check
+from foley_export import export, mmaudio_check, standins
 from foley_export.wrappers import MmaDenoiser
 
 
@@ -181,8 +183,8 @@ class StandInsTest(unittest.TestCase):
 
     def test_written_stand_ins_import_and_behave(self):
         d = _util.tmpdir(self)
-        names = mma_standins.write(d, list(mma_standins.STANDINS))
-        self.assertEqual(sorted(names), sorted(mma_standins.STANDINS))
+        written = standins.write(standins.MMAUDIO, d)
+        self.assertEqual(sorted({os.path.relpath(p, d).split(os.sep)[0] for p in written}), sorted(standins.MMAUDIO))
         with open(os.path.join(d, "cfg.yaml"), "w") as f:
             f.write("VIT:\n  DEPTH: 12\n  PATCH_SIZE: 16\nDATA:\n  MEAN: [0.5, 0.5, 0.5]\n")
         out = self.run_py(d, """
@@ -199,8 +201,8 @@ assert InterpolationMode.BICUBIC.value == "bicubic" and F.InterpolationMode is I
 try:
     v2.Resize(384)
     raise SystemExit("a stand-in name was usable")
-except RuntimeError as e:
-    assert "stand-in" in str(e)
+except NotImplementedError as e:
+    assert "torchvision.transforms.v2.Resize: a foley_export stand-in" in str(e), e
 from omegaconf import OmegaConf
 cfg = OmegaConf.load(%r)
 cfg.VIT.ATTN_DROPOUT = 0.0
@@ -215,12 +217,24 @@ print("ok")
 """ % os.path.join(d, "cfg.yaml"))
         self.assertEqual(out.strip(), "ok")
 
-    def test_only_missing_packages_get_a_stand_in(self):
-        for p in mma_standins.missing():
-            self.assertIn(p, mma_standins.STANDINS)
-        import importlib.util
-        for p in mma_standins.STANDINS:
-            self.assertEqual(p in mma_standins.missing(), importlib.util.find_spec(p) is None)
+    def test_install_stands_in_only_what_does_not_import(self):
+        """mmaudio-check's call: the packages that cannot be found get a stand-in in the given
+        directory, which then comes first; the others (none here, or all where installed) are left."""
+        d = os.path.join(_util.tmpdir(self), "standins")
+        here = os.path.dirname(os.path.dirname(os.path.abspath(mmaudio_check.__file__)))
+        out = self.run_py(here, """
+import importlib, importlib.util, json
+from foley_export import standins
+absent = [p for p in standins.MMAUDIO if importlib.util.find_spec(p) is None]
+directory, stood_in = standins.install(standins.MMAUDIO, %r)
+files = {p: importlib.import_module(p).__file__ for p in standins.MMAUDIO}
+print(json.dumps({"absent": absent, "stood_in": stood_in, "directory": directory, "files": files}))
+""" % d)
+        got = json.loads(out.strip().splitlines()[-1])
+        self.assertEqual(got["stood_in"], got["absent"])
+        self.assertEqual(got["directory"], d if got["absent"] else None)
+        for p, f in got["files"].items():
+            self.assertEqual(f.startswith(d + os.sep), p in got["absent"], (p, f))
 
 
 class RedrawTest(unittest.TestCase):
@@ -257,8 +271,32 @@ class NoiseInjectionTest(unittest.TestCase):
         self.assertEqual(calls, [(1, 7, 4)])
         self.assertIs(torch.randn, real)
 
+    def test_foley_noise_becomes_mmaudios_latent_layout(self):
+        """``foley noise`` writes [channels, latents]; MMAudio draws [1, latents, channels]."""
+        noise = np.arange(40 * 7, dtype=np.float32).reshape(40, 7)
+        x0 = mmaudio_check.latent_noise(noise, 40)
+        self.assertEqual(tuple(x0.shape), (1, 7, 40))
+        for t in range(7):
+            for c in range(40):
+                self.assertEqual(float(x0[0, t, c]), float(noise[c, t]))
+
+    def test_noise_comes_from_the_foley_noise_command(self):
+        d = _util.tmpdir(self)
+        jar = os.path.join(d, "foley.jar")
+        open(jar, "w").close()
+        seen = []
+        with mock.patch.object(mmaudio_check, "foley_noise",
+                               lambda *a, **k: seen.append((a, k)) or np.zeros((40, 3), np.float32)):
+            got = mmaudio_check.Foley4j(jar).noise(7, 2, 40, 3, os.path.join(d, "n.npy"))
+        self.assertEqual(got.shape, (40, 3))
+        self.assertEqual(seen, [((jar, 7, 40, 3, os.path.join(d, "n.npy")), {"pass_index": 2})])
+        with self.assertRaises(SystemExit):
+            mmaudio_check.Foley4j(os.path.join(d, "absent.jar"))
+
 
 class FloatWavTest(unittest.TestCase):
+    """mmaudio-check reads foley4j's WAVs with hvf-check's reader (16-bit refused: test_hvf_check)."""
+
     def write(self, path, samples, fmt=3, bits=32, extra=b""):
         data = samples.astype("<f4").tobytes() if bits == 32 else (samples * 32767).astype("<i2").tobytes()
         fmt_chunk = struct.pack("<HHIIHH", fmt, 1, 44100, 44100 * bits // 8, bits // 8, bits)
@@ -272,14 +310,9 @@ class FloatWavTest(unittest.TestCase):
         x = np.random.default_rng(0).standard_normal(1001).astype(np.float32)
         p = os.path.join(d, "a.wav")
         self.write(p, x, extra=b"LIST" + struct.pack("<I", 5) + b"abcde" + b"\0")
-        np.testing.assert_array_equal(mmaudio_check.read_float_wav(p), x)
-
-    def test_refuses_16_bit(self):
-        d = _util.tmpdir(self)
-        p = os.path.join(d, "b.wav")
-        self.write(p, np.zeros(10, np.float32), fmt=1, bits=16)
-        with self.assertRaises(ValueError):
-            mmaudio_check.read_float_wav(p)
+        got, rate = mmaudio_check.read_float_wav(p)
+        self.assertEqual(rate, 44100)
+        np.testing.assert_array_equal(got, x)
 
 
 class ManifestRulesTest(unittest.TestCase):
@@ -388,6 +421,50 @@ class RuntimeFilterTest(unittest.TestCase):
                 want = m(x).numpy()
             self.assertLess(float(np.linalg.norm(got - want) / np.linalg.norm(want)), 1e-6)
 
+
+
+class OwnFramesTest(unittest.TestCase):
+    """``own_frames`` hands MMAudio's own load_video frames on and says how far the check's own
+    reading of the same rules is from them (MMAudio itself is replaced by a module that returns
+    what the check computes, then a changed copy)."""
+
+    def _run(self, change):
+        import types
+        rng = np.random.default_rng(3)
+        frames = rng.integers(0, 256, (90, 48, 64, 3), dtype=np.uint8)
+        pts = [i / 25.0 for i in range(90)]
+        vis, syn, d = mmaudio_check.single_pass_frames(pts, 8.0)
+        cf, sf = mmaudio_check.clip_inputs(frames, vis, syn)
+        cf2, sf2 = change(cf.clone(), sf.clone())
+        info = types.SimpleNamespace(clip_frames=cf2, sync_frames=sf2, duration_sec=d)
+        seen = []
+        eval_utils = types.ModuleType("mmaudio.eval_utils")
+        eval_utils.load_video = lambda path, duration: seen.append((str(path), duration)) or info
+        with mock.patch.dict(sys.modules, {"mmaudio": types.ModuleType("mmaudio"), "mmaudio.eval_utils": eval_utils}):
+            got = mmaudio_check.own_frames("clip.mp4", 8.0, frames, pts)
+        self.assertEqual(seen, [("clip.mp4", 8.0)])
+        self.assertIs(got[0], cf2)
+        self.assertIs(got[1], sf2)
+        return got[3]
+
+    def test_the_same_frames_compare_equal(self):
+        c = self._run(lambda cf, sf: (cf, sf))
+        self.assertTrue(c["same_counts"])
+        self.assertEqual((c["clip_max_levels"], c["sync_max_levels"]), (0.0, 0.0))
+
+    def test_a_level_apart_is_one_level(self):
+        def bump(cf, sf):
+            cf[0, 0, 0, 0] += 1 / 255
+            sf[1, 2, 3, 4] -= 2 / 255  # one level after Normalize(0.5, 0.5)
+            return cf, sf
+        c = self._run(bump)
+        self.assertAlmostEqual(c["clip_max_levels"], 1.0, places=4)
+        self.assertAlmostEqual(c["sync_max_levels"], 1.0, places=4)
+
+    def test_other_counts_are_reported_not_compared(self):
+        c = self._run(lambda cf, sf: (cf[:-1], sf))
+        self.assertFalse(c["same_counts"])
+        self.assertNotIn("clip_max_levels", c)
 
 if __name__ == "__main__":
     unittest.main()
