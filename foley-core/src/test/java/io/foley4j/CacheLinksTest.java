@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.cache.CacheEntry;
 import io.foley4j.cache.CacheStats;
@@ -15,24 +14,16 @@ import io.foley4j.video.VideoSourceFactory;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The result and feature cache links alone: a store of our own, no engine, no video. */
-class CacheLinksTest {
-  private static ModelBundle bundle;
+class CacheLinksTest extends SmallBundleTest {
   private static BundleManifest m;
 
   @BeforeAll
   static void open() {
-    bundle = TestSupport.smallReferenceBundle();
     m = bundle.manifest();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
   }
 
   /** A map as a store. */
