@@ -8,11 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.foley4j.bundle.BundleManifest;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.cache.CacheEntry;
-import io.foley4j.cache.CacheStats;
 import io.foley4j.cache.TensorCache;
 import io.foley4j.video.VideoSourceFactory;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,26 +22,6 @@ class CacheLinksTest extends SmallBundleTest {
   @BeforeAll
   static void open() {
     m = bundle.manifest();
-  }
-
-  /** A map as a store. */
-  private static final class MapCache implements TensorCache {
-    final Map<String, CacheEntry> map = new HashMap<>();
-
-    @Override
-    public CacheEntry get(String key) {
-      return map.get(key);
-    }
-
-    @Override
-    public void put(String key, CacheEntry entry) {
-      map.put(key, entry);
-    }
-
-    @Override
-    public CacheStats stats() {
-      return null;
-    }
   }
 
   private static PipelineConfig pipeline(TensorCache results, TensorCache features) {

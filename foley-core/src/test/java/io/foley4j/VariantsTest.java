@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.cache.CacheEntry;
-import io.foley4j.cache.TensorCache;
 import io.foley4j.video.SyntheticVideo;
 import io.foley4j.video.VideoSource;
 import io.foley4j.video.VideoSourceFactory;
@@ -98,26 +96,6 @@ class VariantsTest extends SmallBundleTest {
     @Override
     public void onChunk(AudioChunk chunk) {
       chunks.add(chunk);
-    }
-  }
-
-  /** A map as a result store. */
-  private static final class MapCache implements TensorCache {
-    final Map<String, CacheEntry> map = new ConcurrentHashMap<>();
-
-    @Override
-    public CacheEntry get(String key) {
-      return map.get(key);
-    }
-
-    @Override
-    public void put(String key, CacheEntry entry) {
-      map.put(key, entry);
-    }
-
-    @Override
-    public io.foley4j.cache.CacheStats stats() {
-      return null;
     }
   }
 
