@@ -6,53 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Safetensors;
 import io.foley4j.cache.CacheEntry;
-import io.foley4j.cache.CacheStats;
 import io.foley4j.cache.TensorCache;
 import io.foley4j.video.VideoSourceFactory;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The result and feature cache links alone: a store of our own, no engine, no video. */
-class CacheLinksTest {
-  private static ModelBundle bundle;
+class CacheLinksTest extends SmallBundleTest {
   private static BundleManifest m;
 
   @BeforeAll
   static void open() {
-    bundle = TestSupport.smallReferenceBundle();
     m = bundle.manifest();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
-  }
-
-  /** A map as a store. */
-  private static final class MapCache implements TensorCache {
-    final Map<String, CacheEntry> map = new HashMap<>();
-
-    @Override
-    public CacheEntry get(String key) {
-      return map.get(key);
-    }
-
-    @Override
-    public void put(String key, CacheEntry entry) {
-      map.put(key, entry);
-    }
-
-    @Override
-    public CacheStats stats() {
-      return null;
-    }
   }
 
   private static PipelineConfig pipeline(TensorCache results, TensorCache features) {

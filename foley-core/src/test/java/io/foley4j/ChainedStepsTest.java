@@ -5,20 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.StageTimings.Phase;
-import io.foley4j.bundle.ModelBundle;
-import io.foley4j.video.SyntheticVideo;
-import io.foley4j.video.VideoSource;
-import io.foley4j.video.VideoSourceFactory;
-import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,38 +18,9 @@ import org.junit.jupiter.api.Test;
  * each next step as the previous one ends, so the steps go on while the job's own thread is busy
  * (here: held in its listener), and the audio is the same bit for bit.
  */
-class ChainedStepsTest {
+class ChainedStepsTest extends SmallBundleTest {
   private static final int STEPS = 6;
-  private static ModelBundle bundle;
-  private static final SyntheticVideo CLIP = SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(1.2)
-      .flash(0.4, 0.08, 0xFFFFFF).movingSquare(0.6, 1.1, 0xFF2020).build();
 
-  @BeforeAll
-  static void open() {
-    bundle = TestSupport.smallReferenceBundle();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
-  }
-
-  private static final VideoSourceFactory VIDEOS = new VideoSourceFactory() {
-    @Override
-    public VideoSource open(Path file) {
-      return CLIP.open();
-    }
-
-    @Override
-    public VideoSource open(ByteBuffer bytes, int decoderThreads) {
-      return CLIP.open();
-    }
-
-    @Override
-    public String id() {
-      return "synthetic";
-    }
-  };
 
   private static FoleyRequest request() {
     return FoleyRequest.builder(new byte[] {1, 2, 3}).prompt("footsteps on glass").steps(STEPS).seed(11).build();
@@ -95,7 +58,7 @@ class ChainedStepsTest {
         }
       }
     };
-    try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).backend(backend).videoSources(VIDEOS)
+    try (FoleyEngine e = FoleyEngine.builder().bundle(bundle).backend(backend).videoSources(CLIP.asFactory())
         .eventListener(pairs).maxConcurrentRequests(1).build()) {
       float[] free = e.generate(request()).toArray();
       events.clear();

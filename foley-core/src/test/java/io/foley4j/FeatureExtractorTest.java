@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Stage;
 import io.foley4j.bundle.StageContract;
 import io.foley4j.video.DecodedFrame;
@@ -27,20 +26,17 @@ import org.junit.jupiter.api.Test;
  * The feature extractor alone: frames from memory, encoders answered by a fake stage-call
  * handle. What it sends each encoder, and how it assembles segments from the answers.
  */
-class FeatureExtractorTest {
-  private static ModelBundle bundle;
+class FeatureExtractorTest extends SmallBundleTest {
   private static BundleManifest m;
   private static final ExecutorService pool = Executors.newCachedThreadPool();
 
   @BeforeAll
   static void open() {
-    bundle = TestSupport.smallReferenceBundle();
     m = bundle.manifest();
   }
 
   @AfterAll
   static void close() {
-    bundle.close();
     pool.shutdownNow();
   }
 

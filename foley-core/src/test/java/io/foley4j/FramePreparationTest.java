@@ -5,31 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.SyntheticVideo;
 import io.foley4j.video.VideoInfo;
 import io.foley4j.video.VideoSource;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@link FramePreparation}: the engine's frame producer alone, what it packs and how it fails. */
-class FramePreparationTest {
-  private static ModelBundle bundle;
+class FramePreparationTest extends SmallBundleTest {
   private static BundleManifest m;
 
   @BeforeAll
   static void open() {
-    bundle = TestSupport.smallReferenceBundle();
     m = bundle.manifest();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
   }
 
   /** A source that counts the frames read and remembers being closed. */

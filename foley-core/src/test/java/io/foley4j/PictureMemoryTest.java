@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.video.SyntheticVideo;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,19 +13,7 @@ import org.junit.jupiter.api.Test;
  * pictures larger than its maxPicturePixels: four 16000 × 16000 jobs once ran out of a 2 GB heap
  * in their decode threads because admission counted only the model's tensors.
  */
-class PictureMemoryTest {
-  private static ModelBundle bundle;
-
-  @BeforeAll
-  static void open() {
-    bundle = TestSupport.smallReferenceBundle();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
-  }
-
+class PictureMemoryTest extends SmallBundleTest {
   private static SegmentPlan plan(double seconds) {
     BundleManifest m = bundle.manifest();
     return new SegmentPlan(m, SegmentPlan.samplesFor((long) (seconds * 1000), 1000, m.audio().sampleRate()));

@@ -8,33 +8,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.backend.Tensor;
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.bundle.Stage;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The sampler alone, on a fake stage-call handle: what it sends each stage and what it makes of the answers. */
-class SamplerTest {
-  private static ModelBundle bundle;
+class SamplerTest extends SmallBundleTest {
   private static PipelineConfig pipeline;
   private static BundleManifest m;
 
   @BeforeAll
   static void open() {
-    bundle = TestSupport.smallReferenceBundle();
     pipeline = FakeStageCalls.pipeline(bundle, 4, 4);
     m = bundle.manifest();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
   }
 
   private static FoleyRequest request(int steps, double cfg) {

@@ -3,7 +3,6 @@ package io.foley4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.foley4j.bundle.ModelBundle;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -14,8 +13,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,19 +20,7 @@ import org.junit.jupiter.api.Test;
  * endless slow stream, or a channel that keeps returning 0 bytes, neither holds the engine's
  * request thread nor burns a core. The stream never ends, so no decoder is reached.
  */
-class StreamDeadlineTest {
-  private static ModelBundle bundle;
-
-  @BeforeAll
-  static void open() {
-    bundle = TestSupport.smallReferenceBundle();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
-  }
-
+class StreamDeadlineTest extends SmallBundleTest {
   private static FoleyEngine engine() {
     return FoleyEngine.builder().bundle(bundle).maxConcurrentRequests(1)
         .videoSources(io.foley4j.video.SyntheticVideo.builder().build().asFactory()).build();

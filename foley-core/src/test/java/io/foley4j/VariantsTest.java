@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.StageTimings.Phase;
 import io.foley4j.bundle.BundleManifest;
-import io.foley4j.bundle.ModelBundle;
-import io.foley4j.cache.CacheEntry;
-import io.foley4j.cache.TensorCache;
 import io.foley4j.video.SyntheticVideo;
 import io.foley4j.video.VideoSource;
 import io.foley4j.video.VideoSourceFactory;
@@ -24,8 +21,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,25 +29,11 @@ import org.junit.jupiter.api.Test;
  * its seed's single run, chunks and results come per variant, a cancel stops them all, the result
  * cache is keyed per variant and memory admission counts every variant.
  */
-class VariantsTest {
+class VariantsTest extends SmallBundleTest {
   private static final int STEPS = 5;
-  private static ModelBundle bundle;
-  // a flash at 0.4 s and a moving square: motion, so the audio is not silence
-  private static final SyntheticVideo CLIP = SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(1.2)
-      .flash(0.4, 0.08, 0xFFFFFF).movingSquare(0.6, 1.1, 0xFF2020).build();
   // longer than one segment of the reference bundle (8 s, 1 s overlap): two segments, two chunks per variant
   private static final SyntheticVideo LONG = SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(9.5)
       .flash(2.0, 0.08, 0xFFFFFF).flash(8.6, 0.08, 0xFFFFFF).build();
-
-  @BeforeAll
-  static void open() {
-    bundle = TestSupport.smallReferenceBundle();
-  }
-
-  @AfterAll
-  static void close() {
-    bundle.close();
-  }
 
   /** A synthetic clip's factory that counts the videos it opens. */
   private static final class CountingVideos implements VideoSourceFactory {
@@ -115,26 +96,6 @@ class VariantsTest {
     @Override
     public void onChunk(AudioChunk chunk) {
       chunks.add(chunk);
-    }
-  }
-
-  /** A map as a result store. */
-  private static final class MapCache implements TensorCache {
-    final Map<String, CacheEntry> map = new ConcurrentHashMap<>();
-
-    @Override
-    public CacheEntry get(String key) {
-      return map.get(key);
-    }
-
-    @Override
-    public void put(String key, CacheEntry entry) {
-      map.put(key, entry);
-    }
-
-    @Override
-    public io.foley4j.cache.CacheStats stats() {
-      return null;
     }
   }
 

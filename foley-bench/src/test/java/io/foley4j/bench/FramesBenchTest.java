@@ -8,10 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.foley4j.FoleyException;
 import io.foley4j.SystemPython;
 import io.foley4j.TestSupport;
-import io.foley4j.cli.FoleyCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -54,7 +50,7 @@ class FramesBenchTest {
     Path clip = dir.resolve("clip.mp4");
     TestSupport.run("ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=192x108:r=25:d=2",
         "-c:v", "libx264", "-pix_fmt", "yuv420p", clip.toString());
-    String out = bench("bench", "frames", clip.toString(), "--runs", "1", "--python", SystemPython.PYTHON);
+    String out = BenchCli.run("bench", "frames", clip.toString(), "--runs", "1", "--python", SystemPython.PYTHON);
 
     Map<String, double[]> rows = new LinkedHashMap<>();
     for (Matcher m = ROW.matcher(out); m.find(); ) {
@@ -113,20 +109,6 @@ class FramesBenchTest {
     }
   }
 
-  private static String bench(String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    int rc;
-    try {
-      rc = FoleyCli.run(args);
-    } finally {
-      System.setOut(old);
-    }
-    String out = buf.toString(StandardCharsets.UTF_8);
-    assertEquals(0, rc, out);
-    return out;
-  }
 
   private FramesBench bench(Path file) {
     FramesBench b = new FramesBench();

@@ -6,10 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.FoleyException;
 import io.foley4j.TestSupport;
-import io.foley4j.cli.FoleyCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,7 +25,7 @@ class UploadBenchTest {
   @Test
   void printsTheThreeWaysWithConsistentNumbers() {
     Assumptions.assumeTrue(TestSupport.ffmpegAvailable(), "ffmpeg not installed");
-    String out = bench("bench", "upload", "--video-seconds", "12", "--upload-seconds", "2", "--steps", "1");
+    String out = BenchCli.run("bench", "upload", "--video-seconds", "12", "--upload-seconds", "2", "--steps", "1");
     Map<String, double[]> rows = new LinkedHashMap<>();
     for (Matcher m = ROW.matcher(out); m.find(); ) {
       rows.put(m.group(1).trim(), new double[] {Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
@@ -60,18 +56,4 @@ class UploadBenchTest {
     assertEquals(FoleyException.Code.INVALID_ARGUMENT, assertThrows(FoleyException.class, missing::call).code());
   }
 
-  private static String bench(String... args) {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream old = System.out;
-    System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    int rc;
-    try {
-      rc = FoleyCli.run(args);
-    } finally {
-      System.setOut(old);
-    }
-    String out = buf.toString(StandardCharsets.UTF_8);
-    assertEquals(0, rc, out);
-    return out;
-  }
 }

@@ -27,6 +27,8 @@ final class VectorResample implements PilResample.Simd {
   private static final VectorSpecies<Byte> BYTES =
       L % 8 == 0 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * L)) : ByteVector.SPECIES_64;
   private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  /** Where row {@code k} of an 8x8 square of {@code cols} starts: {@code k * L}. */
+  private static final int[] BY_L = {0, L, 2 * L, 3 * L, 4 * L, 5 * L, 6 * L, 7 * L};
 
   private VectorResample() {}
 
@@ -99,89 +101,13 @@ final class VectorResample implements PilResample.Simd {
    * block) into {@code mid[c*plane + (r0 + r)*ow + i]} for {@code r < nr}: 8 columns by 8 rows at a time.
    */
   private static void untranspose(byte[] cols, int channels, int ow, int nr, byte[] mid, int plane, int r0) {
-    final long m1 = 0x00FF00FF00FF00FFL;
-    final long m2 = 0x0000FFFF0000FFFFL;
-    final long m4 = 0x00000000FFFFFFFFL;
+    int whole = ow - ow % 8;
     for (int c = 0; c < channels; c++) {
-      int i = 0;
-      for (; i + 8 <= ow; i += 8) {
-        int q = (c * ow + i) * L;
-        for (int r = 0; r < L; r += 8) {
-          if (r >= nr) {
-            break;
-          }
-          long a0 = (long) LONGS.get(cols, q + r);
-          long a1 = (long) LONGS.get(cols, q + L + r);
-          long a2 = (long) LONGS.get(cols, q + 2 * L + r);
-          long a3 = (long) LONGS.get(cols, q + 3 * L + r);
-          long a4 = (long) LONGS.get(cols, q + 4 * L + r);
-          long a5 = (long) LONGS.get(cols, q + 5 * L + r);
-          long a6 = (long) LONGS.get(cols, q + 6 * L + r);
-          long a7 = (long) LONGS.get(cols, q + 7 * L + r);
-          long t;
-          t = ((a0 >>> 8) ^ a1) & m1;
-          a1 ^= t;
-          a0 ^= t << 8;
-          t = ((a2 >>> 8) ^ a3) & m1;
-          a3 ^= t;
-          a2 ^= t << 8;
-          t = ((a4 >>> 8) ^ a5) & m1;
-          a5 ^= t;
-          a4 ^= t << 8;
-          t = ((a6 >>> 8) ^ a7) & m1;
-          a7 ^= t;
-          a6 ^= t << 8;
-          t = ((a0 >>> 16) ^ a2) & m2;
-          a2 ^= t;
-          a0 ^= t << 16;
-          t = ((a1 >>> 16) ^ a3) & m2;
-          a3 ^= t;
-          a1 ^= t << 16;
-          t = ((a4 >>> 16) ^ a6) & m2;
-          a6 ^= t;
-          a4 ^= t << 16;
-          t = ((a5 >>> 16) ^ a7) & m2;
-          a7 ^= t;
-          a5 ^= t << 16;
-          t = ((a0 >>> 32) ^ a4) & m4;
-          a4 ^= t;
-          a0 ^= t << 32;
-          t = ((a1 >>> 32) ^ a5) & m4;
-          a5 ^= t;
-          a1 ^= t << 32;
-          t = ((a2 >>> 32) ^ a6) & m4;
-          a6 ^= t;
-          a2 ^= t << 32;
-          t = ((a3 >>> 32) ^ a7) & m4;
-          a7 ^= t;
-          a3 ^= t << 32;
-          int o = c * plane + (r0 + r) * ow + i;
-          int left = nr - r; // rows of this 8 that exist
-          LONGS.set(mid, o, a0);
-          if (left > 1) {
-            LONGS.set(mid, o + ow, a1);
-          }
-          if (left > 2) {
-            LONGS.set(mid, o + 2 * ow, a2);
-          }
-          if (left > 3) {
-            LONGS.set(mid, o + 3 * ow, a3);
-          }
-          if (left > 4) {
-            LONGS.set(mid, o + 4 * ow, a4);
-          }
-          if (left > 5) {
-            LONGS.set(mid, o + 5 * ow, a5);
-          }
-          if (left > 6) {
-            LONGS.set(mid, o + 6 * ow, a6);
-          }
-          if (left > 7) {
-            LONGS.set(mid, o + 7 * ow, a7);
-          }
-        }
+      for (int r = 0; r < nr; r += 8) { // rows past nr are not written
+        transposeSquares(cols, BY_L, 0, c * ow * L + r, 8 * L, mid, c * plane + (r0 + r) * ow, 8, ow, whole / 8,
+            Math.min(8, nr - r));
       }
-      for (; i < ow; i++) {
+      for (int i = whole; i < ow; i++) {
         int q = (c * ow + i) * L;
         for (int r = 0; r < nr; r++) {
           mid[c * plane + (r0 + r) * ow + i] = cols[q + r];
@@ -238,79 +164,110 @@ final class VectorResample implements PilResample.Simd {
    * bytes at a time, each 8x8 square transposed inside eight {@code long}s.
    */
   static void transpose(byte[] rgb, int[] rb, int nb, byte[] block) {
-    final long m1 = 0x00FF00FF00FF00FFL;
-    final long m2 = 0x0000FFFF0000FFFFL;
-    final long m4 = 0x00000000FFFFFFFFL;
+    int whole = nb - nb % 8;
     for (int g = 0; g < L; g += 8) {
-      int p0 = rb[g];
-      int p1 = rb[g + 1];
-      int p2 = rb[g + 2];
-      int p3 = rb[g + 3];
-      int p4 = rb[g + 4];
-      int p5 = rb[g + 5];
-      int p6 = rb[g + 6];
-      int p7 = rb[g + 7];
-      int b = 0;
-      for (; b + 8 <= nb; b += 8) {
-        long a0 = (long) LONGS.get(rgb, p0 + b);
-        long a1 = (long) LONGS.get(rgb, p1 + b);
-        long a2 = (long) LONGS.get(rgb, p2 + b);
-        long a3 = (long) LONGS.get(rgb, p3 + b);
-        long a4 = (long) LONGS.get(rgb, p4 + b);
-        long a5 = (long) LONGS.get(rgb, p5 + b);
-        long a6 = (long) LONGS.get(rgb, p6 + b);
-        long a7 = (long) LONGS.get(rgb, p7 + b);
-        long t;
-        t = ((a0 >>> 8) ^ a1) & m1;
-        a1 ^= t;
-        a0 ^= t << 8;
-        t = ((a2 >>> 8) ^ a3) & m1;
-        a3 ^= t;
-        a2 ^= t << 8;
-        t = ((a4 >>> 8) ^ a5) & m1;
-        a5 ^= t;
-        a4 ^= t << 8;
-        t = ((a6 >>> 8) ^ a7) & m1;
-        a7 ^= t;
-        a6 ^= t << 8;
-        t = ((a0 >>> 16) ^ a2) & m2;
-        a2 ^= t;
-        a0 ^= t << 16;
-        t = ((a1 >>> 16) ^ a3) & m2;
-        a3 ^= t;
-        a1 ^= t << 16;
-        t = ((a4 >>> 16) ^ a6) & m2;
-        a6 ^= t;
-        a4 ^= t << 16;
-        t = ((a5 >>> 16) ^ a7) & m2;
-        a7 ^= t;
-        a5 ^= t << 16;
-        t = ((a0 >>> 32) ^ a4) & m4;
-        a4 ^= t;
-        a0 ^= t << 32;
-        t = ((a1 >>> 32) ^ a5) & m4;
-        a5 ^= t;
-        a1 ^= t << 32;
-        t = ((a2 >>> 32) ^ a6) & m4;
-        a6 ^= t;
-        a2 ^= t << 32;
-        t = ((a3 >>> 32) ^ a7) & m4;
-        a7 ^= t;
-        a3 ^= t << 32;
-        int o = b * L + g;
-        LONGS.set(block, o, a0);
-        LONGS.set(block, o + L, a1);
-        LONGS.set(block, o + 2 * L, a2);
-        LONGS.set(block, o + 3 * L, a3);
-        LONGS.set(block, o + 4 * L, a4);
-        LONGS.set(block, o + 5 * L, a5);
-        LONGS.set(block, o + 6 * L, a6);
-        LONGS.set(block, o + 7 * L, a7);
-      }
-      for (; b < nb; b++) {
+      transposeSquares(rgb, rb, g, 0, 8, block, g, 8 * L, L, whole / 8, 8);
+      for (int b = whole; b < nb; b++) {
         for (int r = g; r < g + 8; r++) {
           block[b * L + r] = rgb[rb[r] + b];
         }
+      }
+    }
+  }
+
+  /**
+   * {@code count} squares of 8x8 bytes, each transposed inside eight {@code long}s (the one transpose
+   * of both directions). Square {@code s} reads its row {@code k} at {@code src[at[k0 + k] + from + s *
+   * step]} and writes its row {@code j} at {@code dst[to + s * toStep + j * stride]}, byte {@code k} of
+   * which is byte {@code j} of row {@code k}; rows {@code j >= n} are not written.
+   */
+  private static void transposeSquares(byte[] src, int[] at, int k0, int from, int step, byte[] dst, int to,
+      int toStep, int stride, int count, int n) {
+    final long m1 = 0x00FF00FF00FF00FFL;
+    final long m2 = 0x0000FFFF0000FFFFL;
+    final long m4 = 0x00000000FFFFFFFFL;
+    int p0 = at[k0] + from;
+    int p1 = at[k0 + 1] + from;
+    int p2 = at[k0 + 2] + from;
+    int p3 = at[k0 + 3] + from;
+    int p4 = at[k0 + 4] + from;
+    int p5 = at[k0 + 5] + from;
+    int p6 = at[k0 + 6] + from;
+    int p7 = at[k0 + 7] + from;
+    for (int s = 0, q = 0, o = to; s < count; s++, q += step, o += toStep) {
+      long a0 = (long) LONGS.get(src, p0 + q);
+      long a1 = (long) LONGS.get(src, p1 + q);
+      long a2 = (long) LONGS.get(src, p2 + q);
+      long a3 = (long) LONGS.get(src, p3 + q);
+      long a4 = (long) LONGS.get(src, p4 + q);
+      long a5 = (long) LONGS.get(src, p5 + q);
+      long a6 = (long) LONGS.get(src, p6 + q);
+      long a7 = (long) LONGS.get(src, p7 + q);
+      long t;
+      t = ((a0 >>> 8) ^ a1) & m1;
+      a1 ^= t;
+      a0 ^= t << 8;
+      t = ((a2 >>> 8) ^ a3) & m1;
+      a3 ^= t;
+      a2 ^= t << 8;
+      t = ((a4 >>> 8) ^ a5) & m1;
+      a5 ^= t;
+      a4 ^= t << 8;
+      t = ((a6 >>> 8) ^ a7) & m1;
+      a7 ^= t;
+      a6 ^= t << 8;
+      t = ((a0 >>> 16) ^ a2) & m2;
+      a2 ^= t;
+      a0 ^= t << 16;
+      t = ((a1 >>> 16) ^ a3) & m2;
+      a3 ^= t;
+      a1 ^= t << 16;
+      t = ((a4 >>> 16) ^ a6) & m2;
+      a6 ^= t;
+      a4 ^= t << 16;
+      t = ((a5 >>> 16) ^ a7) & m2;
+      a7 ^= t;
+      a5 ^= t << 16;
+      t = ((a0 >>> 32) ^ a4) & m4;
+      a4 ^= t;
+      a0 ^= t << 32;
+      t = ((a1 >>> 32) ^ a5) & m4;
+      a5 ^= t;
+      a1 ^= t << 32;
+      t = ((a2 >>> 32) ^ a6) & m4;
+      a6 ^= t;
+      a2 ^= t << 32;
+      t = ((a3 >>> 32) ^ a7) & m4;
+      a7 ^= t;
+      a3 ^= t << 32;
+      LONGS.set(dst, o, a0);
+      if (n == 8) { // every square of a block but the last rows of a short one
+        LONGS.set(dst, o + stride, a1);
+        LONGS.set(dst, o + 2 * stride, a2);
+        LONGS.set(dst, o + 3 * stride, a3);
+        LONGS.set(dst, o + 4 * stride, a4);
+        LONGS.set(dst, o + 5 * stride, a5);
+        LONGS.set(dst, o + 6 * stride, a6);
+        LONGS.set(dst, o + 7 * stride, a7);
+        continue;
+      }
+      if (n > 1) {
+        LONGS.set(dst, o + stride, a1);
+      }
+      if (n > 2) {
+        LONGS.set(dst, o + 2 * stride, a2);
+      }
+      if (n > 3) {
+        LONGS.set(dst, o + 3 * stride, a3);
+      }
+      if (n > 4) {
+        LONGS.set(dst, o + 4 * stride, a4);
+      }
+      if (n > 5) {
+        LONGS.set(dst, o + 5 * stride, a5);
+      }
+      if (n > 6) {
+        LONGS.set(dst, o + 6 * stride, a6);
       }
     }
   }

@@ -11,9 +11,7 @@ import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyException;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
-import io.foley4j.TestSupport;
 import io.foley4j.UnsupportedVideoException;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.cache.CacheEntry;
 import io.foley4j.cache.CacheStats;
 import io.foley4j.cache.TensorCache;
@@ -31,32 +29,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Videos from memory through FFmpeg's custom AVIOContext (read and seek callbacks over the bytes). */
-class FfmpegMemoryInputTest {
-  @TempDir
-  static Path dir;
-  static ModelBundle bundle;
-
-  @BeforeAll
-  static void start() {
-    Clips.require();
-    bundle = TestSupport.referenceBundle();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (bundle != null) {
-      bundle.close();
-    }
-  }
-
+class FfmpegMemoryInputTest extends ReferenceBundleTest {
   /** A map store that counts hits and puts. */
   static final class MapCache implements TensorCache {
     final Map<String, CacheEntry> map = new ConcurrentHashMap<>();

@@ -7,13 +7,10 @@ import io.foley4j.AudioAnalysis;
 import io.foley4j.FoleyEngine;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
-import io.foley4j.TestSupport;
-import io.foley4j.bundle.ModelBundle;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,16 +18,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * A/V sync through the FFmpeg source on the reference model: flashes at known times give audio
  * onsets within ±40 ms, and the audio lasts exactly as long as the video, on every kind of input.
  */
-class FfmpegSyncTest {
-  @TempDir
-  static Path dir;
-  static ModelBundle bundle;
+class FfmpegSyncTest extends ReferenceBundleTest {
   static FoleyEngine engine;
 
   @BeforeAll
   static void start() {
-    Clips.require();
-    bundle = TestSupport.referenceBundle();
     engine = FoleyEngine.builder().bundle(bundle).name("ffsync").videoSources(FfmpegVideoSources.ffmpeg()).build();
   }
 
@@ -38,7 +30,6 @@ class FfmpegSyncTest {
   static void stop() {
     if (engine != null) {
       engine.close();
-      bundle.close();
     }
   }
 

@@ -15,9 +15,7 @@ import io.foley4j.FoleyJob;
 import io.foley4j.FoleyListener;
 import io.foley4j.FoleyRequest;
 import io.foley4j.FoleyResult;
-import io.foley4j.TestSupport;
 import io.foley4j.UnsupportedVideoException;
-import io.foley4j.bundle.ModelBundle;
 import io.foley4j.video.DecodedFrame;
 import io.foley4j.video.StreamingVideo;
 import io.foley4j.video.VideoSource;
@@ -33,10 +31,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,24 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (or the job's first chunk) opens the gate, so that "before the end" is an ordering, not a timing.
  */
 @org.junit.jupiter.api.Timeout(600)
-class FfmpegWhileReadingTest {
-  @TempDir
-  static Path dir;
-  static ModelBundle bundle;
-
-  @BeforeAll
-  static void start() {
-    Clips.require();
-    bundle = TestSupport.referenceBundle();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (bundle != null) {
-      bundle.close();
-    }
-  }
-
+class FfmpegWhileReadingTest extends ReferenceBundleTest {
   /** The flash clip ({@code seconds} long) in a container that can be decoded as it arrives, or not. */
   static Path clip(String name, double seconds) {
     // a moving test picture: its bytes spread over its frames, so a fraction of them is a fraction of the time

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,12 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.FutureCallback;
 
 /**
  * The Foley HTTP service on one {@link FoleyEngine}: jobs over REST, progress over SSE, the
@@ -1070,11 +1077,81 @@ public final class FoleyService implements AutoCloseable {
       ctx.header("Retry-After", Long.toString(retryAfter));
     }
     if (hasUnreadBody(ctx) && !drainBody(ctx)) {
-      // refused before a large body was read (no key, over the rate, not ready): the server drops the
-      // rest of it and closes the connection, so a client must not send its next request on it
+      // refused before a large body was read (no key, over the rate, not ready, a multipart parser that
+      // gave up): the server drops the rest of it and closes the connection, so a client must not send
+      // its next request on it; the close lingers so that the client reads this answer first
       ctx.header("Connection", "close");
+      lingerAfterAnswer(ctx);
     }
     json(ctx, status, o);
+  }
+
+  /** How long after its answer a connection whose request body could not be drained waits for more of it. */
+  static final long LINGER_MILLIS = 2_000;
+
+  /**
+   * Closes the connection of a refused request whose body cannot be read to its end the way a
+   * lingering close does: once the answer is written, the server's side is shut (the client reads the
+   * answer, then end of stream) and what the client still sends is read and dropped, up to {@link
+   * #DRAIN_LIMIT_BYTES}, waiting for more until {@link #LINGER_MILLIS} after the answer, before the
+   * connection closes (in the thread that completes the answer: the handler's, for an answer this
+   * small, which is written at once). Closed at once with the client's bytes unread, the kernel resets
+   * the connection, and the reset can discard the answer, or fail the write of a client still sending,
+   * before the client reads it.
+   */
+  private static void lingerAfterAnswer(Context ctx) {
+    Request request = ServletContextRequest.getServletContextRequest(ctx.req());
+    if (request == null) {
+      return;
+    }
+    EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+    // the answer has been written when the stream completes (with the body unread, Jetty fails it), and
+    // Jetty closes the connection once the completion returns: the lingering happens before
+    request.addHttpStreamWrapper(stream -> new HttpStream.Wrapper(stream) {
+      @Override
+      public void succeeded() {
+        dropUntilClosed(endPoint);
+        super.succeeded();
+      }
+
+      @Override
+      public void failed(Throwable x) {
+        dropUntilClosed(endPoint);
+        super.failed(x);
+      }
+    });
+  }
+
+  /** Shuts the output of {@code endPoint} and reads and drops its input until end of stream or a bound. */
+  private static void dropUntilClosed(EndPoint endPoint) {
+    try {
+      endPoint.shutdownOutput();
+      ByteBuffer buffer = BufferUtil.allocate(64 << 10);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+      long read = 0;
+      while (read <= DRAIN_LIMIT_BYTES) {
+        BufferUtil.clear(buffer);
+        int n = endPoint.fill(buffer);
+        if (n < 0) {
+          return;
+        }
+        read += n;
+        if (n == 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return;
+          }
+          FutureCallback readable = new FutureCallback();
+          endPoint.fillInterested(readable);
+          readable.get(left, TimeUnit.NANOSECONDS);
+        }
+      }
+    } catch (Exception e) {
+      // the connection is closed next in any case
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** The most of a refused request's body that is read and dropped so that its client sees the answer. */

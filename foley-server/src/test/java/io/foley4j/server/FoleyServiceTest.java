@@ -434,6 +434,44 @@ class FoleyServiceTest {
     }
   }
 
+  /**
+   * A chunked multipart upload over the limit that its client goes on sending after Jetty's parser
+   * gave up, longer than the server drains through the request: the server answers, shuts its side and
+   * reads and drops the rest before closing. Closed at once with the client's bytes unread, the kernel
+   * reset the connection and the client, writing all of its body before reading, lost the 413 (the race
+   * that could fail anUploadOverTheLimitIs413 where its body cannot be drained).
+   */
+  @Test
+  void anOverLimitChunkedUploadStillBeingSentGetsItsAnswer() throws Exception {
+    try (FoleyService small = start(ServiceConfig.defaults(dir.resolve("linger")).withMaxUpload(16 * 1024), b -> b);
+        java.net.Socket socket = new java.net.Socket()) {
+      socket.setSendBufferSize(64 << 10);
+      socket.connect(new java.net.InetSocketAddress(small.uri().getHost(), small.uri().getPort()));
+      socket.setSoTimeout(30_000);
+      String boundary = "b" + System.nanoTime();
+      // more than the server drains through the request (8 MiB), then 7.5 MiB more: the client (a small send
+      // buffer) is still writing when the server is done with the request; closed at once, this client got
+      // "Broken pipe" (Linux, loopback)
+      byte[] body = new Http.Form().video(new byte[(int) FoleyService.DRAIN_LIMIT_BYTES + (15 << 19)])
+          .field("prompt", "x").body(boundary);
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write(("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+          + "Content-Type: multipart/form-data; boundary=" + boundary + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      for (int at = 0; at < body.length; at += 64 << 10) { // all of it before reading, as a simple client does
+        int n = Math.min(64 << 10, body.length - at);
+        out.write((Integer.toHexString(n) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body, at, n);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+      assertTrue(answer.contains("limit of 16384 bytes"), answer);
+      assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), answer);
+    }
+  }
+
   @Test
   void cancelAndConflicts() throws Exception {
     // a long job (many steps) to cancel while it runs
