@@ -96,14 +96,19 @@ def resize_center_crop(frame, size, resample):
     return np.asarray(img.crop((left, top, left + size, top + size)))
 
 
-def resize_squash_torch(frame, size):
-    """torchvision ``v2.Resize((size, size), BICUBIC)`` on a uint8 [H,W,3] frame as a uint8 tensor
-    (MMAudio's CLIP transform): torch's uint8 ``interpolate(mode="bicubic", antialias=True)``."""
+def _torch_resize(frame, height, width):
+    """torch's uint8 ``interpolate(mode="bicubic", antialias=True)`` of a uint8 [H,W,3] frame, as a
+    [1,3,height,width] uint8 tensor (what torchvision v2's Resize runs on a uint8 tensor)."""
     import torch
 
     t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
-    r = torch.nn.functional.interpolate(t, size=(size, size), mode="bicubic", antialias=True)
-    return r[0].permute(1, 2, 0).contiguous().numpy()
+    return torch.nn.functional.interpolate(t, size=(height, width), mode="bicubic", antialias=True)
+
+
+def resize_squash_torch(frame, size):
+    """torchvision ``v2.Resize((size, size), BICUBIC)`` on a uint8 [H,W,3] frame as a uint8 tensor
+    (MMAudio's CLIP transform)."""
+    return _torch_resize(frame, size, size)[0].permute(1, 2, 0).contiguous().numpy()
 
 
 def resize_center_crop_torch(frame, size):
@@ -111,16 +116,13 @@ def resize_center_crop_torch(frame, size):
     as a uint8 tensor (HVF's Synchformer transform): torch's uint8 ``interpolate(mode="bicubic",
     antialias=True)``, same sizes and offsets as :func:`resize_center_crop`. A torch without uint8
     bicubic (before 2.1) falls back to PIL's bicubic."""
-    import torch
-
     h, w = frame.shape[:2]
     if w <= h:
         nw, nh = size, int(size * h / w)
     else:
         nw, nh = int(size * w / h), size
-    t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None]
     try:
-        r = torch.nn.functional.interpolate(t, size=(nh, nw), mode="bicubic", antialias=True)
+        r = _torch_resize(frame, nh, nw)
     except RuntimeError:
         return resize_center_crop(frame, size, Image.BICUBIC)
     left = int(round((nw - size) / 2.0))

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from . import hvf_arch_check as arch
+from .hvf_pipeline_bench import last_json
 
 TORCH_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 CASE = "s8"
@@ -82,18 +83,11 @@ def _torch_child(a):
                       "peak_rss_mib": arch._mib("VmHWM")}), flush=True)
 
 
-def _last_json(text):
-    for line in reversed(text.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    raise RuntimeError("no JSON line in:\n" + text[-4000:])
-
-
 def _run(cmd, env=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
     if p.returncode != 0:
         raise RuntimeError("%s failed (%d):\n%s" % (" ".join(cmd[:4]), p.returncode, p.stdout[-4000:]))
-    return _last_json(p.stdout)
+    return last_json(p.stdout)
 
 
 def main(argv=None):

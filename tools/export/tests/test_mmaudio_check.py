@@ -106,15 +106,18 @@ def denoiser_inputs(gen, batch, lat, nclip, nsync, net):
             torch.randn(batch, 77, 8, generator=gen)]
 
 
-def export_denoiser(test, wrapper, args):
+def export_one(test, module, inputs, in_axes, out_axes):
+    """``module`` exported by the tool's own stage path as stage "m"; returns the .onnx path."""
     d = _util.tmpdir(test)
-    in_axes = {n: AXES.get(n, {}) for n in NAMES[0]}
-    out_axes = {n: AXES.get(n, {}) for n in NAMES[1]}
-    model, streamed = export._export_stage("m", wrapper, dict(zip(NAMES[0], args)), {"m": (in_axes, out_axes)},
-                                           17, d, None)
+    model, streamed = export._export_stage("m", module, inputs, {"m": (in_axes, out_axes)}, 17, d, None)
     path = os.path.join(d, "m.onnx")
     export._save(model, path, False, streamed)
     return path
+
+
+def export_denoiser(test, wrapper, args):
+    return export_one(test, wrapper, dict(zip(NAMES[0], args)), {n: AXES.get(n, {}) for n in NAMES[0]},
+                      {n: AXES.get(n, {}) for n in NAMES[1]})
 
 
 def mmaudio_way(net, args):
@@ -372,12 +375,8 @@ class ScaleFactorUpsampleTest(unittest.TestCase):
             def forward(self, x):
                 return F.interpolate(x, scale_factor=2.0, mode="nearest-exact") * 2.0
 
-        d = _util.tmpdir(self)
-        model, streamed = export._export_stage("m", Up(), {"x": torch.randn(2, 3, 50)},
-                                               {"m": ({"x": {0: "batch", 2: "n"}}, {"y": {0: "batch", 2: "m"}})},
-                                               17, d, None)
-        path = os.path.join(d, "m.onnx")
-        export._save(model, path, False, streamed)
+        path = export_one(self, Up(), {"x": torch.randn(2, 3, 50)}, {"x": {0: "batch", 2: "n"}},
+                          {"y": {0: "batch", 2: "m"}})
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         for n in (1, 77, 345):
             x = torch.randn(1, 3, n)
@@ -406,13 +405,9 @@ class RuntimeFilterTest(unittest.TestCase):
                 return self.conv(x)
 
         m = Resample().eval()
-        d = _util.tmpdir(self)
         with torch.no_grad():
-            model, streamed = export._export_stage("m", m, {"x": torch.randn(2, 5, 50)},
-                                                   {"m": ({"x": {0: "batch", 2: "n"}}, {"y": {0: "batch", 2: "m"}})},
-                                                   17, d, None)
-        path = os.path.join(d, "m.onnx")
-        export._save(model, path, False, streamed)
+            path = export_one(self, m, {"x": torch.randn(2, 5, 50)}, {"x": {0: "batch", 2: "n"}},
+                              {"y": {0: "batch", 2: "m"}})
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         for n in (7, 77, 345):
             x = torch.randn(3, 5, n)
