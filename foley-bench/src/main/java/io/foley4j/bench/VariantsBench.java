@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -102,9 +103,10 @@ final class VariantsBench implements Callable<Integer> {
         for (int v = 0; v < variants; v++) {
           identical &= Arrays.equals(one.variant(v).toArray(), separate.get(v).toArray());
         }
-        double a = wall[0] / 1e9;
-        double b = wall[1] / 1e9;
-        System.out.printf("%-5s %22.3f %16.3f %16.2f   %s   (one: decode %.0f ms, denoise %.0f ms)%n",
+        // whole milliseconds, as printed: the ratio is then the ratio of the printed walls
+        double a = Math.round(wall[0] / 1e6) / 1e3;
+        double b = Math.round(wall[1] / 1e6) / 1e3;
+        System.out.printf(Locale.ROOT, "%-5s %22.3f %16.3f %16.2f   %s   (one: decode %.0f ms, denoise %.0f ms)%n",
             r == 0 ? "warm" : Integer.toString(r), a, b, b / a, identical ? "yes" : "NO",
             one.timings().millis(Phase.DECODE), one.timings().millis(Phase.DENOISE));
         if (r > 0) {
@@ -112,7 +114,8 @@ final class VariantsBench implements Callable<Integer> {
           sumSeparate += b;
         }
       }
-      System.out.printf("variants: N = %d, mean of %d: one request %.3f s, %d separate %.3f s, separate / one = %.2f%n",
+      System.out.printf(Locale.ROOT,
+          "variants: N = %d, mean of %d: one request %.3f s, %d separate %.3f s, separate / one = %.2f%n",
           variants, runs, sumOne / runs, variants, sumSeparate / runs, sumSeparate / sumOne);
     } finally {
       ModelBundle.deleteQuietly(dir);

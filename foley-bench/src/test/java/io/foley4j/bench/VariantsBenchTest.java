@@ -21,7 +21,8 @@ class VariantsBenchTest {
       String[] f = row.trim().split("\\s+");
       double one = Double.parseDouble(f[1]);
       double separate = Double.parseDouble(f[2]);
-      assertEquals(separate / one, Double.parseDouble(f[3]), 0.01, row);
+      // the ratio printed is the ratio of the printed walls, to its 2 decimals (CI once saw 2.26 for 0.343 / 0.151)
+      assertEquals(separate / one, Double.parseDouble(f[3]), 0.0051, row);
       assertEquals("yes", f[4], "the variants equal the separate requests: " + row);
     }
     assertTrue(r.out().contains("separate / one = "), r.out());
