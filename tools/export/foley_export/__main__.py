@@ -119,8 +119,9 @@ def main(argv=None):
                    help="with --external-data: stages with more weights than this (GiB, default 1) are exported "
                         "without embedded weights, which are then streamed to <stage>.onnx.data")
     e.add_argument("--dtype", action="append", default=[], metavar="STAGE=TYPE",
-                   help="compute STAGE (visual_encoder, sync_encoder, text_encoder, denoiser, vae_decoder) in "
-                        "TYPE (float16); weights stored in TYPE, inputs/outputs stay float32; repeatable")
+                   help="STAGE (visual_encoder, sync_encoder, text_encoder, denoiser, vae_decoder) as TYPE: "
+                        "float16 (computed and stored in float16) or bfloat16 (weights stored in bfloat16, "
+                        "parameters rounded to it, computed in float32); inputs/outputs stay float32; repeatable")
     e.add_argument("--working-memory", choices=["measured", "graph", "none"], default="measured",
                    help="each stage's workingMemory in the manifest: measured (default; the graph's live-tensor "
                         "peaks scaled by one ONNX Runtime CPU call at the trained segment), graph (scaled by a "

@@ -15,13 +15,16 @@ import onnx
 import torch
 import torch.nn as nn
 
-from . import memory, safetensors_io
+from . import memory, safetensors_io, storage
 from .patches import export_patches
 from .tokenizer import WordTokenizer
 from .wrappers import DTYPES, InDtype, stage_modules
 
 MANIFEST = "foley-bundle.json"
 STAGES = ("visual_encoder", "sync_encoder", "text_encoder", "denoiser", "vae_decoder")
+# what --dtype offers: computed in float32 or float16, or computed in float32 with the weights stored
+# in bfloat16 (storage.py)
+EXPORT_DTYPES = ("float32", "float16", "bfloat16")
 EXTERNAL_THRESHOLD = 1024  # bytes: smaller tensors stay inline (shape inference reads them)
 # bytes of weights above which a stage is exported without embedded weights and its weights are
 # streamed to <stage>.onnx.data (must stay below protobuf's 2 GiB; --stream-threshold)
@@ -439,9 +442,9 @@ def export_bundle(kind, models, config, out_dir, external_data=False, opset=17, 
         raise ValueError("working_memory must be one of %s or None, got %r" % (", ".join(memory.METHODS), working_memory))
     dtypes = dict(dtypes or {})
     for st, dt in dtypes.items():
-        if st not in STAGES or dt not in DTYPES:
+        if st not in STAGES or dt not in EXPORT_DTYPES:
             raise ValueError("dtype %s=%s: stage must be one of %s, type one of %s"
-                             % (st, dt, ", ".join(STAGES), ", ".join(DTYPES)))
+                             % (st, dt, ", ".join(STAGES), ", ".join(EXPORT_DTYPES)))
     if not 0 <= stream_threshold < INLINE_LIMIT:
         raise ValueError("stream_threshold must be in [0, 2 GiB - 64 MiB), got %r" % (stream_threshold,))
     spec = Spec(config)
@@ -474,7 +477,12 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
         m.eval()
     dims = _probe_dims(spec, stages, tokenizer.vocab_size if tokenizer else 1000)
     for st, dt in dtypes.items():
-        if dt != "float32":
+        if dt == "bfloat16":  # stored in bfloat16, computed in float32: the values must be bfloat16's
+            changed, total = storage.round_parameters(stages[st])
+            if changed:
+                warnings.warn("%s: %d of %d parameter values are not bfloat16 numbers and were rounded to the "
+                              "nearest (a bfloat16 checkpoint has none)" % (st, changed, total))
+        elif dt != "float32":
             stages[st] = InDtype(stages[st], DTYPES[dt]).eval()
 
     # parity data first, from the unpatched modules, at lengths unlike the export dummies
@@ -510,6 +518,10 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
         }
         model, streamed = _export_stage(st, module, inputs, axes, opset, work_dir,
                                         stream_threshold if external_data else None)
+        if dtypes.get(st) == "bfloat16":
+            stored = storage.store_bfloat16(model, work_dir, EXTERNAL_THRESHOLD)
+            if not stored["converted"]:
+                raise RuntimeError("%s: no weight could be stored in bfloat16 (%s)" % (st, stored))
         _stamp_dims(model, declared)
         path = os.path.join(out_dir, st + ".onnx")
         data = _save(model, path, external_data, streamed)
@@ -519,6 +531,8 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
         if data is not None:
             entry["externalData"] = [{"file": data, "sha256": sha256(os.path.join(out_dir, data))}]
         entry.update(declared)
+        if dtypes.get(st) == "bfloat16":
+            entry["weights"] = "bfloat16"
         manifest_stages[st] = entry
 
     tok_path = os.path.join(out_dir, "tokenizer.json")
@@ -586,7 +600,8 @@ def unconditional_tensors(kind, models):
 
 def build_manifest(spec, stages, tok_sha, unc_sha, name, description=None, opset=17, dtypes=None):
     c = spec.config
-    computed = ", ".join("%s in %s" % (st, dt) for st, dt in sorted((dtypes or {}).items()) if dt != "float32")
+    computed = ", ".join(("%s weights stored in bfloat16" if dt == "bfloat16" else "%s in %s") % ((st,) if dt == "bfloat16" else (st, dt))
+                         for st, dt in sorted((dtypes or {}).items()) if dt != "float32")
     m = {
         "format": "foley-bundle",
         "formatVersion": 2,

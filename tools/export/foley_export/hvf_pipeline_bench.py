@@ -2,7 +2,7 @@
 
     PYTHONPATH=tools/export PYTHON -m foley_export.hvf_pipeline_bench --hvf-repo HVF_CHECKOUT --out DIR \\
         [--size xl] [--depth full | --depth T S] [--encoder-layers N] [--clip 3s-25fps] [--steps 2] \\
-        [--torch bfloat16 float32] [--reuse-bundle]
+        [--weights float32|bfloat16] [--torch bfloat16 float32] [--reuse-bundle]
 
 One invocation, one clip, one step count. Every heavy part runs in a child process of its own, one
 at a time (the full-depth XL model set does not fit twice in 24 GB), and each child's wall time,
@@ -12,7 +12,8 @@ CPU time (user + system) and peak resident set (``ru_maxrss`` from ``wait4``, cr
 1. **export**: ``hvf_check.build_hvf`` builds HVF's classes with random weights (the MMDiT drawn in
    place by ``hvf_arch_check.build_mmdit``: one copy, values bfloat16-representable; the encoders
    and the DAC at their real widths) and ``export_bundle`` writes the bundle, the denoiser's
-   weights streamed to ``denoiser.onnx.data``;
+   weights streamed to ``denoiser.onnx.data`` (in bfloat16 with ``--weights bfloat16``: computed
+   in float32 from the same values, half the bytes; storage.py);
 2. **foley4j**: ``java -jar foley.jar generate --bundle DIR/bundle ...`` (float WAV, CPU backend,
    no warm-up run); its ``StageTimings`` line gives the inference time without the bundle load;
 3. **torch ROW** for each ``--torch`` row: the same classes rebuilt from the same seeds (the same
@@ -65,6 +66,8 @@ def parser():
     p.add_argument("--negative", default="noisy, harsh")
     p.add_argument("--torch", nargs="+", default=list(TORCH_ROWS), choices=TORCH_ROWS, dest="torch_rows",
                    help="PyTorch rows: bfloat16 (HVF's own CPU path) and/or float32")
+    p.add_argument("--weights", choices=("float32", "bfloat16"), default="float32",
+                   help="how the bundle stores the MMDiT's weights (computed in float32 either way)")
     p.add_argument("--foley-jar", help="foley CLI jar (default: foley-cli/target/foley.jar)")
     p.add_argument("--java", default="java")
     p.add_argument("--opset", type=int, default=17)
@@ -90,10 +93,15 @@ def parse_args(argv=None):
     return a
 
 
+def foley_side(weights):
+    """The table's name of foley4j's row."""
+    return "foley4j float32" if weights == "float32" else "foley4j float32, bf16 weights"
+
+
 def model_args(a):
     """The arguments that decide the model set (passed on to the children)."""
     out = ["--hvf-repo", a.hvf_repo, "--out", a.out, "--size", a.size, "--seed", str(a.seed),
-           "--depth"] + (["full"] if a.depth is None else [str(d) for d in a.depth])
+           "--depth"] + (["full"] if a.depth is None else [str(d) for d in a.depth]) + ["--weights", a.weights]
     if a.encoder_layers is not None:
         out += ["--encoder-layers", str(a.encoder_layers)]
     return out
@@ -255,7 +263,8 @@ def _export_child(a):
                                                                      for k, v in params.items()),
                                            _mib("VmRSS")), file=sys.stderr, flush=True)
     t0 = time.time()
-    export_bundle("hvf", models, config, os.path.join(a.out, "bundle"), external_data=True, opset=a.opset)
+    export_bundle("hvf", models, config, os.path.join(a.out, "bundle"), external_data=True, opset=a.opset,
+                  dtypes={"denoiser": a.weights})
     print(json.dumps({"build_s": build_s, "export_s": time.time() - t0, "parameters": params,
                       "encoder_layers": handles.encoder_layers or hvf_check.SYNCHFORMER_BLOCKS, "name": config["name"],
                       "vmhwm_mib": _mib("VmHWM")}), flush=True)
@@ -388,11 +397,17 @@ def run(a):
     from .export import MANIFEST
     if a.reuse_bundle and not os.path.exists(os.path.join(bundle, MANIFEST)):
         raise SystemExit("--reuse-bundle: no bundle at %s (run once without it)" % bundle)
+    if a.reuse_bundle:
+        with open(os.path.join(bundle, MANIFEST), encoding="utf-8") as f:
+            stored = json.load(f)["stages"]["denoiser"].get("weights", "float32")
+        if stored != a.weights:
+            raise SystemExit("--reuse-bundle: the bundle at %s stores the denoiser's weights in %s, not %s"
+                             % (bundle, stored, a.weights))
     me = [sys.executable, "-m", "foley_export.hvf_pipeline_bench"] + model_args(a) + ["--foley-jar", jar]
     env = dict(os.environ)
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    report = {"command": sys.argv, "clip": a.clip, "steps": a.steps, "seed": a.seed, "cfg": a.cfg, "size": a.size,
+    report = {"command": sys.argv, "clip": a.clip, "steps": a.steps, "seed": a.seed, "cfg": a.cfg, "size": a.size, "weights": a.weights,
               "depth": "full" if a.depth is None else list(a.depth), "cores": os.cpu_count(), "rows": []}
 
     seconds, rate, w, h = hvf_check.CLIPS[a.clip]
@@ -418,7 +433,7 @@ def run(a):
     _check(m, "foley generate", log)
     phases = stage_timings(m["stdout"])
     infer_cpu = cpu_in_window(m["cpu_samples"], m["wall_s"], m["cpu_s"], phases["total"]) if phases else None
-    rows = report["rows"] = [_row("foley4j float32", m, {"infer_s": phases.get("total"), "infer_cpu_s": infer_cpu,
+    rows = report["rows"] = [_row(foley_side(a.weights), m, {"infer_s": phases.get("total"), "infer_cpu_s": infer_cpu,
                                                          "phases_s": phases})]
     _write(out, report)  # so far: a later side that fails or is stopped leaves the earlier ones
     print("foley4j: %.0f s, CPU %.0f s, peak RSS %.0f MiB" % (m["wall_s"], m["cpu_s"], rows[0]["peak_rss_mib"]),

@@ -22,6 +22,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, shape_inference
 
+from . import storage
+
 # outputs that are views of their first input in ONNX Runtime (no new buffer)
 ALIASING = {"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity"}
 
@@ -94,9 +96,12 @@ def _infer(m):
         return shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
 
 
-def working_memory(model, dims):
+def working_memory(model, dims, folding=True):
     """Peak bytes of live tensors over one call with the symbolic axes bound to ``dims`` (name →
-    size). ``model``: a path (external data is not read) or a ModelProto. Returns a dict: ``bytes``
+    size). ``model``: a path (external data is not read) or a ModelProto. ``folding`` False: the
+    runtime does not fold constants (a stage with bfloat16-stored weights, storage.py), so the
+    float32 output of a Cast of a weight is working memory, made right before its first reader
+    (where ONNX Runtime's order runs it) and freed after its last. Returns a dict: ``bytes``
     (the peak), ``inputs`` and ``outputs`` (their bytes, part of the peak), ``node`` (where the
     peak is) and ``tensors`` (how many were counted)."""
     m = _load(model)
@@ -141,6 +146,11 @@ def working_memory(model, dims):
         last_use[n] = end  # the caller holds its inputs for the whole call
     # a buffer dies after the last use of any tensor that lives in it (a buffer nobody reads, right
     # after the node that wrote it)
+    first_use = {}
+    for i, node in enumerate(g.node):
+        for x in node.input:
+            if x and x not in first_use:
+                first_use[x] = i
     produced_at = {}
     for i, node in enumerate(g.node):
         for j, o in enumerate(node.output):
@@ -149,6 +159,10 @@ def working_memory(model, dims):
             src = node.input[0] if node.input else ""
             if node.op_type in ALIASING and j == 0 and src in buffer_of:
                 buffer_of[o] = buffer_of[src]
+            elif not folding and node.op_type == "Cast" and node.input and node.input[0] in inits:
+                buffer_of[o] = o  # a widened weight: lives from its first reader to its last
+                size[o] = nbytes(o)
+                produced_at[o] = first_use.get(o, i)
             elif node.op_type == "Constant" or all(not x or x in constants for x in node.input):
                 constants.add(o)  # folded at load time: a weight, not working memory
             else:
@@ -161,12 +175,14 @@ def working_memory(model, dims):
     frees = {}
     for b in produced_at:
         frees.setdefault(buffer_end[b], []).append(b)
+    born = {}
+    for b, i in produced_at.items():
+        born.setdefault(i, []).append(b)
     live = sum(size[n] for n in graph_inputs)
     peak, peak_node = live, None
     for i, node in enumerate(g.node):
-        for o in node.output:
-            if produced_at.get(o) == i:
-                live += size[o]
+        for b in born.pop(i, []):
+            live += size[b]
         if live > peak:
             peak, peak_node = live, node.name or node.op_type
         for b in frees.pop(i, []):
@@ -198,18 +214,21 @@ def _feed(session, dims, seed=0):
     return feed
 
 
-def measure(path, dims, warm_dims=None, calls=2, threads=0):
+def measure(path, dims, warm_dims=None, calls=2, threads=0, config=None):
     """What one process of ONNX Runtime's CPU provider really uses for calls at ``dims``, with the
     engine's session settings (optimization ALL, memory arena and patterns on): the model is loaded
     and, with ``warm_dims``, called twice at those sizes, so that weights kept in external data are
     resident, then the peak resident set (VmHWM, reset through /proc/self/clear_refs) over
-    ``calls`` calls at ``dims`` minus the resident set before them. Linux only."""
+    ``calls`` calls at ``dims`` minus the resident set before them. ``config``: session config
+    entries the stage needs (``storage.ort_config``). Linux only."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.enable_cpu_mem_arena = True
     so.enable_mem_pattern = True
     so.intra_op_num_threads = threads
+    for k, v in (config or {}).items():
+        so.add_session_config_entry(k, v)
     s = ort.InferenceSession(os.fspath(path), so, providers=["CPUExecutionProvider"])
     if warm_dims:
         for _ in range(2):
@@ -300,16 +319,18 @@ def _has_external_data(path):
     return any(i.data_location == TensorProto.EXTERNAL for i in m.graph.initializer)
 
 
-def _measure_in_subprocess(path, dims, warm_dims):
+def _measure_in_subprocess(path, dims, warm_dims, config=None):
     import json
     import subprocess
     import sys
     code = ("import json, sys; from foley_export.memory import measure; "
-            "print(json.dumps(measure(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), calls=2)))")
+            "print(json.dumps(measure(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), calls=2, "
+            "config=json.loads(sys.argv[4]))))")
     env = dict(os.environ)
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    p = subprocess.run([sys.executable, "-c", code, os.fspath(path), json.dumps(dims), json.dumps(warm_dims)],
+    p = subprocess.run([sys.executable, "-c", code, os.fspath(path), json.dumps(dims), json.dumps(warm_dims),
+                        json.dumps(config or {})],
                        capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise RuntimeError("measuring %s at %s failed (%d): %s" % (path, dims, p.returncode, p.stderr[-2000:]))
@@ -326,7 +347,9 @@ def stage_entry(path, manifest, stage, method="measured"):
     if method not in METHODS:
         raise ValueError("method must be one of %s, got %r" % (", ".join(METHODS), method))
     lats = point_latents(manifest, stage)
-    peaks = [working_memory(path, stage_dims(manifest, stage, 1, n))["bytes"] for n in lats]
+    config = storage.ort_config(manifest["stages"][stage])
+    folding = not config
+    peaks = [working_memory(path, stage_dims(manifest, stage, 1, n), folding)["bytes"] for n in lats]
     details = {"graph_bytes": peaks}
     if method == "measured":
         # calibrated at the trained segment (the length most calls have), at a batch that makes the
@@ -334,12 +357,12 @@ def stage_entry(path, manifest, stage, method="measured"):
         k = lats.index(trained_latents(manifest)) if stage in LENGTH_STAGES else 0
         b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, peaks[k])))))
         dims = stage_dims(manifest, stage, b, lats[k])
-        graph = working_memory(path, dims)["bytes"]
+        graph = working_memory(path, dims, folding)["bytes"]
         # weights in external data become resident at their first use: a small call first (which
         # would only shrink the measurement of weights read at load)
         warm = stage_dims(manifest, stage, 1, max(1, lats[0] // 4) if lats[0] is not None else None) \
             if _has_external_data(path) else None
-        got = _measure_in_subprocess(path, dims, warm)
+        got = _measure_in_subprocess(path, dims, warm, config)
         factor = max(1.0, got["bytes"] / graph)
         details.update({"calibration_dims": dims, "calibration_graph_bytes": graph,
                         "calibration_measured_bytes": got["bytes"]})

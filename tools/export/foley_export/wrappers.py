@@ -139,9 +139,9 @@ class MmaVae(nn.Module):
         return self.vae.vocode(self.vae.decode(z))[:, 0, :]
 
 
-# bfloat16 is not offered: the TorchScript exporter's opsets (<= 20) have no bfloat16 Conv (ONNX
-# adds it in opset 22) and ONNX Runtime's CPU provider runs almost no bfloat16 kernels
-# (docs/export.md, "Float16").
+# Computed in these types (InDtype). bfloat16 is not computed in (the TorchScript exporter's opsets
+# <= 20 have no bfloat16 Conv, and ONNX Runtime's CPU provider runs almost no bfloat16 kernels):
+# export's "bfloat16" stores the weights in it and computes in float32 (storage.py).
 DTYPES = {"float32": torch.float32, "float16": torch.float16}
 
 

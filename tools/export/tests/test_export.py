@@ -206,7 +206,52 @@ class HalfStageTest(unittest.TestCase):
         size = lambda m, d, st: os.path.getsize(os.path.join(root, d, m["stages"][st]["externalData"][0]["file"]))
         self.assertLess(size(half, "f16", "denoiser"), 0.6 * size(full, "f32", "denoiser"))
         with self.assertRaises(ValueError):
-            export.export_bundle("hvf", models, config, os.path.join(root, "bad"), dtypes={"denoiser": "bfloat16"})
+            export.export_bundle("hvf", models, config, os.path.join(root, "bad"), dtypes={"denoiser": "int8"})
+
+    def test_bfloat16_weights(self):
+        """--dtype STAGE=bfloat16: the weights stored in bfloat16 behind casts, computed in float32, the
+        parameters rounded first; inline and streamed weights."""
+        import onnxruntime as ort
+        from foley_export import storage
+        root = _util.tmpdir(self)
+        config, models = tiny.create("hvf", 5, os.path.join(root, "ckpt"))
+        full = export.export_bundle("hvf", models, config, os.path.join(root, "f32"), external_data=True,
+                                    working_memory="graph")
+        for streamed in (False, True):
+            with self.subTest(streamed=streamed):
+                config, models = tiny.load(os.path.join(root, "ckpt"))
+                out = os.path.join(root, "bf16-%s" % streamed)
+                parity = os.path.join(root, "p-%s.npz" % streamed)
+                m = export.export_bundle("hvf", models, config, out, external_data=True, parity_out=parity,
+                                         dtypes={"denoiser": "bfloat16", "vae_decoder": "bfloat16"},
+                                         working_memory="graph", **({"stream_threshold": 0} if streamed else {}))
+                self.assertIn("denoiser weights stored in bfloat16", m["description"])
+                # the parameters were rounded in place: the parity data is the rounded module's
+                w = models["foley"].state_dict()
+                self.assertTrue(all(torch.equal(t, t.bfloat16().float()) for t in w.values() if t.is_floating_point()))
+                z = np.load(parity)
+                for st, e in m["stages"].items():
+                    self.assertEqual(e.get("weights"), "bfloat16" if st in ("denoiser", "vae_decoder") else None)
+                    so = ort.SessionOptions()
+                    for k, v in storage.ort_config(e).items():
+                        so.add_session_config_entry(k, v)
+                    s = ort.InferenceSession(os.path.join(out, e["file"]), so, providers=["CPUExecutionProvider"])
+                    (got,) = s.run(None, {t["name"]: z["%s.%s" % (st, t["name"])] for t in e["inputs"]})
+                    self.assertLess(rel_l2(got, z["%s.%s" % (st, e["outputs"][0]["name"])]), 1e-5, st)
+                    g = onnx.load(os.path.join(out, e["file"]), load_external_data=False).graph
+                    big = [i for i in g.initializer if np.prod(i.dims) * 4 >= 1024 and i.data_type in
+                           (onnx.TensorProto.FLOAT, onnx.TensorProto.BFLOAT16)]
+                    bf16 = [i for i in big if i.data_type == onnx.TensorProto.BFLOAT16]
+                    if "weights" in e:  # the large weights are bfloat16, each widened by a cast
+                        self.assertGreater(len(bf16), 0.5 * len(big), st)
+                        casts = {n.input[0] for n in g.node if n.op_type == "Cast"}
+                        self.assertTrue({i.name for i in bf16} <= casts, st)
+                    else:
+                        self.assertEqual(bf16, [], st)
+                size = lambda mm, d, st: os.path.getsize(os.path.join(root, d, mm["stages"][st]["externalData"][0]["file"]))
+                self.assertLess(size(m, "bf16-%s" % streamed, "denoiser"), 0.6 * size(full, "f32", "denoiser"))
+                self.assertEqual(size(m, "bf16-%s" % streamed, "text_encoder"), size(full, "f32", "text_encoder"))
+                export.verify_bundle(out)  # raises on a hash or a stage that does not check
 
 
 class _Stack(nn.Module):

@@ -4,6 +4,7 @@ foley4j's timings and of a child's JSON line, the table, and the bfloat16-repres
 lets a float32 export and HVF's bfloat16 build hold the same weights. The benchmark itself runs
 outside CI (docs/export.md, "The whole pipeline at full depth")."""
 
+import json
 import os
 import sys
 import time
@@ -68,7 +69,14 @@ class ArgumentsTest(unittest.TestCase):
         # with the exporter's manifest there, it goes on to make the clip
         os.makedirs(os.path.join(out, "bundle"))
         from foley_export.export import MANIFEST
-        open(os.path.join(out, "bundle", MANIFEST), "w").close()
+        with open(os.path.join(out, "bundle", MANIFEST), "w") as f:
+            json.dump({"stages": {"denoiser": {"weights": "bfloat16"}}}, f)
+        # a bundle whose denoiser weights are stored otherwise than asked is refused, before the clip
+        with self.assertRaises(SystemExit) as c:
+            bench.run(a)
+        self.assertIn("stores the denoiser's weights in bfloat16, not float32", str(c.exception.code))
+        a = bench.parse_args(["--hvf-repo", "H", "--out", out, "--foley-jar", jar, "--reuse-bundle",
+                              "--weights", "bfloat16"])
         with mock.patch.object(bench.hvf_check, "make_clip", side_effect=RuntimeError("clip made")), \
                 self.assertRaisesRegex(RuntimeError, "clip made"):
             bench.run(a)

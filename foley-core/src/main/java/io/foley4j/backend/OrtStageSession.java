@@ -42,6 +42,13 @@ final class OrtStageSession implements StageSession {
   /** ONNX Runtime's session option that stops the intra-op threads spinning when a call returns. */
   static final String SPINNING_STOP = "session.force_spinning_stop";
 
+  /**
+   * ONNX Runtime's session option naming graph optimizers to leave out; a stage whose weights are
+   * stored in bfloat16 leaves out {@code ConstantFolding}, which would turn every cast of a weight
+   * into a float32 copy of it at load (the float32 memory again).
+   */
+  static final String DISABLED_OPTIMIZERS = "optimization.disable_specified_optimizers";
+
   private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
     this.spec = spec;
     this.env = env;
@@ -115,6 +122,9 @@ final class OrtStageSession implements StageSession {
       // spinning for a while, taking the cores the engine's own threads need between calls (the
       // device worker's copies and next step, the frame preparation of later segments).
       so.addConfigEntry(SPINNING_STOP, "1");
+      if (spec.bfloat16Weights()) {
+        so.addConfigEntry(DISABLED_OPTIMIZERS, "ConstantFolding");
+      }
       if (saveOptimizedTo != null) {
         so.setOptimizedModelFilePath(saveOptimizedTo.toString());
       }

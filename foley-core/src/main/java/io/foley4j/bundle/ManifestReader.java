@@ -128,10 +128,19 @@ final class ManifestReader {
       }
       JsonObject so = obj(st, s.key(), "stages");
       String where = "stages." + s.key();
-      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData", "workingMemory");
+      known(so, where, ignored, "file", "sha256", "inputs", "outputs", "externalData", "workingMemory", "weights");
+      boolean bf16 = false;
+      if (present(so, "weights")) {
+        String w = str(so, "weights", where);
+        if (!w.equals("bfloat16") && !w.equals("float32")) {
+          throw new InvalidBundleException("foley-bundle.json: " + where + ".weights must be \"float32\" or \"bfloat16\","
+              + " found \"" + w + "\"; re-export the stage");
+        }
+        bf16 = w.equals("bfloat16");
+      }
       StageSpec spec = new StageSpec(s, safeName(str(so, "file", where), where), sha(str(so, "sha256", where), where),
           tensors(so, "inputs", where, ignored), tensors(so, "outputs", where, ignored),
-          present(so, "workingMemory") ? workingMemory(so, s, where, ignored) : null);
+          present(so, "workingMemory") ? workingMemory(so, s, where, ignored) : null, bf16);
       specs.put(s, spec);
       if (version < 2) {
         for (TensorSpec t : java.util.stream.Stream.concat(spec.inputs().stream(), spec.outputs().stream()).toList()) {

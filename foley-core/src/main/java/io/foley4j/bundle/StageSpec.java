@@ -12,6 +12,7 @@ public final class StageSpec {
   private final List<TensorSpec> inputs;
   private final List<TensorSpec> outputs;
   private final WorkingMemory workingMemory; // null: not declared
+  private final boolean bfloat16Weights;
 
   /** A stage declared with this file, hash and tensors (the lists are copied). */
   public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs) {
@@ -21,6 +22,16 @@ public final class StageSpec {
   /** The same, with the stage's declared working memory (null for none). */
   public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs,
       WorkingMemory workingMemory) {
+    this(stage, file, sha256, inputs, outputs, workingMemory, false);
+  }
+
+  /**
+   * The same; {@code bfloat16Weights}: the file stores its weights in bfloat16 behind casts to
+   * float32 (the manifest's {@code "weights": "bfloat16"}), which a runtime must not fold.
+   */
+  public StageSpec(Stage stage, String file, String sha256, List<TensorSpec> inputs, List<TensorSpec> outputs,
+      WorkingMemory workingMemory, boolean bfloat16Weights) {
+    this.bfloat16Weights = bfloat16Weights;
     this.stage = Objects.requireNonNull(stage);
     this.file = Objects.requireNonNull(file);
     this.sha256 = Objects.requireNonNull(sha256);
@@ -32,6 +43,15 @@ public final class StageSpec {
   /** The working memory of one call the manifest declares ({@code workingMemory}), if any. */
   public Optional<WorkingMemory> workingMemory() {
     return Optional.ofNullable(workingMemory);
+  }
+
+  /**
+   * Whether the stage's weights are stored in bfloat16 and widened to float32 by casts in the graph
+   * (the manifest's {@code "weights": "bfloat16"}): computed in float32, half the weight bytes, as
+   * long as the casts are not folded into float32 constants at load.
+   */
+  public boolean bfloat16Weights() {
+    return bfloat16Weights;
   }
 
   /** Which stage this is. */
