@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (print numbers).",
     subcommands = {BenchCommand.Overhead.class, ServeBench.class, CacheBench.class, SoakBench.class, DecodeBench.class,
         HttpBench.class, HttpSoakBench.class, UploadBench.class, ColdStartBench.class, DevicesBench.class, VariantsBench.class,
-        CompareBench.class, FramesBench.class, DenoiserBench.class})
+        CompareBench.class, FramesBench.class, DenoiserBench.class, MemoryBench.class})
 final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;

@@ -39,6 +39,6 @@ public final class OrtSessions {
           == null ? "modelFile" : cpu == null ? "cpu (use Backends.cpu())" : "configure (use so -> {})"));
     }
     return OrtStageSession.open(spec, modelFile, cpu.intraOpThreads(), cpu.optimization(), cpu.memoryArena(),
-        configure);
+        configure).shrinkArenaAfterCalls(cpu);
   }
 }

@@ -28,6 +28,7 @@ import java.util.function.Consumer;
  */
 final class OrtStageSession implements StageSession {
   private final StageSpec spec;
+  private boolean shrinkArena; // set once, before the session is published
   private final OrtEnvironment env;
   private final OrtSession session;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -48,6 +49,14 @@ final class OrtStageSession implements StageSession {
    * into a float32 copy of it at load (the float32 memory again).
    */
   static final String DISABLED_OPTIMIZERS = "optimization.disable_specified_optimizers";
+
+  /**
+   * ONNX Runtime's run option that gives the CPU memory arena's free chunks back when the call ends.
+   * Every session has its own arena, which otherwise keeps its largest call's activations for good:
+   * with HVF's encoders at their default batches that was 2.3 GB held after the encoders had run
+   * (docs/tuning.md, "Memory of a CPU node").
+   */
+  static final String ARENA_SHRINKAGE = "memory.enable_memory_arena_shrinkage";
 
   private OrtStageSession(StageSpec spec, OrtEnvironment env, OrtSession session) {
     this.spec = spec;
@@ -144,6 +153,22 @@ final class OrtStageSession implements StageSession {
       closeQuietly(session);
       throw e;
     }
+  }
+
+  /**
+   * Gives the CPU arena's free chunks back after each call when {@code cpu} asks for it
+   * ({@link CpuBackend#arenaShrinkage()}) and this stage is called once per segment: the encoders
+   * and the VAE decoder. The denoiser, called step after step at the same shapes, keeps its arena
+   * for the next step. Call before the session is published.
+   */
+  OrtStageSession shrinkArenaAfterCalls(CpuBackend cpu) {
+    shrinkArena = cpu.memoryArena() && cpu.arenaShrinkage() && spec.stage() != io.foley4j.bundle.Stage.DENOISER;
+    return this;
+  }
+
+  /** Whether calls give the arena's free chunks back (see {@link #shrinkArenaAfterCalls}). */
+  boolean shrinksArena() {
+    return shrinkArena;
   }
 
   @Override
@@ -302,6 +327,9 @@ final class OrtStageSession implements StageSession {
       }
       long t0 = System.nanoTime();
       try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+        if (shrinkArena) {
+          options.addRunConfigEntry(ARENA_SHRINKAGE, "cpu:0");
+        }
         synchronized (terminateLock) {
           running = options;
         }
