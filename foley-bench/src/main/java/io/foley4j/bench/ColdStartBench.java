@@ -1,6 +1,5 @@
 package io.foley4j.bench;
 
-import io.foley4j.cli.FoleyCli;
 
 import io.foley4j.cli.BackendChoice;
 
@@ -15,14 +14,10 @@ import io.foley4j.backend.CpuBackend;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.reference.ReferenceModel;
 import io.foley4j.video.SyntheticVideo;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -130,35 +125,13 @@ final class ColdStartBench implements Callable<Integer> {
   }
 
   private Map<String, String> spawn(Path bundle, Path v, Path c) throws Exception {
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-        FoleyCli.class.getName(), "bench", "coldstart", "--child", "--bundle", bundle.toString(), "--video", v.toString(),
-        "--cache", c.toString(), "--steps", String.valueOf(steps), "--requests", String.valueOf(requests),
-        "--backend", backend.name().toLowerCase(Locale.ROOT), "--warm-up", warmUp));
+    List<String> args = new ArrayList<>(List.of("bench", "coldstart", "--child", "--bundle", bundle.toString(),
+        "--video", v.toString(), "--cache", c.toString(), "--steps", String.valueOf(steps), "--requests",
+        String.valueOf(requests), "--backend", backend.name().toLowerCase(Locale.ROOT), "--warm-up", warmUp));
     if (device != null) {
-      cmd.addAll(List.of("--device", device.toString()));
+      args.addAll(List.of("--device", device.toString()));
     }
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    Map<String, String> result = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.startsWith(RESULT + " ")) {
-          result = new HashMap<>();
-          for (String kv : line.substring(RESULT.length() + 1).split(" ")) {
-            String[] parts = kv.split("=", 2);
-            result.put(parts[0], parts[1]);
-          }
-        } else {
-          System.out.println("  | " + line);
-        }
-      }
-    }
-    int rc = p.waitFor();
-    if (rc != 0 || result == null) {
-      throw new IllegalStateException("the child JVM failed (exit " + rc + "): " + String.join(" ", cmd));
-    }
-    return result;
+    return ChildJvm.run(RESULT, "  | ", args);
   }
 
   private int runChild() {

@@ -59,6 +59,26 @@ final class DenoiserBench implements Callable<Integer> {
   @Option(names = "--no-arena", description = "ONNX Runtime's CPU memory arena off.")
   boolean noArena;
 
+  @Option(names = "--bfloat16-weights", description = "The file stores its weights in bfloat16 behind casts (export"
+      + " --dtype denoiser=bfloat16): load it as the engine does, without constant folding. Implied when the"
+      + " foley-bundle.json beside the file says so.")
+  boolean bfloat16Weights;
+
+  /** Whether a bundle manifest beside the file declares this file's denoiser weights bfloat16. */
+  private boolean bundleSaysBfloat16() {
+    Path dir = model.toAbsolutePath().getParent();
+    if (dir == null || !Files.isRegularFile(dir.resolve(io.foley4j.bundle.ModelBundle.MANIFEST))) {
+      return false;
+    }
+    try {
+      StageSpec d = io.foley4j.bundle.BundleManifest.parse(Files.readString(
+          dir.resolve(io.foley4j.bundle.ModelBundle.MANIFEST))).stage(Stage.DENOISER);
+      return d.file().equals(model.getFileName().toString()) && d.bfloat16Weights();
+    } catch (FoleyException | java.io.IOException e) {
+      return false; // not a manifest this foley4j reads: the flag decides
+    }
+  }
+
   static final String[] NAMES = {Denoiser.LATENTS, Denoiser.TIMESTEP, Denoiser.VISUAL, Denoiser.SYNC, Denoiser.TEXT};
 
   @Override
@@ -86,7 +106,7 @@ final class DenoiserBench implements Callable<Integer> {
     // one must be the recording's
     long[] outShape = feed.get(Denoiser.LATENTS).shape();
     StageSpec spec = new StageSpec(Stage.DENOISER, model.getFileName().toString(), "", in,
-        List.of(new TensorSpec(Denoiser.VELOCITY, "float32", outShape)));
+        List.of(new TensorSpec(Denoiser.VELOCITY, "float32", outShape)), null, bfloat16Weights || bundleSaysBfloat16());
     Npz.Array want = arrays.get(caseName + "." + Denoiser.VELOCITY);
     CpuBackend cpu = CpuBackend.builder().intraOpThreads(threads).optimization(optimization).memoryArena(!noArena)
         .build();

@@ -1,6 +1,5 @@
 package io.foley4j.bench;
 
-import io.foley4j.cli.FoleyCli;
 import io.foley4j.jcodec.SyntheticMp4;
 
 import io.foley4j.FoleyEngine;
@@ -11,12 +10,8 @@ import io.foley4j.backend.CpuBackend;
 import io.foley4j.bundle.ModelBundle;
 import io.foley4j.reference.ReferenceModel;
 import io.foley4j.video.SyntheticVideo;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -123,34 +118,8 @@ final class MemoryBench implements Callable<Integer> {
   }
 
   private Map<String, String> spawn(String setting, Path bundle, Path v) throws Exception {
-    String javaCmd = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> cmd = new ArrayList<>(List.of(javaCmd));
-    // the same JVM flags as this one (the vector module, heap settings)
-    cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FoleyCli.class.getName(), "bench", "memory",
-        "--child", setting, "--bundle", bundle.toString(), "--video", v.toString(), "--steps", String.valueOf(steps),
-        "--encoder-batch", encoderBatch));
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    Map<String, String> result = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        if (line.startsWith(RESULT + " ")) {
-          result = new HashMap<>();
-          for (String kv : line.substring(RESULT.length() + 1).split(" ")) {
-            String[] parts = kv.split("=", 2);
-            result.put(parts[0], parts[1]);
-          }
-        } else {
-          System.out.println("  " + setting + " | " + line);
-        }
-      }
-    }
-    int rc = p.waitFor();
-    if (rc != 0 || result == null) {
-      throw new IllegalStateException("the child JVM failed (exit " + rc + "): " + String.join(" ", cmd));
-    }
-    return result;
+    return ChildJvm.run(RESULT, "  " + setting + " | ", List.of("bench", "memory", "--child", setting, "--bundle",
+        bundle.toString(), "--video", v.toString(), "--steps", String.valueOf(steps), "--encoder-batch", encoderBatch));
   }
 
   private static long statusKib(String field) throws java.io.IOException {
