@@ -62,16 +62,24 @@ def _external(init):
     return {e.key: e.value for e in init.external_data}
 
 
-def _read_float32(init, base_dir, maps):
-    """The initializer's float32 values (a read-only view of its external file when it has one)."""
+def _read_external(base_dir, ext, nbytes):
+    """``nbytes`` bytes of an external tensor, read into memory of their own: a plain read, not a
+    mapping, so that the file's pages are not counted in this process's resident set (mapping a
+    streamed 11 GB data file put its pages on top of the model the export still holds)."""
+    with open(os.path.join(base_dir, ext["location"]), "rb") as f:
+        f.seek(int(ext.get("offset", 0)))
+        data = np.empty(nbytes, dtype=np.uint8)
+        if f.readinto(memoryview(data)) != nbytes:
+            raise ValueError("%s: external data shorter than %d bytes at offset %s"
+                             % (ext["location"], nbytes, ext.get("offset", 0)))
+    return data
+
+
+def _read_float32(init, base_dir):
+    """The initializer's float32 values."""
     if init.data_location == TensorProto.EXTERNAL:
-        ext = _external(init)
-        path = os.path.join(base_dir, ext["location"])
-        if path not in maps:
-            maps[path] = np.memmap(path, dtype=np.uint8, mode="r")
-        offset = int(ext.get("offset", 0))
         count = int(np.prod(init.dims, dtype=np.int64))
-        return maps[path][offset:offset + 4 * count].view(np.float32)
+        return _read_external(base_dir, _external(init), 4 * count).view(np.float32)
     if init.raw_data:
         return np.frombuffer(init.raw_data, dtype=np.float32)
     return np.asarray(init.float_data, dtype=np.float32)
@@ -87,7 +95,6 @@ def store_bfloat16(model, base_dir=None, min_bytes=1024):
     ``not_bfloat16`` (large float32 tensors kept because some value is not a bfloat16 number)."""
     g = model.graph
     names = {i.name for i in g.initializer} | {o for n in g.node for o in n.output} | {v.name for v in g.input}
-    maps = {}
     writers = {}  # old external file -> (handle, new path, offset)
     stats = {"converted": 0, "kept": 0, "not_bfloat16": 0, "bytes_before": 0, "bytes_after": 0}
     casts = []
@@ -104,7 +111,7 @@ def store_bfloat16(model, base_dir=None, min_bytes=1024):
             values = None
             convert = False
             if candidate:
-                values = _read_float32(init, base_dir, maps)
+                values = _read_float32(init, base_dir)
                 convert = not np.any(values.view(np.uint32) & 0xFFFF)
                 stats["bytes_before"] += count * 4
                 if not convert:
@@ -123,10 +130,9 @@ def store_bfloat16(model, base_dir=None, min_bytes=1024):
                     writers[old] = [open(old + ".bf16", "wb"), 0]
                 w = writers[old]
                 if payload is None:
-                    if old not in maps:
-                        maps[old] = np.memmap(old, dtype=np.uint8, mode="r")
-                    start = int(ext.get("offset", 0))
-                    data = maps[old][start:start + int(ext["length"])]
+                    size = int(ext["length"]) if "length" in ext else \
+                        count * np.dtype(helper.tensor_dtype_to_np_dtype(init.data_type)).itemsize
+                    data = values.view(np.uint8) if values is not None else _read_external(base_dir, ext, size)
                 else:
                     data = payload.view(np.uint8)
                 w[0].write(memoryview(np.ascontiguousarray(data)).cast("B"))
@@ -151,7 +157,6 @@ def store_bfloat16(model, base_dir=None, min_bytes=1024):
     finally:
         for w in writers.values():
             w[0].close()
-        maps.clear()
     for old in writers:
         os.replace(old + ".bf16", old)
     # the casts first: see the module's docstring
