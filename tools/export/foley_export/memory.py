@@ -341,12 +341,14 @@ def stage_entry(path, manifest, stage, method="measured"):
     """The ``workingMemory`` field of ``stage`` (its ONNX file at ``path``): ONNX Runtime's CPU
     working memory of one call at batch 1 at each of ``point_latents``. The graph's live-tensor
     peak at each point gives the shape of the curve; ``measured`` scales it by what one process
-    of ONNX Runtime really used at the trained segment (in a subprocess, at a batch that makes the
-    call's live tensors about 64 MiB), ``graph`` by
-    ``GRAPH_FACTOR``. Returns (entry, details)."""
+    of ONNX Runtime really used at the trained segment (in a subprocess, at a batch b that makes
+    the call's live tensors about 64 MiB, and again at 2b: the difference is what b rows add, the
+    rest of the first call's bytes the entry's ``fixed`` part, charged once per call), ``graph``
+    by ``GRAPH_FACTOR``. Returns (entry, details)."""
     if method not in METHODS:
         raise ValueError("method must be one of %s, got %r" % (", ".join(METHODS), method))
     lats = point_latents(manifest, stage)
+    fixed = 0
     config = storage.ort_config(manifest["stages"][stage])
     folding = not config
     peaks = [working_memory(path, stage_dims(manifest, stage, 1, n), folding)["bytes"] for n in lats]
@@ -363,9 +365,17 @@ def stage_entry(path, manifest, stage, method="measured"):
         warm = stage_dims(manifest, stage, 1, max(1, lats[0] // 4) if lats[0] is not None else None) \
             if _has_external_data(path) else None
         got = _measure_in_subprocess(path, dims, warm, config)
-        factor = max(1.0, got["bytes"] / graph)
+        # and at twice the batch: what grows with the rows, and what a call works in whatever its rows
+        # (ONNX Runtime's buffers for the weights it widens or packs at each call, say), so that a
+        # call of many rows is not charged that part once per row
+        dims2 = stage_dims(manifest, stage, 2 * b, lats[k])
+        got2 = _measure_in_subprocess(path, dims2, warm, config)
+        per_row = max(graph / b, (got2["bytes"] - got["bytes"]) / b)
+        fixed = int(max(0, got["bytes"] - b * per_row))
+        factor = max(1.0, per_row * b / graph)
         details.update({"calibration_dims": dims, "calibration_graph_bytes": graph,
-                        "calibration_measured_bytes": got["bytes"]})
+                        "calibration_measured_bytes": got["bytes"], "calibration_measured_bytes_2x": got2["bytes"],
+                        "fixed": fixed})
     else:
         factor = GRAPH_FACTOR
     details["factor"] = factor
@@ -375,7 +385,10 @@ def stage_entry(path, manifest, stage, method="measured"):
         if n is not None:
             p = {"latents": int(n), "bytes": p["bytes"]}
         points.append(p)
-    return {"batch": 1, "method": method, "points": points}, details
+    entry = {"batch": 1, "method": method, "points": points}
+    if fixed:
+        entry["fixed"] = fixed
+    return entry, details
 
 
 def annotate(bundle_dir, method="measured", stages=None, log=None):

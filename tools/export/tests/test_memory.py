@@ -183,6 +183,15 @@ class ManifestEntryTest(unittest.TestCase):
         self.assertGreater(details["calibration_measured_bytes"], 0, "ONNX Runtime's call took memory")
         b = [x["bytes"] for x in e["points"]]
         self.assertTrue(b[0] < b[1] < b[2], b)
+        # measured at batch r and 2r: the entry (fixed + rows x points) gives back the first
+        # measurement, and the second one unless the rows' part was raised to the graph's
+        r = details["calibration_dims"]["batch"]
+        self.assertIn("calibration_measured_bytes_2x", details)
+        self.assertEqual(e.get("fixed", 0), details["fixed"])
+        one = details["fixed"] + r * b[1]
+        self.assertAlmostEqual(one / details["calibration_measured_bytes"], 1.0, delta=0.05)
+        two = details["fixed"] + 2 * r * b[1]
+        self.assertGreaterEqual(two / details["calibration_measured_bytes_2x"], 0.95)
 
     def test_a_tiny_export_records_every_stage_and_foley4j_reads_it(self):
         from foley_export import export, tiny

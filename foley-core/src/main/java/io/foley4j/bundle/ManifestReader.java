@@ -168,7 +168,15 @@ final class ManifestReader {
   private static WorkingMemory workingMemory(JsonObject so, Stage s, String stageWhere, List<String> ignored) {
     JsonObject wo = obj(so, "workingMemory", stageWhere);
     String where = stageWhere + ".workingMemory";
-    known(wo, where, ignored, "batch", "points", "method");
+    known(wo, where, ignored, "batch", "points", "method", "fixed");
+    long fixed = 0;
+    if (present(wo, "fixed")) {
+      fixed = integralValue(field(wo, "fixed", where), 0, MAX_WORKING_BYTES);
+      if (fixed == Long.MIN_VALUE) {
+        throw new InvalidBundleException("foley-bundle.json: " + where + ".fixed must be an integer in 0..2^50, found "
+            + kind(wo.get("fixed")));
+      }
+    }
     int batch = integer(wo, "batch", where);
     if (batch < 1 || batch > 65536) {
       throw new InvalidBundleException("foley-bundle.json: " + where + ".batch must be in 1..65536, found " + batch);
@@ -224,7 +232,7 @@ final class ManifestReader {
             + " has no pass length (only the denoiser's and the VAE decoder's points do)");
       }
     }
-    return new WorkingMemory(batch, latents, bytes, method);
+    return new WorkingMemory(batch, latents, bytes, method, fixed);
   }
 
   /** A stage's {@code externalData} (format version 2): {file, sha256} per file. */

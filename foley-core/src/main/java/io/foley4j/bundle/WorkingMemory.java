@@ -32,6 +32,7 @@ public final class WorkingMemory {
   private final int[] latents; // empty: no length
   private final long[] bytes;
   private final Method method;
+  private final long fixed;
 
   /**
    * @param latents each point's pass length, strictly increasing, or null for a stage with one point
@@ -40,6 +41,18 @@ public final class WorkingMemory {
    * @param method null when the manifest does not say
    */
   public WorkingMemory(int batch, int[] latents, long[] bytes, Method method) {
+    this(batch, latents, bytes, method, 0);
+  }
+
+  /**
+   * The same, with {@code fixed} bytes that a call works in whatever its rows (the manifest's
+   * {@code fixed}; the points are then the part that grows with the rows).
+   */
+  public WorkingMemory(int batch, int[] latents, long[] bytes, Method method, long fixed) {
+    if (fixed < 0) {
+      throw new IllegalArgumentException("fixed must not be negative, was " + fixed);
+    }
+    this.fixed = fixed;
     if (batch < 1 || bytes.length == 0 || latents != null && latents.length != bytes.length
         || latents == null && bytes.length != 1) {
       throw new IllegalArgumentException("batch >= 1 and one or more points (one without latents) needed");
@@ -76,6 +89,11 @@ public final class WorkingMemory {
     return bytes.clone();
   }
 
+  /** The bytes of a call that do not grow with its rows (0 when the manifest does not say). */
+  public long fixedBytes() {
+    return fixed;
+  }
+
   /** How the bytes were found, or null when the manifest does not say. */
   public Method method() {
     return method;
@@ -84,7 +102,8 @@ public final class WorkingMemory {
   /**
    * Bytes of one call of {@code rows} batch rows on a pass of {@code passLatents} latents: the points
    * interpolated linearly in the length (the first point's bytes below it; past the last, the last
-   * two points' slope, or in proportion when there is one), times {@code rows / batch}, rounded up.
+   * two points' slope, or in proportion when there is one), times {@code rows / batch}, rounded up,
+   * plus the {@linkplain #fixedBytes() fixed} bytes.
    */
   public long bytesFor(int rows, int passLatents) {
     double at;
@@ -103,18 +122,18 @@ public final class WorkingMemory {
         at = bytes[i - 1] + slope * (passLatents - latents[i - 1]);
       }
     }
-    return (long) Math.ceil(at * rows / batch);
+    return fixed + (long) Math.ceil(at * rows / batch);
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof WorkingMemory w && w.batch == batch && Arrays.equals(w.latents, latents)
-        && Arrays.equals(w.bytes, bytes) && w.method == method;
+        && Arrays.equals(w.bytes, bytes) && w.method == method && w.fixed == fixed;
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * batch + Arrays.hashCode(latents)) + Arrays.hashCode(bytes);
+    return 31 * (31 * (31 * batch + Arrays.hashCode(latents)) + Arrays.hashCode(bytes)) + Long.hashCode(fixed);
   }
 
   @Override
@@ -126,6 +145,9 @@ public final class WorkingMemory {
         b.append(latents[i]).append(" latents ");
       }
       b.append(String.format(Locale.ROOT, "%.1f MiB", bytes[i] / 1048576.0));
+    }
+    if (fixed > 0) {
+      b.append(String.format(Locale.ROOT, ", + %.1f MiB a call", fixed / 1048576.0));
     }
     return b.append(method == null ? "" : ", " + method.manifestName()).append(']').toString();
   }

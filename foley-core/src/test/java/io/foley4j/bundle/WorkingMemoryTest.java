@@ -66,6 +66,20 @@ class WorkingMemoryTest {
     assertEquals(3000, one.bytesFor(6, 400), "rows over the recorded batch");
   }
 
+  @Test
+  void aFixedPartIsChargedOncePerCallWhateverItsRows() {
+    WorkingMemory w = TestManifests.parse(withMemory(TestManifests.hvfV2(), "denoiser", "{\"batch\": 1, \"fixed\": 700,"
+        + " \"points\": [{\"latents\": 100, \"bytes\": 100}, {\"latents\": 400, \"bytes\": 400}]}"))
+        .stage(Stage.DENOISER).workingMemory().orElseThrow();
+    assertEquals(700, w.fixedBytes());
+    assertEquals(700 + 250, w.bytesFor(1, 250));
+    assertEquals(700 + 2 * 250, w.bytesFor(2, 250), "the rows scale the points, not the fixed part");
+    assertEquals(700 + 8 * 400, w.bytesFor(8, 400));
+    assertEquals(0, TestManifests.parse(withMemory(TestManifests.hvfV2(), "denoiser", DENOISER))
+        .stage(Stage.DENOISER).workingMemory().orElseThrow().fixedBytes(), "absent: none");
+    assertTrue(w.toString().contains("a call"), w.toString());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "batch 0|denoiser|{\"batch\": 0, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|stages.denoiser.workingMemory.batch must be in 1..65536",
@@ -81,6 +95,7 @@ class WorkingMemoryTest {
       "two points on an encoder|text_encoder|{\"batch\": 1, \"points\": [{\"bytes\": 1}, {\"bytes\": 2}]}|must be an array of one {\"bytes\"} object",
       "unknown method|denoiser|{\"batch\": 1, \"method\": \"guess\", \"points\": [{\"latents\": 400, \"bytes\": 1}]}|method must be \"measured\" or \"graph\", found \"guess\"",
       "not an object|denoiser|[1, 2]|\"stages.denoiser.workingMemory\" must be an object",
+      "negative fixed|denoiser|{\"batch\": 1, \"fixed\": -1, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|workingMemory.fixed must be an integer in 0..2^50",
   })
   void nonsenseIsRefusedNamingTheField(String rule, String stage, String json, String message) {
     JsonObject o = withMemory(TestManifests.hvfV2(), stage, json);
