@@ -85,7 +85,7 @@ def _memory(args):
 
     def log(st, entry, details):
         print(json.dumps({"stage": st, "workingMemory": entry, "details": details}))
-    memory.annotate(args.bundle, method=args.method, stages=stages, log=log)
+    memory.annotate(args.bundle, method=args.method, stages=stages, log=log, every_point=args.every_point)
     print("wrote the workingMemory of %s into %s" % (", ".join(stages) if stages else "every stage",
                                                      os.path.join(args.bundle, "foley-bundle.json")))
 
@@ -181,6 +181,9 @@ def main(argv=None):
     wm.add_argument("--bundle", required=True, help="a bundle directory (its foley-bundle.json is rewritten)")
     wm.add_argument("--method", choices=["measured", "graph"], default="measured")
     wm.add_argument("--stages", default=None, help="comma-separated stages (default: all five)")
+    wm.add_argument("--every-point", action="store_true",
+                    help="measured: measure the denoiser's and the VAE decoder's every point (at batch b and 2b) "
+                         "instead of scaling the graph's curve by the trained segment's call")
     wm.set_defaults(func=_memory)
 
     m = sub.add_parser("mmaudio-check", help="MMAudio's real classes (random weights) exported, run by foley4j "

@@ -192,6 +192,17 @@ class ManifestEntryTest(unittest.TestCase):
         self.assertAlmostEqual(one / details["calibration_measured_bytes"], 1.0, delta=0.05)
         two = details["fixed"] + 2 * r * b[1]
         self.assertGreaterEqual(two / details["calibration_measured_bytes_2x"], 0.95)
+        # every point measured (the memory command's --every-point): each point gives back its own
+        # call at batch b, and a longer pass never works in less
+        e, details = memory.stage_entry(p, m, "vae_decoder", "measured", every_point=True)
+        self.assertEqual([100, 400, 750], [x["latents"] for x in details["measured"]])
+        b = [x["bytes"] for x in e["points"]]
+        self.assertEqual(b, sorted(b))
+        for point, got in zip(e["points"], details["measured"]):
+            self.assertEqual(point["latents"], got["latents"])
+            self.assertGreaterEqual(e.get("fixed", 0) + got["batch"] * point["bytes"], got["bytes"])
+        longest = details["measured"][-1]
+        self.assertAlmostEqual((e.get("fixed", 0) + longest["batch"] * b[-1]) / longest["bytes"], 1.0, delta=0.01)
 
     def test_a_tiny_export_records_every_stage_and_foley4j_reads_it(self):
         from foley_export import export, tiny

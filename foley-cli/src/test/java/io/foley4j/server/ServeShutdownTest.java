@@ -121,6 +121,10 @@ class ServeShutdownTest {
   void sigtermOnARedisNodeHandsItsJobsBackToAnotherNode() throws Exception {
     Path video = dir.resolve("clip.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(1).flash(0.3, 0.1, 0xFFFFFF).build(), video);
+    // the job SIGTERM finds running must outlast the 0.5 s drain by far: 300 steps of a 1 s clip once
+    // finished inside it on CI (no hand-back to check); 1000 steps of a 6 s clip take seconds
+    Path longVideo = dir.resolve("long.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().durationSeconds(6).flash(0.3, 0.1, 0xFFFFFF).build(), longVideo);
     try (Redis redis = new Redis(dir);
          ModelBundle bundle = TestSupport.referenceBundle()) {
       // node b alone (a child JVM, one job at a time, a short drain): it holds the long job, the other waits
@@ -129,7 +133,7 @@ class ServeShutdownTest {
       List<String> ids;
       try {
         Http viaB = new Http(b.uri);
-        ids = List.of(accept(viaB, video, "long", 300), accept(viaB, video, "queued", 3));
+        ids = List.of(accept(viaB, longVideo, "long", 1000), accept(viaB, video, "queued", 3));
         awaitRunning(viaB, ids.get(0));
         b.sigterm();
         assertTrue(b.process.waitFor(2, TimeUnit.MINUTES), "foley serve exits after SIGTERM");
