@@ -4,7 +4,9 @@ ONNX Runtime's x86 CPU provider has no bfloat16 kernels, so a stage cannot be co
 bfloat16 there; but its weights can be *kept* in bfloat16. Every large float32 weight whose values
 are all bfloat16 numbers (the low 16 bits of each float32 are zero) is written as a bfloat16
 initializer, and a ``Cast`` node widens it back to float32 where the graph reads it: the arithmetic
-is the float32 stage's, bit for bit, and the weights take half the bytes on disk and in memory.
+is the float32 stage's on the same values (a runtime may sum in another order when a weight is no
+longer a constant: a few units in the last place), and the weights take half the bytes on disk and
+in memory.
 
 HunyuanVideo-Foley's checkpoints are bfloat16, so for its real weights nothing is rounded: the
 bundle holds exactly the float32 export's values. A module with other values has its parameters

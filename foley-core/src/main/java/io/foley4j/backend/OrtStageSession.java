@@ -53,7 +53,7 @@ final class OrtStageSession implements StageSession {
   /**
    * ONNX Runtime's run option that gives the CPU memory arena's free chunks back when the call ends.
    * Every session has its own arena, which otherwise keeps its largest call's activations for good:
-   * with HVF's encoders at their default batches that was 2.3 GB held after the encoders had run
+   * with HVF's encoders at their default batches that was about 2.5 GB held after the encoders had run
    * (docs/tuning.md, "Memory of a CPU node").
    */
   static final String ARENA_SHRINKAGE = "memory.enable_memory_arena_shrinkage";
