@@ -85,7 +85,8 @@ def _memory(args):
 
     def log(st, entry, details):
         print(json.dumps({"stage": st, "workingMemory": entry, "details": details}))
-    memory.annotate(args.bundle, method=args.method, stages=stages, log=log, every_point=args.every_point)
+    memory.annotate(args.bundle, method=args.method, stages=stages, log=log, every_point=args.every_point,
+                    jar=args.foley_jar)
     print("wrote the workingMemory of %s into %s" % (", ".join(stages) if stages else "every stage",
                                                      os.path.join(args.bundle, "foley-bundle.json")))
 
@@ -184,6 +185,9 @@ def main(argv=None):
     wm.add_argument("--every-point", action="store_true",
                     help="measured: measure the denoiser's and the VAE decoder's every point (at batch b and 2b) "
                          "instead of scaling the graph's curve by the trained segment's call")
+    wm.add_argument("--foley-jar", default=None,
+                    help="measured: measure the denoiser with foley4j's own ONNX Runtime through this foley-bench jar "
+                         "(its 'bench denoiser') instead of this Python's")
     wm.set_defaults(func=_memory)
 
     m = sub.add_parser("mmaudio-check", help="MMAudio's real classes (random weights) exported, run by foley4j "

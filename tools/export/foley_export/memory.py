@@ -337,18 +337,63 @@ def _measure_in_subprocess(path, dims, warm_dims, config=None):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def _calibrate(path, manifest, stage, n, graph_peak, warm, config, folding):
-    """One measured length: the call at batch b (graph peak about 64 MiB) and at 2b. Returns
-    (b, graph bytes at b, measured at b, measured at 2b)."""
+def _inputs_at(manifest, stage, dims, prefix, rng):
+    """Random float inputs of ``stage`` at ``dims`` (the manifest's declared shapes, symbolic axes
+    bound), keyed ``prefix.name``."""
+    out = {}
+    for t in manifest["stages"][stage]["inputs"]:
+        shape = [int(dims[d]) if isinstance(d, str) else int(d) for d in t["shape"]]
+        out["%s.%s" % (prefix, t["name"])] = rng.standard_normal(shape).astype(np.float32)
+    return out
+
+
+def measure_with_jar(jar, path, manifest, stage, dims, warm_dims, java="java"):
+    """What foley4j's own runtime uses for calls of the denoiser at ``dims``: ``foley bench
+    denoiser`` (its ONNX Runtime, its session settings, bfloat16 weights as the manifest beside the
+    file says) with random inputs, after two calls at ``warm_dims``, its peak over 2 calls less its
+    resident set before them. Returns {"bytes": ...}."""
+    import json
+    import subprocess
+    import tempfile
+    if stage != "denoiser":
+        raise ValueError("measuring with foley4j's runtime is for the denoiser only (bench denoiser), not %s" % stage)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory(prefix="foley-memory-") as d:
+        npz = os.path.join(d, "inputs.npz")
+        arrays = _inputs_at(manifest, stage, dims, "m", rng)
+        arrays.update(_inputs_at(manifest, stage, warm_dims, "w", rng))
+        np.savez(npz, **arrays)
+        p = subprocess.run([java, "--add-modules", "jdk.incubator.vector", "-jar", os.fspath(jar), "bench", "denoiser",
+                            os.fspath(path), "--inputs", npz, "--case", "m", "--warm-case", "w", "--runs", "1"],
+                           capture_output=True, text=True)
+    lines = [l for l in p.stdout.splitlines() if l.startswith("{")]
+    if p.returncode != 0 or not lines:
+        raise RuntimeError("bench denoiser at %s failed (%d): %s" % (dims, p.returncode, (p.stderr or p.stdout)[-2000:]))
+    got = json.loads(lines[-1])["calls_over_warm_mib"]
+    if got is None:
+        raise RuntimeError("bench denoiser could not reset its peak (Linux /proc/self/clear_refs needed)")
+    return {"bytes": int(got) << 20}
+
+
+def _calibrate(path, manifest, stage, n, graph_peak, warm, config, folding, jar=None):
+    """One measured length: the call at batch b (graph peak about 64 MiB) and at 2b, in a Python
+    subprocess, or with foley4j's own runtime when ``jar`` is given (the denoiser). Returns (b,
+    graph bytes at b, measured at b, measured at 2b)."""
     b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, graph_peak)))))
     dims = stage_dims(manifest, stage, b, n)
     graph = working_memory(path, dims, folding)["bytes"]
-    got = _measure_in_subprocess(path, dims, warm, config)["bytes"]
-    got2 = _measure_in_subprocess(path, stage_dims(manifest, stage, 2 * b, n), warm, config)["bytes"]
+    dims2 = stage_dims(manifest, stage, 2 * b, n)
+    if jar is not None and stage == "denoiser":
+        warm_dims = warm or stage_dims(manifest, stage, 1, max(1, n // 4))
+        got = measure_with_jar(jar, path, manifest, stage, dims, warm_dims)["bytes"]
+        got2 = measure_with_jar(jar, path, manifest, stage, dims2, warm_dims)["bytes"]
+    else:
+        got = _measure_in_subprocess(path, dims, warm, config)["bytes"]
+        got2 = _measure_in_subprocess(path, dims2, warm, config)["bytes"]
     return b, graph, got, got2
 
 
-def stage_entry(path, manifest, stage, method="measured", every_point=False):
+def stage_entry(path, manifest, stage, method="measured", every_point=False, jar=None):
     """The ``workingMemory`` field of ``stage`` (its ONNX file at ``path``): ONNX Runtime's CPU
     working memory of one call at batch 1 at each of ``point_latents``. The graph's live-tensor
     peak at each point gives the shape of the curve; ``measured`` scales it by what one process
@@ -359,6 +404,9 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False):
     of following the graph's curve, and ``fixed`` is the smallest of the points' fixed parts (the
     graph's curve can have another shape than the runtime's: at full depth with bfloat16 weights
     the graph's peak grew 1.2 x from 100 to 400 latents, the measured rows 2.9 x from 148 to 400).
+    ``jar`` (a foley-bench jar): the denoiser is measured with foley4j's own ONNX Runtime
+    (``measure_with_jar``) instead of this Python's, whose memory per call can differ (ONNX Runtime
+    1.30 here took about 600 MiB less per call than foley4j's 1.23.2 at full depth).
     Returns (entry, details)."""
     if method not in METHODS:
         raise ValueError("method must be one of %s, got %r" % (", ".join(METHODS), method))
@@ -374,7 +422,7 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False):
         # would only shrink the measurement of weights read at load)
         warm = stage_dims(manifest, stage, 1, max(1, lats[0] // 4) if lats[0] is not None else None)
     if method == "measured" and every_point and stage in LENGTH_STAGES:
-        cal = [_calibrate(path, manifest, stage, n, g, warm, config, folding) for n, g in zip(lats, peaks)]
+        cal = [_calibrate(path, manifest, stage, n, g, warm, config, folding, jar) for n, g in zip(lats, peaks)]
         rows = [max(graph / b, (got2 - got) / b) for b, graph, got, got2 in cal]
         fixed = int(max(0, min(got - b * r for (b, _, got, _), r in zip(cal, rows))))
         points, last = [], 0
@@ -394,7 +442,7 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False):
         # and at twice the batch: what grows with the rows, and what a call works in whatever its rows
         # (ONNX Runtime's buffers for the weights it widens or packs at each call, say), so that a
         # call of many rows is not charged that part once per row
-        b, graph, got, got2 = _calibrate(path, manifest, stage, lats[k], peaks[k], warm, config, folding)
+        b, graph, got, got2 = _calibrate(path, manifest, stage, lats[k], peaks[k], warm, config, folding, jar)
         per_row = max(graph / b, (got2 - got) / b)
         fixed = int(max(0, got - b * per_row))
         factor = max(1.0, per_row * b / graph)
@@ -415,7 +463,7 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False):
     return entry, details
 
 
-def annotate(bundle_dir, method="measured", stages=None, log=None, every_point=False):
+def annotate(bundle_dir, method="measured", stages=None, log=None, every_point=False, jar=None):
     """Writes the ``workingMemory`` field of every stage (or ``stages``) into the bundle's manifest."""
     import json
     path = os.path.join(bundle_dir, "foley-bundle.json")
@@ -423,7 +471,7 @@ def annotate(bundle_dir, method="measured", stages=None, log=None, every_point=F
         manifest = json.load(f)
     for st in stages or list(manifest["stages"]):
         entry, details = stage_entry(os.path.join(bundle_dir, manifest["stages"][st]["file"]), manifest, st, method,
-                                     every_point)
+                                     every_point, jar)
         manifest["stages"][st]["workingMemory"] = entry
         if log:
             log(st, entry, details)

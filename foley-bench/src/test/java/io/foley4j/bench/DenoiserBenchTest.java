@@ -90,6 +90,26 @@ class DenoiserBenchTest {
       assertEquals(calls - after, Long.parseLong(number(r.out(), "calls_over_load_mib\": (-?[0-9]+)")), r.out());
     }
 
+    assertEquals("null", number(r.out(), "calls_over_warm_mib\": (null|-?[0-9]+)"), "no --warm-case: " + r.out());
+
+    // --warm-case: a short pass first, then the peak over the calls at --case less the resident set
+    // after the warm-up (what foley_export.memory.measure_with_jar reads)
+    Map<String, Tensor> withWarm = new LinkedHashMap<>(rec);
+    inputs.forEach((k, v) -> withWarm.put("w." + k, v));
+    writeNpz(npz, withWarm);
+    r = CliOutput.of("bench", "denoiser", model.toString(), "--inputs", npz.toString(), "--case", "c1",
+        "--warm-case", "w", "--runs", "1");
+    assertEquals(0, r.rc(), r.out() + r.err());
+    if (Files.exists(Path.of("/proc/self/clear_refs"))) {
+      long overWarm = Long.parseLong(number(r.out(), "calls_over_warm_mib\": (-?[0-9]+)"));
+      long overLoad = Long.parseLong(number(r.out(), "calls_over_load_mib\": (-?[0-9]+)"));
+      assertTrue(overWarm >= 0 && overWarm <= overLoad + 1, r.out()); // the warm-up's own growth is not counted
+    }
+    r = CliOutput.of("bench", "denoiser", model.toString(), "--inputs", npz.toString(), "--case", "c1",
+        "--warm-case", "nope", "--runs", "1");
+    assertNotEquals(0, r.rc(), r.out());
+    assertTrue(r.err().contains("nope.latents"), r.err());
+
     // a recorded output of the other sign is at relative L2 2
     float[] neg = velocity.floats().clone();
     for (int i = 0; i < neg.length; i++) {
