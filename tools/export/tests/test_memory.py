@@ -204,6 +204,25 @@ class ManifestEntryTest(unittest.TestCase):
         longest = details["measured"][-1]
         self.assertAlmostEqual((e.get("fixed", 0) + longest["batch"] * b[-1]) / longest["bytes"], 1.0, delta=0.01)
 
+    @unittest.skipUnless(os.path.isfile(os.environ.get("FOLEY_BENCH_JAR", "")),
+                         "FOLEY_BENCH_JAR (foley-bench/target/foley-bench.jar) not given")
+    def test_the_denoiser_measured_with_foley4js_own_runtime(self):
+        from foley_export import export, tiny
+        d = tmpdir(self)
+        config, models = tiny.create("hvf", 0, os.path.join(d, "ck"))
+        m = export.export_bundle("hvf", models, config, os.path.join(d, "b"), working_memory=None)
+        path = os.path.join(d, "b", m["stages"]["denoiser"]["file"])
+        jar = os.environ["FOLEY_BENCH_JAR"]
+        got = memory.measure_with_jar(jar, path, m, "denoiser", memory.stage_dims(m, "denoiser", 8, 400),
+                                      memory.stage_dims(m, "denoiser", 1, 25))
+        self.assertGreaterEqual(got["bytes"], 0)
+        self.assertEqual(got["bytes"] % (1 << 20), 0, "whole MiB, as the bench prints them")
+        e, details = memory.stage_entry(path, m, "denoiser", "measured", jar=jar)
+        self.assertEqual([100, 400, 750], [p["latents"] for p in e["points"]])
+        self.assertIn("calibration_measured_bytes_2x", details)
+        with self.assertRaises(ValueError):
+            memory.measure_with_jar(jar, path, m, "vae_decoder", {}, {})
+
     def test_a_tiny_export_records_every_stage_and_foley4j_reads_it(self):
         from foley_export import export, tiny
         d = tmpdir(self)
