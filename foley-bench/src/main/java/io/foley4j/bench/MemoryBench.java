@@ -99,8 +99,8 @@ final class MemoryBench implements Callable<Integer> {
       System.out.println("setting   peak RSS MiB   after load MiB   request s   RSS / " + base + "   request / " + base);
       for (String s : which) {
         Map<String, String> r = got.get(s);
-        System.out.printf(Locale.ROOT, "%-9s %12d %16d %11.2f %12.3f %16.3f%n", s, l(r, "hwm_kib") / 1024,
-            l(r, "loaded_kib") / 1024, d(r, "request_s"), (double) l(r, "hwm_kib") / l(got.get(base), "hwm_kib"),
+        System.out.printf(Locale.ROOT, "%-9s %12d %16d %11.2f %12.3f %16.3f%n", s, l(r, "hwm_mib"),
+            l(r, "loaded_mib"), d(r, "request_s"), (double) l(r, "hwm_mib") / l(got.get(base), "hwm_mib"),
             d(r, "request_s") / d(got.get(base), "request_s"));
       }
       return 0;
@@ -122,13 +122,13 @@ final class MemoryBench implements Callable<Integer> {
         bundle.toString(), "--video", v.toString(), "--steps", String.valueOf(steps), "--encoder-batch", encoderBatch));
   }
 
-  private static long statusKib(String field) throws java.io.IOException {
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith(field + ":")) {
-        return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
-      }
+  /** A /proc/self/status field in MiB ({@link DenoiserBench#status}), or a failure where it cannot be read. */
+  private static long statusMib(String field) {
+    long mib = DenoiserBench.status(field);
+    if (mib < 0) {
+      throw new IllegalStateException("no " + field + " in /proc/self/status (Linux only)");
     }
-    throw new IllegalStateException("no " + field + " in /proc/self/status (Linux only)");
+    return mib;
   }
 
   private int runChild() throws Exception {
@@ -143,14 +143,14 @@ final class MemoryBench implements Callable<Integer> {
     try (ModelBundle bundle = ModelBundle.open(bundleDir);
         FoleyEngine engine = FoleyEngine.builder().bundle(bundle).backend(cpu.build()).warmUp(WarmUp.NONE)
             .encoderBatch(b[0], b[1]).name("memory").build()) {
-      long loaded = statusKib("VmRSS");
+      long loaded = statusMib("VmRSS");
       long t0 = System.nanoTime();
       FoleyResult r = engine.generate(FoleyRequest.builder(video).prompt("footsteps on gravel")
           .negativePrompt("noisy, harsh").seed(1).steps(steps).build());
       double s = (System.nanoTime() - t0) / 1e9;
       System.out.println("timings: " + r.timings());
-      System.out.printf(Locale.ROOT, "%s hwm_kib=%d loaded_kib=%d request_s=%.3f samples=%d%n", RESULT,
-          statusKib("VmHWM"), loaded, s, r.toArray().length);
+      System.out.printf(Locale.ROOT, "%s hwm_mib=%d loaded_mib=%d request_s=%.3f samples=%d%n", RESULT,
+          statusMib("VmHWM"), loaded, s, r.toArray().length);
     }
     return 0;
   }
