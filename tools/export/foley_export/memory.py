@@ -393,6 +393,77 @@ def _calibrate(path, manifest, stage, n, graph_peak, warm, config, folding, jar=
     return b, graph, got, got2
 
 
+REFINE_TOLERANCE = 0.10  # largest error of a length's charge, read between two measured neighbours
+MAX_POINTS = 8  # measured lengths of one stage at most
+MIN_GAP = 8  # latents: intervals narrower than twice this are not split
+
+
+def every_point_entry(cal):
+    """The ``points`` of a stage measured at each length: ``cal`` maps a pass length to ``_calibrate``'s
+    (b, graph bytes at b, measured at b, measured at 2b). Each point's ``bytes`` is what a row adds at
+    that length (at least the graph's live peak of a row, and never less than a shorter pass's), its
+    ``fixed`` what a call of that length works in whatever its rows (the rest of the call at b; ONNX
+    Runtime's arena, which grows in steps, puts a different part there at each length)."""
+    points, rows_before = [], 0
+    for n in sorted(cal):
+        b, graph, got, got2 = cal[n]
+        rows = int(math.ceil(max(graph / b, (got2 - got) / b, rows_before)))
+        rows_before = rows
+        p = {"latents": int(n), "bytes": rows}
+        fixed = int(max(0, got - b * rows))
+        if fixed:
+            p["fixed"] = fixed
+        points.append(p)
+    return points
+
+
+def _interpolate(xs, ys, x):
+    """foley4j's reading of a curve of points (WorkingMemory.bytesFor): the first value below the
+    first point, linear between points, the last two's slope past the last (in proportion with one)."""
+    if x <= xs[0]:
+        return float(ys[0])
+    if len(xs) == 1:
+        return ys[0] * x / float(xs[0])
+    i = 1
+    while i < len(xs) - 1 and xs[i] < x:
+        i += 1
+    return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / float(xs[i] - xs[i - 1])
+
+
+def charge(points, rows, n, batch=1):
+    """What foley4j charges a call of ``rows`` rows on a pass of ``n`` latents for ``points`` (the
+    manifest's, with per-point ``fixed``), as WorkingMemory.bytesFor does."""
+    xs = [p["latents"] for p in points]
+    at = _interpolate(xs, [p["bytes"] for p in points], n)
+    fixed = max(0.0, _interpolate(xs, [p.get("fixed", 0) for p in points], n))
+    return int(math.ceil(fixed)) + int(math.ceil(at * rows / batch))
+
+
+def refine(lats, calibrate, tolerance=REFINE_TOLERANCE, max_points=MAX_POINTS, min_gap=MIN_GAP):
+    """Measures ``lats`` with ``calibrate(n)`` (``_calibrate``'s tuple), then the middle of each interval
+    between two measured lengths: where the entry read from the interval's ends misses the middle's
+    measured calls (at b and 2b rows) by more than ``tolerance``, both halves are split again, up to
+    ``max_points`` lengths in all. A curve that bends (attention grows with the square of the tokens,
+    the arena in steps) is so followed where it bends; a straight one costs one check per interval.
+    Returns ({n: tuple}, the checks: [{latents, predicted, measured, error}])."""
+    cal = {n: calibrate(n) for n in lats}
+    todo = [(a, c) for a, c in zip(lats, lats[1:])]
+    checks = []
+    while todo and len(cal) < max_points:
+        a, c = todo.pop(0)
+        mid = (a + c) // 2
+        if mid - a < min_gap or mid in cal:
+            continue
+        b, graph, got, got2 = cal[mid] = calibrate(mid)
+        ends = every_point_entry({n: cal[n] for n in (a, c)})
+        pred = [charge(ends, b, mid), charge(ends, 2 * b, mid)]
+        err = max(abs(pred[0] / float(got) - 1.0), abs(pred[1] / float(got2) - 1.0)) if got > 0 and got2 > 0 else 0.0
+        checks.append({"latents": mid, "predicted": pred, "measured": [got, got2], "error": round(err, 4)})
+        if err > tolerance:
+            todo += [(a, mid), (mid, c)]
+    return cal, checks
+
+
 def stage_entry(path, manifest, stage, method="measured", every_point=False, jar=None):
     """The ``workingMemory`` field of ``stage`` (its ONNX file at ``path``): ONNX Runtime's CPU
     working memory of one call at batch 1 at each of ``point_latents``. The graph's live-tensor
@@ -401,9 +472,10 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False, jar
     the call's live tensors about 64 MiB, and again at 2b: the difference is what b rows add, the
     rest of the first call's bytes the entry's ``fixed`` part, charged once per call), ``graph``
     by ``GRAPH_FACTOR``. ``every_point`` (measured only): each point is measured that way instead
-    of following the graph's curve, and ``fixed`` is the smallest of the points' fixed parts (the
-    graph's curve can have another shape than the runtime's: at full depth with bfloat16 weights
-    the graph's peak grew 1.2 x from 100 to 400 latents, the measured rows 2.9 x from 148 to 400).
+    of following the graph's curve, with its own ``fixed`` part, and lengths between them are
+    measured where the points' straight lines miss them (``refine``). The graph's curve can have
+    another shape than the runtime's: at full depth with bfloat16 weights the graph's peak grew
+    1.2 x from 100 to 400 latents, the measured rows 2.9 x from 148 to 400.
     ``jar`` (a foley-bench jar): the denoiser is measured with foley4j's own ONNX Runtime
     (``measure_with_jar``) instead of this Python's (at full depth with bfloat16 weights the two
     agreed within 0.3 %: 846 and 844 MiB for one row at 400 latents).
@@ -422,19 +494,15 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False, jar
         # would only shrink the measurement of weights read at load)
         warm = stage_dims(manifest, stage, 1, max(1, lats[0] // 4) if lats[0] is not None else None)
     if method == "measured" and every_point and stage in LENGTH_STAGES:
-        cal = [_calibrate(path, manifest, stage, n, g, warm, config, folding, jar) for n, g in zip(lats, peaks)]
-        rows = [max(graph / b, (got2 - got) / b) for b, graph, got, got2 in cal]
-        fixed = int(max(0, min(got - b * r for (b, _, got, _), r in zip(cal, rows))))
-        points, last = [], 0
-        for n, (b, _, got, _) in zip(lats, cal):
-            last = max(last, int(math.ceil((got - fixed) / b)))  # a longer pass never works in less
-            points.append({"latents": int(n), "bytes": last})
+        def calibrate(n):
+            g = peaks[lats.index(n)] if n in lats else working_memory(path, stage_dims(manifest, stage, 1, n),
+                                                                       folding)["bytes"]
+            return _calibrate(path, manifest, stage, n, g, warm, config, folding, jar)
+        cal, checks = refine(lats, calibrate)
+        points = every_point_entry(cal)
         details.update({"measured": [{"latents": n, "batch": b, "graph_bytes": g, "bytes": m1, "bytes_2x": m2}
-                                     for n, (b, g, m1, m2) in zip(lats, cal)], "fixed": fixed})
-        entry = {"batch": 1, "method": method, "points": points}
-        if fixed:
-            entry["fixed"] = fixed
-        return entry, details
+                                     for n, (b, g, m1, m2) in sorted(cal.items())], "refinement": checks})
+        return {"batch": 1, "method": method, "points": points}, details
     if method == "measured":
         # calibrated at the trained segment (the length most calls have), at a batch that makes the
         # call's live tensors about 64 MiB, so that the allocator's growth steps are small beside it

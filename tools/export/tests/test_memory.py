@@ -192,17 +192,51 @@ class ManifestEntryTest(unittest.TestCase):
         self.assertAlmostEqual(one / details["calibration_measured_bytes"], 1.0, delta=0.05)
         two = details["fixed"] + 2 * r * b[1]
         self.assertGreaterEqual(two / details["calibration_measured_bytes_2x"], 0.95)
-        # every point measured (the memory command's --every-point): each point gives back its own
-        # call at batch b, and a longer pass never works in less
+        # every point measured (the memory command's --every-point): the middle of each interval is
+        # measured too, and every measured call is charged at least what it used, at b and 2b rows
         e, details = memory.stage_entry(p, m, "vae_decoder", "measured", every_point=True)
-        self.assertEqual([100, 400, 750], [x["latents"] for x in details["measured"]])
+        lat = [x["latents"] for x in details["measured"]]
+        self.assertEqual(lat, [x["latents"] for x in e["points"]])
+        self.assertTrue({100, 250, 400, 575, 750} <= set(lat), lat)
+        self.assertEqual([250, 575], [c["latents"] for c in details["refinement"]][:2])
+        self.assertNotIn("fixed", e, "each point has its own")
         b = [x["bytes"] for x in e["points"]]
         self.assertEqual(b, sorted(b))
-        for point, got in zip(e["points"], details["measured"]):
-            self.assertEqual(point["latents"], got["latents"])
-            self.assertGreaterEqual(e.get("fixed", 0) + got["batch"] * point["bytes"], got["bytes"])
+        for got in details["measured"]:
+            self.assertGreaterEqual(memory.charge(e["points"], got["batch"], got["latents"]), got["bytes"])
+            self.assertGreaterEqual(memory.charge(e["points"], 2 * got["batch"], got["latents"]), got["bytes_2x"])
         longest = details["measured"][-1]
-        self.assertAlmostEqual((e.get("fixed", 0) + longest["batch"] * b[-1]) / longest["bytes"], 1.0, delta=0.01)
+        self.assertAlmostEqual(memory.charge(e["points"], longest["batch"], 750) / longest["bytes"], 1.0, delta=0.01)
+
+    def test_refinement_splits_where_the_curve_bends_and_nowhere_else(self):
+        def straight(n):
+            return 1, 1000 * n, 5000 + 1000 * n, 5000 + 2000 * n
+        cal, checks = memory.refine([100, 400, 750], straight)
+        self.assertEqual([100, 250, 400, 575, 750], sorted(cal))
+        self.assertEqual([0.0, 0.0], [c["error"] for c in checks], "a straight curve: each middle as read")
+
+        def bent(n):  # a row grows with the square of the length (attention), plus a call's part
+            return 1, 1, 7000 + n * n, 7000 + 2 * n * n
+        cal, checks = memory.refine([100, 400, 750], bent, max_points=64)
+        points = memory.every_point_entry(cal)
+        for n in range(100, 751, 5):
+            got = bent(n)
+            for rows, used in ((1, got[2]), (2, got[3])):
+                c = memory.charge(points, rows, n)
+                self.assertGreaterEqual(c, used * 0.999, (n, rows))
+                self.assertLessEqual(c / used, 1.0 + memory.REFINE_TOLERANCE, (n, rows, c, used))
+        few, _ = memory.refine([100, 400, 750], bent)
+        self.assertEqual(memory.MAX_POINTS, len(few), "capped")
+        # the first point was far off without the middles: a chord over a square
+        ends = memory.every_point_entry({n: bent(n) for n in (100, 400)})
+        self.assertGreater(memory.charge(ends, 1, 250) / bent(250)[2], 1.3)
+
+    def test_the_charge_reads_points_as_foley4j_does(self):
+        pts = [{"latents": 100, "bytes": 10, "fixed": 200}, {"latents": 400, "bytes": 40}]
+        self.assertEqual(210, memory.charge(pts, 1, 50), "below the first point: the first")
+        self.assertEqual(200 // 2 + 2 * 25, memory.charge(pts, 2, 250), "the fixed part read between points too")
+        self.assertEqual(80, memory.charge(pts, 2, 400))
+        self.assertEqual(50, memory.charge(pts, 1, 500), "past the last: the last two's slope, fixed not below 0")
 
     @unittest.skipUnless(os.path.isfile(os.environ.get("FOLEY_BENCH_JAR", "")),
                          "FOLEY_BENCH_JAR (foley-bench/target/foley-bench.jar) not given")

@@ -161,9 +161,10 @@ final class ManifestReader {
   static final long MAX_WORKING_BYTES = 1L << 50;
 
   /**
-   * A stage's {@code workingMemory}: {@code batch}, {@code points} ({@code latents} and {@code
-   * bytes} each; the denoiser's and the VAE decoder's with increasing latents and bytes that do not
-   * decrease, the encoders' one point without latents) and an optional {@code method}.
+   * A stage's {@code workingMemory}: {@code batch}, {@code points} ({@code latents}, {@code bytes}
+   * and an optional {@code fixed} each; the denoiser's and the VAE decoder's with increasing latents
+   * and bytes that do not decrease, the encoders' one point without latents), an optional {@code
+   * method} and an optional {@code fixed}.
    */
   private static WorkingMemory workingMemory(JsonObject so, Stage s, String stageWhere, List<String> ignored) {
     JsonObject wo = obj(so, "workingMemory", stageWhere);
@@ -198,6 +199,7 @@ final class ManifestReader {
     int n = pe.getAsJsonArray().size();
     int[] latents = lengths ? new int[n] : null;
     long[] bytes = new long[n];
+    long[] pointFixed = null;
     for (int i = 0; i < n; i++) {
       String w = where + ".points[" + i + "]";
       JsonElement el = pe.getAsJsonArray().get(i);
@@ -205,7 +207,18 @@ final class ManifestReader {
         throw new InvalidBundleException("foley-bundle.json: " + w + " must be an object, found " + kind(el));
       }
       JsonObject po = el.getAsJsonObject();
-      known(po, w, ignored, "latents", "bytes");
+      known(po, w, ignored, "latents", "bytes", "fixed");
+      if (present(po, "fixed")) {
+        long f = integralValue(field(po, "fixed", w), 0, MAX_WORKING_BYTES);
+        if (f == Long.MIN_VALUE) {
+          throw new InvalidBundleException("foley-bundle.json: " + w + ".fixed must be an integer in 0..2^50, found "
+              + kind(po.get("fixed")));
+        }
+        if (pointFixed == null) {
+          pointFixed = new long[n];
+        }
+        pointFixed[i] = f;
+      }
       long b = integralValue(field(po, "bytes", w), 0, MAX_WORKING_BYTES);
       if (b == Long.MIN_VALUE) {
         throw new InvalidBundleException("foley-bundle.json: " + w + ".bytes must be an integer in 0..2^50, found "
@@ -232,7 +245,7 @@ final class ManifestReader {
             + " has no pass length (only the denoiser's and the VAE decoder's points do)");
       }
     }
-    return new WorkingMemory(batch, latents, bytes, method, fixed);
+    return new WorkingMemory(batch, latents, bytes, pointFixed, method, fixed);
   }
 
   /** A stage's {@code externalData} (format version 2): {file, sha256} per file. */

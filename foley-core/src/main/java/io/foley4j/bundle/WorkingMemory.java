@@ -31,6 +31,7 @@ public final class WorkingMemory {
   private final int batch;
   private final int[] latents; // empty: no length
   private final long[] bytes;
+  private final long[] pointFixed; // per point, zeros when the manifest gives none
   private final Method method;
   private final long fixed;
 
@@ -49,6 +50,19 @@ public final class WorkingMemory {
    * {@code fixed}; the points are then the part that grows with the rows).
    */
   public WorkingMemory(int batch, int[] latents, long[] bytes, Method method, long fixed) {
+    this(batch, latents, bytes, null, method, fixed);
+  }
+
+  /**
+   * The same, with each point's own fixed part ({@code points[i].fixed}, or null for none): what a
+   * call of that length works in whatever its rows, read between the points as the bytes are.
+   */
+  public WorkingMemory(int batch, int[] latents, long[] bytes, long[] pointFixed, Method method, long fixed) {
+    if (pointFixed != null && (pointFixed.length != bytes.length
+        || Arrays.stream(pointFixed).anyMatch(f -> f < 0))) {
+      throw new IllegalArgumentException("one non-negative fixed part per point needed");
+    }
+    this.pointFixed = pointFixed == null ? new long[bytes.length] : pointFixed.clone();
     if (fixed < 0) {
       throw new IllegalArgumentException("fixed must not be negative, was " + fixed);
     }
@@ -103,37 +117,47 @@ public final class WorkingMemory {
    * Bytes of one call of {@code rows} batch rows on a pass of {@code passLatents} latents: the points
    * interpolated linearly in the length (the first point's bytes below it; past the last, the last
    * two points' slope, or in proportion when there is one), times {@code rows / batch}, rounded up,
-   * plus the {@linkplain #fixedBytes() fixed} bytes.
+   * plus the points' own fixed parts read the same way (not below 0) and the {@linkplain
+   * #fixedBytes() fixed} bytes.
    */
   public long bytesFor(int rows, int passLatents) {
-    double at;
+    double perRow = at(bytes, passLatents);
+    double pointPart = Math.max(0, at(pointFixed, passLatents));
+    return fixed + (long) Math.ceil(pointPart) + (long) Math.ceil(perRow * rows / batch);
+  }
+
+  /** Each point's fixed part: what a call of its length works in whatever its rows (0: none). */
+  public long[] pointFixed() {
+    return pointFixed.clone();
+  }
+
+  private double at(long[] values, int passLatents) {
     if (latents.length == 0 || passLatents <= latents[0]) {
-      at = bytes[0];
-    } else {
-      int n = latents.length;
-      int i = 1;
-      while (i < n - 1 && latents[i] < passLatents) {
-        i++;
-      }
-      if (n == 1) {
-        at = bytes[0] * (passLatents / (double) latents[0]);
-      } else {
-        double slope = (bytes[i] - bytes[i - 1]) / (double) (latents[i] - latents[i - 1]);
-        at = bytes[i - 1] + slope * (passLatents - latents[i - 1]);
-      }
+      return values[0];
     }
-    return fixed + (long) Math.ceil(at * rows / batch);
+    int n = latents.length;
+    if (n == 1) {
+      return values[0] * (passLatents / (double) latents[0]);
+    }
+    int i = 1;
+    while (i < n - 1 && latents[i] < passLatents) {
+      i++;
+    }
+    double slope = (values[i] - values[i - 1]) / (double) (latents[i] - latents[i - 1]);
+    return values[i - 1] + slope * (passLatents - latents[i - 1]);
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof WorkingMemory w && w.batch == batch && Arrays.equals(w.latents, latents)
-        && Arrays.equals(w.bytes, bytes) && w.method == method && w.fixed == fixed;
+        && Arrays.equals(w.bytes, bytes) && Arrays.equals(w.pointFixed, pointFixed) && w.method == method
+        && w.fixed == fixed;
   }
 
   @Override
   public int hashCode() {
-    return 31 * (31 * (31 * batch + Arrays.hashCode(latents)) + Arrays.hashCode(bytes)) + Long.hashCode(fixed);
+    return 31 * (31 * (31 * (31 * batch + Arrays.hashCode(latents)) + Arrays.hashCode(bytes))
+        + Arrays.hashCode(pointFixed)) + Long.hashCode(fixed);
   }
 
   @Override
@@ -145,6 +169,9 @@ public final class WorkingMemory {
         b.append(latents[i]).append(" latents ");
       }
       b.append(String.format(Locale.ROOT, "%.1f MiB", bytes[i] / 1048576.0));
+      if (pointFixed[i] > 0) {
+        b.append(String.format(Locale.ROOT, " (+ %.1f MiB a call)", pointFixed[i] / 1048576.0));
+      }
     }
     if (fixed > 0) {
       b.append(String.format(Locale.ROOT, ", + %.1f MiB a call", fixed / 1048576.0));

@@ -1,5 +1,6 @@
 package io.foley4j.bundle;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -80,6 +81,30 @@ class WorkingMemoryTest {
     assertTrue(w.toString().contains("a call"), w.toString());
   }
 
+  @Test
+  void eachPointsOwnFixedPartIsReadBetweenThePointsAndChargedOncePerCall() {
+    WorkingMemory w = TestManifests.parse(withMemory(TestManifests.hvfV2(), "denoiser", "{\"batch\": 1, \"points\": ["
+        + "{\"latents\": 100, \"bytes\": 100, \"fixed\": 600}, {\"latents\": 400, \"bytes\": 400},"
+        + " {\"latents\": 750, \"bytes\": 1100}]}"))
+        .stage(Stage.DENOISER).workingMemory().orElseThrow();
+    assertArrayEquals(new long[] {600, 0, 0}, w.pointFixed());
+    assertEquals(0, w.fixedBytes());
+    assertEquals(600 + 100, w.bytesFor(1, 100));
+    assertEquals(600 + 2 * 100, w.bytesFor(2, 100), "the rows scale the bytes, not the fixed part");
+    assertEquals(300 + 2 * 250, w.bytesFor(2, 250), "half way: half of each end's fixed part");
+    assertEquals(2 * 400, w.bytesFor(2, 400));
+    assertEquals(600 + 100, w.bytesFor(1, 50), "below the first point: the first point's");
+    assertEquals(1300, w.bytesFor(1, 850), "past the last: the last two's slope, the fixed part not below 0");
+    assertTrue(w.toString().contains("(+ 0.0 MiB a call)"), w.toString());
+    assertFalse(w.equals(TestManifests.parse(withMemory(TestManifests.hvfV2(), "denoiser", "{\"batch\": 1, \"points\": ["
+        + "{\"latents\": 100, \"bytes\": 100}, {\"latents\": 400, \"bytes\": 400},"
+        + " {\"latents\": 750, \"bytes\": 1100}]}")).stage(Stage.DENOISER).workingMemory().orElseThrow()));
+    WorkingMemory both = new WorkingMemory(1, new int[] {100}, new long[] {10}, new long[] {5}, null, 1000);
+    assertEquals(1000 + 5 + 3 * 10, both.bytesFor(3, 100), "with the entry's own fixed part as well");
+    assertThrows(IllegalArgumentException.class,
+        () -> new WorkingMemory(1, new int[] {100}, new long[] {10}, new long[] {-1}, null, 0));
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "batch 0|denoiser|{\"batch\": 0, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|stages.denoiser.workingMemory.batch must be in 1..65536",
@@ -95,6 +120,8 @@ class WorkingMemoryTest {
       "two points on an encoder|text_encoder|{\"batch\": 1, \"points\": [{\"bytes\": 1}, {\"bytes\": 2}]}|must be an array of one {\"bytes\"} object",
       "unknown method|denoiser|{\"batch\": 1, \"method\": \"guess\", \"points\": [{\"latents\": 400, \"bytes\": 1}]}|method must be \"measured\" or \"graph\", found \"guess\"",
       "not an object|denoiser|[1, 2]|\"stages.denoiser.workingMemory\" must be an object",
+      "negative point fixed|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1, \"fixed\": -3}]}|points[0].fixed must be an integer in 0..2^50",
+      "point fixed a string|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1, \"fixed\": \"3\"}]}|points[0].fixed must be an integer",
       "negative fixed|denoiser|{\"batch\": 1, \"fixed\": -1, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|workingMemory.fixed must be an integer in 0..2^50",
   })
   void nonsenseIsRefusedNamingTheField(String rule, String stage, String json, String message) {
