@@ -1,4 +1,4 @@
-"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,memory,hvf-check,hvf-weights,mmaudio-check} ..."""
+"""Command line: .venv/bin/python -m foley_export {tiny,export,reference,quantize,memory,hvf-check,hvf-weights,mmaudio-check,openclip-tokenizer} ..."""
 
 import argparse
 import json
@@ -10,6 +10,12 @@ def _tiny(args):
     from . import tiny
     config, _ = tiny.create(args.kind, args.seed, args.out, args.encoders)
     print("wrote %s (%s, seed %d)" % (args.out, config["name"], args.seed))
+
+
+def _openclip_tokenizer(args):
+    from . import openclip_tokenizer
+    openclip_tokenizer.write(args.out, args.bpe, args.context)
+    print("wrote %s (open_clip's SimpleTokenizer, %d ids per text)" % (args.out, args.context))
 
 
 def _load(args):
@@ -189,6 +195,13 @@ def main(argv=None):
                     help="measured: measure the denoiser with foley4j's own ONNX Runtime through this foley-bench jar "
                          "(its 'bench denoiser') instead of this Python's")
     wm.set_defaults(func=_memory)
+
+    ot = sub.add_parser("openclip-tokenizer", help="write open_clip's text tokenizer (MMAudio's) as a tokenizer.json "
+                                                   "that gives foley4j the same ids")
+    ot.add_argument("--out", required=True, help="the file to write (a bundle's tokenizer.json)")
+    ot.add_argument("--bpe", default=None, help="a bpe_simple_vocab_16e6.txt.gz (default: the installed open_clip's)")
+    ot.add_argument("--context", type=int, default=77, help="ids per text (open_clip's context length)")
+    ot.set_defaults(func=_openclip_tokenizer)
 
     m = sub.add_parser("mmaudio-check", help="MMAudio's real classes (random weights) exported, run by foley4j "
                                              "and compared with MMAudio's own generate() (needs a checkout)")

@@ -44,7 +44,6 @@ import torch.nn as nn
 
 from . import frames as fr
 from .hvf_check import foley_noise, read_float_wav
-from .tokenizer import WordTokenizer
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -99,19 +98,6 @@ def cut_blocks(blocks, n):
     if n:
         del blocks[n:]
     return len(blocks)
-
-
-class TextTokens:
-    """Stands for open_clip's tokenizer in ``FeaturesUtils``: the bundle's tokenizer (the tool's
-    word-level one, fixed 77 tokens), so that both sides feed CLIP's text tower the same ids."""
-
-    def __init__(self, style="clip", n=77):
-        self.tok = WordTokenizer(style)
-        self.n = n
-
-    def __call__(self, texts):
-        ids, _ = self.tok.fixed(list(texts), self.n)
-        return torch.from_numpy(ids)
 
 
 class VaeStage(nn.Module):
@@ -180,7 +166,7 @@ def build(seed=0, clip_layers=1, sync_layers=1):
     fu.clip_model = clip
     fu.clip_preprocess = _normalize(CLIP_MEAN, CLIP_STD)
     fu.synchformer = sync
-    fu.tokenizer = TextTokens()
+    fu.tokenizer = open_clip.get_tokenizer("ViT-H-14-378-quickgelu")  # MMAudio's own call: SimpleTokenizer
     fu.tod = tod
     fu = fu.eval()
     models = {"clip": clip, "synchformer": sync, "net": net, "vae": VaeStage(tod)}
@@ -327,7 +313,7 @@ def rel_l2(a, b):
 CLIPS = [
     # name, ffmpeg rate, frames, prompt, negative, cfg
     ("3s-25fps", "25", 75, "dog barking", None, 4.5),
-    ("7.97s-29.97fps", "30000/1001", 239, "rain on a metal roof", "wind noise", 4.5),
+    ("7.97s-29.97fps", "30000/1001", 239, "Rain on a metal roof \u2014 it\u2019s loud", "wind noise", 4.5),
     ("10s-25fps-segments", "25", 250, "footsteps on gravel", None, 4.5),
 ]
 
@@ -363,13 +349,15 @@ def run(args):
 
     bundle = os.path.join(work, "bundle")
     if not args.skip_export:
+        from . import openclip_tokenizer
         from .export import export_bundle
         t0 = time.time()
         if os.path.isdir(bundle):
             shutil.rmtree(bundle)
         with torch.enable_grad():
+            tok = openclip_tokenizer.write(os.path.join(work, "tokenizer.json"))
             export_bundle("mmaudio", models, mmaudio_config(args.seed), bundle, external_data=True,
-                          parity_out=os.path.join(work, "stages.npz") if args.parity else None)
+                          parity_out=os.path.join(work, "stages.npz") if args.parity else None, tokenizer_json=tok)
         report["export_seconds"] = round(time.time() - t0, 1)
         report["bundle_mib"] = round(sum(os.path.getsize(os.path.join(bundle, f)) for f in os.listdir(bundle)
                                          if os.path.isfile(os.path.join(bundle, f))) / (1 << 20), 1)
