@@ -29,6 +29,7 @@ import time
 import numpy as np
 import torch
 
+from . import procstat
 from .export import STREAM_THRESHOLD, _export_stage, _save, parameter_bytes
 from .wrappers import HvfDenoiser
 
@@ -150,11 +151,8 @@ def case(kw, latents, visual, tokens, text_len, gen, batch=2):
 
 def _mib(key):
     """VmRSS (now) or VmHWM (peak so far) of this process, MiB."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return round(int(line.split()[1]) / 1024)
-    return None
+    kib = procstat.status_kib(key)
+    return None if kib is None else round(kib / 1024)
 
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16}

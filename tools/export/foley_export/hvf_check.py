@@ -31,7 +31,7 @@ import types
 
 import torch
 
-from . import standins
+from . import procstat, standins
 from .compat import ensure_pruning_helpers, image_features
 
 SIZES = {"xl": "configs/hunyuanvideo-foley-xl.yaml", "xxl": "configs/hunyuanvideo-foley-xxl.yaml"}
@@ -322,14 +322,8 @@ def default_jar():
 
 def _status_mib(pid, key):
     """A memory figure (VmRSS, VmHWM) of a process from /proc, in MiB; None where unavailable."""
-    try:
-        with open("/proc/%s/status" % pid) as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
+    kib = procstat.status_kib(key, pid)
+    return None if kib is None else kib / 1024.0
 
 
 class RssWatch:

@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, shape_inference
 
-from . import storage
+from . import procstat, storage
 
 # outputs that are views of their first input in ONNX Runtime (no new buffer)
 ALIASING = {"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity"}
@@ -193,11 +193,10 @@ def working_memory(model, dims, folding=True):
 
 
 def _status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError("no %s in /proc/self/status" % field)
+    kib = procstat.status_kib(field)
+    if kib is None:
+        raise RuntimeError("no %s in /proc/self/status" % field)
+    return kib
 
 
 def _feed(session, dims, seed=0):
