@@ -380,7 +380,8 @@ def _calibrate(path, manifest, stage, n, graph_peak, warm, config, folding, jar=
     graph bytes at b, measured at b, measured at 2b)."""
     b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, graph_peak)))))
     dims = stage_dims(manifest, stage, b, n)
-    graph = working_memory(path, dims, folding)["bytes"]
+    # the graph's walk takes minutes at full depth: not again for the batch-1 peak already known
+    graph = graph_peak if b == 1 else working_memory(path, dims, folding)["bytes"]
     dims2 = stage_dims(manifest, stage, 2 * b, n)
     if jar is not None and stage == "denoiser":
         warm_dims = warm or stage_dims(manifest, stage, 1, max(1, n // 4))
