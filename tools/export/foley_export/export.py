@@ -557,7 +557,14 @@ def _export_bundle(kind, models, config, spec, out_dir, work_dir, external_data,
                 warnings.warn("%s: %.1f GB of weights, not measured while the model is in memory; its workingMemory "
                               "is the graph's (x %s). Measure it in a fresh process: python -m foley_export memory "
                               "--bundle %s --stages %s" % (st, size / 1e9, memory.GRAPH_FACTOR, out_dir, st))
-            entry["workingMemory"], _ = memory.stage_entry(os.path.join(out_dir, entry["file"]), manifest, st, method)
+            try:
+                entry["workingMemory"], _ = memory.stage_entry(os.path.join(out_dir, entry["file"]), manifest, st,
+                                                               method)
+            except memory.UnknownShape as e:
+                # shapes computed from values (a Range of a length the graph works out): nothing to
+                # walk, and too big to measure here; foley4j then estimates from the stage's inputs
+                warnings.warn("%s: no workingMemory written (%s). Measure it in a fresh process: python -m "
+                              "foley_export memory --bundle %s --stages %s" % (st, e, out_dir, st))
     with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -378,10 +378,14 @@ def _calibrate(path, manifest, stage, n, graph_peak, warm, config, folding, jar=
     """One measured length: the call at batch b (graph peak about 64 MiB) and at 2b, in a Python
     subprocess, or with foley4j's own runtime when ``jar`` is given (the denoiser). Returns (b,
     graph bytes at b, measured at b, measured at 2b)."""
-    b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, graph_peak)))))
+    if graph_peak is None:  # shapes that depend on values: no graph peak to size the batch by
+        b, graph = 1, 0
+    else:
+        b = int(min(64, max(1, math.ceil(CALIBRATION_BYTES / max(1, graph_peak)))))
     dims = stage_dims(manifest, stage, b, n)
-    # the graph's walk takes minutes at full depth: not again for the batch-1 peak already known
-    graph = graph_peak if b == 1 else working_memory(path, dims, folding)["bytes"]
+    if graph_peak is not None:
+        # the graph's walk takes minutes at full depth: not again for the batch-1 peak already known
+        graph = graph_peak if b == 1 else working_memory(path, dims, folding)["bytes"]
     dims2 = stage_dims(manifest, stage, 2 * b, n)
     if jar is not None and stage == "denoiser":
         warm_dims = warm or stage_dims(manifest, stage, 1, max(1, n // 4))
@@ -486,17 +490,36 @@ def stage_entry(path, manifest, stage, method="measured", every_point=False, jar
     fixed = 0
     config = storage.ort_config(manifest["stages"][stage])
     folding = not config
-    peaks = [working_memory(path, stage_dims(manifest, stage, 1, n), folding)["bytes"] for n in lats]
+    try:
+        peaks = [working_memory(path, stage_dims(manifest, stage, 1, n), folding)["bytes"] for n in lats]
+    except UnknownShape as e:
+        # shapes computed from values inside the graph (MMAudio's sequence lengths, a Range): the
+        # graph cannot be walked, so each point is measured, or there is nothing to give
+        if method != "measured":
+            raise UnknownShape("%s: %s; its working memory can only be measured (method 'measured')" % (stage, e))
+        peaks, every_point = None, True
     details = {"graph_bytes": peaks}
     warm = None
     if method == "measured" and _has_external_data(path):
         # weights in external data become resident at their first use: a small call first (which
         # would only shrink the measurement of weights read at load)
         warm = stage_dims(manifest, stage, 1, max(1, lats[0] // 4) if lats[0] is not None else None)
+    if peaks is None and stage not in LENGTH_STAGES:
+        b, _, got, got2 = _calibrate(path, manifest, stage, None, None, warm, config, folding, jar)
+        rows = int(math.ceil(max(0, got2 - got) / b))
+        entry = {"batch": 1, "method": method, "points": [{"bytes": rows}]}
+        if got > b * rows:
+            entry["fixed"] = int(got - b * rows)
+        details.update({"measured": [{"batch": b, "bytes": got, "bytes_2x": got2}]})
+        return entry, details
     if method == "measured" and every_point and stage in LENGTH_STAGES:
         def calibrate(n):
-            g = peaks[lats.index(n)] if n in lats else working_memory(path, stage_dims(manifest, stage, 1, n),
-                                                                       folding)["bytes"]
+            if peaks is None:
+                g = None
+            elif n in lats:
+                g = peaks[lats.index(n)]
+            else:
+                g = working_memory(path, stage_dims(manifest, stage, 1, n), folding)["bytes"]
             return _calibrate(path, manifest, stage, n, g, warm, config, folding, jar)
         cal, checks = refine(lats, calibrate)
         points = every_point_entry(cal)

@@ -143,7 +143,58 @@ def manifest_for(path):
     }
 
 
+def ranged_decoder(width, path):
+    """``decoder`` with a ramp over the latents made by Range from the input's length (as MMAudio's
+    sequence lengths are worked out inside its graph): shape inference cannot size the ramp."""
+    decoder(width, path)
+    m = onnx.load(path)
+    g = m.graph
+    g.initializer.extend([numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),
+                          numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+                          numpy_helper.from_array(np.array(1, dtype=np.int64), "one"),
+                          numpy_helper.from_array(np.array([1], dtype=np.int64), "ax1"),
+                          numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zerof")])
+    relu = [i for i, n in enumerate(g.node) if n.op_type == "Relu"][0]
+    g.node[relu].output[0] = "r0"
+    extra = [helper.make_node("Shape", ["latents"], ["shape"]),
+             helper.make_node("Gather", ["shape", "axis2"], ["length"], axis=0),
+             # plus 0 x a value of the input: a length no shape inference can know before the call
+             helper.make_node("Cast", ["length"], ["lengthf"], to=F),
+             helper.make_node("ReduceMax", ["latents"], ["top"], keepdims=0),
+             helper.make_node("Mul", ["top", "zerof"], ["nothing"]),
+             helper.make_node("Add", ["lengthf", "nothing"], ["lengthf1"]),
+             helper.make_node("Cast", ["lengthf1"], ["length1"], to=TensorProto.INT64),
+             helper.make_node("Range", ["zero", "length1", "one"], ["ramp"]),
+             helper.make_node("Cast", ["ramp"], ["rampf"], to=F),
+             helper.make_node("Unsqueeze", ["rampf", "ax1"], ["ramp2"]),
+             helper.make_node("Mul", ["r0", "ramp2"], ["r"])]
+    nodes = list(g.node[:relu + 1]) + extra + list(g.node[relu + 1:])
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.save(m, path)
+
+
 class ManifestEntryTest(unittest.TestCase):
+    def test_a_graph_whose_shapes_depend_on_values_is_measured_at_every_point(self):
+        d = tmpdir(self)
+        p = os.path.join(d, "vae.onnx")
+        ranged_decoder(256, p)
+        m = manifest_for(p)
+        with self.assertRaises(memory.UnknownShape):
+            memory.working_memory(p, {"batch": 1, "latent_len": 100})
+        with self.assertRaises(memory.UnknownShape) as e:
+            memory.stage_entry(p, m, "vae_decoder", "graph")
+        self.assertIn("can only be measured", str(e.exception))
+        entry, details = memory.stage_entry(p, m, "vae_decoder", "measured")
+        self.assertIsNone(details["graph_bytes"])
+        lat = [x["latents"] for x in entry["points"]]
+        self.assertTrue({100, 400, 750} <= set(lat), lat)
+        self.assertEqual(sorted(lat), lat)
+        for got in details["measured"]:
+            self.assertEqual(1, got["batch"], "no graph peak to size the batch by")
+            self.assertGreaterEqual(memory.charge(entry["points"], 1, got["latents"]), got["bytes"])
+            self.assertGreaterEqual(memory.charge(entry["points"], 2, got["latents"]), got["bytes_2x"])
+
     def test_points_cover_a_quarter_segment_the_segment_and_the_longest_pass(self):
         d = tmpdir(self)
         p = os.path.join(d, "vae.onnx")
