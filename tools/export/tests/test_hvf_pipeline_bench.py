@@ -86,6 +86,37 @@ class ArgumentsTest(unittest.TestCase):
         self.assertIn("no foley CLI jar", str(c.exception.code))
 
 
+class VerifiedFilesTest(unittest.TestCase):
+    def test_an_unmeasured_one_step_run_writes_the_record_before_the_measured_run(self):
+        d = tmpdir(self)
+        jar = os.path.join(d, "foley.jar")
+        open(jar, "w").close()
+        out = os.path.join(d, "out")
+        os.makedirs(os.path.join(out, "bundle"))
+        from foley_export.export import MANIFEST
+        with open(os.path.join(out, "bundle", MANIFEST), "w") as f:
+            json.dump({"stages": {"denoiser": {}}}, f)
+        a = bench.parse_args(["--hvf-repo", "H", "--out", out, "--foley-jar", jar, "--reuse-bundle", "--steps", "3",
+                              "--verified-files", os.path.join(d, "rec")])
+        calls = []
+
+        def fake(cmd, log, env=None, cwd=None):
+            calls.append(cmd)
+            if len(calls) == 2:
+                raise RuntimeError("measured run")
+            return {"rc": 0, "stdout": "", "wall_s": 1.0}
+
+        with mock.patch.object(bench.hvf_check, "make_clip", side_effect=lambda p, *x: p), \
+                mock.patch.object(bench, "measure", side_effect=fake), \
+                mock.patch.object(bench, "_check"), self.assertRaisesRegex(RuntimeError, "measured run"):
+            bench.run(a)
+        first, second = calls
+        for cmd in calls:
+            self.assertEqual(os.path.join(d, "rec"), cmd[cmd.index("--verified-files") + 1])
+        self.assertEqual("1", first[first.index("--steps") + 1], "the record's run: one step")
+        self.assertEqual("3", second[second.index("--steps") + 1])
+
+
 def _stderr_of_exit(test, fn):
     import contextlib
     import io

@@ -18,6 +18,11 @@ final class ExtractLimit {
     return ModelBundle.open(path, bytes());
   }
 
+  /** The same, trusting {@code verified}'s record of files already hashed (null: hash every file). */
+  ModelBundle open(Path path, VerifiedFilesOption verified) {
+    return ModelBundle.open(path, bytes(), verified.get());
+  }
+
   long bytes() {
     return parse(maxExtracted);
   }

@@ -77,6 +77,9 @@ final class GenerateCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   ExtractLimit extractLimit = new ExtractLimit();
 
+  @picocli.CommandLine.Mixin
+  VerifiedFilesOption verifiedFiles = new VerifiedFilesOption();
+
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
@@ -122,7 +125,7 @@ final class GenerateCommand implements Callable<Integer> {
     WavFormat wavFormat = floatWav ? WavFormat.FLOAT_32 : WavFormat.PCM_16;
     String fileFormat = audioFormat(toStdout);
     VideoSourceFactory sources = engineOptions.decoder();
-    try (ModelBundle bundle = bundlePath != null ? extractLimit.open(bundlePath) : ReferenceModel.bundle();
+    try (ModelBundle bundle = bundlePath != null ? extractLimit.open(bundlePath, verifiedFiles) : ReferenceModel.bundle();
         FoleyEngine engine = engineOptions.configure(FoleyEngine.builder().bundle(bundle).name("cli")
             .videoSources(sources)).build()) {
       ProgressBar bar = new ProgressBar(System.err, progress);

@@ -42,6 +42,9 @@ final class ServeCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   ExtractLimit extractLimit = new ExtractLimit();
 
+  @picocli.CommandLine.Mixin
+  VerifiedFilesOption verifiedFiles = new VerifiedFilesOption();
+
   @Option(names = "--bundle", description = "Model bundle directory or archive (default: the built-in reference model).")
   Path bundlePath;
 
@@ -138,7 +141,7 @@ final class ServeCommand implements Callable<Integer> {
       models.build().close(); // a bad default model: exit 2 now (building loads nothing)
     }
     ModelBundle bundle = models != null ? null : bundlePath == null ? ReferenceModel.bundle()
-        : extractLimit.open(bundlePath);
+        : extractLimit.open(bundlePath, verifiedFiles);
     FoleyEngine.Builder engine = models != null ? null : settings(FoleyEngine.builder().bundle(bundle));
     // SIGTERM/SIGINT/SIGHUP only ask to stop: the drain runs on this thread, and the JVM's shutdown (with
     // ONNX Runtime's hook, which frees the native environment) starts only after the engine is closed
@@ -226,7 +229,7 @@ final class ServeCommand implements Callable<Integer> {
       if (!java.nio.file.Files.exists(path)) {
         throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--model " + spec + ": " + path + " does not exist");
       }
-      b.model(spec.substring(0, eq), () -> extractLimit.open(path), this::settings, 0);
+      b.model(spec.substring(0, eq), () -> extractLimit.open(path, verifiedFiles), this::settings, 0);
     }
     if (modelsMemory != null) {
       b.memoryBudgetBytes(parseSize(modelsMemory));

@@ -116,6 +116,17 @@ public final class ModelBundle implements AutoCloseable {
    * @throws FoleyException with {@link FoleyException.Code#IO} if it cannot be read
    */
   public static ModelBundle open(Path path, long maxExtractedBytes) {
+    return open(path, maxExtractedBytes, null);
+  }
+
+  /**
+   * As {@link #open(Path, long)}; for a directory, files that {@code verified} records as already
+   * hashed and unchanged since (size, modification time, inode) are not hashed again, and the files
+   * hashed now are recorded. An archive is extracted afresh, so all its files are hashed.
+   *
+   * @param verified where such records are kept, or null to hash every file
+   */
+  public static ModelBundle open(Path path, long maxExtractedBytes, VerifiedFiles verified) {
     Objects.requireNonNull(path, "path");
     if (maxExtractedBytes <= 0) {
       throw new IllegalArgumentException("maxExtractedBytes must be positive, was " + maxExtractedBytes);
@@ -124,7 +135,7 @@ public final class ModelBundle implements AutoCloseable {
       throw new FoleyException(FoleyException.Code.IO, "model bundle " + path + " does not exist");
     }
     if (Files.isDirectory(path)) {
-      return load(path, null);
+      return load(path, null, verified);
     }
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     BundleArchives.Kind kind;
@@ -155,7 +166,7 @@ public final class ModelBundle implements AutoCloseable {
           }
         }
       }
-      return load(root, dir);
+      return load(root, dir, null);
     } catch (IOException e) {
       BundleArchives.deleteRecursively(dir);
       throw new FoleyException(FoleyException.Code.IO, "cannot read bundle archive " + path + ": " + e, e);
@@ -171,7 +182,7 @@ public final class ModelBundle implements AutoCloseable {
    */
   public static ModelBundle openOwned(Path dir) {
     Objects.requireNonNull(dir, "dir");
-    return load(dir, dir);
+    return load(dir, dir, null);
   }
 
   /** Deletes a directory tree, logging instead of throwing. */
@@ -179,7 +190,7 @@ public final class ModelBundle implements AutoCloseable {
     BundleArchives.deleteRecursively(dir);
   }
 
-  private static ModelBundle load(Path dir, Path tempRoot) {
+  private static ModelBundle load(Path dir, Path tempRoot, VerifiedFiles verified) {
     Path mf = dir.resolve(MANIFEST);
     if (!Files.isRegularFile(mf, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidBundleException("no " + MANIFEST + " in " + dir + ": not a foley4j model bundle");
@@ -191,20 +202,30 @@ public final class ModelBundle implements AutoCloseable {
       throw new FoleyException(FoleyException.Code.IO, "cannot read " + mf + ": " + e, e);
     }
     BundleManifest manifest = BundleManifest.parse(new String(manifestBytes, StandardCharsets.UTF_8));
+    // The manifest lists every file's digest, so hashing it identifies the whole bundle.
+    String digest = HexFormat.of().formatHex(sha256(manifestBytes));
+    VerifiedFiles.Record record = verified == null ? null : verified.record(realPath(dir), digest);
     for (Map.Entry<String, String> f : manifest.files().digests().entrySet()) {
       Path p = dir.resolve(f.getKey());
       if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new InvalidBundleException("bundle " + dir + " lists " + f.getKey() + " but the file is missing"
             + (Files.isSymbolicLink(p) ? " (it is a symbolic link, which bundles may not contain)" : ""));
       }
+      if (record != null && record.verified(f.getKey(), p, f.getValue())) {
+        continue;
+      }
       String actual = sha256(p);
       if (!actual.equals(f.getValue())) {
         throw new InvalidBundleException("sha256 mismatch for " + f.getKey() + " in bundle " + dir + ": manifest says "
             + f.getValue() + ", file has " + actual + ". The file was modified or corrupted; re-copy or re-export the bundle");
       }
+      if (record != null) {
+        record.hashed(f.getKey(), p, actual);
+      }
     }
-    // The manifest lists every file's digest, so hashing it identifies the whole bundle.
-    String digest = HexFormat.of().formatHex(sha256(manifestBytes));
+    if (record != null) {
+      record.save(realPath(dir));
+    }
     ModelBundle bundle = new ModelBundle(dir, manifest, digest, tempRoot);
     bundle.checkExternalDataOfWellFormedModels();
     return bundle;
@@ -495,6 +516,14 @@ public final class ModelBundle implements AutoCloseable {
   @Override
   public String toString() {
     return "ModelBundle[" + manifest.name() + " at " + directory + ", digest " + digest.substring(0, 12) + "]";
+  }
+
+  private static Path realPath(Path dir) {
+    try {
+      return dir.toRealPath();
+    } catch (IOException e) {
+      return dir.toAbsolutePath().normalize();
+    }
   }
 
   static String sha256(Path p) {

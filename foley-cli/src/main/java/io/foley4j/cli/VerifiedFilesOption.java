@@ -1,0 +1,19 @@
+package io.foley4j.cli;
+
+import io.foley4j.bundle.VerifiedFiles;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --verified-files DIR}: the commands that open a bundle to run it skip hashing files already hashed. */
+final class VerifiedFilesOption {
+  @Option(names = "--verified-files", paramLabel = "DIR",
+      description = "Keep a record in DIR of the bundle files already hashed, and do not hash a file again while its"
+          + " size, modification time and inode are unchanged (docs/operations.md). 'foley bundle verify' always"
+          + " hashes.")
+  Path dir;
+
+  /** The record, or null to hash every file. */
+  VerifiedFiles get() {
+    return dir == null ? null : VerifiedFiles.in(dir);
+  }
+}
