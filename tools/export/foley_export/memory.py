@@ -427,20 +427,32 @@ def _interpolate(xs, ys, x):
     if x <= xs[0]:
         return float(ys[0])
     if len(xs) == 1:
-        return ys[0] * x / float(xs[0])
+        return ys[0] * (x / float(xs[0]))
     i = 1
     while i < len(xs) - 1 and xs[i] < x:
         i += 1
-    return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / float(xs[i] - xs[i - 1])
+    # the same operations in the same order as Java's, so the same doubles
+    slope = (ys[i] - ys[i - 1]) / float(xs[i] - xs[i - 1])
+    return ys[i - 1] + slope * (x - xs[i - 1])
 
 
-def charge(points, rows, n, batch=1):
+JAVA_LONG_MAX = (1 << 63) - 1
+
+
+def _to_long(v):
+    """Java's (long) cast of a double: toward zero, saturating at the long range."""
+    return max(-JAVA_LONG_MAX - 1, min(JAVA_LONG_MAX, int(v)))
+
+
+def charge(points, rows, n, batch=1, fixed=0):
     """What foley4j charges a call of ``rows`` rows on a pass of ``n`` latents for ``points`` (the
-    manifest's, with per-point ``fixed``), as WorkingMemory.bytesFor does."""
+    manifest's, with per-point ``fixed``) and the entry's own ``fixed``, as WorkingMemory.bytesFor does
+    (the same doubles; the sum saturates at Java's largest long)."""
     xs = [p["latents"] for p in points]
     at = _interpolate(xs, [p["bytes"] for p in points], n)
-    fixed = max(0.0, _interpolate(xs, [p.get("fixed", 0) for p in points], n))
-    return int(math.ceil(fixed)) + int(math.ceil(at * rows / batch))
+    point_fixed = max(0.0, _interpolate(xs, [p.get("fixed", 0) for p in points], n))
+    total = int(fixed) + _to_long(math.ceil(point_fixed)) + _to_long(math.ceil(at * rows / batch))
+    return min(total, JAVA_LONG_MAX)
 
 
 def refine(lats, calibrate, tolerance=REFINE_TOLERANCE, max_points=MAX_POINTS, min_gap=MIN_GAP):

@@ -30,6 +30,7 @@ import gzip
 import importlib.util
 import json
 import os
+import tempfile
 
 # open_clip's SimpleTokenizer.pat (IGNORECASE there; the text is already lower case)
 PATTERN = r"""<start_of_text>|<end_of_text>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
@@ -127,7 +128,18 @@ def to_json(bpe_path=None, context_length=CONTEXT):
 
 
 def write(path, bpe_path=None, context_length=CONTEXT):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(to_json(bpe_path, context_length), f, ensure_ascii=False)
-        f.write("\n")
+    """Writes the tokenizer to ``path``, whole or not at all: the document is built first (open_clip,
+    ftfy and the vocabulary are read) and written to a temporary file beside ``path``, then renamed
+    over it, so a failure leaves a bundle's existing tokenizer.json as it was."""
+    doc = json.dumps(to_json(bpe_path, context_length), ensure_ascii=False) + "\n"
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tokenizer-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(doc)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return path

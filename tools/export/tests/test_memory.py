@@ -289,6 +289,19 @@ class ManifestEntryTest(unittest.TestCase):
         self.assertEqual(80, memory.charge(pts, 2, 400))
         self.assertEqual(50, memory.charge(pts, 1, 500), "past the last: the last two's slope, fixed not below 0")
 
+    def test_the_charges_foley4j_gives(self):
+        """The table WorkingMemoryTest checks foley4j's WorkingMemory.bytesFor against: the same
+        charges to the byte (the same doubles, a sum beyond Java's long saturating)."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        table = os.path.join(here, "..", "..", "..", "foley-core", "src", "test", "resources", "io", "foley4j",
+                             "bundle", "working-memory-charges.json")
+        with open(table) as f:
+            cases = json.load(f)["cases"]
+        self.assertGreaterEqual(len(cases), 300)
+        for c in cases:
+            self.assertEqual(c["charge"], memory.charge(c["points"], c["rows"], c["latents"], c["batch"], c["fixed"]),
+                             (c["why"], c))
+
     @unittest.skipUnless(os.path.isfile(os.environ.get("FOLEY_BENCH_JAR", "")),
                          "FOLEY_BENCH_JAR (foley-bench/target/foley-bench.jar) not given")
     def test_the_denoiser_measured_with_foley4js_own_runtime(self):

@@ -42,5 +42,18 @@ class OpenClipTokenizerTest(unittest.TestCase):
             self.assertEqual(ids, got, text)
 
 
+class WriteTest(unittest.TestCase):
+    def test_a_failed_write_leaves_the_existing_file_as_it_was(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "tokenizer.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write('{"kept": true}')
+            with self.assertRaises(OSError):
+                oc.write(path, bpe_path=os.path.join(d, "no-such-vocabulary.txt.gz"))
+            with open(path, encoding="utf-8") as f:
+                self.assertEqual('{"kept": true}', f.read())
+            self.assertEqual(["tokenizer.json"], os.listdir(d), "no temporary file left")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -37,6 +37,18 @@ public final class SystemPython {
   }
 
   /**
+   * As {@link #require}, for packages that are there but cannot be imported here (open_clip imports
+   * torchvision, which may be a build that does not load): found, not imported.
+   */
+  public static void requireInstalled(String requireEnv, String... packages) {
+    StringBuilder code = new StringBuilder("import importlib.util as u");
+    for (String p : packages) {
+      code.append("\nassert u.find_spec('").append(p).append("'), '").append(p).append(" is not installed'");
+    }
+    requireCode(requireEnv, code.toString());
+  }
+
+  /**
    * As {@link #require}, with torch at least {@code major.minor} as well (Debian's 1.13 lacks what
    * newer tests compare with, such as uint8 antialiased resizing).
    */

@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 final class VerifiedFilesOption {
   @Option(names = "--verified-files", paramLabel = "DIR",
       description = "Keep a record in DIR of the bundle files already hashed, and do not hash a file again while its"
-          + " size, modification time and inode are unchanged (docs/operations.md). 'foley bundle verify' always"
+          + " size, modification and status-change times and inode are unchanged; DIR must be this user's alone"
+          + " (docs/operations.md). 'foley bundle verify' always"
           + " hashes.")
   Path dir;
 

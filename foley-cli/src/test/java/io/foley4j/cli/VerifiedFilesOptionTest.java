@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.foley4j.bundle.VerifiedFiles;
 import io.foley4j.jcodec.SyntheticMp4;
 import io.foley4j.video.SyntheticVideo;
 import java.nio.file.Files;
@@ -38,6 +39,8 @@ class VerifiedFilesOptionTest {
     for (Path p : files) {
       Files.setLastModifiedTime(p, old);
     }
+    // setting the time changed the files' status (ctime) just now: recorded only once settled
+    Thread.sleep(TimeUnit.SECONDS.toMillis(VerifiedFiles.SETTLE_SECONDS) + 200);
     Path video = dir.resolve("v.mp4");
     SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(1).build(), video);
     Path records = dir.resolve("records");

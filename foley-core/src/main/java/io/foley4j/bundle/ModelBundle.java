@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
 
 /**
  * A verified model bundle: a directory holding {@code foley-bundle.json} and the files it lists.
@@ -45,6 +46,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * engines that use it.
  */
 public final class ModelBundle implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(ModelBundle.class.getName());
 
   /** Default cap on the bytes an archive may extract to (64 GiB). */
   public static final long DEFAULT_MAX_EXTRACTED_BYTES = 64L << 30;
@@ -121,8 +123,9 @@ public final class ModelBundle implements AutoCloseable {
 
   /**
    * As {@link #open(Path, long)}; for a directory, files that {@code verified} records as already
-   * hashed and unchanged since (size, modification time, inode) are not hashed again, and the files
-   * hashed now are recorded. An archive is extracted afresh, so all its files are hashed.
+   * hashed and unchanged since (size, modification and status-change times, inode) are not hashed
+   * again, and the files hashed now are recorded. An archive is extracted afresh, so all its files
+   * are hashed (and a record is of no use: extract it once and open the directory).
    *
    * @param verified where such records are kept, or null to hash every file
    */
@@ -136,6 +139,10 @@ public final class ModelBundle implements AutoCloseable {
     }
     if (Files.isDirectory(path)) {
       return load(path, null, verified);
+    }
+    if (verified != null) {
+      LOG.info("bundle " + path + " is an archive: extracted afresh and every file hashed; " + verified
+          + " keeps records of bundle directories only");
     }
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     BundleArchives.Kind kind;

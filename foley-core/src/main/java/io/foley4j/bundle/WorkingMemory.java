@@ -123,7 +123,16 @@ public final class WorkingMemory {
   public long bytesFor(int rows, int passLatents) {
     double perRow = at(bytes, passLatents);
     double pointPart = Math.max(0, at(pointFixed, passLatents));
-    return fixed + (long) Math.ceil(pointPart) + (long) Math.ceil(perRow * rows / batch);
+    return saturatedSum(fixed, (long) Math.ceil(pointPart), (long) Math.ceil(perRow * rows / batch));
+  }
+
+  /** The sum, {@link Long#MAX_VALUE} where it would not fit (a charge never wraps to a negative). */
+  private static long saturatedSum(long a, long b, long c) {
+    try {
+      return Math.addExact(Math.addExact(a, b), c);
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** Each point's fixed part: what a call of its length works in whatever its rows (0: none). */

@@ -7,8 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.foley4j.InvalidBundleException;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -144,5 +149,40 @@ class WorkingMemoryTest {
     JsonObject o = TestManifests.hvfV2();
     o.getAsJsonObject("stages").getAsJsonObject("denoiser").add("workingMemory", com.google.gson.JsonNull.INSTANCE);
     assertFalse(TestManifests.parse(o).stage(Stage.DENOISER).workingMemory().isPresent());
+  }
+
+  /**
+   * The charges of working-memory-charges.json, which the export tool's {@code memory.charge} must
+   * also give (tests/test_memory.py reads the same file): the two agree to the byte, including a
+   * length at a point where (dy/dx)·dx and dy·dx/dx round differently, the points' fixed part below
+   * 0 past the last point, and sums beyond a long (charged as the largest long, never negative).
+   */
+  @Test
+  void chargesTheTableTheExportToolAlsoGives() throws IOException {
+    JsonObject table;
+    try (InputStream in = WorkingMemoryTest.class.getResourceAsStream("working-memory-charges.json")) {
+      table = JsonParser.parseString(new String(in.readAllBytes(), StandardCharsets.UTF_8)).getAsJsonObject();
+    }
+    JsonArray cases = table.getAsJsonArray("cases");
+    assertTrue(cases.size() >= 300, "cases: " + cases.size());
+    for (JsonElement e : cases) {
+      JsonObject c = e.getAsJsonObject();
+      JsonArray points = c.getAsJsonArray("points");
+      int n = points.size();
+      int[] latents = new int[n];
+      long[] bytes = new long[n];
+      long[] fixed = new long[n];
+      for (int i = 0; i < n; i++) {
+        JsonObject p = points.get(i).getAsJsonObject();
+        latents[i] = p.get("latents").getAsInt();
+        bytes[i] = p.get("bytes").getAsLong();
+        fixed[i] = p.has("fixed") ? p.get("fixed").getAsLong() : 0;
+      }
+      WorkingMemory w = new WorkingMemory(c.get("batch").getAsInt(), latents, bytes, fixed,
+          WorkingMemory.Method.MEASURED, c.get("fixed").getAsLong());
+      long charged = w.bytesFor(c.get("rows").getAsInt(), c.get("latents").getAsInt());
+      assertEquals(c.get("charge").getAsLong(), charged, c.get("why").getAsString() + ": " + c);
+      assertTrue(charged >= 0, c.toString());
+    }
   }
 }

@@ -50,6 +50,7 @@ class OpenClipTokenizerTest {
   @Test
   void idsEqualOpenClipsOwnTokenizer(@TempDir Path dir) throws Exception {
     SystemPython.require("FOLEY_REQUIRE_TORCH", "torch", "ftfy", "regex");
+    SystemPython.requireInstalled("FOLEY_REQUIRE_TORCH", "open_clip");
     Path tool = Path.of("").toAbsolutePath().getParent().resolve("tools").resolve("export");
     JsonArray prompts = new JsonArray();
     PROMPTS.forEach(prompts::add);
