@@ -12,9 +12,34 @@ def _tiny(args):
     print("wrote %s (%s, seed %d)" % (args.out, config["name"], args.seed))
 
 
+class UsageError(Exception):
+    """Input the user gave that cannot be used: printed as one line, exit status 2 (as argparse's)."""
+
+
+def _output_file(path, what):
+    """``path`` as a file to write: its folder must exist and it must not be a folder itself."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError("%s %s is a directory: give a file name" % (what, path))
+    if not os.path.isdir(folder):
+        raise UsageError("%s %s: the directory %s does not exist" % (what, path, folder))
+    return path
+
+
 def _openclip_tokenizer(args):
+    import gzip
+    import zlib
     from . import openclip_tokenizer
-    openclip_tokenizer.write(args.out, args.bpe, args.context)
+    if args.context < 2:
+        raise UsageError("--context must be at least 2 (a start and an end id), found %d" % args.context)
+    _output_file(args.out, "--out")
+    if args.bpe is not None and not os.path.isfile(args.bpe):
+        raise UsageError("--bpe %s is not a file: give open_clip's bpe_simple_vocab_16e6.txt.gz" % args.bpe)
+    try:
+        openclip_tokenizer.write(args.out, args.bpe, args.context)
+    except (gzip.BadGzipFile, EOFError, zlib.error, UnicodeDecodeError, ValueError) as e:
+        raise UsageError("cannot read the vocabulary %s (%s): give open_clip's bpe_simple_vocab_16e6.txt.gz"
+                         % (args.bpe or "of the installed open_clip", e))
     print("wrote %s (open_clip's SimpleTokenizer, %d ids per text)" % (args.out, args.context))
 
 
@@ -87,7 +112,18 @@ def _mmaudio_check(args):
 
 def _memory(args):
     from . import memory
-    stages = [s for s in args.stages.split(",") if s] if args.stages else None
+    manifest_path = os.path.join(args.bundle, "foley-bundle.json")
+    if not os.path.isfile(manifest_path):
+        raise UsageError("--bundle %s is not a bundle directory: it has no foley-bundle.json" % args.bundle)
+    with open(manifest_path, encoding="utf-8") as f:
+        known = list(json.load(f).get("stages", {}))
+    stages = None
+    if args.stages is not None:
+        stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+        unknown = [s for s in stages if s not in known]
+        if not stages or unknown:
+            raise UsageError("--stages must name stages of the bundle (%s), found %r"
+                             % (", ".join(known), args.stages))
 
     def log(st, entry, details):
         print(json.dumps({"stage": st, "workingMemory": entry, "details": details}))
@@ -235,7 +271,10 @@ def main(argv=None):
     c.set_defaults(func=_hvf_check)
 
     args = p.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except UsageError as e:
+        p.exit(2, "%s %s: error: %s\n" % (p.prog, args.cmd, e))
 
 
 if __name__ == "__main__":

@@ -137,6 +137,9 @@ def write(path, bpe_path=None, context_length=CONTEXT):
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(doc)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # as open() would have made it, not mkstemp's owner-only
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

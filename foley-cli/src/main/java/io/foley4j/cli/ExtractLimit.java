@@ -2,6 +2,7 @@ package io.foley4j.cli;
 
 import io.foley4j.FoleyException;
 import io.foley4j.bundle.ModelBundle;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -15,12 +16,21 @@ final class ExtractLimit {
 
   /** Opens a bundle directory or archive under this limit. */
   ModelBundle open(Path path) {
-    return ModelBundle.open(path, bytes());
+    return ModelBundle.open(given(path), bytes());
   }
 
   /** The same, trusting {@code verified}'s record of files already hashed (null: hash every file). */
   ModelBundle open(Path path, VerifiedFilesOption verified) {
-    return ModelBundle.open(path, bytes(), verified.get());
+    return ModelBundle.open(given(path), bytes(), verified.get());
+  }
+
+  /** A bundle path named on the command line that is not there is the user's input to fix (exit 2). */
+  private static Path given(Path path) {
+    if (path != null && !Files.exists(path)) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "model bundle " + path + " does not exist: give"
+          + " a bundle directory (holding foley-bundle.json) or a .tar.gz/.zip archive of one");
+    }
+    return path;
   }
 
   long bytes() {

@@ -39,11 +39,18 @@ final class NoiseCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    long bytes = 4L * Math.max(0, channels) * Math.max(0, latents);
+    long heap = Runtime.getRuntime().maxMemory();
+    if (bytes > heap / 2) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--channels " + channels + " x --latents "
+          + latents + " is " + (bytes >> 20) + " MiB of noise, more than half of this JVM's heap (" + (heap >> 20)
+          + " MiB): give the bundle's latent channels and a pass's latents, or a larger -Xmx");
+    }
     float[] x = InitialNoise.of(seed, pass, channels, latents);
     try {
       write(out, x, channels, latents);
     } catch (IOException e) {
-      throw new FoleyException(FoleyException.Code.IO, "cannot write " + out + ": " + e.getMessage(), e);
+      throw new FoleyException(FoleyException.Code.IO, "cannot write " + out + ": " + IoErrors.describe(e), e);
     }
     return 0;
   }
@@ -56,12 +63,16 @@ final class NoiseCommand implements Callable<Integer> {
     ByteBuffer head = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
     head.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0)
         .putShort((short) h.length);
-    ByteBuffer body = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    body.asFloatBuffer().put(data);
+    ByteBuffer body = ByteBuffer.allocate(4 << 16).order(ByteOrder.LITTLE_ENDIAN);
     try (OutputStream o = Files.newOutputStream(file)) {
       o.write(head.array());
       o.write(h);
-      o.write(body.array());
+      for (int i = 0; i < data.length; i += 1 << 16) { // in blocks: any length a float[] can have
+        int n = Math.min(1 << 16, data.length - i);
+        body.clear();
+        body.asFloatBuffer().put(data, i, n);
+        o.write(body.array(), 0, 4 * n);
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.foley4j.cli;
 
+import io.foley4j.FoleyException;
 import io.foley4j.bundle.VerifiedFiles;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -15,6 +16,13 @@ final class VerifiedFilesOption {
 
   /** The record, or null to hash every file. */
   VerifiedFiles get() {
-    return dir == null ? null : VerifiedFiles.in(dir);
+    if (dir == null) {
+      return null;
+    }
+    if (dir.toString().isBlank()) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, "--verified-files needs a directory for the"
+          + " records, found an empty path");
+    }
+    return VerifiedFiles.in(dir);
   }
 }

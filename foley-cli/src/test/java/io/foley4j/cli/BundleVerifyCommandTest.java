@@ -130,4 +130,18 @@ class BundleVerifyCommandTest {
     assertEquals(500L << 20, ExtractLimit.parse("500MiB"));
     assertEquals(1000, ExtractLimit.parse("1000"));
   }
+
+  @Test
+  void aBundlePathThatIsNotThereIsBadInputForEveryCommandThatOpensOne() throws java.io.IOException {
+    java.nio.file.Files.writeString(dir.resolve("v.mp4"), "not looked at: the bundle is opened first");
+    String missing = dir.resolve("no-such-bundle").toString();
+    for (String[] args : new String[][] {{"bundle", "verify", missing}, {"bundle", "verify", "--shallow", missing},
+        {"bundle", "check", "--against", dir.resolve("x.npz").toString(), missing},
+        {"generate", "--bundle", missing, "--video", dir.resolve("v.mp4").toString(), "--prompt", "x", "--out",
+            dir.resolve("a.wav").toString()}}) {
+      CliOutput o = CliOutput.of(args);
+      assertEquals(2, o.rc(), String.join(" ", args) + ": " + o);
+      assertTrue(o.err().contains("model bundle " + missing + " does not exist"), o.toString());
+    }
+  }
 }

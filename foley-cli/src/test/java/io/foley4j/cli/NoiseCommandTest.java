@@ -20,8 +20,8 @@ class NoiseCommandTest {
   @Test
   void writesThePassNoiseAsNpy() throws Exception {
     Path f = dir.resolve("noise.npy");
-    CliOutput r = CliOutput.of("noise", "--seed", "42", "--pass", "1", "--channels", "3", "--latents", "7",
-        "--out", f.toString());
+    CliOutput r = CliOutput.of("noise", "--seed", "42", "--pass", "1", "--channels", "3", "--latents", "30001",
+        "--out", f.toString()); // 90 003 floats: more than one block of the writer
     assertEquals(0, r.rc(), r.err());
     ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f)).order(ByteOrder.LITTLE_ENDIAN);
     byte[] magic = new byte[6];
@@ -34,9 +34,9 @@ class NoiseCommandTest {
     byte[] header = new byte[headerLength];
     b.get(header);
     String h = new String(header, StandardCharsets.US_ASCII);
-    assertTrue(h.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 7), }"), h);
+    assertTrue(h.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 30001), }"), h);
     assertTrue(h.endsWith("\n"), h);
-    float[] want = InitialNoise.of(42, 1, 3, 7);
+    float[] want = InitialNoise.of(42, 1, 3, 30001);
     assertEquals(want.length * 4, b.remaining());
     for (float w : want) {
       assertEquals(w, b.getFloat());
@@ -57,6 +57,18 @@ class NoiseCommandTest {
     CliOutput r = CliOutput.of("noise", "--seed", "1", "--channels", "2", "--latents", "2",
         "--out", dir.resolve("missing-dir").resolve("x.npy").toString());
     assertEquals(1, r.rc());
-    assertTrue(r.err().contains("cannot write"), r.err());
+    assertTrue(r.err().contains("cannot write") && r.err().contains("no such file or directory"), r.err());
+  }
+
+  @Test
+  void noiseLargerThanTheHeapCanHoldIsRefusedWithItsSize() {
+    long heapMiB = Runtime.getRuntime().maxMemory() >> 20;
+    int latents = (int) Math.min(Integer.MAX_VALUE / 128, heapMiB * 1024 * 1024 / 128 / 4 + 1024);
+    CliOutput r = CliOutput.of("noise", "--seed", "1", "--channels", "128", "--latents", String.valueOf(latents),
+        "--out", dir.resolve("big.npy").toString());
+    assertEquals(2, r.rc(), r.err());
+    assertTrue(r.err().contains("MiB of noise") && r.err().contains("-Xmx"), r.err());
+    assertFalse(r.err().contains("Exception"), r.err());
+    assertFalse(Files.exists(dir.resolve("big.npy")));
   }
 }

@@ -71,4 +71,17 @@ class VerifiedFilesOptionTest {
     assertTrue(verify.err().contains("sha256 mismatch") || verify.out().contains("sha256 mismatch"),
         verify.out() + verify.err());
   }
+
+  @Test
+  void anEmptyRecordDirectoryIsBadInput() throws Exception {
+    Path bundle = dir.resolve("ref");
+    assertEquals(0, CliOutput.of("bundle", "reference", "--out", bundle.toString()).rc());
+    Path video = dir.resolve("v.mp4");
+    SyntheticMp4.write(SyntheticVideo.builder().size(64, 48).fps(25, 1).durationSeconds(1).build(), video);
+    CliOutput run = CliOutput.of("generate", "--bundle", bundle.toString(), "--verified-files", "",
+        "--video", video.toString(), "--prompt", "clink", "--steps", "2", "--decoder", "jcodec", "--progress", "none",
+        "--out", dir.resolve("a.wav").toString());
+    assertEquals(2, run.rc(), run.toString());
+    assertTrue(run.err().contains("--verified-files needs a directory"), run.err());
+  }
 }

@@ -194,7 +194,9 @@ final class ManifestReader {
     if (!pe.isJsonArray() || pe.getAsJsonArray().isEmpty() || pe.getAsJsonArray().size() > 64
         || !lengths && pe.getAsJsonArray().size() != 1) {
       throw new InvalidBundleException("foley-bundle.json: " + where + ".points must be an array of "
-          + (lengths ? "1 to 64 {\"latents\", \"bytes\"} objects" : "one {\"bytes\"} object") + ", found " + kind(pe));
+          + (lengths ? "1 to 64 {\"latents\", \"bytes\"} objects" : "one {\"bytes\"} object") + ", found "
+          + (pe.isJsonArray() ? "an array of " + pe.getAsJsonArray().size() : kind(pe))
+          + "; re-measure it with the export tool (foley_export memory) or remove " + where);
     }
     int n = pe.getAsJsonArray().size();
     int[] latents = lengths ? new int[n] : null;

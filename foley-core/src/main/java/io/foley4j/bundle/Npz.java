@@ -63,9 +63,12 @@ public final class Npz {
         String key = name.substring(0, name.length() - 4);
         out.put(key, readNpy(zip, file + ":" + name));
       }
+    } catch (java.nio.file.NoSuchFileException ex) {
+      throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, file + " does not exist: give a .npz file written"
+          + " with numpy.savez or numpy.savez_compressed", ex);
     } catch (IOException ex) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, file + " is not a readable .npz archive ("
-          + ex.getMessage() + "); write it with numpy.savez or numpy.savez_compressed", ex);
+          + ex + "); write it with numpy.savez or numpy.savez_compressed", ex);
     }
     if (out.isEmpty()) {
       throw new FoleyException(FoleyException.Code.INVALID_ARGUMENT, file + " holds no .npy arrays; write it with "

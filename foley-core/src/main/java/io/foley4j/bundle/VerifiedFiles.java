@@ -97,9 +97,9 @@ public final class VerifiedFiles {
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         return;
       }
-      String distrust = distrust(directory);
+      String distrust = distrust(directory, true); // the directory the user named, through any link
       if (distrust == null) {
-        distrust = distrust(file);
+        distrust = distrust(file, false);
       }
       if (distrust != null) {
         LOG.log(Level.WARNING, "ignoring the verified-files record " + file + " (" + distrust + "): every file of the"
@@ -219,25 +219,27 @@ public final class VerifiedFiles {
   /**
    * Why a record at {@code p} could have been written by someone else, or null when only this user
    * could have: it (or the directory) must belong to the user running the process and not be
-   * writable by its group or others.
+   * writable by its group or others. The records' directory is checked through a symbolic link
+   * (where the user's path leads), a record file as it is.
    */
-  static String distrust(Path p) {
+  static String distrust(Path p, boolean followLinks) {
+    LinkOption[] how = followLinks ? new LinkOption[0] : new LinkOption[] {LinkOption.NOFOLLOW_LINKS};
     try {
       Object uid = processUid();
       if (uid != null) {
-        Object owner = Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        Object owner = Files.getAttribute(p, "unix:uid", how);
         if (!uid.equals(owner)) {
           return p + " belongs to user id " + owner + ", not to this process's " + uid;
         }
       } else {
-        UserPrincipal owner = Files.getOwner(p, LinkOption.NOFOLLOW_LINKS);
+        UserPrincipal owner = Files.getOwner(p, how);
         UserPrincipal me = p.getFileSystem().getUserPrincipalLookupService()
             .lookupPrincipalByName(System.getProperty("user.name"));
         if (!owner.equals(me)) {
           return p + " belongs to " + owner.getName() + ", not to " + me.getName();
         }
       }
-      PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class, how);
       if (view != null) {
         Set<PosixFilePermission> perms = view.readAttributes().permissions();
         if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {

@@ -197,14 +197,14 @@ class VerifiedFilesTest {
     tamperKeepingTime(onnx);
     vouch(record, onnx, "denoiser.onnx", sha); // a forged record, as someone else could plant
     Files.setPosixFilePermissions(v.directory(), PosixFilePermissions.fromString("rwxrwxrwx"));
-    assertNotNull(VerifiedFiles.distrust(v.directory()));
+    assertNotNull(VerifiedFiles.distrust(v.directory(), true));
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, v), "directory writable by all");
     Files.setPosixFilePermissions(v.directory(), PosixFilePermissions.fromString("rwx------"));
     vouch(record, onnx, "denoiser.onnx", sha);
     Files.setPosixFilePermissions(record, PosixFilePermissions.fromString("rw-rw-r--"));
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, v), "record writable by its group");
     Files.setPosixFilePermissions(record, PosixFilePermissions.fromString("rw-------"));
-    assertNull(VerifiedFiles.distrust(record));
+    assertNull(VerifiedFiles.distrust(record, false));
     ModelBundle.open(d, LIMIT, v).close(); // the user's own record is trusted, as above
 
     UserPrincipal nobody;
@@ -215,8 +215,25 @@ class VerifiedFilesTest {
       assumeTrue(false, "cannot give the record to another user here: " + e);
       return;
     }
-    assertTrue(VerifiedFiles.distrust(record).contains("belongs to"), VerifiedFiles.distrust(record));
+    assertTrue(VerifiedFiles.distrust(record, false).contains("belongs to"), VerifiedFiles.distrust(record, false));
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, v), "another user's record");
+  }
+
+  @Test
+  void aRecordDirectoryReachedThroughALinkIsTheDirectoryItLeadsTo() throws IOException {
+    Path d = copyOfReference("b");
+    String sha = manifestSha(d, "denoiser.onnx");
+    Path real = Files.createDirectory(tmp.resolve("records"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path link = Files.createSymbolicLink(tmp.resolve("records-link"), real);
+    VerifiedFiles v = VerifiedFiles.in(link, 0);
+    ModelBundle.open(d, LIMIT, v).close();
+    assertNull(VerifiedFiles.distrust(link, true), "the link's own bits (rwxrwxrwx) are not the directory's");
+    Path record = recordFiles(real).get(0);
+    Path onnx = d.resolve("denoiser.onnx");
+    tamperKeepingTime(onnx);
+    vouch(record, onnx, "denoiser.onnx", sha);
+    ModelBundle.open(d, LIMIT, v).close(); // the record is read through the link and trusted
   }
 
   @Test

@@ -113,7 +113,7 @@ class WorkingMemoryTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "batch 0|denoiser|{\"batch\": 0, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|stages.denoiser.workingMemory.batch must be in 1..65536",
-      "no points|denoiser|{\"batch\": 1, \"points\": []}|stages.denoiser.workingMemory.points must be an array of 1 to 64",
+      "no points|denoiser|{\"batch\": 1, \"points\": []}|stages.denoiser.workingMemory.points must be an array of 1 to 64 {\"latents\", \"bytes\"} objects, found an array of 0; re-measure",
       "negative bytes|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": -1}]}|points[0].bytes must be an integer in 0..2^50",
       "fractional bytes|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1.5}]}|points[0].bytes must be an integer",
       "absurd bytes|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1e30}]}|points[0].bytes must be an integer in 0..2^50",
@@ -122,7 +122,7 @@ class WorkingMemoryTest {
       "latents not increasing|vae_decoder|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1}, {\"latents\": 400, \"bytes\": 2}]}|points[1].latents must be larger than the point before it (400)",
       "bytes shrinking|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 100, \"bytes\": 5}, {\"latents\": 400, \"bytes\": 4}]}|a longer pass cannot work in less memory",
       "latents on an encoder|sync_encoder|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1}]}|has latents, but stage sync_encoder has no pass length",
-      "two points on an encoder|text_encoder|{\"batch\": 1, \"points\": [{\"bytes\": 1}, {\"bytes\": 2}]}|must be an array of one {\"bytes\"} object",
+      "two points on an encoder|text_encoder|{\"batch\": 1, \"points\": [{\"bytes\": 1}, {\"bytes\": 2}]}|must be an array of one {\"bytes\"} object, found an array of 2",
       "unknown method|denoiser|{\"batch\": 1, \"method\": \"guess\", \"points\": [{\"latents\": 400, \"bytes\": 1}]}|method must be \"measured\" or \"graph\", found \"guess\"",
       "not an object|denoiser|[1, 2]|\"stages.denoiser.workingMemory\" must be an object",
       "negative point fixed|denoiser|{\"batch\": 1, \"points\": [{\"latents\": 400, \"bytes\": 1, \"fixed\": -3}]}|points[0].fixed must be an integer in 0..2^50",
