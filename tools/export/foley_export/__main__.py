@@ -112,23 +112,21 @@ def _mmaudio_check(args):
 
 def _memory(args):
     from . import memory
-    manifest_path = os.path.join(args.bundle, "foley-bundle.json")
-    if not os.path.isfile(manifest_path):
+    if not os.path.isfile(os.path.join(args.bundle, "foley-bundle.json")):
         raise UsageError("--bundle %s is not a bundle directory: it has no foley-bundle.json" % args.bundle)
-    with open(manifest_path, encoding="utf-8") as f:
-        known = list(json.load(f).get("stages", {}))
     stages = None
     if args.stages is not None:
         stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-        unknown = [s for s in stages if s not in known]
-        if not stages or unknown:
-            raise UsageError("--stages must name stages of the bundle (%s), found %r"
-                             % (", ".join(known), args.stages))
+        if not stages:
+            raise UsageError("--stages must name one or more stages of the bundle, found %r" % args.stages)
 
     def log(st, entry, details):
         print(json.dumps({"stage": st, "workingMemory": entry, "details": details}))
-    memory.annotate(args.bundle, method=args.method, stages=stages, log=log, every_point=args.every_point,
-                    jar=args.foley_jar)
+    try:
+        memory.annotate(args.bundle, method=args.method, stages=stages, log=log, every_point=args.every_point,
+                        jar=args.foley_jar)
+    except memory.UnknownStage as e:
+        raise UsageError("--stages: %s" % e)
     print("wrote the workingMemory of %s into %s" % (", ".join(stages) if stages else "every stage",
                                                      os.path.join(args.bundle, "foley-bundle.json")))
 

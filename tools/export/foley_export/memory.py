@@ -32,6 +32,10 @@ class UnknownShape(RuntimeError):
     """A tensor's shape stays unknown after shape inference: its bytes cannot be counted."""
 
 
+class UnknownStage(ValueError):
+    """A stage asked for that the bundle's manifest does not have."""
+
+
 def _itemsize(elem_type):
     if elem_type == TensorProto.BOOL:
         return 1
@@ -572,6 +576,9 @@ def annotate(bundle_dir, method="measured", stages=None, log=None, every_point=F
     path = os.path.join(bundle_dir, "foley-bundle.json")
     with open(path, encoding="utf-8") as f:
         manifest = json.load(f)
+    unknown = [st for st in stages or [] if st not in manifest["stages"]]
+    if unknown:  # before anything is measured
+        raise UnknownStage("no stage %s in %s (it has %s)" % (", ".join(unknown), path, ", ".join(manifest["stages"])))
     for st in stages or list(manifest["stages"]):
         entry, details = stage_entry(os.path.join(bundle_dir, manifest["stages"][st]["file"]), manifest, st, method,
                                      every_point, jar)

@@ -51,8 +51,8 @@ class MemoryArgumentsTest(unittest.TestCase):
             doc = {"stages": {"denoiser": {"file": "denoiser.onnx"}, "vae_decoder": {"file": "vae_decoder.onnx"}}}
             with open(manifest, "w") as f:
                 json.dump(doc, f)
-            for stages, says in (("nosuchstage", "must name stages of the bundle (denoiser, vae_decoder)"),
-                                 ("denoiser,nosuchstage", "nosuchstage"), ("", "found ''"), (",", "found ','")):
+            for stages, says in (("nosuchstage", "no stage nosuchstage in %s (it has denoiser, vae_decoder)" % manifest),
+                                 ("denoiser,nosuchstage", "no stage nosuchstage"), ("", "found ''"), (",", "found ','")):
                 code, err = run("memory", "--bundle", d, "--stages", stages)
                 self.assertEqual(2, code, (stages, err))
                 self.assertIn(says, err)

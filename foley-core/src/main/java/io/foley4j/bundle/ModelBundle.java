@@ -231,7 +231,7 @@ public final class ModelBundle implements AutoCloseable {
       }
     }
     if (record != null) {
-      record.save(realPath(dir));
+      record.save();
     }
     ModelBundle bundle = new ModelBundle(dir, manifest, digest, tempRoot);
     bundle.checkExternalDataOfWellFormedModels();

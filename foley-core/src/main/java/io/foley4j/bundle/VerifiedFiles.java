@@ -87,13 +87,15 @@ public final class VerifiedFiles {
   /** The record of one bundle directory: read at open, written back once after verifying. */
   final class Record {
     private final Path file;
+    private final Path bundleDir;
     private final Map<String, JsonObject> entries = new TreeMap<>();
     /** Each file's state as it was seen before it was hashed, to record only if unchanged after. */
     private final Map<String, JsonObject> seen = new HashMap<>();
     private boolean changed;
 
-    private Record(Path file) {
+    private Record(Path file, Path bundleDir) {
       this.file = file;
+      this.bundleDir = bundleDir;
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         return;
       }
@@ -156,7 +158,7 @@ public final class VerifiedFiles {
     }
 
     /** Writes the record if it changed (atomically: a temporary file renamed into place). */
-    void save(Path bundleDir) {
+    void save() {
       if (!changed) {
         return;
       }
@@ -183,11 +185,11 @@ public final class VerifiedFiles {
             + " next open hashes its files again): " + e);
         return;
       }
-      removeOlderRecords(bundleDir);
+      removeOlderRecords();
     }
 
     /** Deletes the records of the same bundle directory kept for other manifests (re-exports). */
-    private void removeOlderRecords(Path bundleDir) {
+    private void removeOlderRecords() {
       try (DirectoryStream<Path> s = Files.newDirectoryStream(directory, "*.json")) {
         for (Path other : s) {
           if (other.equals(file) || !Files.isRegularFile(other, LinkOption.NOFOLLOW_LINKS)) {
@@ -213,7 +215,7 @@ public final class VerifiedFiles {
   Record record(Path bundleDir, String digest) {
     String key = bundleDir + "\n" + digest;
     String name = HexFormat.of().formatHex(ModelBundle.sha256(key.getBytes(StandardCharsets.UTF_8))).substring(0, 32);
-    return new Record(directory.resolve(name + ".json"));
+    return new Record(directory.resolve(name + ".json"), bundleDir);
   }
 
   /**

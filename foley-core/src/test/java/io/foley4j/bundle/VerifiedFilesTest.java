@@ -87,18 +87,31 @@ class VerifiedFilesTest {
     Files.writeString(record, o.toString());
   }
 
-  @Test
-  void aFileTheRecordHoldsAsItIsNowIsNotHashedAgain() throws IOException {
+  /** A bundle whose record (in {@code recordsDir}) vouches for a changed denoiser.onnx. */
+  private record Forged(Path bundle, Path record) {}
+
+  /**
+   * Opens a copy of the reference bundle with {@code v} (recording its files in {@code recordsDir}),
+   * then changes denoiser.onnx and rewrites the record to vouch for it as it is now, as someone who
+   * could write the record could: the bundle opens only where the record is trusted.
+   */
+  private Forged forgedRecord(VerifiedFiles v, Path recordsDir) throws IOException {
     Path d = copyOfReference("b");
     String sha = manifestSha(d, "denoiser.onnx");
-    VerifiedFiles v = records();
     ModelBundle.open(d, LIMIT, v).close();
-    Path record = recordFiles(v.directory()).get(0);
+    Path record = recordFiles(recordsDir).get(0);
     assertTrue(files(record).has("denoiser.onnx"));
     Path onnx = d.resolve("denoiser.onnx");
     tamperKeepingTime(onnx);
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, null), "hashed: refused");
-    vouch(record, onnx, "denoiser.onnx", sha); // the record now holds the changed file as it is
+    vouch(record, onnx, "denoiser.onnx", sha);
+    return new Forged(d, record);
+  }
+
+  @Test
+  void aFileTheRecordHoldsAsItIsNowIsNotHashedAgain() throws IOException {
+    VerifiedFiles v = records();
+    Path d = forgedRecord(v, v.directory()).bundle();
     try (ModelBundle b = ModelBundle.open(d, LIMIT, v)) {
       assertEquals(64, b.digest().length(), "opened: the file the record vouches for was not hashed");
     }
@@ -137,7 +150,7 @@ class VerifiedFilesTest {
     Files.setLastModifiedTime(onnx, FileTime.from(System.currentTimeMillis() - 30_000, TimeUnit.MILLISECONDS));
     r.hashed("denoiser.onnx", onnx, sha);
     r.hashed("tokenizer.json", d.resolve("tokenizer.json"), "not seen before it was hashed");
-    r.save(d.toRealPath());
+    r.save();
     JsonObject f = files(recordFiles(tmp.resolve("records")).get(0));
     assertFalse(f.has("denoiser.onnx"), f.toString());
     assertFalse(f.has("tokenizer.json"), f.toString());
@@ -187,20 +200,15 @@ class VerifiedFilesTest {
 
   @Test
   void theDirectoryIsTheUsersAloneAndARecordOthersCouldWriteIsIgnored() throws IOException {
-    Path d = copyOfReference("b");
-    String sha = manifestSha(d, "denoiser.onnx");
     VerifiedFiles v = records();
-    ModelBundle.open(d, LIMIT, v).close();
+    Forged f = forgedRecord(v, v.directory()); // as someone else could plant
+    Path d = f.bundle();
+    Path record = f.record();
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(v.directory())));
-    Path record = recordFiles(v.directory()).get(0);
-    Path onnx = d.resolve("denoiser.onnx");
-    tamperKeepingTime(onnx);
-    vouch(record, onnx, "denoiser.onnx", sha); // a forged record, as someone else could plant
     Files.setPosixFilePermissions(v.directory(), PosixFilePermissions.fromString("rwxrwxrwx"));
     assertNotNull(VerifiedFiles.distrust(v.directory(), true));
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, v), "directory writable by all");
     Files.setPosixFilePermissions(v.directory(), PosixFilePermissions.fromString("rwx------"));
-    vouch(record, onnx, "denoiser.onnx", sha);
     Files.setPosixFilePermissions(record, PosixFilePermissions.fromString("rw-rw-r--"));
     assertThrows(InvalidBundleException.class, () -> ModelBundle.open(d, LIMIT, v), "record writable by its group");
     Files.setPosixFilePermissions(record, PosixFilePermissions.fromString("rw-------"));
@@ -221,18 +229,12 @@ class VerifiedFilesTest {
 
   @Test
   void aRecordDirectoryReachedThroughALinkIsTheDirectoryItLeadsTo() throws IOException {
-    Path d = copyOfReference("b");
-    String sha = manifestSha(d, "denoiser.onnx");
     Path real = Files.createDirectory(tmp.resolve("records"),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path link = Files.createSymbolicLink(tmp.resolve("records-link"), real);
     VerifiedFiles v = VerifiedFiles.in(link, 0);
-    ModelBundle.open(d, LIMIT, v).close();
+    Path d = forgedRecord(v, real).bundle();
     assertNull(VerifiedFiles.distrust(link, true), "the link's own bits (rwxrwxrwx) are not the directory's");
-    Path record = recordFiles(real).get(0);
-    Path onnx = d.resolve("denoiser.onnx");
-    tamperKeepingTime(onnx);
-    vouch(record, onnx, "denoiser.onnx", sha);
     ModelBundle.open(d, LIMIT, v).close(); // the record is read through the link and trusted
   }
 
